@@ -1,0 +1,110 @@
+"""Where each layer's parameters live inside the flat parameter vector θ.
+
+Contract: a network with sizes (d_0, d_1, …, d_L) has layers l = 0 … L−1, layer l mapping
+R^{d_l} → R^{d_{l+1}} as  h ↦ h @ W_l + b_l  with W_l of shape (d_l, d_{l+1}), b_l of shape
+(d_{l+1},). θ is the concatenation, layer by layer, of W_l flattened in C (row-major) order
+followed by b_l:
+
+    θ = [vec(W_0), b_0, vec(W_1), b_1, …],   n_params = Σ_l (d_l + 1)·d_{l+1}.
+
+Every view below is a slice plus a reshape, so autograd differentiates through it and a batch of
+parameter vectors θ of shape (..., n_params) unpacks to W of shape (..., d_l, d_{l+1}).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Sizes (d_in, h_1, …, d_out) of a dense network and the position of each (W, b) in θ."""
+
+    sizes: tuple[int, ...]
+
+    def __post_init__(self):
+        sizes = tuple(self.sizes)
+        if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
+            raise ValueError(
+                f"sizes={self.sizes!r} is not a network; give at least two positive integers "
+                "(d_in, …, d_out), e.g. (1, 10, 10, 1)"
+            )
+        object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @cached_property
+    def offsets(self) -> tuple[int, ...]:
+        """Start of layer l's block in θ, for l = 0 … L (the last entry is n_params)."""
+        ends = np.cumsum([0] + [(m + 1) * n for m, n in zip(self.sizes[:-1], self.sizes[1:])])
+        return tuple(int(e) for e in ends)
+
+    @property
+    def n_params(self) -> int:
+        return self.offsets[-1]
+
+    def shape_of(self, layer: int) -> tuple[int, int]:
+        """Shape (d_l, d_{l+1}) of W_l."""
+        self._check_layer(layer)
+        return self.sizes[layer], self.sizes[layer + 1]
+
+    def slice_of(self, layer: int) -> slice:
+        """The block [vec(W_l), b_l] of layer l in θ."""
+        self._check_layer(layer)
+        return slice(self.offsets[layer], self.offsets[layer + 1])
+
+    def weight_slice(self, layer: int) -> slice:
+        m, n = self.shape_of(layer)
+        start = self.offsets[layer]
+        return slice(start, start + m * n)
+
+    def bias_slice(self, layer: int) -> slice:
+        m, n = self.shape_of(layer)
+        start = self.offsets[layer] + m * n
+        return slice(start, start + n)
+
+    def unpack(self, theta):
+        """θ (..., n_params) → [(W_l, b_l)] with W_l (..., d_l, d_{l+1}) and b_l (..., d_{l+1}).
+
+        Views, no copies; works on autograd boxes.
+        """
+        self.check(theta)
+        batch = theta.shape[:-1]
+        params = []
+        for layer in range(self.n_layers):
+            m, n = self.shape_of(layer)
+            W = theta[..., self.weight_slice(layer)].reshape(batch + (m, n))
+            b = theta[..., self.bias_slice(layer)]
+            params.append((W, b))
+        return params
+
+    def pack(self, params) -> np.ndarray:
+        """Inverse of unpack: [(W_l, b_l)] → θ of shape (..., n_params)."""
+        if len(params) != self.n_layers:
+            raise ValueError(f"pack: got {len(params)} layers, layout {self.sizes} has {self.n_layers}")
+        parts = []
+        for layer, (W, b) in enumerate(params):
+            W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
+            if W.shape[-2:] != self.shape_of(layer) or b.shape[-1] != self.sizes[layer + 1]:
+                raise ValueError(
+                    f"pack: layer {layer} has W {W.shape}, b {b.shape}; expected W (..., "
+                    f"{self.shape_of(layer)[0]}, {self.shape_of(layer)[1]}) and b (..., {self.sizes[layer + 1]})"
+                )
+            parts += [W.reshape(W.shape[:-2] + (-1,)), b]
+        return np.concatenate(parts, axis=-1)
+
+    def check(self, theta) -> None:
+        """Raise ValueError unless theta's last axis has length n_params."""
+        shape = np.shape(theta)
+        if len(shape) == 0 or shape[-1] != self.n_params:
+            raise ValueError(
+                f"theta has shape {shape}, but layout {self.sizes} needs (..., {self.n_params})"
+            )
+
+    def _check_layer(self, layer: int) -> None:
+        if not 0 <= layer < self.n_layers:
+            raise ValueError(f"layer={layer} is out of range; layout {self.sizes} has layers 0…{self.n_layers - 1}")
