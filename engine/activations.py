@@ -5,7 +5,7 @@ Each `Activation` carries
   d1(z)   σ'(z)  and  d2(z)  σ''(z), plain NumPy (used by the structured Hessian, which needs
           them in closed form rather than through another reverse pass).
 
-Why tanh is an autograd primitive: autograd's own tanh VJP is g / cosh(z)², which overflows for
+Why tanh (and sigmoid) are autograd primitives: autograd's own tanh VJP is g / cosh(z)², which overflows for
 |z| ≳ 355 (cosh → inf, then 0·inf = NaN in second derivatives) and costs two extra nodes. The VJP
 g·(1 − y²), y = tanh z kept from the forward pass, is exact, finite everywhere, and differentiable
 again because y is itself a node of the graph (../shared/notes/performance.md: 1.7–2× faster
@@ -19,6 +19,7 @@ from typing import Callable
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
+from scipy.special import expit
 
 
 @primitive
@@ -29,9 +30,14 @@ def tanh(z):
 defvjp(tanh, lambda y, z: lambda g: g * (1.0 - y * y))
 
 
+@primitive
 def sigmoid(z):
-    """σ(z) = 1/(1 + e^{−z}) = (1 + tanh(z/2))/2: no overflow for any z."""
-    return 0.5 * (tanh(0.5 * z) + 1.0)
+    """σ(z) = 1/(1 + e^{−z}) by scipy's expit: no overflow, full relative accuracy for z ≪ 0."""
+    return expit(z)
+
+
+# σ' = σ(1 − σ), written with the output node y so that the VJP is differentiable again
+defvjp(sigmoid, lambda y, z: lambda g: g * y * (1.0 - y))
 
 
 def softplus(z):
@@ -49,8 +55,7 @@ def linear(z):
     return z
 
 
-def _sigmoid_np(z):
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+_sigmoid_np = expit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,79 @@
+"""The minibatch training loop; recording is the caller's, through two callbacks.
+
+One epoch visits the N training samples once in an order drawn from `rng` (a permutation, so the
+same seed gives the same batches); step k uses the minibatch B_k and moves θ by the optimizer on
+g_k = ∇L_{B_k}(θ_k), the gradient of the minibatch loss. Full-batch training is batch_size ≥ N
+(then no permutation is drawn: the mean over all samples is order-independent up to rounding, and
+a fixed order makes it exactly reproducible).
+
+Callbacks:
+  on_step(Step)               after each gradient evaluation, before the update: the step index,
+                              epoch, θ_k, the minibatch loss L_{B_k}(θ_k) and g_k;
+  on_snapshot(epoch, theta)   at epoch 0 (the initial weights), every `every` epochs, and after
+                              the last epoch — θ after that many epochs.
+Cost per step: one forward and one reverse pass on the minibatch, O(batch_size · n_params).
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .derivatives import value_and_grad
+
+
+class Step(NamedTuple):
+    step: int
+    epoch: int
+    theta: np.ndarray
+    loss: float
+    grad: np.ndarray
+
+
+def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np.random.Generator,
+          every: int | None = None, on_step: Callable | None = None,
+          on_snapshot: Callable | None = None, progress: bool = False, desc: str = "epochs"):
+    """Train from θ₀ for `epochs` epochs and return the optimizer's final state
+    (`optimizer.params(state)` is θ after training)."""
+    if epochs < 0 or int(epochs) != epochs:
+        raise ValueError(f"epochs={epochs!r} must be a non-negative integer")
+    if batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    if every is not None and every < 1:
+        raise ValueError(f"every={every!r} must be a positive integer")
+    x, y = data.x_train, data.y_train
+    n_samples = len(x)
+    full_batch = batch_size >= n_samples
+    state = optimizer.init(theta0)
+    step = 0
+    for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False):
+        if on_snapshot is not None and every is not None and epoch % every == 0:
+            on_snapshot(epoch, optimizer.params(state))
+        order = None if full_batch else rng.permutation(n_samples)
+        for start in range(0, n_samples, batch_size):
+            if full_batch:
+                xb, yb = x, y
+            else:
+                idx = order[start:start + batch_size]
+                xb, yb = x[idx], y[idx]
+            theta = optimizer.params(state)
+            loss, g = value_and_grad(net, theta, xb, yb)
+            if on_step is not None:
+                on_step(Step(step, epoch, theta, float(loss), g))
+            state = optimizer.update(step, g, state)
+            step += 1
+    if on_snapshot is not None and every is not None:
+        on_snapshot(epochs, optimizer.params(state))
+    return state
+
+
+def evaluate(net, theta, data) -> dict:
+    """Train and test loss (and accuracy for classification; NaN for regression) at θ."""
+    theta = np.asarray(theta, dtype=np.float64)
+    out = {"train_loss": float(net.loss(theta, data.x_train, data.y_train)),
+           "test_loss": float(net.loss(theta, data.x_test, data.y_test))}
+    classify = data.task == "classification"
+    out["train_acc"] = float(net.accuracy(theta, data.x_train, data.y_train)) if classify else float("nan")
+    out["test_acc"] = float(net.accuracy(theta, data.x_test, data.y_test)) if classify else float("nan")
+    return out
