@@ -123,10 +123,11 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
 
 
-def load_mnist(root, n_train=None, rng=None, download=False) -> Dataset:
+def load_mnist(root, n_train=None, rng=None, download=None) -> Dataset:
     """MNIST from ROOT/MNIST/raw/ (IDX, raw or .gz): pixels / 255, x (60000, 784),
     y (60000, 10), test 10000. n_train: a subset drawn from rng (default default_rng(0)).
-    download=True lets torchvision fetch missing files."""
+    download: True lets torchvision fetch missing files, False never does, None (the default)
+    does when torchvision is installed (the optional extra `pip install -e .[download]`)."""
     paths = _locate("mnist", root, download)
     arrays = [read_idx(p) for p in paths]
     for i in (0, 2):
@@ -139,7 +140,7 @@ def load_mnist(root, n_train=None, rng=None, download=False) -> Dataset:
     return _classification("mnist", arrays[0][keep], arrays[1][keep], arrays[2], arrays[3])
 
 
-def load_cifar10(root, n_train=None, rng=None, download=False) -> Dataset:
+def load_cifar10(root, n_train=None, rng=None, download=None) -> Dataset:
     """CIFAR-10 from ROOT/cifar-10-batches-py/{data_batch_1…5, test_batch}: pixels / 255 (R, G, B
     planes), x (50000, 3072) (1.5 GB unless n_train subsets), test 10000; else as load_mnist.
     The batches are pickles, which can run code: use only the official files."""
@@ -149,7 +150,7 @@ def load_cifar10(root, n_train=None, rng=None, download=False) -> Dataset:
     return _classification("cifar10", x[keep], labels[keep], *batches[-1])
 
 
-def load_dataset(name, root=None, n_train=None, rng=None, download=False, **options) -> Dataset:
+def load_dataset(name, root=None, n_train=None, rng=None, download=None, **options) -> Dataset:
     """Any of DATASETS; root is read for 'mnist', 'cifar10' only. For the 1-D functions n_train
     is the grid size and options are function_dataset's; 'digits' takes test_fraction."""
     if name not in DATASETS:
@@ -260,8 +261,21 @@ def _existing(name, root):
     return [p for (p,) in found] if all(found) else None
 
 
+def _torchvision_installed() -> bool:
+    """Whether torchvision can be imported, without importing it (that takes seconds)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torchvision") is not None
+    except (ImportError, ValueError, AttributeError):  # e.g. sys.modules["torchvision"] = None
+        return False
+
+
 def _locate(name, root, download):
-    """The dataset's files under root; torchvision downloads missing ones if asked."""
+    """The dataset's files under root; torchvision downloads missing ones if asked (download
+    True), or if it is installed (download None)."""
+    if download is None:
+        download = _torchvision_installed()
     if root is None:
         raise ValueError(f"dataset {name!r} needs root, the folder that holds it; or use 'digits'")
     root, problem = Path(root), ""
@@ -283,5 +297,5 @@ def _locate(name, root, download):
             f"{problem}{name} expects {', '.join(files)}{' (raw or .gz)' * (len(suffixes) > 1)} "
             f"in {root / folder}. Get them either way: put the files there (the layout "
             f"torchvision.datasets.{cls}(root={str(root)!r}) leaves), or run "
-            "`pip install -e .[download]` and pass download=True so torchvision fetches them.")
+            "`pip install -e .[download]` so that torchvision fetches them.")
     return paths

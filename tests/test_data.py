@@ -334,10 +334,10 @@ def test_mnist_missing_files_say_where_and_how(tmp_path, rng):
     write_mnist(tmp_path, rng)
     (tmp_path / "MNIST" / "raw" / MNIST_FILES[2]).unlink()
     with pytest.raises(DataNotFoundError) as err:
-        load_mnist(tmp_path)
+        load_mnist(tmp_path, download=False)
     message = str(err.value)
     assert str(tmp_path / "MNIST" / "raw") in message and MNIST_FILES[2] in message
-    assert "pip install -e .[download]" in message and "download=True" in message
+    assert "pip install -e .[download]" in message
     assert isinstance(err.value, FileNotFoundError) and isinstance(err.value, ValueError)
 
 
@@ -345,10 +345,17 @@ def test_missing_root_is_named(tmp_path):
     root = tmp_path / "no-such-folder"
     for loader in (load_mnist, load_cifar10):
         with pytest.raises(DataNotFoundError, match="does not exist") as err:
-            loader(root)
+            loader(root, download=False)
         assert str(root) in str(err.value) and "pip install" in str(err.value)
     with pytest.raises(ValueError, match="root"):
         load_mnist(None)
+
+
+def test_default_downloads_only_when_torchvision_is_installed(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # as if it were not installed
+    with pytest.raises(DataNotFoundError, match="pip install") as err:
+        load_mnist(tmp_path)  # download=None: no torchvision, so no download is attempted
+    assert "needs torchvision" not in str(err.value)
 
 
 def test_download_without_torchvision_explains(tmp_path, monkeypatch):
@@ -410,7 +417,7 @@ def test_load_cifar10_damaged_and_missing_batches(tmp_path, rng):
         load_cifar10(tmp_path)
     (folder / "data_batch_2").unlink()
     with pytest.raises(DataNotFoundError) as err:
-        load_cifar10(tmp_path)
+        load_cifar10(tmp_path, download=False)
     assert str(folder) in str(err.value) and "data_batch_2" in str(err.value)
     assert "pip install" in str(err.value)
 
