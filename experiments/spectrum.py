@@ -1,0 +1,142 @@
+"""Hessian spectra at the end of training: `python -m experiments.spectrum`.
+
+(a) The sinc net (small enough for dense linear algebra): the full exact spectrum of H = ∇²L and of
+    its Gauss–Newton part G = JᵀΛJ at the trained θ, with the sign counts n₊, n₋, n₀ at the
+    tolerance τ (engine.spectrum). G is positive semi-definite by construction; what H has beyond
+    it comes from the residual part R = Σᵢ (∂ℓ/∂fᵢ) ∇²fᵢ, which vanishes as the fit becomes exact.
+(b) The DNN on digits (MNIST with --data-root): too large to form H, so only through HVPs — the
+    top-k eigenvalues by Lanczos (eigsh), tr H by Hutchinson with its standard error, and the
+    spectral density by stochastic Lanczos quadrature (the tools PyHessian offers for PyTorch).
+Each part is one saved unit (runs/run_000 = sinc, run_001 = DNN): an interrupted run resumes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.optimize
+
+from engine import MLP, value_and_grad
+from engine.curvature import hessian_parts
+from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.lanczos import extreme_eigenvalues, hutchinson_trace, hvp_operator, slq_density
+from engine.optim import adam
+from engine.spectrum import spectrum_from_eigenvalues
+from engine.train import evaluate, train
+
+from .common import Store, main, run_seeds
+
+EXPERIMENT = "spectrum"
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0                            # one SeedSequence for both parts
+    sinc_sizes: tuple[int, ...] = (1, 10, 10, 1)  # the 141-parameter net the notes measured
+    sinc_activation: str = "tanh"            # smooth, so H is defined everywhere
+    sinc_samples: int = 1000                 # grid points of sin(5πx)/(5πx) on [−1, 1]
+    sinc_iterations: int = 3000              # L-BFGS iterations: far into the flat end of training
+    rtol: float = 1e-6                       # sign tolerance τ = max(n·ε, rtol)·‖H‖₂
+    dataset: str = ""                        # '' = mnist if --data-root has it, else digits
+    data_root: str = ""                      # folder holding MNIST/raw (torchvision layout)
+    n_train: int = 0                         # 0 = every training image; >0 a seeded subset
+    hidden: tuple[int, ...] = (128, 64)      # the DNN of the trajectory experiment
+    activation: str = "relu"                 # as in the trajectory experiment
+    epochs: int = 20                         # Adam epochs before the spectrum is taken
+    batch_size: int = 128                    # minibatch size
+    lr: float = 1e-3                         # Adam's default step
+    top_k: int = 20                          # largest eigenvalues by Lanczos
+    probes: int = 100                        # Hutchinson probes: SE ∝ 1/√probes
+    slq_steps: int = 80                      # Lanczos steps per SLQ probe
+    slq_probes: int = 10                     # SLQ probes (PyHessian uses 1–10)
+
+    @classmethod
+    def quick(cls):
+        return cls(sinc_sizes=(1, 4, 4, 1), sinc_samples=100, sinc_iterations=200, hidden=(16,),
+                   n_train=200, epochs=2, top_k=3, probes=10, slq_steps=15, slq_probes=2)
+
+    def validate(self):
+        for name in ("sinc_samples", "sinc_iterations", "epochs", "batch_size", "top_k", "probes",
+                     "slq_steps", "slq_probes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give a positive integer")
+        if self.n_train < 0:
+            raise ValueError(f"--n-train {self.n_train}: give 0 (all) or a positive subset size")
+        if not 0 < self.rtol < 1:
+            raise ValueError(f"--rtol {self.rtol}: give a number in (0, 1)")
+        if self.dataset not in ("", "digits", "mnist", "cifar10"):
+            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose digits, mnist or cifar10")
+        MLP(self.sinc_sizes, self.sinc_activation)
+        MLP((1, *self.hidden, 1), self.activation)
+
+
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+    """Compute both parts (skipping a saved one) and the summary; returns out_dir."""
+    store = Store(out_dir, EXPERIMENT, config)
+    seeds = run_seeds(config.seed, 2)
+    for part, compute in enumerate((_sinc_part, _dnn_part)):
+        if not store.done(part):
+            start = time.perf_counter()
+            arrays, info = compute(config, np.random.default_rng(seeds[part]))
+            info["wall_time"] = time.perf_counter() - start
+            store.save_run(part, arrays, info)
+    (sinc, sinc_info), (dnn, dnn_info) = store.load_run(0), store.load_run(1)
+    arrays = {f"sinc_{k}": v for k, v in sinc.items()} | {f"dnn_{k}": v for k, v in dnn.items()}
+    return store.save_summary(arrays, {"sinc": sinc_info, "dnn": dnn_info})
+
+
+def _sinc_part(config, rng):
+    data = function_dataset("sinc", n_samples=config.sinc_samples)
+    net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+    x, y = data.x_train, data.y_train
+    result = scipy.optimize.minimize(
+        lambda t: value_and_grad(net, t, x, y), net.init(rng), jac=True, method="L-BFGS-B",
+        options={"maxiter": config.sinc_iterations, "gtol": 0.0, "ftol": 0.0})
+    theta = result.x
+    G, R = hessian_parts(net, theta, x, y)
+    H = G + R
+    eig_h, eig_g = np.linalg.eigvalsh(H), np.linalg.eigvalsh(G)
+    counts = {}
+    for name, eig in (("H", eig_h), ("G", eig_g)):
+        s = spectrum_from_eigenvalues(eig, config.rtol)
+        counts[name] = {"n_pos": s.n_pos, "n_neg": s.n_neg, "n_zero": s.n_zero, "tau": s.tau,
+                        "minimal_ratio": s.minimal_ratio, "resolved_ratio": s.resolved_ratio,
+                        "lambda_max": float(eig[-1]), "lambda_min": float(eig[0]),
+                        "raw_positive_share": float(np.mean(eig > 0))}
+    g = value_and_grad(net, theta, x, y)[1]
+    info = {"n_params": net.n_params, "loss": float(result.fun), "grad_norm": float(np.linalg.norm(g)),
+            "lbfgs_iterations": int(result.nit), "lbfgs_message": str(result.message),
+            "residual_share": float(np.linalg.norm(R) / np.linalg.norm(H)), "counts": counts}
+    return {"theta": theta, "eigenvalues_H": eig_h, "eigenvalues_G": eig_g}, info
+
+
+def _dnn_part(config, rng):
+    name = config.dataset or default_image_dataset(config.data_root or None)
+    data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None, rng=rng)
+    net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
+              "cross_entropy")
+    state = train(net, net.init(rng, "he"), data, adam(config.lr), epochs=config.epochs,
+                  batch_size=config.batch_size, rng=rng, progress=True, desc="DNN epochs")
+    theta = state[0]
+    op = hvp_operator(net, theta, data.x_train, data.y_train)
+    # The top of a trained net's spectrum is a few well separated outliers: Lanczos converges in
+    # a few dozen HVPs. The bottom is a dense cluster around 0 where ARPACK's 'SA' crawls, so λ_min
+    # is read off the SLQ Ritz values instead (the smallest node bounds λ_min from above).
+    top = extreme_eigenvalues(op, k=config.top_k, which="LA", rng=rng, tol=1e-8)
+    trace, trace_se = hutchinson_trace(op, n_probes=config.probes, rng=rng)
+    grid, density, nodes, weights = slq_density(op, n_steps=config.slq_steps,
+                                                n_probes=config.slq_probes, rng=rng)
+    info = {"dataset": name, "n_params": net.n_params, "n_train": len(data.x_train),
+            "trace": trace, "trace_se": trace_se, "lambda_max": float(np.max(top)),
+            "lambda_min_ritz": float(np.min(nodes)), **evaluate(net, theta, data)}
+    return {"theta": theta, "top_eigenvalues": top,
+            "density_grid": grid, "density": density, "slq_nodes": nodes,
+            "slq_weights": weights}, info
+
+
+if __name__ == "__main__":
+    from plots.spectrum import render
+
+    main(Config, run, render, prog="experiments.spectrum", description=__doc__)

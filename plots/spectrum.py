@@ -1,0 +1,89 @@
+"""Figures of experiments.spectrum: `python -m plots.spectrum RESULTS_DIR [--figures DIR]`.
+
+spectrum_sinc  the exact spectra of H and of its Gauss–Newton part G at the trained sinc net:
+               sorted eigenvalues on a symmetric-log axis with the ±τ band in which a sign means
+               nothing, and a histogram on symmetric-log bins.
+spectrum_dnn   the DNN's spectral density by stochastic Lanczos quadrature (log density), with the
+               Lanczos top eigenvalues marked and Hutchinson's trace estimate in the title.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.common import load_summary
+
+from .common import plot_main, save_figure
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw spectrum_sinc and spectrum_dnn from a results folder of experiments.spectrum."""
+    arrays, meta = load_summary(results_dir)
+    sinc, dnn = meta["summary"]["sinc"], meta["summary"]["dnn"]
+    paths = save_figure(sinc_figure(arrays["sinc_eigenvalues_H"], arrays["sinc_eigenvalues_G"],
+                                    sinc, meta["config"]), figures_dir, "spectrum_sinc")
+    paths += save_figure(dnn_figure(arrays, dnn, meta["config"]), figures_dir, "spectrum_dnn")
+    return paths
+
+
+def sinc_figure(eig_h, eig_g, info, config):
+    tau = info["counts"]["H"]["tau"]
+    fig, (ax_sorted, ax_hist) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for eig, name, colour in ((eig_h, "H", "C3"), (eig_g, "G = JᵀΛJ", "C0")):
+        c = info["counts"]["H" if name == "H" else "G"]
+        label = f"{name}: n₊={c['n_pos']}, n₋={c['n_neg']}, n₀={c['n_zero']}"
+        ax_sorted.plot(np.arange(1, eig.size + 1), eig, ".", ms=4, color=colour, label=label)
+    ax_sorted.set_yscale("symlog", linthresh=tau)
+    top = max(np.abs(eig_h).max(), np.abs(eig_g).max())
+    decades = 10.0 ** np.arange(np.ceil(np.log10(tau)), np.ceil(np.log10(top)) + 1)
+    ax_sorted.set_yticks(np.concatenate([-decades[::-1], [0.0], decades]))
+    ax_sorted.axhspan(-tau, tau, color="0.85", zorder=0, label=f"|λ| ≤ τ = {tau:.1e}")
+    ax_sorted.set_xlabel("eigenvalue number (ascending)")
+    ax_sorted.set_ylabel("λ (symmetric log; linear inside ±τ)")
+    ax_sorted.legend(fontsize=8, loc="upper left")
+
+    # Histogram of log10|λ| with the sign as the direction of the bar: a symmetric-log view in
+    # which the eigenvalues below τ, whose sign is noise, stay visible left of the τ line.
+    finite = np.concatenate([np.abs(eig_h), np.abs(eig_g)])
+    low = np.log10(max(finite[finite > 0].min(), 1e-300))
+    edges = np.linspace(low, np.log10(top) + 0.1, 40)
+    for eig, name, colour, kw in ((eig_h, "H", "C3", {"alpha": 0.6}),
+                                  (eig_g, "G", "C0", {"histtype": "step", "lw": 1.5})):
+        for sign in (1, -1):
+            part = eig[sign * eig > 0]
+            counts, _ = np.histogram(np.log10(np.abs(part)), bins=edges)
+            ax_hist.hist(edges[:-1], bins=edges, weights=sign * counts, color=colour,
+                         label=name if sign > 0 else None, **kw)
+    ax_hist.axvline(np.log10(tau), color="k", lw=0.8, ls="--", label="τ")
+    ax_hist.axhline(0.0, color="k", lw=0.5)
+    ax_hist.set_xlabel("log₁₀ |λ|")
+    ax_hist.set_ylabel("count: λ > 0 up, λ < 0 down")
+    ax_hist.legend(fontsize=8)
+    fig.suptitle(f"Exact Hessian spectrum, {'-'.join(map(str, config['sinc_sizes']))} "
+                 f"{config['sinc_activation']} net on sin(5πx)/(5πx), loss {info['loss']:.2e}; "
+                 f"‖R‖/‖H‖ = {info['residual_share']:.1e}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def dnn_figure(arrays, info, config):
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    grid, density = arrays["dnn_density_grid"], arrays["dnn_density"]
+    ax.semilogy(grid, density, color="C0", label="SLQ density")
+    for i, lam in enumerate(arrays["dnn_top_eigenvalues"]):
+        ax.axvline(lam, color="C3", lw=0.6, alpha=0.7, label="Lanczos top eigenvalues" if i == 0 else None)
+    ax.set_ylim(density.max() * 1e-6, density.max() * 3)  # the Gaussian tails say nothing below
+    ax.set_xlabel("λ")
+    ax.set_ylabel("density (log)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{info['dataset']} DNN ({info['n_params']} parameters): tr H = "
+                 f"{info['trace']:.3g} ± {info['trace_se']:.2g} (Hutchinson), λ_max = "
+                 f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.spectrum")

@@ -1,0 +1,80 @@
+"""experiments.spectrum and plots.spectrum: --quick end to end, the result contract checked against
+an independent recomputation, rendering from saved files, resuming and bad flags."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from engine import MLP, hessian
+from engine.data import function_dataset
+from experiments import common, spectrum
+from experiments.spectrum import Config
+from plots.spectrum import render
+
+pytestmark = pytest.mark.slow
+PROG = "experiments.spectrum"
+
+
+def _main(*argv):
+    common.main(Config, spectrum.run, render, argv=[str(a) for a in argv], prog=PROG)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
+    _main("--quick", "--out", out, "--figures", figures)
+    return out, figures
+
+
+def test_sinc_spectrum_is_the_exact_hessians(quick):
+    arrays, meta = common.load_summary(quick[0])
+    config = Config.quick()
+    net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+    data = function_dataset("sinc", n_samples=config.sinc_samples)
+    theta = arrays["sinc_theta"]
+    expected = np.linalg.eigvalsh(hessian(net, theta, data.x_train, data.y_train))
+    eig = arrays["sinc_eigenvalues_H"]
+    # two exact Hessians (structured vs autograd) agree to ~1e-13·‖H‖; eigvalsh is backward
+    # stable, so the eigenvalues agree to a few n·ε·‖H‖
+    assert_allclose(eig, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    assert np.all(np.diff(eig) >= 0)
+    counts = meta["summary"]["sinc"]["counts"]
+    assert counts["H"]["n_pos"] + counts["H"]["n_neg"] + counts["H"]["n_zero"] == net.n_params
+    # G = JᵀΛJ is positive semi-definite: nothing below −τ
+    assert counts["G"]["n_neg"] == 0 and arrays["sinc_eigenvalues_G"].min() > -counts["G"]["tau"]
+
+
+def test_dnn_part_keeps_its_contract(quick):
+    arrays, meta = common.load_summary(quick[0])
+    dnn, config = meta["summary"]["dnn"], Config.quick()
+    assert dnn["dataset"] == "digits" and dnn["n_train"] == config.n_train
+    top = arrays["dnn_top_eigenvalues"]
+    assert top.shape == (config.top_k,) and np.all(np.diff(top) <= 0)
+    weights = arrays["dnn_slq_weights"]
+    # SLQ weights of each probe are squared components of a unit vector: they sum to 1 overall
+    assert_allclose(weights.sum(), 1.0, rtol=1e-12)
+    # Ritz values lie inside the spectrum: none above λ_max (up to Lanczos' convergence tol 1e-8)
+    assert arrays["dnn_slq_nodes"].max() <= top[0] * (1 + 1e-6)
+    assert dnn["trace_se"] > 0 and all(np.all(np.isfinite(v)) for v in arrays.values())
+
+
+def test_figures_render_from_saved_files(quick, tmp_path):
+    paths = render(quick[0], figures_dir=tmp_path)
+    assert sorted(p.name for p in paths) == sorted(
+        f"spectrum_{n}.{e}" for n in ("sinc", "dnn") for e in ("png", "pdf"))
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert {p.name for p in quick[1].iterdir()} == {p.name for p in paths}
+
+
+def test_rerun_reuses_the_saved_parts(quick, tmp_path):
+    before = {p: p.stat().st_mtime_ns for p in (quick[0] / "runs").iterdir()}
+    _main("--quick", "--out", quick[0], "--figures", tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in (quick[0] / "runs").iterdir()} == before
+
+
+@pytest.mark.parametrize("flag", [["--epochs", "0"], ["--rtol", "2"], ["--dataset", "svhn"],
+                                  ["--sinc-activation", "swish"]])
+def test_bad_flags_are_one_line_and_exit_2(flag, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _main("--quick", "--out", tmp_path, *flag)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and err.startswith(f"{PROG}: error:")
