@@ -36,13 +36,16 @@ from tqdm.auto import tqdm
 
 # ----------------------------------------------------------------------------- CLI from a Config
 def field_help(config_cls) -> dict[str, str]:
-    """The trailing comment of each field line in the Config's source: one text for readers and --help."""
+    """The trailing comment of each field line in the Config's source: one text for readers and
+    --help."""
     try:
         source = inspect.getsource(config_cls)
     except (OSError, TypeError):
         return {}
     pattern = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*#\s*(.+)$")
-    return {m.group(1): m.group(2).strip() for m in map(pattern.match, source.splitlines()) if m}
+    # argparse %-formats help strings: a literal % in a comment must reach it as %%
+    return {m.group(1): m.group(2).strip().replace("%", "%%")
+            for m in map(pattern.match, source.splitlines()) if m}
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -86,7 +89,7 @@ def build_parser(config_cls, prog: str, description: str = "") -> argparse.Argum
 
 
 def parse_config(config_cls, argv=None, prog="experiment", description=""):
-    """(Config, options) from the command line; raises ValueError on values Config.validate rejects."""
+    """(Config, options) from the command line; ValueError on values Config.validate rejects."""
     opts = build_parser(config_cls, prog, description).parse_args(argv)
     base = config_cls.quick() if opts.quick else config_cls()
     hints = typing.get_type_hints(config_cls)
@@ -98,12 +101,14 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
     config = dataclasses.replace(base, **changes)
     config.validate()
     if opts.jobs == 0 or opts.jobs < -1:
-        raise ValueError(f"--jobs {opts.jobs}: give a positive number of workers, or -1 for all cores")
+        raise ValueError(f"--jobs {opts.jobs}: give a positive number of workers, or -1 for all "
+                         "cores")
     return config, opts
 
 
 def main(config_cls, run, render, argv=None, prog=None, description=""):
-    """`python -m experiments.<name>`: parse, run (resuming), render; bad input → one line, exit 2."""
+    """`python -m experiments.<name>`: parse, run (resuming), render; bad input → one line on
+    stderr, exit code 2."""
     prog = prog or "experiment"
     out = None
     try:
@@ -114,10 +119,17 @@ def main(config_cls, run, render, argv=None, prog=None, description=""):
     except (ValueError, OSError) as err:
         if os.environ.get("LOSSLAB_DEBUG"):
             raise
-        sys.exit(f"{prog}: error: {err}")
+        _fail(prog, err)
     except KeyboardInterrupt:
         where = f" in {out}" if out else ""
-        sys.exit(f"{prog}: interrupted; finished runs are saved{where}: rerun the same command to resume")
+        sys.exit(f"{prog}: interrupted; finished runs are saved{where}: rerun the same command "
+                 "to resume")
+
+
+def _fail(prog, err):
+    """One line on stderr and exit code 2, argparse's code for bad input (sys.exit(text): 1)."""
+    print(f"{prog}: error: {err}", file=sys.stderr)
+    sys.exit(2)
 
 
 # ----------------------------------------------------------------------------- atomic files
@@ -174,12 +186,14 @@ def load_npz(path) -> dict:
 
 
 def versions() -> dict:
+    from importlib.metadata import version
+
     import autograd  # noqa: F401  (versions of what computed the numbers)
     import matplotlib
     import scipy
     import sklearn
-    from importlib.metadata import version
-    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__,
             "autograd": version("autograd"), "scikit-learn": sklearn.__version__,
             "matplotlib": matplotlib.__version__}
 
@@ -201,8 +215,14 @@ class Store:
                                  for k in keys if saved.get(k) != self.config.get(k))
                 raise ValueError(f"{self.out} holds results of another configuration ({diff}); "
                                  "choose another --out or delete that folder")
-        else:
-            save_json(path, {"experiment": experiment, "config": self.config, "versions": versions()})
+
+    def _claim(self) -> None:
+        # config.json is written with the first result, not before: a run that fails at once
+        # (missing data, say) leaves no folder that a corrected command would be refused.
+        path = self.out / "config.json"
+        if not path.exists():
+            save_json(path, {"experiment": self.experiment, "config": self.config,
+                             "versions": versions()})
 
     def _run_path(self, run: int) -> Path:
         return self.out / "runs" / f"run_{run:03d}"
@@ -211,6 +231,7 @@ class Store:
         return self._run_path(run).with_suffix(".json").exists()
 
     def save_run(self, run: int, arrays: dict, info: dict) -> None:
+        self._claim()
         base = self._run_path(run)
         save_npz(base.with_suffix(".npz"), arrays)
         save_json(base.with_suffix(".json"), info)  # last: marks the run finished
@@ -220,6 +241,7 @@ class Store:
         return load_npz(base.with_suffix(".npz")), load_json(base.with_suffix(".json"))
 
     def save_summary(self, arrays: dict, summary: dict) -> Path:
+        self._claim()
         save_npz(self.out / "summary.npz", arrays)
         save_json(self.out / "summary.json", {"experiment": self.experiment, "config": self.config,
                                               "summary": summary, "versions": versions()})
@@ -252,11 +274,16 @@ def _single_threaded(fn, run):
 
 
 def run_all(fn, run_ids, jobs: int = -1, desc: str = "runs") -> list:
-    """[fn(r) for r in run_ids], in joblib worker processes when jobs ≠ 1, with a progress bar."""
+    """[fn(r) for r in run_ids], in joblib worker processes when jobs ≠ 1, with a progress bar.
+
+    Every run computes with one BLAS thread, in a worker or not: a BLAS product may sum in another
+    order with two threads, and runs that amplify rounding (a diverging finder) would then give
+    other numbers for another --jobs.
+    """
     run_ids = list(run_ids)
     n_workers = os.cpu_count() if jobs == -1 else jobs
     if n_workers == 1 or len(run_ids) <= 1:
-        return [fn(r) for r in tqdm(run_ids, desc=desc, disable=not run_ids)]
+        return [_single_threaded(fn, r) for r in tqdm(run_ids, desc=desc, disable=not run_ids)]
     from joblib import Parallel, delayed
     parallel = Parallel(n_jobs=min(n_workers, len(run_ids)), return_as="generator")
     results = parallel(delayed(_single_threaded)(fn, r) for r in run_ids)

@@ -1,0 +1,257 @@
+"""Gradient norm and loss during training (slides: Observe Gradient Norm During Training).
+
+--task both: sinc (tanh MLP fitting sin(5πx)/(5πx), MSE, full batch or --sinc-minibatch) and
+mnist (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST if --data-root has it,
+else digits), both by Adam, in one folder, a figure each. Recorded, with ‖g‖_p (--p 2):
+  step series  each step k: L_B(θ_k), ‖∇L_B(θ_k)‖_p on the minibatch B_k the step used
+  full series  L(θ), ‖∇L(θ)‖_p on all training data at steps 0, k, 2k, … and the final θ,
+               k = ⌈n_steps/full_evals⌉ (full batch: the step series plus the final θ)
+Facts per series: the smallest gradient norm with its step and loss, the final values, and the
+largest rise of the log-smoothed norm G̃ while the smoothed loss L̃ fell: ratio(j) = G̃(j)/G̃(i*),
+i* the last step ≤ j with G̃ at its running minimum, counted if L̃(j) ≤ (1 − rise_loss_drop)·L̃(i*)
+(falling, not flat: Adam's spikes lift G̃ ×10 as L̃ moves < 0.1 per cent); "occurred" if one
+≥ rise_factor.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import savgol_filter
+from threadpoolctl import threadpool_limits
+
+from engine import MLP, check_p, grad_norm, value_and_grad
+from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.optim import adam
+from engine.train import train
+
+from .common import Store, main, run_all, run_seeds
+
+EXPERIMENT = "gradnorm"
+TASKS = ("sinc", "mnist")
+N_CHECKS = 4
+FULL_CHUNK = 10_000  # rows per slice of a whole-data gradient (all of MNIST: ~0.3 GB)
+
+
+@dataclass(frozen=True)
+class Config:
+    task: str = "both"                   # 'sinc', 'mnist' or 'both' (one folder, a figure each)
+    p: str = "2"                         # gradient p-norm: a number ≥ 1 or 'inf' (slides: 2)
+    seed: int = 0                        # task t trains on SeedSequence(seed).spawn(2)[t]
+    sinc_sizes: tuple[int, ...] = (1, 10, 10, 1)  # 141 parameters: < 1 ms per full-batch step
+    sinc_activation: str = "tanh"        # smooth, so ‖∇L‖ has no kinks from the activation
+    sinc_samples: int = 1000             # grid points of sin(5πx)/(5πx) on [−1, 1]
+    sinc_steps: int = 8000               # iterations (whole epochs): ~4 s CPU of the 20 s budget
+    sinc_lr: float = 3e-3                # Adam (both tasks): 1e-3 needs 2× the steps
+    sinc_minibatch: bool = False         # full batch as in the slides; the flag: minibatches
+    sinc_batch_size: int = 100           # minibatch size with --sinc-minibatch
+    dataset: str = ""                    # '' = mnist if --data-root has it, else digits
+    data_root: str = ""                  # folder holding MNIST/raw (torchvision layout)
+    n_train: int = 0                     # 0 = every training image; >0 a seeded subset
+    hidden: tuple[int, ...] = (128, 64)  # the DNN of the trajectory experiment
+    activation: str = "relu"             # as in the trajectory experiment
+    steps: int = 3000                    # iterations (whole epochs): MNIST 7 epochs, digits 250
+    batch_size: int = 128                # minibatch size of the trajectory experiment
+    lr: float = 1e-3                     # Adam's default step
+    full_evals: int = 60                 # whole-data gradients per minibatch run (MNIST 0.6 s)
+    smooth: float = 0.02                 # moving-average window: share of a series, ≥ 3 points
+    rise_factor: float = 1.5             # a rise of G̃ by ≥ 1.5× counts (clear on a log axis)
+    rise_loss_drop: float = 0.05         # …and L̃ fell ≥ 5 per cent meanwhile (not a spike)
+
+    @classmethod
+    def quick(cls):
+        return cls(sinc_sizes=(1, 6, 1), sinc_samples=200, sinc_steps=150, hidden=(16,),
+                   dataset="digits", n_train=300, steps=15, batch_size=64, full_evals=5)
+
+    def validate(self):
+        for name, valid in {"task": (*TASKS, "both"), "dataset": ("", "digits", "mnist")}.items():
+            if getattr(self, name) not in valid:
+                raise ValueError(f"{_flag(name)} {getattr(self, name)!r} is unknown; choose one "
+                                 f"of {list(valid)}")
+        check_p(self.p)
+        bounds = {"sinc_steps": 1, "sinc_batch_size": 1, "steps": 1, "batch_size": 1,
+                  "full_evals": 1, "sinc_samples": 2, "n_train": 0}
+        for name, low in bounds.items():
+            if getattr(self, name) < low:
+                raise ValueError(f"{_flag(name)} {getattr(self, name)}: give an integer ≥ {low}")
+        ranges = {"sinc_lr": (0, math.inf), "lr": (0, math.inf), "smooth": (0, 1),
+                  "rise_factor": (1, math.inf), "rise_loss_drop": (0, 1)}
+        for name, (low, high) in ranges.items():
+            if not low < getattr(self, name) < high:
+                raise ValueError(f"{_flag(name)} {getattr(self, name)}: give a number in "
+                                 f"({low}, {high})")
+        MLP(self.sinc_sizes, self.sinc_activation)
+        if self.sinc_sizes[0] != 1 or self.sinc_sizes[-1] != 1:
+            raise ValueError("--sinc-sizes: begin and end with 1 (x ↦ y), e.g. 1 10 10 1")
+        MLP((1, *self.hidden, 1), self.activation)
+
+
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+    """Record each task (skipping saved ones); save the summary."""
+    store = Store(out_dir, EXPERIMENT, config)
+    runs = [TASKS.index(t) for t in (TASKS if config.task == "both" else (config.task,))]
+    if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
+        raise ValueError(f"{store.out} holds a run on other data; use another --out")
+    with threadpool_limits(1):  # 2 BLAS threads ran 10× slower on busy cores
+        run_all(functools.partial(_run_task, config, store),
+                [r for r in runs if not store.done(r)], jobs, desc="tasks")
+    arrays, tasks = {}, {}
+    for r in runs:
+        task_arrays, tasks[TASKS[r]] = store.load_run(r)
+        arrays |= {f"{TASKS[r]}_{k}": v for k, v in task_arrays.items()}
+    return store.save_summary(arrays, {"p": config.p, "tasks": tasks})
+
+
+def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2, full_evals=60,
+                    progress=False, desc="epochs") -> dict:
+    """Train ≥ `steps` iterations (whole epochs), recording step_* (n_steps,), full_* (n_full,),
+    and θ at ≤ 4 full steps, check_theta (≤ 4, n_params), with the minibatch of check c,
+    check_batch[check_batch_start[c]:check_batch_start[c + 1]]. rng: tap_rng(seed)."""
+    if not isinstance(rng, TapGenerator):
+        raise ValueError("rng must be a TapGenerator: tap_rng(seed)")
+    x, y = data.x_train, data.y_train
+    full_batch = batch_size >= len(x)
+    per_epoch = 1 if full_batch else math.ceil(len(x) / batch_size)
+    epochs = math.ceil(steps / per_epoch)
+    n_steps = epochs * per_epoch
+    every = 1 if full_batch else math.ceil(n_steps / full_evals)
+    full_step = np.append(np.arange(0, n_steps, every), n_steps)
+    check_step = np.unique(full_step[np.round(np.linspace(0, len(full_step) - 1, N_CHECKS))
+                                     .astype(int)])
+    step_loss, step_norm, full, checks = np.empty(n_steps), np.empty(n_steps), [], {}
+
+    def on_step(s):
+        step_loss[s.step], step_norm[s.step] = s.loss, grad_norm(s.grad, p)
+        if full_batch:
+            full.append((s.loss, step_norm[s.step]))
+        elif s.step % every == 0:
+            full.append(full_point(net, s.theta, x, y, p))
+        if s.step in check_step:
+            start = (s.step % per_epoch) * batch_size
+            batch = np.arange(len(x)) if full_batch else rng.order[start:start + batch_size]
+            checks[s.step] = (np.array(s.theta), batch)
+
+    state = train(net, theta0, data, optimizer, epochs=epochs, batch_size=batch_size, rng=rng,
+                  on_step=on_step, progress=progress, desc=desc)
+    theta = optimizer.params(state)
+    full.append(full_point(net, theta, x, y, p))
+    checks[n_steps] = (np.array(theta), np.arange(0))
+    batches = [checks[s][1] for s in check_step]
+    return {"step_loss": step_loss, "step_grad_norm": step_norm,
+            "epoch_start": np.arange(epochs) * per_epoch, "full_step": full_step,
+            "full_loss": np.array([f[0] for f in full]),
+            "full_grad_norm": np.array([f[1] for f in full]), "check_step": check_step,
+            "check_theta": np.stack([checks[s][0] for s in check_step]),
+            "check_batch": np.concatenate(batches).astype(np.int64),
+            "check_batch_start": np.cumsum([0] + [len(b) for b in batches])}
+
+
+def full_point(net, theta, x, y, p, chunk=FULL_CHUNK):
+    """(L(θ), ‖∇L(θ)‖_p) on all N rows of (x, y), by slices of `chunk` rows weighted n_c/N
+    (L is a mean over samples). Cost: one gradient on N samples."""
+    loss, g = 0.0, 0.0
+    for start in range(0, len(x), chunk):
+        xs, ys = x[start:start + chunk], y[start:start + chunk]
+        l_c, g_c = value_and_grad(net, theta, xs, ys)
+        loss, g = loss + l_c * len(xs) / len(x), g + g_c * len(xs) / len(x)
+    return float(loss), grad_norm(g, p)
+
+
+def smooth_log(values, window: int) -> np.ndarray:
+    """exp of the centred mean of log(values) over `window` points (odd, ≤ n, else no change);
+    each end takes the line fitted to its `window` logs, so exponentials stay exact. (n,) → (n,)."""
+    v = np.log(np.maximum(np.asarray(values, float), np.finfo(float).tiny))
+    if window < 3 or window % 2 == 0 or window > len(v):
+        return np.exp(v)
+    return np.exp(savgol_filter(v, window, polyorder=1, mode="interp"))
+
+
+def series_facts(steps, loss, grad, loss_smooth, grad_smooth, rise_factor, loss_drop) -> dict:
+    """The facts of one series (module docstring)."""
+    steps = np.asarray(steps)
+    k = int(np.argmin(grad))
+    facts = {"min_grad_norm": {"step": steps[k], "value": grad[k], "loss": loss[k]},
+             "final": {"step": steps[-1], "grad_norm": grad[-1], "loss": loss[-1]},
+             "rise": {"occurred": False, "ratio": None}}
+    running_min = np.minimum.accumulate(grad_smooth)
+    at_min = np.maximum.accumulate(np.where(grad_smooth <= running_min, np.arange(len(steps)), 0))
+    ratio = grad_smooth / running_min
+    counted = loss_smooth <= (1.0 - loss_drop) * loss_smooth[at_min]
+    if counted.any():
+        j = int(np.argmax(np.where(counted, ratio, -np.inf)))
+        i = int(at_min[j])
+        facts["rise"] = {"occurred": bool(ratio[j] >= rise_factor), "ratio": ratio[j],
+                         "from_step": steps[i], "to_step": steps[j],
+                         "grad_norm_from": grad_smooth[i], "grad_norm_to": grad_smooth[j],
+                         "loss_from": loss_smooth[i], "loss_to": loss_smooth[j]}
+    return facts
+
+
+class TapGenerator(np.random.Generator):
+    """A Generator keeping its last permutation: train() draws each epoch's order by it."""
+
+    order = None
+
+    def permutation(self, x, axis=0):
+        self.order = super().permutation(x, axis)
+        return self.order
+
+
+def tap_rng(seed) -> TapGenerator:
+    """The stream of np.random.default_rng(seed) (PCG64), as a TapGenerator."""
+    return TapGenerator(np.random.PCG64(seed))
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _image_dataset(config):
+    return config.dataset or default_image_dataset(config.data_root or None)
+
+
+def _run_task(config, store, run):
+    start = time.perf_counter()
+    rng = tap_rng(run_seeds(config.seed, len(TASKS))[run])
+    if TASKS[run] == "sinc":
+        data = function_dataset("sinc", n_samples=config.sinc_samples)
+        net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+        batch_size = config.sinc_batch_size if config.sinc_minibatch else len(data.x_train)
+        steps, lr, theta0 = config.sinc_steps, config.sinc_lr, net.init(rng)
+    else:  # split and subset by a stream of their own: the same data for any task
+        data = load_dataset(_image_dataset(config), root=config.data_root or None,
+                            n_train=config.n_train or None, rng=np.random.default_rng(config.seed))
+        net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
+                  "cross_entropy")
+        batch_size, steps, lr = config.batch_size, config.steps, config.lr
+        theta0 = net.init(rng, "he")
+    arrays = record_training(net, theta0, data, adam(lr), steps=steps, batch_size=batch_size,
+                             rng=rng, p=config.p, full_evals=config.full_evals, progress=True,
+                             desc=TASKS[run])
+    n_train, full_step = len(data.x_train), arrays["full_step"]
+    info = {"task": TASKS[run], "dataset": data.name, "n_train": n_train, "sizes": net.sizes,
+            "activation": net.activation, "loss": net.loss_name, "lr": lr,
+            "batch_size": min(batch_size, n_train), "full_batch": bool(batch_size >= n_train),
+            "n_steps": len(arrays["step_loss"]), "full_every": int(full_step[1]), "facts": {}}
+    series = {"full": full_step, "step": np.arange(info["n_steps"])}
+    if info["full_batch"]:
+        del series["step"]
+    for key, at in series.items():
+        window = min(max(3, round(config.smooth * len(at))) | 1, len(at) - 1 + len(at) % 2)
+        for q in ("loss", "grad_norm"):
+            arrays[f"{key}_{q}_smooth"] = smooth_log(arrays[f"{key}_{q}"], window)
+        info["facts"][key] = {"window": window, **series_facts(
+            at, arrays[f"{key}_loss"], arrays[f"{key}_grad_norm"], arrays[f"{key}_loss_smooth"],
+            arrays[f"{key}_grad_norm_smooth"], config.rise_factor, config.rise_loss_drop)}
+    info["wall_time"] = time.perf_counter() - start
+    store.save_run(run, arrays, info)
+
+
+if __name__ == "__main__":
+    from plots.gradnorm import render
+
+    main(Config, run, render, prog="experiments.gradnorm", description=__doc__)

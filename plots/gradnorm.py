@@ -1,0 +1,120 @@
+"""Figures of experiments.gradnorm: `python -m plots.gradnorm RESULTS_DIR [--figures DIR]`.
+
+gradnorm_<task> (one per task in the folder: sinc, mnist): two stacked panels sharing the step
+axis, the training loss L above and the gradient norm ‖∇L‖_p below, both on log axes. Each series
+is drawn raw (faint) with its smoothed curve over it. Minibatch runs show the minibatch values of
+every step and the whole-training-set values every k steps, labelled as such, and mark epoch
+boundaries. The smallest whole-data gradient norm is marked, and the largest rise of the smoothed
+gradient norm while the smoothed loss fell is shaded (paler when below the rise factor).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.common import load_summary
+
+from .common import plot_main, save_figure
+
+MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw gradnorm_<task> for each task of a results folder of experiments.gradnorm."""
+    arrays, meta = load_summary(results_dir)
+    summary = meta["summary"]
+    paths = []
+    for task, info in summary["tasks"].items():
+        task_arrays = {k[len(task) + 1:]: v for k, v in arrays.items() if k.startswith(task + "_")}
+        fig = task_figure(task_arrays, info, summary["p"], meta["config"])
+        paths += save_figure(fig, figures_dir, f"gradnorm_{task}")
+    return paths
+
+
+def task_figure(arrays, info, p, config):
+    """The loss and gradient-norm panels of one task (module docstring); returns the Figure."""
+    fig, (ax_loss, ax_grad) = plt.subplots(2, 1, sharex=True, figsize=(8.5, 7.0),
+                                           constrained_layout=True)
+    norm = grad_symbol(p)
+    loss_name = {"mse": "MSE", "cross_entropy": "cross-entropy"}.get(info["loss"], info["loss"])
+    full_facts = info["facts"]["full"]
+    if info["full_batch"]:
+        sources = [("full", arrays["full_step"], "C0", "full batch")]
+    else:
+        sources = [("step", np.arange(info["n_steps"]), "C0", "minibatch B (every step)"),
+                   ("full", arrays["full_step"], "C1",
+                    f"whole training set (every {info['full_every']} steps)")]
+    for ax, quantity in ((ax_loss, "loss"), (ax_grad, "grad_norm")):
+        for key, steps, colour, label in sources:
+            raw, smooth = arrays[f"{key}_{quantity}"], arrays[f"{key}_{quantity}_smooth"]
+            window = info["facts"][key]["window"]
+            marker = "o" if key == "full" and not info["full_batch"] else None
+            ax.plot(steps, raw, color=colour, lw=0.6, alpha=0.3, marker=marker, ms=2.5,
+                    label=f"{label}, raw")
+            if window > 1:
+                ax.plot(steps, smooth, color=colour, lw=1.6,
+                        label=f"{label}, smoothed ({window}-point window)")
+        ax.set_yscale("log")
+        ax.grid(True, which="major", alpha=0.3)
+    if not info["full_batch"]:
+        _epoch_lines((ax_loss, ax_grad), arrays["epoch_start"])
+    _rise_band((ax_loss, ax_grad), full_facts["rise"], config["rise_factor"], norm)
+    m = full_facts["min_grad_norm"]
+    ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=11, zorder=5,
+                 label=f"smallest whole-data {norm} = {m['value']:.2e} at step {m['step']} "
+                       f"(L = {m['loss']:.2e})")
+    ax_loss.set_ylabel(f"training loss L ({loss_name}), log scale")
+    ax_grad.set_ylabel(f"gradient norm {norm}, log scale")
+    ax_grad.set_xlabel("iteration (optimizer step k)")
+    for ax in (ax_loss, ax_grad):
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.85)
+    final = full_facts["final"]
+    fig.suptitle(f"{title(info, config)}\nfinal: L = {final['loss']:.3e}, "
+                 f"{norm} = {final['grad_norm']:.3e} after {info['n_steps']} steps", fontsize=10)
+    return fig
+
+
+def title(info, config) -> str:
+    """What was trained on what: data, network, optimizer, batch."""
+    net = "-".join(map(str, info["sizes"])) + f" {info['activation']}"
+    batch = (f"full batch (N = {info['n_train']})" if info["full_batch"] else
+             f"batch {info['batch_size']} of N = {info['n_train']}")
+    data = {"mnist": "MNIST", "digits": "digits (8×8)", "sinc": "sin(5πx)/(5πx)"}[info["dataset"]]
+    if info["dataset"] == "digits" and not config["dataset"]:
+        data += ", MNIST not found under --data-root"
+    return f"{data}: {net}, Adam lr {info['lr']:g}, {batch}"
+
+
+def grad_symbol(p) -> str:
+    """‖∇L‖_p in mathtext, p given as saved ('2', 'inf', '1.5')."""
+    value = float(p)
+    sub = r"\infty" if np.isinf(value) else f"{value:g}"
+    return rf"$\|\nabla L\|_{{{sub}}}$"
+
+
+def _epoch_lines(axes, epoch_start):
+    every = int(np.ceil(len(epoch_start) / MAX_EPOCH_LINES))
+    label = "epoch boundaries" if every == 1 else f"epoch boundaries (every {every} epochs)"
+    for i, ax in enumerate(axes):
+        for n, step in enumerate(epoch_start[every::every]):
+            ax.axvline(step, color="0.5", lw=0.5, alpha=0.5, zorder=0,
+                       label=label if n == 0 and i == 0 else None)
+
+
+def _rise_band(axes, rise, rise_factor, norm):
+    if rise.get("ratio") is None:
+        return
+    reached = rise["occurred"]
+    drop = 1.0 - rise["loss_to"] / rise["loss_from"]
+    text = (f"smoothed whole-data {norm} rose ×{rise['ratio']:.2f} while L fell {drop:.0%} "
+            f"(steps {rise['from_step']}–{rise['to_step']}; "
+            f"{'≥' if reached else '<'} {rise_factor:g}×)")
+    for i, ax in enumerate(axes):
+        ax.axvspan(rise["from_step"], rise["to_step"], color="C3", alpha=0.15 if reached else 0.06,
+                   lw=0, zorder=0, label=text if i == 1 else None)
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.gradnorm")
