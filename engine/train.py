@@ -8,7 +8,8 @@ a fixed order makes it exactly reproducible).
 
 Callbacks:
   on_step(Step)               after each gradient evaluation, before the update: the step index,
-                              epoch, θ_k, the minibatch loss L_{B_k}(θ_k) and g_k;
+                              epoch, θ_k, the minibatch loss L_{B_k}(θ_k), g_k and the indices
+                              B_k into the training set (None for full batch);
   on_snapshot(epoch, theta)   at epoch 0 (the initial weights), every `every` epochs, and after
                               the last epoch — θ after that many epochs.
 Cost per step: one forward and one reverse pass on the minibatch, O(batch_size · n_params).
@@ -29,6 +30,7 @@ class Step(NamedTuple):
     theta: np.ndarray
     loss: float
     grad: np.ndarray
+    batch: np.ndarray | None  # indices of the minibatch in x_train; None = all samples
 
 
 def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np.random.Generator,
@@ -53,14 +55,14 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
         order = None if full_batch else rng.permutation(n_samples)
         for start in range(0, n_samples, batch_size):
             if full_batch:
-                xb, yb = x, y
+                idx, xb, yb = None, x, y
             else:
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
             theta = optimizer.params(state)
             loss, g = value_and_grad(net, theta, xb, yb)
             if on_step is not None:
-                on_step(Step(step, epoch, theta, float(loss), g))
+                on_step(Step(step, epoch, theta, float(loss), g, idx))
             state = optimizer.update(step, g, state)
             step += 1
     if on_snapshot is not None and every is not None:

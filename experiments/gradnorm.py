@@ -110,9 +110,7 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
                     progress=False, desc="epochs") -> dict:
     """Train ≥ `steps` iterations (whole epochs), recording step_* (n_steps,), full_* (n_full,),
     and θ at ≤ 4 full steps, check_theta (≤ 4, n_params), with the minibatch of check c,
-    check_batch[check_batch_start[c]:check_batch_start[c + 1]]. rng: tap_rng(seed)."""
-    if not isinstance(rng, TapGenerator):
-        raise ValueError("rng must be a TapGenerator: tap_rng(seed)")
+    check_batch[check_batch_start[c]:check_batch_start[c + 1]]."""
     x, y = data.x_train, data.y_train
     full_batch = batch_size >= len(x)
     per_epoch = 1 if full_batch else math.ceil(len(x) / batch_size)
@@ -131,9 +129,7 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
         elif s.step % every == 0:
             full.append(full_point(net, s.theta, x, y, p))
         if s.step in check_step:
-            start = (s.step % per_epoch) * batch_size
-            batch = np.arange(len(x)) if full_batch else rng.order[start:start + batch_size]
-            checks[s.step] = (np.array(s.theta), batch)
+            checks[s.step] = (np.array(s.theta), np.arange(len(x)) if s.batch is None else s.batch)
 
     state = train(net, theta0, data, optimizer, epochs=epochs, batch_size=batch_size, rng=rng,
                   on_step=on_step, progress=progress, desc=desc)
@@ -191,21 +187,6 @@ def series_facts(steps, loss, grad, loss_smooth, grad_smooth, rise_factor, loss_
     return facts
 
 
-class TapGenerator(np.random.Generator):
-    """A Generator keeping its last permutation: train() draws each epoch's order by it."""
-
-    order = None
-
-    def permutation(self, x, axis=0):
-        self.order = super().permutation(x, axis)
-        return self.order
-
-
-def tap_rng(seed) -> TapGenerator:
-    """The stream of np.random.default_rng(seed) (PCG64), as a TapGenerator."""
-    return TapGenerator(np.random.PCG64(seed))
-
-
 def _flag(name):
     return "--" + name.replace("_", "-")
 
@@ -216,7 +197,7 @@ def _image_dataset(config):
 
 def _run_task(config, store, run):
     start = time.perf_counter()
-    rng = tap_rng(run_seeds(config.seed, len(TASKS))[run])
+    rng = np.random.default_rng(run_seeds(config.seed, len(TASKS))[run])
     if TASKS[run] == "sinc":
         data = function_dataset("sinc", n_samples=config.sinc_samples)
         net = MLP(config.sinc_sizes, config.sinc_activation, "mse")

@@ -235,22 +235,6 @@ def test_rise_on_a_flat_loss_does_not_count():
     assert facts["rise"]["occurred"] is False
 
 
-def test_tap_rng_is_default_rng_and_shows_its_permutation():
-    tap, plain = gradnorm.tap_rng(7), np.random.default_rng(7)
-    assert_array_equal(tap.normal(size=5), plain.normal(size=5))
-    order = tap.permutation(10)
-    assert_array_equal(order, plain.permutation(10))
-    assert tap.order is order
-
-
-def test_record_training_needs_a_tap_generator():
-    data = function_dataset("sinc", n_samples=10)
-    net = MLP((1, 2, 1))
-    with pytest.raises(ValueError, match="tap_rng"):
-        gradnorm.record_training(net, np.zeros(net.n_params), data, adam(1e-3), steps=1,
-                                 batch_size=4, rng=np.random.default_rng(0))
-
-
 def test_help_lists_every_field():
     from experiments.common import build_parser
 

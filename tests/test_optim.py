@@ -86,7 +86,10 @@ def test_training_records_steps_and_snapshots(rng):
     assert len(steps) == 7 * 4 and [s.step for s in steps] == list(range(28))
     assert [e for e, _ in snaps] == [0, 3, 6, 7]  # initial, every 3 epochs, final
     assert_array_equal(snaps[-1][1], state[0])
-    assert steps[5].grad.shape == (net.n_params,)
+    s = steps[5]
+    assert s.batch.shape == (16,) and len(set(np.concatenate([t.batch for t in steps[4:8]]))) == 64
+    # the recorded gradient is the gradient of the recorded minibatch at the recorded θ
+    assert_array_equal(s.grad, grad(net, s.theta, data.x_train[s.batch], data.y_train[s.batch]))
     start, end = evaluate(net, snaps[0][1], data), evaluate(net, state[0], data)
     assert end["train_loss"] < start["train_loss"] and np.isnan(end["test_acc"])
 
@@ -94,7 +97,7 @@ def test_training_records_steps_and_snapshots(rng):
 def test_full_batch_step_uses_the_full_gradient(rng):
     data = _Data(rng)
     net, steps, _, _ = _run(0, 1000, data)
-    assert len(steps) == 7
+    assert len(steps) == 7 and steps[0].batch is None
     # same θ, same data, same code path: exact equality
     assert_array_equal(steps[2].grad, grad(net, steps[2].theta, data.x_train, data.y_train))
 
