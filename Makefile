@@ -4,17 +4,24 @@
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
-RESULTS ?= results
-FIGURES ?= figures
-# DATASET=mnist DATA_ROOT=path uses real MNIST for the DNN experiments; QUICK=1 runs the tiny presets.
-DATASET ?=
+# QUICK=1 runs every experiment's tiny preset (the tests use it) into folders of its own.
+QUICK   ?=
+# DATA_ROOT=path: real MNIST for the DNN experiments, from path/MNIST/raw (or downloaded by
+# torchvision when the optional extra is installed); DATASET=mnist|digits|cifar10 picks explicitly.
 DATA_ROOT ?=
-QUICK ?=
-EXP_FLAGS := $(if $(QUICK),--quick) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(DATASET),--dataset $(DATASET))
+DATASET ?=
+# Each data choice gets its own result folders: a folder holds one configuration only.
+TAG     := $(if $(QUICK),-quick)$(if $(DATASET),-$(DATASET))$(if $(DATA_ROOT),-root)
+RESULTS ?= results$(TAG)
+FIGURES ?= figures$(TAG)
+REPORT  ?= report$(TAG)
+JOBS    ?= -1
+RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jobs $(JOBS) $(if $(QUICK),--quick)
+DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(DATASET),--dataset $(DATASET))
 
-.PHONY: all test bench lint clean trajectory gradnorm minratio surface spectrum report docs
+.PHONY: all test bench lint clean docs report trajectory gradnorm minratio surface spectrum
 
-all: trajectory gradnorm minratio surface spectrum report
+all: report
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +33,23 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Each experiment reuses the finished runs of the same configuration in its results folder.
+trajectory gradnorm spectrum: $(VENV)/.installed
+	$(RUN) $(DNN_DATA)
+
+minratio: $(VENV)/.installed
+	$(RUN)
+
+surface: $(VENV)/.installed
+	$(RUN)
+
+report: trajectory gradnorm minratio surface spectrum
+	$(PY) -m experiments.report --results $(RESULTS) --figures $(FIGURES) --out $(REPORT)
+
+# The README's gallery: small PNGs of the default run's figures under docs/.
+docs: $(VENV)/.installed
+	$(PY) -m experiments.report --results $(RESULTS) --figures $(FIGURES) --gallery docs
+
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
@@ -36,4 +60,4 @@ bench: $(VENV)/.installed
 	$(PY) -m experiments.bench
 
 clean:
-	rm -rf $(RESULTS) $(FIGURES) report/report.md report/report.pdf .pytest_cache
+	rm -rf results results-* figures figures-* report report-* .pytest_cache

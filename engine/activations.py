@@ -5,10 +5,10 @@ Each `Activation` carries
   d1(z)   σ'(z)  and  d2(z)  σ''(z), plain NumPy (used by the structured Hessian, which needs
           them in closed form rather than through another reverse pass).
 
-Why tanh (and sigmoid) are autograd primitives: autograd's own tanh VJP is g / cosh(z)², which overflows for
-|z| ≳ 355 (cosh → inf, then 0·inf = NaN in second derivatives) and costs two extra nodes. The VJP
-g·(1 − y²), y = tanh z kept from the forward pass, is exact, finite everywhere, and differentiable
-again because y is itself a node of the graph (../shared/notes/performance.md: 1.7–2× faster
+Why tanh (and sigmoid) are autograd primitives: autograd's own tanh VJP is g / cosh(z)², which
+overflows for |z| ≳ 355 (cosh → inf, then 0·inf = NaN in second derivatives) and costs two extra
+nodes. The VJP g·(1 − y²), y = tanh z kept from the forward pass, is exact, finite everywhere, and
+differentiable again because y is itself a node of the graph (../shared/notes/performance.md: 1.7–2× faster
 autograd Hessians).
 """
 from __future__ import annotations
@@ -86,17 +86,17 @@ def _sigmoid_d2(z):
     return s * (1.0 - s) * (1.0 - 2.0 * s)
 
 
+def _zeros(z):
+    return np.zeros_like(z, dtype=np.float64)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", tanh, _tanh_d1, _tanh_d2),
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_d1, _sigmoid_d2),
     # softplus' = sigmoid, softplus'' = sigmoid·(1 − sigmoid)
     "softplus": Activation("softplus", softplus, _sigmoid_np, _sigmoid_d1),
-    "relu": Activation(
-        "relu", relu, lambda z: (z > 0).astype(np.float64), lambda z: np.zeros_like(z, dtype=np.float64)
-    ),
-    "linear": Activation(
-        "linear", linear, lambda z: np.ones_like(z, dtype=np.float64), lambda z: np.zeros_like(z, dtype=np.float64)
-    ),
+    "relu": Activation("relu", relu, lambda z: (z > 0).astype(np.float64), _zeros),
+    "linear": Activation("linear", linear, lambda z: np.ones_like(z, dtype=np.float64), _zeros),
 }
 
 
@@ -104,4 +104,5 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"activation={name!r} is unknown; choose one of {sorted(ACTIVATIONS)}") from None
+        raise ValueError(
+            f"activation={name!r} is unknown; choose one of {sorted(ACTIVATIONS)}") from None

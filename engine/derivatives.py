@@ -23,7 +23,8 @@ def value_and_grad(net, theta, x, y):
     """(L(θ), ∇L(θ)) with shapes (...) and (..., n_params), from one forward and one reverse pass:
     the VJP of the batched losses with a cotangent of ones is the stack of the gradients."""
     net.layout.check(theta)
-    vjp, losses = autograd.make_vjp(lambda t: net.loss(t, x, y))(np.asarray(theta, dtype=np.float64))
+    theta = np.asarray(theta, dtype=np.float64)
+    vjp, losses = autograd.make_vjp(lambda t: net.loss(t, x, y))(theta)
     return losses, vjp(np.ones_like(losses))
 
 

@@ -40,7 +40,8 @@ class Layout:
     @cached_property
     def offsets(self) -> tuple[int, ...]:
         """Start of layer l's block in θ, for l = 0 … L (the last entry is n_params)."""
-        ends = np.cumsum([0] + [(m + 1) * n for m, n in zip(self.sizes[:-1], self.sizes[1:])])
+        blocks = [(m + 1) * n for m, n in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        ends = np.cumsum([0] + blocks)
         return tuple(int(e) for e in ends)
 
     @property
@@ -85,14 +86,16 @@ class Layout:
     def pack(self, params) -> np.ndarray:
         """Inverse of unpack: [(W_l, b_l)] → θ of shape (..., n_params)."""
         if len(params) != self.n_layers:
-            raise ValueError(f"pack: got {len(params)} layers, layout {self.sizes} has {self.n_layers}")
+            raise ValueError(
+                f"pack: got {len(params)} layers, layout {self.sizes} has {self.n_layers}")
         parts = []
         for layer, (W, b) in enumerate(params):
             W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
             if W.shape[-2:] != self.shape_of(layer) or b.shape[-1] != self.sizes[layer + 1]:
                 raise ValueError(
                     f"pack: layer {layer} has W {W.shape}, b {b.shape}; expected W (..., "
-                    f"{self.shape_of(layer)[0]}, {self.shape_of(layer)[1]}) and b (..., {self.sizes[layer + 1]})"
+                    f"{self.shape_of(layer)[0]}, {self.shape_of(layer)[1]}) and "
+                    f"b (..., {self.sizes[layer + 1]})"
                 )
             parts += [W.reshape(W.shape[:-2] + (-1,)), b]
         return np.concatenate(parts, axis=-1)
@@ -107,4 +110,5 @@ class Layout:
 
     def _check_layer(self, layer: int) -> None:
         if not 0 <= layer < self.n_layers:
-            raise ValueError(f"layer={layer} is out of range; layout {self.sizes} has layers 0…{self.n_layers - 1}")
+            raise ValueError(f"layer={layer} is out of range; layout {self.sizes} has layers "
+                             f"0…{self.n_layers - 1}")

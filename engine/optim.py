@@ -1,11 +1,12 @@
 """First-order optimizers as (init, update, params) triples on a flat θ, with explicit state.
 
 Contract (as in JAX's example_libraries): `state = opt.init(theta)`; for step k = 0, 1, …
-`state = opt.update(k, g, state)` with g = ∇L at `opt.params(state)`; `opt.params(opt.init(θ)) == θ`.
+`state = opt.update(k, g, state)` with g = ∇L at `opt.params(state)`;
+`opt.params(opt.init(θ)) == θ`.
 The state is a tuple of float64 arrays, so a run is checkpointed by saving it (`np.savez(*state)`)
 and resumed by passing it back. Nothing is updated in place: every update returns a new state.
 
-  sgd   v ← μ v − η g,  θ ← θ + v                                (heavy-ball momentum μ; μ = 0 is plain SGD)
+  sgd   v ← μ v − η g,  θ ← θ + v          (heavy-ball momentum μ; μ = 0 is plain SGD)
   adam  m ← β₁m + (1−β₁)g,  s ← β₂s + (1−β₂)g²,
         θ ← θ − η m̂ / (√ŝ + ε),  m̂ = m/(1−β₁^{k+1}), ŝ = s/(1−β₂^{k+1})     (Kingma & Ba 2015)
 Cost: O(n_params) per step.

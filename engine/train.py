@@ -76,6 +76,6 @@ def evaluate(net, theta, data) -> dict:
     out = {"train_loss": float(net.loss(theta, data.x_train, data.y_train)),
            "test_loss": float(net.loss(theta, data.x_test, data.y_test))}
     classify = data.task == "classification"
-    out["train_acc"] = float(net.accuracy(theta, data.x_train, data.y_train)) if classify else float("nan")
-    out["test_acc"] = float(net.accuracy(theta, data.x_test, data.y_test)) if classify else float("nan")
+    for part, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        out[f"{part}_acc"] = float(net.accuracy(theta, x, y)) if classify else float("nan")
     return out

@@ -1,1 +1,1 @@
-"""Experiments: each `python -m experiments.<name>` runs, saves to results/<name>/ and renders figures."""
+"""Experiments: `python -m experiments.<name>` runs, saves to results/<name>/, renders figures."""

@@ -11,7 +11,8 @@ import argparse
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per case (default: 5)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed repeats per case (default: 5)")
     parser.add_argument("--only", choices=["curvature", "training"], help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:

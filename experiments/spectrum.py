@@ -61,13 +61,15 @@ class Config:
         for name in ("sinc_samples", "sinc_iterations", "epochs", "batch_size", "top_k", "probes",
                      "slq_steps", "slq_probes"):
             if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give a positive integer")
+                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: "
+                                 "give a positive integer")
         if self.n_train < 0:
             raise ValueError(f"--n-train {self.n_train}: give 0 (all) or a positive subset size")
         if not 0 < self.rtol < 1:
             raise ValueError(f"--rtol {self.rtol}: give a number in (0, 1)")
         if self.dataset not in ("", "digits", "mnist", "cifar10"):
-            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose digits, mnist or cifar10")
+            raise ValueError(f"--dataset {self.dataset!r} is unknown; "
+                             "choose digits, mnist or cifar10")
         MLP(self.sinc_sizes, self.sinc_activation)
         MLP((1, *self.hidden, 1), self.activation)
 
@@ -106,7 +108,8 @@ def _sinc_part(config, rng):
                         "lambda_max": float(eig[-1]), "lambda_min": float(eig[0]),
                         "raw_positive_share": float(np.mean(eig > 0))}
     g = value_and_grad(net, theta, x, y)[1]
-    info = {"n_params": net.n_params, "loss": float(result.fun), "grad_norm": float(np.linalg.norm(g)),
+    info = {"n_params": net.n_params, "loss": float(result.fun),
+            "grad_norm": float(np.linalg.norm(g)),
             "lbfgs_iterations": int(result.nit), "lbfgs_message": str(result.message),
             "residual_share": float(np.linalg.norm(R) / np.linalg.norm(H)), "counts": counts}
     return {"theta": theta, "eigenvalues_H": eig_h, "eigenvalues_G": eig_g}, info
@@ -114,7 +117,8 @@ def _sinc_part(config, rng):
 
 def _dnn_part(config, rng):
     name = config.dataset or default_image_dataset(config.data_root or None)
-    data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None, rng=rng)
+    data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None,
+                        rng=rng)
     net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
               "cross_entropy")
     state = train(net, net.init(rng, "he"), data, adam(config.lr), epochs=config.epochs,

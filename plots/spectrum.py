@@ -73,14 +73,16 @@ def dnn_figure(arrays, info, config):
     grid, density = arrays["dnn_density_grid"], arrays["dnn_density"]
     ax.semilogy(grid, density, color="C0", label="SLQ density")
     for i, lam in enumerate(arrays["dnn_top_eigenvalues"]):
-        ax.axvline(lam, color="C3", lw=0.6, alpha=0.7, label="Lanczos top eigenvalues" if i == 0 else None)
+        ax.axvline(lam, color="C3", lw=0.6, alpha=0.7,
+                   label="Lanczos top eigenvalues" if i == 0 else None)
     ax.set_ylim(density.max() * 1e-6, density.max() * 3)  # the Gaussian tails say nothing below
     ax.set_xlabel("λ")
     ax.set_ylabel("density (log)")
     ax.legend(fontsize=8)
     ax.set_title(f"{info['dataset']} DNN ({info['n_params']} parameters): tr H = "
                  f"{info['trace']:.3g} ± {info['trace_se']:.2g} (Hutchinson), λ_max = "
-                 f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}", fontsize=9)
+                 f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -11,7 +11,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, grad_norm
 from engine.data import function_dataset, load_dataset
-from engine.optim import adam
 from experiments import gradnorm
 from experiments.common import load_summary, main
 from plots.gradnorm import render

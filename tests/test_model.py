@@ -40,7 +40,8 @@ def test_bad_sizes_are_rejected(sizes):
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: MLP((1, 2, 1), activation="rleu"), r"activation='rleu' is unknown; choose one of \['linear'"),
+    (lambda: MLP((1, 2, 1), activation="rleu"),
+     r"activation='rleu' is unknown; choose one of \['linear'"),
     (lambda: MLP((1, 2, 1), loss_name="l2"), "loss='l2' is unknown"),
     (lambda: MLP((1, 2, 1)).init(np.random.default_rng(0), "xavier"), "init='xavier' is unknown"),
     (lambda: get_activation("swish"), "choose one of"),
@@ -57,7 +58,7 @@ def test_unknown_names_list_the_valid_ones(make, match):
 def test_init_variances(scheme, variance):
     net = MLP((300, 200, 100))
     theta = net.init(np.random.default_rng(1), scheme)
-    for layer, (W, b) in enumerate(net.layout.unpack(theta)):
+    for W, b in net.layout.unpack(theta):
         m, n = W.shape
         # sample variance of m·n normals: relative standard error √(2/(m n)) ≤ 0.01, so 5 %
         # is a 5σ bound

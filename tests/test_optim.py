@@ -38,7 +38,7 @@ def test_state_is_not_mutated(rng):
     state = opt.init(rng.normal(size=3))
     before = [s.copy() for s in state]
     opt.update(0, np.ones(3), state)
-    for a, b in zip(state, before):
+    for a, b in zip(state, before, strict=True):
         assert_array_equal(a, b)
 
 
