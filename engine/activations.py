@@ -8,8 +8,8 @@ Each `Activation` carries
 Why tanh (and sigmoid) are autograd primitives: autograd's own tanh VJP is g / cosh(z)², which
 overflows for |z| ≳ 355 (cosh → inf, then 0·inf = NaN in second derivatives) and costs two extra
 nodes. The VJP g·(1 − y²), y = tanh z kept from the forward pass, is exact, finite everywhere, and
-differentiable again because y is itself a node of the graph (../shared/notes/performance.md: 1.7–2× faster
-autograd Hessians).
+differentiable again because y is itself a node of the graph (measured: autograd Hessians
+1.7–2× faster).
 """
 from __future__ import annotations
 

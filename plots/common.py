@@ -1,7 +1,8 @@
-"""Shared figure plumbing: the Agg backend, atomic PNG + PDF output, the `python -m plots.<name>` CLI.
+"""Shared figure plumbing: the Agg backend, atomic PNG + PDF output, `python -m plots.<name>`.
 
-A render function has the signature `render(results_dir, figures_dir=Path("figures")) -> list[Path]`:
-it reads only the saved files (experiments.common.load_summary) and returns the paths it wrote.
+A render function has the signature
+`render(results_dir, figures_dir=Path("figures")) -> list[Path]`: it reads only the saved files
+(experiments.common.load_summary) and returns the paths it wrote.
 Plot functions take arrays and return a Figure (object API, no pyplot state kept).
 """
 from __future__ import annotations
@@ -41,7 +42,8 @@ def save_figure(fig, figures_dir, name: str, dpi: int = 150) -> list[Path]:
 
 
 def plot_main(render, argv=None, prog="plots"):
-    """`python -m plots.<name> RESULTS_DIR [--figures DIR]`: re-render figures from saved results."""
+    """`python -m plots.<name> RESULTS_DIR [--figures DIR]`: re-render figures from saved
+    results."""
     import argparse
 
     parser = argparse.ArgumentParser(prog=prog, description=render.__doc__)
@@ -55,4 +57,5 @@ def plot_main(render, argv=None, prog="plots"):
     except (ValueError, OSError) as err:
         if os.environ.get("LOSSLAB_DEBUG"):
             raise
-        sys.exit(f"{prog}: error: {err}")
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        sys.exit(2)  # argparse's code for bad input; sys.exit(text) would give 1
