@@ -34,13 +34,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 # Each experiment reuses the finished runs of the same configuration in its results folder.
-trajectory gradnorm spectrum: $(VENV)/.installed
+trajectory gradnorm spectrum surface: $(VENV)/.installed
 	$(RUN) $(DNN_DATA)
 
 minratio: $(VENV)/.installed
-	$(RUN)
-
-surface: $(VENV)/.installed
 	$(RUN)
 
 report: trajectory gradnorm minratio surface spectrum

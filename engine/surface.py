@@ -1,0 +1,257 @@
+"""Views of the loss surface L(θ): lines, planes, per-parameter cuts and samples around a point.
+
+Every loss goes through `loss_batched(Θ)`, mapping a stack Θ (B, n_params) to losses (B,), e.g.
+`lambda T: net.loss(T, x, y)` with the engine's batched MLP. Stacks are built lazily, `chunk`
+vectors at a time: a 51 × 51 plane is ⌈2601/chunk⌉ calls in bounded memory (`chunk_for`).
+
+Lines (Goodfellow et al. 2015), planes of filter-normalized random directions (Li et al. 2018),
+of a trajectory's PCA directions (Li §7) or of Hessian eigenvectors, per-parameter cuts, and
+neighbour samples; rise_radius picks a cut's half-width.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from sklearn.decomposition import PCA
+
+from .layout import Layout
+
+NORMALIZATIONS = ("filter", "layer")
+
+
+def line(loss_batched, theta0, theta1, alphas, chunk: int = 256) -> np.ndarray:
+    """L(θ(α)), θ(α) = (1 − α)θ₀ + αθ₁ (θ₀, θ₁ exactly at α = 0, 1), shape (len(alphas),).
+    Cost: len(alphas) forward passes."""
+    theta0 = _vector(theta0, "theta0")
+    theta1, alphas = _vector(theta1, "theta1", theta0), _vector(alphas, "alphas")[:, None]
+
+    def rows(start, stop):
+        a = alphas[start:stop]
+        return (1.0 - a) * theta0 + a * theta1
+
+    return _evaluate(loss_batched, rows, len(alphas), chunk)
+
+
+def filter_normalized_direction(
+    layout: Layout, theta, rng: np.random.Generator, normalization: str = "filter",
+    zero_bias: bool = True,
+) -> np.ndarray:
+    """A random direction d (n_params,) with θ's scale block by block (Li et al. 2018).
+
+    d ~ N(0, I), then 'filter': each unit j's filter d_{W_l}[:, j] (its incoming weights) is
+    rescaled to ‖θ_{W_l}[:, j]‖; 'layer': each block d_{W_l} to ‖θ_{W_l}‖. Biases are zeroed
+    (Li et al.'s default) or, zero_bias=False, count as weights from a constant input 1: the filter
+    is (W_l[:, j], b_l[j]), the block [vec W_l, b_l]. A zero block of θ gives zero. Cost: O(n).
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization={normalization!r} is unknown; choose one of {list(NORMALIZATIONS)}"
+        )
+    theta = _vector(theta, "theta")
+    layout.check(theta)
+    d = rng.standard_normal(layout.n_params)
+    out = np.zeros_like(d)
+    axis = 0 if normalization == "filter" else None
+    params_d, params_t = layout.unpack(d), layout.unpack(theta)
+    for layer in range(layout.n_layers):
+        (Wd, bd), (Wt, bt) = params_d[layer], params_t[layer]
+        # A unit's filter is its column; with biases kept, the bias is one more row of weights.
+        blocks_d = Wd if zero_bias else np.vstack([Wd, bd[None, :]])
+        blocks_t = Wt if zero_bias else np.vstack([Wt, bt[None, :]])
+        norm_t, norm_d = np.linalg.norm(blocks_t, axis=axis), np.linalg.norm(blocks_d, axis=axis)
+        scaled = blocks_d * _safe_ratio(norm_t, norm_d)
+        out[layout.weight_slice(layer)] = scaled[: Wd.shape[0]].ravel()
+        if not zero_bias:
+            out[layout.bias_slice(layer)] = scaled[-1]
+    return out
+
+
+def plane(loss_batched, theta, d1, d2, a_grid, b_grid, chunk: int = 256) -> np.ndarray:
+    """Z[i, j] = L(θ + a_j d₁ + b_i d₂), shape (len(b_grid), len(a_grid)): rows follow b, as
+    `contour(a_grid, b_grid, Z)` expects. Cost: len(a)·len(b) forward passes."""
+    theta = _vector(theta, "theta")
+    d1, d2 = _vector(d1, "d1", theta), _vector(d2, "d2", theta)
+    a_grid, b_grid = _vector(a_grid, "a_grid"), _vector(b_grid, "b_grid")
+    n_a = len(a_grid)
+
+    def rows(start, stop):
+        flat = np.arange(start, stop)
+        a, b = a_grid[flat % n_a, None], b_grid[flat // n_a, None]
+        return theta + a * d1 + b * d2
+
+    return _evaluate(loss_batched, rows, n_a * len(b_grid), chunk).reshape(len(b_grid), n_a)
+
+
+def pca_directions(snapshots, theta_end):
+    """The plane of a path's two leading principal directions through θ_end (Li et al. §7).
+
+    PCA (scikit-learn, exact SVD, deterministic signs) of M = snapshots − θ_end. Returns d1, d2
+    (n_params,) orthonormal, their explained variance ratios (2,) and coords = M @ [d1 d2]
+    (n_snapshots, 2): θ_end + coords @ [d1; d2] projects each snapshot onto the plane.
+    """
+    snapshots = np.asarray(snapshots, dtype=np.float64)
+    theta_end = _vector(theta_end, "theta_end")
+    if snapshots.ndim != 2 or snapshots.shape[0] < 3 or snapshots.shape[1] != theta_end.size:
+        raise ValueError(
+            f"snapshots has shape {snapshots.shape}; expected (n_snapshots ≥ 3, {theta_end.size}) "
+            "— record at least three points of the trajectory"
+        )
+    if theta_end.size < 2:
+        raise ValueError("theta_end has 1 parameter; a plane needs n_params ≥ 2")
+    M = snapshots - theta_end
+    pca = PCA(n_components=2, svd_solver="full").fit(M)
+    d1, d2 = pca.components_
+    return d1.copy(), d2.copy(), pca.explained_variance_ratio_.copy(), M @ pca.components_.T
+
+
+def hessian_directions(H, rng: np.random.Generator | None = None, tol: float = 1e-6):
+    """(v_max, v_min, λ_max, λ_min): unit eigenvectors of the largest and the smallest (most
+    negative) eigenvalue of symmetric H, signed so their largest-magnitude entry is positive.
+
+    H dense (n, n): one eigh, O(n³). H a scipy LinearOperator of Hessian-vector products: two
+    Lanczos runs (eigsh, k = 1, 'LA' and 'SA', start vector from rng, relative accuracy tol).
+    A trained net's smallest eigenvalues are a dense bulk near 0: 'SA' takes hundreds of HVPs.
+    """
+    if isinstance(H, LinearOperator):
+        return _lanczos_directions(H, rng, tol)
+    H = np.asarray(H, dtype=np.float64)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
+        raise ValueError(f"H has shape {H.shape}; expected a square (n_params, n_params) matrix")
+    if not np.all(np.isfinite(H)):
+        raise ValueError("H has non-finite entries; compute the Hessian at a finite point")
+    # Symmetrize first: eigh reads one triangle, and autograd's H is symmetric only to rounding.
+    lam, V = np.linalg.eigh(0.5 * (H + H.T))
+    v_max, v_min = (_signed(V[:, k]) for k in (-1, 0))
+    return v_max, v_min, float(lam[-1]), float(lam[0])
+
+
+def rise_radius(loss_batched, theta, v, rise: float = 1.0, chunk: int = 256) -> float:
+    """Smallest r of the grid ‖θ‖·10^(−6 … 0) (61 points) with max L(θ ± r v) ≥ (1 + rise)·L(θ),
+    else ‖θ‖: the half-width over which a cut along v shows the loss rise, whatever its order
+    (quadratic along a large eigenvalue, often quartic along a small one). Cost: 123 passes."""
+    theta = _vector(theta, "theta")
+    v = _vector(v, "v", theta)
+    if not (np.isfinite(rise) and rise > 0):
+        raise ValueError(f"rise={rise!r} must be a positive number (a relative loss increase)")
+    radii = float(np.linalg.norm(theta)) * np.logspace(-6, 0, 61)
+    values = line(loss_batched, theta, theta + v, np.concatenate([[0.0], radii, -radii]), chunk)
+    above = np.maximum(values[1:62], values[62:]) >= (1.0 + rise) * values[0]
+    return float(radii[np.argmax(above)] if above.any() else radii[-1])
+
+
+def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.ndarray:
+    """C[i, k] = L(θ + δ_{ik} eᵢ), each parameter moved alone, shape (n_params, K) — near θ,
+    L(θ) + gᵢδ + ½Hᵢᵢδ² + O(δ³). deltas: (K,) for all parameters, or (n_params, K), a range per
+    parameter for parameters on very different scales. Cost: n_params·K forward passes."""
+    theta = _vector(theta, "theta")
+    n = theta.size
+    deltas = np.asarray(deltas, dtype=np.float64)
+    if deltas.ndim == 1:
+        deltas = np.broadcast_to(deltas, (n, deltas.size))
+    if deltas.ndim != 2 or deltas.shape[0] != n or deltas.shape[1] < 1:
+        raise ValueError(f"deltas has shape {deltas.shape}; expected (K,) or ({n}, K) with K ≥ 1")
+    if not np.all(np.isfinite(deltas)):
+        raise ValueError("deltas has non-finite entries; give finite offsets")
+    K = deltas.shape[1]
+
+    def rows(start, stop):
+        flat = np.arange(start, stop)
+        out = np.tile(theta, (stop - start, 1))
+        out[np.arange(stop - start), flat // K] += deltas[flat // K, flat % K]
+        return out
+
+    return _evaluate(loss_batched, rows, n * K, chunk).reshape(n, K)
+
+
+def neighbour_samples(theta, scale, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Θ = θ + s ⊙ u, u ~ U[−1, 1]^{n×n_params}: n nearby points, shape (n, n_params). scale s is
+    a number or a half-width per parameter (n_params,), e.g. its rate of descent."""
+    theta = _vector(theta, "theta")
+    scale = np.asarray(scale, dtype=np.float64)
+    if scale.ndim > 1 or (scale.ndim == 1 and scale.size != theta.size):
+        raise ValueError(f"scale has shape {scale.shape}; expected a number or ({theta.size},)")
+    if not np.all(np.isfinite(scale)) or np.any(scale < 0):
+        raise ValueError("scale must be finite and ≥ 0 (a half-width per parameter)")
+    if int(n) != n or n < 1:
+        raise ValueError(f"n={n!r} must be a positive integer number of samples")
+    return theta + scale * rng.uniform(-1.0, 1.0, size=(int(n), theta.size))
+
+
+def losses(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
+    """L(Θ_k) for each row of a stack Θ (n, n_params), e.g. neighbour samples, shape (n,).
+    Cost: n forward passes in ⌈n/chunk⌉ calls."""
+    thetas = np.asarray(thetas, dtype=np.float64)
+    if thetas.ndim != 2 or not np.all(np.isfinite(thetas)):
+        raise ValueError(f"thetas has shape {thetas.shape}; expected finite (n, n_params)")
+    return _evaluate(loss_batched, lambda start, stop: thetas[start:stop], len(thetas), chunk)
+
+
+def chunk_for(sizes, n_samples: int, budget_bytes: float = 2e8) -> int:
+    """Parameter vectors per batched MLP loss call within budget_bytes: a forward pass keeps,
+    per vector, pre-activations and activations of every layer (2·N·Σ_{l≥1} d_l floats) and θ."""
+    layout = Layout(tuple(sizes))
+    if int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
+    per_vector = 8 * (2 * n_samples * sum(layout.sizes[1:]) + layout.n_params)
+    return max(1, int(budget_bytes // per_vector))
+
+
+def _lanczos_directions(op, rng, tol):
+    n = op.shape[0]
+    if op.shape != (n, n) or n < 3:
+        raise ValueError(f"H has shape {op.shape}; a Lanczos run needs a square operator, n ≥ 3")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("hessian_directions of a LinearOperator needs rng, a numpy Generator "
+                         "for eigsh's start vector")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol={tol!r} must be a finite number ≥ 0 (0 = machine precision)")
+    pairs = []
+    for which in ("LA", "SA"):
+        try:
+            lam, V = eigsh(op, k=1, which=which, v0=rng.standard_normal(n), tol=tol)
+        except ArpackNoConvergence:
+            raise ValueError(f"eigsh found no {which} eigenvector of H to tol={tol!r} within its "
+                             "iteration limit; pass a looser tol (e.g. 1e-4)") from None
+        pairs.append((float(lam[0]), _signed(V[:, 0] / np.linalg.norm(V[:, 0]))))
+    (lam_max, v_max), (lam_min, v_min) = pairs
+    return v_max, v_min, lam_max, lam_min
+
+
+def _evaluate(loss_batched, rows, n_rows: int, chunk: int) -> np.ndarray:
+    if int(chunk) != chunk or chunk < 1:
+        raise ValueError(f"chunk={chunk!r} must be a positive integer (vectors per batched call)")
+    chunk = int(chunk)
+    out = np.empty(n_rows)
+    for start in range(0, n_rows, chunk):
+        stop = min(start + chunk, n_rows)
+        values = np.asarray(loss_batched(rows(start, stop)), dtype=np.float64)
+        if values.shape != (stop - start,):
+            raise ValueError(
+                f"loss_batched returned shape {values.shape} for {stop - start} parameter vectors; "
+                "it must map (B, n_params) to (B,), e.g. lambda T: net.loss(T, x, y)"
+            )
+        out[start:stop] = values
+    return out
+
+
+def _vector(v, name: str, like=None) -> np.ndarray:
+    """v as a finite 1-D float array (a parameter vector or a grid), as long as `like` if given."""
+    v = np.asarray(v, dtype=np.float64)
+    if v.ndim != 1 or v.size < 1:
+        raise ValueError(f"{name} has shape {v.shape}; expected a 1-D array (n_params,) or grid")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} has non-finite entries; give finite numbers")
+    if like is not None and v.size != like.size:
+        raise ValueError(f"{name} has {v.size} entries but theta has {like.size}; pass vectors "
+                         "of the same network")
+    return v
+
+
+def _safe_ratio(target, current):
+    # A zero block of the random draw cannot be rescaled; it stays zero instead of becoming NaN.
+    return np.divide(target, current, out=np.zeros_like(np.asarray(target, dtype=np.float64)),
+                     where=current > 0)
+
+
+def _signed(v):
+    return v if v[np.argmax(np.abs(v))] >= 0 else -v

@@ -1,0 +1,246 @@
+"""Bonus: the error surface (slides, "Example of Bonus" 1/3–3/3), `python -m experiments.surface`.
+
+  sinc  1-10-10-1 tanh, MSE on sinc, Adam                 --view line, plane, perturb
+  dnn   64-32-10 ReLU, cross-entropy on digits, Adam      --view line, plane
+  tiny  1-5-5-1 tanh (46 parameters), 64 inputs: GD, trust-region Newton, sampled neighbours
+        (half-widths ∝ each parameter's GD rate of descent), t-SNE    --view tsne
+Unit k of UNITS is saved as runs/run_k; summary.npz holds them all as 'unit/key'. --view is not
+part of the stored config: views run by separate commands share one folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.sparse.linalg import LinearOperator
+from sklearn.manifold import TSNE
+
+from engine import MLP, grad, hvp
+from engine import surface as es
+from engine.curvature import exact_hessian
+from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.optim import adam, sgd
+from engine.train import evaluate, train
+
+from .common import Store, main, run_all, run_seeds
+
+EXPERIMENT = "surface"
+VIEWS = ("line", "plane", "tsne", "perturb")
+# perturb: sinc net only (thousands of one-parameter curves on a figure say nothing)
+MODELS = {"line": ("sinc", "dnn"), "plane": ("sinc", "dnn"), "tsne": ("tiny",),
+          "perturb": ("sinc",)}
+UNITS = ("sinc_train", "dnn_train", *(f"{m}_{v}" for v in VIEWS for m in MODELS[v]))
+DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
+CHUNK_BYTES = 32e6  # per loss call: DNN plane 1.3 s CPU, 1.7-2.1 s with 200 MB
+
+
+@dataclass(frozen=True)
+class Config:
+    view: str = "all"  # line, plane, tsne, perturb or all
+    seed: int = 0  # unit k draws from SeedSequence(seed).spawn(8)[k]
+    sinc_hidden: tuple[int, ...] = (10, 10)  # the homework's net, 141 parameters
+    sinc_samples: int = 1000  # x evenly spaced in [-1, 1]; test: midpoints
+    sinc_epochs: int = 300  # Adam reaches L ~ 2e-4: a trained end
+    sinc_lr: float = 0.01  # trains it smoothly
+    dataset: str = ""  # digits, mnist, cifar10; '' = MNIST if found
+    data_root: str = ""  # holds MNIST/raw or cifar-10-batches-py
+    n_train: int = 0  # 0: all digits, 2000 of MNIST/CIFAR-10
+    dnn_hidden: tuple[int, ...] = (32,)  # 2410 parameters on digits
+    dnn_epochs: int = 60  # ~99 % training accuracy on digits
+    dnn_lr: float = 0.001  # Adam's default step
+    batch_size: int = 64  # minibatches of both Adam runs
+    every: int = 3  # snapshot period (epochs) for the PCA plane
+    line_points: int = 81  # alpha in [-0.5, 1.5], steps of 0.025
+    grid: int = 51  # points per plane axis: 2601 losses a plane
+    plane_radius: float = 1.0  # random planes: a, b in [-1, 1] (Li et al.)
+    hessian_rise: float = 1.0  # Hessian plane: to L = (1+rise) L(theta*)
+    perturb_range: float = 0.5  # delta in [-0.5, 0.5] for every parameter
+    perturb_points: int = 41  # odd: delta = 0 is on the grid
+    tiny_hidden: tuple[int, ...] = (5, 5)  # 46 parameters: the slides ask for < 50
+    tiny_samples: int = 64  # the fixed set of inputs
+    gd_epochs: int = 2000  # full-batch gradient descent
+    gd_lr: float = 1.0  # stable here (2.0 diverges)
+    newton_epochs: int = 20  # trust-region Newton steps before sampling
+    extra_epochs: int = 10  # "about 10 epochs further", sampling
+    neighbours: int = 100  # samples per extra epoch
+    sample_radius: float = 0.2  # half-width of the fastest parameter
+    perplexity: float = 30.0  # t-SNE neighbourhood size (5-50 typical)
+    tsne_iter: int = 500  # KL 0.68 here vs 0.65 at 1000: the same picture
+
+    @classmethod
+    def quick(cls):
+        return cls(sinc_hidden=(4,), sinc_samples=100, sinc_epochs=6, dataset="digits",
+                   n_train=200, dnn_hidden=(8,), dnn_epochs=3, every=1, line_points=9, grid=7,
+                   perturb_points=5, gd_epochs=30, newton_epochs=3, extra_epochs=2, neighbours=15,
+                   perplexity=5.0, tsne_iter=250)
+
+    def validate(self):
+        if self.view not in (*VIEWS, "all"):
+            raise ValueError(f"--view {self.view!r} is unknown; choose one of {[*VIEWS, 'all']}")
+        low = {"seed": 0, "grid": 3, "perturb_points": 3, "tsne_iter": 250, "n_train": 0}
+        for f in dataclasses.fields(self):
+            value, flag = getattr(self, f.name), "--" + f.name.replace("_", "-")
+            if f.type == "int" and value < low.get(f.name, 1):
+                raise ValueError(f"{flag} {value}: give an integer ≥ {low.get(f.name, 1)}")
+            if f.type == "float" and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{flag} {value}: give a positive number")
+        if self.perturb_points % 2 == 0:
+            raise ValueError(f"--perturb-points {self.perturb_points}: give an odd number")
+        if self.dataset not in ("", "digits", "mnist", "cifar10"):
+            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose one of digits, "
+                             "mnist, cifar10 or '' (MNIST if --data-root has it)")
+        if self.dataset in ("mnist", "cifar10") and not self.data_root:
+            raise ValueError(f"--dataset {self.dataset} needs --data-root, the folder holding it")
+
+
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+    """Compute the view's units missing in out_dir, then save the summary of all."""
+    store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"))
+    wanted = [u for u in UNITS[2:] if config.view in ("all", u.split("_")[1])]
+    # tsne, the longest unit, trains its own model: it runs beside the trainings
+    first = [u for u in wanted if u == "tiny_tsne"] + sorted(
+        {u.split("_")[0] + "_train" for u in wanted} & set(UNITS))
+    for stage in (first, [u for u in wanted if u not in first]):
+        todo = [UNITS.index(u) for u in stage if not store.done(UNITS.index(u))]
+        if todo:
+            run_all(functools.partial(_compute, config, store), todo, jobs, desc="surface units")
+    arrays, summary = {}, {}
+    for k in filter(store.done, range(len(UNITS))):
+        unit_arrays, summary[UNITS[k]] = store.load_run(k)
+        arrays |= {f"{UNITS[k]}/{key}": v for key, v in unit_arrays.items()}
+    summary["seconds_total"] = sum(info["seconds"] for info in summary.values())
+    return store.save_summary(arrays, summary)
+
+
+def problem(config: Config, model: str):
+    """(net, data) of 'sinc', 'dnn' or 'tiny'; the DNN's: --dataset, MNIST if found, digits."""
+    if model != "dnn":
+        return (MLP((1, *getattr(config, model + "_hidden"), 1), "tanh", "mse"),
+                function_dataset("sinc", getattr(config, model + "_samples")))
+    name = config.dataset or default_image_dataset(config.data_root or None)
+    data = load_dataset(name, root=config.data_root or None, rng=np.random.default_rng(0),
+                        n_train=config.n_train or (None if name == "digits" else 2000))
+    return MLP((data.x_train.shape[1], *config.dnn_hidden, data.n_classes), "relu",
+               "cross_entropy"), data
+
+
+def _compute(config: Config, store: Store, k: int) -> None:
+    model, view = UNITS[k].split("_")
+    rng = np.random.default_rng(run_seeds(config.seed, len(UNITS))[k])
+    net, data = problem(config, model)
+    chunk = es.chunk_for(net.sizes, len(data.x_train), budget_bytes=CHUNK_BYTES)
+    loss = functools.partial(net.loss, x=data.x_train, y=data.y_train)
+    start = time.perf_counter()
+    trained = None
+    if view not in ("train", "tsne"):
+        trained = store.load_run(UNITS.index(model + "_train"))[0]
+    compute = {"train": _train, "tsne": _tsne, "line": _line, "plane": _plane,
+               "perturb": _perturb}[view]
+    arrays, info = compute(config, model, net, data, trained, loss, rng, chunk)
+    info |= {"unit": UNITS[k], "sizes": list(net.sizes), "n_params": net.n_params,
+             "data": data.name, "n_train": len(data.x_train),
+             "seconds": time.perf_counter() - start}
+    store.save_run(k, arrays, info)
+
+
+def _train(config, model, net, data, trained, loss, rng, chunk):
+    snaps, epochs = [], []
+    theta0 = net.init(rng, "lecun" if model == "sinc" else "he")  # He: for ReLU
+    state = train(net, theta0, data, adam(getattr(config, model + "_lr")),
+                  epochs=getattr(config, model + "_epochs"),
+                  batch_size=config.batch_size, rng=rng, every=config.every,
+                  on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e)))
+    return ({"theta0": theta0, "theta_end": state[0], "snapshots": np.array(snaps),
+             "epochs": np.array(epochs), "snapshot_loss": loss(np.array(snaps))},
+            {"end": evaluate(net, state[0], data)})
+
+
+def _line(config, model, net, data, trained, loss, rng, chunk):
+    alphas = np.linspace(-0.5, 1.5, config.line_points)
+    arrays = {"alphas": alphas}
+    for split in ("train", "test"):
+        split_loss = functools.partial(net.loss, x=getattr(data, "x_" + split),
+                                       y=getattr(data, "y_" + split))
+        arrays[split + "_loss"] = es.line(split_loss, trained["theta0"], trained["theta_end"],
+                                          alphas, chunk)
+    inside = np.diff(arrays["train_loss"][(alphas >= 0) & (alphas <= 1)])
+    return arrays, {"monotone_train": bool(np.all(inside <= 0))}
+
+
+def _plane(config, model, net, data, trained, loss, rng, chunk):
+    theta, x, y = trained["theta_end"], data.x_train, data.y_train
+    loss0 = float(loss(theta))
+    arrays = {}
+
+    def add(name, d1, d2, a, b):
+        arrays.update({f"{name}_a": a, f"{name}_b": b, f"{name}_d1": d1, f"{name}_d2": d2,
+                       f"{name}_Z": es.plane(loss, theta, d1, d2, a, b, chunk)})
+
+    r = np.linspace(-config.plane_radius, config.plane_radius, config.grid)
+    add("random", *(es.filter_normalized_direction(net.layout, theta, rng) for _ in "12"), r, r)
+    p1, p2, ratio, coords = es.pca_directions(trained["snapshots"], theta)
+    # the path's extent and a fifth more on each side, so the path lies inside the contour
+    add("pca", p1, p2, *(np.linspace(c.min() - np.ptp(c) / 5, c.max() + np.ptp(c) / 5,
+                                     config.grid) for c in coords.T))
+    dense = net.n_params <= DENSE_MAX
+    H = exact_hessian(net, theta, x, y) if dense else LinearOperator(
+        (net.n_params,) * 2, matvec=lambda v: hvp(net, theta, x, y, np.ravel(v)), dtype=float)
+    v_max, v_min, lam_max, lam_min = es.hessian_directions(H, rng=rng)
+    add("hessian", v_max, v_min, *(np.linspace(-h, h, config.grid) for h in (
+        es.rise_radius(loss, theta, v, config.hessian_rise, chunk) for v in (v_max, v_min))))
+    g = grad(net, theta, x, y)
+    arrays |= {"pca_coords": coords, "pca_ratio": ratio, "lam": np.array([lam_max, lam_min]),
+               "loss0": np.array(loss0), "slopes": np.array([g @ v_max, g @ v_min])}
+    return arrays, {"loss0": loss0, "lam_max": lam_max, "lam_min": lam_min,
+                    "pca_explained_variance": ratio, "hessian": "eigh" if dense else "lanczos"}
+
+
+def _perturb(config, model, net, data, trained, loss, rng, chunk):
+    theta, x, y = trained["theta_end"], data.x_train, data.y_train
+    deltas = np.linspace(-config.perturb_range, config.perturb_range, config.perturb_points)
+    H_diag = np.diag(exact_hessian(net, theta, x, y))
+    return ({"deltas": deltas, "curves": es.perturbation_curves(loss, theta, deltas, chunk),
+             "H_diag": H_diag, "grad": grad(net, theta, x, y), "loss0": np.array(loss(theta))},
+            {"H_diag_min": H_diag.min(), "H_diag_max": H_diag.max()})
+
+
+def _tsne(config, model, net, data, trained, loss, rng, chunk):
+    x, y = data.x_train, data.y_train
+    snaps, speed = [], []  # speed: |∂L/∂θ| of each GD epoch
+    state = train(net, net.init(rng), data, sgd(config.gd_lr), epochs=config.gd_epochs,
+                  batch_size=len(x), rng=rng, every=max(1, config.gd_epochs // 100),
+                  on_step=lambda step: speed.append(np.abs(step.grad)),
+                  on_snapshot=lambda e, t: snaps.append(np.copy(t)))
+    rate = config.gd_lr * np.mean(speed, axis=0)  # mean |Δθᵢ| per GD epoch
+    steps = []
+    res = minimize(lambda t: float(loss(t)), state[0], method="trust-exact",
+                   jac=lambda t: grad(net, t, x, y), hess=lambda t: exact_hessian(net, t, x, y),
+                   callback=lambda t: steps.append(np.copy(t)),
+                   options={"maxiter": config.newton_epochs + config.extra_epochs, "gtol": 1e-10})
+    steps = steps or [res.x]
+    # a run that converged early stays put: its remaining epochs sample around its last point
+    centres = (steps[config.newton_epochs:] + [steps[-1]] * config.extra_epochs)
+    scale = config.sample_radius * rate / rate.max()
+    samples = [es.neighbour_samples(c, scale, config.neighbours, rng)
+               for c in centres[:config.extra_epochs]]
+    points = np.concatenate([snaps, steps, *samples])
+    tsne = TSNE(perplexity=min(config.perplexity, (len(points) - 1) / 3), init="pca",
+                max_iter=config.tsne_iter, random_state=int(rng.integers(2**31 - 1)))
+    kind = np.repeat([0, 1, 2], [len(snaps), len(steps), len(points) - len(snaps) - len(steps)])
+    return ({"embedding": tsne.fit_transform(points), "kind": kind,
+             "loss": es.losses(loss, points, chunk), "scale": scale},
+            {"gd_loss": float(loss(snaps[-1])), "newton_loss": float(res.fun),
+             "newton_status": int(res.status), "newton_message": str(res.message),
+             "newton_iterations": len(steps), "kl_divergence": float(tsne.kl_divergence_)})
+
+
+if __name__ == "__main__":
+    from plots.surface import render
+
+    main(Config, run, render, prog="experiments.surface", description=__doc__)

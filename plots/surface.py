@@ -1,0 +1,235 @@
+"""Figures of experiments.surface: `python -m plots.surface RESULTS_DIR [--figures DIR]`.
+
+One figure per view and model (PNG + PDF), drawn from summary.npz alone:
+  surface_line_{sinc,dnn}           train and test loss on θ(α) = (1 − α)θ₀ + αθ*
+  surface_plane_random_{sinc,dnn}   filter-normalized random plane: contour, 3-D surface of log₁₀ L
+  surface_plane_pca_{sinc,dnn}      plane of the trajectory's two PCA directions, with the path
+  surface_plane_hessian_{sinc,dnn}  plane of the eigenvectors of λ_max and λ_min, and both axis
+                                    cuts beside L(θ*) + ½λr²
+  surface_perturb_sinc              L(θ* + δeᵢ) for every parameter, one panel per layer, beside
+                                    L(θ*) + ½Hᵢᵢδ²; and Hᵢᵢ per parameter
+  surface_tsne                      t-SNE of the tiny model's path and sampled neighbours
+Losses span decades, so every loss axis and colour scale is logarithmic.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from engine import Layout
+from experiments.common import load_summary
+from plots.common import RUN_COLOURS, plot_main, save_figure
+
+DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits", "mnist": "MNIST",
+              "cifar10": "CIFAR-10"}
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw every figure whose unit the surface results folder holds (PNG, PDF)."""
+    arrays, meta = load_summary(results_dir)
+    if meta.get("experiment") != "surface":
+        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
+                         "surface; give the folder written by python -m experiments.surface")
+    info = meta["summary"]
+
+    def unit(name):
+        prefix = name + "/"
+        return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+    paths = []
+    for model in ("sinc", "dnn"):
+        if f"{model}_line" in info:
+            fig = plot_line(unit(f"{model}_line"), _title(info[f"{model}_line"]))
+            paths += save_figure(fig, figures_dir, f"surface_line_{model}")
+        if f"{model}_plane" in info:
+            plane, title = unit(f"{model}_plane"), _title(info[f"{model}_plane"])
+            figures = {"random": plot_random_plane(plane, title),
+                       "pca": plot_pca_plane(plane, unit(f"{model}_train"), title),
+                       "hessian": plot_hessian_plane(plane, title)}
+            for kind, fig in figures.items():
+                paths += save_figure(fig, figures_dir, f"surface_plane_{kind}_{model}")
+    if "sinc_perturb" in info:
+        fig = plot_perturbation(unit("sinc_perturb"), info["sinc_perturb"]["sizes"],
+                                _title(info["sinc_perturb"]))
+        paths += save_figure(fig, figures_dir, "surface_perturb_sinc")
+    if "tiny_tsne" in info:
+        fig = plot_tsne(unit("tiny_tsne"), info["tiny_tsne"], meta["config"])
+        paths += save_figure(fig, figures_dir, "surface_tsne")
+    return paths
+
+
+def plot_line(line, title):
+    """Train and test loss (log scale) along the straight line θ₀ → θ*."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
+    for split, colour, style in (("train", 0, "-"), ("test", 1, "--")):
+        ax.plot(line["alphas"], line[f"{split}_loss"], style, color=RUN_COLOURS[colour],
+                label=split)
+    for a, name in ((0.0, "θ₀"), (1.0, "θ*")):
+        ax.axvline(a, color="0.6", lw=0.8, ls=":")
+        ax.annotate(name, (a, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
+    ax.set(xlabel="α in θ(α) = (1 − α)θ₀ + αθ*", ylabel="loss L (log scale)", yscale="log")
+    ax.legend()
+    fig.suptitle(f"Straight line from the initial to the trained weights\n{title}")
+    return fig
+
+
+def plot_random_plane(plane, title):
+    """Contour and 3-D surface of log₁₀ L(θ* + a d₁ + b d₂), d₁, d₂ filter-normalized."""
+    a, b, Z = plane["random_a"], plane["random_b"], np.log10(plane["random_Z"])
+    fig = plt.figure(figsize=(11, 4.8), layout="constrained")
+    ax = fig.add_subplot(1, 2, 1)
+    _contour(fig, ax, a, b, Z)
+    ax.plot(0, 0, "w*", ms=12, mec="k", label="θ*")
+    ax.legend(loc="upper right")
+    ax.set(xlabel="a (direction d₁)", ylabel="b (direction d₂)", aspect="equal")
+    ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+    A, B = np.meshgrid(a, b)
+    ax3.plot_surface(A, B, Z, cmap="viridis", linewidth=0, antialiased=True)
+    ax3.set(xlabel="a", ylabel="b", zlabel="log₁₀ L")
+    fig.suptitle("Random plane through θ*, directions filter-normalized (Li et al. 2018: each "
+                 f"unit's weights rescaled to θ*'s norm)\n{title}")
+    return fig
+
+
+def plot_pca_plane(plane, trained, title):
+    """Contour of log₁₀ L on the plane of the trajectory's two PCA directions, path on top."""
+    ratio, coords = plane["pca_ratio"], plane["pca_coords"]
+    fig, ax = plt.subplots(figsize=(7, 5.2), layout="constrained")
+    _contour(fig, ax, plane["pca_a"], plane["pca_b"], np.log10(plane["pca_Z"]))
+    ax.plot(coords[:, 0], coords[:, 1], "-o", color="w", lw=1.2, ms=3.5, mec="k", mew=0.3)
+    ax.plot(*coords[0], "wo", ms=8, mec="k", label=f"θ₀ (epoch {trained['epochs'][0]})")
+    ax.plot(*coords[-1], "w*", ms=13, mec="k", label=f"θ* (epoch {trained['epochs'][-1]})")
+    ax.legend(loc="best", fontsize=8)
+    ax.set(xlabel=f"PC1 ({100 * ratio[0]:.1f} % of path variance)",
+           ylabel=f"PC2 ({100 * ratio[1]:.1f} % of path variance)")
+    every = int(trained["epochs"][1] - trained["epochs"][0]) if len(trained["epochs"]) > 1 else 0
+    fig.suptitle("Plane of the training path's two leading PCA directions (Li et al. §7),\n"
+                 f"path projected onto it, one dot every {every} epochs\n{title}")
+    return fig
+
+
+def plot_hessian_plane(plane, title):
+    """Contour on the plane of H's extreme eigenvectors, and both axis cuts beside the
+    second-order model (∇L·v)r + ½λr²."""
+    a, b, Z = plane["hessian_a"], plane["hessian_b"], plane["hessian_Z"]
+    (lam_max, lam_min), loss0 = plane["lam"], float(plane["loss0"])
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)
+    _contour(fig, axes[0], a, b, np.log10(Z))
+    axes[0].plot(0, 0, "w*", ms=12, mec="k")
+    axes[0].set(xlabel=f"a along v_max (λ_max = {lam_max:.3g})",
+                ylabel=f"b along v_min (λ_min = {lam_min:.3g})")
+    cuts = ((a, Z[np.argmin(np.abs(b)), :], lam_max, plane["slopes"][0], "v_max"),
+            (b, Z[:, np.argmin(np.abs(a))], lam_min, plane["slopes"][1], "v_min"))
+    for ax, (r, cut, lam, slope, name) in zip(axes[1:], cuts, strict=True):
+        change = cut - loss0
+        ax.plot(r, change, ".-", color=RUN_COLOURS[0], ms=3, label="L(θ* + r v) − L(θ*)")
+        ax.plot(r, slope * r + 0.5 * lam * r**2, "k--", lw=1, label="(∇L·v) r + ½λr²")
+        ax.axhline(0.0, color="0.6", lw=0.6)
+        zoom = name == "v_min" and change.min() < 0
+        if zoom:  # on the dip: the rise beyond it (often quartic) would flatten it to a line
+            ax.set_ylim(1.6 * change.min(), -4.0 * change.min())
+        ax.set(xlabel=f"r along {name} (λ = {lam:.3g}, ∇L·v = {slope:.2g})",
+               ylabel="loss change" + (" (zoomed on the dip)" if zoom else ""))
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.legend(fontsize=8, loc="upper center")
+    fig.suptitle("Plane of the Hessian eigenvectors of the largest and the most negative "
+                 "eigenvalue at θ* — random planes average curvature and hide λ < 0\n" + title)
+    return fig
+
+
+def plot_perturbation(pert, sizes, title):
+    """L(θ* + δeᵢ) of every parameter (one panel per layer, log y) beside its second-order
+    Taylor polynomial L(θ*) + gᵢδ + ½Hᵢᵢδ²; and |Hᵢᵢ| sorted. sizes: the net's layer widths."""
+    deltas, curves, H = pert["deltas"], pert["curves"], pert["H_diag"]
+    layout = Layout(tuple(sizes))
+    layer = np.repeat(np.arange(layout.n_layers), np.diff(layout.offsets))
+    loss0, n_layers = float(pert["loss0"]), layout.n_layers
+    fig, axes = plt.subplots(1, n_layers + 1, figsize=(4.4 * (n_layers + 1), 4.5),
+                             layout="constrained")
+    norm = LogNorm(max(np.abs(H).min(), 1e-12 * np.abs(H).max()), np.abs(H).max())
+    cmap = plt.get_cmap("viridis")
+    fine = np.linspace(deltas[0], deltas[-1], 201)
+    for ell, ax in enumerate(axes[:-1]):
+        for i in np.flatnonzero(layer == ell):
+            colour = cmap(norm(max(abs(H[i]), norm.vmin)))
+            ax.plot(deltas, curves[i], color=colour, lw=0.9)
+            quadratic = loss0 + pert["grad"][i] * fine + 0.5 * H[i] * fine**2
+            ax.plot(fine, np.where(quadratic > 0, quadratic, np.nan), "--", color="k", lw=0.4,
+                    alpha=0.5)
+        ax.set(yscale="log", xlabel="δ (parameter i moved alone)",
+               title=f"layer {ell + 1}: W{ell + 1}, b{ell + 1} ({np.sum(layer == ell)} parameters)")
+    axes[0].set_ylabel("L(θ* + δeᵢ); dashed: L(θ*) + gᵢδ + ½Hᵢᵢδ²")
+    rank = np.empty(len(H), dtype=int)
+    rank[np.argsort(np.abs(H))] = np.arange(len(H))
+    for ell in range(n_layers):
+        m = layer == ell
+        axes[-1].scatter(rank[m], np.abs(H[m]), color=RUN_COLOURS[ell], s=8,
+                         label=f"layer {ell + 1}")
+    axes[-1].legend(fontsize=8)
+    axes[-1].set(yscale="log", xlabel="parameters sorted by |Hᵢᵢ|", ylabel="|Hᵢᵢ| (exact)",
+                 title=f"{np.sum(H < 0)} of {len(H)} parameters have Hᵢᵢ < 0")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:-1], label="|Hᵢᵢ|",
+                 pad=0.01)
+    fig.suptitle("Each parameter perturbed alone: the scales differ by decades; dashed: the "
+                 f"second-order Taylor prediction from the exact gradient and Hᵢᵢ\n{title}")
+    return fig
+
+
+def plot_tsne(tsne, info, config):
+    """t-SNE of the path (GD, then Newton) and the sampled neighbours, coloured by log loss."""
+    emb, loss, kind = tsne["embedding"], tsne["loss"], tsne["kind"]
+    norm = LogNorm(loss.min(), loss.max())
+    fig, ax = plt.subplots(figsize=(7.5, 6.3), layout="constrained")
+    s = kind == 2
+    points = ax.scatter(emb[s, 0], emb[s, 1], c=loss[s], norm=norm, cmap="viridis", s=7,
+                        alpha=0.8)
+    handles = [Line2D([], [], ls="", marker="o", ms=3, color="0.5",
+                      label=f"sampled neighbours ({s.sum()})")]
+    for k, marker, label in ((0, "o", "gradient descent"), (1, "D", "trust-region Newton")):
+        m = kind == k
+        ax.plot(emb[m, 0], emb[m, 1], "-", color="0.3", lw=0.6)
+        ax.scatter(emb[m, 0], emb[m, 1], c=loss[m], norm=norm, cmap="viridis", marker=marker,
+                   s=22, edgecolors="k", linewidths=0.4)
+        handles.append(Line2D([], [], ls="", marker=marker, mfc="0.8", mec="k",
+                              label=f"{label} ({m.sum()} points)"))
+    end = np.flatnonzero(kind < 2)[-1]
+    for i, name in ((0, "start"), (end, "end")):
+        ax.annotate(name, emb[i], xytext=(8, 8), textcoords="offset points", fontsize=9,
+                    arrowprops={"arrowstyle": "-", "lw": 0.6})
+    fig.colorbar(points, ax=ax, label="training loss L (log scale)")
+    ax.legend(handles=handles, loc="best", fontsize=8)
+    ax.set(xticks=[], yticks=[], xlabel="t-SNE 1", ylabel="t-SNE 2")
+    ax.set_title(f"Tiny net {'-'.join(map(str, [1, *config['tiny_hidden'], 1]))} on "
+                 f"{config['tiny_samples']} fixed inputs: {config['gd_epochs']} GD epochs, then "
+                 f"{info['newton_iterations']} Newton steps\n(L: {info['gd_loss']:.2e} → "
+                 f"{info['newton_loss']:.2e}); neighbours sampled around the last "
+                 f"{config['extra_epochs']}", fontsize=10)
+    fig.text(0.01, -0.06, "Caveat: t-SNE keeps who is near whom, not distances — cluster sizes "
+             f"and gaps between clusters mean nothing (perplexity {config['perplexity']:g}).\n"
+             "Neighbour half-widths sᵢ ∝ each parameter's rate of descent in gradient descent "
+             f"(mean |Δθᵢ| per epoch), largest {config['sample_radius']:g}.", fontsize=8)
+    return fig
+
+
+def _contour(fig, ax, a, b, logZ):
+    levels = MaxNLocator(24).tick_values(logZ.min(), logZ.max())
+    filled = ax.contourf(a, b, logZ, levels=levels, cmap="viridis")
+    ax.contour(a, b, logZ, levels=levels[::3], colors="k", linewidths=0.3)
+    fig.colorbar(filled, ax=ax, label="log₁₀ L (training loss)")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+
+
+def _title(info):
+    sizes = info["sizes"]
+    return (f"{'-'.join(map(str, sizes))} net ({info['n_params']} parameters) on "
+            f"{DATA_NAMES.get(info['data'], info['data'])}, {info['n_train']} training samples")
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.surface")
