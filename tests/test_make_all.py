@@ -1,0 +1,76 @@
+"""`make all QUICK=1` end to end: every figure, both report files, and every number of the report
+equal to the number in the results file it was read from."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from experiments.report import FIGURES, SECTIONS, main as report_main
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    if shutil.which("make") is None:  # the README's set-up needs make; so does this test
+        raise RuntimeError("make is not installed")
+    tmp = tmp_path_factory.mktemp("make_all")
+    dirs = {"RESULTS": tmp / "results", "FIGURES": tmp / "figures", "REPORT": tmp / "report"}
+    result = subprocess.run(["make", "-C", str(ROOT), "all", "QUICK=1", "JOBS=2",
+                             *(f"{k}={v}" for k, v in dirs.items())],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dirs
+
+
+def test_every_figure_and_both_report_files_exist(made):
+    for section in SECTIONS:
+        for name in FIGURES[section]:
+            for ext in ("png", "pdf"):
+                path = made["FIGURES"] / f"{name}.{ext}"
+                assert path.stat().st_size > 1000, path
+    assert (made["REPORT"] / "report.md").stat().st_size > 1000
+    assert (made["REPORT"] / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_every_number_in_the_report_is_the_results_files(made):
+    text = (made["REPORT"] / "report.md").read_text()
+    facts = json.loads((made["REPORT"] / "facts.json").read_text())
+    assert len(facts) > 40
+    for fact in facts:
+        value = json.loads((made["RESULTS"] / fact["experiment"] / "summary.json").read_text())
+        for key in fact["path"]:  # a path into summary.json, e.g. ["summary", "whole", …]
+            value = value[key]
+        assert value == fact["value"], fact  # read, not retyped: exact equality
+        assert fact["text"] in text, fact
+
+
+def test_report_settings_come_from_the_saved_configs(made):
+    text = (made["REPORT"] / "report.md").read_text()
+    for section in SECTIONS:
+        config = json.loads((made["RESULTS"] / section / "summary.json").read_text())["config"]
+        for key, value in config.items():
+            shown = " ".join(map(str, value)) if isinstance(value, list) else value
+            assert f"| `{key}` | {'' if shown == '' else f'`{shown}`'} |" in text
+
+
+def test_report_names_what_is_missing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        report_main(["--results", str(tmp_path), "--figures", str(tmp_path), "--out",
+                     str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "trajectory" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_gallery_writes_small_copies(made, tmp_path):
+    report_main(["--figures", str(made["FIGURES"]), "--gallery", str(tmp_path)])
+    from PIL import Image
+
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(f"{n}.png" for s in SECTIONS for n in FIGURES[s])
+    with Image.open(tmp_path / names[0]) as image:
+        assert image.size[0] <= 640
