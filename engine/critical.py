@@ -1,0 +1,150 @@
+"""What a finder's end point is: critical, gradient-flat or not converged; and the sampled ratio.
+
+Classification (after the search, never as its stopping rule; ../shared/notes/critical-points.md
+§3), with H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
+  newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
+  kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
+  flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                        (≈ 0 where g is a stationary point of ‖g‖):
+  critical       ‖g‖² ≤ grad_sq_tol  and  ‖H_τ⁺g‖ ≤ newton_tol·(1 + ‖θ‖);
+  gradient-flat  not critical, and κ ≥ kappa_tol or c ≤ cos_tol;
+  not-converged  everything else, including non-finite θ, g or H.
+`flat` is κ ≥ kappa_tol (for a critical point: what is left of g sits in a flat valley).
+Defaults: ‖g‖² ≤ 1e-10 is the cutoff Frye et al. (2019) validated on networks with known critical
+points (1e-8 was too loose); κ ≥ 0.9 and c ≤ 5e-4 are their gradient-flat criteria.
+
+The sampled ratio is the slides' second definition, named for what it measures: the share of
+points θ + r·d, d uniform on the unit sphere, with L > L(θ). Along d the loss changes by
+r∇L·d + ½r²dᵀHd, and dᵀHd = Σλᵢzᵢ² is dominated by a few large positive eigenvalues, so the share
+is near 1 even at saddles whose negative eigenvalues are small (notes §2): it measures how rarely a
+random direction descends, not the share of positive eigenvalues.
+Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per radius.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+
+from .spectrum import Spectrum, kernel_share, spectrum
+
+LABELS = ("critical", "gradient-flat", "not-converged")
+
+
+@dataclass(frozen=True, eq=False)
+class PointClass:
+    """label (one of LABELS), flat (κ ≥ kappa_tol), grad_sq ‖g‖², newton_norm ‖H_τ⁺g‖, kappa κ,
+    flat_cosine c, spectrum (eigenvalues, eigenvectors, τ and counts; None when θ, g or H is not
+    finite, and then the numbers are nan). eq=False: the spectrum holds arrays."""
+
+    label: str
+    flat: bool
+    grad_sq: float
+    newton_norm: float
+    kappa: float
+    flat_cosine: float
+    spectrum: Spectrum | None
+
+
+def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
+             rtol=1e-6) -> PointClass:
+    """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
+    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf; raises
+    ValueError on shapes that do not fit or tolerances that are not positive numbers."""
+    for name, value in (("grad_sq_tol", grad_sq_tol), ("newton_tol", newton_tol),
+                        ("kappa_tol", kappa_tol), ("cos_tol", cos_tol), ("rtol", rtol)):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive finite number")
+    theta, g, H = (np.asarray(a, dtype=np.float64) for a in (theta, g, H))
+    n = theta.size
+    if theta.shape != (n,) or g.shape != (n,) or H.shape != (n, n) or n == 0:
+        raise ValueError(f"classify needs theta (n,), g (n,), H (n, n); got {theta.shape}, "
+                         f"{g.shape}, {H.shape}")
+    with np.errstate(all="ignore"):
+        grad_sq = float(g @ g)
+    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        nan = float("nan")
+        return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
+
+    spec = spectrum(H, rtol=rtol, eigenvectors=True)
+    lam, vecs = spec.eigenvalues, spec.eigenvectors
+    coef = vecs.T @ g
+    keep = np.abs(lam) > spec.tau
+    newton_norm = float(np.linalg.norm(coef[keep] / lam[keep]))
+    kappa = kernel_share(g, lam, vecs, spec.tau)
+    hg_norm = float(np.linalg.norm(lam * coef))
+    h_norm = float(np.max(np.abs(lam)))
+    flat_cosine = hg_norm / (h_norm * np.sqrt(grad_sq)) if hg_norm > 0.0 else 0.0
+
+    critical = grad_sq <= grad_sq_tol and newton_norm <= newton_tol * (1.0 + np.linalg.norm(theta))
+    if critical:
+        label = "critical"
+    elif kappa >= kappa_tol or flat_cosine <= cos_tol:
+        label = "gradient-flat"
+    else:
+        label = "not-converged"
+    return PointClass(label, bool(kappa >= kappa_tol), grad_sq, newton_norm, kappa,
+                      float(flat_cosine), spec)
+
+
+@dataclass(frozen=True, eq=False)
+class SampledRatio:
+    """share[i] = n_higher[i]/n_samples of the points at radius radii[i] with L > loss0, and its
+    95 % Wilson interval [low[i], high[i]]; all arrays of shape (n_radii,)."""
+
+    radii: np.ndarray
+    share: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_higher: np.ndarray
+    n_samples: int
+    loss0: float
+
+
+def sampled_minimal_ratio(loss_batched, theta, radii, *, n_samples=1000, rng,
+                          loss0=None) -> SampledRatio:
+    """Share of K = n_samples points θ + r·d with L > L(θ), for each r in radii.
+
+    d is uniform on the unit sphere (normalized Gaussian vectors), so every sample lies at exactly
+    distance r and the share is a function of r alone; the same K directions serve every radius
+    (common random numbers: differences between radii are not sampling noise). loss_batched maps
+    (K, n) to (K,), called once per radius (no Python loop over samples). A sample whose loss is
+    nan counts as not higher, +inf as higher. loss0 defaults to loss_batched(θ[None])[0]; a
+    non-finite θ or loss0 gives nan shares and intervals.
+    Cost: len(radii) batched loss calls of K networks; memory O(K·n).
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
+    if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):
+        raise ValueError(f"radii={radii.tolist()} must be positive finite numbers, e.g. "
+                         "(1e-3, 1e-2, 1e-1)")
+    if int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples={n_samples!r} must be a positive integer, e.g. 1000")
+    n_samples = int(n_samples)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+    d = rng.standard_normal((n_samples, theta.size))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        if loss0 is None and np.all(np.isfinite(theta)):
+            loss0 = float(np.asarray(loss_batched(theta[None, :])).reshape(-1)[0])
+    loss0 = float("nan") if loss0 is None else float(loss0)
+    nan = np.full(radii.size, np.nan)
+    if not (np.isfinite(loss0) and np.all(np.isfinite(theta))):
+        return SampledRatio(radii, nan, nan.copy(), nan.copy(), np.zeros(radii.size, int),
+                            n_samples, loss0)
+    n_higher = np.empty(radii.size, dtype=int)
+    low, high = np.empty(radii.size), np.empty(radii.size)
+    for i, r in enumerate(radii):
+        with np.errstate(all="ignore"):
+            losses = np.asarray(loss_batched(theta + r * d), dtype=np.float64)
+        if losses.shape != (n_samples,):
+            raise ValueError(f"loss_batched returned shape {losses.shape} for θ of shape "
+                             f"{(n_samples, theta.size)}; it must return one loss per row")
+        n_higher[i] = int(np.count_nonzero(losses > loss0))
+        ci = scipy.stats.binomtest(int(n_higher[i]), n_samples).proportion_ci(
+            confidence_level=0.95, method="wilson")
+        low[i], high[i] = ci.low, ci.high
+    return SampledRatio(radii, n_higher / n_samples, low, high, n_higher, n_samples, loss0)

@@ -1,0 +1,246 @@
+"""When the gradient is almost zero: critical points and the minimal ratio.
+
+`python -m experiments.minratio` (slides, "What Happened When Gradient is Almost Zero"). Each of
+--runs runs (seeds from one SeedSequence) (1) trains a tanh MLP on sin(5πx)/(5πx) from its own
+initialization for its own, seeded number of steps (log-uniform in [switch_min, switch_max],
+saved): converged nets lead finders to minima only, earlier ones reach saddles too; (2)
+searches for ∇L = 0 by --finder (engine.finders); (3) classifies the end point (engine.critical)
+and takes the exact Hessian's spectrum (engine.curvature): minimal ratio n₊/n (tolerance τ),
+resolved ratio n₊/(n₊+n₋), index n₋/n, the same at the --band rtols, and the slides' sampled
+ratio: the share of K points θ + r·d, ‖d‖ = 1, with L > L(θ), per radius (Wilson interval).
+
+Results contract, summary.npz: theta (n_runs, n_params) end points, theta_start, x, y, loss,
+grad_norm, eigenvalues (n_runs, n_params) ascending (nan rows where θ is not finite),
+minimal_ratio, resolved_ratio, index, *_band (n_runs, len(band)), label (strings), flat, kappa,
+switch_step, sampled_ratio/_low/_high (n_runs, n_radii), and the ‖∇L‖ traces, run r's being
+trace[trace_start[r]:trace_start[r + 1]]. With summary.json's config (sizes, activation) and
+engine.layout, anyone can rebuild the net and recompute loss, gradient and spectrum.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.optimize
+import scipy.stats
+
+from engine import MLP, grad, value_and_grad
+from engine.critical import LABELS, classify, sampled_minimal_ratio
+from engine.curvature import exact_hessian, output_jacobian
+from engine.data import function_dataset
+from engine.finders import METHODS, STATUS_NAMES, find_critical
+from engine.optim import adam
+from engine.train import train
+
+from .common import Store, main, run_all, run_seeds
+
+EXPERIMENT = "minratio"
+TRAINERS = ("trf", "lm", "lbfgs", "adam")
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Config:
+    runs: int = 100                      # slides: "Train 100 times"
+    seed: int = 0                        # run r uses SeedSequence(seed).spawn(runs)[r]
+    sizes: tuple[int, ...] = (1, 8, 8, 1)  # 97 params: more runs end critical than 1-5-5-1
+    activation: str = "tanh"             # smooth: the Hessian exists everywhere
+    n_samples: int = 100                 # grid on [−1, 1]: 10 points per zero of sinc
+    trainer: str = "trf"                 # trf/lm on the residuals: loss 1e-8 in 0.3 s; lbfgs, adam
+    switch_min: int = 2                  # fewest training steps before the search
+    switch_max: int = 1000               # most; log-uniform between: early saddles to late minima
+    lr: float = 0.01                     # Adam's step (--trainer adam)
+    finder: str = "lm+newton"            # gradnorm, lm, trf, newton or lm+newton
+    grad_sq_tol: float = 1e-10           # critical: ‖∇L‖² ≤ this (Frye et al. 2019; 1e-8 too loose)
+    newton_tol: float = 1e-6             # …and ‖H_τ⁺∇L‖ ≤ this·(1 + ‖θ‖)
+    kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
+    cos_tol: float = 5e-4                # …or ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this (Frye et al.)
+    rtol: float = 1e-6                   # eigenvalue sign tolerance τ = max(n·ε, rtol)·‖H‖₂
+    band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band (tight, loose)
+    radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampling radii r, ‖θ − θ*‖ = r
+    n_directions: int = 1000             # K samples per radius: standard error ≤ 0.016
+
+    @classmethod
+    def quick(cls):
+        return cls(runs=4, sizes=(1, 4, 4, 1), n_samples=40, switch_max=100, n_directions=100)
+
+    def validate(self):
+        for name, valid in (("trainer", TRAINERS), ("finder", METHODS)):
+            if getattr(self, name) not in valid:
+                raise ValueError(f"--{name} {getattr(self, name)!r} is unknown; choose one of "
+                                 f"{list(valid)}")
+        for name, low in (("runs", 1), ("switch_min", 1), ("n_directions", 1), ("n_samples", 2),
+                          ("switch_max", self.switch_min)):
+            if getattr(self, name) < low:
+                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give an "
+                                 f"integer ≥ {low}")
+        for name in ("lr", "grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol", "rtol", "band",
+                     "radii"):
+            if not all(0 < v < np.inf for v in np.atleast_1d(getattr(self, name))):
+                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give "
+                                 "positive numbers")
+        net = MLP(self.sizes, self.activation)
+        if self.sizes[0] != 1 or self.sizes[-1] != 1:
+            raise ValueError("--sizes: begin and end with 1 (x ↦ y), e.g. 1 8 8 1")
+        if self.trainer == "lm" and self.n_samples < net.n_params:
+            raise ValueError(f"--trainer lm needs --n-samples ≥ n_params = {net.n_params} "
+                             f"(MINPACK needs as many residuals as parameters), got "
+                             f"{self.n_samples}: raise --n-samples or use --trainer lbfgs")
+
+
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+    """Compute the runs not yet saved (in parallel), then the summary."""
+    start = time.perf_counter()
+    store = Store(out_dir, EXPERIMENT, config)
+    todo = [r for r in range(config.runs) if not store.done(r)]
+    run_all(functools.partial(_one_run, config, store), todo, jobs, desc="minratio runs")
+    runs = [store.load_run(r) for r in range(config.runs)]
+    data = function_dataset("sinc", n_samples=config.n_samples)
+    arrays = _stack(runs, config) | {"x": data.x_train, "y": data.y_train,
+                                     "radii": np.array(config.radii), "band": np.array(config.band)}
+    summary = summarize(arrays, [info for _, info in runs], config)
+    summary |= {"wall_time": time.perf_counter() - start, "runs_computed": len(todo)}
+    return store.save_summary(arrays, summary)
+
+
+def train_until(net, theta0, data, trainer, steps, rng, lr=0.01):
+    """(θ, steps taken) after `steps` steps on the MSE: least_squares (trf, lm) on fᵢ − yᵢ
+    (a step: one evaluation), L-BFGS-B or full-batch Adam. Not lm by default: MINPACK's θ
+    varied between processes (heap layout), amplified to O(1) in 50 steps (cond J ~1e20)."""
+    x, y = data.x_train, data.y_train
+    scale = 1.0 / np.sqrt(len(x))  # ½‖r‖², r = (f − y)/√N, is the MSE
+    with np.errstate(all="ignore"):
+        if trainer in ("trf", "lm"):
+            res = scipy.optimize.least_squares(
+                lambda t: scale * (net.forward(t, x) - y).ravel(), theta0,
+                jac=lambda t: scale * output_jacobian(net, t, x).reshape(-1, net.n_params),
+                method=trainer, ftol=_EPS, xtol=_EPS, gtol=_EPS, max_nfev=steps)
+            return res.x, int(res.nfev)
+        if trainer == "lbfgs":
+            res = scipy.optimize.minimize(
+                lambda t: value_and_grad(net, t, x, y), theta0, jac=True, method="L-BFGS-B",
+                options={"maxiter": steps, "gtol": 0.0, "ftol": 0.0})
+            return res.x, int(res.nit)
+        optimizer = adam(lr)
+        state = train(net, theta0, data, optimizer, epochs=steps, batch_size=len(x), rng=rng)
+        return optimizer.params(state), steps
+
+
+def _one_run(config, store, run):
+    start = time.perf_counter()
+    rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
+    data = function_dataset("sinc", n_samples=config.n_samples)
+    x, y = data.x_train, data.y_train
+    net = MLP(config.sizes, config.activation, "mse")
+    theta0 = net.init(rng)
+    switch = int(round(np.exp(rng.uniform(np.log(config.switch_min), np.log(config.switch_max)))))
+    theta_start, steps = train_until(net, theta0, data, config.trainer, switch, rng, config.lr)
+    train_time = time.perf_counter() - start
+
+    def gradient(theta):
+        with np.errstate(all="ignore"):
+            return grad(net, theta, x, y)
+
+    def hessian(theta):
+        with np.errstate(all="ignore"):
+            if np.all(np.isfinite(theta)):
+                return exact_hessian(net, theta, x, y)
+            return np.full((net.n_params,) * 2, np.nan)
+
+    # Newton-MR truncates at the classification's τ: the polish removes the step it measures
+    opts = {"rcond": config.rtol} if "newton" in config.finder else {}
+    found = find_critical(theta_start, gradient, hessian, method=config.finder, **opts)
+    tols = {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
+                                            "rtol")}
+    at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
+    point = classify(found.theta, gradient(found.theta), hessian(found.theta), **tols)
+    spec = point.spectrum
+    with np.errstate(all="ignore"):
+        loss = float(net.loss(found.theta, x, y))
+        sampled = sampled_minimal_ratio(lambda t: net.loss(t, x, y), found.theta, config.radii,
+                                        n_samples=config.n_directions, rng=rng, loss0=loss)
+    nan, ratios = float("nan"), ("minimal_ratio", "resolved_ratio", "index")
+    bands = [spec.at(r) for r in config.band] if spec else []
+    arrays = {"theta_start": theta_start, "theta": found.theta, "trace": found.grad_norms,
+              "eigenvalues": spec.eigenvalues if spec else np.full(net.n_params, nan),
+              "sampled_ratio": sampled.share, "sampled_low": sampled.low,
+              "sampled_high": sampled.high}
+    arrays |= {f"{k}_band": [getattr(b, k) for b in bands] if spec else [nan] * len(config.band)
+               for k in ratios}
+    info = {"run": run, "switch_step": switch, "train_steps": steps,
+            "train_loss": float(net.loss(theta_start, x, y)), "loss": loss,
+            "grad_norm": float(np.sqrt(point.grad_sq)), "label": point.label,
+            "label_start": at_start.label, "kappa_start": at_start.kappa}
+    info |= {k: getattr(point, k) for k in ("flat", "grad_sq", "newton_norm", "kappa",
+                                            "flat_cosine")}
+    info |= {k: getattr(spec, k) if spec else nan for k in ratios + ("tau", "n_pos", "n_neg",
+                                                                       "n_zero")}
+    info["finder"] = {"method": found.method, "status": found.status_name,
+                      "message": found.message, "scipy_status": found.scipy_status,
+                      "n_iter": found.n_iter, "n_eval": found.n_eval,
+                      "wall_time": found.wall_time}
+    info |= {"train_time": train_time, "wall_time": time.perf_counter() - start}
+    store.save_run(run, arrays, info)
+
+
+def _stack(runs, config):
+    """Per-run arrays stacked (n_runs, …), scalars as (n_runs,) arrays."""
+    out = {k: np.stack([a[k] for a, _ in runs]) for k in runs[0][0] if k != "trace"}
+    out |= {k: np.array([np.nan if info[k] is None else info[k] for _, info in runs]) for k in (
+        "switch_step", "train_loss", "loss", "grad_norm", "flat", "grad_sq", "newton_norm",
+        "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio", "resolved_ratio", "index")}
+    out["label"] = np.array([info["label"] for _, info in runs])
+    out["trace"] = np.concatenate([a["trace"] for a, _ in runs])
+    out["trace_start"] = np.cumsum([0] + [a["trace"].size for a, _ in runs])
+    return out
+
+
+def summarize(arrays, infos, config) -> dict:
+    """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
+    finder) and loss range of each; Spearman ρ(minimal ratio, loss) over the critical points;
+    the finder's statuses and times."""
+    label, loss = arrays["label"], arrays["loss"]
+    per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
+        loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
+            "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
+    crit = label == "critical"
+    ratio, spearman = arrays["minimal_ratio"][crit], None
+    if crit.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[crit]) > 0:
+        res = scipy.stats.spearmanr(ratio, loss[crit])
+        spearman = {"rho": res.statistic, "p_value": res.pvalue, "n": int(crit.sum())}
+    statuses = [info["finder"]["status"] for info in infos]
+    return {
+        "counts": {name: per_class[name]["count"] for name in LABELS},
+        "critical_flat": int((crit & (arrays["flat"] == 1)).sum()),
+        "critical_saddles": int((crit & (arrays["index"] > 0)).sum()),
+        "per_class": per_class, "spearman_minimal_ratio_loss": spearman,
+        "loss_range": _range(loss),
+        "finder": {"method": config.finder, "status_counts": {
+            s: statuses.count(s) for s in STATUS_NAMES.values() if s in statuses}} | {
+            f"median_{k}": float(np.median([i["finder"][k] for i in infos]))
+            for k in ("n_eval", "wall_time")},
+        "run_time_sum": float(sum(info["wall_time"] for info in infos)),
+        "runs": [{k: info[k] for k in ("run", "switch_step", "loss", "label", "finder")}
+                 for info in infos]}
+
+
+def _median(values):
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else None
+
+
+def _range(values):
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return None
+    low, high = float(values.min()), float(values.max())
+    return {"min": low, "max": high, "decades": float(np.log10(high / low))}
+
+
+if __name__ == "__main__":
+    from plots.minratio import render
+
+    main(Config, run, render, prog="experiments.minratio", description=__doc__)

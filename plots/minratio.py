@@ -1,0 +1,132 @@
+"""Figures of experiments.minratio: `python -m plots.minratio RESULTS_DIR [--figures DIR]`.
+
+minratio         (a) minimal ratio n₊/n against the loss (log axis), one point per run, colour
+                 and marker by class, counts in the legend; the bar through each point spans the
+                 ratios at the two --band rtols (the sensitivity band); critical points whose
+                 residual gradient lies in the near-kernel (flat) are drawn hollow;
+                 (b) resolved ratio n₊/(n₊ + n₋) and index n₋/n against the loss;
+                 (c) the sampled ratio (share of K random neighbours at distance r with a higher
+                 loss, 95 % Wilson bars) against the eigenvalue ratio, one marker per radius.
+minratio_traces  ‖∇L‖ of every run along its search (accepted steps) on a log axis, by class,
+                 with the critical cutoff ‖∇L‖ = √grad_sq_tol.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.common import load_summary
+
+from .common import plot_main, save_figure
+
+STYLE = {"critical": ("C0", "o"), "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder."""
+    arrays, meta = load_summary(results_dir)
+    if meta.get("experiment") != "minratio":
+        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
+                         "minratio; give a folder written by python -m experiments.minratio")
+    paths = save_figure(ratio_figure(arrays, meta["config"]), figures_dir, "minratio")
+    paths += save_figure(trace_figure(arrays, meta["config"]), figures_dir, "minratio_traces")
+    return paths
+
+
+def ratio_figure(arrays, config):
+    label, loss = arrays["label"], arrays["loss"]
+    flat = arrays["flat"].astype(bool)
+    fig, (ax_min, ax_res, ax_samp) = plt.subplots(1, 3, figsize=(16, 4.8))
+    for name, (colour, marker) in STYLE.items():
+        sel = (label == name) & np.isfinite(loss) & (loss > 0)
+        n_flat = int((sel & flat).sum())
+        text = f"{name} ({int((label == name).sum())}" + (f", {n_flat} flat)" if name ==
+                                                            "critical" else ")")
+        band = arrays["minimal_ratio_band"][sel]
+        ratio = arrays["minimal_ratio"][sel]
+        ax_min.errorbar(loss[sel], ratio, yerr=_bar(ratio, band), fmt="none", ecolor=colour,
+                        alpha=0.35, lw=0.8)
+        for hollow in (False, True):
+            part = (flat[sel] == hollow) if name == "critical" else np.full(sel.sum(), not hollow)
+            _points(ax_min, loss[sel][part], ratio[part], colour, marker, hollow,
+                    None if hollow else text)
+            _points(ax_res, loss[sel][part], arrays["resolved_ratio"][sel][part], colour, marker,
+                    hollow, None if hollow else f"{name}: resolved ratio")
+        ax_res.scatter(loss[sel], arrays["index"][sel], marker="_", color=colour, s=60,
+                       label=f"{name}: index")
+    for ax in (ax_min, ax_res):
+        ax.set_xscale("log")
+        ax.set_xlabel("loss L(θ*) at the end point (log scale)")
+    tight, loose = config["band"][0], config["band"][-1]
+    ax_min.set_ylabel(f"minimal ratio n₊/n (λ > τ, rtol {config['rtol']:g})")
+    ax_min.set_title(f"(a) bars: rtol {tight:g} … {loose:g}; hollow: critical and flat",
+                     fontsize=9)
+    ax_min.legend(fontsize=8)
+    ax_res.set_ylabel("resolved ratio n₊/(n₊ + n₋) (markers), index n₋/n (bars)")
+    ax_res.set_title("(b) 1 at any minimum; index > 0 at saddles", fontsize=9)
+    ax_res.legend(fontsize=7, ncol=2)
+
+    for i, radius in enumerate(arrays["radii"]):
+        share = arrays["sampled_ratio"][:, i]
+        yerr = np.abs(np.stack([arrays["sampled_low"][:, i], arrays["sampled_high"][:, i]])
+                      - share)
+        ax_samp.errorbar(arrays["minimal_ratio"], share, yerr=yerr, fmt="osd^v"[i % 5],
+                         ms=4, lw=0.6, alpha=0.7, label=f"r = {radius:g}")
+    ax_samp.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--", label="sampled = eigenvalue ratio")
+    ax_samp.set_xlabel("minimal ratio n₊/n from the Hessian")
+    ax_samp.set_ylabel(f"share of {config['n_directions']} neighbours θ* + r·d with L > L(θ*)")
+    ax_samp.set_title("(c) sampling sees the few large positive eigenvalues", fontsize=9)
+    ax_samp.legend(fontsize=8)
+    fig.suptitle(f"Minimal ratio at the end points of {len(label)} searches ({config['finder']}) "
+                 f"from {'-'.join(map(str, config['sizes']))} {config['activation']} nets on "
+                 "sin(5πx)/(5πx)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def trace_figure(arrays, config):
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    starts, trace, label = arrays["trace_start"], arrays["trace"], arrays["label"]
+    seen = set()
+    for run in range(len(label)):
+        colour = STYLE.get(str(label[run]), ("0.5", "."))[0]
+        values = trace[starts[run]:starts[run + 1]]
+        values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+        first = label[run] not in seen
+        seen.add(label[run])
+        ax.plot(np.arange(values.size), values, color=colour, lw=0.8, alpha=0.5,
+                label=f"{label[run]} ({int((label == label[run]).sum())})" if first else None)
+    ax.axhline(np.sqrt(config["grad_sq_tol"]), color="k", ls="--", lw=0.8,
+               label=f"‖∇L‖ = √{config['grad_sq_tol']:g} (critical cutoff)")
+    ax.set_yscale("log")
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("accepted step of the search (symmetric log: linear below 10)")
+    ax.set_ylabel("‖∇L(θ)‖ (log scale)")
+    ax.set_title(f"Gradient norm along each search ({config['finder']}), coloured by the class of "
+                 "its end point", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _points(ax, xs, ys, colour, marker, hollow, label):
+    if marker == "x":  # an unfilled marker: only a colour
+        ax.scatter(xs, ys, marker=marker, color=colour, s=28, label=label)
+    else:
+        ax.scatter(xs, ys, marker=marker, facecolors="none" if hollow else colour,
+                   edgecolors=colour, s=28, label=label)
+
+
+def _bar(values, band):
+    """errorbar yerr (2, n) covering the values and both band ends (the band may not contain
+    the value when the ratios at the band's rtols both lie on one side)."""
+    low = np.nanmin(np.column_stack([values, band]), axis=1) if values.size else values
+    high = np.nanmax(np.column_stack([values, band]), axis=1) if values.size else values
+    return np.stack([values - low, high - values])
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.minratio")

@@ -1,0 +1,189 @@
+"""Classification of end points and the sampled minimal ratio, on closed forms."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from engine.critical import LABELS, classify, sampled_minimal_ratio
+
+SQRT2 = np.sqrt(2.0)
+Z95 = 1.959963984540054  # the 97.5 % quantile of N(0, 1)
+
+
+def quartic(t):
+    """Frye et al.'s f = x⁴/4 − 3x² + 9x + 0.9y⁴ + 5y² + 40: (∇f, ∇²f)."""
+    x, y = t
+    return (np.array([x ** 3 - 6.0 * x + 9.0, 3.6 * y ** 3 + 10.0 * y]),
+            np.diag([3.0 * x ** 2 - 6.0, 10.8 * y ** 2 + 10.0]))
+
+
+def random_symmetric(rng, eigenvalues):
+    Q, _ = np.linalg.qr(rng.normal(size=(len(eigenvalues), len(eigenvalues))))
+    return Q @ np.diag(eigenvalues) @ Q.T
+
+
+def test_saddle_of_x2_minus_y2_is_critical_with_ratio_one_half():
+    point = classify([0.0, 0.0], [0.0, 0.0], np.diag([2.0, -2.0]))
+    assert point.label == "critical" and not point.flat
+    assert point.spectrum.minimal_ratio == 0.5 and point.spectrum.index == 0.5
+    assert point.grad_sq == 0.0 and point.newton_norm == 0.0 and point.kappa == 0.0
+
+
+def test_quartic_minimum_is_critical_and_root2_is_gradient_flat():
+    assert classify([-3.0, 0.0], *quartic([-3.0, 0.0])).label == "critical"
+    point = classify([SQRT2, 0.0], *quartic([SQRT2, 0.0]))
+    assert point.label == "gradient-flat" and point.flat
+    # ∂f/∂x(√2) = 9 − 4√2; the rounding of √2 moves it by ~ε·|∂²f/∂x²| ≈ 0 to first order
+    assert_allclose(point.grad_sq, (9.0 - 4.0 * SQRT2) ** 2, rtol=1e-14)
+    # H = diag(~1e-15, 10): g lies entirely in the kernel, and Hg = (~1e-15·g_x, 0)
+    assert_allclose(point.kappa, 1.0, rtol=1e-14)
+    assert point.flat_cosine < 1e-14  # ‖Hg‖/(‖H‖₂‖g‖) ≈ |H_xx|/10 with |H_xx| ≲ 1e-14
+
+
+def test_a_point_far_from_stationary_is_not_converged():
+    point = classify([0.0, 1.0], *quartic([0.0, 1.0]))
+    assert point.label == "not-converged" and not point.flat
+
+
+def test_small_gradient_is_not_enough_when_the_newton_step_is_long():
+    """‖g‖² = 1e-12 passes the gradient test, but g sits on λ = 1e-5: H⁺g has norm 0.1."""
+    point = classify([0.0, 0.0], [0.0, 1e-6], np.diag([1.0, 1e-5]))
+    assert_allclose(point.newton_norm, 0.1, rtol=1e-12)  # one division, rounding only
+    assert point.kappa == 0.0  # 1e-5 > τ = 1e-6·‖H‖₂: not in the near-kernel
+    assert_allclose(point.flat_cosine, 1e-5, rtol=1e-12)  # ‖Hg‖/(‖H‖₂‖g‖) = 1e-5 ≤ 5e-4
+    assert point.label == "gradient-flat" and not point.flat
+
+
+def test_critical_point_with_residual_gradient_in_the_kernel_is_flagged_flat():
+    point = classify([1.0, 0.0], [0.0, 1e-7], np.diag([1.0, 0.0]))
+    assert point.label == "critical" and point.flat
+    assert point.newton_norm == 0.0 and point.kappa == 1.0 and point.flat_cosine == 0.0
+
+
+@pytest.mark.parametrize("bad", ["theta", "g", "H"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input_is_not_converged_without_raising(bad, value):
+    args = {"theta": np.zeros(2), "g": np.zeros(2), "H": np.eye(2)}
+    args[bad] = args[bad].copy()
+    args[bad].flat[0] = value
+    point = classify(args["theta"], args["g"], args["H"])
+    assert point.label == "not-converged" and point.spectrum is None
+    assert np.isnan(point.kappa) and np.isnan(point.newton_norm)
+
+
+def test_diagnostics_match_independent_routes(rng):
+    lam = np.concatenate([np.geomspace(1e-4, 10.0, 8), -np.geomspace(1e-3, 1.0, 4), [1e-9, -1e-10]])
+    H = random_symmetric(rng, lam)
+    theta, g = rng.normal(size=lam.size), 1e-3 * rng.normal(size=lam.size)
+    point = classify(theta, g, H)
+    # pinv cuts singular values at rcond·σ_max, the same rule as τ = 1e-6·‖H‖₂ = 1e-5 (no
+    # eigenvalue near the cut); what is kept has condition number 1e5: agreement to ~1e5·ε ≈ 2e-11
+    pinv_step = np.linalg.pinv(H, rcond=1e-6) @ g
+    assert_allclose(point.newton_norm, np.linalg.norm(pinv_step), rtol=1e-10)
+    assert_allclose(point.flat_cosine,
+                    np.linalg.norm(H @ g) / (np.linalg.norm(H, 2) * np.linalg.norm(g)), rtol=1e-12)
+    assert point.spectrum.n_zero == 2 and point.spectrum.n_neg == 4 and point.spectrum.n_pos == 8
+    spec = point.spectrum
+    kernel = spec.eigenvectors[:, np.abs(spec.eigenvalues) <= spec.tau]
+    # a projection onto orthonormal columns: rounding only
+    assert_allclose(point.kappa, np.linalg.norm(kernel @ (kernel.T @ g)) / np.linalg.norm(g),
+                    rtol=1e-12)
+
+
+def test_rtol_moves_eigenvalues_into_the_kernel(rng):
+    H = random_symmetric(rng, [10.0, 1.0, -1e-4, 1e-7])
+    assert classify(np.zeros(4), np.zeros(4), H, rtol=1e-9).spectrum.n_zero == 0
+    assert classify(np.zeros(4), np.zeros(4), H, rtol=1e-6).spectrum.n_zero == 1
+    assert classify(np.zeros(4), np.zeros(4), H, rtol=1e-4).spectrum.n_zero == 2
+
+
+def test_thresholds_are_flags():
+    args = ([0.0, 0.0], [1e-4, 0.0], np.diag([1.0, 2.0]))  # ‖g‖² = 1e-8
+    assert classify(*args).label == "not-converged"
+    assert classify(*args, grad_sq_tol=1e-8, newton_tol=1e-3).label == "critical"
+    assert set(LABELS) == {"critical", "gradient-flat", "not-converged"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"grad_sq_tol": -1.0}, "grad_sq_tol"), ({"cos_tol": np.nan}, "cos_tol"),
+    ({"rtol": "tight"}, "rtol"),
+])
+def test_bad_tolerances_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        classify([0.0], [0.0], [[1.0]], **kwargs)
+
+
+def test_shapes_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match="theta"):
+        classify([0.0, 0.0], [0.0], np.eye(2))
+
+
+def strict_minimum(theta):
+    """L = ½ Σ θᵢ² · (1, 2, …, n) for a batch θ (K, n)."""
+    return 0.5 * np.sum(np.arange(1, theta.shape[-1] + 1) * theta ** 2, axis=-1)
+
+
+def saddle(theta):
+    return theta[..., 0] ** 2 - theta[..., 1] ** 2
+
+
+@pytest.mark.parametrize("radii", [(1e-3,), (1e-3, 1e-2, 1e-1)])
+def test_sampled_ratio_at_a_strict_minimum_is_one(radii, rng):
+    res = sampled_minimal_ratio(strict_minimum, np.zeros(5), radii, n_samples=200, rng=rng)
+    assert_allclose(res.share, 1.0, rtol=0)  # every direction goes up: exact
+    assert np.all(res.low < 1.0) and np.all(res.high == 1.0)
+
+
+def test_sampled_ratio_at_the_saddle_is_one_half_with_a_wilson_interval(rng):
+    res = sampled_minimal_ratio(saddle, np.zeros(2), [1e-2, 1.0], n_samples=1000, rng=rng)
+    # P(|d₁| > |d₂|) = ½ exactly; SE = √(¼/1000) = 0.016, so 4 SE = 0.063
+    assert_allclose(res.share, 0.5, atol=0.063)
+    # same directions at every radius and L is homogeneous of degree 2: identical shares
+    assert res.share[0] == res.share[1]
+    assert np.all((res.low <= res.share) & (res.share <= res.high))
+    assert np.all((res.low <= 0.5) & (0.5 <= res.high))
+    k, n = res.n_higher[0], res.n_samples
+    p = k / n
+    centre = (p + Z95 ** 2 / (2 * n)) / (1 + Z95 ** 2 / n)
+    half = Z95 * np.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n ** 2)) / (1 + Z95 ** 2 / n)
+    assert_allclose([res.low[0], res.high[0]], [centre - half, centre + half], rtol=1e-12)
+
+
+def test_one_batched_loss_call_per_radius(rng):
+    shapes = []
+
+    def loss(theta):
+        shapes.append(theta.shape)
+        return strict_minimum(theta)
+
+    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2, 0.3], n_samples=50, rng=rng)
+    assert shapes == [(1, 4)] + [(50, 4)] * 3  # loss0, then one call per radius
+    shapes.clear()
+    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2], n_samples=50, rng=rng, loss0=2.5)
+    assert shapes == [(50, 4)] * 2
+
+
+def test_sampled_points_lie_at_exactly_radius_r(rng):
+    seen = []
+    sampled_minimal_ratio(lambda t: seen.append(t) or strict_minimum(t), np.ones(3), [0.5],
+                          n_samples=20, rng=rng, loss0=0.0)
+    # ‖θ + r·d − θ‖ = r‖d‖, ‖d‖ = 1 up to rounding of the normalization
+    assert_allclose(np.linalg.norm(seen[0] - 1.0, axis=1), 0.5, rtol=1e-14)
+
+
+def test_sampled_ratio_is_reproducible_and_nan_at_a_nan_point():
+    a, b = (sampled_minimal_ratio(saddle, np.zeros(2), [0.1], n_samples=100,
+                                  rng=np.random.default_rng(3)) for _ in range(2))
+    assert a.n_higher[0] == b.n_higher[0]
+    res = sampled_minimal_ratio(saddle, np.array([np.nan, 0.0]), [0.1], n_samples=10,
+                                rng=np.random.default_rng(3))
+    assert np.isnan(res.share).all() and np.isnan(res.low).all()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"radii": [0.0]}, "radii"), ({"radii": [0.1], "n_samples": 0}, "n_samples"),
+    ({"radii": [0.1], "rng": 0}, "Generator"),
+])
+def test_sampled_ratio_refuses_bad_input(kwargs, match):
+    kwargs = {"rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        sampled_minimal_ratio(saddle, np.zeros(2), **kwargs)

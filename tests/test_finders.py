@@ -1,0 +1,191 @@
+"""Finders of ∇L = 0 on functions with known critical points (and one known gradient-flat point)."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from engine.critical import classify
+from engine.finders import (
+    CONVERGED,
+    DIVERGED,
+    MAX_ITER,
+    METHODS,
+    SOLVER_STOPPED,
+    STALLED,
+    STATUS_NAMES,
+    find_critical,
+)
+
+SQRT2 = np.sqrt(2.0)
+
+
+def saddle_grad(t):
+    """f(x, y) = x² − y²: one critical point, the saddle (0, 0)."""
+    return np.array([2.0 * t[0], -2.0 * t[1]])
+
+
+def saddle_hess(t):
+    return np.diag([2.0, -2.0])
+
+
+def quartic_grad(t):
+    """Frye et al.'s f = x⁴/4 − 3x² + 9x + 0.9y⁴ + 5y² + 40: only critical point (−3, 0);
+    gradient-flat at (±√2, 0), where ∂²f/∂x² = 0 but ∂f/∂x = 9 ∓ 4√2 ≠ 0."""
+    x, y = t
+    return np.array([x ** 3 - 6.0 * x + 9.0, 3.6 * y ** 3 + 10.0 * y])
+
+
+def quartic_hess(t):
+    x, y = t
+    return np.diag([3.0 * x ** 2 - 6.0, 10.8 * y ** 2 + 10.0])
+
+
+def convex_problem(rng, n=6):
+    """f = ½θᵀAθ + bᵀθ with A SPD (eigenvalues 1…10): minimum θ* = −A⁻¹b."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    A = Q @ np.diag(np.linspace(1.0, 10.0, n)) @ Q.T
+    b = rng.normal(size=n)
+    return A, b, -np.linalg.solve(A, b)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_finder_ends_at_the_saddle_of_x2_minus_y2(method, seed):
+    theta0 = np.random.default_rng(seed).uniform(-2.0, 2.0, size=2)
+    res = find_critical(theta0, saddle_grad, saddle_hess, method=method)
+    assert res.status == CONVERGED, res.message
+    # converged means ‖∇f‖² ≤ 1e-30·max(1, ‖∇f(θ₀)‖²) ≤ 1e-30·32, and ‖θ‖ = ‖∇f‖/2
+    assert_allclose(res.theta, 0.0, atol=1e-14)
+    point = classify(res.theta, saddle_grad(res.theta), saddle_hess(res.theta))
+    assert point.label == "critical"
+    assert point.spectrum.minimal_ratio == 0.5
+    assert point.spectrum.index == 0.5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_finder_finds_the_minimum_of_a_convex_quadratic(method, rng):
+    A, b, minimum = convex_problem(rng)
+    res = find_critical(rng.normal(size=b.size), lambda t: A @ t + b, lambda t: A, method=method)
+    assert res.status == CONVERGED, res.message
+    # ‖θ − θ*‖ ≤ ‖A⁻¹‖·‖∇f‖ ≤ 1·√(1e-30·max(1, ‖∇f(θ₀)‖²)), ‖∇f(θ₀)‖ ≲ 100 here
+    assert_allclose(res.theta, minimum, rtol=0, atol=1e-12)
+    point = classify(res.theta, A @ res.theta + b, A)
+    assert point.label == "critical"
+    assert point.spectrum.minimal_ratio == 1.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("theta0", [(-2.0, 1.0), (-4.0, -1.0)])
+def test_quartic_critical_point_is_found_and_labelled_critical(method, theta0):
+    res = find_critical(theta0, quartic_grad, quartic_hess, method=method)
+    assert res.status == CONVERGED, res.message
+    # (−3, 0) is a simple root of ∇f (H = diag(21, 10)): ‖θ − θ*‖ ≤ ‖∇f‖/10 ≤ 1e-14
+    assert_allclose(res.theta, [-3.0, 0.0], rtol=0, atol=1e-13)
+    point = classify(res.theta, quartic_grad(res.theta), quartic_hess(res.theta))
+    assert point.label == "critical"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_finder_started_near_root2_stalls_at_the_gradient_flat_point(method):
+    """The lesson of Frye et al.: finders of ∇f = 0 get trapped where ∇f lies in ker H."""
+    res = find_critical([1.41, 0.0], quartic_grad, quartic_hess, method=method)
+    assert res.status in (STALLED, SOLVER_STOPPED), res.message
+    # ‖∇f‖² ≈ (9 − 4√2)² ≈ 11.2 there: nowhere near zero
+    # ∂f/∂x(√2 + δ) = 9 − 4√2 + 3√2δ² + δ³: for |δ| ≤ 1e-4 a relative change ≤ 2e-8
+    assert_allclose(res.grad_norms[-1], 9.0 - 4.0 * SQRT2, rtol=1e-7)
+    # gradnorm/LM/TRF converge onto √2 (to ~1e-8: ‖∇f‖ is quadratic in x − √2 there); Newton-MR
+    # stalls where its pseudo-inverse step, divided by H_xx = 3x² − 6 → 0, is all line search
+    assert_allclose(res.theta, [SQRT2, 0.0], rtol=0, atol=1e-4)
+    point = classify(res.theta, quartic_grad(res.theta), quartic_hess(res.theta))
+    assert point.label == "gradient-flat"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nan_start_reports_divergence_without_raising(method):
+    res = find_critical([np.nan, 1.0], saddle_grad, saddle_hess, method=method)
+    assert res.status == DIVERGED and res.status_name == "diverged"
+    assert np.isnan(res.grad_norms).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nonfinite_gradient_inside_the_search_never_raises(method):
+    """∇f = θ − (3, 0) on x < 2, nan beyond: full steps land in the nan region."""
+    def grad(t):
+        return np.array([t[0] - 3.0, t[1]]) if t[0] < 2.0 else np.array([np.nan, np.nan])
+
+    res = find_critical([0.0, 1.0], grad, lambda t: np.eye(2), method=method)
+    assert res.status in (DIVERGED, STALLED)
+    assert np.all(np.isfinite(res.theta))
+    # the returned point is the best finite one: its ‖∇f‖ is the trace's last value
+    assert_allclose(np.linalg.norm(grad(res.theta)), res.grad_norms[-1], rtol=1e-15)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_trace_and_counts_are_consistent(method, rng):
+    A, b, _ = convex_problem(rng)
+    calls = []
+
+    def grad(t):
+        calls.append(1)
+        return A @ t + b
+
+    theta0 = rng.normal(size=b.size)
+    res = find_critical(theta0, grad, lambda t: A, method=method)
+    trace = res.grad_norms
+    assert res.n_eval == len(calls)
+    assert_allclose(trace[0], np.linalg.norm(A @ theta0 + b), rtol=1e-15)  # the same evaluation
+    assert np.all(np.diff(trace) < 0)
+    assert_allclose(trace[-1], np.linalg.norm(A @ res.theta + b), rtol=1e-15)
+    assert res.method == method and res.wall_time > 0 and res.n_iter >= 1
+
+
+def test_safety_cap_is_reported():
+    res = find_critical([0.0, 1.0], quartic_grad, quartic_hess, method="gradnorm", max_iter=3)
+    assert res.status == MAX_ITER and "safety cap" in res.message
+    assert res.n_eval <= 4  # 3 recorded evaluations plus the restart check
+
+
+def test_scipy_status_is_kept_when_scipy_stops_itself():
+    res = find_critical([1.41, 0.0], quartic_grad, quartic_hess, method="lm")
+    assert res.status == SOLVER_STOPPED
+    assert res.scipy_status in (1, 2, 3, 4)  # gtol / ftol / xtol / both
+    assert res.status_name == STATUS_NAMES[SOLVER_STOPPED] == "solver_stopped"
+
+
+@pytest.mark.parametrize("method", ["newton", "gradnorm"])
+def test_hvp_only_routes(method, rng):
+    """Newton-MR by MINRES (dense_max=0) and gradnorm both run on HVPs alone, without H."""
+    A, b, minimum = convex_problem(rng)
+    opts = {"dense_max": 0} if method == "newton" else {"solver": "BFGS"}
+    res = find_critical(rng.normal(size=b.size), lambda t: A @ t + b, None, method=method,
+                        hvp_fn=lambda t, v: A @ v, **opts)
+    assert res.status == CONVERGED, res.message
+    # MINRES to rtol 1e-10 per step, then ‖∇f‖ at the rounding floor: κ(A) = 10 amplifies it
+    assert_allclose(res.theta, minimum, rtol=0, atol=1e-12)
+
+
+def test_lm_then_newton_concatenates_traces(rng):
+    A, b, _ = convex_problem(rng)
+    theta0 = rng.normal(size=b.size)
+    both = find_critical(theta0, lambda t: A @ t + b, lambda t: A, method="lm+newton")
+    lm = find_critical(theta0, lambda t: A @ t + b, lambda t: A, method="lm")
+    assert_allclose(both.grad_norms[: lm.grad_norms.size], lm.grad_norms, rtol=1e-15)
+    assert both.message.startswith("lm: ") and "; newton: " in both.message
+    assert both.n_eval > lm.n_eval
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "newtn"}, "choose one of"),
+    ({"method": "lm", "rcond": 1e-8}, "valid options"),
+    ({"method": "gradnorm", "solver": "CG"}, "L-BFGS-B"),
+    ({"method": "lm", "max_iter": 0}, "max_iter"),
+])
+def test_bad_options_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        find_critical([1.0, 1.0], saddle_grad, saddle_hess, **kwargs)
+
+
+def test_bad_theta_and_missing_hessian_are_refused():
+    with pytest.raises(ValueError, match="one parameter vector"):
+        find_critical(np.zeros((2, 2)), saddle_grad, saddle_hess)
+    with pytest.raises(ValueError, match="needs hess_fn"):
+        find_critical([1.0, 1.0], saddle_grad, None, method="lm")

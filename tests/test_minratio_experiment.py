@@ -1,0 +1,192 @@
+"""experiments.minratio and plots.minratio: the --quick preset end to end, the results contract
+checked against an independent recomputation, figures re-rendered from the saved files, resume
+after a kill, a non-finite run recorded without stopping the others, and bad flags."""
+import json
+import shutil
+
+import matplotlib.image
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from engine import MLP, grad, hessian
+from engine.critical import LABELS, classify
+from engine.curvature import exact_hessian
+from engine.spectrum import spectrum_from_eigenvalues
+from experiments import minratio
+from experiments.common import load_summary
+from plots.minratio import render
+
+pytestmark = pytest.mark.slow
+CONTRACT = ("theta", "x", "y", "loss", "grad_norm", "eigenvalues", "minimal_ratio",
+            "resolved_ratio", "index", "label")
+
+
+def _main(argv):
+    from experiments.common import main
+
+    main(minratio.Config, minratio.run, render, argv=argv, prog="experiments.minratio")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """(results folder, figures folder) of one --quick run."""
+    base = tmp_path_factory.mktemp("minratio")
+    _main(["--quick", "--out", str(base / "results"), "--figures", str(base / "figures"),
+           "--jobs", "1"])
+    return base / "results", base / "figures"
+
+
+def test_quick_holds_the_results_contract(quick):
+    results, figures = quick
+    arrays, meta = load_summary(results)
+    config = minratio.Config.quick()
+    net = MLP(config.sizes, config.activation)
+    n_runs, n = config.runs, net.n_params
+    assert set(CONTRACT) <= set(arrays)
+    assert meta["config"]["sizes"] == list(config.sizes)
+    assert meta["config"]["activation"] == config.activation
+    assert arrays["theta"].shape == arrays["eigenvalues"].shape == (n_runs, n)
+    assert arrays["x"].shape == arrays["y"].shape == (config.n_samples, 1)
+    for key in ("loss", "grad_norm", "minimal_ratio", "index", "switch_step", "kappa"):
+        assert arrays[key].shape == (n_runs,) and np.all(np.isfinite(arrays[key])), key
+    assert set(arrays["label"]) <= set(LABELS)
+    assert np.all(np.diff(arrays["eigenvalues"], axis=1) >= 0)
+    assert arrays["minimal_ratio_band"].shape == (n_runs, len(config.band))
+    assert arrays["sampled_ratio"].shape == (n_runs, len(config.radii))
+    assert np.all((arrays["sampled_low"] <= arrays["sampled_ratio"])
+                  & (arrays["sampled_ratio"] <= arrays["sampled_high"]))
+    starts = arrays["trace_start"]
+    assert starts.shape == (n_runs + 1,) and starts[-1] == arrays["trace"].size
+    assert np.all(np.diff(starts) >= 1)
+    # switch steps are log-uniform in [switch_min, switch_max], one per run, saved
+    assert np.all((config.switch_min <= arrays["switch_step"])
+                  & (arrays["switch_step"] <= config.switch_max))
+    summary = meta["summary"]
+    assert sum(summary["counts"].values()) == n_runs
+    assert summary["counts"] == {k: int((arrays["label"] == k).sum()) for k in LABELS}
+    assert summary["wall_time"] > 0 and summary["runs_computed"] == n_runs
+    assert sorted(p.name for p in figures.iterdir()) == sorted(
+        f"{name}.{ext}" for name in ("minratio", "minratio_traces") for ext in ("png", "pdf"))
+
+
+def test_saved_numbers_are_recomputed_from_theta_alone(quick):
+    """The contract's promise: sizes, activation and θ rebuild loss, gradient and spectrum."""
+    arrays, meta = load_summary(quick[0])
+    net = MLP(tuple(meta["config"]["sizes"]), meta["config"]["activation"], "mse")
+    x, y = arrays["x"], arrays["y"]
+    for run, theta in enumerate(arrays["theta"]):
+        assert_allclose(net.loss(theta, x, y), arrays["loss"][run], rtol=1e-14)  # same operations
+        g = grad(net, theta, x, y)
+        assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12)
+        # autograd's Hessian is an independent route; by Weyl |Δλ| ≤ ‖ΔH‖₂, and the two agree to
+        # ~1e-13·‖H‖ (tests/test_curvature.py checks 1e-12 in Frobenius norm)
+        eig = np.linalg.eigvalsh(hessian(net, theta, x, y))
+        scale = np.abs(eig).max()
+        assert_allclose(eig, arrays["eigenvalues"][run], rtol=0, atol=1e-11 * scale)
+        spec = spectrum_from_eigenvalues(arrays["eigenvalues"][run], meta["config"]["rtol"])
+        assert spec.minimal_ratio == arrays["minimal_ratio"][run]
+        assert spec.index == arrays["index"][run]
+        point = classify(theta, g, exact_hessian(net, theta, x, y), rtol=meta["config"]["rtol"])
+        assert point.label == arrays["label"][run]
+
+
+def test_figures_render_from_the_summary_files_alone(quick, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(quick[0], copy)
+    shutil.rmtree(copy / "runs")
+    paths = render(copy, figures_dir=tmp_path / "figs")
+    assert sorted(p.name for p in paths) == sorted(
+        f"{name}.{ext}" for name in ("minratio", "minratio_traces") for ext in ("png", "pdf"))
+    image = matplotlib.image.imread(tmp_path / "figs" / "minratio.png")
+    assert image.ndim == 3 and image.shape[1] > 1000
+
+
+def test_rerun_skips_finished_runs(quick, monkeypatch):
+    results = quick[0]
+    before, _ = load_summary(results)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a finished run was computed again")
+
+    monkeypatch.setattr(minratio, "_one_run", refuse)
+    minratio.run(minratio.Config.quick(), out_dir=results, jobs=1)
+    after, meta = load_summary(results)
+    assert meta["summary"]["runs_computed"] == 0
+    assert_array_equal(after["theta"], before["theta"])
+
+
+def test_a_killed_run_is_recomputed_identically(quick, monkeypatch, tmp_path):
+    """A kill between a run's .npz and its .json (or mid-write: writes are atomic) leaves a run
+    without its .json; the rerun recomputes exactly that run, with the same numbers."""
+    results = tmp_path / "results"
+    shutil.copytree(quick[0], results)
+    before, _ = load_summary(results)
+    (results / "runs" / "run_002.json").unlink()
+    (results / "runs" / "run_002.npz").write_bytes(b"half a file")
+    computed = []
+    one_run = minratio._one_run
+
+    def spy(config, store, run):
+        computed.append(run)
+        return one_run(config, store, run)
+
+    monkeypatch.setattr(minratio, "_one_run", spy)
+    minratio.run(minratio.Config.quick(), out_dir=results, jobs=1)
+    assert computed == [2]
+    after, _ = load_summary(results)
+    for key in ("theta", "eigenvalues", "loss", "sampled_ratio", "trace"):
+        assert_array_equal(after[key], before[key])
+    assert not [p for p in (results / "runs").iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path):
+    train_until = minratio.train_until
+
+    def poisoned(net, theta0, data, trainer, steps, rng, lr=0.01):
+        theta, steps = train_until(net, theta0, data, trainer, steps, rng, lr)
+        return (np.full_like(theta, np.nan) if len(train_calls) == 1 else theta), steps
+
+    train_calls = []
+    monkeypatch.setattr(minratio, "train_until",
+                        lambda *a, **k: train_calls.append(1) or poisoned(*a, **k))
+    config = minratio.Config(runs=3, sizes=(1, 3, 3, 1), n_samples=30, switch_max=20,
+                             n_directions=50)
+    out = minratio.run(config, out_dir=tmp_path / "r", jobs=1)
+    arrays, meta = load_summary(out)
+    assert list(arrays["label"]).count("not-converged") >= 1 and np.isnan(arrays["loss"][0])
+    assert np.isnan(arrays["eigenvalues"][0]).all()
+    assert np.all(np.isfinite(arrays["loss"][1:]))
+    assert meta["summary"]["runs"][0]["finder"]["status"] == "diverged"
+    assert json.loads((out / "summary.json").read_text())["summary"]["counts"]
+    render(out, figures_dir=tmp_path / "f")
+
+
+@pytest.mark.parametrize("finder, trainer", [("gradnorm", "lbfgs"), ("newton", "adam"),
+                                             ("trf", "lm"), ("lm", "lm")])
+def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
+    config = minratio.Config(runs=2, sizes=(1, 3, 3, 1), n_samples=30, switch_max=30,
+                             n_directions=50, finder=finder, trainer=trainer)
+    arrays, meta = load_summary(minratio.run(config, out_dir=tmp_path, jobs=1))
+    assert set(arrays["label"]) <= set(LABELS)
+    assert all(r["finder"]["method"] == finder for r in meta["summary"]["runs"])
+    assert np.all(np.isfinite(arrays["loss"]))
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--finder", "newtn"], "choose one of ['gradnorm', 'lm', 'trf', 'newton', 'lm+newton']"),
+    (["--trainer", "sgd"], "--trainer 'sgd' is unknown"),
+    (["--switch-min", "50", "--switch-max", "10"], "--switch-max 10: give an integer ≥ 50"),
+    (["--sizes", "1", "10", "10", "1", "--trainer", "lm"],
+     "--trainer lm needs --n-samples ≥ n_params = 141"),
+    (["--radii", "0.1", "-1"], "--radii"),
+    (["--grad-sq-tol", "0"], "--grad-sq-tol 0.0: give positive numbers"),
+    (["--n-samples", "1", "--trainer", "lbfgs"], "--n-samples 1: give an integer ≥ 2"),
+])
+def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures", str(tmp_path)])
+    message = capsys.readouterr().err
+    assert excinfo.value.code == 2 and message.count("\n") == 1
+    assert message.startswith("experiments.minratio: error:") and expected in message
+    assert not (tmp_path / "r").exists()
