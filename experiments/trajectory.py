@@ -1,0 +1,218 @@
+"""Visualize the optimization process (slides, "Visualize the Optimization Process" 1/3–3/3):
+`python -m experiments.trajectory`.
+
+Train the same network `runs` times from independent initializations (run r draws its init and
+its minibatch orders from SeedSequence(seed).spawn(runs)[r]); collect θ at epoch 0, every `every`
+epochs and after the last epoch, and record at each collected point the train and test loss and
+accuracy (the loss only, for the sinc regression). Then reduce the collected points to 2-D by one
+PCA (scikit-learn, exact SVD) fitted on the points of all runs stacked, so every run is drawn in
+the same basis — a PCA per run gives each trajectory its own coordinates, which cannot be
+compared. Two projections: the whole model θ, and layer 1 alone (θ[layout.slice_of(0)] = W₁, b₁).
+
+What the picture hides: with θ̄ the mean of the stacked points and P the projection onto the PCA
+plane, a point's off-plane share is ‖(I − P)(θ − θ̄)‖² / ‖θ − θ̄‖² ∈ [0, 1] (0 where θ = θ̄);
+summed over points the ratio Σ‖(I − P)dᵢ‖² / Σ‖dᵢ‖² equals 1 − EVR₁ − EVR₂, the variance the
+two components leave unexplained.
+
+Data: `--dataset mnist|digits|cifar10|sinc`, or '' (default): MNIST when `--data-root` holds its
+files, else scikit-learn's digits (offline). Every run sees the same data (the loaders' fixed
+split); the seed only changes initializations and batch orders.
+Results (experiments.common.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
+train_loss, test_loss (+ train_acc, test_acc for classification); summary.npz = the stacked
+points, their run and epoch, metrics, PCA coordinates and off-plane shares of both projections
+and their explained-variance ratios; summary.json = the numbers a report quotes.
+Cost: runs × epochs × ⌈N / batch_size⌉ gradient steps, plus a train and test evaluation per
+collected point, and two exact SVDs of an (n_points × n_params) matrix.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.distance import pdist
+from sklearn.decomposition import PCA
+
+from engine import INITS, MLP, Layout, get_activation
+from engine.data import default_image_dataset, load_dataset
+from engine.optim import OPTIMIZERS, make_optimizer
+from engine.train import evaluate, train
+
+from .common import Store, main, run_all, run_seeds
+
+EXPERIMENT = "trajectory"
+DATASETS = ("mnist", "digits", "cifar10", "sinc")
+PROJECTIONS = ("whole", "layer1")
+# Step sizes by optimizer when --lr is 0: Adam's default, and an SGD step (momentum 0.9) that
+# trains the DNN on digits within the default epochs without diverging.
+DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0                            # one SeedSequence; run r uses its spawn(runs)[r]
+    runs: int = 8                            # "train 8 times" (slides 3/3)
+    every: int = 3                           # collect the weights every 3 epochs (slides 3/3)
+    epochs: int = 24                         # 0, 3, …, 24: nine points per run (≥ 8 wanted)
+    dataset: str = ""                        # mnist, digits, cifar10, sinc; '' = MNIST if found
+    data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
+    n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
+    hidden: tuple[int, ...] = (128, 64)      # the slides' DNN: two hidden layers
+    activation: str = "relu"                 # the usual DNN choice on images
+    init: str = "he"                         # variance 2/d_in keeps ReLU activations at scale
+    optimizer: str = "adam"                  # 'adam' or 'sgd' (heavy-ball momentum 0.9)
+    lr: float = 0.0                          # step size; 0 = 1e-3 for Adam, 0.01 for SGD
+    batch_size: int = 128                    # the common MNIST minibatch
+
+    @classmethod
+    def quick(cls):
+        return cls(runs=3, every=1, epochs=2, dataset="digits", n_train=120, hidden=(8,),
+                   batch_size=40)
+
+    def validate(self):
+        for name in ("runs", "every", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ValueError(f"--{name.replace('_', '-')} {value}: give a positive integer")
+        if self.n_train < 0:
+            raise ValueError(f"--n-train {self.n_train}: give 0 (all) or a positive subset size")
+        if self.dataset not in ("", *DATASETS):
+            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose one of "
+                             f"{list(DATASETS)} (or leave it empty: mnist when --data-root has "
+                             "it, else digits)")
+        if self.dataset in ("mnist", "cifar10") and not self.data_root:
+            raise ValueError(f"--dataset {self.dataset} needs --data-root, the folder holding it")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"--optimizer {self.optimizer!r} is unknown; choose one of "
+                             f"{sorted(OPTIMIZERS)}")
+        if not (math.isfinite(self.lr) and self.lr >= 0):
+            raise ValueError(f"--lr {self.lr}: give a positive step, or 0 for the optimizer's "
+                             "default")
+        if self.init not in INITS:
+            raise ValueError(f"--init {self.init!r} is unknown; choose one of {list(INITS)}")
+        get_activation(self.activation)
+        MLP((1, *self.hidden, 1), self.activation)
+        if self.runs * self.n_snapshots < 3:
+            raise ValueError(f"--runs {self.runs} with {self.n_snapshots} points per run: a 2-D "
+                             "PCA needs at least 3 points in all; raise --runs or --epochs")
+
+    @property
+    def n_snapshots(self) -> int:
+        """Points per run: epochs 0, every, 2·every, … below `epochs`, and `epochs` itself."""
+        return self.epochs // self.every + 1 + (self.epochs % self.every != 0)
+
+    @property
+    def step_size(self) -> float:
+        return self.lr or DEFAULT_LR[self.optimizer]
+
+
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+    """Train the runs not saved in out_dir yet (in parallel), fit the PCAs, save the summary."""
+    store = Store(out_dir, EXPERIMENT, config)
+    name = dataset_name(config)
+    for r in range(config.runs):  # a saved run must have used the data the config resolves to now
+        if store.done(r) and (saved := store.load_run(r)[1]["dataset"]) != name:
+            raise ValueError(f"{store.out} holds runs on {saved}, but this command resolves to "
+                             f"{name}; choose another --out or delete that folder")
+    todo = [r for r in range(config.runs) if not store.done(r)]
+    if todo:
+        data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None)
+        run_all(functools.partial(_train_run, config, data, store), todo, jobs, desc="runs")
+    results = [store.load_run(r) for r in range(config.runs)]
+    infos = [info for _, info in results]
+    layer1 = Layout(tuple(infos[0]["sizes"])).slice_of(0)
+    arrays, summary = summarize([arrays for arrays, _ in results], layer1)
+    summary |= {"dataset": name, "sizes": infos[0]["sizes"], "n_params": infos[0]["n_params"],
+                "n_train": infos[0]["n_train"],
+                "lr": config.step_size, "wall_time_per_run": [i["wall_time"] for i in infos],
+                "train_samples_per_s": float(np.median([i["samples_per_s"] for i in infos]))}
+    return store.save_summary(arrays, summary)
+
+
+def dataset_name(config: Config) -> str:
+    """The dataset the config resolves to (the '' default looks for MNIST under --data-root)."""
+    return config.dataset or default_image_dataset(config.data_root or None)
+
+
+def summarize(runs: list[dict], layer1: slice) -> tuple[dict, dict]:
+    """Stack the runs' points (each run's dict as saved) and project the whole model and the
+    block `layer1` of θ with one PCA each: (summary arrays, summary numbers)."""
+    points = np.concatenate([r["snapshots"] for r in runs])
+    arrays = {"snapshots": points,
+              "run": np.concatenate([np.full(len(r["epochs"]), i) for i, r in enumerate(runs)]),
+              "epoch": np.concatenate([r["epochs"] for r in runs])}
+    metrics = [k for k in ("train_loss", "test_loss", "train_acc", "test_acc") if k in runs[0]]
+    arrays |= {k: np.concatenate([r[k] for r in runs]) for k in metrics}
+    summary = {"n_runs": len(runs), "n_points": len(points), "metrics": metrics}
+    for name, block in (("whole", slice(None)), ("layer1", layer1)):
+        coords, ratio, off = pca_projection(points[:, block])
+        arrays |= {f"{name}_coords": coords, f"{name}_explained_variance": ratio,
+                   f"{name}_off_plane": off}
+        summary[name] = {"explained_variance_pc1": float(ratio[0]),
+                         "explained_variance_pc2": float(ratio[1]),
+                         "off_plane_median": float(np.median(off)),
+                         "off_plane_max": float(off.max())}
+    # how far training moves θ, against how far apart the runs start: the scale of the picture
+    start, end = (np.stack([r["snapshots"][i] for r in runs]) for i in (0, -1))
+    travel = np.linalg.norm(end - start, axis=1)
+    summary["whole"] |= {"travel_median": float(np.median(travel)),
+                         "start_distance_median": float(np.median(pdist(start))) if len(runs) > 1
+                         else float("nan")}
+    final = {k: np.array([r[k][-1] for r in runs]) for k in metrics}
+    summary["final"] = {k: {"per_run": v.tolist(), "mean": float(v.mean()), "std": float(v.std())}
+                        for k, v in final.items()}
+    return arrays, summary
+
+
+def pca_projection(points: np.ndarray):
+    """PCA of points (n_points, dim) to 2-D: coordinates (n_points, 2), explained-variance ratios
+    (2,) and off-plane shares (n_points,) ‖(I − P)dᵢ‖² / ‖dᵢ‖², dᵢ = pointᵢ − mean.
+    Cost: an exact SVD, O(n_points² · dim)."""
+    pca = PCA(n_components=2, svd_solver="full")  # exact; sklearn fixes the component signs
+    coords = pca.fit_transform(points)
+    d = points - pca.mean_
+    total = np.einsum("ij,ij->i", d, d)
+    # ‖(I − P)d‖² = ‖d‖² − ‖Pd‖² (orthonormal components); clip the rounding below 0
+    hidden = np.clip(total - np.einsum("ij,ij->i", coords, coords), 0.0, None)
+    off = np.divide(hidden, total, out=np.zeros_like(total), where=total > 0)
+    return coords, pca.explained_variance_ratio_, np.minimum(off, 1.0)
+
+
+def _train_run(config: Config, data, store: Store, run: int) -> None:
+    """Train run `run`, collect and evaluate its snapshots, and save them."""
+    rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
+    loss = "cross_entropy" if data.task == "classification" else "mse"
+    sizes = (data.x_train.shape[1], *config.hidden, data.y_train.shape[1])
+    net = MLP(sizes, config.activation, loss)
+    epochs, snapshots = [], []
+
+    def collect(epoch, theta):
+        epochs.append(epoch)
+        snapshots.append(np.array(theta))
+
+    start = time.perf_counter()
+    train(net, net.init(rng, config.init), data, make_optimizer(config.optimizer, config.step_size),
+          epochs=config.epochs, batch_size=config.batch_size, rng=rng, every=config.every,
+          on_snapshot=collect, progress=True, desc=f"run {run} epochs")
+    train_time = time.perf_counter() - start
+    metrics = [evaluate(net, theta, data) for theta in snapshots]
+    keys = ["train_loss", "test_loss"]
+    keys += ["train_acc", "test_acc"] if loss == "cross_entropy" else []
+    arrays = {"snapshots": np.stack(snapshots), "epochs": np.array(epochs)}
+    arrays |= {k: np.array([m[k] for m in metrics]) for k in keys}
+    n_steps = config.epochs * math.ceil(len(data.x_train) / config.batch_size)
+    store.save_run(run, arrays, {
+        "dataset": data.name, "sizes": net.sizes, "n_params": net.n_params,
+        "n_train": len(data.x_train),
+        "n_steps": n_steps, "wall_time": time.perf_counter() - start, "train_time": train_time,
+        "samples_per_s": config.epochs * len(data.x_train) / train_time,
+        "final": {k: metrics[-1][k] for k in keys}})
+
+
+if __name__ == "__main__":
+    from plots.trajectory import render
+
+    main(Config, run, render, prog="experiments.trajectory", description=__doc__)

@@ -1,0 +1,202 @@
+"""experiments.common: Config → CLI, one-line errors, atomic resumable Store, parallel runs."""
+import functools
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from experiments import common
+from experiments.common import (
+    Store,
+    build_parser,
+    load_json,
+    load_npz,
+    load_summary,
+    parse_config,
+    run_all,
+    run_seeds,
+    save_json,
+    save_npz,
+    to_jsonable,
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    runs: int = 4                            # how many seeded runs
+    lr: float = 0.5                          # a step size
+    name: str = "sinc"                       # a string option
+    sizes: tuple[int, ...] = (1, 10, 1)      # a tuple flag
+    full_batch: bool = True                  # a bool flag
+
+    @classmethod
+    def quick(cls):
+        return cls(runs=2, sizes=(1, 3, 1))
+
+    def validate(self):
+        if self.runs < 1:
+            raise ValueError(f"--runs {self.runs}: give a positive integer")
+        if self.name not in ("sinc", "digits"):
+            raise ValueError(f"--name {self.name!r} is unknown; choose one of ['sinc', 'digits']")
+
+
+def _draws(seed, run):
+    """What a run computes: numbers from its own stream (module level, so workers can import it)."""
+    return np.random.default_rng(run_seeds(seed, 6)[run]).normal(size=3)
+
+
+def _toy_run(calls):
+    """An experiment whose runs save one array each; `calls` records the runs it computed."""
+    def run(config, out_dir, jobs):
+        store = Store(out_dir, "toy", config)
+        for r in range(config.runs):
+            if not store.done(r):
+                calls.append(r)
+                store.save_run(r, {"x": np.full(3, float(r))}, {"run": r})
+        x = np.stack([store.load_run(r)[0]["x"] for r in range(config.runs)])
+        return store.save_summary({"x": x}, {"total": float(x.sum()), "missing": float("nan")})
+    return run
+
+
+def _no_figures(results_dir, figures_dir=None):
+    return []
+
+
+def test_the_cli_has_one_flag_per_field_with_its_comment_and_default(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser(Config, "experiments.toy").parse_args(["--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help text
+    for line in ("--runs RUNS", "how many seeded runs (default: 4)", "--sizes INT [INT ...]",
+                 "(default: 1 10 1)", "--full-batch, --no-full-batch", "--quick", "--jobs"):
+        assert line.replace("RUNS", "INT") in text
+
+
+@pytest.mark.parametrize("argv, changes", [
+    ([], {}),
+    (["--runs", "7", "--lr", "0.1"], {"runs": 7, "lr": 0.1}),
+    (["--sizes", "2", "5", "5", "1", "--no-full-batch"],
+     {"sizes": (2, 5, 5, 1), "full_batch": False}),
+])
+def test_flags_override_the_defaults(argv, changes):
+    config, opts = parse_config(Config, argv)
+    assert config == Config(**changes)
+    assert opts.jobs == -1
+
+
+def test_quick_is_the_preset_and_flags_still_apply():
+    config, _ = parse_config(Config, ["--quick", "--lr", "0.25"])
+    assert config == Config(runs=2, sizes=(1, 3, 1), lr=0.25)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--runs", "0"], "--runs 0: give a positive integer"),
+    (["--name", "cifar"], "choose one of ['sinc', 'digits']"),
+    (["--runs", "two"], "invalid int value: 'two'"),
+    (["--jobs", "0"], "--jobs 0"),
+    (["--colour", "red"], "unrecognized arguments: --colour red"),
+])
+def test_bad_flags_are_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        common.main(Config, _toy_run([]), _no_figures, argv=[*argv, "--out", str(tmp_path)],
+                    prog="experiments.toy")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("experiments.toy: error: ") and message in err
+
+
+def test_store_refuses_another_config_and_names_what_differs(tmp_path):
+    Store(tmp_path, "toy", Config()).save_run(0, {"a": np.zeros(2)}, {})
+    Store(tmp_path, "toy", Config())  # the same config reopens its folder
+    with pytest.raises(ValueError, match=r"lr: 0\.5 there, 0\.1 now") as err:
+        Store(tmp_path, "toy", Config(lr=0.1))
+    assert "runs" not in str(err.value)
+
+
+def test_a_folder_is_claimed_by_its_first_result_only(tmp_path):
+    Store(tmp_path, "toy", Config())  # e.g. a run that failed before computing anything
+    assert not (tmp_path / "config.json").exists()
+    Store(tmp_path, "toy", Config(lr=0.1)).save_summary({}, {})  # a corrected command is accepted
+    with pytest.raises(ValueError, match="another configuration"):
+        Store(tmp_path, "toy", Config())
+
+
+def test_rerun_skips_finished_runs_and_a_lost_run_is_redone(tmp_path):
+    calls = []
+    run = _toy_run(calls)
+    run(Config(), tmp_path, 1)
+    assert calls == [0, 1, 2, 3]
+    run(Config(), tmp_path, 1)
+    assert calls == [0, 1, 2, 3]
+    (tmp_path / "runs" / "run_002.json").unlink()  # the .json marks a run finished
+    run(Config(), tmp_path, 1)
+    assert calls == [0, 1, 2, 3, 2]
+    arrays, meta = load_summary(tmp_path)
+    assert_array_equal(arrays["x"], np.repeat(np.arange(4.0), 3).reshape(4, 3))
+    assert meta["summary"] == {"total": 18.0, "missing": None}
+    assert meta["config"]["sizes"] == [1, 10, 1] and "numpy" in meta["versions"]
+
+
+def test_main_runs_and_renders(tmp_path, capsys):
+    rendered = []
+    common.main(Config, _toy_run([]), lambda out, figures_dir: rendered.append(out) or [out],
+                argv=["--quick", "--out", str(tmp_path / "res")])
+    assert rendered == [tmp_path / "res"] and capsys.readouterr().out == f"{tmp_path / 'res'}\n"
+
+
+def test_load_summary_of_an_empty_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="run the experiment first"):
+        load_summary(tmp_path)
+
+
+def test_to_jsonable_gives_standard_json():
+    obj = {"a": (1, np.int64(2)), "b": np.array([0.5, np.nan]), "c": np.float64(np.inf),
+           "d": np.bool_(True), 3: "x"}
+    assert to_jsonable(obj) == {"a": [1, 2], "b": [0.5, None], "c": None, "d": True, "3": "x"}
+    json.dumps(to_jsonable(obj), allow_nan=False)  # raises on any NaN left behind
+
+
+def test_writes_round_trip_and_leave_no_temporary_files(tmp_path):
+    save_json(tmp_path / "a.json", {"x": float("nan"), "y": (1, 2)})
+    save_npz(tmp_path / "sub" / "b.npz", {"theta": np.arange(5.0)})
+    assert load_json(tmp_path / "a.json") == {"x": None, "y": [1, 2]}
+    assert_array_equal(load_npz(tmp_path / "sub" / "b.npz")["theta"], np.arange(5.0))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.json", "b.npz", "sub"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path, monkeypatch):
+    save_json(tmp_path / "a.json", {"version": 1})
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        save_json(tmp_path / "a.json", {"version": 2})
+    monkeypatch.undo()
+    assert load_json(tmp_path / "a.json") == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_run_seeds_are_independent_streams_reproducible_alone():
+    first, again = run_seeds(3, 4), run_seeds(3, 4)
+    draws = [np.random.default_rng(s).normal(size=2) for s in first]
+    assert_array_equal(np.random.default_rng(again[2]).normal(size=2), draws[2])
+    assert len({tuple(d) for d in draws}) == 4
+
+
+def test_run_all_gives_the_same_numbers_for_any_number_of_workers():
+    fn = functools.partial(_draws, 11)
+    serial = run_all(fn, range(6), jobs=1)
+    parallel = run_all(fn, range(6), jobs=2)
+    assert_array_equal(np.stack(parallel), np.stack(serial))  # same streams, results in run order
+    assert_array_equal(serial[4], _draws(11, 4))
+
+
+def test_the_results_folder_defaults_to_results_slash_name():
+    _, opts = parse_config(Config, [], prog="experiments.toy")
+    assert opts.out == Path("results") / "toy" and opts.figures == Path("figures")
