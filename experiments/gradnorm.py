@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy.signal import savgol_filter
-from threadpoolctl import threadpool_limits
 
 from engine import MLP, check_p, grad_norm, value_and_grad
 from engine.data import default_image_dataset, function_dataset, load_dataset
@@ -96,9 +95,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) ->
     runs = [TASKS.index(t) for t in (TASKS if config.task == "both" else (config.task,))]
     if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
         raise ValueError(f"{store.out} holds a run on other data; use another --out")
-    with threadpool_limits(1):  # 2 BLAS threads ran 10× slower on busy cores
-        run_all(functools.partial(_run_task, config, store),
-                [r for r in runs if not store.done(r)], jobs, desc="tasks")
+    run_all(functools.partial(_run_task, config, store),
+            [r for r in runs if not store.done(r)], jobs, desc="tasks")
     arrays, tasks = {}, {}
     for r in runs:
         task_arrays, tasks[TASKS[r]] = store.load_run(r)

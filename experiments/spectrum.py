@@ -11,6 +11,7 @@ Each part is one saved unit (runs/run_000 = sinc, run_001 = DNN): an interrupted
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from engine.optim import adam
 from engine.spectrum import spectrum_from_eigenvalues
 from engine.train import evaluate, train
 
-from .common import Store, main, run_seeds
+from .common import Store, main, run_all, run_seeds
 
 EXPERIMENT = "spectrum"
 
@@ -75,18 +76,21 @@ class Config:
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
-    """Compute both parts (skipping a saved one) and the summary; returns out_dir."""
+    """Compute both parts (skipping a saved one; in parallel) and the summary; returns out_dir."""
     store = Store(out_dir, EXPERIMENT, config)
-    seeds = run_seeds(config.seed, 2)
-    for part, compute in enumerate((_sinc_part, _dnn_part)):
-        if not store.done(part):
-            start = time.perf_counter()
-            arrays, info = compute(config, np.random.default_rng(seeds[part]))
-            info["wall_time"] = time.perf_counter() - start
-            store.save_run(part, arrays, info)
+    run_all(functools.partial(_part, config, store), [p for p in (0, 1) if not store.done(p)],
+            jobs, desc="spectrum parts")
     (sinc, sinc_info), (dnn, dnn_info) = store.load_run(0), store.load_run(1)
     arrays = {f"sinc_{k}": v for k, v in sinc.items()} | {f"dnn_{k}": v for k, v in dnn.items()}
     return store.save_summary(arrays, {"sinc": sinc_info, "dnn": dnn_info})
+
+
+def _part(config, store, part):
+    start = time.perf_counter()
+    rng = np.random.default_rng(run_seeds(config.seed, 2)[part])
+    arrays, info = (_sinc_part, _dnn_part)[part](config, rng)
+    info["wall_time"] = time.perf_counter() - start
+    store.save_run(part, arrays, info)
 
 
 def _sinc_part(config, rng):
@@ -122,7 +126,7 @@ def _dnn_part(config, rng):
     net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
               "cross_entropy")
     state = train(net, net.init(rng, "he"), data, adam(config.lr), epochs=config.epochs,
-                  batch_size=config.batch_size, rng=rng, progress=True, desc="DNN epochs")
+                  batch_size=config.batch_size, rng=rng)
     theta = state[0]
     op = hvp_operator(net, theta, data.x_train, data.y_train)
     # The top of a trained net's spectrum is a few well separated outliers: Lanczos converges in

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from threadpoolctl import threadpool_limits
 
 from engine import MLP
 from experiments import surface
@@ -30,10 +29,7 @@ def _main(argv):
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     base = tmp_path_factory.mktemp("surface")
-    # --jobs 1 runs in this process: one BLAS thread, as run_all gives its workers, because two
-    # threads next to any other busy process made a 610 × 610 eigh 15–60× slower here
-    with threadpool_limits(limits=1):
-        _main([*QUICK_FLAGS, "--out", str(base / "results"), "--figures", str(base / "figures")])
+    _main([*QUICK_FLAGS, "--out", str(base / "results"), "--figures", str(base / "figures")])
     return base / "results", base / "figures"
 
 
@@ -127,9 +123,7 @@ def test_another_view_on_the_same_folder_computes_nothing(quick):
 @pytest.mark.slow
 def test_one_view_computes_only_its_units(tmp_path):
     out = tmp_path / "line"
-    with threadpool_limits(limits=1):  # as in the fixture above
-        _main([*QUICK_FLAGS, "--view", "line", "--out", str(out), "--figures",
-               str(tmp_path / "f")])
+    _main([*QUICK_FLAGS, "--view", "line", "--out", str(out), "--figures", str(tmp_path / "f")])
     _, meta = load_summary(out)
     assert set(meta["summary"]) == {"sinc_train", "dnn_train", "sinc_line", "dnn_line",
                                     "seconds_total"}
