@@ -5,18 +5,20 @@
   lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H: steps solve
              (H² + μD)p = −H∇L, so the part of ∇L in ker H is never reduced.
   newton     Newton-MR (Roosta et al. 2018): p = argmin ‖Hp + g‖ of least norm (truncated
-             pseudo-inverse, |λ| > τ; MINRES for n > dense_max); accept α = 1, ½, ¼, … when
-             ‖g(θ+αp)‖² ≤ ‖g‖² + 2ρα·pᵀHg, ρ = 1e-4.
+             pseudo-inverse, |λ| > τ; MINRES for n > dense_max), damped to a trust region
+             ‖p‖ ≤ Δ (engine.newton_mr). ρ = (actual / predicted decrease of ‖g‖²): ρ < ¼
+             shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
   lm+newton  LM, then a Newton-MR polish, traces concatenated (the default).
 
 At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; notes §3) all of these stop making
 progress, and scipy's tests fire there or never. So a finder stops as converged when
 ‖∇L‖² ≤ grad_sq_floor·max(1, ‖∇L(θ₀)‖²) (the float64 rounding floor), as stalled when the best
-‖∇L‖ fell by less than `factor` over the last `window` evaluations (scipy) or iterations
-(newton), and at `max_iter` only as a safety net. scipy's status is reported, never trusted: θ is
-the evaluated point of least ‖∇L‖. Non-finite ∇L gives status DIVERGED, never an exception.
-Is the end point critical? engine.critical answers, after the search. Cost per iteration: a
-gradient and a Hessian (lm, trf) or HVP (gradnorm); newton adds an O(n³) eigh.
+‖∇L‖ fell by less than `factor` over the last `window` evaluations (scipy) or accepted steps
+(newton): no progress, not slow progress; and at `max_iter` only as a safety net. scipy's
+status is reported, never trusted: θ is the evaluated point of least ‖∇L‖. Non-finite ∇L gives
+status DIVERGED, never an exception. Is the end point critical? engine.critical answers, after
+the search. Cost per iteration: a gradient and a Hessian (lm, trf) or HVP (gradnorm); newton
+adds an O(n³) eigh per accepted step and a gradient per trial radius.
 """
 from __future__ import annotations
 
@@ -25,9 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse.linalg
 
-from .spectrum import eigen_tolerance
+from .newton_mr import newton_model, next_radius
 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 
@@ -35,11 +36,12 @@ METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 CONVERGED, STALLED, MAX_ITER, DIVERGED, SOLVER_STOPPED = range(5)
 STATUS_NAMES = dict(enumerate(("converged", "stalled", "max_iter", "diverged", "solver_stopped")))
 _EPS = np.finfo(np.float64).eps
-_COMMON = {"grad_sq_floor": 1e-30, "window": 50, "factor": 2.0}
+# windows: on tanh nets LM / Newton-MR still halve ‖∇L‖ every ~100 steps after the fast phase
+_COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0}
 _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_restarts": 20},
             "lm": _COMMON, "trf": _COMMON,
-            "newton": _COMMON | {"window": 5, "rcond": 1e-6, "max_step": 1.0, "rho": 1e-4,
-                                 "max_halvings": 30, "dense_max": 2000, "minres_rtol": 1e-10}}
+            "newton": _COMMON | {"window": 200, "rcond": 1e-6, "max_step": 1.0, "eta": 1e-4,
+                                 "max_rejections": 30, "dense_max": 2000, "minres_rtol": 1e-10}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,12 +70,12 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     """Search for ∇L(θ) = 0 from theta0 (n,) by `method` (METHODS); grad_fn(θ) → (n,),
     hess_fn(θ) → (n, n), hvp_fn(θ, v) → Hv (hess_fn may be None where hvp_fn suffices).
 
-    max_iter caps evaluations (scipy methods, 20000) or Newton iterations (500), per stage.
-    opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 50, newton 5), factor (2);
+    max_iter caps evaluations (scipy methods, 20000) or Newton iterations (2000), per stage.
+    opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200), factor (2);
     gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rcond (1e-6, keep
     |λ| > max(n·ε, rcond)·‖H‖₂: engine.critical's τ, so the polish removes the step that
-    classification measures), max_step (1: ‖p‖ ≤ max_step·(1 + ‖θ‖)), rho (1e-4),
-    max_halvings (30), dense_max (2000), minres_rtol (1e-10).
+    classification measures), max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta (1e-4: accept when
+    ρ > eta), max_rejections (30 trial radii per step), dense_max (2000), minres_rtol (1e-10).
     """
     start = time.perf_counter()
     theta0 = np.array(theta0, dtype=np.float64)
@@ -98,7 +100,7 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     results, theta = [], theta0
     for stage in stages:
         stage_opts = _OPTIONS[stage] | {k: v for k, v in opts.items() if k in _OPTIONS[stage]}
-        cap = int(max_iter or (500 if stage == "newton" else 20000))
+        cap = int(max_iter or (2000 if stage == "newton" else 20000))
         runner = {"newton": _newton, "gradnorm": _gradnorm}.get(stage, _lsq)
         results.append(runner(theta, grad_fn, hess_fn, hvp_fn, stage, cap, stage_opts))
         theta = results[-1].theta
@@ -212,49 +214,37 @@ def _gradnorm(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
 
 def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
     start, mon = time.perf_counter(), _Monitor(grad_fn, cap + 1, opts)  # records: steps + 1
-    theta, n_iter = np.array(theta0, dtype=np.float64), 0
+    theta, n_iter, radius = np.array(theta0, dtype=np.float64), 0, None
     g, norm = mon.evaluate(theta)
     try:
         mon.record(theta, norm)
         while True:
-            p, Hg = _newton_direction(theta, g, hess_fn, hvp_fn, opts)
-            slope = float(p @ Hg)
-            if not slope < 0.0:
-                raise _Halt(STALLED, f"stalled: pᵀH∇L = {slope:.3g}, ∇L is in H's near-kernel")
-            shrink = min(1.0, opts["max_step"] * (1.0 + np.linalg.norm(theta))
-                         / np.linalg.norm(p))
-            p, slope, alpha = p * shrink, slope * shrink, 1.0
-            for _ in range(int(opts["max_halvings"]) + 1):
-                trial = theta + alpha * p
+            model = newton_model(theta, g, hess_fn, hvp_fn, rcond=opts["rcond"],
+                                 dense_max=opts["dense_max"], minres_rtol=opts["minres_rtol"])
+            if model is None:
+                raise _Halt(DIVERGED, "H became non-finite during the search")
+            if not model.newton_norm > 0.0:
+                raise _Halt(STALLED, f"stalled: ∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel")
+            # Δ starts at the full step and carries over between steps (Moré 1978)
+            radius = min(model.newton_norm if radius is None else radius,
+                         opts["max_step"] * (1.0 + np.linalg.norm(theta)))
+            for _ in range(int(opts["max_rejections"]) + 1):
+                p, predicted = model.step(radius)
+                trial = theta + p
                 g_trial, norm_trial = mon.evaluate(trial)
-                if norm_trial ** 2 <= norm ** 2 + 2.0 * opts["rho"] * alpha * slope:
+                ratio = ((norm - norm_trial) * (norm + norm_trial) / predicted
+                         if np.isfinite(norm_trial) and predicted > 0.0 else -np.inf)
+                radius = next_radius(radius, ratio, float(np.linalg.norm(p)))
+                if ratio > opts["eta"]:
                     break
-                alpha *= 0.5
             else:
-                raise _Halt(STALLED, f"stalled: no decrease of ‖∇L‖ = {norm:.3g} by line search")
+                raise _Halt(STALLED, f"stalled: no decrease of ‖∇L‖ = {norm:.3g} within "
+                                     f"{opts['max_rejections']} trust-region shrinks")
             theta, g, norm, n_iter = trial, g_trial, norm_trial, n_iter + 1
             mon.record(theta, norm)
     except _Halt as halt:
         status, message = halt.args
     return _result(mon, n_iter, status, message, method, start, None)
-
-
-def _newton_direction(theta, g, hess_fn, hvp_fn, opts):
-    """(p, Hg): p = −H_τ⁺g (dense, least norm) or MINRES's solution of Hp = −g."""
-    n = g.size
-    if n > opts["dense_max"]:
-        op = np.asarray(hess_fn(theta)) if hvp_fn is None else scipy.sparse.linalg.LinearOperator(
-            (n, n), matvec=lambda v: hvp_fn(theta, v), dtype=np.float64)
-        p = scipy.sparse.linalg.minres(op, -g, rtol=opts["minres_rtol"], maxiter=10 * n)[0]
-        return p, op @ g
-    with np.errstate(all="ignore"):
-        H = np.asarray(hess_fn(theta), dtype=np.float64)
-    if not np.all(np.isfinite(H)):
-        raise _Halt(DIVERGED, "H became non-finite during the search")
-    lam, vecs = np.linalg.eigh(0.5 * (H + H.T))
-    keep = np.abs(lam) > eigen_tolerance(lam, opts["rcond"])
-    coef = vecs.T @ g
-    return -(vecs[:, keep] @ (coef[keep] / lam[keep])), vecs @ (lam * coef)
 
 
 def _run(solve):

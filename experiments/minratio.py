@@ -200,23 +200,22 @@ def _stack(runs, config):
 
 def summarize(arrays, infos, config) -> dict:
     """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
-    finder) and loss range of each; Spearman ρ(minimal ratio, loss) over the critical points;
-    the finder's statuses and times."""
+    finder) and loss range of each; Spearman ρ(minimal ratio, loss) and its p-value over the
+    critical points; the finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
         loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
             "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
     crit = label == "critical"
-    ratio, spearman = arrays["minimal_ratio"][crit], None
+    ratio, rho, p_value = arrays["minimal_ratio"][crit], None, None
     if crit.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[crit]) > 0:
-        res = scipy.stats.spearmanr(ratio, loss[crit])
-        spearman = {"rho": res.statistic, "p_value": res.pvalue, "n": int(crit.sum())}
+        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[crit]))
     statuses = [info["finder"]["status"] for info in infos]
     return {
         "counts": {name: per_class[name]["count"] for name in LABELS},
         "critical_flat": int((crit & (arrays["flat"] == 1)).sum()),
         "critical_saddles": int((crit & (arrays["index"] > 0)).sum()),
-        "per_class": per_class, "spearman_minimal_ratio_loss": spearman,
+        "per_class": per_class, "spearman_minimal_ratio_loss": rho, "spearman_p_value": p_value,
         "loss_range": _range(loss),
         "finder": {"method": config.finder, "status_counts": {
             s: statuses.count(s) for s in STATUS_NAMES.values() if s in statuses}} | {

@@ -14,6 +14,7 @@ from engine.finders import (
     STATUS_NAMES,
     find_critical,
 )
+from engine.newton_mr import newton_model, next_radius
 
 SQRT2 = np.sqrt(2.0)
 
@@ -171,6 +172,79 @@ def test_lm_then_newton_concatenates_traces(rng):
     assert_allclose(both.grad_norms[: lm.grad_norms.size], lm.grad_norms, rtol=1e-15)
     assert both.message.startswith("lm: ") and "; newton: " in both.message
     assert both.n_eval > lm.n_eval
+
+
+def test_newton_mr_trust_region_converges_where_full_newton_steps_diverge():
+    """L = x·atan x − ½log(1 + x²): ∇L = atan x, H = 1/(1 + x²). Undamped Newton from |x₀| > 1.392
+    overshoots further every step (a textbook divergence); the trust region must reach 0."""
+    res = find_critical([3.0], lambda t: np.arctan(t), lambda t: np.diag(1.0 / (1.0 + t ** 2)),
+                        method="newton")
+    assert res.status == CONVERGED, res.message
+    # converged: |atan x|² ≤ 1e-30·max(1, atan(3)²), and |x| ≈ |atan x| near 0
+    assert_allclose(res.theta, 0.0, atol=1e-14)
+    assert np.all(np.diff(res.grad_norms) < 0)
+
+
+def _spectrum_problem(rng, n=6):
+    """H = Q diag(λ) Qᵀ with two eigenvalues below τ = 1e-6·‖H‖₂, one negative; g (n,)."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    lam = np.array([-3.0, 1e-9, 0.5, -2e-8, 2.0, 10.0])
+    return Q @ np.diag(lam) @ Q.T, rng.normal(size=n), Q, lam
+
+
+def test_newton_model_full_step_is_the_truncated_pseudo_inverse_step(rng):
+    H, g, Q, lam = _spectrum_problem(rng)
+    model = newton_model(np.zeros(g.size), g, lambda t: H)
+    p, predicted = model.step(np.inf)
+    keep = np.abs(lam) > 1e-6 * 10.0
+    expected = -(Q[:, keep] @ ((Q[:, keep].T @ g) / lam[keep]))
+    # one eigh of a 6×6 matrix with condition 20 on the kept part: rounding ~1e-15 relative
+    assert_allclose(p, expected, rtol=1e-12)
+    assert_allclose(model.newton_norm, np.linalg.norm(expected), rtol=1e-12)
+    # predicted decrease of ‖g‖² is exactly that of the affine model g + Hp
+    assert_allclose(predicted, g @ g - np.sum((g + H @ p) ** 2), rtol=1e-10)
+
+
+@pytest.mark.parametrize("share", [0.9, 0.3, 1e-3])
+def test_newton_model_damped_step_lies_on_the_trust_boundary(share, rng):
+    H, g, _, _ = _spectrum_problem(rng)
+    model = newton_model(np.zeros(g.size), g, lambda t: H)
+    radius = share * model.newton_norm
+    p, predicted = model.step(radius)
+    # brentq solves ‖p(μ)‖ = Δ to rtol 1e-12 in μ, and d log‖p‖/d log μ ≤ 1
+    assert_allclose(np.linalg.norm(p), radius, rtol=1e-9)
+    assert_allclose(predicted, g @ g - np.sum((g + H @ p) ** 2), rtol=1e-9)
+    assert 0.0 < predicted < model.step(np.inf)[1]
+    # damping follows −H∇L: the step decreases ‖g + Hp‖² to first order
+    assert p @ (H @ g) < 0.0
+
+
+def test_minres_model_scales_the_newton_step_to_the_radius(rng):
+    A, b, minimum = convex_problem(rng)
+    theta = rng.normal(size=b.size)
+    g = A @ theta + b
+    model = newton_model(theta, g, None, lambda t, v: A @ v, dense_max=0)
+    full, _ = model.step(np.inf)
+    # MINRES to rtol 1e-10 on an SPD system of condition 10
+    assert_allclose(theta + full, minimum, rtol=1e-8)
+    p, predicted = model.step(0.5 * model.newton_norm)
+    assert_allclose(p, 0.5 * full, rtol=1e-15)  # the same vector, halved
+    assert_allclose(predicted, g @ g - np.sum((g + A @ p) ** 2), rtol=1e-9)
+
+
+def test_newton_model_of_a_nonfinite_hessian_is_none():
+    assert newton_model(np.zeros(2), np.ones(2), lambda t: np.full((2, 2), np.nan)) is None
+
+
+@pytest.mark.parametrize("ratio, length, expected", [
+    (0.1, 0.5, 0.125),   # poor model: a quarter of the step taken
+    (-np.inf, 2.0, 0.5),  # non-finite trial: shrink the same way
+    (0.5, 2.0, 2.0),     # fair model: keep Δ
+    (0.9, 2.0, 4.0),     # good model on the boundary: double
+    (0.9, 1.0, 2.0),     # good model inside the region: Δ was not the limit, keep it
+])
+def test_next_radius_follows_the_ratio_of_actual_to_predicted_decrease(ratio, length, expected):
+    assert next_radius(2.0, ratio, length) == expected
 
 
 @pytest.mark.parametrize("kwargs, match", [

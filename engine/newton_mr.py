@@ -1,0 +1,88 @@
+"""Newton-MR steps for ∇L(θ) = 0 inside a trust region ‖p‖ ≤ Δ, and the decrease of ‖∇L‖² they
+predict (Roosta et al. 2018 for the direction; Moré 1978 for damping it by a trust region).
+
+Dense (n ≤ dense_max): H = V diag(λ) Vᵀ, c = Vᵀg, K = {i : |λᵢ| > τ}, τ = max(n·ε, rcond)·‖H‖₂,
+  p(μ) = −Σ_{i∈K} λᵢcᵢ/(λᵢ² + μ) vᵢ,
+the minimizer of ‖g + Hp‖² + μ‖p‖² over span{vᵢ : i ∈ K}. p(0) = −H_τ⁺g is Newton-MR's
+least-norm step; for ‖p(0)‖ > Δ, μ > 0 solves ‖p(μ)‖ = Δ (‖p(μ)‖ falls monotonically in μ). Growing
+μ turns p from the Newton step towards −Hg/μ, the steepest descent of ½‖g‖², and damps the
+directions of small |λ| first, where the full step of a nearly singular H is long and wrong.
+Large n: p = −H⁺g by MINRES on HVPs, scaled back to ‖p‖ ≤ Δ.
+Either way `predicted` = ‖g‖² − ‖g + Hp‖² ≥ 0, the decrease of ‖∇L‖² if ∇L were affine; the
+caller compares it with the actual decrease and sets the next Δ by `next_radius`.
+Cost: dense, one eigh O(n³) per model and O(n·|K|) per trial radius; MINRES, its HVPs plus one.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse.linalg
+
+from .spectrum import eigen_tolerance
+
+
+def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, minres_rtol=1e-10):
+    """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
+    length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
+    predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else MINRES
+    through hvp_fn(θ, v) → Hv (or hess_fn). None when H is not finite."""
+    g = np.asarray(g, dtype=np.float64)
+    n = g.size
+    if n > dense_max:
+        op = np.asarray(hess_fn(theta)) if hvp_fn is None else scipy.sparse.linalg.LinearOperator(
+            (n, n), matvec=lambda v: hvp_fn(theta, v), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            p = scipy.sparse.linalg.minres(op, -g, rtol=minres_rtol, maxiter=10 * n)[0]
+            hp = np.asarray(op @ p, dtype=np.float64)
+        return _MinresModel(g, p, hp) if np.all(np.isfinite(hp)) else None
+    with np.errstate(all="ignore"):
+        H = np.asarray(hess_fn(theta), dtype=np.float64)
+    if not np.all(np.isfinite(H)):
+        return None
+    lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # symmetrize: eigh reads one triangle only
+    keep = np.abs(lam) > eigen_tolerance(lam, rcond)
+    return _EigenModel(lam[keep], vecs[:, keep], vecs[:, keep].T @ g)
+
+
+def next_radius(radius, ratio, length):
+    """Δ after a trial step of length ‖p‖ whose ρ = actual/predicted decrease of ‖g‖² was
+    `ratio`: ‖p‖/4 when ρ < ¼ (the model was poor), 2Δ when ρ > ¾ and p reached the boundary,
+    else Δ (Nocedal & Wright, Algorithm 4.1)."""
+    if ratio < 0.25:
+        return 0.25 * length
+    return 2.0 * radius if ratio > 0.75 and length >= 0.99 * radius else radius
+
+
+class _EigenModel:
+    """p(μ) on the kept eigenpairs (λ (k,), V (n, k), c = Vᵀg (k,))."""
+
+    def __init__(self, lam, vecs, coef):
+        self.lam, self.vecs, self.coef = lam, vecs, coef
+        self.newton_norm = self._norm(0.0) if lam.size else 0.0
+
+    def _norm(self, mu):
+        return float(np.linalg.norm(self.lam * self.coef / (self.lam ** 2 + mu)))
+
+    def step(self, radius):
+        mu = 0.0
+        if self.newton_norm > radius:
+            # ‖p(μ)‖ ≤ ‖λc‖/μ: ‖p‖ = Δ lies in [0, 2‖λc‖/Δ]; xtol tiny as μ may be ~λ² ≪ 1
+            high = 2.0 * float(np.linalg.norm(self.lam * self.coef)) / radius
+            mu = scipy.optimize.brentq(lambda m: self._norm(m) - radius, 0.0, high,
+                                       xtol=np.finfo(np.float64).tiny, rtol=1e-12, maxiter=500)
+        lam2 = self.lam ** 2
+        p = -(self.vecs @ (self.lam * self.coef / (lam2 + mu)))
+        return p, float(np.sum(self.coef ** 2 * (1.0 - (mu / (lam2 + mu)) ** 2)))
+
+
+class _MinresModel:
+    """p = α·p_N, α = min(1, Δ/‖p_N‖); ‖g + αHp_N‖² is a quadratic in α (Hp_N given)."""
+
+    def __init__(self, g, p, hp):
+        self.g, self.p, self.hp = g, p, hp
+        self.newton_norm = float(np.linalg.norm(p)) if float(g @ hp) < 0.0 else 0.0
+
+    def step(self, radius):
+        alpha = min(1.0, radius / self.newton_norm)
+        return alpha * self.p, float(-2.0 * alpha * (self.g @ self.hp)
+                                     - alpha ** 2 * (self.hp @ self.hp))
