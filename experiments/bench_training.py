@@ -3,15 +3,18 @@
 One epoch of engine.train.train — 784-128-64-10 ReLU, softmax cross-entropy, batch 128, Adam,
 float64 — on random MNIST-shaped data (uniform pixels, random labels: the speed does not depend
 on the values), timed per case as the median of `repeats` epochs after a warm-up:
-  plain graph      MLP.forward_unfused: slices of θ, matmul, add and σ as separate autograd nodes
-  fused layer      MLP.forward: one engine.fused node per layer (the default)
-  fused, 1 thread  the same with BLAS limited to one thread, as in each parallel worker of run_all
+  plain graph   MLP.forward_unfused: slices of θ, matmul, add and σ as separate autograd nodes
+  fused layer   MLP.forward: one engine.fused node per layer (the default)
+each with BLAS's own threads and with one BLAS thread, as in each parallel worker of run_all.
+Two BLAS threads are fast only on an otherwise idle machine: one other busy process makes them
+slower than one thread (../shared/notes/performance.md, "Traps"), so read the load with the table.
 The goal (issue 4) is ≥ 45k samples/s on 2 cores; references on this kind of machine
 (../shared/notes/performance.md): PyTorch CPU 30k, plain autograd 22k, hand-written NumPy 41k.
-Cost: (2 + 2·repeats) epochs per case, ~1–3 s each.
+Cost: 1 + repeats epochs for each of 4 cases, ~1–3 s each on an idle machine.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -34,8 +37,9 @@ class _PlainMLP(MLP):
 
 
 def bench_training(repeats: int = 5, n_samples: int = 60_000, seed: int = 0) -> list[dict]:
-    """Samples/s of one training epoch per case: [{case, samples_per_s, min, max, ms_per_step,
-    speedup}] with median, slowest and fastest of `repeats` epochs; speedup over the plain graph."""
+    """Samples/s of one training epoch per case: [{case, threads, samples_per_s, min, max,
+    ms_per_step, speedup}] with median, slowest and fastest of `repeats` epochs; speedup over the
+    plain graph with the same BLAS threads."""
     if repeats < 1 or n_samples < BATCH_SIZE:
         raise ValueError(f"repeats={repeats}, n_samples={n_samples}: give repeats ≥ 1 and "
                          f"n_samples ≥ {BATCH_SIZE}")
@@ -45,20 +49,21 @@ def bench_training(repeats: int = 5, n_samples: int = 60_000, seed: int = 0) -> 
                    np.eye(10)[labels], rng.random((BATCH_SIZE, SIZES[0])),
                    np.eye(10)[labels[:BATCH_SIZE]], 10)
     theta0 = MLP(SIZES, "relu", "cross_entropy").init(rng, "he")
-    cases = [("plain graph", _PlainMLP, None), ("fused layer", MLP, None),
-             ("fused layer, 1 BLAS thread", MLP, 1)]
     n_steps = -(-n_samples // BATCH_SIZE)
     rows = []
-    for case, cls, threads in cases:
-        net = cls(SIZES, "relu", "cross_entropy")
-        with threadpool_limits(limits=threads):
-            times = [_epoch_time(net, theta0, data, seed) for _ in range(repeats + 2)][2:]
-        speeds = n_samples / np.array(times)
-        rows.append({"case": case, "samples_per_s": float(np.median(speeds)),
-                     "min": float(speeds.min()), "max": float(speeds.max()),
-                     "ms_per_step": 1e3 * float(np.median(times)) / n_steps})
-    for row in rows:
-        row["speedup"] = row["samples_per_s"] / rows[0]["samples_per_s"]
+    for threads in (None, 1):
+        for case, cls in (("plain graph", _PlainMLP), ("fused layer", MLP)):
+            net = cls(SIZES, "relu", "cross_entropy")
+            with threadpool_limits(limits=threads):
+                used = _blas_threads()
+                times = [_epoch_time(net, theta0, data, seed) for _ in range(repeats + 1)][1:]
+            speeds = n_samples / np.array(times)
+            rows.append({"case": case, "threads": used,
+                         "samples_per_s": float(np.median(speeds)),
+                         "min": float(speeds.min()), "max": float(speeds.max()),
+                         "ms_per_step": 1e3 * float(np.median(times)) / n_steps,
+                         "speedup": float(np.median(speeds)) / rows[-1]["samples_per_s"]
+                         if case == "fused layer" else 1.0})
     return rows
 
 
@@ -68,11 +73,17 @@ def print_table(rows: list[dict]) -> None:
                      for i in threadpool_info() if i["user_api"] == "blas")
     print(f"\nTraining epoch, {'-'.join(map(str, SIZES))} ReLU, softmax CE, batch {BATCH_SIZE}, "
           f"Adam, float64, random MNIST-shaped data; {blas}; median [min, max] over repeats\n")
-    print("| case | samples/s | ms per step | vs plain graph |")
-    print("|---|---|---|---|")
+    print("| case | BLAS threads | samples/s | ms per step | vs plain graph |")
+    print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['case']} | {r['samples_per_s']:,.0f} [{r['min']:,.0f}, {r['max']:,.0f}] | "
-              f"{r['ms_per_step']:.2f} | {r['speedup']:.2f}× |")
+        print(f"| {r['case']} | {r['threads']} | {r['samples_per_s']:,.0f} [{r['min']:,.0f}, "
+              f"{r['max']:,.0f}] | {r['ms_per_step']:.2f} | {r['speedup']:.2f}× |")
+    print("\nload average (1, 5, 15 min) after measuring: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def _blas_threads() -> int:
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
 
 
 def _epoch_time(net, theta0, data, seed) -> float:

@@ -68,16 +68,18 @@ def trajectory_section(f: Facts) -> list[str]:
     runs = f.get(*s, "n_runs")
     lines = ["## 1. Visualize the optimization process", "",
              f"{runs} independent runs on `{f.get(*s, 'dataset')}` "
-             f"({f.num(*s, 'n_params', fmt='{:d}')} parameters, {f.num(*s, 'n_train', fmt='{:d}')} "
-             "training samples); the weights were collected at the epochs listed by `every` below, "
-             "plus the initial and final weights. Dimension reduction: one PCA (scikit-learn) fitted "
-             "on the collected points of all runs together, so every run is drawn in the same "
-             "basis; layer 1 is the block (W₁, b₁) of θ.", ""]
+             f"({f.num(*s, 'n_params', fmt='{:d}')} parameters, "
+             f"{f.num(*s, 'n_train', fmt='{:d}')} training samples); the weights were collected "
+             f"at epoch 0, every {f.get('trajectory', 'config', 'every')} epochs and after the "
+             "last epoch. Dimension reduction: one PCA (scikit-learn) fitted on the collected "
+             "points of all runs together, so every run is drawn in the same basis; layer 1 is "
+             "the block (W₁, b₁) of θ.", ""]
     lines += settings_table(f.get("trajectory", "config")) + [""]
     for name, label in (("whole", "Whole model"), ("layer1", "Layer 1")):
         lines.append(
-            f"- {label}: PC1 explains {f.num(*s, name, 'explained_variance_pc1', fmt='{:.1%}')} and "
-            f"PC2 {f.num(*s, name, 'explained_variance_pc2', fmt='{:.1%}')} of the variance of the "
+            f"- {label}: PC1 explains "
+            f"{f.num(*s, name, 'explained_variance_pc1', fmt='{:.1%}')} and PC2 "
+            f"{f.num(*s, name, 'explained_variance_pc2', fmt='{:.1%}')} of the variance of the "
             "collected points; the median share of a point's displacement (from the mean) off the "
             f"PCA plane is {f.num(*s, name, 'off_plane_median', fmt='{:.1%}')} (largest "
             f"{f.num(*s, name, 'off_plane_max', fmt='{:.1%}')}).")
@@ -130,7 +132,9 @@ def minratio_section(f: Facts) -> list[str]:
              "own seeded initialization for its own seeded number of steps (spread from early to "
              f"late training), then hands θ to the finder `{c['finder']}`: scipy's "
              "Levenberg–Marquardt on r(θ) = ∇L(θ) with the exact Hessian as Jacobian, then "
-             "Newton-MR steps (MINRES on H p = −∇L with a backtracking line search on ‖∇L‖²).",
+             "Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above "
+             "the tolerance, damped by a trust region on ‖p‖ that follows the actual decrease "
+             "of ‖∇L‖²). A search stops when it no longer makes progress.",
              "",
              "**Classification** (after the search): *critical* when ‖∇L‖² ≤ "
              f"{c['grad_sq_tol']:g} and the truncated Newton step ‖H_τ⁺∇L‖ ≤ "
@@ -149,11 +153,13 @@ def minratio_section(f: Facts) -> list[str]:
     lines.append(f"- Critical points that are saddles (n₋ > 0): "
                  f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points with κ ≥ "
                  f"{c['kappa_tol']:g} (in flat valleys): {f.num(*s, 'critical_flat', fmt='{:d}')}.")
-    lines.append(f"- The losses of the end points span {f.num(*s, 'loss_range', 'decades', fmt='{:.2f}')}"
-                 f" decades, from {f.num(*s, 'loss_range', 'min')} to "
+    lines.append("- The losses of the end points span "
+                 f"{f.num(*s, 'loss_range', 'decades', fmt='{:.2f}')} decades, from "
+                 f"{f.num(*s, 'loss_range', 'min')} to "
                  f"{f.num(*s, 'loss_range', 'max')}.")
     lines.append("- Spearman correlation of the minimal ratio and the loss over the critical "
-                 f"points: {f.num(*s, 'spearman_minimal_ratio_loss')}.")
+                 f"points: ρ = {f.num(*s, 'spearman_minimal_ratio_loss')} (p = "
+                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}).")
     lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
     return lines + [""] + _figures(f, "minratio")
 
@@ -212,7 +218,8 @@ SECTION_WRITERS = {"trajectory": trajectory_section, "gradnorm": gradnorm_sectio
 
 
 def _figures(f: Facts, section: str) -> list[str]:
-    return [f"![{name}]({(f.figure_dir / name).as_posix()}.png)" for name in FIGURES[section]] + [""]
+    folder = f.figure_dir.as_posix()
+    return [f"![{name}]({folder}/{name}.png)" for name in FIGURES[section]] + [""]
 
 
 def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:

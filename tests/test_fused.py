@@ -107,3 +107,12 @@ def test_unknown_activation_names_the_choices(rng):
     net, theta, x, _ = _problem(rng, "relu", "mse")
     with pytest.raises(ValueError, match="relu"):
         mlp_forward(net.layout, "swish", theta, x)
+
+
+def test_the_training_bench_reports_every_case():
+    from experiments.bench_training import bench_training
+
+    rows = bench_training(repeats=1, n_samples=256)
+    assert [r["case"] for r in rows] == ["plain graph", "fused layer"] * 2
+    assert rows[2]["threads"] == rows[3]["threads"] == 1  # the run_all workers' setting
+    assert all(r["samples_per_s"] > 0 and r["min"] <= r["samples_per_s"] <= r["max"] for r in rows)

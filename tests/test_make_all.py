@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.report import FIGURES, SECTIONS, main as report_main
+from experiments.report import FIGURES, SECTIONS
+from experiments.report import main as report_main
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
