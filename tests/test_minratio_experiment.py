@@ -183,10 +183,7 @@ def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
     (["--grad-sq-tol", "0"], "--grad-sq-tol 0.0: give positive numbers"),
     (["--n-samples", "1", "--trainer", "lbfgs"], "--n-samples 1: give an integer ≥ 2"),
 ])
-def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, capsys):
-    with pytest.raises(SystemExit) as excinfo:
-        _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures", str(tmp_path)])
-    message = capsys.readouterr().err
-    assert excinfo.value.code == 2 and message.count("\n") == 1
-    assert message.startswith("experiments.minratio: error:") and expected in message
+def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, one_line_error):
+    one_line_error(lambda: _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures",
+                                  str(tmp_path)]), "experiments.minratio", expected)
     assert not (tmp_path / "r").exists()
