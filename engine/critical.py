@@ -1,7 +1,7 @@
 """What a finder's end point is: critical, gradient-flat or not converged; and the sampled ratio.
 
-Classification (after the search, never as its stopping rule; ../shared/notes/critical-points.md
-§3), with H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
+Classification (after the search, never as its stopping rule; Frye et al. 2019, 2021), with
+H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
   newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
   kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
   flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                        (≈ 0 where g is a stationary point of ‖g‖):

@@ -4,7 +4,7 @@ Why a tolerance: `eigvalsh` returns each eigenvalue with an absolute error of ab
 (ε = float64 machine epsilon), so the sign of any |λ| below that floor is rounding noise. Small
 over-parameterized MLPs have dozens of such eigenvalues (1-10-10-1 after training: 34–43 of 141
 below 5e-13, with random signs), and the raw share "λ > 0" then comes out ≈ 0.5 at *every* point,
-trained or not (../shared/notes/critical-points.md §1). So eigenvalues are counted with
+trained or not (Sagun et al. 2016/17 on the spectrum's bulk near 0). So eigenvalues are counted with
 
     τ = max(n·ε·‖H‖₂, rtol·‖H‖₂),   ‖H‖₂ = max |λ|,
     n₊ = #{λ > τ},  n₋ = #{λ < −τ},  n₀ = n − n₊ − n₋,

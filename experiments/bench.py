@@ -2,7 +2,7 @@
 
 Speed is measured here and only here, never by timing asserts in tests. Each table reports medians
 of repeated runs after a warm-up; compare ratios measured in one run (absolute times drift
-0.9–1.4× between passes, ../shared/notes/performance.md).
+0.9–1.4× between passes an hour apart on this kind of machine).
 """
 from __future__ import annotations
 

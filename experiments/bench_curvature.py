@@ -11,10 +11,9 @@ LeCun initialization (the speed does not depend on θ), per network:
 Each time is the median of `repeats` runs after one warm-up run, autograd and structured
 interleaved so drifts of the machine's speed hit both; once with the BLAS's default threads and
 once with 1 thread, the setting of every parallel worker (experiments run one process per core;
-an oversubscribed multi-threaded OpenBLAS spins and slows down many-fold,
-../shared/notes/performance.md). Issue 3's goals: speed-up ≥ 20× on
-1-10-10-1, ≥ 25× on 1-20-20-1. The relative Frobenius difference of the two Hessians is printed
-as a check that the fast one computes the same matrix.
+an oversubscribed multi-threaded OpenBLAS spins and slows down many-fold). Issue 3's goals:
+speed-up ≥ 20× on 1-10-10-1, ≥ 25× on 1-20-20-1. The relative Frobenius difference of the two
+Hessians is printed as a check that the fast one computes the same matrix.
 """
 from __future__ import annotations
 

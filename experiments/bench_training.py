@@ -7,9 +7,9 @@ on the values), timed per case as the median of `repeats` epochs after a warm-up
   fused layer   MLP.forward: one engine.fused node per layer (the default)
 each with BLAS's own threads and with one BLAS thread, as in each parallel worker of run_all.
 Two BLAS threads are fast only on an otherwise idle machine: one other busy process makes them
-slower than one thread (../shared/notes/performance.md, "Traps"), so read the load with the table.
-The goal (issue 4) is ≥ 45k samples/s on 2 cores; references on this kind of machine
-(../shared/notes/performance.md): PyTorch CPU 30k, plain autograd 22k, hand-written NumPy 41k.
+slower than one thread, so read the load with the table.
+The goal (issue 4) is ≥ 45k samples/s on 2 cores; references measured on this kind of machine:
+PyTorch CPU 30k, plain autograd 22k, hand-written NumPy 41k.
 Cost: 1 + repeats epochs for each of 4 cases, ~1–3 s each on an idle machine.
 """
 from __future__ import annotations

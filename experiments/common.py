@@ -266,8 +266,7 @@ def run_seeds(seed: int, n_runs: int) -> list[np.random.SeedSequence]:
 
 
 def _single_threaded(fn, run):
-    # Two BLAS threads per worker on two cores oversubscribe the machine: 4× slower measured
-    # (../shared/notes/performance.md, "Traps").
+    # Two BLAS threads per worker on two cores oversubscribe the machine: 4× slower measured.
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):
         return fn(run)
