@@ -18,8 +18,10 @@ The tour, one module per idea:
   spectrum     eigenvalue counts with the sign tolerance τ, the kernel share κ
   lanczos      top eigenvalues, Hutchinson trace, SLQ density from HVPs
   optim/train  optimizers as (init, update, params) triples; the minibatch loop
-  data         sinc & co., digits, MNIST (IDX), CIFAR-10
+  data         sinc & co., digits, MNIST, CIFAR-10 as Datasets
+  datafiles    the IDX and CIFAR-10 readers, where the files sit, torchvision downloads
   finders      LM / TRF / Newton-MR / gradient-norm searches for ∇L = 0
+  newton_mr    the Newton-MR step in a trust region
   critical     critical / gradient-flat / not converged; minimal ratios
   surface      lines, planes, perturbations and samples of the loss around θ
 """
