@@ -61,8 +61,8 @@ def hessian_parts(net, theta, x, y) -> tuple[np.ndarray, np.ndarray]:
 def exact_hessian(net, theta, x, y) -> np.ndarray:
     """H = ∇²L(θ) = G + R, shape (n, n), exactly symmetric.
 
-    Equals engine.derivatives.hessian (autograd) to rounding; 22–28× faster on the sinc nets with
-    one BLAS thread (experiments/bench_curvature.py).
+    Equals engine.derivatives.hessian (autograd) to rounding, and faster: `make bench` measures
+    by how much (the README's table).
     """
     return _sweep(net, theta, x, y, "hessian")
 

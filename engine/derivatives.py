@@ -44,7 +44,7 @@ def hvp(net, theta, x, y, v) -> np.ndarray:
 
 def hessian(net, theta, x, y) -> np.ndarray:
     """The exact H = ∇²L(θ), shape (n_params, n_params), by autograd (reference; see
-    engine.curvature for the structured route that is 20–40× faster)."""
+    engine.curvature for the structured route, many times faster: `make bench`)."""
     net.layout.check(theta)
     theta = np.asarray(theta, dtype=np.float64)
     if theta.ndim != 1:

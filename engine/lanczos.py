@@ -119,7 +119,7 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
 
     spread = float(nodes.max() - nodes.min()) or max(abs(float(nodes.max())), 1.0)
     if sigma2 is None:
-        sigma2 = 1e-5 * spread
+        sigma2 = 1e-5 * max(1.0, spread)  # PyHessian's smoothing variance
     sigma2 = float(sigma2)
     if not (sigma2 > 0.0 and np.isfinite(sigma2)):
         raise ValueError(f"sigma2={sigma2!r} must be a finite variance > 0")

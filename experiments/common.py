@@ -150,7 +150,7 @@ def to_jsonable(obj):
     return obj
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -166,7 +166,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def save_json(path, obj) -> None:
-    _atomic_write(path, (json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n").encode())
+    atomic_write(path, (json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n").encode())
 
 
 def load_json(path) -> dict:
@@ -177,7 +177,7 @@ def load_json(path) -> dict:
 def save_npz(path, arrays: dict) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
 
 
 def load_npz(path) -> dict:
@@ -248,15 +248,38 @@ class Store:
         return self.out
 
 
-def load_summary(results_dir) -> tuple[dict, dict]:
-    """(arrays, meta) of a finished experiment; ValueError when the folder holds none."""
+def load_summary(results_dir, experiment: str | None = None) -> tuple[dict, dict]:
+    """(arrays, meta) of a finished experiment; ValueError when the folder holds none, or holds
+    another experiment's results than `experiment` (when given)."""
     results_dir = Path(results_dir)
     npz, meta = results_dir / "summary.npz", results_dir / "summary.json"
     if not (npz.exists() and meta.exists()):
         raise ValueError(f"{results_dir} holds no finished results (summary.npz and summary.json); "
                          "run the experiment first, e.g. python -m experiments.<name> --out "
                          f"{results_dir}")
-    return load_npz(npz), load_json(meta)
+    arrays, meta = load_npz(npz), load_json(meta)
+    if experiment is not None and meta.get("experiment") != experiment:
+        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
+                         f"{experiment}; give a folder written by python -m experiments."
+                         f"{experiment}")
+    return arrays, meta
+
+
+# ----------------------------------------------------------------------------- data
+def image_dataset_name(dataset: str, data_root: str) -> str:
+    """--dataset as given; '' means MNIST when --data-root holds its files, else digits."""
+    from engine.data import default_image_dataset
+
+    return dataset or default_image_dataset(data_root or None)
+
+
+def load_data(name: str, data_root: str = "", n_train: int = 0):
+    """The named dataset with the loaders' fixed split and subset (default_rng(0)), so every
+    experiment and every run trains on the same samples whatever its seed."""
+    from engine.data import load_dataset
+
+    return load_dataset(name, root=data_root or None, n_train=n_train or None,
+                        rng=np.random.default_rng(0))
 
 
 # ----------------------------------------------------------------------------- parallel runs

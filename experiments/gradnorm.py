@@ -24,11 +24,11 @@ import numpy as np
 from scipy.signal import savgol_filter
 
 from engine import MLP, check_p, grad_norm, value_and_grad
-from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.data import function_dataset
 from engine.optim import adam
 from engine.train import train
 
-from .common import Store, main, run_all, run_seeds
+from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
 
 EXPERIMENT = "gradnorm"
 TASKS = ("sinc", "mnist")
@@ -190,7 +190,7 @@ def _flag(name):
 
 
 def _image_dataset(config):
-    return config.dataset or default_image_dataset(config.data_root or None)
+    return image_dataset_name(config.dataset, config.data_root)
 
 
 def _run_task(config, store, run):
@@ -202,8 +202,7 @@ def _run_task(config, store, run):
         batch_size = config.sinc_batch_size if config.sinc_minibatch else len(data.x_train)
         steps, lr, theta0 = config.sinc_steps, config.sinc_lr, net.init(rng)
     else:  # split and subset by a stream of their own: the same data for any task
-        data = load_dataset(_image_dataset(config), root=config.data_root or None,
-                            n_train=config.n_train or None, rng=np.random.default_rng(config.seed))
+        data = load_data(_image_dataset(config), config.data_root, config.n_train)
         net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
                   "cross_entropy")
         batch_size, steps, lr = config.batch_size, config.steps, config.lr

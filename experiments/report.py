@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import load_json, save_json
+from .common import atomic_write, load_json, save_json
 from .report_pdf import gallery, write_pdf
 from .report_sections import FIGURES, SECTION_WRITERS, SECTIONS, Facts
 
@@ -29,6 +29,12 @@ def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
         if not path.exists():
             raise ValueError(f"{path} is missing: run `make {name}` (or `make all`) first")
         metas[name] = load_json(path)
+    from .surface import UNITS  # the bonus section quotes every surface view
+
+    absent = [u for u in UNITS if u not in metas["surface"]["summary"]]
+    if absent:
+        raise ValueError(f"{results / 'surface'} lacks the units {absent}: run "
+                         "`python -m experiments.surface --view all` into it (or `make surface`)")
     missing = [str(figures / f"{n}.png") for s in SECTIONS for n in FIGURES[s]
                if not (figures / f"{n}.png").exists()]
     if missing:
@@ -42,9 +48,7 @@ def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines) + "\n"
     md = out / "report.md"
-    tmp = md.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, md)
+    atomic_write(md, text.encode())
     save_json(out / "facts.json", facts.records)
     pdf = write_pdf(text, figures, out / "report.pdf")
     return md, pdf

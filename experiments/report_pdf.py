@@ -5,6 +5,7 @@ figure pages with two figures each, in the order the markdown names them.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -18,6 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+
+from .common import atomic_write  # noqa: E402
 
 A4 = (8.27, 11.69)
 MARGIN, LINE = 0.06, 0.0155  # page fractions: margin, one text line at 8.5 pt
@@ -51,8 +54,10 @@ def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> lis
             raise ValueError(f"{source} is missing: run `make all` before `make docs`")
         with Image.open(source) as image:
             image.thumbnail((width, width * 4))
-            target = out / f"{name}.png"
-            image.save(target, optimize=True)
+            buffer = io.BytesIO()
+            image.save(buffer, format="png", optimize=True)
+        target = out / f"{name}.png"
+        atomic_write(target, buffer.getvalue())
         paths.append(target)
     return paths
 

@@ -74,7 +74,7 @@ def trajectory_section(f: Facts) -> list[str]:
             f"PCA plane is {f.num(*s, name, 'off_plane_median', fmt='{:.1%}')} (largest "
             f"{f.num(*s, name, 'off_plane_max', fmt='{:.1%}')}).")
     for metric in ("test_acc", "test_loss"):
-        if f.get(*s, "final", metric, "mean") is not None:
+        if metric in f.get(*s, "final"):  # a regression run (sinc) has no accuracy
             lines.append(f"- Final {metric.replace('_', ' ')} over the runs: mean "
                          f"{f.num(*s, 'final', metric, 'mean', fmt='{:.4g}')}, standard deviation "
                          f"{f.num(*s, 'final', metric, 'std', fmt='{:.2g}')}.")
@@ -113,6 +113,19 @@ def gradnorm_section(f: Facts) -> list[str]:
     return lines + [""] + _figures(f, "gradnorm")
 
 
+_LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
+       "Hessian as Jacobian")
+_NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above the "
+           "tolerance, damped by a trust region on ‖p‖ that follows the actual decrease of ‖∇L‖²)")
+FINDERS = {  # what each --finder does, in the report's words
+    "lm": _LM.format("'lm'") + ".",
+    "trf": _LM.format("'trf'") + ".",
+    "newton": _NEWTON[0].upper() + _NEWTON[1:] + ".",
+    "lm+newton": _LM.format("'lm'") + ", then " + _NEWTON + ".",
+    "gradnorm": "the slides' method i: L-BFGS on ½‖∇L‖² with its exact gradient H∇L (an HVP).",
+}
+
+
 def minratio_section(f: Facts) -> list[str]:
     s = ("minratio", "summary")
     c = f.get("minratio", "config")
@@ -120,11 +133,8 @@ def minratio_section(f: Facts) -> list[str]:
              "**How the points with ∇L ≈ 0 are found.** Each run trains the network "
              f"{'-'.join(map(str, c['sizes']))} ({c['activation']}) on sin(5πx)/(5πx) from its "
              "own seeded initialization for its own seeded number of steps (spread from early to "
-             f"late training), then hands θ to the finder `{c['finder']}`: scipy's "
-             "Levenberg–Marquardt on r(θ) = ∇L(θ) with the exact Hessian as Jacobian, then "
-             "Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above "
-             "the tolerance, damped by a trust region on ‖p‖ that follows the actual decrease "
-             "of ‖∇L‖²). A search stops when it no longer makes progress.",
+             f"late training), then hands θ to the finder `{c['finder']}`: "
+             f"{FINDERS[c['finder']]} A search stops when it no longer makes progress.",
              "",
              "**Classification** (after the search): *critical* when ‖∇L‖² ≤ "
              f"{c['grad_sq_tol']:g} and the truncated Newton step ‖H_τ⁺∇L‖ ≤ "
@@ -141,8 +151,12 @@ def minratio_section(f: Facts) -> list[str]:
         lines.append(f"- {label}: {f.num(*p, 'count', fmt='{:d}')} of {c['runs']} runs; median "
                      f"final ‖∇L‖ {f.num(*p, 'median_grad_norm')}.")
     lines.append(f"- Critical points that are saddles (n₋ > 0): "
-                 f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points with κ ≥ "
-                 f"{c['kappa_tol']:g} (in flat valleys): {f.num(*s, 'critical_flat', fmt='{:d}')}.")
+                 f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points whose residual "
+                 f"gradient lies in the near-kernel (κ ≥ {c['kappa_tol']:g}, flagged flat): "
+                 f"{f.num(*s, 'critical_flat', fmt='{:d}')}. A converged Newton polish leaves only "
+                 "that part of ∇L, so after one this flag says how the search ended more than "
+                 "where; at the start of the searches that end critical the median κ was "
+                 f"{f.num(*s, 'per_class', 'critical', 'median_kappa_start', fmt='{:.2g}')}.")
     lines.append("- The losses of the end points span "
                  f"{f.num(*s, 'loss_range', 'decades', fmt='{:.2f}')} decades, from "
                  f"{f.num(*s, 'loss_range', 'min')} to "

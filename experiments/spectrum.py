@@ -21,13 +21,13 @@ import scipy.optimize
 
 from engine import MLP, value_and_grad
 from engine.curvature import hessian_parts
-from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.data import function_dataset
 from engine.lanczos import extreme_eigenvalues, hutchinson_trace, hvp_operator, slq_density
 from engine.optim import adam
 from engine.spectrum import spectrum_from_eigenvalues
 from engine.train import evaluate, train
 
-from .common import Store, main, run_all, run_seeds
+from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
 
 EXPERIMENT = "spectrum"
 
@@ -120,9 +120,8 @@ def _sinc_part(config, rng):
 
 
 def _dnn_part(config, rng):
-    name = config.dataset or default_image_dataset(config.data_root or None)
-    data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None,
-                        rng=rng)
+    name = image_dataset_name(config.dataset, config.data_root)
+    data = load_data(name, config.data_root, config.n_train)
     net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
               "cross_entropy")
     state = train(net, net.init(rng, "he"), data, adam(config.lr), epochs=config.epochs,

@@ -24,11 +24,11 @@ from sklearn.manifold import TSNE
 from engine import MLP, grad, hvp
 from engine import surface as es
 from engine.curvature import exact_hessian
-from engine.data import default_image_dataset, function_dataset, load_dataset
+from engine.data import function_dataset
 from engine.optim import adam, sgd
 from engine.train import evaluate, train
 
-from .common import Store, main, run_all, run_seeds
+from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
 
 EXPERIMENT = "surface"
 VIEWS = ("line", "plane", "tsne", "perturb")
@@ -92,6 +92,8 @@ class Config:
                 raise ValueError(f"{flag} {value}: give a positive number")
         if self.perturb_points % 2 == 0:
             raise ValueError(f"--perturb-points {self.perturb_points}: give an odd number")
+        if self.grid % 2 == 0:  # the axis cuts through θ* need 0 on the grid
+            raise ValueError(f"--grid {self.grid}: give an odd number")
         if self.dataset not in ("", "digits", "mnist", "cifar10"):
             raise ValueError(f"--dataset {self.dataset!r} is unknown; choose one of digits, "
                              "mnist, cifar10 or '' (MNIST if --data-root has it)")
@@ -123,9 +125,8 @@ def problem(config: Config, model: str):
     if model != "dnn":
         return (MLP((1, *getattr(config, model + "_hidden"), 1), "tanh", "mse"),
                 function_dataset("sinc", getattr(config, model + "_samples")))
-    name = config.dataset or default_image_dataset(config.data_root or None)
-    data = load_dataset(name, root=config.data_root or None, rng=np.random.default_rng(0),
-                        n_train=config.n_train or (None if name == "digits" else 2000))
+    name = image_dataset_name(config.dataset, config.data_root)
+    data = load_data(name, config.data_root, config.n_train or (0 if name == "digits" else 2000))
     return MLP((data.x_train.shape[1], *config.dnn_hidden, data.n_classes), "relu",
                "cross_entropy"), data
 

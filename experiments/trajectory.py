@@ -37,11 +37,10 @@ from scipy.spatial.distance import pdist
 from sklearn.decomposition import PCA
 
 from engine import INITS, MLP, Layout, get_activation
-from engine.data import default_image_dataset, load_dataset
 from engine.optim import OPTIMIZERS, make_optimizer
 from engine.train import evaluate, train
 
-from .common import Store, main, run_all, run_seeds
+from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
 
 EXPERIMENT = "trajectory"
 DATASETS = ("mnist", "digits", "cifar10", "sinc")
@@ -119,7 +118,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) ->
                              f"{name}; choose another --out or delete that folder")
     todo = [r for r in range(config.runs) if not store.done(r)]
     if todo:
-        data = load_dataset(name, root=config.data_root or None, n_train=config.n_train or None)
+        data = load_data(name, config.data_root, config.n_train)
         run_all(functools.partial(_train_run, config, data, store), todo, jobs, desc="runs")
     results = [store.load_run(r) for r in range(config.runs)]
     infos = [info for _, info in results]
@@ -134,7 +133,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) ->
 
 def dataset_name(config: Config) -> str:
     """The dataset the config resolves to (the '' default looks for MNIST under --data-root)."""
-    return config.dataset or default_image_dataset(config.data_root or None)
+    return image_dataset_name(config.dataset, config.data_root)
 
 
 def summarize(runs: list[dict], layer1: slice) -> tuple[dict, dict]:
@@ -162,7 +161,9 @@ def summarize(runs: list[dict], layer1: slice) -> tuple[dict, dict]:
                          "start_distance_median": float(np.median(pdist(start))) if len(runs) > 1
                          else float("nan")}
     final = {k: np.array([r[k][-1] for r in runs]) for k in metrics}
-    summary["final"] = {k: {"per_run": v.tolist(), "mean": float(v.mean()), "std": float(v.std())}
+    # std over runs with ddof = 1: the sample standard deviation the report names
+    summary["final"] = {k: {"per_run": v.tolist(), "mean": float(v.mean()),
+                            "std": float(v.std(ddof=1)) if v.size > 1 else float("nan")}
                         for k, v in final.items()}
     return arrays, summary
 

@@ -23,7 +23,7 @@ MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw gradnorm_<task> for each task of a results folder of experiments.gradnorm."""
-    arrays, meta = load_summary(results_dir)
+    arrays, meta = load_summary(results_dir, "gradnorm")
     summary = meta["summary"]
     paths = []
     for task, info in summary["tasks"].items():

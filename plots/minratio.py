@@ -26,10 +26,7 @@ STYLE = {"critical": ("C0", "o"), "gradient-flat": ("C1", "^"), "not-converged":
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder."""
-    arrays, meta = load_summary(results_dir)
-    if meta.get("experiment") != "minratio":
-        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
-                         "minratio; give a folder written by python -m experiments.minratio")
+    arrays, meta = load_summary(results_dir, "minratio")
     paths = save_figure(ratio_figure(arrays, meta["config"]), figures_dir, "minratio")
     paths += save_figure(trace_figure(arrays, meta["config"]), figures_dir, "minratio_traces")
     return paths

@@ -20,7 +20,7 @@ from .common import plot_main, save_figure
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw spectrum_sinc and spectrum_dnn from a results folder of experiments.spectrum."""
-    arrays, meta = load_summary(results_dir)
+    arrays, meta = load_summary(results_dir, "spectrum")
     sinc, dnn = meta["summary"]["sinc"], meta["summary"]["dnn"]
     paths = save_figure(sinc_figure(arrays["sinc_eigenvalues_H"], arrays["sinc_eigenvalues_G"],
                                     sinc, meta["config"]), figures_dir, "spectrum_sinc")

@@ -31,10 +31,7 @@ DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits", "mnis
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw every figure whose unit the surface results folder holds (PNG, PDF)."""
-    arrays, meta = load_summary(results_dir)
-    if meta.get("experiment") != "surface":
-        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
-                         "surface; give the folder written by python -m experiments.surface")
+    arrays, meta = load_summary(results_dir, "surface")
     info = meta["summary"]
 
     def unit(name):

@@ -28,10 +28,7 @@ _MARKER_SIZE = {"point": 4.0, "start": 7.0, "end": 11.0}  # points (matplotlib's
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw trajectory_whole and trajectory_layer1 (PNG, PDF) from a trajectory results folder."""
-    arrays, meta = load_summary(results_dir)
-    if meta.get("experiment") != "trajectory":
-        raise ValueError(f"{results_dir} holds results of {meta.get('experiment')!r}, not of "
-                         "trajectory; give the folder written by python -m experiments.trajectory")
+    arrays, meta = load_summary(results_dir, "trajectory")
     summary, config = meta["summary"], meta["config"]
     classify = "train_acc" in arrays
     values = 100.0 * arrays["train_acc"] if classify else arrays["train_loss"]
