@@ -17,7 +17,8 @@ FIGURES ?= figures$(TAG)
 REPORT  ?= report$(TAG)
 JOBS    ?= -1
 RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jobs $(JOBS) $(if $(QUICK),--quick)
-DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(DATASET),--dataset $(DATASET))
+# DATA_ROOT alone means MNIST from that folder (explicitly: the --quick presets pin digits).
+DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
 .PHONY: all test bench lint clean docs report trajectory gradnorm minratio surface spectrum
 
