@@ -19,6 +19,13 @@ matplotlib.use("Agg")  # files only; no display on the machines this runs on
 import matplotlib.pyplot as plt  # noqa: E402
 
 RUN_COLOURS = plt.get_cmap("tab10").colors
+# how a dataset name of the results files is written in figure titles
+DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits (8×8)", "mnist": "MNIST",
+              "cifar10": "CIFAR-10"}
+
+
+def data_name(name: str) -> str:
+    return DATA_NAMES.get(name, name)
 
 
 def save_figure(fig, figures_dir, name: str, dpi: int = 150) -> list[Path]:

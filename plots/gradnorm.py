@@ -16,7 +16,7 @@ import numpy as np
 
 from experiments.common import load_summary
 
-from .common import plot_main, save_figure
+from .common import data_name, plot_main, save_figure
 
 MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
 
@@ -81,7 +81,7 @@ def title(info, config) -> str:
     net = "-".join(map(str, info["sizes"])) + f" {info['activation']}"
     batch = (f"full batch (N = {info['n_train']})" if info["full_batch"] else
              f"batch {info['batch_size']} of N = {info['n_train']}")
-    data = {"mnist": "MNIST", "digits": "digits (8×8)", "sinc": "sin(5πx)/(5πx)"}[info["dataset"]]
+    data = data_name(info["dataset"])
     if info["dataset"] == "digits" and not config["dataset"]:
         data += ", MNIST not found under --data-root"
     return f"{data}: {net}, Adam lr {info['lr']:g}, {batch}"

@@ -23,10 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from engine import Layout
 from experiments.common import load_summary
-from plots.common import RUN_COLOURS, plot_main, save_figure
-
-DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits", "mnist": "MNIST",
-              "cifar10": "CIFAR-10"}
+from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
@@ -225,7 +222,7 @@ def _contour(fig, ax, a, b, logZ):
 def _title(info):
     sizes = info["sizes"]
     return (f"{'-'.join(map(str, sizes))} net ({info['n_params']} parameters) on "
-            f"{DATA_NAMES.get(info['data'], info['data'])}, {info['n_train']} training samples")
+            f"{data_name(info['data'])}, {info['n_train']} training samples")
 
 
 if __name__ == "__main__":

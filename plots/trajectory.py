@@ -15,11 +15,9 @@ import numpy as np
 from matplotlib.transforms import Bbox
 
 from experiments.common import load_summary
-from plots.common import RUN_COLOURS, plot_main, save_figure
+from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
-DATA_NAMES = {"mnist": "MNIST", "digits": "scikit-learn digits (8×8)", "cifar10": "CIFAR-10",
-              "sinc": "sin(5πx)/(5πx) regression"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
 _OFFSETS = (((1, 1), "left", "bottom"), ((-1, 1), "right", "bottom"),
             ((1, -1), "left", "top"), ((-1, -1), "right", "top"))
@@ -114,7 +112,7 @@ def _label_points(ax, coords, run, texts, fontsize=5.5):
 
 
 def _setting(summary, config) -> str:
-    data = DATA_NAMES.get(summary["dataset"], summary["dataset"])
+    data = data_name(summary["dataset"]) + (" regression" if summary["dataset"] == "sinc" else "")
     if summary["dataset"] == "digits" and not config["dataset"]:
         data += f" (no MNIST under {config['data_root']})" if config["data_root"] else \
             " (MNIST needs --data-root)"
