@@ -5,7 +5,7 @@
   lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H: steps solve
              (H² + μD)p = −H∇L, so the part of ∇L in ker H is never reduced.
   newton     Newton-MR (Roosta et al. 2018): p = argmin ‖Hp + g‖ of least norm (truncated
-             pseudo-inverse, |λ| > τ; MINRES for n > dense_max), damped to a trust region
+             pseudo-inverse, |λ| > τ; LSMR for n > dense_max), damped to a trust region
              ‖p‖ ≤ Δ (engine.newton_mr). ρ = (actual / predicted decrease of ‖g‖²): ρ < ¼
              shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
   lm+newton  LM, then a Newton-MR polish, traces concatenated (the default).
@@ -41,7 +41,7 @@ _COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0}
 _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_restarts": 20},
             "lm": _COMMON, "trf": _COMMON,
             "newton": _COMMON | {"window": 200, "rcond": 1e-6, "max_step": 1.0, "eta": 1e-4,
-                                 "max_rejections": 30, "dense_max": 2000, "minres_rtol": 1e-10}}
+                                 "max_rejections": 30, "dense_max": 2000, "lsmr_tol": 1e-10}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +75,7 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rcond (1e-6, keep
     |λ| > max(n·ε, rcond)·‖H‖₂: engine.critical's τ, so the polish removes the step that
     classification measures), max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta (1e-4: accept when
-    ρ > eta), max_rejections (30 trial radii per step), dense_max (2000), minres_rtol (1e-10).
+    ρ > eta), max_rejections (30 trial radii per step), dense_max (2000), lsmr_tol (1e-10).
     """
     start = time.perf_counter()
     theta0 = np.array(theta0, dtype=np.float64)
@@ -220,7 +220,7 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
         mon.record(theta, norm)
         while True:
             model = newton_model(theta, g, hess_fn, hvp_fn, rcond=opts["rcond"],
-                                 dense_max=opts["dense_max"], minres_rtol=opts["minres_rtol"])
+                                 dense_max=opts["dense_max"], lsmr_tol=opts["lsmr_tol"])
             if model is None:
                 raise _Halt(DIVERGED, "H became non-finite during the search")
             if not model.newton_norm > 0.0:

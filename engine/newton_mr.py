@@ -7,10 +7,15 @@ the minimizer of ‖g + Hp‖² + μ‖p‖² over span{vᵢ : i ∈ K}. p(0) = 
 least-norm step; for ‖p(0)‖ > Δ, μ > 0 solves ‖p(μ)‖ = Δ (‖p(μ)‖ falls monotonically in μ). Growing
 μ turns p from the Newton step towards −Hg/μ, the steepest descent of ½‖g‖², and damps the
 directions of small |λ| first, where the full step of a nearly singular H is long and wrong.
-Large n: p = −H⁺g by MINRES on HVPs, scaled back to ‖p‖ ≤ Δ.
+Large n: p = −H⁺g, the least-norm minimizer of ‖Hp + g‖, by LSMR (Fong & Saunders 2011) on HVPs
+(H is symmetric, so Hᵀv = Hv), scaled back to ‖p‖ ≤ Δ. Not MINRES: on a singular, inconsistent
+system (g with a part in ker H, exactly the gradient-flat case) scipy's `minres` returns a
+solution with a huge kernel component and reports success; LSMR from x₀ = 0 keeps its iterates in
+range(Hᵀ) = range(H), so it converges to the minimum-norm least-squares solution.
 Either way `predicted` = ‖g‖² − ‖g + Hp‖² ≥ 0, the decrease of ‖∇L‖² if ∇L were affine; the
 caller compares it with the actual decrease and sets the next Δ by `next_radius`.
-Cost: dense, one eigh O(n³) per model and O(n·|K|) per trial radius; MINRES, its HVPs plus one.
+Cost: dense, one eigh O(n³) per model and O(n·|K|) per trial radius; LSMR, two HVPs per
+iteration plus one.
 """
 from __future__ import annotations
 
@@ -21,20 +26,30 @@ import scipy.sparse.linalg
 from .spectrum import eigen_tolerance
 
 
-def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, minres_rtol=1e-10):
+def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, lsmr_tol=1e-10):
     """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
     length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
-    predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else MINRES
-    through hvp_fn(θ, v) → Hv (or hess_fn). None when H is not finite."""
+    predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else LSMR
+    through hvp_fn(θ, v) → Hv (or hess_fn) with atol = btol = lsmr_tol (its stopping test on
+    ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet), at most 10·n
+    iterations. None when H is not finite."""
     g = np.asarray(g, dtype=np.float64)
     n = g.size
     if n > dense_max:
-        op = np.asarray(hess_fn(theta)) if hvp_fn is None else scipy.sparse.linalg.LinearOperator(
-            (n, n), matvec=lambda v: hvp_fn(theta, v), dtype=np.float64)
+        if hvp_fn is None:
+            H = np.asarray(hess_fn(theta), dtype=np.float64)
+            op = scipy.sparse.linalg.aslinearoperator(H) if np.all(np.isfinite(H)) else None
+        else:
+            op = scipy.sparse.linalg.LinearOperator(
+                (n, n), matvec=lambda v: hvp_fn(theta, v), rmatvec=lambda v: hvp_fn(theta, v),
+                dtype=np.float64)
+        if op is None:
+            return None
         with np.errstate(all="ignore"):
-            p = scipy.sparse.linalg.minres(op, -g, rtol=minres_rtol, maxiter=10 * n)[0]
+            p = scipy.sparse.linalg.lsmr(op, -g, atol=lsmr_tol, btol=lsmr_tol,
+                                         maxiter=10 * n)[0]
             hp = np.asarray(op @ p, dtype=np.float64)
-        return _MinresModel(g, p, hp) if np.all(np.isfinite(hp)) else None
+        return _KrylovModel(g, p, hp) if np.all(np.isfinite(hp)) else None
     with np.errstate(all="ignore"):
         H = np.asarray(hess_fn(theta), dtype=np.float64)
     if not np.all(np.isfinite(H)):
@@ -75,7 +90,7 @@ class _EigenModel:
         return p, float(np.sum(self.coef ** 2 * (1.0 - (mu / (lam2 + mu)) ** 2)))
 
 
-class _MinresModel:
+class _KrylovModel:
     """p = α·p_N, α = min(1, Δ/‖p_N‖); ‖g + αHp_N‖² is a quadratic in α (Hp_N given)."""
 
     def __init__(self, g, p, hp):

@@ -154,13 +154,13 @@ def test_scipy_status_is_kept_when_scipy_stops_itself():
 
 @pytest.mark.parametrize("method", ["newton", "gradnorm"])
 def test_hvp_only_routes(method, rng):
-    """Newton-MR by MINRES (dense_max=0) and gradnorm both run on HVPs alone, without H."""
+    """Newton-MR by LSMR (dense_max=0) and gradnorm both run on HVPs alone, without H."""
     A, b, minimum = convex_problem(rng)
     opts = {"dense_max": 0} if method == "newton" else {"solver": "BFGS"}
     res = find_critical(rng.normal(size=b.size), lambda t: A @ t + b, None, method=method,
                         hvp_fn=lambda t, v: A @ v, **opts)
     assert res.status == CONVERGED, res.message
-    # MINRES to rtol 1e-10 per step, then ‖∇f‖ at the rounding floor: κ(A) = 10 amplifies it
+    # LSMR to tol 1e-10 per step, then ‖∇f‖ at the rounding floor: κ(A) = 10 amplifies it
     assert_allclose(res.theta, minimum, rtol=0, atol=1e-12)
 
 
@@ -219,17 +219,56 @@ def test_newton_model_damped_step_lies_on_the_trust_boundary(share, rng):
     assert p @ (H @ g) < 0.0
 
 
-def test_minres_model_scales_the_newton_step_to_the_radius(rng):
+def test_krylov_model_scales_the_newton_step_to_the_radius(rng):
     A, b, minimum = convex_problem(rng)
     theta = rng.normal(size=b.size)
     g = A @ theta + b
     model = newton_model(theta, g, None, lambda t, v: A @ v, dense_max=0)
     full, _ = model.step(np.inf)
-    # MINRES to rtol 1e-10 on an SPD system of condition 10
+    # LSMR to tol 1e-10 on an SPD system of condition 10
     assert_allclose(theta + full, minimum, rtol=1e-8)
     p, predicted = model.step(0.5 * model.newton_norm)
     assert_allclose(p, 0.5 * full, rtol=1e-15)  # the same vector, halved
     assert_allclose(predicted, g @ g - np.sum((g + A @ p) ** 2), rtol=1e-9)
+
+
+def _inconsistent_system():
+    """H = Q diag(3, 2, 1, 0.5, −0.7, −1.5, 0, 0) Qᵀ (8 × 8, kernel of dimension 2) and g with
+    coordinates (1, 1, 1, 1, 1, 1, 0.8, −0.6) in Q's basis: ‖P₀g‖ = 1, no p solves Hp = −g."""
+    Q, _ = np.linalg.qr(np.random.default_rng(11).normal(size=(8, 8)))
+    H = Q @ np.diag([3.0, 2.0, 1.0, 0.5, -0.7, -1.5, 0.0, 0.0]) @ Q.T
+    return 0.5 * (H + H.T), Q @ np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.8, -0.6])
+
+
+def test_krylov_step_on_a_singular_inconsistent_system_is_the_least_norm_step():
+    """MINRES returned a step of length 6.8e12 here; the least-norm step −H⁺g has length
+    √(1/9 + 1/4 + 1 + 4 + 1/0.49 + 1/2.25) = 2.8012."""
+    H, g = _inconsistent_system()
+    expected = -np.linalg.pinv(H, rcond=1e-10) @ g
+    assert_allclose(np.linalg.norm(expected), np.sqrt(1 / 9 + 1 / 4 + 1 + 4 + 1 / 0.49 + 1 / 2.25),
+                    rtol=1e-12)
+    for hvp_fn, hess_fn in ((lambda t, v: H @ v, None), (None, lambda t: H)):
+        model = newton_model(np.zeros(8), g, hess_fn, hvp_fn, dense_max=0)
+        p, predicted = model.step(np.inf)
+        # LSMR stops when ‖Hr‖ ≤ 1e-10·‖H‖‖r‖ (r = Hp + g, ‖r‖ ≥ 1): the error in range(H) is
+        # ≤ 1e-10·‖H‖/λ_min ≈ 4e-10 relative; the kernel part stays at rounding level
+        assert_allclose(p, expected, rtol=0, atol=1e-8)
+        assert_allclose(model.newton_norm, 2.8012, rtol=1e-4)
+        # the decrease of ‖g‖² is the range part, 6: what is left, 0.8² + 0.6², is in ker H
+        assert_allclose(predicted, 6.0, rtol=1e-8)
+
+
+@pytest.mark.parametrize("dense_max", [0, 2000])
+def test_newton_mr_reaches_the_gradient_flat_floor_of_an_inconsistent_quadratic(dense_max):
+    """∇f(θ) = Hθ + g: ‖∇f‖ ≥ ‖P₀g‖ = 1 everywhere. The first step is capped at Δ = 1·(1 + ‖θ₀‖)
+    = 1 < 2.80, the second reaches the floor; any further steps only move rounding."""
+    H, g = _inconsistent_system()
+    res = find_critical(np.zeros(8), lambda t: H @ t + g, lambda t: H, method="newton",
+                        hvp_fn=lambda t, v: H @ v, dense_max=dense_max)
+    assert res.status == STALLED, res.message
+    assert_allclose(res.grad_norms[-1], 1.0, rtol=1e-8)
+    assert res.n_iter <= 4
+    assert_allclose(res.theta, -np.linalg.pinv(H, rcond=1e-10) @ g, rtol=0, atol=1e-8)
 
 
 def test_newton_model_of_a_nonfinite_hessian_is_none():
