@@ -13,12 +13,17 @@ tanh: 1 − y², sigmoid: y(1 − y), softplus: 1 − e^{−y}, linear: 1), and 
 autograd.numpy operations on (g, y, h, θ). Since y is itself a node of the graph, the VJP is
 differentiable again (as the tanh primitive in engine.activations), so Hessians and HVPs through
 `MLP.loss` stay exact; the θ-scatter is a primitive whose own VJP gathers the two blocks back.
+Saturated tanh and sigmoid units, where σ' from y loses its relative accuracy (1 − y² = 0 once
+y rounds to ±1), take σ' from z instead (engine.activations.from_output): z = h @ W_l + b_l is
+then recomputed from (h, θ) with the forward's operations, so it has the forward's bits.
 
 Why not a first-order-only kernel: the same node then serves training, HVPs and Hessians, and
 the plain graph (MLP.forward_unfused) stays as an independent reference for tests and benches.
-Values equal the plain graph's: the forward uses the same operations in the same order, so
-relu, tanh and linear networks give bit-identical losses, gradients and Hessians; sigmoid and
-softplus agree to a few ulps (tests/test_fused.py).
+Values equal the plain graph's: the forward uses the same operations in the same order, and σ'
+is the same function of the same (y, z), so relu, tanh and linear networks give bit-identical
+losses and gradients, and bit-identical Hessians while no unit is saturated (a saturated unit's
+z-route runs through the recomputed z's nodes, which sum into θ's Hessian in another order:
+agreement to a few ulps, tests/test_fused.py); sigmoid and softplus agree to a few ulps.
 Cost: the plain graph's arithmetic, O(N · d_l · d_{l+1}) per layer, with 1/7 of its nodes.
 """
 from __future__ import annotations
@@ -27,14 +32,16 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import SparseObject, defvjp, defvjp_argnums, primitive, vspace
 
-from .activations import get_activation
+from .activations import get_activation, sigmoid_derivative, tanh_derivative
 
-# σ'(z) as a function of y = σ(z); every activation of engine.activations has one.
+# σ'(z) as a function of y = σ(z) and z_of() (which recomputes z; only saturated tanh and sigmoid
+# units call it); every activation of engine.activations has one.
 _DERIVATIVE_FROM_OUTPUT = {
-    "relu": lambda y: y > 0,
-    "tanh": lambda y: 1.0 - y * y,
-    "sigmoid": lambda y: y * (1.0 - y),
-    "softplus": lambda y: -anp.expm1(-y),  # σ' = sigmoid(z) = 1 − e^{−softplus(z)}, exact near 0
+    "relu": lambda y, z_of: y > 0,
+    "tanh": tanh_derivative,
+    "sigmoid": sigmoid_derivative,
+    # σ' = sigmoid(z) = 1 − e^{−softplus(z)}: relative error ~ε for every z, no z needed
+    "softplus": lambda y, z_of: -anp.expm1(-y),
     "linear": None,
 }
 FUSED_ACTIVATIONS = tuple(_DERIVATIVE_FROM_OUTPUT)
@@ -76,8 +83,12 @@ def _dense_vjp(argnums, y, args, kwargs):
     batch = anp.shape(theta)[:-1]
     theta_vs = vspace(theta)
 
+    def z_of():
+        W, b = _layer_params(anp, theta, layout, layer)
+        return h @ W + b[..., None, :]  # the forward's operations: the forward's z, bit for bit
+
     def vjp(g):
-        g_z = g if derivative is None else g * derivative(y)
+        g_z = g if derivative is None else g * derivative(y, z_of)
         grads = []
         for argnum in argnums:
             if argnum == 0:
