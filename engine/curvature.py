@@ -262,18 +262,13 @@ def _params(net, theta):
 
 
 def _check(net, theta, x, y):
-    theta = np.asarray(theta, dtype=np.float64)
+    """(θ, x, y) checked and cast by the network's own entry checks (the same messages as
+    MLP.loss), θ one vector: the structured sweep takes no batch of θ."""
+    theta = net.check_theta(theta)
     if theta.ndim != 1:
         raise ValueError(
             f"theta has shape {theta.shape}; the structured Hessian takes one parameter vector "
             f"({net.n_params},); loop over a batch yourself"
         )
-    net.layout.check(theta)
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != net.sizes[0] or x.shape[0] == 0:
-        raise ValueError(f"x has shape {x.shape}; expected (n_samples, {net.sizes[0]})")
-    if y is not None:
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (x.shape[0], net.sizes[-1]):
-            raise ValueError(f"y has shape {y.shape}; expected ({x.shape[0]}, {net.sizes[-1]})")
+    x, y = net.check_data(x, y)
     return theta, x, y

@@ -108,14 +108,21 @@ class MLP:
         y = y if isinstance(y, Box) else _as_float64("y", y, contiguous=True)
         if self.loss_name == "cross_entropy":
             _check_not_labels(y.shape, n_samples, d_out)
-        if len(y.shape) != 2 or y.shape != (n_samples, d_out):
-            hint = (f"; reshape a 1-D y with y.reshape({n_samples}, {d_out}): a 1-D y would "
-                    f"broadcast against the outputs to (N, N)" if len(y.shape) == 1 and
-                    y.size == n_samples * d_out else
-                    "; give one target row per sample of x")
+        if y.shape != (n_samples, d_out):
+            if len(y.shape) == 1 and y.shape[0] == n_samples * d_out:
+                hint = (f"reshape it with y.reshape({n_samples}, {d_out}) (a 1-D y would "
+                        "broadcast against the outputs to (N, N) and give a wrong loss)")
+            elif len(y.shape) != 2 or y.shape[0] != n_samples:
+                hint = "give one target row per sample of x"
+            elif self.loss_name == "cross_entropy":
+                hint = (f"one column per class: np.eye({d_out})[labels], or a network with "
+                        f"d_out = {y.shape[1]}")
+            else:
+                hint = f"give targets of width {d_out}, or a network with d_out = {y.shape[1]}"
             raise ValueError(
                 f"y has shape {y.shape}, but x has {n_samples} samples and the network "
-                f"{self.sizes} has d_out = {d_out} outputs: expected ({n_samples}, {d_out}){hint}")
+                f"{self.sizes} has d_out = {d_out} outputs: expected ({n_samples}, {d_out}); "
+                f"{hint}")
         if self.loss_name == "cross_entropy" and not isinstance(y, Box):
             _check_probability_rows(y)
         return x, y
@@ -211,5 +218,5 @@ def _check_probability_rows(y: np.ndarray) -> None:
         raise ValueError(
             f"y has rows that are not one-hot (min {y.min():.3g}, row sums in "
             f"[{y.sum(axis=-1).min():.3g}, {y.sum(axis=-1).max():.3g}]), but cross_entropy "
-            "needs rows of class probabilities ≥ 0 summing to 1; one-hot integer labels with "
-            "np.eye(k)[labels]")
+            f"needs rows of class probabilities ≥ 0 summing to 1; one-hot integer labels with "
+            f"np.eye({y.shape[-1]})[labels]")
