@@ -1,12 +1,23 @@
-"""Exact derivatives of L(θ) = net.loss(θ, x, y) by autograd, and the gradient p-norm.
+"""Exact derivatives of a loss L(θ) of a flat parameter vector θ, and the gradient p-norm.
 
-For batched θ (..., n_params) the losses of different parameter vectors are independent, so the
-gradient of Σ_b L(θ_b) is the stack of the individual gradients: one reverse pass serves B nets.
+Function-first: any `loss(theta)` written with autograd.numpy, returning a scalar for θ of shape
+(n,) — or, for a batched loss, shape (...) for θ (..., n), the losses of independent θ_b (the
+gradient of Σ_b L(θ_b) is then the stack of the gradients: one reverse pass serves B vectors).
 
-  value_and_grad  (L, ∇L)                   cost ≈ 2–4 forward passes
-  hvp             H v = ∇(∇L·v)             reverse-over-reverse, cost ≈ 2 gradients, H never formed
-  hessian         H = ∇²L  (n × n)          autograd reference, n reverse passes: O(n) gradients
-  grad_norm       ‖g‖_p = (Σ|gᵢ|^p)^{1/p},  ‖g‖_∞ = max|gᵢ|  (the slides' formula for p = 2)
+  gradient(loss)                      θ ↦ ∇L(θ)           cost ≈ 2–4 forward passes
+  hvp_fn(loss)                        (θ, v) ↦ H(θ)v      reverse-over-reverse, ≈ 2 gradients
+  hessian_vector_product(loss, θ, v)  H(θ)v once
+  hessian_fn(loss)                    θ ↦ ∇²L(θ) (n × n)  n reverse passes of the gradient
+  hessian_of(loss, θ)                 ∇²L(θ) once
+Products with many v at one θ: engine.lanczos.hvp_operator builds the gradient's graph once.
+
+The MLP layer takes (net, θ, x, y), checks the shapes with `net.check_theta` / `net.check_data`
+(one ValueError naming what is wrong), casts to float64 and computes the same derivatives of
+L(θ) = net.loss(θ, x, y): value_and_grad, grad, hessian by autograd; hvp by Pearlmutter's exact
+R-operator written out for the MLP (`mlp_hvp_fn`, below; several times faster than autograd's
+HVP, `make bench`).
+grad_norm: ‖g‖_p = (Σ|gᵢ|^p)^{1/p}, ‖g‖_∞ = max|gᵢ| (the slides' formula for p = 2).
+Source: autograd (Maclaurin, Duvenaud, Johnson), `grad`, `make_vjp`, `make_hvp`, `hessian`.
 """
 from __future__ import annotations
 
@@ -14,42 +25,162 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
+from .activations import get_activation
 
-def _total_loss(net, x, y):
-    return lambda theta: anp.sum(net.loss(theta, x, y))
+
+def gradient(loss):
+    """The function θ ↦ ∇L(θ), shape (..., n) for θ (..., n); θ cast to float64.
+    Raises ValueError if loss is not callable or θ is empty."""
+    total = _summed(loss)
+    grad_total = autograd.grad(total)
+    return lambda theta: grad_total(check_vector(theta, "theta"))
+
+
+def hvp_fn(loss):
+    """The function (θ, v) ↦ H(θ)v = ∇_θ(∇L(θ)·v) for θ and v of shape (n,) or (..., n)
+    (batched: row b is H(θ_b)v_b). H is never formed. Cost ≈ 2 gradients per call; for many v
+    at one θ use engine.lanczos.hvp_operator (the gradient's graph built once).
+    Raises ValueError if v's last axis differs from θ's."""
+    total = _summed(loss)
+
+    def apply(theta, v):
+        theta = check_vector(theta, "theta")
+        v = check_direction(v, theta.shape[-1])
+        hvp_at, _ = autograd.make_hvp(total)(theta)
+        return hvp_at(np.broadcast_to(v, theta.shape) if v.shape != theta.shape else v)
+
+    return apply
+
+
+def hessian_vector_product(loss, theta, v) -> np.ndarray:
+    """H(θ)v for one θ (or a batch, as hvp_fn), shape like θ."""
+    return hvp_fn(loss)(theta, v)
+
+
+def hessian_fn(loss):
+    """The function θ ↦ ∇²L(θ), shape (n, n), for one θ (n,). Cost: n reverse passes of the
+    gradient, O(n) gradients. Raises ValueError for batched θ or a loss that is not scalar."""
+    hess = autograd.hessian(_summed(loss))
+
+    def apply(theta):
+        theta = check_vector(theta, "theta")
+        if theta.ndim != 1:
+            raise ValueError(f"the Hessian takes one parameter vector, got theta of shape "
+                             f"{theta.shape}")
+        return hess(theta)
+
+    return apply
+
+
+def hessian_of(loss, theta) -> np.ndarray:
+    """∇²L(θ), shape (n, n) (see hessian_fn)."""
+    return hessian_fn(loss)(theta)
 
 
 def value_and_grad(net, theta, x, y):
-    """(L(θ), ∇L(θ)) with shapes (...) and (..., n_params), from one forward and one reverse pass:
-    the VJP of the batched losses with a cotangent of ones is the stack of the gradients."""
-    net.layout.check(theta)
-    theta = np.asarray(theta, dtype=np.float64)
+    """(L(θ), ∇L(θ)) of an MLP with shapes (...) and (..., n_params), from one forward and one
+    reverse pass: the VJP of the batched losses with a cotangent of ones stacks the gradients."""
+    theta, x, y = _mlp_args(net, theta, x, y)
     vjp, losses = autograd.make_vjp(lambda t: net.loss(t, x, y))(theta)
     return losses, vjp(np.ones_like(losses))
 
 
 def grad(net, theta, x, y) -> np.ndarray:
-    """∇L(θ), shape (..., n_params)."""
-    net.layout.check(theta)
-    return autograd.grad(_total_loss(net, x, y))(np.asarray(theta, dtype=np.float64))
+    """∇L(θ) of an MLP, shape (..., n_params)."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return gradient(lambda t: net.loss(t, x, y))(theta)
 
 
 def hvp(net, theta, x, y, v) -> np.ndarray:
-    """H(θ) v without forming H: ∇_θ (∇L(θ)·v). θ and v of shape (n_params,) or (..., n_params)."""
-    net.layout.check(theta)
-    g = autograd.grad(_total_loss(net, x, y))
-    v = np.asarray(v, dtype=np.float64)
-    return autograd.grad(lambda t: anp.sum(g(t) * v))(np.asarray(theta, dtype=np.float64))
+    """H(θ)v of an MLP without forming H, by the exact R-operator (mlp_hvp_fn); θ and v of shape
+    (n_params,) or (..., n_params), broadcast against each other. Cost ≈ 2 gradients."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return mlp_hvp_fn(net, theta, x, y)(check_direction(v, net.n_params))
 
 
 def hessian(net, theta, x, y) -> np.ndarray:
-    """The exact H = ∇²L(θ), shape (n_params, n_params), by autograd (reference; see
-    engine.curvature for the structured route, many times faster: `make bench`)."""
-    net.layout.check(theta)
-    theta = np.asarray(theta, dtype=np.float64)
-    if theta.ndim != 1:
-        raise ValueError(f"hessian takes one parameter vector, got theta of shape {theta.shape}")
-    return autograd.hessian(lambda t: net.loss(t, x, y))(theta)
+    """The exact H = ∇²L(θ) of an MLP, shape (n_params, n_params), by autograd (the reference;
+    engine.curvature.exact_hessian is the structured route, many times faster: `make bench`)."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return hessian_of(lambda t: net.loss(t, x, y), theta)
+
+
+def mlp_hvp_fn(net, theta, x, y):
+    """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
+    R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy. θ (..., n_params) and (x, y)
+    must be checked float64 arrays already (`hvp` and hvp_operator check them); v (...,
+    n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
+
+    Built once per θ: the forward pass z_l = h_{l−1}W_l + b_l, h_l = σ(z_l), and the backward pass
+    δ_l = ∂L/∂z_l, with σ', σ'' in closed form (engine.activations). Each product then runs
+      R-forward   Rz_l = Rh_{l−1}W_l + h_{l−1}V_l + c_l,   Rh_l = σ'(z_l) ⊙ Rz_l
+      output      Rδ_L = Rf/N (MSE),   Rδ_L = (p ⊙ (Rf − (p·Rf)))/N (softmax cross-entropy)
+      R-backward  (Hv)_{W_l} = Rh_{l−1}ᵀδ_l + h_{l−1}ᵀRδ_l,   (Hv)_{b_l} = Σ_samples Rδ_l,
+                  Rδ_{l−1} = (Rδ_l W_lᵀ + δ_l V_lᵀ) ⊙ σ'(z_{l−1})
+                             + (δ_l W_lᵀ) ⊙ σ''(z_{l−1}) ⊙ Rz_{l−1}
+    with v = [vec(V_0), c_0, …] in θ's layout. Cost per product: 4 matrix products per layer,
+    O(N·n_params), about one gradient; memory: the stored activations, O(N·Σ d_l) per θ.
+    """
+    act = get_activation(net.activation)
+    layout = net.layout
+    last, scale = layout.n_layers - 1, 1.0 / x.shape[0]
+    # [W_l; b_l] is layer l's block of θ reshaped to (d_l + 1, d_{l+1}), so with the inputs
+    # augmented by a column of ones, z = [h 1]·[W; b] and the block of the gradient (and of Hv)
+    # is [h 1]ᵀδ: one matrix product each, written straight into θ's layout.
+    blocks = _layer_blocks(layout, theta)
+    inputs, pre, slopes = [_with_ones(x)], [], []
+    for layer, block in enumerate(blocks):
+        z = inputs[-1] @ block
+        if layer < last:
+            pre.append(z)
+            inputs.append(_with_ones(act.fn(z)))
+            slopes.append(act.d1(z))
+    if net.loss_name == "mse":
+        probs, delta = None, (z - y) * scale
+    else:
+        probs = np.exp(z - z.max(axis=-1, keepdims=True))
+        probs /= probs.sum(axis=-1, keepdims=True)
+        delta = (probs - y) * scale
+    weights_t = [np.swapaxes(block[..., :-1, :], -1, -2).copy() for block in blocks]
+    deltas, curvatures = [delta], []
+    for layer in range(last, 0, -1):
+        g_h = deltas[0] @ weights_t[layer]
+        d2 = act.d2(pre[layer - 1])
+        curvatures.insert(0, g_h * d2 if np.any(d2) else None)  # relu, linear: σ'' = 0
+        deltas.insert(0, g_h * slopes[layer - 1])
+    inputs_t = [np.swapaxes(h, -1, -2).copy() for h in inputs]  # contiguous: faster products
+
+    def apply(v):
+        directions = _layer_blocks(layout, v)
+        r_h, r_inputs, r_z = None, [None], []
+        for layer, direction in enumerate(directions):
+            rz = inputs[layer] @ direction
+            if r_h is not None:
+                rz += r_h @ blocks[layer][..., :-1, :]
+            if layer < last:
+                r_z.append(rz)
+                r_h = slopes[layer] * rz
+                r_inputs.append(r_h)
+        if probs is None:
+            r_delta = rz * scale
+        else:
+            r_delta = probs * (rz - np.sum(probs * rz, axis=-1, keepdims=True))
+            r_delta *= scale
+        out = np.empty(np.broadcast_shapes(theta.shape, v.shape))
+        for layer in range(last, -1, -1):
+            r_block = inputs_t[layer] @ r_delta
+            if layer:
+                r_block[..., :-1, :] += np.swapaxes(r_inputs[layer], -1, -2) @ deltas[layer]
+            out[..., layout.slice_of(layer)] = r_block.reshape(r_block.shape[:-2] + (-1,))
+            if layer:
+                r_g = r_delta @ weights_t[layer]
+                r_g += deltas[layer] @ np.swapaxes(directions[layer][..., :-1, :], -1, -2)
+                r_delta = r_g * slopes[layer - 1]
+                if curvatures[layer - 1] is not None:
+                    r_delta += curvatures[layer - 1] * r_z[layer - 1]
+        return out
+
+    return apply
 
 
 def grad_norm(g, p=2) -> np.ndarray:
@@ -75,3 +206,47 @@ def check_p(p) -> float:
     if not p >= 1:
         raise ValueError(f"p={p!r} is not a norm order; give a number ≥ 1 or 'inf'")
     return p
+
+
+def check_vector(theta, name="theta") -> np.ndarray:
+    """theta as a float64 array of shape (..., n) with n ≥ 1; ValueError otherwise."""
+    try:
+        theta = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is not an array of numbers; give a float vector (n,)") from None
+    if theta.ndim == 0 or theta.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {theta.shape}; give a vector (n,) or a batch (..., n)")
+    return theta
+
+
+def check_direction(v, n_params: int) -> np.ndarray:
+    """v as float64 of shape (..., n_params): the direction of an HVP; ValueError otherwise."""
+    v = check_vector(v, "v")
+    if v.shape[-1] != n_params:
+        raise ValueError(f"v has shape {v.shape}; an HVP at this θ needs (..., {n_params}), "
+                         "one entry per parameter")
+    return v
+
+
+def _summed(loss):
+    if not callable(loss):
+        raise ValueError(f"loss is a {type(loss).__name__}, not a function of θ; give "
+                         "loss(theta) -> scalar (for an MLP: lambda t: net.loss(t, x, y))")
+    return lambda theta: anp.sum(loss(theta))
+
+
+def _layer_blocks(layout, theta):
+    """[W_l; b_l] of each layer as views of shape (..., d_l + 1, d_{l+1})."""
+    batch = theta.shape[:-1]
+    return [theta[..., layout.slice_of(layer)].reshape(batch + (m + 1, n))
+            for layer, (m, n) in enumerate(zip(layout.sizes[:-1], layout.sizes[1:], strict=True))]
+
+
+def _with_ones(h):
+    return np.concatenate([h, np.ones(h.shape[:-1] + (1,))], axis=-1)
+
+
+def _mlp_args(net, theta, x, y):
+    theta = net.check_theta(theta)
+    x, y = net.check_data(x, y)
+    return theta, x, y

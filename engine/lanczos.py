@@ -1,10 +1,14 @@
-"""Spectral information about H = ∇²L without forming H: PyHessian's tools on NumPy + autograd.
+"""Spectral information about a symmetric operator H without forming H: PyHessian's tools on NumPy
++ autograd, for the Hessian of any loss function of a flat θ or of an MLP.
 
 For nets with ~10⁵ parameters H (10¹⁰ entries) cannot be stored; every tool here only applies H
-to vectors through Hessian-vector products (engine.derivatives.hvp, ≈ 2 gradients each).
+to vectors, through Hessian-vector products (HVPs) built once per θ.
 
-  hvp_operator         H as a scipy LinearOperator (batched HVPs for matmat)
-  extreme_eigenvalues  top-k / bottom-k eigenvalues by implicitly restarted Lanczos (eigsh)
+  symmetric_operator   the one LinearOperator builder: H from a function v ↦ Hv
+  hvp_operator         ∇²L(θ) of a loss function (autograd's make_hvp) or of an MLP (the exact
+                       R-operator, engine.derivatives.mlp_hvp_fn) as a LinearOperator
+  extreme_eigenvalues  top-k / bottom-k eigenpairs by implicitly restarted Lanczos (eigsh),
+                       verified: residuals, and a deflated run that finds no missed eigenvalue
   hutchinson_trace     tr H ≈ mean of zᵀHz over Rademacher z, with its standard error
   slq_density          spectral density by stochastic Lanczos quadrature
 
@@ -16,67 +20,191 @@ and its moments Σ w·nodeᵏ estimate (1/n)·tr Hᵏ.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import autograd
+import autograd.numpy as anp
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from .derivatives import hvp
+from .derivatives import check_direction, check_vector, mlp_hvp_fn
+from .model import MLP
 
-# Columns per batched HVP in matmat: B parameter vectors share one autograd pass (fewer Python
-# nodes), but every activation of the graph grows to B·N·width. At most 8 columns, and fewer
+# Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
+# operations), but every stored R-activation grows to B·N·width. At most 8 columns, and fewer
 # when B·N·Σwidths would pass 2²² entries (32 MB per stored activation stack): on all of MNIST
 # (N = 60000) the columns go one by one.
 _MATMAT_BLOCK = 8
 _MATMAT_ENTRIES = 2**22
+_EPS = np.finfo(np.float64).eps
 
 
-def hvp_operator(net, theta, x, y) -> scipy.sparse.linalg.LinearOperator:
-    """H(θ) as a symmetric (n, n) LinearOperator. matvec: one HVP (≈ 2 gradients, H never
-    formed); matmat: blocks of columns through one batched pass each."""
-    theta = np.asarray(theta, dtype=np.float64)
-    if theta.ndim != 1:
-        raise ValueError(f"theta has shape {theta.shape}; hvp_operator takes one vector "
-                         f"({net.n_params},)")
-    net.layout.check(theta)
-    n = net.n_params
-    block = max(1, min(_MATMAT_BLOCK, _MATMAT_ENTRIES // (len(x) * sum(net.sizes[1:]))))
+def symmetric_operator(matvec, n: int, matmat=None) -> scipy.sparse.linalg.LinearOperator:
+    """A symmetric (n, n) float64 LinearOperator from matvec: v (n,) ↦ Hv (n,), and optionally
+    matmat: V (n, B) ↦ HV (n, B) (default: column by column). rmatvec is matvec (Hᵀ = H), which
+    scipy's solvers (eigsh, minres, lsmr) rely on. Raises ValueError for n < 1."""
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"n={n!r} must be a positive integer (the operator's size)")
 
-    def matvec(v):
-        return hvp(net, theta, x, y, np.ravel(v))
+    def mv(v):
+        return np.asarray(matvec(np.asarray(v, dtype=np.float64).ravel()), dtype=np.float64)
 
-    def matmat(V):
-        out = np.empty((n, V.shape[1]))
-        for start in range(0, V.shape[1], block):
-            rows = np.asarray(V[:, start:start + block].T, dtype=np.float64)
-            thetas = np.tile(theta, (rows.shape[0], 1))  # independent copies: row b gives H v_b
-            out[:, start:start + rows.shape[0]] = hvp(net, thetas, x, y, rows).T
-        return out
+    def mm(V):
+        V = np.asarray(V, dtype=np.float64)
+        if matmat is not None:
+            return np.asarray(matmat(V), dtype=np.float64)
+        return np.stack([mv(V[:, j]) for j in range(V.shape[1])], axis=1)
 
-    return scipy.sparse.linalg.LinearOperator(
-        (n, n), matvec=matvec, rmatvec=matvec, matmat=matmat, dtype=np.float64
-    )
+    return scipy.sparse.linalg.LinearOperator((n, n), matvec=mv, rmatvec=mv, matmat=mm,
+                                              dtype=np.float64)
 
 
-def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None) -> np.ndarray:
-    """The k algebraically largest ('LA') or smallest ('SA') eigenvalues of a symmetric op,
-    most extreme first (descending for 'LA', ascending for 'SA'), shape (k,).
+def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOperator:
+    """H(θ) = ∇²L(θ) as a symmetric (n, n) LinearOperator, H never formed.
 
-    scipy's eigsh (ARPACK implicitly restarted Lanczos); tol=0 means machine precision. The start
-    vector comes from rng (Gaussian); without rng it is the fixed vector sin(1), …, sin(n), which
-    has no symmetry: a start vector invariant under permuting hidden units would be orthogonal to
-    whole families of eigenvectors of an MLP's Hessian. Cost: O(k … 3k) HVPs per restart.
+    model: a loss function `loss(theta) -> scalar` (autograd-differentiable; x and y must then be
+    None: the function carries its data), or an MLP with its data (x, y), L = net.loss(θ, x, y).
+    θ: one parameter vector (n,), cast to float64.
+    Loss function: autograd's make_hvp traces the gradient's graph once at θ; each product is
+    one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
+    R-operator (engine.derivatives.mlp_hvp_fn) keeps the forward and backward passes at θ; each
+    product costs about one gradient, and matmat runs blocks of columns through one pass.
+    Raises ValueError for a batched θ, data given with a function (or missing for an MLP), and
+    a direction of the wrong length.
+    """
+    if isinstance(model, MLP):
+        if x is None or y is None:
+            raise ValueError("hvp_operator(net, theta, x, y) needs the data x and y of the MLP")
+        theta = _one_vector(model.check_theta(theta))
+        x, y = model.check_data(x, y)
+        apply = mlp_hvp_fn(model, theta, x, y)
+        n = theta.size
+        block = max(1, min(_MATMAT_BLOCK, _MATMAT_ENTRIES // (len(x) * sum(model.sizes[1:]))))
+
+        def matmat(V):
+            return np.concatenate([apply(np.ascontiguousarray(V[:, start:start + block].T)).T
+                                   for start in range(0, V.shape[1], block)], axis=1)
+
+        return symmetric_operator(lambda v: apply(check_direction(v, n)), n, matmat)
+    if not callable(model):
+        raise ValueError(f"model is a {type(model).__name__}; give a loss function of θ or an "
+                         "MLP (with x and y)")
+    if x is not None or y is not None:
+        raise ValueError("x and y are only for an MLP; a loss function carries its own data, "
+                         "e.g. hvp_operator(lambda t: loss(t, x, y), theta)")
+    theta = _one_vector(check_vector(theta, "theta"))
+    hvp_at, _ = autograd.make_hvp(lambda t: anp.sum(model(t)))(theta)
+    return symmetric_operator(lambda v: hvp_at(check_direction(v, theta.size)), theta.size)
+
+
+@dataclass(frozen=True, eq=False)
+class Eigenpairs:
+    """The result of extreme_eigenvalues.
+
+    values (k,) most extreme first; vectors (n, k) unit columns (None unless asked for);
+    residuals (k,) ‖Hvᵢ − λᵢvᵢ‖, computed afresh; bound (k,) what each residual may be;
+    next_value the most extreme eigenvalue of H on the orthogonal complement of the k vectors
+    (the deflated check: below λ_k for 'LA', above for 'SA', when nothing was missed);
+    verified = residuals ≤ bound and next_value not beyond λ_k (up to bound[-1]); ncv the Lanczos
+    subspace size of the first run; rounds of deflated repair; n_products HVPs spent; message.
+    np.asarray(result) is result.values. eq=False: the fields hold arrays.
+    """
+
+    values: np.ndarray
+    residuals: np.ndarray
+    bound: np.ndarray
+    next_value: float
+    verified: bool
+    ncv: int
+    rounds: int
+    n_products: int
+    message: str
+    vectors: np.ndarray | None = None
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, ncv=None,
+                        return_vectors=False, max_rounds=3) -> Eigenpairs:
+    """The k algebraically largest ('LA') or smallest ('SA') eigenpairs of a symmetric op (a
+    LinearOperator or an (n, n) array), most extreme first, verified.
+
+    1. scipy's eigsh (ARPACK implicitly restarted Lanczos, Lehoucq–Sorensen) with subspace size
+       ncv (scipy's default min(n, max(2k + 1, 20))) and tolerance tol (0: machine precision).
+    2. Residuals ‖Hvᵢ − λᵢvᵢ‖ from k fresh products, against ARPACK's own test
+       max(tol, ε)·max(|λᵢ|, ε^{2/3}) plus the rounding of a product, 10·√n·ε·‖H‖ (‖H‖
+       estimated by the largest |λ| seen and ‖Hz‖/‖z‖ for a random z).
+    3. Missed eigenvalues: Lanczos converges to one vector per eigenspace from one start vector,
+       so a multiple eigenvalue can be returned once and the k-th value is then too small, with
+       ARPACK reporting success. A second eigsh (k = 1) on H deflated to the orthogonal
+       complement P = I − VVᵀ of the found vectors, PHP + c(I − P) with c beyond λ_k, gives
+       next_value, the most extreme eigenvalue left; it must not lie beyond λ_k. If it does,
+       a deflated eigsh finds k more candidates, a Rayleigh–Ritz step on all of them keeps the
+       best k, and the check repeats, at most max_rounds times.
+    Eigenpairs.verified says whether 2 and 3 hold; np.asarray(result) gives the values.
+
+    The start vector comes from rng (Gaussian); without rng it is the fixed vector sin(1), …,
+    sin(n), which has no symmetry: a start vector invariant under permuting hidden units would be
+    orthogonal to whole families of eigenvectors of an MLP's Hessian. Cost: the first eigsh
+    (O(k … ncv) products per restart), k products for the residuals, one more eigsh for the
+    check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments;
+    scipy's ArpackNoConvergence when an eigsh does not converge within maxiter.
     """
     if which not in ("LA", "SA"):
         raise ValueError(f"which={which!r} is unknown; choose one of ['LA', 'SA']")
-    n = _check_operator(op)
+    op, n = _as_operator(op)
     if not (isinstance(k, (int, np.integer)) and 1 <= k < n):
         raise ValueError(f"k={k!r} must be an integer with 1 ≤ k < n = {n} (eigsh's limit); "
                          "for all eigenvalues form H and use engine.spectrum")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol={tol!r} must be a finite number ≥ 0 (0 = machine precision)")
+    ncv = min(n, max(2 * k + 1, 20)) if ncv is None else ncv
+    if not (isinstance(ncv, (int, np.integer)) and k < ncv <= n):
+        raise ValueError(f"ncv={ncv!r} must be an integer with k = {k} < ncv ≤ n = {n}")
+    _check_count("max_rounds", max_rounds, minimum=0)
+    counted = _Counted(op)
+    sign = 1.0 if which == "LA" else -1.0  # work on A = sign·H, whose top eigenpairs we want
     v0 = np.sin(np.arange(1.0, n + 1.0)) if rng is None else rng.standard_normal(n)
-    lam = scipy.sparse.linalg.eigsh(op, k=k, which=which, tol=tol, v0=v0, maxiter=maxiter,
-                                    return_eigenvectors=False)
-    lam = np.sort(lam)
-    return lam[::-1] if which == "LA" else lam
+    # Every check needs a start vector of its own: deflating the found vectors from the first
+    # one leaves nothing in the eigenspaces the first run saw (one direction in each).
+    rng = np.random.default_rng(n) if rng is None else rng
+    lam, V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0,
+                                       ncv=int(ncv), maxiter=maxiter)
+    # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals, when
+    # the eigenvalues sought ('SA' of a positive definite H) are small beside ‖H‖
+    z = rng.standard_normal(n)
+    scale = float(np.linalg.norm(counted.matvec(z)) / np.linalg.norm(z))
+    AV = sign * counted.matmat(V)
+    lam, V, AV = _ritz(V, AV)
+    rounds = 0
+    while True:
+        defl = _deflated(counted, sign, V, lam[-1] - max(abs(lam[0]), np.finfo(float).tiny))
+        mu = float(scipy.sparse.linalg.eigsh(defl, k=1, which="LA", tol=tol, maxiter=maxiter,
+                                             v0=_project(V, rng.standard_normal(n)),
+                                             return_eigenvectors=False)[0])
+        residuals = np.linalg.norm(AV - V * lam, axis=0)
+        h_norm = max(float(np.abs(lam).max()), abs(mu), scale)
+        bound = (max(tol, _EPS) * np.maximum(np.abs(lam), _EPS ** (2 / 3))
+                 + 10.0 * np.sqrt(n) * _EPS * h_norm)
+        fits, missed = bool(np.all(residuals <= bound)), mu > lam[-1] + bound[-1]
+        if not missed or rounds == max_rounds:
+            break
+        rounds += 1
+        W = scipy.sparse.linalg.eigsh(defl, k=min(k, n - 1), which="LA", tol=tol,
+                                      maxiter=maxiter, v0=_project(V, rng.standard_normal(n)))[1]
+        Q = np.linalg.qr(np.hstack([V, W]))[0]
+        lam, V, AV = _ritz(Q, sign * counted.matmat(Q), keep=k)
+    order = "below" if which == "LA" else "above"
+    message = ("verified" if fits and not missed else "; ".join(
+        (["residuals exceed the bound"] if not fits else [])
+        + ([f"an eigenvalue {sign * mu:.6g} is not {order} the k-th {sign * lam[-1]:.6g}: "
+            f"a multiple or missed eigenvalue; raise k or ncv"] if missed else [])))
+    return Eigenpairs(values=sign * lam, residuals=residuals, bound=bound, next_value=sign * mu,
+                      verified=fits and not missed, ncv=int(ncv), rounds=rounds,
+                      n_products=counted.count, message=message,
+                      vectors=V.copy() if return_vectors else None)
 
 
 def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
@@ -85,8 +213,8 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
     Per probe the variance is 2 Σ_{i≠j} H_ij² (zero for diagonal H); the standard error is the
     sample standard deviation over √n_probes. Cost: n_probes HVPs (batched through matmat).
     """
-    n = _check_operator(op)
-    n_probes = _check_count(n_probes, "n_probes", minimum=2)
+    op, n = _as_operator(op)
+    n_probes = _check_count("n_probes", n_probes, minimum=2)
     Z = rng.integers(0, 2, size=(n, n_probes)).astype(np.float64) * 2.0 - 1.0
     samples = np.einsum("ip,ip->p", Z, op.matmat(Z))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes))
@@ -105,9 +233,9 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     probe stops early when its Krylov space is invariant (β_j ≤ 1e-10·‖T‖). Cost: n_probes·n_steps
     HVPs plus O(n_probes·n_steps²·n) for re-orthogonalization; memory n_steps·n.
     """
-    n = _check_operator(op)
-    n_steps = min(_check_count(n_steps, "n_steps", minimum=1), n)
-    n_probes = _check_count(n_probes, "n_probes", minimum=1)
+    op, n = _as_operator(op)
+    n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)
+    n_probes = _check_count("n_probes", n_probes, minimum=1)
     all_nodes, all_weights = [], []
     for _ in range(n_probes):
         z = rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
@@ -155,6 +283,60 @@ def _lanczos(op, v, n_steps):
     return np.array(alpha), np.array(beta)
 
 
+class _Counted(scipy.sparse.linalg.LinearOperator):
+    """op, counting the vectors it is applied to."""
+
+    def __init__(self, op):
+        super().__init__(np.float64, op.shape)
+        self.op, self.count = op, 0
+
+    def _matvec(self, v):
+        self.count += 1
+        return np.asarray(self.op.matvec(v), dtype=np.float64).reshape(-1)
+
+    def _matmat(self, V):
+        self.count += V.shape[1]
+        return np.asarray(self.op.matmat(V), dtype=np.float64)
+
+    _rmatvec = _matvec
+
+
+def _deflated(op, sign, V, shift):
+    """v ↦ P(sign·H)Pv + shift·(I − P)v, P = I − VVᵀ: sign·H on the complement of V, and the
+    found directions moved to `shift`, below everything that is looked for."""
+    def matvec(v):
+        p = _project(V, v)
+        out = _project(V, sign * op.matvec(p))
+        return out + shift * (v.ravel() - p)
+
+    return symmetric_operator(matvec, op.shape[0])
+
+
+def _project(V, v):
+    v = np.asarray(v, dtype=np.float64).ravel()
+    return v - V @ (V.T @ v)
+
+
+def _ritz(Q, AQ, keep=None):
+    """Rayleigh–Ritz on the orthonormal columns Q with AQ = A·Q: the pairs (λ, V, AV) sorted by
+    λ descending, the first `keep` of them."""
+    T = Q.T @ AQ
+    theta, U = scipy.linalg.eigh(0.5 * (T + T.T))  # symmetrized: eigh reads one triangle
+    order = np.argsort(theta)[::-1][:keep]
+    return theta[order], Q @ U[:, order], AQ @ U[:, order]
+
+
+def _as_operator(op):
+    n = _check_operator(op)
+    return scipy.sparse.linalg.aslinearoperator(op), n
+
+
+def _one_vector(theta):
+    if theta.ndim != 1:
+        raise ValueError(f"theta has shape {theta.shape}; hvp_operator takes one vector (n,)")
+    return theta
+
+
 def _check_operator(op) -> int:
     shape = getattr(op, "shape", None)
     if shape is None or len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
@@ -162,7 +344,7 @@ def _check_operator(op) -> int:
     return int(shape[0])
 
 
-def _check_count(value, name, minimum):
+def _check_count(name, value, minimum):
     if not (isinstance(value, (int, np.integer)) and value >= minimum):
         raise ValueError(f"{name}={value!r} must be an integer ≥ {minimum}")
     return int(value)
