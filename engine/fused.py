@@ -20,10 +20,12 @@ then recomputed from (h, θ) with the forward's operations, so it has the forwar
 Why not a first-order-only kernel: the same node then serves training, HVPs and Hessians, and
 the plain graph (MLP.forward_unfused) stays as an independent reference for tests and benches.
 Values equal the plain graph's: the forward uses the same operations in the same order, and σ'
-is the same function of the same (y, z), so relu, tanh and linear networks give bit-identical
-losses and gradients, and bit-identical Hessians while no unit is saturated (a saturated unit's
-z-route runs through the recomputed z's nodes, which sum into θ's Hessian in another order:
-agreement to a few ulps, tests/test_fused.py); sigmoid and softplus agree to a few ulps.
+is the same function of the same (y, z), so relu, tanh, sigmoid and linear networks give
+bit-identical losses and gradients (softplus: a few ulps, its σ' is 1 − e^{−y} here, sigmoid(z)
+there). Hessians are bit-identical for relu and linear; for tanh and sigmoid they agree to a few
+ulps, since the z-route of saturated units (of all sigmoid units inside a second-order trace)
+runs through the recomputed z's nodes, which sum into θ's Hessian in another order
+(tests/test_fused.py).
 Cost: the plain graph's arithmetic, O(N · d_l · d_{l+1}) per layer, with 1/7 of its nodes.
 """
 from __future__ import annotations

@@ -5,15 +5,19 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import MLP, get_loss, value_and_grad
+from engine import MLP, get_activation, get_loss, value_and_grad
+from engine.activations import SATURATION_CUT
 from engine.fused import FUSED_ACTIVATIONS, mlp_forward
 
-# relu, tanh and linear layers compute with exactly the plain graph's operations (forward and
-# VJPs), so their values and gradients must agree bit for bit; sigmoid's and softplus' σ' is
-# written through y. Hessians: bit for bit for relu and linear; tanh's saturated units take σ'
-# from a recomputed z whose nodes sum into H in another order (module docstring of engine.fused).
-EXACT = ("relu", "tanh", "linear")
-ROUNDED = ("sigmoid", "softplus")
+# relu, tanh, sigmoid and linear layers compute with exactly the plain graph's operations
+# (forward and VJPs, σ' the same function of the same (y, z)), so their values and gradients
+# agree bit for bit; softplus' σ' is written through y (1 − e^{−y}), the plain graph's as
+# sigmoid(z). Hessians agree bit for bit for relu and linear; tanh's and sigmoid's saturated
+# units (and all sigmoid units inside a second-order trace) take σ' from a recomputed z whose
+# nodes sum into H in another order (module docstring of engine.fused).
+EXACT = ("relu", "tanh", "sigmoid", "linear")
+EXACT_HESSIAN = ("relu", "linear")
+ROUNDED = ("softplus",)
 LOSSES = ("mse", "cross_entropy")
 
 
@@ -45,11 +49,25 @@ def test_exact_activations_match_the_plain_graph_bit_for_bit(rng, activation, lo
     assert_array_equal(autograd.grad(_total(fused))(theta), autograd.grad(_total(plain))(theta))
     if not batch:  # second order through the scatter primitive's own VJP
         H, want = autograd.hessian(fused)(theta), autograd.hessian(plain)(theta)
-        if activation == "tanh":
-            # the same terms summed in another order: a few ulps of ‖H‖ (measured ≤ 3)
-            assert_allclose(H, want, rtol=0, atol=1e-14 * np.abs(want).max())
-        else:
+        if activation in EXACT_HESSIAN:
             assert_array_equal(H, want)
+        else:
+            # the same terms summed in another order: a few ulps of max |H_ij| (measured ≤ 3)
+            assert_allclose(H, want, rtol=0, atol=1e-14 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("activation", ("tanh", "sigmoid"))
+def test_saturated_units_match_the_plain_graph(rng, activation):
+    net, theta, x, y = _problem(rng, activation, "mse")
+    theta = 20.0 * theta  # pre-activations up to ~±60: σ' from y alone would be 0 on many units
+    (W0, b0), _, _ = net.layout.unpack(theta)
+    sigma_prime = get_activation(activation).d1(x @ W0 + b0)
+    assert np.mean(sigma_prime < SATURATION_CUT) > 0.3 and np.all(sigma_prime > 0)
+    fused, plain = (lambda t: net.loss(t, x, y)), _plain_loss(net, x, y)
+    assert_array_equal(autograd.grad(fused)(theta), autograd.grad(plain)(theta))
+    want = autograd.hessian(plain)(theta)
+    # as above: a few ulps of max |H_ij|
+    assert_allclose(autograd.hessian(fused)(theta), want, rtol=0, atol=1e-14 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("loss", LOSSES)
