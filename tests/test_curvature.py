@@ -154,3 +154,20 @@ def test_bad_input_names_the_argument(rng, call, match):
     net, theta, x, y = _problem(rng, (2, 3, 2), "tanh", "mse", n_samples=5)
     with pytest.raises(ValueError, match=match):
         call(net, theta, x, y)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_network_without_hidden_layers(rng, activation):
+    # sizes (d, k): f = x W + b for any activation (it acts on hidden layers only)
+    net = MLP((3, 4), activation=activation)
+    theta = rng.normal(size=net.n_params)
+    x, y = rng.normal(size=(25, 3)), rng.normal(size=(25, 4))
+    X = np.hstack([x, np.ones((25, 1))])
+    # θ = [vec(W), b] row-major, so entry (a, j) of W̃ = [W; b] sits at a·k + j: H = (X̃ᵀX̃/N) ⊗ I_k
+    assert_allclose(exact_hessian(net, theta, x, y), np.kron(X.T @ X / 25, np.eye(4)),
+                    rtol=1e-14, atol=1e-16)  # the same products in another order; zeros exact
+    ce = MLP((3, 4), activation=activation, loss_name="cross_entropy")
+    labels = np.eye(4)[rng.integers(0, 4, 25)]
+    # as the main test: two summation orders, rounding ~ n·ε
+    assert _rel_frobenius(exact_hessian(ce, theta, x, labels), hessian(ce, theta, x, labels)) \
+        <= 1e-12

@@ -1,4 +1,5 @@
 """The θ layout, the MLP's forward pass, initialization and option checking."""
+import autograd
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -31,6 +32,30 @@ def test_forward_is_the_documented_composition(rng):
     (W0, b0), (W1, b1) = net.layout.unpack(theta)
     # the same arithmetic, written out: exact equality
     assert_array_equal(net.forward(theta, x), np.tanh(x @ W0 + b0) @ W1 + b1)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_network_without_hidden_layers_is_affine(rng, activation, loss):
+    # sizes (d, k): one layer, linear output; the activation is never applied
+    net = MLP((3, 4), activation=activation, loss_name=loss)
+    theta, x = rng.normal(size=net.n_params), rng.normal(size=(6, 3))
+    y = np.eye(4)[rng.integers(0, 4, 6)]
+    W, b = theta[:12].reshape(3, 4), theta[12:]
+    # same arithmetic, the fused node and the plain graph: exact equality
+    assert_array_equal(net.forward(theta, x), x @ W + b)
+    assert_array_equal(net.forward_unfused(theta, x), x @ W + b)
+    assert_array_equal(net.loss(theta, x, y), get_loss(loss)(x @ W + b, y))
+    g = autograd.grad(lambda t: net.loss(t, x, y))(theta)
+    g_plain = autograd.grad(lambda t: get_loss(loss)(net.forward_unfused(t, x), y))(theta)
+    assert_array_equal(g, g_plain)
+    # ∂L/∂W = xᵀ D / N, ∂L/∂b = Σ D / N with D = ∂ℓ/∂f: f − y (mse), softmax(f) − y (ce)
+    f = x @ W + b
+    p = np.exp(f - f.max(axis=1, keepdims=True))
+    D = (f if loss == "mse" else p / p.sum(axis=1, keepdims=True)) - y
+    assert_allclose(g, np.concatenate([(x.T @ D).ravel(), D.sum(axis=0)]) / 6, rtol=1e-13,
+                    atol=1e-16)  # summation order only
+    assert net.accuracy(theta, x, y) == np.mean(f.argmax(axis=1) == y.argmax(axis=1))
 
 
 @pytest.mark.parametrize("sizes", [(0, 3), (3,), (2, 2.5, 1)])
