@@ -82,7 +82,7 @@ def existing(name, root):
     return [p for (p,) in found] if all(found) else None
 
 
-def _torchvision_installed() -> bool:
+def torchvision_installed() -> bool:
     """Whether torchvision can be imported, without importing it (that takes seconds)."""
     import importlib.util
 
@@ -96,7 +96,7 @@ def locate(name, root, download):
     """The dataset's files under root; torchvision downloads missing ones if asked (download
     True), or if it is installed (download None)."""
     if download is None:
-        download = _torchvision_installed()
+        download = torchvision_installed()
     if root is None:
         raise ValueError(f"dataset {name!r} needs root, the folder that holds it; or use 'digits'")
     root, problem = Path(root), ""

@@ -1,8 +1,8 @@
 """Gradient norm and loss during training (slides: Observe Gradient Norm During Training).
 
 --task both: sinc (tanh MLP fitting sin(5πx)/(5πx), MSE, full batch or --sinc-minibatch) and
-mnist (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST if --data-root has it,
-else digits), both by Adam, in one folder, a figure each. Recorded, with ‖g‖_p (--p 2):
+mnist (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST (or --dataset) with
+--data-root, else digits), both by Adam, in one folder, a figure each. Recorded, with ‖g‖_p (--p 2):
   step series  each step k: L_B(θ_k), ‖∇L_B(θ_k)‖_p on the minibatch B_k the step used
   full series  L(θ), ‖∇L(θ)‖_p on all training data at steps 0, k, 2k, … and the final θ,
                k = ⌈n_steps/full_evals⌉ (full batch: the step series plus the final θ)
@@ -19,6 +19,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy.signal import savgol_filter
@@ -26,9 +27,13 @@ from scipy.signal import savgol_filter
 from engine import MLP, check_p, grad_norm, value_and_grad
 from engine.data import function_dataset
 from engine.optim import adam
+from engine.results import Store, UsageError
 from engine.train import train
 
-from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
+from .checks import check_image_data, check_ints, check_range
+from .config import main
+from .datasets import check_data, image_dataset_name, load_data
+from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "gradnorm"
 TASKS = ("sinc", "mnist")
@@ -38,21 +43,21 @@ FULL_CHUNK = 10_000  # rows per slice of a whole-data gradient (all of MNIST: ~0
 
 @dataclass(frozen=True)
 class Config:
-    task: str = "both"                   # 'sinc', 'mnist' or 'both' (one folder, a figure each)
+    task: Literal["both", "sinc", "mnist"] = "both"  # one folder, a figure per task
     p: str = "2"                         # gradient p-norm: a number ≥ 1 or 'inf' (slides: 2)
     seed: int = 0                        # task t trains on SeedSequence(seed).spawn(2)[t]
-    sinc_sizes: tuple[int, ...] = (1, 10, 10, 1)  # 141 parameters: < 1 ms per full-batch step
-    sinc_activation: str = "tanh"        # smooth, so ‖∇L‖ has no kinks from the activation
+    sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters: < 1 ms per step
+    sinc_activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth
     sinc_samples: int = 1000             # grid points of sin(5πx)/(5πx) on [−1, 1]
     sinc_steps: int = 8000               # iterations (whole epochs): ~4 s CPU of the 20 s budget
     sinc_lr: float = 3e-3                # Adam (both tasks): 1e-3 needs 2× the steps
     sinc_minibatch: bool = False         # full batch as in the slides; the flag: minibatches
     sinc_batch_size: int = 100           # minibatch size with --sinc-minibatch
-    dataset: str = ""                    # '' = mnist if --data-root has it, else digits
+    dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                  # folder holding MNIST/raw (torchvision layout)
     n_train: int = 0                     # 0 = every training image; >0 a seeded subset
     hidden: tuple[int, ...] = (128, 64)  # the DNN of the trajectory experiment
-    activation: str = "relu"             # as in the trajectory experiment
+    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # trajectory's
     steps: int = 3000                    # iterations (whole epochs): MNIST 7 epochs, digits 250
     batch_size: int = 128                # minibatch size of the trajectory experiment
     lr: float = 1e-3                     # Adam's default step
@@ -63,40 +68,37 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(sinc_sizes=(1, 6, 1), sinc_samples=200, sinc_steps=150, hidden=(16,),
-                   dataset="digits", n_train=300, steps=15, batch_size=64, full_evals=5)
+        return cls(sinc_hidden=(6,), sinc_samples=200, sinc_steps=150, hidden=(16,),
+                   n_train=300, steps=15, batch_size=64, full_evals=5)
+
+    def __post_init__(self):
+        # one spelling per value: '2', '2.0' and '2e0' are the same norm, so the same config
+        try:
+            object.__setattr__(self, "p", f"{check_p(self.p):g}")
+        except ValueError as err:
+            raise UsageError(f"--p {self.p!r}: {err}") from None
 
     def validate(self):
-        for name, valid in {"task": (*TASKS, "both"), "dataset": ("", "digits", "mnist")}.items():
-            if getattr(self, name) not in valid:
-                raise ValueError(f"{_flag(name)} {getattr(self, name)!r} is unknown; choose one "
-                                 f"of {list(valid)}")
-        check_p(self.p)
-        bounds = {"sinc_steps": 1, "sinc_batch_size": 1, "steps": 1, "batch_size": 1,
-                  "full_evals": 1, "sinc_samples": 2, "n_train": 0}
-        for name, low in bounds.items():
-            if getattr(self, name) < low:
-                raise ValueError(f"{_flag(name)} {getattr(self, name)}: give an integer ≥ {low}")
-        ranges = {"sinc_lr": (0, math.inf), "lr": (0, math.inf), "smooth": (0, 1),
-                  "rise_factor": (1, math.inf), "rise_loss_drop": (0, 1)}
-        for name, (low, high) in ranges.items():
-            if not low < getattr(self, name) < high:
-                raise ValueError(f"{_flag(name)} {getattr(self, name)}: give a number in "
-                                 f"({low}, {high})")
-        MLP(self.sinc_sizes, self.sinc_activation)
-        if self.sinc_sizes[0] != 1 or self.sinc_sizes[-1] != 1:
-            raise ValueError("--sinc-sizes: begin and end with 1 (x ↦ y), e.g. 1 10 10 1")
-        MLP((1, *self.hidden, 1), self.activation)
+        check_image_data(self.dataset, self.data_root)
+        check_ints(self, seed=0, sinc_steps=1, sinc_batch_size=1, steps=1, batch_size=1,
+                   full_evals=1, sinc_samples=2, n_train=0, sinc_hidden=1, hidden=1)
+        for name in ("sinc_lr", "lr"):
+            check_range(self, name)
+        check_range(self, "smooth", 0.0, 1.0)
+        check_range(self, "rise_factor", 1.0)
+        check_range(self, "rise_loss_drop", 0.0, 1.0)
 
 
-def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Record each task (skipping saved ones); save the summary."""
-    store = Store(out_dir, EXPERIMENT, config)
     runs = [TASKS.index(t) for t in (TASKS if config.task == "both" else (config.task,))]
+    if 1 in runs:
+        check_data(_image_dataset(config), config.data_root, config.n_train)  # before any write
+    store = Store(out_dir, EXPERIMENT, config)
     if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
-        raise ValueError(f"{store.out} holds a run on other data; use another --out")
-    run_all(functools.partial(_run_task, config, store),
-            [r for r in runs if not store.done(r)], jobs, desc="tasks")
+        raise UsageError(f"{store.out} holds a run on other data; use another --out")
+    if compute(store, functools.partial(task_unit, config), runs, options, desc="tasks") is None:
+        return None
     arrays, tasks = {}, {}
     for r in runs:
         task_arrays, tasks[TASKS[r]] = store.load_run(r)
@@ -185,20 +187,17 @@ def series_facts(steps, loss, grad, loss_smooth, grad_smooth, rise_factor, loss_
     return facts
 
 
-def _flag(name):
-    return "--" + name.replace("_", "-")
-
-
 def _image_dataset(config):
     return image_dataset_name(config.dataset, config.data_root)
 
 
-def _run_task(config, store, run):
+def task_unit(config: Config, run: int) -> tuple[dict, dict]:
+    """Train and record task TASKS[run]: (arrays, info) to save."""
     start = time.perf_counter()
     rng = np.random.default_rng(run_seeds(config.seed, len(TASKS))[run])
     if TASKS[run] == "sinc":
         data = function_dataset("sinc", n_samples=config.sinc_samples)
-        net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+        net = MLP((1, *config.sinc_hidden, 1), config.sinc_activation, "mse")
         batch_size = config.sinc_batch_size if config.sinc_minibatch else len(data.x_train)
         steps, lr, theta0 = config.sinc_steps, config.sinc_lr, net.init(rng)
     else:  # split and subset by a stream of their own: the same data for any task
@@ -226,7 +225,7 @@ def _run_task(config, store, run):
             at, arrays[f"{key}_loss"], arrays[f"{key}_grad_norm"], arrays[f"{key}_loss_smooth"],
             arrays[f"{key}_grad_norm_smooth"], config.rise_factor, config.rise_loss_drop)}
     info["wall_time"] = time.perf_counter() - start
-    store.save_run(run, arrays, info)
+    return arrays, info
 
 
 if __name__ == "__main__":

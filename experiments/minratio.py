@@ -13,7 +13,7 @@ Results contract, summary.npz: theta (n_runs, n_params) end points, theta_start,
 grad_norm, eigenvalues (n_runs, n_params) ascending (nan rows where θ is not finite),
 minimal_ratio, resolved_ratio, index, *_band (n_runs, len(band)), label (strings), flat, kappa,
 switch_step, sampled_ratio/_low/_high (n_runs, n_radii), and the ‖∇L‖ traces, run r's being
-trace[trace_start[r]:trace_start[r + 1]]. With summary.json's config (sizes, activation) and
+trace[trace_start[r]:trace_start[r + 1]]. With summary.json's sizes and activation and
 engine.layout, anyone can rebuild the net and recompute loss, gradient and spectrum.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import scipy.optimize
@@ -31,14 +32,16 @@ from engine import MLP, grad, value_and_grad
 from engine.critical import LABELS, classify, sampled_minimal_ratio
 from engine.curvature import exact_hessian, output_jacobian
 from engine.data import function_dataset
-from engine.finders import METHODS, STATUS_NAMES, find_critical
+from engine.finders import STATUS_NAMES, find_critical
 from engine.optim import adam
+from engine.results import Store, UsageError
 from engine.train import train
 
-from .common import Store, main, run_all, run_seeds
+from .checks import check_ints, check_memory, check_range
+from .config import main
+from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "minratio"
-TRAINERS = ("trf", "lm", "lbfgs", "adam")
 _EPS = np.finfo(np.float64).eps
 
 
@@ -46,14 +49,14 @@ _EPS = np.finfo(np.float64).eps
 class Config:
     runs: int = 100                      # slides: "Train 100 times"
     seed: int = 0                        # run r uses SeedSequence(seed).spawn(runs)[r]
-    sizes: tuple[int, ...] = (1, 8, 8, 1)  # 97 params: more runs end critical than 1-5-5-1
-    activation: str = "tanh"             # smooth: the Hessian exists everywhere
+    hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1, 97 params: more runs end critical than 1-5-5-1
+    activation: Literal["tanh", "sigmoid", "softplus", "relu"] = "tanh"  # smooth: H exists
     n_samples: int = 100                 # grid on [−1, 1]: 10 points per zero of sinc
-    trainer: str = "trf"                 # trf/lm on the residuals: loss 1e-8 in 0.3 s; lbfgs, adam
+    trainer: Literal["trf", "lm", "lbfgs", "adam"] = "trf"  # trf/lm on residuals: 1e-8 in 0.3 s
     switch_min: int = 2                  # fewest training steps before the search
     switch_max: int = 1000               # most; log-uniform between: early saddles to late minima
     lr: float = 0.01                     # Adam's step (--trainer adam)
-    finder: str = "lm+newton"            # gradnorm, lm, trf, newton or lm+newton
+    finder: Literal["lm+newton", "lm", "trf", "newton", "gradnorm"] = "lm+newton"  # default: LM
     grad_sq_tol: float = 1e-10           # critical: ‖∇L‖² ≤ this (Frye et al. 2019; 1e-8 too loose)
     newton_tol: float = 1e-6             # …and ‖H_τ⁺∇L‖ ≤ this·(1 + ‖θ‖)
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
@@ -65,43 +68,46 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(runs=4, sizes=(1, 4, 4, 1), n_samples=40, switch_max=100, n_directions=100)
+        return cls(runs=4, hidden=(4, 4), n_samples=40, switch_max=100, n_directions=100)
 
     def validate(self):
-        for name, valid in (("trainer", TRAINERS), ("finder", METHODS)):
-            if getattr(self, name) not in valid:
-                raise ValueError(f"--{name} {getattr(self, name)!r} is unknown; choose one of "
-                                 f"{list(valid)}")
-        for name, low in (("runs", 1), ("switch_min", 1), ("n_directions", 1), ("n_samples", 2),
-                          ("switch_max", self.switch_min)):
-            if getattr(self, name) < low:
-                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give an "
-                                 f"integer ≥ {low}")
-        for name in ("lr", "grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol", "rtol", "band",
-                     "radii"):
-            if not all(0 < v < np.inf for v in np.atleast_1d(getattr(self, name))):
-                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: give "
-                                 "positive numbers")
+        check_ints(self, seed=0, runs=1, switch_min=1, n_directions=1, n_samples=2, hidden=1,
+                   switch_max=self.switch_min)
+        check_positive = ("lr", "grad_sq_tol", "newton_tol", "cos_tol", "rtol", "band", "radii")
+        for name in check_positive:
+            check_range(self, name)
+        check_range(self, "kappa_tol", 0.0, 1.0, high_open=False)  # κ ∈ [0, 1]
+        check_range(self, "rtol", 0.0, 1.0)
         net = MLP(self.sizes, self.activation)
-        if self.sizes[0] != 1 or self.sizes[-1] != 1:
-            raise ValueError("--sizes: begin and end with 1 (x ↦ y), e.g. 1 8 8 1")
         if self.trainer == "lm" and self.n_samples < net.n_params:
-            raise ValueError(f"--trainer lm needs --n-samples ≥ n_params = {net.n_params} "
+            raise UsageError(f"--trainer lm needs --n-samples ≥ n_params = {net.n_params} "
                              f"(MINPACK needs as many residuals as parameters), got "
                              f"{self.n_samples}: raise --n-samples or use --trainer lbfgs")
+        # per worker: the sampled directions and their θ, and a few dense n × n Hessians
+        check_memory(8.0 * (2 * self.n_directions * net.n_params + 6 * net.n_params ** 2),
+                     f"--n-directions {self.n_directions} with --hidden "
+                     f"{' '.join(map(str, self.hidden))}")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The network (1, *hidden, 1): x ↦ y."""
+        return (1, *self.hidden, 1)
 
 
-def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute the runs not yet saved (in parallel), then the summary."""
     start = time.perf_counter()
     store = Store(out_dir, EXPERIMENT, config)
-    todo = [r for r in range(config.runs) if not store.done(r)]
-    run_all(functools.partial(_one_run, config, store), todo, jobs, desc="minratio runs")
+    todo = compute(store, functools.partial(search_unit, config), range(config.runs), options,
+                   desc="minratio runs")
+    if todo is None:
+        return None
     runs = [store.load_run(r) for r in range(config.runs)]
     data = function_dataset("sinc", n_samples=config.n_samples)
     arrays = _stack(runs, config) | {"x": data.x_train, "y": data.y_train,
                                      "radii": np.array(config.radii), "band": np.array(config.band)}
-    summary = summarize(arrays, [info for _, info in runs], config)
+    summary = {"sizes": config.sizes, "activation": config.activation}
+    summary |= summarize(arrays, [info for _, info in runs], config)
     summary |= {"wall_time": time.perf_counter() - start, "runs_computed": len(todo)}
     return store.save_summary(arrays, summary)
 
@@ -129,7 +135,8 @@ def train_until(net, theta0, data, trainer, steps, rng, lr=0.01):
         return optimizer.params(state), steps
 
 
-def _one_run(config, store, run):
+def search_unit(config: Config, run: int) -> tuple[dict, dict]:
+    """Train run `run` to its switch step, search for ∇L = 0, classify: (arrays, info)."""
     start = time.perf_counter()
     rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
     data = function_dataset("sinc", n_samples=config.n_samples)
@@ -183,7 +190,7 @@ def _one_run(config, store, run):
                       "n_iter": found.n_iter, "n_eval": found.n_eval,
                       "wall_time": found.wall_time}
     info |= {"train_time": train_time, "wall_time": time.perf_counter() - start}
-    store.save_run(run, arrays, info)
+    return arrays, info
 
 
 def _stack(runs, config):

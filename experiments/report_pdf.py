@@ -6,21 +6,15 @@ figure pages with two figures each, in the order the markdown names them.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
 
-matplotlib.use("Agg")
-
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-
-from .common import atomic_write  # noqa: E402
+from engine.results import UsageError, atomic_write
 
 A4 = (8.27, 11.69)
 MARGIN, LINE = 0.06, 0.0155  # page fractions: margin, one text line at 8.5 pt
@@ -30,16 +24,10 @@ IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
 def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
     """Typeset `markdown` (the report's subset: #/## headings, paragraphs, - bullets, | tables |,
     ![name](path) images) into `path`, atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pdf")
-    os.close(fd)
-    try:
-        with PdfPages(tmp) as pdf:
-            _Typesetter(pdf, Path(figures)).run(markdown.splitlines())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
+        _Typesetter(pdf, Path(figures)).run(markdown.splitlines())
+    return atomic_write(path, buffer.getvalue())
 
 
 def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> list[Path]:
@@ -51,7 +39,7 @@ def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> lis
     for name in names:
         source = Path(figures) / f"{name}.png"
         if not source.exists():
-            raise ValueError(f"{source} is missing: run `make all` before `make docs`")
+            raise UsageError(f"{source} is missing: run `make all` before `make docs`")
         with Image.open(source) as image:
             image.thumbnail((width, width * 4))
             buffer = io.BytesIO()

@@ -131,7 +131,8 @@ def minratio_section(f: Facts) -> list[str]:
     c = f.get("minratio", "config")
     lines = ["## 3. What happens when the gradient is almost zero", "",
              "**How the points with ∇L ≈ 0 are found.** Each run trains the network "
-             f"{'-'.join(map(str, c['sizes']))} ({c['activation']}) on sin(5πx)/(5πx) from its "
+             f"{'-'.join(map(str, [1, *c['hidden'], 1]))} ({c['activation']}) on sin(5πx)/(5πx) "
+             "from its "
              "own seeded initialization for its own seeded number of steps (spread from early to "
              f"late training), then hands θ to the finder `{c['finder']}`: "
              f"{FINDERS[c['finder']]} A search stops when it no longer makes progress.",

@@ -15,6 +15,7 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import scipy.optimize
@@ -24,10 +25,14 @@ from engine.curvature import hessian_parts
 from engine.data import function_dataset
 from engine.lanczos import extreme_eigenvalues, hutchinson_trace, hvp_operator, slq_density
 from engine.optim import adam
+from engine.results import Store, UsageError
 from engine.spectrum import spectrum_from_eigenvalues
 from engine.train import evaluate, train
 
-from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
+from .checks import check_image_data, check_ints, check_range
+from .config import main
+from .datasets import check_data, image_dataset_name, load_data
+from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "spectrum"
 
@@ -35,16 +40,16 @@ EXPERIMENT = "spectrum"
 @dataclass(frozen=True)
 class Config:
     seed: int = 0                            # one SeedSequence for both parts
-    sinc_sizes: tuple[int, ...] = (1, 10, 10, 1)  # the 141-parameter net the notes measured
-    sinc_activation: str = "tanh"            # smooth, so H is defined everywhere
+    sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters
+    sinc_activation: Literal["tanh", "sigmoid", "softplus"] = "tanh"  # smooth: H exists everywhere
     sinc_samples: int = 1000                 # grid points of sin(5πx)/(5πx) on [−1, 1]
     sinc_iterations: int = 3000              # L-BFGS iterations: far into the flat end of training
     rtol: float = 1e-6                       # sign tolerance τ = max(n·ε, rtol)·‖H‖₂
-    dataset: str = ""                        # '' = mnist if --data-root has it, else digits
+    dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # folder holding MNIST/raw (torchvision layout)
     n_train: int = 0                         # 0 = every training image; >0 a seeded subset
     hidden: tuple[int, ...] = (128, 64)      # the DNN of the trajectory experiment
-    activation: str = "relu"                 # as in the trajectory experiment
+    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # trajectory's
     epochs: int = 20                         # Adam epochs before the spectrum is taken
     batch_size: int = 128                    # minibatch size
     lr: float = 1e-3                         # Adam's default step
@@ -55,47 +60,52 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(sinc_sizes=(1, 4, 4, 1), sinc_samples=100, sinc_iterations=200, hidden=(16,),
+        return cls(sinc_hidden=(4, 4), sinc_samples=100, sinc_iterations=200, hidden=(16,),
                    n_train=200, epochs=2, top_k=3, probes=10, slq_steps=15, slq_probes=2)
 
     def validate(self):
-        for name in ("sinc_samples", "sinc_iterations", "epochs", "batch_size", "top_k", "probes",
-                     "slq_steps", "slq_probes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)}: "
-                                 "give a positive integer")
-        if self.n_train < 0:
-            raise ValueError(f"--n-train {self.n_train}: give 0 (all) or a positive subset size")
-        if not 0 < self.rtol < 1:
-            raise ValueError(f"--rtol {self.rtol}: give a number in (0, 1)")
-        if self.dataset not in ("", "digits", "mnist", "cifar10"):
-            raise ValueError(f"--dataset {self.dataset!r} is unknown; "
-                             "choose digits, mnist or cifar10")
-        MLP(self.sinc_sizes, self.sinc_activation)
-        MLP((1, *self.hidden, 1), self.activation)
+        check_image_data(self.dataset, self.data_root)
+        check_ints(self, seed=0, sinc_samples=2, sinc_iterations=1, epochs=1, batch_size=1,
+                   top_k=1, probes=2, slq_steps=1, slq_probes=1, n_train=0, sinc_hidden=1,
+                   hidden=1)
+        check_range(self, "rtol", 0.0, 1.0)
+        check_range(self, "lr")
+        n_sinc = MLP((1, *self.sinc_hidden, 1)).n_params
+        if self.top_k >= MLP((64, *self.hidden, 10)).n_params:
+            raise UsageError(f"--top-k {self.top_k}: give fewer than the DNN's parameters")
+        if n_sinc > 4000:  # H, G, R and eigh's workspace: 5 dense n × n matrices
+            raise UsageError(f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}: {n_sinc} "
+                             "parameters; the dense spectrum takes at most 4000")
 
 
-def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute both parts (skipping a saved one; in parallel) and the summary; returns out_dir."""
+    check_data(_dnn_dataset(config), config.data_root, config.n_train)  # before any write
     store = Store(out_dir, EXPERIMENT, config)
-    run_all(functools.partial(_part, config, store), [p for p in (0, 1) if not store.done(p)],
-            jobs, desc="spectrum parts")
+    if compute(store, functools.partial(part_unit, config), (0, 1), options,
+                   desc="spectrum parts") is None:
+        return None
     (sinc, sinc_info), (dnn, dnn_info) = store.load_run(0), store.load_run(1)
     arrays = {f"sinc_{k}": v for k, v in sinc.items()} | {f"dnn_{k}": v for k, v in dnn.items()}
     return store.save_summary(arrays, {"sinc": sinc_info, "dnn": dnn_info})
 
 
-def _part(config, store, part):
+def part_unit(config: Config, part: int) -> tuple[dict, dict]:
+    """Part 0 (the sinc net, dense) or 1 (the DNN, HVPs): (arrays, info) to save."""
     start = time.perf_counter()
     rng = np.random.default_rng(run_seeds(config.seed, 2)[part])
     arrays, info = (_sinc_part, _dnn_part)[part](config, rng)
     info["wall_time"] = time.perf_counter() - start
-    store.save_run(part, arrays, info)
+    return arrays, info
+
+
+def _dnn_dataset(config):
+    return image_dataset_name(config.dataset, config.data_root)
 
 
 def _sinc_part(config, rng):
     data = function_dataset("sinc", n_samples=config.sinc_samples)
-    net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+    net = MLP((1, *config.sinc_hidden, 1), config.sinc_activation, "mse")
     x, y = data.x_train, data.y_train
     result = scipy.optimize.minimize(
         lambda t: value_and_grad(net, t, x, y), net.init(rng), jac=True, method="L-BFGS-B",
@@ -112,7 +122,7 @@ def _sinc_part(config, rng):
                         "lambda_max": float(eig[-1]), "lambda_min": float(eig[0]),
                         "raw_positive_share": float(np.mean(eig > 0))}
     g = value_and_grad(net, theta, x, y)[1]
-    info = {"n_params": net.n_params, "loss": float(result.fun),
+    info = {"sizes": net.sizes, "n_params": net.n_params, "loss": float(result.fun),
             "grad_norm": float(np.linalg.norm(g)),
             "lbfgs_iterations": int(result.nit), "lbfgs_message": str(result.message),
             "residual_share": float(np.linalg.norm(R) / np.linalg.norm(H)), "counts": counts}
@@ -120,13 +130,13 @@ def _sinc_part(config, rng):
 
 
 def _dnn_part(config, rng):
-    name = image_dataset_name(config.dataset, config.data_root)
+    name = _dnn_dataset(config)
     data = load_data(name, config.data_root, config.n_train)
     net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
               "cross_entropy")
-    state = train(net, net.init(rng, "he"), data, adam(config.lr), epochs=config.epochs,
-                  batch_size=config.batch_size, rng=rng)
-    theta = state[0]
+    optimizer = adam(config.lr)
+    theta = optimizer.params(train(net, net.init(rng, "he"), data, optimizer,
+                                   epochs=config.epochs, batch_size=config.batch_size, rng=rng))
     op = hvp_operator(net, theta, data.x_train, data.y_train)
     # The top of a trained net's spectrum is a few well separated outliers: Lanczos converges in
     # a few dozen HVPs. The bottom is a dense cluster around 0 where ARPACK's 'SA' crawls, so λ_min
@@ -135,7 +145,8 @@ def _dnn_part(config, rng):
     trace, trace_se = hutchinson_trace(op, n_probes=config.probes, rng=rng)
     grid, density, nodes, weights = slq_density(op, n_steps=config.slq_steps,
                                                 n_probes=config.slq_probes, rng=rng)
-    info = {"dataset": name, "n_params": net.n_params, "n_train": len(data.x_train),
+    info = {"dataset": name, "sizes": net.sizes, "n_params": net.n_params,
+            "n_train": len(data.x_train),
             "trace": trace, "trace_se": trace_se, "lambda_max": float(np.max(top)),
             "lambda_min_ritz": float(np.min(nodes)), **evaluate(net, theta, data)}
     return {"theta": theta, "top_eigenvalues": top,

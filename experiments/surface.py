@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy.optimize import minimize
@@ -26,9 +26,13 @@ from engine import surface as es
 from engine.curvature import exact_hessian
 from engine.data import function_dataset
 from engine.optim import adam, sgd
+from engine.results import Store, UsageError
 from engine.train import evaluate, train
 
-from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
+from .checks import check_image_data, check_ints, check_positive
+from .config import main
+from .datasets import check_data, image_dataset_name, load_data
+from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "surface"
 VIEWS = ("line", "plane", "tsne", "perturb")
@@ -42,13 +46,13 @@ CHUNK_BYTES = 32e6  # per loss call: DNN plane 1.3 s CPU, 1.7-2.1 s with 200 MB
 
 @dataclass(frozen=True)
 class Config:
-    view: str = "all"  # line, plane, tsne, perturb or all
+    view: Literal["all", "line", "plane", "tsne", "perturb"] = "all"  # which views to compute
     seed: int = 0  # unit k draws from SeedSequence(seed).spawn(8)[k]
     sinc_hidden: tuple[int, ...] = (10, 10)  # the homework's net, 141 parameters
     sinc_samples: int = 1000  # x evenly spaced in [-1, 1]; test: midpoints
     sinc_epochs: int = 300  # Adam reaches L ~ 2e-4: a trained end
     sinc_lr: float = 0.01  # trains it smoothly
-    dataset: str = ""  # digits, mnist, cifar10; '' = MNIST if found
+    dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""  # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0  # 0: all digits, 2000 of MNIST/CIFAR-10
     dnn_hidden: tuple[int, ...] = (32,)  # 2410 parameters on digits
@@ -66,8 +70,8 @@ class Config:
     tiny_samples: int = 64  # the fixed set of inputs
     gd_epochs: int = 2000  # full-batch gradient descent
     gd_lr: float = 1.0  # stable here (2.0 diverges)
-    newton_epochs: int = 20  # trust-region Newton steps before sampling
-    extra_epochs: int = 10  # "about 10 epochs further", sampling
+    newton_steps: int = 20  # trust-region Newton steps before sampling
+    extra_steps: int = 10  # "about 10 epochs further" (Newton steps), sampling
     neighbours: int = 100  # samples per extra epoch
     sample_radius: float = 0.2  # half-width of the fastest parameter
     perplexity: float = 30.0  # t-SNE neighbourhood size (5-50 typical)
@@ -75,48 +79,49 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(sinc_hidden=(4,), sinc_samples=100, sinc_epochs=6, dataset="digits",
-                   n_train=200, dnn_hidden=(8,), dnn_epochs=3, every=1, line_points=9, grid=7,
-                   perturb_points=5, gd_epochs=30, newton_epochs=3, extra_epochs=2, neighbours=15,
+        return cls(sinc_hidden=(4,), sinc_samples=100, sinc_epochs=6, n_train=200,
+                   dnn_hidden=(8,), dnn_epochs=3, every=1, line_points=9, grid=7,
+                   perturb_points=5, gd_epochs=30, newton_steps=3, extra_steps=2, neighbours=15,
                    perplexity=5.0, tsne_iter=250)
 
     def validate(self):
-        if self.view not in (*VIEWS, "all"):
-            raise ValueError(f"--view {self.view!r} is unknown; choose one of {[*VIEWS, 'all']}")
-        low = {"seed": 0, "grid": 3, "perturb_points": 3, "tsne_iter": 250, "n_train": 0}
-        for f in dataclasses.fields(self):
-            value, flag = getattr(self, f.name), "--" + f.name.replace("_", "-")
-            if f.type == "int" and value < low.get(f.name, 1):
-                raise ValueError(f"{flag} {value}: give an integer ≥ {low.get(f.name, 1)}")
-            if f.type == "float" and not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{flag} {value}: give a positive number")
+        check_image_data(self.dataset, self.data_root)
+        check_ints(self, seed=0, grid=3, perturb_points=3, tsne_iter=250, n_train=0, **{
+            f.name: 1 for f in dataclasses.fields(self) if f.type in ("int", "tuple[int, ...]")
+            and f.name not in ("seed", "grid", "perturb_points", "tsne_iter", "n_train")})
+        check_positive(self, *(f.name for f in dataclasses.fields(self) if f.type == "float"))
         if self.perturb_points % 2 == 0:
-            raise ValueError(f"--perturb-points {self.perturb_points}: give an odd number")
+            raise UsageError(f"--perturb-points {self.perturb_points}: give an odd number")
         if self.grid % 2 == 0:  # the axis cuts through θ* need 0 on the grid
-            raise ValueError(f"--grid {self.grid}: give an odd number")
-        if self.dataset not in ("", "digits", "mnist", "cifar10"):
-            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose one of digits, "
-                             "mnist, cifar10 or '' (MNIST if --data-root has it)")
-        if self.dataset in ("mnist", "cifar10") and not self.data_root:
-            raise ValueError(f"--dataset {self.dataset} needs --data-root, the folder holding it")
+            raise UsageError(f"--grid {self.grid}: give an odd number")
+        if not 5 <= self.perplexity <= 50:  # t-SNE's useful range; the embedding needs > 3·p
+            raise UsageError(f"--perplexity {self.perplexity}: give a number in [5, 50]")
 
 
-def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute the view's units missing in out_dir, then save the summary of all."""
+    if config.view in ("all", "line", "plane"):
+        check_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
     store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"))
     wanted = [u for u in UNITS[2:] if config.view in ("all", u.split("_")[1])]
     # tsne, the longest unit, trains its own model: it runs beside the trainings
     first = [u for u in wanted if u == "tiny_tsne"] + sorted(
         {u.split("_")[0] + "_train" for u in wanted} & set(UNITS))
-    for stage in (first, [u for u in wanted if u not in first]):
-        todo = [UNITS.index(u) for u in stage if not store.done(UNITS.index(u))]
-        if todo:
-            run_all(functools.partial(_compute, config, store), todo, jobs, desc="surface units")
+    second = [UNITS.index(u) for u in wanted if u not in first]
+    if compute(store, functools.partial(unit, config, None), map(UNITS.index, first), options,
+               desc="surface units") is None:
+        return None
+    # the views get the trained weights from the parent: workers never read results files
+    trained = {m: store.load_run(UNITS.index(f"{m}_train"))[0] for m in ("sinc", "dnn")
+               if f"{m}_train" in first}
+    if compute(store, functools.partial(unit, config, trained), second, options,
+               desc="surface units") is None:
+        return None
     arrays, summary = {}, {}
     for k in filter(store.done, range(len(UNITS))):
         unit_arrays, summary[UNITS[k]] = store.load_run(k)
         arrays |= {f"{UNITS[k]}/{key}": v for key, v in unit_arrays.items()}
-    summary["seconds_total"] = sum(info["seconds"] for info in summary.values())
+    summary["wall_time_total"] = sum(info["wall_time"] for info in summary.values())
     return store.save_summary(arrays, summary)
 
 
@@ -125,41 +130,49 @@ def problem(config: Config, model: str):
     if model != "dnn":
         return (MLP((1, *getattr(config, model + "_hidden"), 1), "tanh", "mse"),
                 function_dataset("sinc", getattr(config, model + "_samples")))
-    name = image_dataset_name(config.dataset, config.data_root)
-    data = load_data(name, config.data_root, config.n_train or (0 if name == "digits" else 2000))
+    data = load_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
     return MLP((data.x_train.shape[1], *config.dnn_hidden, data.n_classes), "relu",
                "cross_entropy"), data
 
 
-def _compute(config: Config, store: Store, k: int) -> None:
+def _dnn_dataset(config: Config) -> str:
+    return image_dataset_name(config.dataset, config.data_root)
+
+
+def _dnn_n_train(config: Config) -> int:
+    return config.n_train or (0 if _dnn_dataset(config) == "digits" else 2000)
+
+
+def unit(config: Config, trained: dict | None, k: int) -> tuple[dict, dict]:
+    """Unit UNITS[k]: (arrays, info) to save; views of a trained model read trained[model]
+    (its theta0, theta_end and snapshots), handed over by the parent."""
     model, view = UNITS[k].split("_")
     rng = np.random.default_rng(run_seeds(config.seed, len(UNITS))[k])
     net, data = problem(config, model)
     chunk = es.chunk_for(net.sizes, len(data.x_train), budget_bytes=CHUNK_BYTES)
     loss = functools.partial(net.loss, x=data.x_train, y=data.y_train)
     start = time.perf_counter()
-    trained = None
-    if view not in ("train", "tsne"):
-        trained = store.load_run(UNITS.index(model + "_train"))[0]
-    compute = {"train": _train, "tsne": _tsne, "line": _line, "plane": _plane,
+    trained = trained[model] if view not in ("train", "tsne") else None
+    compute_view = {"train": _train, "tsne": _tsne, "line": _line, "plane": _plane,
                "perturb": _perturb}[view]
-    arrays, info = compute(config, model, net, data, trained, loss, rng, chunk)
+    arrays, info = compute_view(config, model, net, data, trained, loss, rng, chunk)
     info |= {"unit": UNITS[k], "sizes": list(net.sizes), "n_params": net.n_params,
              "data": data.name, "n_train": len(data.x_train),
-             "seconds": time.perf_counter() - start}
-    store.save_run(k, arrays, info)
+             "wall_time": time.perf_counter() - start}
+    return arrays, info
 
 
 def _train(config, model, net, data, trained, loss, rng, chunk):
     snaps, epochs = [], []
     theta0 = net.init(rng, "lecun" if model == "sinc" else "he")  # He: for ReLU
-    state = train(net, theta0, data, adam(getattr(config, model + "_lr")),
-                  epochs=getattr(config, model + "_epochs"),
-                  batch_size=config.batch_size, rng=rng, every=config.every,
-                  on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e)))
-    return ({"theta0": theta0, "theta_end": state[0], "snapshots": np.array(snaps),
+    optimizer = adam(getattr(config, model + "_lr"))
+    theta_end = optimizer.params(train(
+        net, theta0, data, optimizer, epochs=getattr(config, model + "_epochs"),
+        batch_size=config.batch_size, rng=rng, every=config.every,
+        on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e))))
+    return ({"theta0": theta0, "theta_end": theta_end, "snapshots": np.array(snaps),
              "epochs": np.array(epochs), "snapshot_loss": loss(np.array(snaps))},
-            {"end": evaluate(net, state[0], data)})
+            {"end": evaluate(net, theta_end, data)})
 
 
 def _line(config, model, net, data, trained, loss, rng, chunk):
@@ -214,22 +227,23 @@ def _perturb(config, model, net, data, trained, loss, rng, chunk):
 def _tsne(config, model, net, data, trained, loss, rng, chunk):
     x, y = data.x_train, data.y_train
     snaps, speed = [], []  # speed: |∂L/∂θ| of each GD epoch
-    state = train(net, net.init(rng), data, sgd(config.gd_lr), epochs=config.gd_epochs,
+    gd = sgd(config.gd_lr)
+    state = train(net, net.init(rng), data, gd, epochs=config.gd_epochs,
                   batch_size=len(x), rng=rng, every=max(1, config.gd_epochs // 100),
                   on_step=lambda step: speed.append(np.abs(step.grad)),
                   on_snapshot=lambda e, t: snaps.append(np.copy(t)))
     rate = config.gd_lr * np.mean(speed, axis=0)  # mean |Δθᵢ| per GD epoch
     steps = []
-    res = minimize(lambda t: float(loss(t)), state[0], method="trust-exact",
+    res = minimize(lambda t: float(loss(t)), gd.params(state), method="trust-exact",
                    jac=lambda t: grad(net, t, x, y), hess=lambda t: exact_hessian(net, t, x, y),
                    callback=lambda t: steps.append(np.copy(t)),
-                   options={"maxiter": config.newton_epochs + config.extra_epochs, "gtol": 1e-10})
+                   options={"maxiter": config.newton_steps + config.extra_steps, "gtol": 1e-10})
     steps = steps or [res.x]
     # a run that converged early stays put: its remaining epochs sample around its last point
-    centres = (steps[config.newton_epochs:] + [steps[-1]] * config.extra_epochs)
+    centres = (steps[config.newton_steps:] + [steps[-1]] * config.extra_steps)
     scale = config.sample_radius * rate / rate.max()
     samples = [es.neighbour_samples(c, scale, config.neighbours, rng)
-               for c in centres[:config.extra_epochs]]
+               for c in centres[:config.extra_steps]]
     points = np.concatenate([snaps, steps, *samples])
     tsne = TSNE(perplexity=min(config.perplexity, (len(points) - 1) / 3), init="pca",
                 max_iter=config.tsne_iter, random_state=int(rng.integers(2**31 - 1)))

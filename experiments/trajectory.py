@@ -14,10 +14,10 @@ plane, a point's off-plane share is ‖(I − P)(θ − θ̄)‖² / ‖θ − �
 summed over points the ratio Σ‖(I − P)dᵢ‖² / Σ‖dᵢ‖² equals 1 − EVR₁ − EVR₂, the variance the
 two components leave unexplained.
 
-Data: `--dataset mnist|digits|cifar10|sinc`, or '' (default): MNIST when `--data-root` holds its
-files, else scikit-learn's digits (offline). Every run sees the same data (the loaders' fixed
+Data: `--dataset mnist|digits|cifar10|sinc`, or '' (default): MNIST when `--data-root` is given,
+else scikit-learn's digits (offline). Every run sees the same data (the loaders' fixed
 split); the seed only changes initializations and batch orders.
-Results (experiments.common.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
+Results (engine.results.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
 train_loss, test_loss (+ train_acc, test_acc for classification); summary.npz = the stacked
 points, their run and epoch, metrics, PCA coordinates and off-plane shares of both projections
 and their explained-variance ratios; summary.json = the numbers a report quotes.
@@ -31,20 +31,23 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.decomposition import PCA
 
-from engine import INITS, MLP, Layout, get_activation
-from engine.optim import OPTIMIZERS, make_optimizer
+from engine import MLP, Layout
+from engine.optim import make_optimizer
+from engine.results import Store, UsageError
 from engine.train import evaluate, train
 
-from .common import Store, image_dataset_name, load_data, main, run_all, run_seeds
+from .checks import check_image_data, check_ints, check_memory, check_range
+from .config import main
+from .datasets import check_data, image_dataset_name, load_data
+from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "trajectory"
-DATASETS = ("mnist", "digits", "cifar10", "sinc")
-PROJECTIONS = ("whole", "layer1")
 # Step sizes by optimizer when --lr is 0: Adam's default, and an SGD step (momentum 0.9) that
 # trains the DNN on digits within the default epochs without diverging.
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
@@ -56,47 +59,32 @@ class Config:
     runs: int = 8                            # "train 8 times" (slides 3/3)
     every: int = 3                           # collect the weights every 3 epochs (slides 3/3)
     epochs: int = 24                         # 0, 3, …, 24: nine points per run (≥ 8 wanted)
-    dataset: str = ""                        # mnist, digits, cifar10, sinc; '' = MNIST if found
+    dataset: Literal["", "mnist", "digits", "cifar10", "sinc"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
     hidden: tuple[int, ...] = (128, 64)      # the slides' DNN: two hidden layers
-    activation: str = "relu"                 # the usual DNN choice on images
-    init: str = "he"                         # variance 2/d_in keeps ReLU activations at scale
-    optimizer: str = "adam"                  # 'adam' or 'sgd' (heavy-ball momentum 0.9)
+    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # usual on images
+    init: Literal["he", "lecun", "glorot"] = "he"  # variance 2/d_in keeps ReLU activations at scale
+    optimizer: Literal["adam", "sgd"] = "adam"  # 'sgd': heavy-ball momentum 0.9
     lr: float = 0.0                          # step size; 0 = 1e-3 for Adam, 0.01 for SGD
     batch_size: int = 128                    # the common MNIST minibatch
 
     @classmethod
     def quick(cls):
-        return cls(runs=3, every=1, epochs=2, dataset="digits", n_train=120, hidden=(8,),
-                   batch_size=40)
+        return cls(runs=3, every=1, epochs=2, n_train=120, hidden=(8,), batch_size=40)
 
     def validate(self):
-        for name in ("runs", "every", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if value < 1:
-                raise ValueError(f"--{name.replace('_', '-')} {value}: give a positive integer")
-        if self.n_train < 0:
-            raise ValueError(f"--n-train {self.n_train}: give 0 (all) or a positive subset size")
-        if self.dataset not in ("", *DATASETS):
-            raise ValueError(f"--dataset {self.dataset!r} is unknown; choose one of "
-                             f"{list(DATASETS)} (or leave it empty: mnist when --data-root has "
-                             "it, else digits)")
-        if self.dataset in ("mnist", "cifar10") and not self.data_root:
-            raise ValueError(f"--dataset {self.dataset} needs --data-root, the folder holding it")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"--optimizer {self.optimizer!r} is unknown; choose one of "
-                             f"{sorted(OPTIMIZERS)}")
-        if not (math.isfinite(self.lr) and self.lr >= 0):
-            raise ValueError(f"--lr {self.lr}: give a positive step, or 0 for the optimizer's "
-                             "default")
-        if self.init not in INITS:
-            raise ValueError(f"--init {self.init!r} is unknown; choose one of {list(INITS)}")
-        get_activation(self.activation)
-        MLP((1, *self.hidden, 1), self.activation)
+        check_ints(self, seed=0, runs=1, every=1, epochs=1, batch_size=1, n_train=0, hidden=1)
+        check_range(self, "lr", low=0.0, low_open=False)
+        check_image_data(self.dataset, self.data_root, ("mnist", "digits", "cifar10", "sinc"))
         if self.runs * self.n_snapshots < 3:
-            raise ValueError(f"--runs {self.runs} with {self.n_snapshots} points per run: a 2-D "
+            raise UsageError(f"--runs {self.runs} with {self.n_snapshots} points per run: a 2-D "
                              "PCA needs at least 3 points in all; raise --runs or --epochs")
+        # θ per snapshot (parent: all runs stacked, plus the PCA's copies) and the Adam state
+        widths = (3072, *self.hidden, 10)
+        n_params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+        check_memory(8.0 * n_params * (3 * self.runs * self.n_snapshots + 4),
+                     f"--hidden {' '.join(map(str, self.hidden))} with --runs {self.runs}")
 
     @property
     def n_snapshots(self) -> int:
@@ -108,31 +96,31 @@ class Config:
         return self.lr or DEFAULT_LR[self.optimizer]
 
 
-def run(config: Config, out_dir=Path("results") / EXPERIMENT, jobs: int = -1) -> Path:
+def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the runs not saved in out_dir yet (in parallel), fit the PCAs, save the summary."""
-    store = Store(out_dir, EXPERIMENT, config)
     name = dataset_name(config)
+    data = check_data(name, config.data_root, config.n_train)  # before any write
+    store = Store(out_dir, EXPERIMENT, config)
     for r in range(config.runs):  # a saved run must have used the data the config resolves to now
         if store.done(r) and (saved := store.load_run(r)[1]["dataset"]) != name:
-            raise ValueError(f"{store.out} holds runs on {saved}, but this command resolves to "
+            raise UsageError(f"{store.out} holds runs on {saved}, but this command resolves to "
                              f"{name}; choose another --out or delete that folder")
-    todo = [r for r in range(config.runs) if not store.done(r)]
-    if todo:
-        data = load_data(name, config.data_root, config.n_train)
-        run_all(functools.partial(_train_run, config, data, store), todo, jobs, desc="runs")
+    if compute(store, functools.partial(train_run, config), range(config.runs), options,
+                   desc="runs") is None:
+        return None
     results = [store.load_run(r) for r in range(config.runs)]
     infos = [info for _, info in results]
     layer1 = Layout(tuple(infos[0]["sizes"])).slice_of(0)
     arrays, summary = summarize([arrays for arrays, _ in results], layer1)
     summary |= {"dataset": name, "sizes": infos[0]["sizes"], "n_params": infos[0]["n_params"],
-                "n_train": infos[0]["n_train"],
+                "n_train": len(data.x_train),
                 "lr": config.step_size, "wall_time_per_run": [i["wall_time"] for i in infos],
                 "train_samples_per_s": float(np.median([i["samples_per_s"] for i in infos]))}
     return store.save_summary(arrays, summary)
 
 
 def dataset_name(config: Config) -> str:
-    """The dataset the config resolves to (the '' default looks for MNIST under --data-root)."""
+    """The dataset the config resolves to ('' = MNIST when --data-root is given, else digits)."""
     return image_dataset_name(config.dataset, config.data_root)
 
 
@@ -182,8 +170,9 @@ def pca_projection(points: np.ndarray):
     return coords, pca.explained_variance_ratio_, np.minimum(off, 1.0)
 
 
-def _train_run(config: Config, data, store: Store, run: int) -> None:
-    """Train run `run`, collect and evaluate its snapshots, and save them."""
+def train_run(config: Config, run: int) -> tuple[dict, dict]:
+    """Train run `run`, collect and evaluate its snapshots: (arrays, info) to save."""
+    data = load_data(dataset_name(config), config.data_root, config.n_train)
     rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
     loss = "cross_entropy" if data.task == "classification" else "mse"
     sizes = (data.x_train.shape[1], *config.hidden, data.y_train.shape[1])
@@ -205,12 +194,12 @@ def _train_run(config: Config, data, store: Store, run: int) -> None:
     arrays = {"snapshots": np.stack(snapshots), "epochs": np.array(epochs)}
     arrays |= {k: np.array([m[k] for m in metrics]) for k in keys}
     n_steps = config.epochs * math.ceil(len(data.x_train) / config.batch_size)
-    store.save_run(run, arrays, {
+    return arrays, {
         "dataset": data.name, "sizes": net.sizes, "n_params": net.n_params,
         "n_train": len(data.x_train),
         "n_steps": n_steps, "wall_time": time.perf_counter() - start, "train_time": train_time,
         "samples_per_s": config.epochs * len(data.x_train) / train_time,
-        "final": {k: metrics[-1][k] for k in keys}})
+        "final": {k: metrics[-1][k] for k in keys}}
 
 
 if __name__ == "__main__":

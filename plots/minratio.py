@@ -17,7 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments.common import load_summary
+from engine.results import load_summary
 
 from .common import plot_main, save_figure
 
@@ -27,8 +27,9 @@ STYLE = {"critical": ("C0", "o"), "gradient-flat": ("C1", "^"), "not-converged":
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder."""
     arrays, meta = load_summary(results_dir, "minratio")
-    paths = save_figure(ratio_figure(arrays, meta["config"]), figures_dir, "minratio")
-    paths += save_figure(trace_figure(arrays, meta["config"]), figures_dir, "minratio_traces")
+    config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
+    paths = save_figure(ratio_figure(arrays, config), figures_dir, "minratio")
+    paths += save_figure(trace_figure(arrays, config), figures_dir, "minratio_traces")
     return paths
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments.common import load_summary
+from engine.results import load_summary
 
 from .common import plot_main, save_figure
 
@@ -61,7 +61,7 @@ def sinc_figure(eig_h, eig_g, info, config):
     ax_hist.set_xlabel("log₁₀ |λ|")
     ax_hist.set_ylabel("count: λ > 0 up, λ < 0 down")
     ax_hist.legend(fontsize=8)
-    fig.suptitle(f"Exact Hessian spectrum, {'-'.join(map(str, config['sinc_sizes']))} "
+    fig.suptitle(f"Exact Hessian spectrum, {'-'.join(map(str, [1, *config['sinc_hidden'], 1]))} "
                  f"{config['sinc_activation']} net on sin(5πx)/(5πx), loss {info['loss']:.2e}; "
                  f"‖R‖/‖H‖ = {info['residual_share']:.1e}", fontsize=10)
     fig.tight_layout()

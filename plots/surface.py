@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from engine import Layout
-from experiments.common import load_summary
+from engine.results import load_summary
 from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
 
@@ -203,7 +203,7 @@ def plot_tsne(tsne, info, config):
                  f"{config['tiny_samples']} fixed inputs: {config['gd_epochs']} GD epochs, then "
                  f"{info['newton_iterations']} Newton steps\n(L: {info['gd_loss']:.2e} → "
                  f"{info['newton_loss']:.2e}); neighbours sampled around the last "
-                 f"{config['extra_epochs']}", fontsize=10)
+                 f"{config['extra_steps']}", fontsize=10)
     fig.text(0.01, -0.06, "Caveat: t-SNE keeps who is near whom, not distances — cluster sizes "
              f"and gaps between clusters mean nothing (perplexity {config['perplexity']:g}).\n"
              "Neighbour half-widths sᵢ ∝ each parameter's rate of descent in gradient descent "

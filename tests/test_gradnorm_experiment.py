@@ -11,8 +11,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, grad_norm
 from engine.data import function_dataset, load_dataset
+from engine.results import load_summary
 from experiments import gradnorm
-from experiments.common import load_summary, main
+from experiments.config import main
+from experiments.parallel import RunOptions
 from plots.gradnorm import render
 
 QUICK_RUNS = {
@@ -150,16 +152,19 @@ def test_rerun_resumes_without_training(quick, monkeypatch):
 
     monkeypatch.setattr(gradnorm, "record_training", refuse)
     before = json.loads((results / "runs" / "run_001.json").read_text())
-    gradnorm.run(gradnorm.Config.quick(), out_dir=results, jobs=1)  # the preset of "default"
+    # the preset of "default"
+    gradnorm.run(gradnorm.Config.quick(), out_dir=results, options=RunOptions(jobs=1))
     assert json.loads((results / "runs" / "run_001.json").read_text()) == before
 
 
 @pytest.mark.parametrize("flags, expected", [
     (["--p", "0.5"], "p=0.5"),
     (["--p", "two"], "'inf'"),
-    (["--task", "cifar"], "choose one of"),
-    (["--sinc-sizes", "2", "5", "1"], "begin and end with 1"),
-    (["--dataset", "sinc"], "choose one of ['', 'digits', 'mnist']"),
+    (["--task", "cifar"], "--task: invalid choice: 'cifar' (choose from 'both', 'sinc', 'mnist')"),
+    (["--sinc-hidden", "5", "0"], "--sinc-hidden 5 0: give integers ≥ 1"),
+    (["--dataset", "sinc"], "--dataset: invalid choice: 'sinc'"),
+    (["--dataset", "mnist"], "--dataset mnist needs --data-root"),
+    (["--seed", "-1"], "--seed -1: give an integer ≥ 0"),
     (["--steps", "0"], "--steps 0"),
     (["--smooth", "1.5"], "--smooth 1.5"),
     (["--rise-factor", "0.9"], "--rise-factor"),
@@ -232,7 +237,7 @@ def test_rise_on_a_flat_loss_does_not_count():
 
 
 def test_help_lists_every_field():
-    from experiments.common import build_parser
+    from experiments.config import build_parser
 
     text = build_parser(gradnorm.Config, "experiments.gradnorm").format_help()  # '%' would raise
     for name in gradnorm.Config.__dataclass_fields__:

@@ -1,4 +1,6 @@
-"""experiments.common: Config → CLI, one-line errors, atomic resumable Store, parallel runs."""
+"""The machinery every experiment shares: Config → CLI (experiments.config), one-line errors
+(engine.cli), the atomic resumable Store (engine.results), parallel seeded units
+(experiments.parallel)."""
 import functools
 import json
 import os
@@ -9,20 +11,19 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from experiments import common
-from experiments.common import (
+from engine.results import (
     Store,
-    build_parser,
+    UsageError,
     load_json,
     load_npz,
     load_summary,
-    parse_config,
-    run_all,
-    run_seeds,
     save_json,
     save_npz,
     to_jsonable,
 )
+from experiments import config as cli
+from experiments.config import build_parser, parse_config
+from experiments.parallel import RunOptions, compute, run_seeds
 
 
 @dataclass(frozen=True)
@@ -39,24 +40,25 @@ class Config:
 
     def validate(self):
         if self.runs < 1:
-            raise ValueError(f"--runs {self.runs}: give a positive integer")
+            raise UsageError(f"--runs {self.runs}: give a positive integer")
         if self.name not in ("sinc", "digits"):
-            raise ValueError(f"--name {self.name!r} is unknown; choose one of ['sinc', 'digits']")
+            raise UsageError(f"--name {self.name!r} is unknown; choose one of ['sinc', 'digits']")
 
 
 def _draws(seed, run):
-    """What a run computes: numbers from its own stream (module level, so workers can import it)."""
-    return np.random.default_rng(run_seeds(seed, 6)[run]).normal(size=3)
+    """A unit: numbers from its own stream (module level, so workers can import it)."""
+    return {"x": np.random.default_rng(run_seeds(seed, 6)[run]).normal(size=3)}, {"run": run}
 
 
 def _toy_run(calls):
     """An experiment whose runs save one array each; `calls` records the runs it computed."""
-    def run(config, out_dir, jobs):
+    def unit(r):
+        calls.append(r)
+        return {"x": np.full(3, float(r))}, {"run": r}
+
+    def run(config, out_dir, options):
         store = Store(out_dir, "toy", config)
-        for r in range(config.runs):
-            if not store.done(r):
-                calls.append(r)
-                store.save_run(r, {"x": np.full(3, float(r))}, {"run": r})
+        compute(store, unit, range(config.runs), RunOptions(jobs=1))
         x = np.stack([store.load_run(r)[0]["x"] for r in range(config.runs)])
         return store.save_summary({"x": x}, {"total": float(x.sum()), "missing": float("nan")})
     return run
@@ -83,13 +85,13 @@ def test_the_cli_has_one_flag_per_field_with_its_comment_and_default(capsys):
      {"sizes": (2, 5, 5, 1), "full_batch": False}),
 ])
 def test_flags_override_the_defaults(argv, changes):
-    config, opts = parse_config(Config, argv)
+    config, opts, options = parse_config(Config, argv)
     assert config == Config(**changes)
-    assert opts.jobs == -1
+    assert options == RunOptions()
 
 
 def test_quick_is_the_preset_and_flags_still_apply():
-    config, _ = parse_config(Config, ["--quick", "--lr", "0.25"])
+    config, _, _ = parse_config(Config, ["--quick", "--lr", "0.25"])
     assert config == Config(runs=2, sizes=(1, 3, 1), lr=0.25)
 
 
@@ -102,14 +104,14 @@ def test_quick_is_the_preset_and_flags_still_apply():
 ])
 def test_bad_flags_are_one_line_and_exit_code_2(tmp_path, one_line_error, argv, message):
     argv = [*argv, "--out", str(tmp_path)]
-    one_line_error(lambda: common.main(Config, _toy_run([]), _no_figures, argv=argv,
-                                       prog="experiments.toy"), "experiments.toy", message)
+    one_line_error(lambda: cli.main(Config, _toy_run([]), _no_figures, argv=argv,
+                                    prog="experiments.toy"), "experiments.toy", message)
 
 
 def test_store_refuses_another_config_and_names_what_differs(tmp_path):
     Store(tmp_path, "toy", Config()).save_run(0, {"a": np.zeros(2)}, {})
     Store(tmp_path, "toy", Config())  # the same config reopens its folder
-    with pytest.raises(ValueError, match=r"lr: 0\.5 there, 0\.1 now") as err:
+    with pytest.raises(UsageError, match=r"lr: 0\.5 there, 0\.1 now") as err:
         Store(tmp_path, "toy", Config(lr=0.1))
     assert "runs" not in str(err.value)
 
@@ -140,8 +142,8 @@ def test_rerun_skips_finished_runs_and_a_lost_run_is_redone(tmp_path):
 
 def test_main_runs_and_renders(tmp_path, capsys):
     rendered = []
-    common.main(Config, _toy_run([]), lambda out, figures_dir: rendered.append(out) or [out],
-                argv=["--quick", "--out", str(tmp_path / "res")])
+    cli.main(Config, _toy_run([]), lambda out, figures_dir: rendered.append(out) or [out],
+             argv=["--quick", "--out", str(tmp_path / "res")])
     assert rendered == [tmp_path / "res"] and capsys.readouterr().out == f"{tmp_path / 'res'}\n"
 
 
@@ -186,14 +188,28 @@ def test_run_seeds_are_independent_streams_reproducible_alone():
     assert len({tuple(d) for d in draws}) == 4
 
 
-def test_run_all_gives_the_same_numbers_for_any_number_of_workers():
-    fn = functools.partial(_draws, 11)
-    serial = run_all(fn, range(6), jobs=1)
-    parallel = run_all(fn, range(6), jobs=2)
-    assert_array_equal(np.stack(parallel), np.stack(serial))  # same streams, results in run order
-    assert_array_equal(serial[4], _draws(11, 4))
+def _computed(out, jobs, shard=None):
+    store = Store(out, "toy", Config())
+    compute(store, functools.partial(_draws, 11), range(6), RunOptions(jobs=jobs, shard=shard))
+    return store
+
+
+def test_units_give_the_same_numbers_for_any_number_of_workers(tmp_path):
+    serial, parallel = _computed(tmp_path / "1", 1), _computed(tmp_path / "2", 2)
+    for r in range(6):  # same streams whatever worker ran them, saved by the parent
+        assert_array_equal(parallel.load_run(r)[0]["x"], serial.load_run(r)[0]["x"])
+    assert_array_equal(serial.load_run(4)[0]["x"], _draws(11, 4)[0]["x"])
+
+
+def test_shards_fill_one_folder_and_equal_one_run(tmp_path):
+    whole = _computed(tmp_path / "whole", 1)
+    store = _computed(tmp_path / "sharded", 1, shard=(1, 2))
+    assert [store.done(r) for r in range(6)] == [False, True] * 3
+    _computed(tmp_path / "sharded", 1, shard=(0, 2))
+    for r in range(6):
+        assert_array_equal(store.load_run(r)[0]["x"], whole.load_run(r)[0]["x"])
 
 
 def test_the_results_folder_defaults_to_results_slash_name():
-    _, opts = parse_config(Config, [], prog="experiments.toy")
+    _, opts, _ = parse_config(Config, [], prog="experiments.toy")
     assert opts.out == Path("results") / "toy" and opts.figures == Path("figures")

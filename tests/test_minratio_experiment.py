@@ -12,9 +12,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from engine import MLP, grad, hessian
 from engine.critical import LABELS, classify
 from engine.curvature import exact_hessian
+from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
 from experiments import minratio
-from experiments.common import load_summary
+from experiments.parallel import RunOptions
 from plots.minratio import render
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,7 @@ CONTRACT = ("theta", "x", "y", "loss", "grad_norm", "eigenvalues", "minimal_rati
 
 
 def _main(argv):
-    from experiments.common import main
+    from experiments.config import main
 
     main(minratio.Config, minratio.run, render, argv=argv, prog="experiments.minratio")
 
@@ -44,7 +45,7 @@ def test_quick_holds_the_results_contract(quick):
     net = MLP(config.sizes, config.activation)
     n_runs, n = config.runs, net.n_params
     assert set(CONTRACT) <= set(arrays)
-    assert meta["config"]["sizes"] == list(config.sizes)
+    assert meta["summary"]["sizes"] == list(config.sizes)
     assert meta["config"]["activation"] == config.activation
     assert arrays["theta"].shape == arrays["eigenvalues"].shape == (n_runs, n)
     assert arrays["x"].shape == arrays["y"].shape == (config.n_samples, 1)
@@ -73,7 +74,7 @@ def test_quick_holds_the_results_contract(quick):
 def test_saved_numbers_are_recomputed_from_theta_alone(quick):
     """The contract's promise: sizes, activation and θ rebuild loss, gradient and spectrum."""
     arrays, meta = load_summary(quick[0])
-    net = MLP(tuple(meta["config"]["sizes"]), meta["config"]["activation"], "mse")
+    net = MLP(tuple(meta["summary"]["sizes"]), meta["summary"]["activation"], "mse")
     x, y = arrays["x"], arrays["y"]
     for run, theta in enumerate(arrays["theta"]):
         assert_allclose(net.loss(theta, x, y), arrays["loss"][run], rtol=1e-14)  # same operations
@@ -109,8 +110,8 @@ def test_rerun_skips_finished_runs(quick, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a finished run was computed again")
 
-    monkeypatch.setattr(minratio, "_one_run", refuse)
-    minratio.run(minratio.Config.quick(), out_dir=results, jobs=1)
+    monkeypatch.setattr(minratio, "search_unit", refuse)
+    minratio.run(minratio.Config.quick(), out_dir=results, options=RunOptions(jobs=1))
     after, meta = load_summary(results)
     assert meta["summary"]["runs_computed"] == 0
     assert_array_equal(after["theta"], before["theta"])
@@ -125,14 +126,14 @@ def test_a_killed_run_is_recomputed_identically(quick, monkeypatch, tmp_path):
     (results / "runs" / "run_002.json").unlink()
     (results / "runs" / "run_002.npz").write_bytes(b"half a file")
     computed = []
-    one_run = minratio._one_run
+    one_run = minratio.search_unit
 
-    def spy(config, store, run):
+    def spy(config, run):
         computed.append(run)
-        return one_run(config, store, run)
+        return one_run(config, run)
 
-    monkeypatch.setattr(minratio, "_one_run", spy)
-    minratio.run(minratio.Config.quick(), out_dir=results, jobs=1)
+    monkeypatch.setattr(minratio, "search_unit", spy)
+    minratio.run(minratio.Config.quick(), out_dir=results, options=RunOptions(jobs=1))
     assert computed == [2]
     after, _ = load_summary(results)
     for key in ("theta", "eigenvalues", "loss", "sampled_ratio", "trace"):
@@ -150,9 +151,9 @@ def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path
     train_calls = []
     monkeypatch.setattr(minratio, "train_until",
                         lambda *a, **k: train_calls.append(1) or poisoned(*a, **k))
-    config = minratio.Config(runs=3, sizes=(1, 3, 3, 1), n_samples=30, switch_max=20,
+    config = minratio.Config(runs=3, hidden=(3, 3), n_samples=30, switch_max=20,
                              n_directions=50)
-    out = minratio.run(config, out_dir=tmp_path / "r", jobs=1)
+    out = minratio.run(config, out_dir=tmp_path / "r", options=RunOptions(jobs=1))
     arrays, meta = load_summary(out)
     assert list(arrays["label"]).count("not-converged") >= 1 and np.isnan(arrays["loss"][0])
     assert np.isnan(arrays["eigenvalues"][0]).all()
@@ -165,22 +166,25 @@ def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path
 @pytest.mark.parametrize("finder, trainer", [("gradnorm", "lbfgs"), ("newton", "adam"),
                                              ("trf", "lm"), ("lm", "lm")])
 def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
-    config = minratio.Config(runs=2, sizes=(1, 3, 3, 1), n_samples=30, switch_max=30,
+    config = minratio.Config(runs=2, hidden=(3, 3), n_samples=30, switch_max=30,
                              n_directions=50, finder=finder, trainer=trainer)
-    arrays, meta = load_summary(minratio.run(config, out_dir=tmp_path, jobs=1))
+    arrays, meta = load_summary(minratio.run(config, out_dir=tmp_path, options=RunOptions(jobs=1)))
     assert set(arrays["label"]) <= set(LABELS)
     assert all(r["finder"]["method"] == finder for r in meta["summary"]["runs"])
     assert np.all(np.isfinite(arrays["loss"]))
 
 
 @pytest.mark.parametrize("flags, expected", [
-    (["--finder", "newtn"], "choose one of ['gradnorm', 'lm', 'trf', 'newton', 'lm+newton']"),
-    (["--trainer", "sgd"], "--trainer 'sgd' is unknown"),
+    (["--finder", "newtn"], "--finder: invalid choice: 'newtn' (choose from 'lm+newton', "
+                            "'lm', 'trf', 'newton', 'gradnorm')"),
+    (["--trainer", "sgd"], "--trainer: invalid choice: 'sgd'"),
     (["--switch-min", "50", "--switch-max", "10"], "--switch-max 10: give an integer ≥ 50"),
-    (["--sizes", "1", "10", "10", "1", "--trainer", "lm"],
+    (["--hidden", "10", "10", "--trainer", "lm"],
      "--trainer lm needs --n-samples ≥ n_params = 141"),
     (["--radii", "0.1", "-1"], "--radii"),
-    (["--grad-sq-tol", "0"], "--grad-sq-tol 0.0: give positive numbers"),
+    (["--grad-sq-tol", "0"], "--grad-sq-tol 0.0: give a finite number in (0, inf)"),
+    (["--kappa-tol", "2"], "--kappa-tol 2.0: give a finite number in (0, 1]"),
+    (["--seed", "-1"], "--seed -1: give an integer ≥ 0"),
     (["--n-samples", "1", "--trainer", "lbfgs"], "--n-samples 1: give an integer ≥ 2"),
 ])
 def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, one_line_error):

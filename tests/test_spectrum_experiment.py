@@ -5,8 +5,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP, hessian
+from engine import results as common
 from engine.data import function_dataset
-from experiments import common, spectrum
+from experiments import spectrum
+from experiments.config import main
 from experiments.spectrum import Config
 from plots.spectrum import render
 
@@ -15,7 +17,7 @@ PROG = "experiments.spectrum"
 
 
 def _main(*argv):
-    common.main(Config, spectrum.run, render, argv=[str(a) for a in argv], prog=PROG)
+    main(Config, spectrum.run, render, argv=[str(a) for a in argv], prog=PROG)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,7 @@ def quick(tmp_path_factory):
 def test_sinc_spectrum_is_the_exact_hessians(quick):
     arrays, meta = common.load_summary(quick[0])
     config = Config.quick()
-    net = MLP(config.sinc_sizes, config.sinc_activation, "mse")
+    net = MLP((1, *config.sinc_hidden, 1), config.sinc_activation, "mse")
     data = function_dataset("sinc", n_samples=config.sinc_samples)
     theta = arrays["sinc_theta"]
     expected = np.linalg.eigvalsh(hessian(net, theta, data.x_train, data.y_train))

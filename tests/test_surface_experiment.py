@@ -10,8 +10,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP
+from engine.results import load_summary
 from experiments import surface
-from experiments.common import load_summary, main
+from experiments.config import main
+from experiments.parallel import RunOptions
 from plots.common import plot_main
 from plots.surface import render
 
@@ -38,7 +40,7 @@ def test_quick_writes_every_unit_and_figure(quick):
     results, figures = quick
     arrays, meta = load_summary(results)
     assert meta["experiment"] == "surface" and meta["config"]["view"] == "all"
-    assert set(meta["summary"]) == {*surface.UNITS, "seconds_total"}
+    assert set(meta["summary"]) == {*surface.UNITS, "wall_time_total"}
     grid = meta["config"]["grid"]
     for model in ("sinc", "dnn"):
         n_params = meta["summary"][f"{model}_train"]["n_params"]
@@ -52,7 +54,7 @@ def test_quick_writes_every_unit_and_figure(quick):
     kind = arrays["tiny_tsne/kind"]
     assert np.sum(kind == 0) == math.ceil(config["gd_epochs"] / every) + 1  # GD snapshots + end
     assert np.sum(kind == 1) == meta["summary"]["tiny_tsne"]["newton_iterations"]
-    assert np.sum(kind == 2) == config["extra_epochs"] * config["neighbours"]
+    assert np.sum(kind == 2) == config["extra_steps"] * config["neighbours"]
     n_points = kind.size
     assert arrays["tiny_tsne/embedding"].shape == (n_points, 2)
     assert np.all(arrays["tiny_tsne/loss"] > 0)
@@ -112,12 +114,12 @@ def test_plots_cli_rerenders_every_figure_from_the_saved_files(quick, tmp_path, 
 @pytest.mark.slow
 def test_another_view_on_the_same_folder_computes_nothing(quick):
     results = quick[0]
-    seconds = json.loads((results / "summary.json").read_text())["summary"]["seconds_total"]
+    wall_time = json.loads((results / "summary.json").read_text())["summary"]["wall_time_total"]
     stamps = {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
     config = dataclasses.replace(surface.Config.quick(), perturb_range=1e-3, view="line")
-    surface.run(config, out_dir=results, jobs=1)
+    surface.run(config, out_dir=results, options=RunOptions(jobs=1))
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == stamps
-    assert json.loads((results / "summary.json").read_text())["summary"]["seconds_total"] == seconds
+    assert json.loads((results / "summary.json").read_text())["summary"]["wall_time_total"] == wall_time
 
 
 @pytest.mark.slow
@@ -126,17 +128,19 @@ def test_one_view_computes_only_its_units(tmp_path):
     _main([*QUICK_FLAGS, "--view", "line", "--out", str(out), "--figures", str(tmp_path / "f")])
     _, meta = load_summary(out)
     assert set(meta["summary"]) == {"sinc_train", "dnn_train", "sinc_line", "dnn_line",
-                                    "seconds_total"}
+                                    "wall_time_total"}
     assert sorted(p.name for p in (tmp_path / "f").glob("*.png")) == [
         "surface_line_dnn.png", "surface_line_sinc.png"]
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--view", "plan"], "--view 'plan' is unknown; choose one of"),
+    (["--view", "plan"], "--view: invalid choice: 'plan' (choose from 'all', 'line', 'plane', 'tsne'"),
     (["--grid", "2"], "--grid 2"),
     (["--perturb-points", "4"], "odd number"),
-    (["--dataset", "imagenet"], "--dataset 'imagenet' is unknown"),
-    (["--sample-radius", "0"], "--sample-radius 0.0: give a positive number"),
+    (["--dataset", "imagenet"], "--dataset: invalid choice: 'imagenet'"),
+    (["--sample-radius", "0"], "--sample-radius 0.0: give a finite number in (0, inf)"),
+    (["--sinc-hidden", "0", "--view", "line"], "--sinc-hidden 0: give integers ≥ 1"),
+    (["--perplexity", "2"], "--perplexity 2.0: give a number in [5, 50]"),
 ])
 def test_bad_flags_exit_with_one_line(flags, message, tmp_path, one_line_error):
     one_line_error(lambda: _main(["--quick", *flags, "--out", str(tmp_path / "r")]),
@@ -153,7 +157,7 @@ def test_a_folder_of_another_config_is_refused(quick, tmp_path, capsys):
 
 
 def test_render_refuses_other_experiments(tmp_path):
-    from experiments.common import Store
+    from engine.results import Store
 
     Store(tmp_path, "trajectory", surface.Config.quick()).save_summary({"x": np.zeros(1)}, {})
     with pytest.raises(ValueError, match="not of surface"):

@@ -7,9 +7,11 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP
+from engine import results as common
 from engine.data import load_digits
 from engine.train import evaluate
-from experiments import common, trajectory
+from experiments import trajectory
+from experiments.config import main
 from experiments.trajectory import Config, pca_projection
 from plots.common import plot_main
 from plots.trajectory import render
@@ -19,7 +21,7 @@ PROG = "experiments.trajectory"
 
 
 def _main(*argv):
-    common.main(Config, trajectory.run, render, argv=[str(a) for a in argv], prog=PROG)
+    main(Config, trajectory.run, render, argv=[str(a) for a in argv], prog=PROG)
 
 
 @pytest.fixture(scope="module")
@@ -166,12 +168,14 @@ def test_sinc_points_carry_the_loss(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--epochs", "-1"], "--epochs -1: give a positive integer"),
-    (["--every", "0"], "--every 0: give a positive integer"),
-    (["--dataset", "imagenet"], "--dataset 'imagenet' is unknown; choose one of"),
+    (["--epochs", "-1"], "--epochs -1: give an integer ≥ 1"),
+    (["--every", "0"], "--every 0: give an integer ≥ 1"),
+    (["--dataset", "imagenet"], "--dataset: invalid choice: 'imagenet' (choose from '', 'mnist'"),
     (["--dataset", "mnist"], "needs --data-root"),
-    (["--optimizer", "rmsprop"], "choose one of ['adam', 'sgd']"),
-    (["--activation", "rleu"], "choose one of"),
+    (["--optimizer", "rmsprop"], "--optimizer: invalid choice: 'rmsprop' (choose from 'adam', 'sgd')"),
+    (["--activation", "rleu"], "--activation: invalid choice: 'rleu'"),
+    (["--lr", "nan"], "--lr nan: give a finite number in [0, inf)"),
+    (["--hidden", "100000", "100000"], "--hidden 100000 100000 with --runs 8 needs about"),
     (["--runs", "1", "--epochs", "1"], "at least 3 points"),
 ])
 def test_bad_flags_are_one_line_and_exit_code_2(tmp_path, one_line_error, argv, message):

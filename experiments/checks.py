@@ -1,0 +1,102 @@
+"""One vocabulary for checking an experiment's settings before any work: every check raises
+UsageError naming the flag, the value and what to give instead."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import typing
+
+from engine.results import UsageError
+
+IMAGE_DATASETS = ("digits", "mnist", "cifar10")
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_literals(config) -> None:
+    """Every Literal[...] field holds one of its choices (also for configs built in code)."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        tp = hints[f.name]
+        if typing.get_origin(tp) is typing.Literal and getattr(config, f.name) not in \
+                typing.get_args(tp):
+            raise UsageError(f"{flag(f.name)} {getattr(config, f.name)!r} is unknown; choose one "
+                             f"of {list(typing.get_args(tp))}")
+
+
+def check_ints(config, **lows) -> None:
+    """Each named field is an integer ≥ its lower bound."""
+    for name, low in lows.items():
+        value = getattr(config, name)
+        values = value if isinstance(value, tuple) else (value,)
+        if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < low
+                             for v in values):
+            shown = " ".join(map(str, values)) if isinstance(value, tuple) else value
+            what = "integers" if isinstance(value, tuple) else "an integer"
+            raise UsageError(f"{flag(name)} {shown}: give {what} ≥ {low}")
+
+
+def check_range(config, name: str, low=0.0, high=math.inf, low_open=True, high_open=True) -> None:
+    """A finite number (or each number of a tuple) inside (low, high); brackets by the flags."""
+    value = getattr(config, name)
+    for v in value if isinstance(value, tuple) else (value,):
+        ok = isinstance(v, (int, float)) and math.isfinite(v) and (
+            v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+        if not ok:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            raise UsageError(f"{flag(name)} {v}: give a finite number in {left}{low:g}, "
+                             f"{high:g}{right}")
+
+
+def check_positive(config, *names) -> None:
+    for name in names:
+        check_range(config, name)
+
+
+def check_seed(config, name: str = "seed") -> None:
+    """A SeedSequence entropy: an integer ≥ 0."""
+    check_ints(config, **{name: 0})
+
+
+def check_image_data(dataset: str, data_root: str, allowed=IMAGE_DATASETS) -> None:
+    """--dataset is '' (MNIST when --data-root has it, else digits) or one of `allowed`; MNIST
+    and CIFAR-10 need --data-root; --data-root must be a folder."""
+    if dataset not in ("", *allowed):
+        raise UsageError(f"--dataset {dataset!r} is unknown; choose one of {list(allowed)} (or "
+                         "leave it empty: mnist when --data-root has it, else digits)")
+    if dataset in ("mnist", "cifar10") and not data_root:
+        raise UsageError(f"--dataset {dataset} needs --data-root, the folder that holds it")
+    if dataset not in ("", "mnist", "cifar10") and data_root:
+        raise UsageError(f"--data-root is read for mnist and cifar10 only, not --dataset "
+                         f"{dataset}; drop one of the two")
+    from engine.datafiles import torchvision_installed
+
+    if data_root and not os.path.isdir(data_root) and not torchvision_installed():
+        raise UsageError(f"--data-root {data_root} is not a folder; give the folder that holds "
+                         "MNIST/raw or cifar-10-batches-py (the layout torchvision leaves), or "
+                         "`pip install -e .[download]` so that torchvision fetches them")
+
+
+def check_memory(n_bytes: float, what: str) -> None:
+    """Refuse a setting whose arrays alone would not fit in the machine's available memory."""
+    available = _available_bytes()
+    if available and n_bytes > 0.8 * available:
+        raise UsageError(f"{what} needs about {n_bytes / 2**30:.1f} GiB of arrays, more than the "
+                         f"{available / 2**30:.1f} GiB available; choose smaller values")
+
+
+def _available_bytes() -> float | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
