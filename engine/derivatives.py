@@ -27,6 +27,9 @@ import numpy as np
 
 from .activations import get_activation
 
+# σ'' = 0 (almost everywhere): the R-operator skips the curvature term of these activations
+_PIECEWISE_LINEAR = ("relu", "linear")
+
 
 def gradient(loss):
     """The function θ ↦ ∇L(θ), shape (..., n) for θ (..., n); θ cast to float64.
@@ -141,14 +144,14 @@ def mlp_hvp_fn(net, theta, x, y):
         probs = np.exp(z - z.max(axis=-1, keepdims=True))
         probs /= probs.sum(axis=-1, keepdims=True)
         delta = (probs - y) * scale
-    weights_t = [np.swapaxes(block[..., :-1, :], -1, -2).copy() for block in blocks]
+    weights_t = [np.swapaxes(block[..., :-1, :], -1, -2) for block in blocks]
     deltas, curvatures = [delta], []
     for layer in range(last, 0, -1):
         g_h = deltas[0] @ weights_t[layer]
-        d2 = act.d2(pre[layer - 1])
-        curvatures.insert(0, g_h * d2 if np.any(d2) else None)  # relu, linear: σ'' = 0
+        curved = act.name not in _PIECEWISE_LINEAR
+        curvatures.insert(0, g_h * act.d2(pre[layer - 1]) if curved else None)
         deltas.insert(0, g_h * slopes[layer - 1])
-    inputs_t = [np.swapaxes(h, -1, -2).copy() for h in inputs]  # contiguous: faster products
+    inputs_t = [np.swapaxes(h, -1, -2) for h in inputs]
 
     def apply(v):
         directions = _layer_blocks(layout, v)

@@ -1,4 +1,5 @@
-"""`make bench`: the speed tables of the README (curvature and training), measured on this machine.
+"""`make bench`: the speed tables of the README (curvature, Hessian-vector products against JAX,
+training), measured on this machine.
 
 Speed is measured here and only here, never by timing asserts in tests. Each table reports medians
 of repeated runs after a warm-up; compare ratios measured in one run (absolute times drift
@@ -13,13 +14,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
-    parser.add_argument("--only", choices=["curvature", "training"], help="run one table only")
+    parser.add_argument("--only", choices=["curvature", "hvp", "training"],
+                        help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:
         parser.exit(2, f"{parser.prog}: error: --repeats {opts.repeats}: give at least 1\n")
     if opts.only in (None, "curvature"):
         from .bench_curvature import bench_curvature, print_table
         print_table(bench_curvature(repeats=opts.repeats))
+    if opts.only in (None, "hvp"):
+        from .bench_hvp import bench_hvp, print_table
+        print_table(bench_hvp(repeats=opts.repeats))
     if opts.only in (None, "training"):
         from .bench_training import bench_training, print_table
         print_table(bench_training(repeats=opts.repeats))

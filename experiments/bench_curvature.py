@@ -4,16 +4,17 @@ The sinc nets of HW1-2 part 3 (tanh, MSE, N = 1000 points x ∈ [−1, 1], y = s
 LeCun initialization (the speed does not depend on θ), per network:
   autograd    engine.derivatives.hessian: n reverse passes (the reference)
   structured  engine.curvature.exact_hessian: Jacobian sweep + Gauss–Newton Gram + residual
-  HVP         one engine.derivatives.hvp (never forms H): the unit of work for large nets
-  eigsh       the top 10 eigenvalues by Lanczos on the HVP operator (engine.lanczos)
+  HVP         one engine.derivatives.hvp (the exact R-operator, never forms H); the unit of work
+              for large nets (experiments.bench_hvp compares it with autograd's and JAX's)
+  eigsh       the top 10 eigenvalues by Lanczos on the HVP operator, verified (engine.lanczos)
   eigvalsh    the whole spectrum of the structured H, dense: on nets this small forming H and
               calling eigvalsh beats Lanczos; eigsh is for nets whose H does not fit in memory
 Each time is the median of `repeats` runs after one warm-up run, autograd and structured
 interleaved so drifts of the machine's speed hit both; once with the BLAS's default threads and
 once with 1 thread, the setting of every parallel worker (experiments run one process per core;
-an oversubscribed multi-threaded OpenBLAS spins and slows down many-fold). Issue 3's goals:
-speed-up ≥ 20× on 1-10-10-1, ≥ 25× on 1-20-20-1. The relative Frobenius difference of the two
-Hessians is printed as a check that the fast one computes the same matrix.
+an oversubscribed multi-threaded OpenBLAS spins and slows down many-fold). The relative
+Frobenius difference of the two Hessians is printed as a check that the fast one computes the
+same matrix.
 """
 from __future__ import annotations
 
