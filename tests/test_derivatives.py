@@ -1,9 +1,18 @@
 """Derivatives of the engine's losses against finite differences and closed forms."""
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from engine import ACTIVATIONS, MLP, grad, grad_norm, hessian, hvp, value_and_grad
+from engine.derivatives import (
+    gradient,
+    hessian_fn,
+    hessian_of,
+    hessian_vector_product,
+    hvp_fn,
+    mlp_hvp_fn,
+)
 from engine.losses import cross_entropy
 
 ARCHITECTURES = [(2, 5, 3), (3, 4, 4, 2), (1, 3, 3, 3, 1)]
@@ -52,12 +61,111 @@ def test_hessian_symmetric_and_matches_differences_of_the_gradient(activation, l
     assert_allclose(H, fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("sizes", [(3, 2)] + ARCHITECTURES)  # no hidden layer, then 1–3
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("loss_name", ["mse", "cross_entropy"])
-def test_hvp_equals_hessian_times_vector(loss_name, rng):
-    net, theta, x, y = problem((3, 4, 4, 2), "tanh", loss_name, rng)
+def test_r_operator_hvp_equals_autograd_hessian_times_vector(sizes, activation, loss_name, rng):
+    net, theta, x, y = problem(sizes, activation, loss_name, rng)
+    V = rng.normal(size=(3, net.n_params))
+    expected = V @ hessian(net, theta, x, y)
+    # two exact routes (R-operator in closed form, autograd reverse-over-reverse) that differ
+    # only in the order of floating-point sums: ~n·ε relative to the largest entry
+    scale = np.abs(expected).max()
+    assert_allclose(hvp(net, theta, x, y, V[0]), expected[0], rtol=0, atol=1e-12 * scale)
+    assert_allclose(hvp(net, theta, x, y, V), expected, rtol=0, atol=1e-12 * scale)
+
+
+def test_r_operator_broadcasts_batched_theta_against_v(rng):
+    net, theta, x, y = problem((2, 4, 3, 2), "sigmoid", "cross_entropy", rng)
+    thetas = theta + 0.2 * rng.normal(size=(2, net.n_params))
+    V = rng.normal(size=(2, net.n_params))
+    apply = mlp_hvp_fn(net, thetas, x, y)
+    for b in range(2):
+        H = hessian(net, thetas[b], x, y)
+        atol = 1e-12 * np.abs(H).max() * np.abs(V).sum(axis=1).max()
+        assert_allclose(apply(V)[b], H @ V[b], rtol=0, atol=atol)  # row b: H(θ_b) v_b
+        assert_allclose(apply(V[0])[b], H @ V[0], rtol=0, atol=atol)  # one v for every θ_b
+
+
+def test_hvp_of_a_wrong_length_v_is_a_clear_error(rng):
+    net, theta, x, y = problem((2, 3, 1), "tanh", "mse", rng)
+    with pytest.raises(ValueError,
+                       match=r"v has shape \(12,\); an HVP at this θ needs \(\.\.\., 13\)"):
+        hvp(net, theta, x, y, np.ones(12))
+
+
+def test_mlp_entry_points_cast_to_float64(rng):
+    net, theta, x, y = problem((2, 3, 1), "tanh", "mse", rng)
+    v = np.ones(net.n_params, dtype=np.float32)
+    out = hvp(net, list(theta), x.astype(np.float32), y, v)
+    assert out.dtype == np.float64
+    # the same float64 numbers, whichever type came in
+    assert_allclose(out, hvp(net, theta, x.astype(np.float32).astype(np.float64), y,
+                             v.astype(np.float64)), rtol=0, atol=0)
+
+
+def rosenbrock(theta):
+    """A user's own loss: Σ 100(θ_{i+1} − θᵢ²)² + (1 − θᵢ)², batched over leading axes."""
+    a, b = theta[..., :-1], theta[..., 1:]
+    return anp.sum(100.0 * (b - a * a) ** 2 + (1.0 - a) ** 2, axis=-1)
+
+
+def rosenbrock_hessian(theta):
+    """Its closed form, tridiagonal: ∂²/∂θᵢ² = 2 − 400(θᵢ₊₁ − 3θᵢ²) (i < n) + 200 (i > 1),
+    ∂²/∂θᵢ∂θᵢ₊₁ = −400θᵢ."""
+    diag = np.zeros(theta.size)
+    diag[:-1] += 2.0 - 400.0 * (theta[1:] - 3.0 * theta[:-1] ** 2)
+    diag[1:] += 200.0
+    off = -400.0 * theta[:-1]
+    return np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
+
+
+def test_function_first_derivatives_match_closed_forms(rng):
+    theta = rng.normal(size=6)
+    H = rosenbrock_hessian(theta)
+    # autograd is exact: it differs from the closed form only by rounding, ~ε·|entries| ≤ 1e-12
+    assert_allclose(hessian_of(rosenbrock, theta), H, rtol=1e-13, atol=1e-12)
+    assert_allclose(hessian_fn(rosenbrock)(list(theta)), H, rtol=1e-13, atol=1e-12)
+    v = rng.normal(size=6)
+    assert_allclose(hessian_vector_product(rosenbrock, theta, v), H @ v, rtol=1e-13, atol=1e-11)
+    fd = central_differences(rosenbrock, theta, h=1e-6)
+    # truncation h²·|L'''| ~ 1e-9, rounding ε·|L|/h ~ 1e-8, against entries of order 10²
+    assert_allclose(gradient(rosenbrock)(theta), fd, rtol=1e-7, atol=1e-6)
+
+
+def test_function_first_derivatives_take_a_batch_of_theta(rng):
+    thetas = rng.normal(size=(3, 5))
+    V = rng.normal(size=(3, 5))
+    g = gradient(rosenbrock)(thetas)
+    Hv = hvp_fn(rosenbrock)(thetas, V)
+    for b in range(3):
+        # one reverse pass over Σ_b L(θ_b) gives each row (sums possibly in another order)
+        assert_allclose(g[b], gradient(rosenbrock)(thetas[b]), rtol=1e-14)
+        assert_allclose(Hv[b], rosenbrock_hessian(thetas[b]) @ V[b], rtol=1e-13, atol=1e-11)
+
+
+def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
+    net, theta, x, y = problem((2, 4, 2), "softplus", "cross_entropy", rng)
+    loss = lambda t: net.loss(t, x, y)  # noqa: E731
     v = rng.normal(size=net.n_params)
-    # two exact routes that differ only in the order of floating-point sums
-    assert_allclose(hvp(net, theta, x, y, v), hessian(net, theta, x, y) @ v, rtol=1e-10, atol=1e-14)
+    assert_allclose(gradient(loss)(theta), grad(net, theta, x, y), rtol=0, atol=0)  # same pass
+    # the R-operator against autograd's reverse-over-reverse: rounding only
+    assert_allclose(hvp_fn(loss)(theta, v), hvp(net, theta, x, y, v), rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: gradient("loss"), "not a function of θ"),
+        (lambda: hvp_fn(rosenbrock)(np.ones(4), np.ones(3)), r"v has shape \(3,\)"),
+        (lambda: hessian_of(rosenbrock, np.ones((2, 4))), "one parameter vector"),
+        (lambda: hessian_vector_product(rosenbrock, np.ones(0), np.ones(0)), "theta has shape"),
+        (lambda: gradient(rosenbrock)("abc"), "theta is not an array of numbers"),
+    ],
+)
+def test_function_first_bad_input_is_a_clear_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 def test_linear_model_mse_hessian_is_closed_form(rng):
