@@ -1,0 +1,143 @@
+"""Figures of experiments.generalization: `python -m plots.generalization RESULTS_DIR`.
+
+generalization_random      random labels: train and test loss (left, log) and accuracy (right)
+                           against the epoch
+generalization_params      train and test loss (left) and accuracy (right) of every width
+                           against the number of parameters (log x), median and range of seeds
+generalization_interp      loss (log, left axis) and accuracy (right axis) along
+                           θ(α) = (1 − α)θ₁ + αθ₂, α ∈ [−1, 2]: batch sizes (left panel), learning
+                           rates (right panel); train solid, test dashed
+generalization_flatness    against the batch size (log x): train and test loss on the left axis
+                           and, on a twin axis, the sensitivity, λ_max and ε-sharpness (a panel
+                           each), and the train and test accuracy
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from engine.results import load_summary
+
+from .common import data_name, plot_main, save_figure
+
+MEASURES = (("sensitivity", "sensitivity  mean ‖∂softmax/∂x‖_F (test)"),
+            ("lambda_max", "λ_max of the training-loss Hessian"),
+            ("sharpness", "ε-sharpness (%)"))
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw the four figures of a results folder of experiments.generalization."""
+    arrays, meta = load_summary(results_dir, "generalization")
+    summary, config = meta["summary"], meta["config"]
+    paths = []
+    for name, figure in (("random", random_figure), ("params", params_figure),
+                         ("interp", interp_figure), ("flatness", flatness_figure)):
+        paths += save_figure(figure(arrays, summary, config), figures_dir,
+                             f"generalization_{name}")
+    return paths
+
+
+def _loss_acc_axes(ax, x, arrays, prefix, log_x=False):
+    """Train/test loss on ax (log y, blue), accuracy on a twin axis (orange); returns the twin."""
+    twin = ax.twinx()
+    for part, style in (("train", "-"), ("test", "--")):
+        ax.plot(x, arrays[f"{prefix}{part}_loss"], "C0" + style, lw=1.5, label=f"{part} loss")
+        twin.plot(x, arrays[f"{prefix}{part}_acc"], "C1" + style, lw=1.5,
+                  label=f"{part} accuracy")
+    ax.set_yscale("log")
+    ax.set_ylabel("cross-entropy loss (log)", color="C0")
+    twin.set_ylabel("accuracy", color="C1")
+    twin.set_ylim(-0.02, 1.02)
+    if log_x:
+        ax.set_xscale("log")
+    lines = ax.get_lines() + twin.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center right")
+    ax.grid(True, alpha=0.3)
+    return twin
+
+
+def random_figure(arrays, summary, config):
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), constrained_layout=True)
+    _loss_acc_axes(ax, arrays["random_epoch"], arrays, "random_")
+    r = summary["random"]
+    ax.set_xlabel("epoch")
+    widths = "-".join(map(str, r["sizes"]))
+    ax.set_title(f"random training labels, {data_name(summary['dataset'])}: {widths} "
+                 f"({r['n_params']} params, {summary['n_train']} samples); stopped by "
+                 f"{'the accuracy target' if r['stopped_by'] == 'rule' else 'the epoch cap'}",
+                 fontsize=9)
+    return fig
+
+
+def params_figure(arrays, summary, config):
+    fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.9), constrained_layout=True)
+    n = arrays["width_n_params"]
+    for ax, metric, label in ((axes[0], "loss", "cross-entropy loss (log)"),
+                              (axes[1], "acc", "accuracy")):
+        for part, colour, marker in (("train", "C0", "o"), ("test", "C3", "s")):
+            values = arrays[f"width_{part}_{metric}"]
+            ax.plot(n, np.median(values, axis=1), color=colour, marker=marker, ms=4,
+                    label=f"{part} (median of {values.shape[1]} seeds)")
+            ax.fill_between(n, values.min(axis=1), values.max(axis=1), color=colour, alpha=0.2,
+                            lw=0)
+        ax.set_xscale("log")
+        if metric == "loss":
+            ax.set_yscale("log")
+        ax.set_xlabel("number of parameters (log)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"one hidden layer of width {config['widths'][0]} … {config['widths'][-1]}, "
+                 f"{data_name(summary['dataset'])}", fontsize=10)
+    return fig
+
+
+def interp_figure(arrays, summary, config):
+    fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.9), constrained_layout=True)
+    b1, b2 = config["interp_pair"]
+    titles = {"batch": f"θ₁: batch {b1}, θ₂: batch {b2} (lr {config['lr']:g})",
+              "lr": f"θ₁: lr {config['lr']:g}, θ₂: lr {config['lr_variant']:g} (batch 64)"}
+    for ax, name in zip(axes, ("batch", "lr"), strict=True):
+        _loss_acc_axes(ax, arrays[f"interp_{name}_alpha"], arrays, f"interp_{name}_")
+        for a in (0, 1):
+            ax.axvline(a, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("α   (θ = (1 − α)θ₁ + αθ₂)")
+        ax.set_title(titles[name], fontsize=9)
+    return fig
+
+
+def flatness_figure(arrays, summary, config):
+    fig, axes = plt.subplots(2, 2, figsize=(10.4, 7.0), sharex=True, constrained_layout=True)
+    b = arrays["batch_sizes"]
+    for ax, (key, label) in zip(axes.ravel()[:3], MEASURES, strict=True):
+        for part, style in (("train", "-"), ("test", "--")):
+            ax.plot(b, arrays[f"batch_{part}_loss"], "C0" + style, marker="o", ms=3,
+                    label=f"{part} loss")
+        ax.set_yscale("log")
+        ax.set_ylabel("cross-entropy loss (log)", color="C0")
+        twin = ax.twinx()
+        twin.plot(b, arrays[f"batch_{key}"], "C3-", marker="s", ms=4, label=label)
+        twin.set_ylabel(label, color="C3", fontsize=8)
+        lines = ax.get_lines() + twin.get_lines()
+        ax.legend(lines, [line.get_label() for line in lines], fontsize=7)
+        ax.grid(True, alpha=0.3)
+    ax = axes[1, 1]
+    for part, style in (("train", "-"), ("test", "--")):
+        ax.plot(b, arrays[f"batch_{part}_acc"], "C1" + style, marker="o", ms=3,
+                label=f"{part} accuracy")
+    ax.set_ylabel("accuracy", color="C1")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xscale("log")
+        ax.set_xlabel("batch size (log)")
+    fig.suptitle(f"{data_name(summary['dataset'])}, {'-'.join(map(str, config['hidden']))} "
+                 f"hidden, each batch size trained to training loss ≤ {config['target_loss']:g} "
+                 f"or {config['max_steps']} steps", fontsize=10)
+    return fig
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.generalization")

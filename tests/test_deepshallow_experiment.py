@@ -1,0 +1,90 @@
+"""experiments.deepshallow and plots.deepshallow: the --quick preset end to end, equal budgets,
+the ranking facts against the saved arrays, figures from saved files, and bad flags."""
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from engine import MLP
+from engine import results as store_files
+from experiments import deepshallow
+from experiments.config import main
+from experiments.deepshallow import Config, rank, unit
+from plots.deepshallow import render
+
+pytestmark = pytest.mark.slow
+PROG = "experiments.deepshallow"
+
+
+def _main(*argv):
+    main(Config, deepshallow.run, render, argv=[str(a) for a in argv], prog=PROG)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
+    _main("--quick", "--jobs", 1, "--out", out, "--figures", figures)
+    return out, figures
+
+
+def test_quick_run_keeps_the_result_contract(quick):
+    arrays, meta = store_files.load_summary(quick[0], "deepshallow")
+    c, s = Config.quick(), meta["summary"]
+    n_f, n_d = len(c.functions), len(c.depths)
+    n_rec = c.function_steps // c.record_every + 1
+    assert arrays["function_loss"].shape == (n_f, n_d, c.seeds, n_rec)
+    assert arrays["function_prediction"].shape == (n_f, n_d, c.seeds, c.function_samples - 1)
+    for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        assert arrays[f"task_{key}"].shape == (n_d, c.seeds, c.task_epochs + 1)
+    assert all(np.all(np.isfinite(a)) for a in arrays.values())
+    assert sorted(s["functions"]) == sorted(c.functions) and s["dataset"] == "digits"
+
+
+def test_models_of_each_target_have_the_same_budget(quick):
+    _, meta = store_files.load_summary(quick[0], "deepshallow")
+    s, c = meta["summary"], Config.quick()
+    for facts, budget in [(s["functions"][f], c.function_budget) for f in c.functions] + [
+            (s["task"], c.task_budget)]:
+        for depth, model in facts["models"].items():
+            assert len(model["sizes"]) == int(depth) + 2
+            assert MLP(tuple(model["sizes"])).n_params == model["n_params"]
+            assert abs(model["n_params"] - budget) <= 0.02 * budget
+    assert s["budget_spread"] <= 0.04 + 1e-12
+
+
+def test_ranking_facts_are_the_saved_losses(quick):
+    arrays, meta = store_files.load_summary(quick[0], "deepshallow")
+    final = arrays["function_loss"][0, :, :, -1]
+    facts = meta["summary"]["functions"][Config.quick().functions[0]]
+    median = np.median(final, axis=1)
+    assert facts["best_depth"] == Config.quick().depths[int(np.argmin(median))]
+    assert facts["factor_to_runner_up"] == pytest.approx(np.sort(median)[1] / median.min())
+
+
+def test_rank_counts_seeds_and_orders():
+    infos = [{"sizes": [1, 3, 1], "n_params": 10}, {"sizes": [1, 2, 2, 1], "n_params": 11}]
+    final = np.array([[1.0, 1.0, 0.1], [0.5, 0.5, 0.5]])  # depth 2 wins the median, 2 of 3 seeds
+    facts = rank((1, 2), final, infos)
+    assert facts["best_depth"] == 2 and facts["best_in_seeds"] == 2
+    assert facts["factor_to_runner_up"] == 2.0 and not facts["same_ranking_every_seed"]
+
+
+def test_unit_is_pure_and_reproducible():
+    config = Config.quick()
+    first, second = unit(config, 1), unit(config, 1)
+    for key in first[0]:
+        assert_array_equal(first[0][key], second[0][key])
+
+
+def test_figures_are_drawn_from_saved_files(quick, tmp_path):
+    names = sorted(p.name for p in render(quick[0], tmp_path))
+    assert names == sorted(f"deepshallow_{n}.{e}" for n in ("functions_loss", "functions_fit",
+                                                             "task") for e in ("png", "pdf"))
+    assert all((tmp_path / n).stat().st_size > 1000 for n in names)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--depths", "2"], "--depths"), (["--functions", "cosh"], "--functions"),
+    (["--task-budget", "560"], "--task-budget"), (["--seeds", "0"], "--seeds")])
+def test_bad_flags_are_one_line(one_line_error, tmp_path, argv, expected):
+    one_line_error(lambda: _main("--quick", *argv, "--out", tmp_path / "r"), PROG, expected)
+    assert not (tmp_path / "r").exists()

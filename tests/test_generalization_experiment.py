@@ -1,0 +1,92 @@
+"""experiments.generalization and plots.generalization: the --quick preset end to end, the results
+contract, the shared stopping rules, the summary facts against the saved arrays, the
+interpolation ends against the saved models, figures from saved files, and bad flags."""
+import numpy as np
+import pytest
+
+from engine import MLP, evaluate
+from engine import results as store_files
+from experiments import generalization
+from experiments.config import main
+from experiments.datasets import load_data
+from experiments.generalization import Config, plateau
+from plots.generalization import render
+
+pytestmark = pytest.mark.slow
+PROG = "experiments.generalization"
+
+
+def _main(*argv):
+    main(Config, generalization.run, render, argv=[str(a) for a in argv], prog=PROG)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
+    _main("--quick", "--jobs", 1, "--out", out, "--figures", figures)
+    return out, figures
+
+
+def test_quick_run_keeps_the_result_contract(quick):
+    arrays, meta = store_files.load_summary(quick[0], "generalization")
+    c, s = Config.quick(), meta["summary"]
+    assert arrays["width_test_acc"].shape == (len(c.widths), c.width_seeds)
+    for key in ("sensitivity", "lambda_max", "sharpness", "test_acc", "steps"):
+        assert arrays[f"batch_{key}"].shape == (len(c.batch_sizes),)
+    for name in ("batch", "lr"):
+        assert arrays[f"interp_{name}_alpha"].shape == (c.n_alphas,)
+        assert arrays[f"interp_{name}_alpha"][[0, -1]].tolist() == [-1.0, 2.0]
+    assert all(np.all(np.isfinite(a)) for a in arrays.values())
+    assert np.all(arrays["batch_sensitivity"] > 0) and np.all(arrays["batch_sharpness"] >= 0)
+    assert s["random"]["stopped_by"] in ("rule", "cap") and s["n_train"] == c.n_train
+    # the random-label net holds more parameters than there are training samples
+    assert s["random"]["n_params"] > s["n_train"]
+
+
+def test_interpolation_ends_are_the_saved_models(quick):
+    arrays, meta = store_files.load_summary(quick[0], "generalization")
+    c = Config.quick()
+    store = store_files.Store(quick[0], "generalization", c)
+    data = load_data("digits", "", c.n_train)
+    ids = [i for i, u in enumerate(c.units) if u[:2] in (("batch", c.interp_pair[0]),
+                                                            ("batch", c.interp_pair[1]))]
+    alpha = arrays["interp_batch_alpha"]
+    for i, a in zip(ids, (0.0, 1.0), strict=True):
+        saved, info = store.load_run(i)
+        net = MLP(tuple(info["sizes"]), c.activation, "cross_entropy")
+        want = evaluate(net, saved["theta"], data)
+        k = int(np.argmin(np.abs(alpha - a)))
+        assert arrays["interp_batch_train_loss"][k] == pytest.approx(want["train_loss"],
+                                                                     rel=1e-12)
+        assert arrays["interp_batch_test_acc"][k] == want["test_acc"]
+
+
+def test_trend_facts_are_the_saved_measures(quick):
+    arrays, meta = store_files.load_summary(quick[0], "generalization")
+    facts = meta["summary"]["flatness"]
+    for key in ("sensitivity", "lambda_max", "sharpness"):
+        values = arrays[f"batch_{key}"]
+        assert facts[key]["smallest_batch"] == values[0]
+        assert facts[key]["largest_batch"] == values[-1]
+        assert facts[key]["trend"] in ("rises", "falls", "is flat")
+
+
+def test_plateau_rule():
+    records = [{"train_loss": v} for v in (1.0, 0.5, 0.499, 0.498)]
+    assert plateau(2, records)  # 0.498 is not 1 % below 0.5
+    assert not plateau(2, records[:3] + [{"train_loss": 0.3}])
+    assert plateau(5, [{"train_loss": 1e-4}])
+
+
+def test_figures_are_drawn_from_saved_files(quick, tmp_path):
+    names = sorted(p.name for p in render(quick[0], tmp_path))
+    assert names == sorted(f"generalization_{n}.{e}" for n in ("random", "params", "interp",
+                                                                "flatness") for e in ("png", "pdf"))
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--interp-pair", "16", "1000"], "--interp-pair"), (["--batch-sizes", "16", "256"], "64"),
+    (["--random-target-acc", "1.5"], "--random-target-acc"), (["--widths", "4"], "--widths")])
+def test_bad_flags_are_one_line(one_line_error, tmp_path, argv, expected):
+    one_line_error(lambda: _main("--quick", *argv, "--out", tmp_path / "r"), PROG, expected)
+    assert not (tmp_path / "r").exists()
