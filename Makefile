@@ -20,7 +20,8 @@ RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jo
 # DATA_ROOT alone means MNIST from that folder (explicitly: the --quick presets pin digits).
 DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all test bench lint clean docs report trajectory gradnorm minratio surface spectrum
+.PHONY: all test bench lint clean docs report trajectory gradnorm minratio surface spectrum \
+	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
 
@@ -35,13 +36,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 # Each experiment reuses the finished runs of the same configuration in its results folder.
-trajectory gradnorm spectrum surface: $(VENV)/.installed
+trajectory gradnorm spectrum surface deepshallow generalization: $(VENV)/.installed
 	$(RUN) $(DNN_DATA)
 
 minratio: $(VENV)/.installed
 	$(RUN)
 
-report: trajectory gradnorm minratio surface spectrum
+# The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
+hw1-1: deepshallow
+hw1-2: trajectory gradnorm minratio surface spectrum
+hw1-3: generalization
+
+report: hw1-1 hw1-2 hw1-3
 	$(PY) -m experiments.report --results $(RESULTS) --figures $(FIGURES) --out $(REPORT)
 
 # The README's gallery: small PNGs of the default run's figures under docs/.
