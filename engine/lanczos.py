@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from .derivatives import check_direction, check_vector, mlp_hvp_fn
+from .derivatives import check_vector, mlp_hvp_fn
 from .model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
@@ -70,8 +70,8 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
     one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
     R-operator (engine.derivatives.mlp_hvp_fn) keeps the forward and backward passes at θ; each
     product costs about one gradient, and matmat runs blocks of columns through one pass.
-    Raises ValueError for a batched θ, data given with a function (or missing for an MLP), and
-    a direction of the wrong length.
+    Raises ValueError for a batched θ, data given with a function (or missing for an MLP); scipy
+    raises ValueError ('dimension mismatch') for a vector of the wrong length.
     """
     if isinstance(model, MLP):
         if x is None or y is None:
@@ -86,7 +86,7 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
             return np.concatenate([apply(np.ascontiguousarray(V[:, start:start + block].T)).T
                                    for start in range(0, V.shape[1], block)], axis=1)
 
-        return symmetric_operator(lambda v: apply(check_direction(v, n)), n, matmat)
+        return symmetric_operator(apply, n, matmat)
     if not callable(model):
         raise ValueError(f"model is a {type(model).__name__}; give a loss function of θ or an "
                          "MLP (with x and y)")
@@ -95,7 +95,7 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
                          "e.g. hvp_operator(lambda t: loss(t, x, y), theta)")
     theta = _one_vector(check_vector(theta, "theta"))
     hvp_at, _ = autograd.make_hvp(lambda t: anp.sum(model(t)))(theta)
-    return symmetric_operator(lambda v: hvp_at(check_direction(v, theta.size)), theta.size)
+    return symmetric_operator(hvp_at, theta.size)
 
 
 @dataclass(frozen=True, eq=False)
