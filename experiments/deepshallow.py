@@ -1,7 +1,9 @@
 """Deep vs shallow at an equal parameter budget (HW1-1): `python -m experiments.deepshallow`.
 
 Two parts, each comparing MLPs of `depths` hidden layers whose parameter counts differ by ≤ 2 %
-(engine.budget: widths as equal as the budget allows):
+(engine.budget: widths as equal as the budget allows). The budget is the parameter count of the
+one-hidden-layer net of width `function_width` (`task_width`), so that net is met exactly
+whatever the input size (a unit of a 784-input layer alone costs 795 parameters, 2 % of 40k):
   simulate a function  each target of `functions` (engine.data.FUNCTIONS: sin(5πx)/(5πx), the
                        square wave sign(sin(5πx)), …) on a fixed grid of `function_samples` points
                        in [−1, 1], MSE, full-batch Adam for `function_steps` steps; the training
@@ -27,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from engine import MLP
-from engine.budget import sizes_for_budget
+from engine.budget import n_params_of, sizes_for_budget
 from engine.data import FUNCTIONS, function_dataset
 from engine.optim import adam
 from engine.results import Store, UsageError
@@ -48,7 +50,7 @@ class Config:
     seeds: int = 3                           # initializations per model: ≥ 3 to see the spread
     depths: tuple[int, ...] = (1, 2, 4)      # hidden layers: shallow, middle, deep (bonus: ≥ 3)
     functions: tuple[str, ...] = ("sinc", "sign")  # sin(5πx)/(5πx) and the square wave
-    function_budget: int = 400               # parameters per function model (±2 %)
+    function_width: int = 133                # 1-133-1: a budget of 400 parameters (±2 %)
     function_samples: int = 256              # training grid on [−1, 1]; tested on its midpoints
     function_steps: int = 2000               # full-batch Adam steps, enough to rank the fits
     function_lr: float = 0.003               # Adam step: 3× its default, fits in few steps
@@ -57,20 +59,20 @@ class Config:
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
-    task_budget: int = 5000                  # parameters per task model (±2 %)
+    task_width: int = 67                     # 64-67-10 on digits: 5035 parameters (±2 %)
     task_epochs: int = 30                    # digits is learnt in ~20 epochs at this size
     batch_size: int = 64                     # a common minibatch
     lr: float = 0.001                        # Adam's default step size
 
     @classmethod
     def quick(cls):
-        return cls(seeds=2, depths=(1, 2), function_budget=60, function_samples=50,
-                   function_steps=40, record_every=10, n_train=200, task_budget=760,
+        return cls(seeds=2, depths=(1, 2), function_width=20, function_samples=50,
+                   function_steps=40, record_every=10, n_train=200, task_width=10,
                    task_epochs=2)
 
     def validate(self):
-        check_ints(self, seed=0, seeds=1, depths=1, function_budget=1, function_samples=2,
-                   function_steps=1, record_every=1, n_train=0, task_budget=1, task_epochs=1,
+        check_ints(self, seed=0, seeds=1, depths=1, function_width=1, function_samples=2,
+                   function_steps=1, record_every=1, n_train=0, task_width=1, task_epochs=1,
                    batch_size=1)
         check_positive(self, "function_lr", "lr")
         check_image_data(self.dataset, self.data_root)
@@ -81,10 +83,10 @@ class Config:
         if len(set(self.depths)) != len(self.depths) or len(self.depths) < 2:
             raise UsageError(f"--depths {' '.join(map(str, self.depths))}: give ≥ 2 different "
                              "depths to compare")
-        for budget, (d_in, d_out), flag in ((self.function_budget, (1, 1), "--function-budget"),
-                                            (self.task_budget, (64, 10), "--task-budget")):
+        for width, (d_in, d_out), flag in ((self.function_width, (1, 1), "--function-width"),
+                                           (self.task_width, (64, 10), "--task-width")):
             for depth in self.depths:  # (64 → 10) is digits; other data are checked in run
-                _sizes(budget, d_in, d_out, depth, flag)
+                _sizes(width, d_in, d_out, depth, flag)
 
     @property
     def n_units(self) -> int:
@@ -96,7 +98,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     name = image_dataset_name(config.dataset, config.data_root)
     data = check_data(name, config.data_root, config.n_train)  # before any write
     for depth in config.depths:
-        _sizes(config.task_budget, data.x_train.shape[1], 10, depth, "--task-budget")
+        _sizes(config.task_width, data.x_train.shape[1], 10, depth, "--task-width")
     store = Store(out_dir, EXPERIMENT, config)
     start = time.perf_counter()
     if compute(store, functools.partial(unit, config), range(config.n_units), options,
@@ -121,7 +123,7 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
     start = time.perf_counter()
     if part < len(config.functions):
         data = function_dataset(config.functions[part], n_samples=config.function_samples)
-        net = MLP(_sizes(config.function_budget, 1, 1, depth, "--function-budget"),
+        net = MLP(_sizes(config.function_width, 1, 1, depth, "--function-width"),
                   config.activation, "mse")
         losses = []
         opt = adam(config.function_lr)
@@ -138,7 +140,7 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
     else:
         data = load_data(image_dataset_name(config.dataset, config.data_root), config.data_root,
                          config.n_train)
-        net = MLP(_sizes(config.task_budget, data.x_train.shape[1], 10, depth, "--task-budget"),
+        net = MLP(_sizes(config.task_width, data.x_train.shape[1], 10, depth, "--task-width"),
                   config.activation, "cross_entropy")
         records = []
         opt = adam(config.lr)
@@ -229,11 +231,15 @@ def _spread(counts) -> float:
 
 
 @functools.lru_cache(maxsize=64)
-def _sizes(budget, d_in, d_out, depth, flag) -> tuple[int, ...]:
+def _sizes(width, d_in, d_out, depth, flag) -> tuple[int, ...]:
+    """Sizes of `depth` hidden layers with the parameter count of (d_in, width, d_out), ±2 %."""
+    budget = n_params_of((d_in, width, d_out))
+    if depth == 1:
+        return (d_in, width, d_out)
     try:
         return sizes_for_budget(budget, d_in, d_out, depth)
     except ValueError as err:
-        raise UsageError(f"{flag} {budget}: {err}") from None
+        raise UsageError(f"{flag} {width}: {err}") from None
 
 
 if __name__ == "__main__":

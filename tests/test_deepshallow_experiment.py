@@ -42,8 +42,9 @@ def test_quick_run_keeps_the_result_contract(quick):
 def test_models_of_each_target_have_the_same_budget(quick):
     _, meta = store_files.load_summary(quick[0], "deepshallow")
     s, c = meta["summary"], Config.quick()
-    for facts, budget in [(s["functions"][f], c.function_budget) for f in c.functions] + [
-            (s["task"], c.task_budget)]:
+    budgets = (MLP((1, c.function_width, 1)).n_params, MLP((64, c.task_width, 10)).n_params)
+    for facts, budget in [(s["functions"][f], budgets[0]) for f in c.functions] + [
+            (s["task"], budgets[1])]:
         for depth, model in facts["models"].items():
             assert len(model["sizes"]) == int(depth) + 2
             assert MLP(tuple(model["sizes"])).n_params == model["n_params"]
@@ -84,7 +85,7 @@ def test_figures_are_drawn_from_saved_files(quick, tmp_path):
 
 @pytest.mark.parametrize("argv, expected", [
     (["--depths", "2"], "--depths"), (["--functions", "cosh"], "--functions"),
-    (["--task-budget", "560"], "--task-budget"), (["--seeds", "0"], "--seeds")])
+    (["--depths", "1", "9"], "at most 8"), (["--seeds", "0"], "--seeds")])
 def test_bad_flags_are_one_line(one_line_error, tmp_path, argv, expected):
     one_line_error(lambda: _main("--quick", *argv, "--out", tmp_path / "r"), PROG, expected)
     assert not (tmp_path / "r").exists()
