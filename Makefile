@@ -1,6 +1,6 @@
 # losslab: two commands do everything on a fresh machine (python3, pip, make):
 #   make all    set up .venv, run every experiment on the offline data, write figures/ and report/
-#   make test   set up .venv with the test extra and run pytest
+#   make test   set up .venv with the test and cluster extras and run pytest
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -17,10 +17,10 @@ FIGURES ?= figures$(TAG)
 REPORT  ?= report$(TAG)
 JOBS    ?= -1
 RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jobs $(JOBS) $(if $(QUICK),--quick)
-# DATA_ROOT alone means MNIST from that folder (explicitly: the --quick presets pin digits).
+# DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all test bench lint clean docs report trajectory gradnorm minratio surface spectrum \
+.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -31,8 +31,22 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
+# the cluster extra too: the tests run units on a real dask.distributed cluster
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,cluster]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# A second environment pinned to the declared floors (setup.cfg): they stay true.
+VENV_MIN := .venv-min
+$(VENV_MIN)/.installed: setup.cfg pyproject.toml .ci/floors.py
+	$(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) .ci/floors.py test > $(VENV_MIN)/constraints.txt
+	$(VENV_MIN)/bin/python -m pip install --quiet -c $(VENV_MIN)/constraints.txt -e '.[test]'
 	touch $@
 
 # Each experiment reuses the finished runs of the same configuration in its results folder.
@@ -57,11 +71,15 @@ docs: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
+# the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows
+test-min: $(VENV_MIN)/.installed
+	$(VENV_MIN)/bin/python -m pytest -m "not slow" -p no:cacheprovider
+
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	$(PY) -m experiments.bench
 
 clean:
-	rm -rf results results-* figures figures-* report report-* .pytest_cache
+	rm -rf results results-* figures figures-* report report-* .pytest_cache .venv-min
