@@ -100,3 +100,65 @@ def _available_bytes() -> float | None:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         return None
+
+
+# ----------------------------------------------------------------------------- sizes
+# input width and outputs of each dataset, known without reading it: memory is estimated from
+# the config before any data is loaded
+INPUT_WIDTH = {"sinc": 1, "digits": 64, "mnist": 784, "cifar10": 3072}
+N_OUTPUTS = {"sinc": 1, "digits": 10, "mnist": 10, "cifar10": 10}
+# rows the loaders take when n_train is 0: every training sample
+FULL_TRAIN = {"sinc": 1000, "digits": 1438, "mnist": 60000, "cifar10": 50000}
+
+
+def n_params_of(dataset: str, hidden) -> int:
+    """Σ_l (d_l + 1)·d_{l+1} of the MLP (input, *hidden, outputs) on `dataset`."""
+    widths = (INPUT_WIDTH[dataset], *hidden, N_OUTPUTS[dataset])
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+
+
+def check_network_memory(dataset: str, hidden, n_vectors: float, rows: int, what: str) -> int:
+    """Refuse a network whose float64 arrays do not fit: n_vectors copies of θ (snapshots,
+    optimizer state, gradients) and the activations and their gradients of `rows` samples
+    through every layer (forward and reverse pass). Returns n_params."""
+    n_params = n_params_of(dataset, hidden)
+    widths = (INPUT_WIDTH[dataset], *hidden, N_OUTPUTS[dataset])
+    check_memory(8.0 * (n_params * n_vectors + 4.0 * rows * sum(widths)), what)
+    return n_params
+
+
+# ----------------------------------------------------------------------------- divergence
+class Diverged(Exception):
+    """Training produced a loss, gradient or θ that is not finite: a result, not a failure.
+    Raised inside a unit of work by `stop_on_nonfinite`, caught by the unit, which saves what it
+    has with info['diverged'] = {'step', 'epoch'}."""
+
+    def __init__(self, step: int, epoch: int):
+        super().__init__(f"non-finite loss or gradient at step {step} (epoch {epoch})")
+        self.step, self.epoch = int(step), int(epoch)
+
+    def info(self) -> dict:
+        return {"step": self.step, "epoch": self.epoch}
+
+
+def stop_on_nonfinite(on_step=None):
+    """An on_step callback for engine.train: raises Diverged at the first step whose minibatch
+    loss or gradient is not finite, else calls on_step. The caller trains inside
+    np.errstate(over='ignore', invalid='ignore'): the overflow is detected here, not warned."""
+    import numpy as np
+
+    def check(step):
+        if not (math.isfinite(step.loss) and np.isfinite(step.grad).all()):
+            raise Diverged(step.step, step.epoch)
+        if on_step is not None:
+            on_step(step)
+
+    return check
+
+
+def quiet_overflow():
+    """np.errstate for training that may diverge: overflow and 0·inf are detected by
+    stop_on_nonfinite and recorded, so numpy's warnings would only repeat it."""
+    import numpy as np
+
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")

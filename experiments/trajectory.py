@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,16 @@ from engine.optim import make_optimizer
 from engine.results import Store, UsageError
 from engine.train import evaluate, train
 
-from .checks import check_image_data, check_ints, check_memory, check_range
+from .checks import (
+    FULL_TRAIN,
+    Diverged,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+    quiet_overflow,
+    stop_on_nonfinite,
+)
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds
@@ -80,11 +90,12 @@ class Config:
         if self.runs * self.n_snapshots < 3:
             raise UsageError(f"--runs {self.runs} with {self.n_snapshots} points per run: a 2-D "
                              "PCA needs at least 3 points in all; raise --runs or --epochs")
-        # θ per snapshot (parent: all runs stacked, plus the PCA's copies) and the Adam state
-        widths = (3072, *self.hidden, 10)
-        n_params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
-        check_memory(8.0 * n_params * (3 * self.runs * self.n_snapshots + 4),
-                     f"--hidden {' '.join(map(str, self.hidden))} with --runs {self.runs}")
+        # θ per snapshot (parent: all runs stacked, plus the PCA's copies), the optimizer state
+        # and gradient, and one evaluation of the training set
+        name = dataset_name(self)
+        check_network_memory(name, self.hidden, 3 * self.runs * self.n_snapshots + 4,
+                             self.n_train or FULL_TRAIN[name],
+                             f"--hidden {' '.join(map(str, self.hidden))} with --runs {self.runs}")
 
     @property
     def n_snapshots(self) -> int:
@@ -101,6 +112,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     name = dataset_name(config)
     data = check_data(name, config.data_root, config.n_train)  # before any write
     store = Store(out_dir, EXPERIMENT, config)
+    store.missing(range(config.runs))  # a damaged run is deleted (one-line notice), computed again
     for r in range(config.runs):  # a saved run must have used the data the config resolves to now
         if store.done(r) and (saved := store.load_run(r)[1]["dataset"]) != name:
             raise UsageError(f"{store.out} holds runs on {saved}, but this command resolves to "
@@ -111,11 +123,19 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     results = [store.load_run(r) for r in range(config.runs)]
     infos = [info for _, info in results]
     layer1 = Layout(tuple(infos[0]["sizes"])).slice_of(0)
-    arrays, summary = summarize([arrays for arrays, _ in results], layer1)
+    arrays, summary = summarize([arrays for arrays, _ in results], layer1,
+                                [info.get("diverged") for info in infos])
     summary |= {"dataset": name, "sizes": infos[0]["sizes"], "n_params": infos[0]["n_params"],
                 "n_train": len(data.x_train),
                 "lr": config.step_size, "wall_time_per_run": [i["wall_time"] for i in infos],
                 "train_samples_per_s": float(np.median([i["samples_per_s"] for i in infos]))}
+    if summary["diverged"]:
+        first = min(summary["diverged"], key=lambda d: d["step"])
+        what = ("all runs diverged" if len(summary["diverged"]) == config.runs else
+                f"{len(summary['diverged'])} of {config.runs} runs diverged")
+        print(f"experiments.trajectory: {what} (first: run {first['run']}, non-finite loss at "
+              f"step {first['step']}); they are left out of the PCA and marked in the figures; "
+              "lower --lr to train them", file=sys.stderr)
     return store.save_summary(arrays, summary)
 
 
@@ -124,34 +144,48 @@ def dataset_name(config: Config) -> str:
     return image_dataset_name(config.dataset, config.data_root)
 
 
-def summarize(runs: list[dict], layer1: slice) -> tuple[dict, dict]:
-    """Stack the runs' points (each run's dict as saved) and project the whole model and the
-    block `layer1` of θ with one PCA each: (summary arrays, summary numbers)."""
-    points = np.concatenate([r["snapshots"] for r in runs])
+def summarize(runs: list[dict], layer1: slice, diverged=None) -> tuple[dict, dict]:
+    """Stack the points of the runs that did not diverge (each run's dict as saved; diverged[r]
+    is None or run r's {'step', 'epoch'}) and project the whole model and the block `layer1` of θ
+    with one PCA each: (summary arrays, summary numbers). A diverged run is listed in
+    summary['diverged'] and left out: its last points are astronomically far and would be the
+    whole picture. Fewer than 3 points left: no PCA (summary['pca'] False)."""
+    diverged = diverged or [None] * len(runs)
+    used = [r for r, d in enumerate(diverged) if d is None]
+    points = np.concatenate([runs[r]["snapshots"] for r in used]) if used else \
+        np.empty((0, runs[0]["snapshots"].shape[1]))
     arrays = {"snapshots": points,
-              "run": np.concatenate([np.full(len(r["epochs"]), i) for i, r in enumerate(runs)]),
-              "epoch": np.concatenate([r["epochs"] for r in runs])}
+              "run": np.concatenate([np.full(len(runs[r]["epochs"]), r) for r in used]
+                                    ).astype(int) if used else np.empty(0, int),
+              "epoch": np.concatenate([runs[r]["epochs"] for r in used]).astype(int) if used
+              else np.empty(0, int)}
     metrics = [k for k in ("train_loss", "test_loss", "train_acc", "test_acc") if k in runs[0]]
-    arrays |= {k: np.concatenate([r[k] for r in runs]) for k in metrics}
-    summary = {"n_runs": len(runs), "n_points": len(points), "metrics": metrics}
-    for name, block in (("whole", slice(None)), ("layer1", layer1)):
-        coords, ratio, off = pca_projection(points[:, block])
-        arrays |= {f"{name}_coords": coords, f"{name}_explained_variance": ratio,
-                   f"{name}_off_plane": off}
-        summary[name] = {"explained_variance_pc1": float(ratio[0]),
-                         "explained_variance_pc2": float(ratio[1]),
-                         "off_plane_median": float(np.median(off)),
-                         "off_plane_max": float(off.max())}
-    # how far training moves θ, against how far apart the runs start: the scale of the picture
-    start, end = (np.stack([r["snapshots"][i] for r in runs]) for i in (0, -1))
-    travel = np.linalg.norm(end - start, axis=1)
-    summary["whole"] |= {"travel_median": float(np.median(travel)),
-                         "start_distance_median": float(np.median(pdist(start))) if len(runs) > 1
-                         else float("nan")}
-    final = {k: np.array([r[k][-1] for r in runs]) for k in metrics}
+    arrays |= {k: np.concatenate([runs[r][k] for r in used]) if used else np.empty(0)
+               for k in metrics}
+    summary = {"n_runs": len(runs), "n_points": len(points), "metrics": metrics,
+               "runs_used": used, "pca": len(points) >= 3,
+               "diverged": [{"run": r, **d} for r, d in enumerate(diverged) if d is not None]}
+    if summary["pca"]:
+        for name, block in (("whole", slice(None)), ("layer1", layer1)):
+            coords, ratio, off = pca_projection(points[:, block])
+            arrays |= {f"{name}_coords": coords, f"{name}_explained_variance": ratio,
+                       f"{name}_off_plane": off}
+            summary[name] = {"explained_variance_pc1": float(ratio[0]),
+                             "explained_variance_pc2": float(ratio[1]),
+                             "off_plane_median": float(np.median(off)),
+                             "off_plane_max": float(off.max())}
+    if used:
+        # how far training moves θ, against how far apart the runs start: the picture's scale
+        start, end = (np.stack([runs[r]["snapshots"][i] for r in used]) for i in (0, -1))
+        travel = np.linalg.norm(end - start, axis=1)
+        summary.setdefault("whole", {})
+        summary["whole"] |= {"travel_median": float(np.median(travel)),
+                             "start_distance_median": float(np.median(pdist(start)))
+                             if len(used) > 1 else None}
+    final = {k: np.array([runs[r][k][-1] for r in used]) for k in metrics}
     # std over runs with ddof = 1: the sample standard deviation the report names
-    summary["final"] = {k: {"per_run": v.tolist(), "mean": float(v.mean()),
-                            "std": float(v.std(ddof=1)) if v.size > 1 else float("nan")}
+    summary["final"] = {k: {"per_run": v.tolist(), "mean": float(v.mean()) if v.size else None,
+                            "std": float(v.std(ddof=1)) if v.size > 1 else None}
                         for k, v in final.items()}
     return arrays, summary
 
@@ -160,10 +194,12 @@ def pca_projection(points: np.ndarray):
     """PCA of points (n_points, dim) to 2-D: coordinates (n_points, 2), explained-variance ratios
     (2,) and off-plane shares (n_points,) ‖(I − P)dᵢ‖² / ‖dᵢ‖², dᵢ = pointᵢ − mean.
     Cost: an exact SVD, O(n_points² · dim)."""
+    d = points - points.mean(axis=0)
+    total = np.einsum("ij,ij->i", d, d)
+    if not np.any(total > 0):  # every point the same θ: nothing to explain, nothing off-plane
+        return np.zeros((len(points), 2)), np.zeros(2), np.zeros(len(points))
     pca = PCA(n_components=2, svd_solver="full")  # exact; sklearn fixes the component signs
     coords = pca.fit_transform(points)
-    d = points - pca.mean_
-    total = np.einsum("ij,ij->i", d, d)
     # ‖(I − P)d‖² = ‖d‖² − ‖Pd‖² (orthonormal components); clip the rounding below 0
     hidden = np.clip(total - np.einsum("ij,ij->i", coords, coords), 0.0, None)
     off = np.divide(hidden, total, out=np.zeros_like(total), where=total > 0)
@@ -184,22 +220,42 @@ def train_run(config: Config, run: int) -> tuple[dict, dict]:
         snapshots.append(np.array(theta))
 
     start = time.perf_counter()
-    train(net, net.init(rng, config.init), data, make_optimizer(config.optimizer, config.step_size),
-          epochs=config.epochs, batch_size=config.batch_size, rng=rng, every=config.every,
-          on_snapshot=collect, progress=True, desc=f"run {run} epochs")
-    train_time = time.perf_counter() - start
-    metrics = [evaluate(net, theta, data) for theta in snapshots]
+    optimizer = make_optimizer(config.optimizer, config.step_size)
+    diverged = None
+    with quiet_overflow():  # a diverging run overflows: detected and recorded, not warned
+        try:
+            state = train(net, net.init(rng, config.init), data, optimizer, epochs=config.epochs,
+                          batch_size=config.batch_size, rng=rng, every=config.every,
+                          on_step=stop_on_nonfinite(), on_snapshot=collect, progress=True,
+                          desc=f"run {run} epochs")
+            if not np.all(np.isfinite(optimizer.params(state))):  # the last update overflowed
+                raise Diverged(config.epochs * _steps_per_epoch(config, data), config.epochs)
+        except Diverged as err:
+            diverged = err.info()
+        train_time = time.perf_counter() - start
+        # a diverged run keeps the points collected before it left the finite numbers
+        keep = [i for i, theta in enumerate(snapshots) if np.all(np.isfinite(theta))]
+        metrics = [evaluate(net, snapshots[i], data) for i in keep]
     keys = ["train_loss", "test_loss"]
     keys += ["train_acc", "test_acc"] if loss == "cross_entropy" else []
-    arrays = {"snapshots": np.stack(snapshots), "epochs": np.array(epochs)}
-    arrays |= {k: np.array([m[k] for m in metrics]) for k in keys}
-    n_steps = config.epochs * math.ceil(len(data.x_train) / config.batch_size)
+    n_params = net.n_params
+    arrays = {"snapshots": np.array([snapshots[i] for i in keep]).reshape(len(keep), n_params),
+              "epochs": np.array([epochs[i] for i in keep], dtype=int)}
+    arrays |= {k: np.array([m[k] for m in metrics], dtype=float) for k in keys}
+    n_steps = config.epochs * _steps_per_epoch(config, data)
     return arrays, {
-        "dataset": data.name, "sizes": net.sizes, "n_params": net.n_params,
-        "n_train": len(data.x_train),
-        "n_steps": n_steps, "wall_time": time.perf_counter() - start, "train_time": train_time,
-        "samples_per_s": config.epochs * len(data.x_train) / train_time,
-        "final": {k: metrics[-1][k] for k in keys}}
+        "dataset": data.name, "sizes": net.sizes, "n_params": n_params,
+        "n_train": len(data.x_train), "diverged": diverged,
+        "n_steps": n_steps if diverged is None else diverged["step"],
+        "wall_time": time.perf_counter() - start, "train_time": train_time,
+        "samples_per_s": (config.epochs * len(data.x_train) if diverged is None else
+                          diverged["step"] * min(config.batch_size, len(data.x_train)))
+        / train_time,
+        "final": {k: metrics[-1][k] for k in keys} if diverged is None else None}
+
+
+def _steps_per_epoch(config: Config, data) -> int:
+    return math.ceil(len(data.x_train) / config.batch_size)
 
 
 if __name__ == "__main__":

@@ -30,24 +30,47 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     summary, config = meta["summary"], meta["config"]
     classify = "train_acc" in arrays
     values = 100.0 * arrays["train_acc"] if classify else arrays["train_loss"]
+    diverged = summary.get("diverged", [])
     paths = []
     for projection, what in PROJECTIONS.items():
-        title = (f"{what}: weights every {config['every']} epochs, {summary['n_runs']} runs, "
-                 f"one PCA for all runs\n{_setting(summary, config)}")
-        fig = plot_trajectories(arrays[f"{projection}_coords"], arrays["run"], values,
-                                arrays[f"{projection}_explained_variance"],
-                                arrays[f"{projection}_off_plane"], title=title,
-                                value_label="train accuracy (%)" if classify else "train loss",
-                                value_format="{:.1f}" if classify else "{:.2g}")
+        title = (f"{what}: weights every {config['every']} epochs, {summary['n_runs']} "
+                 f"run{'s' if summary['n_runs'] != 1 else ''}, one PCA for all runs\n"
+                 f"{_setting(summary, config)}")
+        if summary.get("pca", True):
+            fig = plot_trajectories(arrays[f"{projection}_coords"], arrays["run"], values,
+                                    arrays[f"{projection}_explained_variance"],
+                                    arrays[f"{projection}_off_plane"], title=title,
+                                    value_label="train accuracy (%)" if classify else
+                                    "train loss", value_format="{:.1f}" if classify else "{:.2g}",
+                                    diverged=diverged)
+        else:
+            fig = _no_pca_figure(summary, title)
         paths += save_figure(fig, figures_dir, f"trajectory_{projection}")
     return paths
 
 
+def _no_pca_figure(summary, title):
+    """The figure of a folder whose runs left fewer than 3 finite points: what happened."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.8))
+    n_div = len(summary.get("diverged", []))
+    what = (f"all {summary['n_runs']} runs diverged" if n_div == summary["n_runs"] else
+            f"{n_div} of {summary['n_runs']} runs diverged; {summary['n_points']} points left")
+    lines = [f"{what}: no PCA (it needs at least 3 points of runs that stayed finite)"]
+    lines += [f"run {d['run']}: non-finite loss at step {d['step']} (epoch {d['epoch']})"
+              for d in summary.get("diverged", [])]
+    ax.text(0.5, 0.5, "\n".join(lines + ["lower --lr to train them"]), transform=ax.transAxes,
+            ha="center", va="center", fontsize=9)
+    ax.set(xticks=[], yticks=[])
+    ax.set_title(title, fontsize=9)
+    return fig
+
+
 def plot_trajectories(coords, run, values, explained_variance, off_plane, *, title="",
-                      value_label="train accuracy (%)", value_format="{:.1f}"):
+                      value_label="train accuracy (%)", value_format="{:.1f}", diverged=()):
     """Trajectories in the PCA plane. coords (n_points, 2), run (n_points,) in time order within
     each run, values (n_points,) the labels' numbers, explained_variance (2,) ratios, off_plane
-    (n_points,) shares. Returns the Figure."""
+    (n_points,) shares; diverged: {'run', 'step', 'epoch'} of runs left out, listed in the
+    legend. Returns the Figure."""
     coords, run = np.asarray(coords), np.asarray(run)
     fig, ax = plt.subplots(figsize=(7.5, 5.8))
     fig.subplots_adjust(left=0.1, right=0.78, top=0.86, bottom=0.1)
@@ -62,6 +85,9 @@ def plot_trajectories(coords, run, values, explained_variance, off_plane, *, tit
     ax.plot([], [], "o", mfc="white", mec="grey", ms=_MARKER_SIZE["start"], mew=1.5,
             label="start (epoch 0)")
     ax.plot([], [], "*", color="grey", ms=_MARKER_SIZE["end"], mec="black", mew=0.4, label="end")
+    for d in diverged:  # no points: a diverged run's last weights are not finite
+        ax.plot([], [], "x", color=RUN_COLOURS[int(d["run"]) % len(RUN_COLOURS)],
+                label=f"run {d['run']}: diverged at step {d['step']},\nleft out")
     ratio = 100.0 * np.asarray(explained_variance)
     ax.set_xlabel(f"PC1 ({ratio[0]:.1f} % of variance)")
     ax.set_ylabel(f"PC2 ({ratio[1]:.1f} % of variance)")
