@@ -5,12 +5,33 @@ H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
   newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
   kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
   flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                        (≈ 0 where g is a stationary point of ‖g‖):
-  critical       ‖g‖² ≤ grad_sq_tol  and  ‖H_τ⁺g‖ ≤ newton_tol·(1 + ‖θ‖);
+  critical       ‖g‖² ≤ grad_sq_tol  and  ‖H_τ⁺g‖ ≤ newton_tol;
   gradient-flat  not critical, and κ ≥ kappa_tol or c ≤ cos_tol;
   not-converged  everything else, including non-finite θ, g or H.
 `flat` is κ ≥ kappa_tol (for a critical point: what is left of g sits in a flat valley).
 Defaults: ‖g‖² ≤ 1e-10 is the cutoff Frye et al. (2019) validated on networks with known critical
 points (1e-8 was too loose); κ ≥ 0.9 and c ≤ 5e-4 are their gradient-flat criteria.
+The Newton test is absolute, in the units of θ: ‖H_τ⁺g‖ estimates the distance to the critical
+point (exactly, to second order, at a non-degenerate one), and a test relative to ‖θ‖ would
+accept points ever farther from any critical point as θ drifts to infinity (saturating units:
+‖θ‖ ×3–×100 while ‖g‖ decays). Its rounding floor is ‖H_τ⁺‖·δg ≤ (1/(rtol·‖H‖₂))·ε‖H‖₂‖θ‖ =
+ε‖θ‖/rtol ≈ 2e-10·‖θ‖ at rtol 1e-6, so 1e-6 is above rounding for ‖θ‖ ≲ 4000; the embedded
+critical points of engine.embed (‖θ‖ ≈ 18, known exactly) come out at ≤ 1e-9 (the tests).
+
+Isolated, on a connected set, or escaping (`continuation`): from a critical end point θ* the
+search goes on for a fixed budget with no convergence floor, and ‖θ‖ is recorded. With θ_c its
+end, moved = ‖θ_c − θ*‖/‖θ*‖ and growth = (‖θ_c‖ − ‖θ*‖)/‖θ*‖:
+  stays      moved ≤ move_tol: nothing left to reduce (an isolated point, or a flat set the
+             search has no reason to follow);
+  escaping   moved > move_tol and growth ≥ grow_share·moved: the search keeps lowering ‖∇L‖ by
+             moving outward, towards a critical point at infinity (saturating units; Fukumizu
+             & Amari 2000 and later work on MLP singularities);
+  manifold   moved > move_tol, not escaping, ‖∇L(θ_c)‖² ≤ grad_sq_tol and L unchanged to
+             loss_rtol: it slid along a connected set of critical points (symmetry-induced,
+             Şimşek et al. 2021), ‖θ‖ bounded;
+  drifted    anything else: the continuation left the point (loss or gradient changed).
+A tangent move along a bounded set of radius ~‖θ*‖ changes ‖θ‖ only to second order (growth ≈
+moved²/2), hence the test on the outward share of the move.
 
 The sampled ratio is the slides' second definition, named for what it measures: the share of
 points θ + r·d, d uniform on the unit sphere, with L > L(θ). Along d the loss changes by
@@ -26,9 +47,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
+from .activations import get_activation
 from .spectrum import Spectrum, kernel_share, spectrum
 
 LABELS = ("critical", "gradient-flat", "not-converged")
+VERDICTS = ("stays", "manifold", "escaping", "drifted")
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +99,7 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
     h_norm = float(np.max(np.abs(lam)))
     flat_cosine = hg_norm / (h_norm * np.sqrt(grad_sq)) if hg_norm > 0.0 else 0.0
 
-    critical = grad_sq <= grad_sq_tol and newton_norm <= newton_tol * (1.0 + np.linalg.norm(theta))
+    critical = grad_sq <= grad_sq_tol and newton_norm <= newton_tol
     if critical:
         label = "critical"
     elif kappa >= kappa_tol or flat_cosine <= cos_tol:
@@ -85,6 +108,79 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
         label = "not-converged"
     return PointClass(label, bool(kappa >= kappa_tol), grad_sq, newton_norm, kappa,
                       float(flat_cosine), spec)
+
+
+@dataclass(frozen=True, eq=False)
+class Continuation:
+    """verdict (one of VERDICTS), moved ‖θ_c − θ*‖/‖θ*‖, growth (‖θ_c‖ − ‖θ*‖)/‖θ*‖,
+    loss_change |L(θ_c) − L(θ*)|/|L(θ*)|, grad_sq ‖∇L(θ_c)‖², theta_norms ‖θ‖ along the
+    continuation (accepted steps), n_eval gradient evaluations. eq=False: holds an array."""
+
+    verdict: str
+    moved: float
+    growth: float
+    loss_change: float
+    grad_sq: float
+    theta_norms: np.ndarray
+    n_eval: int
+
+
+def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
+                 grad_sq_tol=1e-10, move_tol=1e-4, grow_share=0.1, loss_rtol=1e-6) -> Continuation:
+    """Continue the search from a critical point θ (n,) by engine.finders' `method` for at most
+    max_eval evaluations, with no convergence floor and no stall window shorter than the budget,
+    and give the verdict of the module docstring. grad_fn(θ) → (n,), hess_fn(θ) → (n, n),
+    loss_fn(θ) → float. Cost: up to max_eval gradients and Hessians (lm). Raises ValueError on
+    tolerances that are not positive or a θ that is not finite."""
+    from .finders import find_critical  # finders has no need of this module: no cycle at import
+
+    for name, value in (("grad_sq_tol", grad_sq_tol), ("move_tol", move_tol),
+                        ("grow_share", grow_share), ("loss_rtol", loss_rtol)):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive finite number")
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.ndim != 1 or not np.all(np.isfinite(theta)):
+        raise ValueError("continuation needs one finite parameter vector θ (n,)")
+    res = find_critical(theta, grad_fn, hess_fn, method=method, max_iter=int(max_eval),
+                        grad_sq_floor=0.0, window=int(max_eval))
+    end = res.theta
+    scale = max(float(np.linalg.norm(theta)), np.finfo(np.float64).tiny)
+    moved = float(np.linalg.norm(end - theta)) / scale
+    growth = (float(np.linalg.norm(end)) - scale) / scale
+    with np.errstate(all="ignore"):
+        loss0, loss1 = float(loss_fn(theta)), float(loss_fn(end))
+        g = np.asarray(grad_fn(end), dtype=np.float64)
+    loss_change = abs(loss1 - loss0) / max(abs(loss0), np.finfo(np.float64).tiny)
+    grad_sq = float(g @ g)
+    if moved <= move_tol:
+        verdict = "stays"
+    elif growth >= grow_share * moved:
+        verdict = "escaping"
+    elif grad_sq <= grad_sq_tol and loss_change <= loss_rtol:
+        verdict = "manifold"
+    else:
+        verdict = "drifted"
+    return Continuation(verdict, moved, float(growth), float(loss_change), grad_sq,
+                        res.theta_norms, res.n_eval)
+
+
+def saturation(net, theta, x, *, tol=1e-3):
+    """(share, max |z|): the share of hidden units of `net` at θ (n,) saturated on the inputs x
+    (N, d_in) — σ'(z_{n,i}) ≤ tol·σ'(0) for every sample n: the unit is a constant there and its
+    incoming weights are free to grow — and the largest |pre-activation| of a hidden unit.
+    Cost: one forward pass, O(N·n)."""
+    act = get_activation(net.activation)
+    h, zs = np.asarray(x, dtype=np.float64), []
+    params = net.layout.unpack(np.asarray(theta, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        for W, b in params[:-1]:
+            zs.append(h @ W + b)
+            h = act.fn(zs[-1])
+        z = np.concatenate(zs, axis=1) if zs else np.zeros((len(h), 0))
+        ref = abs(float(act.d1(np.zeros(1))[0]))
+        flat = np.all(np.abs(act.d1(z)) <= tol * ref, axis=0)
+    return (float(flat.mean()) if flat.size else 0.0,
+            float(np.max(np.abs(z))) if z.size else 0.0)
 
 
 @dataclass(frozen=True, eq=False)

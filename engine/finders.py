@@ -47,8 +47,9 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
 @dataclass(frozen=True, eq=False)
 class FinderResult:
     """theta: the evaluated point of least ‖∇L‖; grad_norms: ‖∇L‖ at the start and after each
-    accepted step (decreasing); n_iter: accepted steps, scipy or Newton iterations; n_eval:
-    gradient evaluations; scipy_status: of the last scipy stage, None if we stopped it."""
+    accepted step (decreasing); theta_norms: ‖θ‖ at the same points (a search drifting to
+    infinity shows here); n_iter: accepted steps, scipy or Newton iterations; n_eval: gradient
+    evaluations; scipy_status: of the last scipy stage, None if we stopped it."""
 
     theta: np.ndarray
     grad_norms: np.ndarray
@@ -59,6 +60,7 @@ class FinderResult:
     method: str
     wall_time: float
     scipy_status: int | None = None
+    theta_norms: np.ndarray | None = None
 
     @property
     def status_name(self) -> str:
@@ -96,7 +98,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
         raise ValueError(f"method={method!r} needs hess_fn (the Hessian as an (n, n) array)")
     if not np.all(np.isfinite(theta0)):
         return FinderResult(theta0, np.array([np.nan]), 0, 0, DIVERGED,
-                            f"{method}: θ₀ is not finite", method, time.perf_counter() - start)
+                            f"{method}: θ₀ is not finite", method, time.perf_counter() - start,
+                            theta_norms=np.array([np.nan]))
     results, theta = [], theta0
     for stage in stages:
         stage_opts = _OPTIONS[stage] | {k: v for k, v in opts.items() if k in _OPTIONS[stage]}
@@ -112,6 +115,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     return FinderResult(
         theta=theta, grad_norms=np.concatenate([results[0].grad_norms]
                                                + [r.grad_norms[1:] for r in results[1:]]),
+        theta_norms=np.concatenate([results[0].theta_norms]
+                                   + [r.theta_norms[1:] for r in results[1:]]),
         n_iter=sum(r.n_iter for r in results), n_eval=sum(r.n_eval for r in results),
         status=results[-1].status, message="; ".join(r.message for r in results), method=method,
         wall_time=time.perf_counter() - start, scipy_status=next(
@@ -129,7 +134,7 @@ class _Monitor:
         self.grad_fn, self.cap = grad_fn, cap
         self.window, self.factor = int(opts["window"]), float(opts["factor"])
         self.floor_rel = float(opts["grad_sq_floor"])
-        self.n_eval, self.trace, self.history = 0, [], []
+        self.n_eval, self.trace, self.norms, self.history = 0, [], [], []
         self.best_theta, self.best_norm, self.floor = None, np.inf, None
 
     def evaluate(self, theta):  # (g, ‖g‖), ‖g‖ = inf when g is not finite
@@ -146,6 +151,7 @@ class _Monitor:
         if norm < self.best_norm:
             self.best_theta, self.best_norm = np.array(theta, dtype=np.float64), norm
             self.trace.append(norm)
+            self.norms.append(float(np.linalg.norm(self.best_theta)))
         self.history.append(self.best_norm)
         best, k = self.best_norm, len(self.history)
         if not np.isfinite(norm) and not self.trace:
@@ -259,5 +265,6 @@ def _run(solve):
 def _result(mon, n_iter, status, message, method, start, scipy_status):
     return FinderResult(
         theta=mon.best_theta, grad_norms=np.array(mon.trace if mon.trace else [mon.best_norm]),
+        theta_norms=np.array(mon.norms if mon.norms else [np.linalg.norm(mon.best_theta)]),
         n_iter=int(n_iter), n_eval=mon.n_eval, status=status, message=f"{method}: {message}",
         method=method, wall_time=time.perf_counter() - start, scipy_status=scipy_status)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from engine.critical import LABELS, classify, sampled_minimal_ratio
+from engine import MLP
+from engine.critical import LABELS, classify, continuation, sampled_minimal_ratio, saturation
 
 SQRT2 = np.sqrt(2.0)
 Z95 = 1.959963984540054  # the 97.5 % quantile of N(0, 1)
@@ -187,3 +188,88 @@ def test_sampled_ratio_refuses_bad_input(kwargs, match):
     kwargs = {"rng": np.random.default_rng(0), **kwargs}
     with pytest.raises(ValueError, match=match):
         sampled_minimal_ratio(saddle, np.zeros(2), **kwargs)
+
+
+def test_the_newton_test_does_not_loosen_as_theta_grows():
+    """‖g‖² = 1e-12 and ‖H_τ⁺g‖ = 0.1 at ‖θ‖ = 1e6: a test scaled by 1 + ‖θ‖ would pass it."""
+    point = classify([1e6, 0.0], [0.0, 1e-6], np.diag([1.0, 1e-5]))
+    assert_allclose(point.newton_norm, 0.1, rtol=1e-12)
+    assert point.label != "critical"
+
+
+def escape_grad(t):
+    """L = e^{−θ₀} + θ₁²: no critical point; ‖∇L‖ → 0 as θ₀ → ∞ (a critical point at infinity)."""
+    return np.array([-np.exp(-t[0]), 2.0 * t[1]])
+
+
+def escape_hess(t):
+    return np.diag([np.exp(-t[0]), 2.0])
+
+
+def test_an_asymptote_passes_the_point_tests_and_the_continuation_flags_it_escaping():
+    theta = np.array([25.0, 0.0])
+    point = classify(theta, escape_grad(theta), escape_hess(theta))
+    # ‖g‖² = e^{−50} ≈ 2e-22 and H's e^{−25} ≈ 1e-11 < τ = 2e-6: the Newton step is truncated
+    assert point.label == "critical" and point.flat
+    res = continuation(theta, escape_grad, escape_hess,
+                       lambda t: np.exp(-t[0]) + t[1] ** 2, max_eval=50)
+    assert res.verdict == "escaping"
+    # every move is along +θ₀, so the growth of ‖θ‖ is the whole move
+    assert_allclose(res.growth, res.moved, rtol=1e-12)
+    assert res.moved > 0.1 and np.all(np.diff(res.theta_norms) > 0)
+
+
+def test_continuation_from_an_exact_saddle_stays():
+    res = continuation(np.array([0.0, 0.0]) + [1.0, 0.0], lambda t: 2.0 * (t - [1.0, 0.0]) *
+                       [1.0, -1.0], lambda t: np.diag([2.0, -2.0]),
+                       lambda t: (t[0] - 1.0) ** 2 - t[1] ** 2)
+    assert res.verdict == "stays" and res.moved == 0.0 and res.grad_sq == 0.0
+
+
+def ring(t):
+    """L = 1 + (‖θ‖² − 1)²: the unit circle is a connected set of minima at L = 1."""
+    return 1.0 + (t @ t - 1.0) ** 2
+
+
+def ring_grad(t):
+    return 4.0 * (t @ t - 1.0) * t
+
+
+def ring_hess(t):
+    return 4.0 * (t @ t - 1.0) * np.eye(t.size) + 8.0 * np.outer(t, t)
+
+
+def test_continuation_onto_a_connected_set_at_the_same_loss_is_manifold():
+    # from radius 1 + 2e-4 (L − 1 = 1.6e-7) the search lands on the circle: moved 2e-4 inward
+    res = continuation(np.array([1.0 + 2e-4, 0.0]), ring_grad, ring_hess, ring)
+    assert res.verdict == "manifold"
+    assert_allclose(res.moved, 2e-4 / (1.0 + 2e-4), rtol=1e-6)
+    assert res.growth < 0.0 and res.grad_sq <= 1e-20
+
+
+def test_continuation_that_changes_the_loss_has_drifted():
+    """From (0, 1) on x² − y² the search goes to the saddle (0, 0): the loss changes by 1."""
+    res = continuation(np.array([0.0, 1.0]), saddle_grad2, lambda t: np.diag([2.0, -2.0]),
+                       lambda t: t[0] ** 2 - t[1] ** 2)
+    assert res.verdict == "drifted" and res.loss_change == pytest.approx(1.0)
+
+
+def saddle_grad2(t):
+    return np.array([2.0 * t[0], -2.0 * t[1]])
+
+
+@pytest.mark.parametrize("kwargs, match", [({"move_tol": 0.0}, "move_tol"),
+                                           ({"grow_share": np.inf}, "grow_share")])
+def test_continuation_refuses_bad_tolerances(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        continuation(np.ones(2), saddle_grad2, lambda t: np.eye(2), lambda t: 0.0, **kwargs)
+
+
+def test_saturation_counts_units_constant_on_the_data():
+    """1-2-1 tanh on x ∈ [0.5, 1]: unit 0 has z = 1000x ≥ 500 (tanh' ≈ 4e-434 → 0), unit 1
+    z = 0.1x (tanh' ≥ 0.99)."""
+    net = MLP((1, 2, 1), "tanh")
+    theta = net.layout.pack([(np.array([[1000.0, 0.1]]), np.zeros(2)),
+                             (np.ones((2, 1)), np.zeros(1))])
+    share, max_z = saturation(net, theta, np.linspace(0.5, 1.0, 7)[:, None])
+    assert share == 0.5 and max_z == 1000.0

@@ -136,6 +136,10 @@ def test_trace_and_counts_are_consistent(method, rng):
     assert_allclose(trace[0], np.linalg.norm(A @ theta0 + b), rtol=1e-15)  # the same evaluation
     assert np.all(np.diff(trace) < 0)
     assert_allclose(trace[-1], np.linalg.norm(A @ res.theta + b), rtol=1e-15)
+    # ‖θ‖ is recorded at the same points: first the start, last the returned point
+    assert res.theta_norms.shape == trace.shape
+    assert_allclose(res.theta_norms[[0, -1]], np.linalg.norm([theta0, res.theta], axis=1),
+                    rtol=1e-15)
     assert res.method == method and res.wall_time > 0 and res.n_iter >= 1
 
 
