@@ -19,12 +19,16 @@ import numpy as np
 
 
 class Optimizer(NamedTuple):
+    """init(θ) → state; update(step, g, state) → state; params(state) → θ."""
+
     init: Callable
     update: Callable
     params: Callable
 
 
 def sgd(lr: float, momentum: float = 0.0) -> Optimizer:
+    """Heavy-ball SGD: v ← μv − ηg, θ ← θ + v (module docstring). ValueError for lr ≤ 0 or
+    μ ∉ [0, 1)."""
     _check_lr(lr)
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum={momentum!r} must lie in [0, 1)")
@@ -42,6 +46,7 @@ def sgd(lr: float, momentum: float = 0.0) -> Optimizer:
 
 
 def adam(lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    """Adam (Kingma & Ba 2015; module docstring). ValueError for lr ≤ 0 or β ∉ [0, 1)."""
     _check_lr(lr)
     if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
         raise ValueError(f"adam needs 0 ≤ b1, b2 < 1; got b1={b1!r}, b2={b2!r}")
@@ -61,16 +66,17 @@ def adam(lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
     return Optimizer(init, update, lambda state: state[0])
 
 
-OPTIMIZERS = {"sgd": sgd, "adam": adam}
+# name → builder from (lr, momentum): the one table configs and the CLI dispatch through
+OPTIMIZERS = {"adam": lambda lr, momentum: adam(lr),
+              "sgd": lambda lr, momentum: sgd(lr, momentum)}
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.9) -> Optimizer:
-    """'adam' (lr) or 'sgd' (lr, momentum) by name, for configs and the CLI."""
-    if name == "adam":
-        return adam(lr)
-    if name == "sgd":
-        return sgd(lr, momentum)
-    raise ValueError(f"optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
+    """'adam' (lr; momentum unused) or 'sgd' (heavy-ball, lr and momentum) by name, for configs
+    and the CLI. Raises ValueError for another name or a bad hyperparameter."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[name](lr, momentum)
 
 
 def _check_lr(lr):

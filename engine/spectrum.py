@@ -12,7 +12,7 @@ trained or not (Sagun et al. 2016/17 on the spectrum's bulk near 0). So eigenval
 and `Spectrum.at(rtol)` recounts at a looser or tighter rtol (a sensitivity band) without a new
 eigendecomposition. Ratios: minimal ratio n₊/n (the slides' "proportion of eigenvalues greater
 than zero", made meaningful by τ), resolved ratio n₊/(n₊ + n₋) (1 at any minimum, degenerate or
-not), index n₋/n, flat share n₀/n, and |λ_min|/λ_max.
+not), and the index n₋/n.
 
 Cost: `spectrum` is one `eigvalsh` (O(n³), 0.9 ms at n = 141) or `eigh` with eigenvectors;
 everything else is O(n) (O(n·n₀) for the kernel share).
@@ -75,31 +75,22 @@ class Spectrum:
         """n₋/n, the share of resolved negative directions (Dauphin; Pennington–Bahri)."""
         return self.n_neg / self.n
 
-    @property
-    def flat_share(self) -> float:
-        """n₀/n, the share of eigenvalues within ±τ."""
-        return self.n_zero / self.n
-
-    @property
-    def neg_ratio(self) -> float:
-        """|λ_min|/λ_max if λ_min < 0, else 0.0; inf when no eigenvalue is positive (λ_max ≤ 0)."""
-        lam_min, lam_max = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
-        if lam_min >= 0.0:
-            return 0.0
-        return abs(lam_min) / lam_max if lam_max > 0.0 else float("inf")
-
     def at(self, rtol) -> Spectrum:
         """The same eigenvalues (and eigenvectors) recounted with another rtol."""
         counted = spectrum_from_eigenvalues(self.eigenvalues, rtol)
         return replace(counted, eigenvectors=self.eigenvectors)
 
 
-def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
-    """Spectrum of (H + Hᵀ)/2 for a square float matrix H, shape (n, n).
+def symmetric_eigh(H, eigenvectors=True):
+    """Eigenvalues (ascending, (n,)) and, eigenvectors=True, orthonormal eigenvectors (columns,
+    (n, n)) of (H + Hᵀ)/2 for a finite square H — the one symmetric eigendecomposition of the
+    engine (spectrum, classification, Newton-MR steps and the Hessian plane all use it, so "the
+    polish removes exactly what the classification measures" holds to the last bit).
 
-    Symmetrized first because `eigvalsh`/`eigh` read only one triangle: an H that is symmetric
-    only up to rounding (any Hessian from autograd) would otherwise lose the other half's
-    information. eigenvectors=True uses `eigh` (≈ 3× the cost) and keeps the (n, n) basis.
+    Symmetrized first because LAPACK's symmetric drivers read only one triangle: an H that is
+    symmetric only up to rounding (any Hessian from autograd) would otherwise lose the other half.
+    scipy.linalg.eigh (LAPACK syevr). Cost O(n³); eigenvectors ≈ 3× the eigenvalues alone.
+    Raises ValueError for a non-square, empty or non-finite H.
     """
     H = np.asarray(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
@@ -108,9 +99,16 @@ def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
         raise ValueError("H has non-finite entries (nan or inf); compute it at a finite θ")
     sym = 0.5 * (H + H.T)
     if eigenvectors:
-        lam, vecs = scipy.linalg.eigh(sym)
-        return replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
-    return spectrum_from_eigenvalues(scipy.linalg.eigvalsh(sym), rtol)
+        return scipy.linalg.eigh(sym)
+    return scipy.linalg.eigvalsh(sym), None
+
+
+def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
+    """Spectrum of (H + Hᵀ)/2 for a square float matrix H, shape (n, n), counted with the sign
+    tolerance τ of `rtol` (module docstring); eigenvectors=True keeps the (n, n) basis.
+    Cost: one symmetric_eigh."""
+    lam, vecs = symmetric_eigh(H, eigenvectors)
+    return replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
 
 
 def spectrum_from_eigenvalues(eigenvalues, rtol=1e-6) -> Spectrum:

@@ -26,8 +26,6 @@ def test_slides_example_diag():
     assert_allclose(s.minimal_ratio, 2 / 3, rtol=1e-15)
     assert_allclose(s.resolved_ratio, 2 / 3, rtol=1e-15)
     assert_allclose(s.index, 1 / 3, rtol=1e-15)
-    assert s.flat_share == 0.0
-    assert_allclose(s.neg_ratio, 0.5, rtol=1e-15)  # |−1|/2, exact
     assert_array_equal(s.eigenvalues, [-1.0, 1.0, 2.0])
 
 
@@ -45,7 +43,7 @@ def test_tiny_eigenvalues_count_as_zero(rng, n_tiny):
     H, _ = _rotated(lam, rng)
     s = spectrum(H)
     assert (s.n_pos, s.n_neg, s.n_zero) == (3, 1, n_tiny)
-    assert_allclose(s.flat_share, n_tiny / (4 + n_tiny), rtol=1e-15)  # ratio of small ints
+    assert s.n == 4 + n_tiny
     assert_allclose(s.resolved_ratio, 0.75, rtol=1e-15)
     # the rotation puts ~ n·ε·‖H‖ rounding into every eigenvalue: that is the floor τ covers
     assert s.tau >= s.n * EPS * 5.0
@@ -99,11 +97,10 @@ def test_degenerate_ratios():
     zero = spectrum(np.zeros((3, 3)))
     assert zero.tau == 0.0 and zero.n_zero == 3
     assert np.isnan(zero.resolved_ratio)
-    assert zero.neg_ratio == 0.0
     neg_def = spectrum_from_eigenvalues([-2.0, -1.0])
-    assert neg_def.neg_ratio == np.inf and neg_def.index == 1.0
+    assert neg_def.index == 1.0 and neg_def.resolved_ratio == 0.0
     pos = spectrum_from_eigenvalues([3.0, 1.0, 2.0])
-    assert pos.neg_ratio == 0.0 and pos.resolved_ratio == 1.0
+    assert pos.resolved_ratio == 1.0
     assert_array_equal(pos.eigenvalues, [1.0, 2.0, 3.0])
 
 
