@@ -38,6 +38,7 @@ from .model import MLP
 _MATMAT_BLOCK = 8
 _MATMAT_ENTRIES = 2**22
 _EPS = np.finfo(np.float64).eps
+_TINY = np.finfo(np.float64).tiny
 
 
 def symmetric_operator(matvec, n: int, matmat=None) -> scipy.sparse.linalg.LinearOperator:
@@ -127,7 +128,7 @@ class Eigenpairs:
 
 
 def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, ncv=None,
-                        return_vectors=False, max_rounds=3) -> Eigenpairs:
+                        return_vectors=False, max_rounds=None) -> Eigenpairs:
     """The k algebraically largest ('LA') or smallest ('SA') eigenpairs of a symmetric op (a
     LinearOperator or an (n, n) array), most extreme first, verified.
 
@@ -142,7 +143,8 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
        complement P = I − VVᵀ of the found vectors, PHP + c(I − P) with c beyond λ_k, gives
        next_value, the most extreme eigenvalue left; it must not lie beyond λ_k. If it does,
        a deflated eigsh finds k more candidates, a Rayleigh–Ritz step on all of them keeps the
-       best k, and the check repeats, at most max_rounds times.
+       best k, and the check repeats, at most max_rounds times (default k: each round adds at
+       least the deflated top eigenvector, so k rounds can fill all k places).
     Eigenpairs.verified says whether 2 and 3 hold; np.asarray(result) gives the values.
 
     The start vector comes from rng (Gaussian); without rng it is the fixed vector sin(1), …,
@@ -152,58 +154,42 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments;
     scipy's ArpackNoConvergence when an eigsh does not converge within maxiter.
     """
-    if which not in ("LA", "SA"):
-        raise ValueError(f"which={which!r} is unknown; choose one of ['LA', 'SA']")
-    op, n = _as_operator(op)
-    if not (isinstance(k, (int, np.integer)) and 1 <= k < n):
-        raise ValueError(f"k={k!r} must be an integer with 1 ≤ k < n = {n} (eigsh's limit); "
-                         "for all eigenvalues form H and use engine.spectrum")
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol={tol!r} must be a finite number ≥ 0 (0 = machine precision)")
-    ncv = min(n, max(2 * k + 1, 20)) if ncv is None else ncv
-    if not (isinstance(ncv, (int, np.integer)) and k < ncv <= n):
-        raise ValueError(f"ncv={ncv!r} must be an integer with k = {k} < ncv ≤ n = {n}")
-    _check_count("max_rounds", max_rounds, minimum=0)
+    op, n, ncv, max_rounds = _check_eigen_arguments(op, k, which, tol, ncv, max_rounds)
     counted = _Counted(op)
     sign = 1.0 if which == "LA" else -1.0  # work on A = sign·H, whose top eigenpairs we want
     v0 = np.sin(np.arange(1.0, n + 1.0)) if rng is None else rng.standard_normal(n)
     # Every check needs a start vector of its own: deflating the found vectors from the first
     # one leaves nothing in the eigenspaces the first run saw (one direction in each).
     rng = np.random.default_rng(n) if rng is None else rng
-    lam, V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0,
-                                       ncv=int(ncv), maxiter=maxiter)
+    V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0, ncv=ncv,
+                                  maxiter=maxiter)[1]
     # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals, when
     # the eigenvalues sought ('SA' of a positive definite H) are small beside ‖H‖
     z = rng.standard_normal(n)
     scale = float(np.linalg.norm(counted.matvec(z)) / np.linalg.norm(z))
-    AV = sign * counted.matmat(V)
-    lam, V, AV = _ritz(V, AV)
-    rounds = 0
-    while True:
-        defl = _deflated(counted, sign, V, lam[-1] - max(abs(lam[0]), np.finfo(float).tiny))
-        mu = float(scipy.sparse.linalg.eigsh(defl, k=1, which="LA", tol=tol, maxiter=maxiter,
+    lam, V, AV = _ritz(V, sign * counted.matmat(V))
+    for rounds in range(max_rounds + 1):
+        deflated = _deflated(counted, sign, V, lam[-1] - max(abs(lam[0]), _TINY))
+        mu = float(scipy.sparse.linalg.eigsh(deflated, k=1, which="LA", tol=tol, maxiter=maxiter,
                                              v0=_project(V, rng.standard_normal(n)),
                                              return_eigenvectors=False)[0])
-        residuals = np.linalg.norm(AV - V * lam, axis=0)
-        h_norm = max(float(np.abs(lam).max()), abs(mu), scale)
-        bound = (max(tol, _EPS) * np.maximum(np.abs(lam), _EPS ** (2 / 3))
-                 + 10.0 * np.sqrt(n) * _EPS * h_norm)
-        fits, missed = bool(np.all(residuals <= bound)), mu > lam[-1] + bound[-1]
+        bound = _residual_bound(lam, max(float(np.abs(lam).max()), abs(mu), scale), tol, n)
+        missed = mu > lam[-1] + bound[-1]
         if not missed or rounds == max_rounds:
             break
-        rounds += 1
-        W = scipy.sparse.linalg.eigsh(defl, k=min(k, n - 1), which="LA", tol=tol,
+        W = scipy.sparse.linalg.eigsh(deflated, k=min(k, n - 1), which="LA", tol=tol,
                                       maxiter=maxiter, v0=_project(V, rng.standard_normal(n)))[1]
         Q = np.linalg.qr(np.hstack([V, W]))[0]
         lam, V, AV = _ritz(Q, sign * counted.matmat(Q), keep=k)
-    order = "below" if which == "LA" else "above"
-    message = ("verified" if fits and not missed else "; ".join(
-        (["residuals exceed the bound"] if not fits else [])
-        + ([f"an eigenvalue {sign * mu:.6g} is not {order} the k-th {sign * lam[-1]:.6g}: "
-            f"a multiple or missed eigenvalue; raise k or ncv"] if missed else [])))
+    residuals = np.linalg.norm(AV - V * lam, axis=0)
+    fits = bool(np.all(residuals <= bound))
+    problems = (["residuals exceed the bound"] if not fits else []) + (
+        [f"an eigenvalue {sign * mu:.6g} is not {'below' if sign > 0 else 'above'} the k-th "
+         f"{sign * lam[-1]:.6g}: a multiple or missed eigenvalue; raise max_rounds, k or ncv"]
+        if missed else [])
     return Eigenpairs(values=sign * lam, residuals=residuals, bound=bound, next_value=sign * mu,
-                      verified=fits and not missed, ncv=int(ncv), rounds=rounds,
-                      n_products=counted.count, message=message,
+                      verified=not problems, ncv=ncv, rounds=rounds, n_products=counted.count,
+                      message="; ".join(problems) or "verified",
                       vectors=V.copy() if return_vectors else None)
 
 
@@ -299,6 +285,31 @@ class _Counted(scipy.sparse.linalg.LinearOperator):
         return np.asarray(self.op.matmat(V), dtype=np.float64)
 
     _rmatvec = _matvec
+
+
+def _check_eigen_arguments(op, k, which, tol, ncv, max_rounds):
+    """(op as a LinearOperator, n, ncv, max_rounds) after checking extreme_eigenvalues'
+    arguments, with the defaults filled in."""
+    if which not in ("LA", "SA"):
+        raise ValueError(f"which={which!r} is unknown; choose one of ['LA', 'SA']")
+    op, n = _as_operator(op)
+    if not (isinstance(k, (int, np.integer)) and 1 <= k < n):
+        raise ValueError(f"k={k!r} must be an integer with 1 ≤ k < n = {n} (eigsh's limit); "
+                         "for all eigenvalues form H and use engine.spectrum")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol={tol!r} must be a finite number ≥ 0 (0 = machine precision)")
+    ncv = min(n, max(2 * k + 1, 20)) if ncv is None else ncv
+    if not (isinstance(ncv, (int, np.integer)) and k < ncv <= n):
+        raise ValueError(f"ncv={ncv!r} must be an integer with k = {k} < ncv ≤ n = {n}")
+    max_rounds = k if max_rounds is None else _check_count("max_rounds", max_rounds, minimum=0)
+    return op, n, int(ncv), max_rounds
+
+
+def _residual_bound(lam, h_norm, tol, n):
+    """ARPACK's acceptance test max(tol, ε)·max(|λ|, ε^{2/3}) (dsaupd), plus the rounding of one
+    product, √n·ε·‖H‖ for random rounding errors, with a factor 10 to spare."""
+    return (max(tol, _EPS) * np.maximum(np.abs(lam), _EPS ** (2 / 3))
+            + 10.0 * np.sqrt(n) * _EPS * h_norm)
 
 
 def _deflated(op, sign, V, shift):
