@@ -128,28 +128,41 @@ def check_network_memory(dataset: str, hidden, n_vectors: float, rows: int, what
 
 
 # ----------------------------------------------------------------------------- divergence
-class Diverged(Exception):
-    """Training produced a loss, gradient or θ that is not finite: a result, not a failure.
-    Raised inside a unit of work by `stop_on_nonfinite`, caught by the unit, which saves what it
-    has with info['diverged'] = {'step', 'epoch'}."""
+# a loss this many times above max(L₀, 1) has left any minimum: training is running away (a
+# saturating tanh net can grow θ like 10^{2k} with a finite loss long before anything overflows)
+RUNAWAY_FACTOR = 1e12
 
-    def __init__(self, step: int, epoch: int):
-        super().__init__(f"non-finite loss or gradient at step {step} (epoch {epoch})")
-        self.step, self.epoch = int(step), int(epoch)
+
+class Diverged(Exception):
+    """Training produced a loss, gradient or θ that is not finite, or a runaway loss: a result,
+    not a failure. Raised inside a unit of work by `stop_on_nonfinite`, caught by the unit, which
+    saves what it has with info['diverged'] = {'step', 'epoch', 'reason'}."""
+
+    def __init__(self, step: int, epoch: int, reason: str = "non-finite loss"):
+        super().__init__(f"{reason} at step {step} (epoch {epoch})")
+        self.step, self.epoch, self.reason = int(step), int(epoch), reason
 
     def info(self) -> dict:
-        return {"step": self.step, "epoch": self.epoch}
+        return {"step": self.step, "epoch": self.epoch, "reason": self.reason}
 
 
 def stop_on_nonfinite(on_step=None):
     """An on_step callback for engine.train: raises Diverged at the first step whose minibatch
-    loss or gradient is not finite, else calls on_step. The caller trains inside
-    np.errstate(over='ignore', invalid='ignore'): the overflow is detected here, not warned."""
+    loss or gradient is not finite, or whose loss exceeds RUNAWAY_FACTOR·max(L₀, 1), else calls
+    on_step. The caller trains inside quiet_overflow(): the overflow is detected here, not
+    warned."""
     import numpy as np
+
+    first = []
 
     def check(step):
         if not (math.isfinite(step.loss) and np.isfinite(step.grad).all()):
             raise Diverged(step.step, step.epoch)
+        if not first:
+            first.append(step.loss)
+        if step.loss > RUNAWAY_FACTOR * max(first[0], 1.0):
+            raise Diverged(step.step, step.epoch,
+                           f"loss rose from {first[0]:.3g} to {step.loss:.3g}")
         if on_step is not None:
             on_step(step)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,18 @@ from engine.optim import adam, sgd
 from engine.results import Store, UsageError
 from engine.train import evaluate, train
 
-from .checks import check_image_data, check_ints, check_positive
+from .checks import (
+    FULL_TRAIN,
+    Diverged,
+    check_image_data,
+    check_ints,
+    check_memory,
+    check_network_memory,
+    check_positive,
+    n_params_of,
+    quiet_overflow,
+    stop_on_nonfinite,
+)
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds
@@ -42,6 +54,10 @@ MODELS = {"line": ("sinc", "dnn"), "plane": ("sinc", "dnn"), "tsne": ("tiny",),
 UNITS = ("sinc_train", "dnn_train", *(f"{m}_{v}" for v in VIEWS for m in MODELS[v]))
 DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
 CHUNK_BYTES = 32e6  # per loss call: DNN plane 1.3 s CPU, 1.7-2.1 s with 200 MB
+TSNE_EXAGGERATION = 250  # scikit-learn's early-exaggeration iterations (TSNE._EXPLORATION_MAX_ITER)
+# t-SNE computes distances in float32: a path whose squared distances exceed this (float32's
+# largest is 3.4e38) has left the numbers t-SNE can embed (scikit-learn crashes on them)
+TSNE_MAX_SQUARED_DISTANCE = 1e36
 
 
 @dataclass(frozen=True)
@@ -82,20 +98,68 @@ class Config:
         return cls(sinc_hidden=(4,), sinc_samples=100, sinc_epochs=6, n_train=200,
                    dnn_hidden=(8,), dnn_epochs=3, every=1, line_points=9, grid=7,
                    perturb_points=5, gd_epochs=30, newton_steps=3, extra_steps=2, neighbours=15,
-                   perplexity=5.0, tsne_iter=250)
+                   perplexity=5.0, tsne_iter=300)
 
     def validate(self):
         check_image_data(self.dataset, self.data_root)
-        check_ints(self, seed=0, grid=3, perturb_points=3, tsne_iter=250, n_train=0, **{
-            f.name: 1 for f in dataclasses.fields(self) if f.type in ("int", "tuple[int, ...]")
-            and f.name not in ("seed", "grid", "perturb_points", "tsne_iter", "n_train")})
+        # t-SNE: scikit-learn spends the first 250 iterations in its early-exaggeration phase; at
+        # 250 the embedding is that phase's, not a t-SNE
+        check_ints(self, seed=0, grid=3, perturb_points=3, tsne_iter=TSNE_EXAGGERATION + 1,
+                   n_train=0, **{f.name: 1 for f in dataclasses.fields(self)
+                                 if f.type in ("int", "tuple[int, ...]") and f.name not in
+                                 ("seed", "grid", "perturb_points", "tsne_iter", "n_train")})
         check_positive(self, *(f.name for f in dataclasses.fields(self) if f.type == "float"))
         if self.perturb_points % 2 == 0:
             raise UsageError(f"--perturb-points {self.perturb_points}: give an odd number")
         if self.grid % 2 == 0:  # the axis cuts through θ* need 0 on the grid
             raise UsageError(f"--grid {self.grid}: give an odd number")
-        if not 5 <= self.perplexity <= 50:  # t-SNE's useful range; the embedding needs > 3·p
+        if not 5 <= self.perplexity <= 50:  # t-SNE's useful range
             raise UsageError(f"--perplexity {self.perplexity}: give a number in [5, 50]")
+        if self.view in ("all", "tsne") and 3 * self.perplexity + 1 >= self.tsne_points_min:
+            # scikit-learn's t-SNE looks at the 3·perplexity + 1 nearest neighbours: with fewer
+            # points it would quietly compute another perplexity than the flag's
+            raise UsageError(f"--perplexity {self.perplexity:g} needs more than "
+                             f"{3 * self.perplexity + 1:g} points, but the t-SNE may have only "
+                             f"{self.tsne_points_min}; raise --neighbours or --extra-steps, or "
+                             "lower --perplexity")
+        self._check_sizes()
+
+    @property
+    def tsne_points_min(self) -> int:
+        """The fewest points the t-SNE can get: the GD snapshots, one Newton step, the samples."""
+        every = max(1, self.gd_epochs // 100)
+        return -(-self.gd_epochs // every) + 1 + 1 + self.extra_steps * self.neighbours
+
+    def _check_sizes(self):
+        """Refuse, naming the flag, a setting whose arrays cannot fit in memory."""
+        views = VIEWS if self.view == "all" else (self.view,)
+        dnn = image_dataset_name(self.dataset, self.data_root)
+        n_train = self.n_train or (FULL_TRAIN[dnn] if dnn == "digits" else 2000)
+        n_sinc = n_params_of("sinc", self.sinc_hidden)
+        sinc = f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}"
+        check_network_memory("sinc", self.sinc_hidden, 8, self.sinc_samples, sinc)
+        # the dense Hessian of the sinc net (perturb; plane when small) and its eigh
+        if "perturb" in views or ("plane" in views and n_sinc <= DENSE_MAX):
+            check_memory(8.0 * 4 * n_sinc**2, f"{sinc} (its exact Hessian)")
+        if "perturb" in views:
+            check_memory(8.0 * n_sinc * self.perturb_points, f"{sinc} with --perturb-points "
+                         f"{self.perturb_points}")
+        if any(v in views for v in ("line", "plane")):
+            n_dnn = check_network_memory(
+                dnn, self.dnn_hidden, 3 * (self.dnn_epochs // self.every + 2) + 8, n_train,
+                f"--dnn-hidden {' '.join(map(str, self.dnn_hidden))}")
+            if "plane" in views and n_dnn <= DENSE_MAX:
+                check_memory(8.0 * 4 * n_dnn**2, "--dnn-hidden (its exact Hessian)")
+        check_memory(8.0 * 3 * self.grid**2 + 8.0 * 3 * self.line_points,
+                     f"--grid {self.grid} with --line-points {self.line_points}")
+        if "tsne" in views:
+            n_tiny = n_params_of("sinc", self.tiny_hidden)
+            n_points = self.tsne_points_min + self.newton_steps + self.extra_steps
+            # trust-exact keeps a few dense Hessians; t-SNE a neighbour graph per point
+            check_memory(8.0 * (6 * n_tiny**2 + n_points * (2 * n_tiny + 4 * 3 * self.perplexity
+                                                             + 8)),
+                         f"--tiny-hidden {' '.join(map(str, self.tiny_hidden))} with "
+                         f"--neighbours {self.neighbours} and --extra-steps {self.extra_steps}")
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
@@ -112,8 +176,11 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
                desc="surface units") is None:
         return None
     # the views get the trained weights from the parent: workers never read results files
-    trained = {m: store.load_run(UNITS.index(f"{m}_train"))[0] for m in ("sinc", "dnn")
-               if f"{m}_train" in first}
+    trained = {}
+    for m in ("sinc", "dnn"):
+        if f"{m}_train" in first:
+            saved, info = store.load_run(UNITS.index(f"{m}_train"))
+            trained[m] = {"diverged": info["diverged"]} if info.get("diverged") else saved
     if compute(store, functools.partial(unit, config, trained), second, options,
                desc="surface units") is None:
         return None
@@ -122,6 +189,12 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
         unit_arrays, summary[UNITS[k]] = store.load_run(k)
         arrays |= {f"{UNITS[k]}/{key}": v for key, v in unit_arrays.items()}
     summary["wall_time_total"] = sum(info["wall_time"] for info in summary.values())
+    diverged = [name for name, info in summary.items() if isinstance(info, dict)
+                and info.get("diverged")]
+    if diverged:
+        print(f"experiments.surface: {', '.join(diverged)} diverged; their "
+              "figures say so: lower the step size (--sinc-lr, --dnn-lr, --gd-lr)",
+              file=sys.stderr)
     return store.save_summary(arrays, summary)
 
 
@@ -154,8 +227,12 @@ def unit(config: Config, trained: dict | None, k: int) -> tuple[dict, dict]:
     start = time.perf_counter()
     trained = trained[model] if view not in ("train", "tsne") else None
     compute_view = {"train": _train, "tsne": _tsne, "line": _line, "plane": _plane,
-               "perturb": _perturb}[view]
-    arrays, info = compute_view(config, model, net, data, trained, loss, rng, chunk)
+                    "perturb": _perturb}[view]
+    if trained is not None and trained.get("diverged"):  # nothing finite to look at
+        arrays, info = {}, {"diverged": trained["diverged"], "skipped": f"{model}_train diverged"}
+    else:
+        arrays, info = compute_view(config, model, net, data, trained, loss, rng, chunk)
+        info.setdefault("diverged", None)
     info |= {"unit": UNITS[k], "sizes": list(net.sizes), "n_params": net.n_params,
              "data": data.name, "n_train": len(data.x_train),
              "wall_time": time.perf_counter() - start}
@@ -166,13 +243,21 @@ def _train(config, model, net, data, trained, loss, rng, chunk):
     snaps, epochs = [], []
     theta0 = net.init(rng, "lecun" if model == "sinc" else "he")  # He: for ReLU
     optimizer = adam(getattr(config, model + "_lr"))
-    theta_end = optimizer.params(train(
-        net, theta0, data, optimizer, epochs=getattr(config, model + "_epochs"),
-        batch_size=config.batch_size, rng=rng, every=config.every,
-        on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e))))
+    n_epochs = getattr(config, model + "_epochs")
+    with quiet_overflow():  # divergence is detected and recorded, not warned
+        try:
+            theta_end = optimizer.params(train(
+                net, theta0, data, optimizer, epochs=n_epochs, batch_size=config.batch_size,
+                rng=rng, every=config.every, on_step=stop_on_nonfinite(),
+                on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e))))
+            if not np.all(np.isfinite(theta_end)):
+                raise Diverged(n_epochs * -(-len(data.x_train) // config.batch_size), n_epochs,
+                               "non-finite weights")
+        except Diverged as err:  # its views are skipped: they would show overflow
+            return {"theta0": theta0}, {"diverged": {"phase": "Adam", **err.info()}}
     return ({"theta0": theta0, "theta_end": theta_end, "snapshots": np.array(snaps),
              "epochs": np.array(epochs), "snapshot_loss": loss(np.array(snaps))},
-            {"end": evaluate(net, theta_end, data)})
+            {"end": evaluate(net, theta_end, data), "diverged": None})
 
 
 def _line(config, model, net, data, trained, loss, rng, chunk):
@@ -198,7 +283,7 @@ def _plane(config, model, net, data, trained, loss, rng, chunk):
 
     r = np.linspace(-config.plane_radius, config.plane_radius, config.grid)
     add("random", *(es.filter_normalized_direction(net.layout, theta, rng) for _ in "12"), r, r)
-    p1, p2, ratio, coords = es.pca_directions(trained["snapshots"], theta)
+    (p1, p2), ratio, coords, _ = es.path_pca(trained["snapshots"], theta)
     # the path's extent and a fifth more on each side, so the path lies inside the contour
     add("pca", p1, p2, *(np.linspace(c.min() - np.ptp(c) / 5, c.max() + np.ptp(c) / 5,
                                      config.grid) for c in coords.T))
@@ -228,31 +313,48 @@ def _tsne(config, model, net, data, trained, loss, rng, chunk):
     x, y = data.x_train, data.y_train
     snaps, speed = [], []  # speed: |∂L/∂θ| of each GD epoch
     gd = sgd(config.gd_lr)
-    state = train(net, net.init(rng), data, gd, epochs=config.gd_epochs,
-                  batch_size=len(x), rng=rng, every=max(1, config.gd_epochs // 100),
-                  on_step=lambda step: speed.append(np.abs(step.grad)),
-                  on_snapshot=lambda e, t: snaps.append(np.copy(t)))
+    with quiet_overflow():  # a step size beyond 2/λ_max diverges: recorded, not warned
+        try:
+            state = train(net, net.init(rng), data, gd, epochs=config.gd_epochs,
+                          batch_size=len(x), rng=rng, every=max(1, config.gd_epochs // 100),
+                          on_step=stop_on_nonfinite(lambda step: speed.append(np.abs(step.grad))),
+                          on_snapshot=lambda e, t: snaps.append(np.copy(t)))
+            if not np.all(np.isfinite(gd.params(state))):
+                raise Diverged(config.gd_epochs, config.gd_epochs, "non-finite weights")
+        except Diverged as err:
+            return {}, {"diverged": {"phase": "gradient descent", **err.info()}}
     rate = config.gd_lr * np.mean(speed, axis=0)  # mean |Δθᵢ| per GD epoch
     steps = []
-    res = minimize(lambda t: float(loss(t)), gd.params(state), method="trust-exact",
-                   jac=lambda t: grad(net, t, x, y), hess=lambda t: exact_hessian(net, t, x, y),
-                   callback=lambda t: steps.append(np.copy(t)),
-                   options={"maxiter": config.newton_steps + config.extra_steps, "gtol": 1e-10})
-    steps = steps or [res.x]
+    with quiet_overflow():
+        res = minimize(lambda t: float(loss(t)), gd.params(state), method="trust-exact",
+                       jac=lambda t: grad(net, t, x, y),
+                       hess=lambda t: exact_hessian(net, t, x, y),
+                       callback=lambda t: steps.append(np.copy(t)),
+                       options={"maxiter": config.newton_steps + config.extra_steps,
+                                "gtol": 1e-10})
+    steps = [t for t in steps if np.all(np.isfinite(t))] or [res.x]
     # a run that converged early stays put: its remaining epochs sample around its last point
     centres = (steps[config.newton_steps:] + [steps[-1]] * config.extra_steps)
-    scale = config.sample_radius * rate / rate.max()
+    scale = config.sample_radius * rate / rate.max() if rate.max() > 0 else \
+        np.full(rate.shape, config.sample_radius)
     samples = [es.neighbour_samples(c, scale, config.neighbours, rng)
                for c in centres[:config.extra_steps]]
     points = np.concatenate([snaps, steps, *samples])
-    tsne = TSNE(perplexity=min(config.perplexity, (len(points) - 1) / 3), init="pca",
-                max_iter=config.tsne_iter, random_state=int(rng.integers(2**31 - 1)))
+    spread = 4.0 * np.max(np.sum((points - points.mean(axis=0)) ** 2, axis=1))
+    if not (np.all(np.isfinite(points)) and spread < TSNE_MAX_SQUARED_DISTANCE):
+        # finite but astronomically far apart: beyond the float32 distances of t-SNE
+        return {}, {"diverged": {"phase": "gradient descent", "step": config.gd_epochs,
+                                 "epoch": config.gd_epochs, "reason": "weights beyond the "
+                                 "float32 distances of t-SNE"}}
+    tsne = TSNE(perplexity=config.perplexity, init="pca", max_iter=config.tsne_iter,
+                random_state=int(rng.integers(2**31 - 1)))
     kind = np.repeat([0, 1, 2], [len(snaps), len(steps), len(points) - len(snaps) - len(steps)])
     return ({"embedding": tsne.fit_transform(points), "kind": kind,
              "loss": es.losses(loss, points, chunk), "scale": scale},
             {"gd_loss": float(loss(snaps[-1])), "newton_loss": float(res.fun),
              "newton_status": int(res.status), "newton_message": str(res.message),
-             "newton_iterations": len(steps), "kl_divergence": float(tsne.kl_divergence_)})
+             "newton_iterations": len(steps), "kl_divergence": float(tsne.kl_divergence_),
+             "tsne_iterations": int(tsne.n_iter_), "perplexity": config.perplexity})
 
 
 if __name__ == "__main__":

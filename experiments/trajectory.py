@@ -131,10 +131,11 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
                 "train_samples_per_s": float(np.median([i["samples_per_s"] for i in infos]))}
     if summary["diverged"]:
         first = min(summary["diverged"], key=lambda d: d["step"])
-        what = ("all runs diverged" if len(summary["diverged"]) == config.runs else
+        what = (f"all {config.runs} runs diverged" if len(summary["diverged"]) == config.runs else
                 f"{len(summary['diverged'])} of {config.runs} runs diverged")
-        print(f"experiments.trajectory: {what} (first: run {first['run']}, non-finite loss at "
-              f"step {first['step']}); they are left out of the PCA and marked in the figures; "
+        print(f"experiments.trajectory: {what} (first: run {first['run']}, "
+              f"{first.get('reason', 'non-finite loss')} at step {first['step']}); they are "
+              "left out of the PCA and marked in the figures; "
               "lower --lr to train them", file=sys.stderr)
     return store.save_summary(arrays, summary)
 
@@ -229,7 +230,8 @@ def train_run(config: Config, run: int) -> tuple[dict, dict]:
                           on_step=stop_on_nonfinite(), on_snapshot=collect, progress=True,
                           desc=f"run {run} epochs")
             if not np.all(np.isfinite(optimizer.params(state))):  # the last update overflowed
-                raise Diverged(config.epochs * _steps_per_epoch(config, data), config.epochs)
+                raise Diverged(config.epochs * _steps_per_epoch(config, data), config.epochs,
+                               "non-finite weights")
         except Diverged as err:
             diverged = err.info()
         train_time = time.perf_counter() - start

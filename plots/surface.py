@@ -36,25 +36,53 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
         return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
     paths = []
+
+    def draw(name, figure_names, plot):
+        """Save plot() under each figure name, or a note when the unit diverged."""
+        nonlocal paths
+        if info[name].get("diverged"):
+            for figure in figure_names:
+                paths += save_figure(plot_diverged(name, info[name]), figures_dir, figure)
+            return
+        figures = plot()
+        for figure, fig in zip(figure_names, figures if isinstance(figures, tuple)
+                               else (figures,), strict=True):
+            paths += save_figure(fig, figures_dir, figure)
+
     for model in ("sinc", "dnn"):
         if f"{model}_line" in info:
-            fig = plot_line(unit(f"{model}_line"), _title(info[f"{model}_line"]))
-            paths += save_figure(fig, figures_dir, f"surface_line_{model}")
+            draw(f"{model}_line", [f"surface_line_{model}"], lambda m=model: plot_line(
+                unit(f"{m}_line"), _title(info[f"{m}_line"])))
         if f"{model}_plane" in info:
-            plane, title = unit(f"{model}_plane"), _title(info[f"{model}_plane"])
-            figures = {"random": plot_random_plane(plane, title),
-                       "pca": plot_pca_plane(plane, unit(f"{model}_train"), title),
-                       "hessian": plot_hessian_plane(plane, title)}
-            for kind, fig in figures.items():
-                paths += save_figure(fig, figures_dir, f"surface_plane_{kind}_{model}")
+            def planes(m=model):
+                plane, title = unit(f"{m}_plane"), _title(info[f"{m}_plane"])
+                return (plot_random_plane(plane, title),
+                        plot_pca_plane(plane, unit(f"{m}_train"), title),
+                        plot_hessian_plane(plane, title))
+
+            draw(f"{model}_plane", [f"surface_plane_{kind}_{model}" for kind in
+                                    ("random", "pca", "hessian")], planes)
     if "sinc_perturb" in info:
-        fig = plot_perturbation(unit("sinc_perturb"), info["sinc_perturb"]["sizes"],
-                                _title(info["sinc_perturb"]))
-        paths += save_figure(fig, figures_dir, "surface_perturb_sinc")
+        draw("sinc_perturb", ["surface_perturb_sinc"], lambda: plot_perturbation(
+            unit("sinc_perturb"), info["sinc_perturb"]["sizes"], _title(info["sinc_perturb"])))
     if "tiny_tsne" in info:
-        fig = plot_tsne(unit("tiny_tsne"), info["tiny_tsne"], meta["config"])
-        paths += save_figure(fig, figures_dir, "surface_tsne")
+        draw("tiny_tsne", ["surface_tsne"], lambda: plot_tsne(
+            unit("tiny_tsne"), info["tiny_tsne"], meta["config"]))
     return paths
+
+
+def plot_diverged(name, info):
+    """The figure of a unit whose training diverged: what diverged, where, and what to do."""
+    d = info["diverged"]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    cause = f" ({info['skipped']})" if info.get("skipped") else ""
+    ax.text(0.5, 0.5, f"{name}: not drawn{cause}\n{d.get('phase', 'training')} diverged: "
+            f"{d.get('reason', 'non-finite loss')} at step {d['step']} (epoch {d['epoch']})\n"
+            "lower its step size (--sinc-lr, --dnn-lr or --gd-lr)", transform=ax.transAxes,
+            ha="center", va="center", fontsize=9)
+    ax.set(xticks=[], yticks=[])
+    ax.set_title(_title(info), fontsize=9)
+    return fig
 
 
 def plot_line(line, title):
