@@ -230,7 +230,6 @@ def _spread(counts) -> float:
     return float((max(counts) - min(counts)) / min(counts))
 
 
-@functools.lru_cache(maxsize=64)
 def _sizes(width, d_in, d_out, depth, flag) -> tuple[int, ...]:
     """Sizes of `depth` hidden layers with the parameter count of (d_in, width, d_out), ±2 %."""
     budget = n_params_of((d_in, width, d_out))
@@ -243,6 +242,9 @@ def _sizes(width, d_in, d_out, depth, flag) -> tuple[int, ...]:
 
 
 if __name__ == "__main__":
+    # the importable module, not __main__: worker processes unpickle the units by their names
+    from experiments import deepshallow as experiment
     from plots.deepshallow import render
 
-    main(Config, run, render, prog="experiments.deepshallow", description=__doc__)
+    main(experiment.Config, experiment.run, render, prog="experiments.deepshallow",
+         description=__doc__)

@@ -230,6 +230,9 @@ def _curves(records) -> dict:
 
 
 if __name__ == "__main__":
+    # the importable module, not __main__: worker processes unpickle the units by their names
+    from experiments import generalization as experiment
     from plots.generalization import render
 
-    main(Config, run, render, prog="experiments.generalization", description=__doc__)
+    main(experiment.Config, experiment.run, render, prog="experiments.generalization",
+         description=__doc__)
