@@ -5,16 +5,21 @@ Every loss goes through `loss_batched(Θ)`, mapping a stack Θ (B, n_params) to 
 vectors at a time: a 51 × 51 plane is ⌈2601/chunk⌉ calls in bounded memory (`chunk_for`).
 
 Lines (Goodfellow et al. 2015), planes of filter-normalized random directions (Li et al. 2018),
-of a trajectory's PCA directions (Li §7) or of Hessian eigenvectors, per-parameter cuts, and
+of a path's PCA directions (Li §7; also the trajectory figures' projection) or of Hessian
+eigenvectors, per-parameter cuts, and
 neighbour samples; rise_radius picks a cut's half-width.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator
 from sklearn.decomposition import PCA
 
+from .lanczos import extreme_eigenvalues
 from .layout import Layout
+from .spectrum import symmetric_eigh
 
 NORMALIZATIONS = ("filter", "layer")
 
@@ -82,45 +87,65 @@ def plane(loss_batched, theta, d1, d2, a_grid, b_grid, chunk: int = 256) -> np.n
     return _evaluate(loss_batched, rows, n_a * len(b_grid), chunk).reshape(len(b_grid), n_a)
 
 
-def pca_directions(snapshots, theta_end):
-    """The plane of a path's two leading principal directions through θ_end (Li et al. §7).
+class PathPCA(NamedTuple):
+    """directions (2, n) orthonormal rows; explained_variance_ratio (2,); coords (m, 2) of the
+    points relative to the centre; off_plane (m,) ‖(I − P)dᵢ‖²/‖dᵢ‖² of dᵢ = pointᵢ − centre."""
 
-    PCA (scikit-learn, exact SVD, deterministic signs) of M = snapshots − θ_end. Returns d1, d2
-    (n_params,) orthonormal, their explained variance ratios (2,) and coords = M @ [d1 d2]
-    (n_snapshots, 2): θ_end + coords @ [d1; d2] projects each snapshot onto the plane.
+    directions: np.ndarray
+    explained_variance_ratio: np.ndarray
+    coords: np.ndarray
+    off_plane: np.ndarray
+
+
+def path_pca(points, center=None) -> PathPCA:
+    """The plane of the two leading principal directions of points (m, n), e.g. a training path
+    or the paths of several runs stacked (Li et al. 2018, §7), through `center` (n,) (default:
+    the points' mean).
+
+    PCA by scikit-learn (exact SVD, deterministic signs). coords = (points − centre) @ directionsᵀ:
+    centre + coords @ directions projects each point onto the plane; off_plane is the share of
+    each point's displacement the plane hides (0 where the point is the centre). Summed over
+    points about the mean, Σ‖(I − P)dᵢ‖²/Σ‖dᵢ‖² = 1 − EVR₁ − EVR₂. Cost O(m²·n).
+    All points equal: zero directions, ratios, coordinates and shares (no warning).
+    Raises ValueError unless m ≥ 3, n ≥ 2 and everything is finite.
     """
-    snapshots = np.asarray(snapshots, dtype=np.float64)
-    theta_end = _vector(theta_end, "theta_end")
-    if snapshots.ndim != 2 or snapshots.shape[0] < 3 or snapshots.shape[1] != theta_end.size:
-        raise ValueError(
-            f"snapshots has shape {snapshots.shape}; expected (n_snapshots ≥ 3, {theta_end.size}) "
-            "— record at least three points of the trajectory"
-        )
-    if theta_end.size < 2:
-        raise ValueError("theta_end has 1 parameter; a plane needs n_params ≥ 2")
-    M = snapshots - theta_end
-    pca = PCA(n_components=2, svd_solver="full").fit(M)
-    d1, d2 = pca.components_
-    return d1.copy(), d2.copy(), pca.explained_variance_ratio_.copy(), M @ pca.components_.T
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[0] < 3 or points.shape[1] < 2:
+        raise ValueError(f"points has shape {points.shape}; expected (m ≥ 3, n ≥ 2): record at "
+                         "least three points of the path, of at least two parameters")
+    if not np.all(np.isfinite(points)):
+        raise ValueError("points has non-finite entries; leave diverged runs out")
+    center = points.mean(axis=0) if center is None else _vector(center, "center")
+    if center.size != points.shape[1]:
+        raise ValueError(f"center has {center.size} entries; the points have {points.shape[1]}")
+    d = points - center
+    if not np.any(points != points[0]):  # one point repeated: no direction, nothing off-plane
+        zeros = np.zeros(len(points))
+        return PathPCA(np.zeros((2, points.shape[1])), np.zeros(2), np.zeros((len(points), 2)),
+                       zeros)
+    pca = PCA(n_components=2, svd_solver="full").fit(points)
+    coords = d @ pca.components_.T
+    total = np.einsum("ij,ij->i", d, d)
+    # ‖(I − P)d‖² = ‖d‖² − ‖Pd‖² (orthonormal directions); clip the rounding below 0
+    hidden = np.clip(total - np.einsum("ij,ij->i", coords, coords), 0.0, None)
+    off = np.divide(hidden, total, out=np.zeros_like(total), where=total > 0)
+    return PathPCA(pca.components_.copy(), pca.explained_variance_ratio_.copy(), coords,
+                   np.minimum(off, 1.0))
 
 
 def hessian_directions(H, rng: np.random.Generator | None = None, tol: float = 1e-6):
     """(v_max, v_min, λ_max, λ_min): unit eigenvectors of the largest and the smallest (most
     negative) eigenvalue of symmetric H, signed so their largest-magnitude entry is positive.
 
-    H dense (n, n): one eigh, O(n³). H a scipy LinearOperator of Hessian-vector products: two
-    Lanczos runs (eigsh, k = 1, 'LA' and 'SA', start vector from rng, relative accuracy tol).
-    A trained net's smallest eigenvalues are a dense bulk near 0: 'SA' takes hundreds of HVPs.
+    H dense (n, n): one engine.spectrum.symmetric_eigh, O(n³). H a scipy LinearOperator of
+    Hessian-vector products: engine.lanczos.extreme_eigenvalues (k = 1, 'LA' and 'SA', start
+    vector from rng, relative accuracy tol, answers verified). A trained net's smallest
+    eigenvalues are a dense bulk near 0: 'SA' takes hundreds of HVPs.
+    Raises ValueError for a bad H, rng or tol, or when Lanczos does not converge.
     """
     if isinstance(H, LinearOperator):
         return _lanczos_directions(H, rng, tol)
-    H = np.asarray(H, dtype=np.float64)
-    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
-        raise ValueError(f"H has shape {H.shape}; expected a square (n_params, n_params) matrix")
-    if not np.all(np.isfinite(H)):
-        raise ValueError("H has non-finite entries; compute the Hessian at a finite point")
-    # Symmetrize first: eigh reads one triangle, and autograd's H is symmetric only to rounding.
-    lam, V = np.linalg.eigh(0.5 * (H + H.T))
+    lam, V = symmetric_eigh(H)
     v_max, v_min = (_signed(V[:, k]) for k in (-1, 0))
     return v_max, v_min, float(lam[-1]), float(lam[0])
 
@@ -208,11 +233,12 @@ def _lanczos_directions(op, rng, tol):
     pairs = []
     for which in ("LA", "SA"):
         try:
-            lam, V = eigsh(op, k=1, which=which, v0=rng.standard_normal(n), tol=tol)
+            found = extreme_eigenvalues(op, k=1, which=which, tol=tol, rng=rng,
+                                        return_vectors=True)
         except ArpackNoConvergence:
             raise ValueError(f"eigsh found no {which} eigenvector of H to tol={tol!r} within its "
                              "iteration limit; pass a looser tol (e.g. 1e-4)") from None
-        pairs.append((float(lam[0]), _signed(V[:, 0] / np.linalg.norm(V[:, 0]))))
+        pairs.append((float(found.values[0]), _signed(found.vectors[:, 0])))
     (lam_max, v_max), (lam_min, v_min) = pairs
     return v_max, v_min, lam_max, lam_min
 

@@ -12,7 +12,7 @@ from engine.surface import (
     line,
     losses,
     neighbour_samples,
-    pca_directions,
+    path_pca,
     perturbation_curves,
     plane,
     rise_radius,
@@ -154,21 +154,21 @@ def test_pca_coordinates_reconstruct_a_planar_path(rng):
     steps = np.linspace(0.0, 1.0, 15)
     coeffs = np.column_stack([3.0 * (1 - steps), np.sin(4.0 * steps) * (1 - steps)])
     snapshots = theta_end + coeffs @ basis
-    d1, d2, ratio, coords = pca_directions(snapshots, theta_end)
-    D = np.vstack([d1, d2])
+    D, ratio, coords, off = path_pca(snapshots, theta_end)
     # orthonormal, all variance in 2-D: an SVD, rounding ~ n·ε; atol for the off-diagonal 0
     assert_allclose(D @ D.T, np.eye(2), rtol=1e-12, atol=1e-12)
     assert_allclose(ratio.sum(), 1.0, rtol=1e-12)
     assert ratio[0] >= ratio[1]
     assert_allclose(theta_end + coords @ D, snapshots, rtol=1e-12)  # on its own plane: exact
     assert_allclose(coords[-1], 0.0, atol=1e-15)  # θ_end is the origin; atol: target 0
+    assert_allclose(off, 0.0, atol=1e-12)  # nothing off the plane but rounding ~ n·ε
 
 
 def test_pca_ratio_measures_the_share_of_variance(rng):
     # a path off the plane: ratios are shares of the variance of M − mean(M)
     snapshots = rng.standard_normal((40, 6)) * np.array([5.0, 2.0, 0.5, 0.5, 0.5, 0.5])
     theta_end = snapshots[-1]
-    _, _, ratio, _ = pca_directions(snapshots, theta_end)
+    _, ratio, _, _ = path_pca(snapshots, theta_end)
     s = np.linalg.svd(snapshots - snapshots.mean(axis=0), compute_uv=False)
     assert_allclose(ratio, s[:2] ** 2 / np.sum(s**2), rtol=1e-10)  # two SVD routes: ~κ·ε
 
@@ -253,7 +253,7 @@ def test_chunk_for_keeps_the_budget():
         (lambda L, t: plane(L, t, t, t[:2], [0.0], [0.0]), "d2 has"),
         (lambda L, t: plane(lambda T: T, t, t, t, [0.0], [0.0]), "loss_batched returned"),
         (lambda L, t: perturbation_curves(L, t, np.zeros((2, 3))), "deltas"),
-        (lambda L, t: pca_directions(np.ones((2, t.size)), t), "snapshots"),
+        (lambda L, t: path_pca(np.ones((2, t.size)), t), "points has shape"),
         (lambda L, t: hessian_directions(np.ones((2, 3))), "square"),
         (lambda L, t: neighbour_samples(t, -1.0, 3, np.random.default_rng(0)), "scale"),
         (lambda L, t: neighbour_samples(t, 1.0, 0, np.random.default_rng(0)), "n=0"),
