@@ -41,16 +41,19 @@ def gradient(loss):
 
 def hvp_fn(loss):
     """The function (θ, v) ↦ H(θ)v = ∇_θ(∇L(θ)·v) for θ and v of shape (n,) or (..., n)
-    (batched: row b is H(θ_b)v_b). H is never formed. Cost ≈ 2 gradients per call; for many v
-    at one θ use engine.lanczos.hvp_operator (the gradient's graph built once).
-    Raises ValueError if v's last axis differs from θ's."""
+    (batched: row b is H(θ_b)v_b; one v of shape (n,) serves every θ_b). H is never formed.
+    Cost ≈ 2 gradients per call; for many v at one θ use engine.lanczos.hvp_operator (the
+    gradient's graph built once). Raises ValueError if v does not broadcast to θ's shape."""
     total = _summed(loss)
 
     def apply(theta, v):
         theta = check_vector(theta, "theta")
         v = check_direction(v, theta.shape[-1])
+        if np.broadcast_shapes(theta.shape, v.shape) != theta.shape:
+            raise ValueError(f"v has shape {v.shape}, theta {theta.shape}: give one v per θ "
+                             "(for many v at one θ: engine.lanczos.hvp_operator(...).matmat)")
         hvp_at, _ = autograd.make_hvp(total)(theta)
-        return hvp_at(np.broadcast_to(v, theta.shape) if v.shape != theta.shape else v)
+        return hvp_at(np.broadcast_to(v, theta.shape))
 
     return apply
 

@@ -142,6 +142,9 @@ def test_function_first_derivatives_take_a_batch_of_theta(rng):
         # one reverse pass over Σ_b L(θ_b) gives each row (sums possibly in another order)
         assert_allclose(g[b], gradient(rosenbrock)(thetas[b]), rtol=1e-14)
         assert_allclose(Hv[b], rosenbrock_hessian(thetas[b]) @ V[b], rtol=1e-13, atol=1e-11)
+    # one v for every θ_b
+    assert_allclose(hvp_fn(rosenbrock)(thetas, V[0])[2], rosenbrock_hessian(thetas[2]) @ V[0],
+                    rtol=1e-13, atol=1e-11)
 
 
 def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
@@ -158,6 +161,7 @@ def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
     [
         (lambda: gradient("loss"), "not a function of θ"),
         (lambda: hvp_fn(rosenbrock)(np.ones(4), np.ones(3)), r"v has shape \(3,\)"),
+        (lambda: hvp_fn(rosenbrock)(np.ones(4), np.ones((2, 4))), "one v per θ"),
         (lambda: hessian_of(rosenbrock, np.ones((2, 4))), "one parameter vector"),
         (lambda: hessian_vector_product(rosenbrock, np.ones(0), np.ones(0)), "theta has shape"),
         (lambda: gradient(rosenbrock)("abc"), "theta is not an array of numbers"),
