@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,16 @@ from engine.optim import adam
 from engine.results import Store, UsageError
 from engine.train import train
 
-from .checks import check_image_data, check_ints, check_range
+from .checks import (
+    FULL_TRAIN,
+    Diverged,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+    quiet_overflow,
+    stop_on_nonfinite,
+)
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds
@@ -84,9 +94,22 @@ class Config:
                    full_evals=1, sinc_samples=2, n_train=0, sinc_hidden=1, hidden=1)
         for name in ("sinc_lr", "lr"):
             check_range(self, name)
-        check_range(self, "smooth", 0.0, 1.0)
+        # a centred window wider than half the series centres on no point: every smoothed value
+        # would be an end's fitted line, not a moving average
+        check_range(self, "smooth", 0.0, 0.5, high_open=False)
         check_range(self, "rise_factor", 1.0)
         check_range(self, "rise_loss_drop", 0.0, 1.0)
+        if self.task != "sinc" and self.full_evals > self.steps:
+            raise UsageError(f"--full-evals {self.full_evals} with --steps {self.steps}: at most "
+                             "one whole-data gradient per step; give --full-evals ≤ --steps")
+        # θ, Adam's moments, the gradient, 4 checkpoints; activations of a whole-data slice
+        check_network_memory("sinc", self.sinc_hidden, 10, self.sinc_samples,
+                             f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}")
+        if self.task != "sinc":
+            name = _image_dataset(self)
+            check_network_memory(name, self.hidden, 10, min(self.n_train or FULL_TRAIN[name],
+                                                            FULL_CHUNK),
+                                 f"--hidden {' '.join(map(str, self.hidden))}")
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
@@ -95,6 +118,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     if 1 in runs:
         check_data(_image_dataset(config), config.data_root, config.n_train)  # before any write
     store = Store(out_dir, EXPERIMENT, config)
+    store.missing(runs)  # a damaged task is deleted (one-line notice) and computed again
     if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
         raise UsageError(f"{store.out} holds a run on other data; use another --out")
     if compute(store, functools.partial(task_unit, config), runs, options, desc="tasks") is None:
@@ -103,6 +127,13 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     for r in runs:
         task_arrays, tasks[TASKS[r]] = store.load_run(r)
         arrays |= {f"{TASKS[r]}_{k}": v for k, v in task_arrays.items()}
+    diverged = [t for t, info in tasks.items() if info.get("diverged")]
+    if diverged:
+        what = "every task" if len(diverged) == len(tasks) else " and ".join(diverged)
+        where = "; ".join(f"{t}: {tasks[t]['diverged']['reason']} at step "
+                          f"{tasks[t]['diverged']['step']}" for t in diverged)
+        print(f"experiments.gradnorm: {what} diverged ({where}); the figures end there: lower "
+              "--lr or --sinc-lr", file=sys.stderr)
     return store.save_summary(arrays, {"p": config.p, "tasks": tasks})
 
 
@@ -110,7 +141,9 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
                     progress=False, desc="epochs") -> dict:
     """Train ≥ `steps` iterations (whole epochs), recording step_* (n_steps,), full_* (n_full,),
     and θ at ≤ 4 full steps, check_theta (≤ 4, n_params), with the minibatch of check c,
-    check_batch[check_batch_start[c]:check_batch_start[c + 1]]."""
+    check_batch[check_batch_start[c]:check_batch_start[c + 1]]. A run whose loss or gradient
+    leaves the finite numbers stops there: its series end before that step, and 'diverged' holds
+    {'step', 'epoch', 'reason'} (None otherwise; not an array)."""
     x, y = data.x_train, data.y_train
     full_batch = batch_size >= len(x)
     per_epoch = 1 if full_batch else math.ceil(len(x) / batch_size)
@@ -131,19 +164,40 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
         if s.step in check_step:
             checks[s.step] = (np.array(s.theta), np.arange(len(x)) if s.batch is None else s.batch)
 
-    state = train(net, theta0, data, optimizer, epochs=epochs, batch_size=batch_size, rng=rng,
-                  on_step=on_step, progress=progress, desc=desc)
-    theta = optimizer.params(state)
-    full.append(full_point(net, theta, x, y, p))
-    checks[n_steps] = (np.array(theta), np.arange(0))
+    diverged = None
+    with quiet_overflow():  # a diverging run overflows: detected and recorded, not warned
+        try:
+            state = train(net, theta0, data, optimizer, epochs=epochs, batch_size=batch_size,
+                          rng=rng, on_step=stop_on_nonfinite(on_step), progress=progress,
+                          desc=desc)
+            theta = optimizer.params(state)
+            final = full_point(net, theta, x, y, p)
+            if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(final))):
+                raise Diverged(n_steps, epochs, "non-finite loss after the last step")
+            full.append(final)
+            checks[n_steps] = (np.array(theta), np.arange(0))
+        except Diverged as err:
+            # keep the steps before the first non-finite one, and the whole-data points among them
+            diverged = err.info()
+            n_done = diverged["step"]
+            step_loss, step_norm = step_loss[:n_done], step_norm[:n_done]
+            full_step = full_step[:len(full)]
+            keep = (full_step < n_done) & np.all(np.isfinite(np.array(full, dtype=float)
+                                                             .reshape(-1, 2)), axis=1)
+            full, full_step = [f for f, k in zip(full, keep, strict=True) if k], full_step[keep]
+            check_step = check_step[np.isin(check_step, list(checks))]
+            check_step = check_step[check_step < n_done]
     batches = [checks[s][1] for s in check_step]
+    n_params = len(theta0)
     return {"step_loss": step_loss, "step_grad_norm": step_norm,
             "epoch_start": np.arange(epochs) * per_epoch, "full_step": full_step,
-            "full_loss": np.array([f[0] for f in full]),
-            "full_grad_norm": np.array([f[1] for f in full]), "check_step": check_step,
-            "check_theta": np.stack([checks[s][0] for s in check_step]),
-            "check_batch": np.concatenate(batches).astype(np.int64),
-            "check_batch_start": np.cumsum([0] + [len(b) for b in batches])}
+            "full_loss": np.array([f[0] for f in full], dtype=float),
+            "full_grad_norm": np.array([f[1] for f in full], dtype=float),
+            "check_step": check_step,
+            "check_theta": np.array([checks[s][0] for s in check_step]).reshape(-1, n_params),
+            "check_batch": np.concatenate([np.arange(0), *batches]).astype(np.int64),
+            "check_batch_start": np.cumsum([0] + [len(b) for b in batches]),
+            "diverged": diverged}
 
 
 def full_point(net, theta, x, y, p, chunk=FULL_CHUNK):
@@ -209,15 +263,25 @@ def task_unit(config: Config, run: int) -> tuple[dict, dict]:
     arrays = record_training(net, theta0, data, adam(lr), steps=steps, batch_size=batch_size,
                              rng=rng, p=config.p, full_evals=config.full_evals, progress=True,
                              desc=TASKS[run])
+    diverged = arrays.pop("diverged")
     n_train, full_step = len(data.x_train), arrays["full_step"]
+    n_steps = len(arrays["epoch_start"]) * (1 if batch_size >= n_train else
+                                            math.ceil(n_train / batch_size))
     info = {"task": TASKS[run], "dataset": data.name, "n_train": n_train, "sizes": net.sizes,
             "activation": net.activation, "loss": net.loss_name, "lr": lr,
             "batch_size": min(batch_size, n_train), "full_batch": bool(batch_size >= n_train),
-            "n_steps": len(arrays["step_loss"]), "full_every": int(full_step[1]), "facts": {}}
+            "n_steps": len(arrays["step_loss"]), "diverged": diverged,
+            "full_every": 1 if batch_size >= n_train else math.ceil(n_steps / config.full_evals),
+            "facts": {}}
     series = {"full": full_step, "step": np.arange(info["n_steps"])}
     if info["full_batch"]:
         del series["step"]
     for key, at in series.items():
+        if len(at) == 0:  # diverged at once: nothing finite to describe
+            info["facts"][key] = {"window": 1}
+            for q in ("loss", "grad_norm"):
+                arrays[f"{key}_{q}_smooth"] = arrays[f"{key}_{q}"]
+            continue
         window = min(max(3, round(config.smooth * len(at))) | 1, len(at) - 1 + len(at) % 2)
         for q in ("loss", "grad_norm"):
             arrays[f"{key}_{q}_smooth"] = smooth_log(arrays[f"{key}_{q}"], window)

@@ -12,6 +12,7 @@ Each part is one saved unit (runs/run_000 = sinc, run_001 = DNN): an interrupted
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,16 @@ from engine.results import Store, UsageError
 from engine.spectrum import spectrum_from_eigenvalues
 from engine.train import evaluate, train
 
-from .checks import check_image_data, check_ints, check_range
+from .checks import (
+    FULL_TRAIN,
+    Diverged,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+    quiet_overflow,
+    stop_on_nonfinite,
+)
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds
@@ -66,16 +76,30 @@ class Config:
     def validate(self):
         check_image_data(self.dataset, self.data_root)
         check_ints(self, seed=0, sinc_samples=2, sinc_iterations=1, epochs=1, batch_size=1,
-                   top_k=1, probes=2, slq_steps=1, slq_probes=1, n_train=0, sinc_hidden=1,
+                   top_k=1, probes=2, slq_steps=2, slq_probes=1, n_train=0, sinc_hidden=1,
                    hidden=1)
         check_range(self, "rtol", 0.0, 1.0)
         check_range(self, "lr")
         n_sinc = MLP((1, *self.sinc_hidden, 1)).n_params
-        if self.top_k >= MLP((64, *self.hidden, 10)).n_params:
-            raise UsageError(f"--top-k {self.top_k}: give fewer than the DNN's parameters")
         if n_sinc > 4000:  # H, G, R and eigh's workspace: 5 dense n × n matrices
             raise UsageError(f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}: {n_sinc} "
                              "parameters; the dense spectrum takes at most 4000")
+        name = _dnn_dataset(self)
+        rows = self.n_train or FULL_TRAIN[name]
+        # the Lanczos vectors of eigsh (ncv ≥ 2k + 1) and of SLQ, Hutchinson's probes, Adam
+        n_dnn = check_network_memory(
+            name, self.hidden, 2 * self.top_k + 20 + self.slq_steps + self.probes + 8, rows,
+            f"--hidden {' '.join(map(str, self.hidden))} with --top-k {self.top_k}, "
+            f"--slq-steps {self.slq_steps} and --probes {self.probes}")
+        # ARPACK finds k < n eigenvalues with a subspace of min(n, 2k + 1) vectors; beyond n/2 it
+        # would be the whole space, where eigsh is no longer Lanczos
+        if 2 * self.top_k + 1 > n_dnn:
+            raise UsageError(f"--top-k {self.top_k}: the DNN has {n_dnn} parameters; give at "
+                             f"most {(n_dnn - 1) // 2} (Lanczos needs a subspace of 2k + 1)")
+        # a Lanczos run has at most n steps; more would quietly be fewer than the flag says
+        if self.slq_steps > n_dnn:
+            raise UsageError(f"--slq-steps {self.slq_steps}: the DNN has {n_dnn} parameters; "
+                             f"give at most {n_dnn}")
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
@@ -87,6 +111,10 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
         return None
     (sinc, sinc_info), (dnn, dnn_info) = store.load_run(0), store.load_run(1)
     arrays = {f"sinc_{k}": v for k, v in sinc.items()} | {f"dnn_{k}": v for k, v in dnn.items()}
+    if dnn_info.get("diverged"):
+        d = dnn_info["diverged"]
+        print(f"experiments.spectrum: the DNN diverged ({d['reason']} at step {d['step']}); it "
+              "has no spectrum and its figure says so: lower --lr", file=sys.stderr)
     return store.save_summary(arrays, {"sinc": sinc_info, "dnn": dnn_info})
 
 
@@ -109,7 +137,9 @@ def _sinc_part(config, rng):
     x, y = data.x_train, data.y_train
     result = scipy.optimize.minimize(
         lambda t: value_and_grad(net, t, x, y), net.init(rng), jac=True, method="L-BFGS-B",
-        options={"maxiter": config.sinc_iterations, "gtol": 0.0, "ftol": 0.0})
+        # maxfun beyond maxiter's line searches: the iteration count is the limit the flag sets
+        options={"maxiter": config.sinc_iterations, "maxfun": 20 * config.sinc_iterations + 100,
+                 "gtol": 0.0, "ftol": 0.0})
     theta = result.x
     G, R = hessian_parts(net, theta, x, y)
     H = G + R
@@ -135,8 +165,17 @@ def _dnn_part(config, rng):
     net = MLP((data.x_train.shape[1], *config.hidden, data.n_classes), config.activation,
               "cross_entropy")
     optimizer = adam(config.lr)
-    theta = optimizer.params(train(net, net.init(rng, "he"), data, optimizer,
-                                   epochs=config.epochs, batch_size=config.batch_size, rng=rng))
+    with quiet_overflow():  # a diverging run overflows: detected and recorded, not warned
+        try:
+            theta = optimizer.params(train(
+                net, net.init(rng, "he"), data, optimizer, epochs=config.epochs,
+                batch_size=config.batch_size, rng=rng, on_step=stop_on_nonfinite()))
+            if not np.all(np.isfinite(theta)):
+                raise Diverged(config.epochs * -(-len(data.x_train) // config.batch_size),
+                               config.epochs, "non-finite weights")
+        except Diverged as err:  # no spectrum of an overflowing net
+            return {}, {"dataset": name, "sizes": net.sizes, "n_params": net.n_params,
+                        "n_train": len(data.x_train), "diverged": err.info()}
     op = hvp_operator(net, theta, data.x_train, data.y_train)
     # The top of a trained net's spectrum is a few well separated outliers: Lanczos converges in
     # a few dozen HVPs. The bottom is a dense cluster around 0 where ARPACK's 'SA' crawls, so λ_min
@@ -148,8 +187,11 @@ def _dnn_part(config, rng):
     info = {"dataset": name, "sizes": net.sizes, "n_params": net.n_params,
             "n_train": len(data.x_train),
             "trace": trace, "trace_se": trace_se, "lambda_max": float(np.max(top)),
-            "lambda_min_ritz": float(np.min(nodes)), **evaluate(net, theta, data)}
-    return {"theta": theta, "top_eigenvalues": top,
+            "lambda_min_ritz": float(np.min(nodes)), "diverged": None,
+            # eigsh's answer checked (residuals, no missed eigenvalue above the k-th)
+            "top_verified": bool(top.verified), "top_message": top.message,
+            **evaluate(net, theta, data)}
+    return {"theta": theta, "top_eigenvalues": np.asarray(top),
             "density_grid": grid, "density": density, "slq_nodes": nodes,
             "slq_weights": weights}, info
 

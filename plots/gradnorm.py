@@ -60,19 +60,32 @@ def task_figure(arrays, info, p, config):
         ax.grid(True, which="major", alpha=0.3)
     if not info["full_batch"]:
         _epoch_lines((ax_loss, ax_grad), arrays["epoch_start"])
-    _rise_band((ax_loss, ax_grad), full_facts["rise"], config["rise_factor"], norm)
-    m = full_facts["min_grad_norm"]
-    ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=11, zorder=5,
-                 label=f"smallest whole-data {norm} = {m['value']:.2e} at step {m['step']} "
-                       f"(L = {m['loss']:.2e})")
+    diverged = info.get("diverged")
+    if diverged:  # training stopped here: the curves end at the last finite step
+        for i, ax in enumerate((ax_loss, ax_grad)):
+            ax.axvline(diverged["step"], color="k", lw=1.2, ls="--", label=(
+                f"diverged at step {diverged['step']}: {diverged['reason']}" if i == 0 else None))
+    if "rise" in full_facts:
+        _rise_band((ax_loss, ax_grad), full_facts["rise"], config["rise_factor"], norm)
+    if "min_grad_norm" in full_facts:
+        m = full_facts["min_grad_norm"]
+        ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=11, zorder=5,
+                     label=f"smallest whole-data {norm} = {m['value']:.2e} at step {m['step']} "
+                           f"(L = {m['loss']:.2e})")
     ax_loss.set_ylabel(f"training loss L ({loss_name}), log scale")
     ax_grad.set_ylabel(f"gradient norm {norm}, log scale")
     ax_grad.set_xlabel("iteration (optimizer step k)")
     for ax in (ax_loss, ax_grad):
         ax.legend(fontsize=7, loc="upper right", framealpha=0.85)
-    final = full_facts["final"]
-    fig.suptitle(f"{title(info, config)}\nfinal: L = {final['loss']:.3e}, "
-                 f"{norm} = {final['grad_norm']:.3e} after {info['n_steps']} steps", fontsize=10)
+    if "final" in full_facts:
+        final = full_facts["final"]
+        last = (f"{'last finite point' if diverged else 'final'}: L = {final['loss']:.3e}, "
+                f"{norm} = {final['grad_norm']:.3e} after {final['step']} steps")
+    else:
+        last = "no finite whole-data point"
+    if diverged:
+        last += f"; diverged at step {diverged['step']} ({diverged['reason']})"
+    fig.suptitle(f"{title(info, config)}\n{last}", fontsize=10)
     return fig
 
 
@@ -83,7 +96,7 @@ def title(info, config) -> str:
              f"batch {info['batch_size']} of N = {info['n_train']}")
     data = data_name(info["dataset"])
     if info["dataset"] == "digits" and not config["dataset"]:
-        data += ", MNIST not found under --data-root"
+        data += " (MNIST needs --data-root)"
     return f"{data}: {net}, Adam lr {info['lr']:g}, {batch}"
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.results import load_summary
 
-from .common import plot_main, save_figure
+from .common import data_name, plot_main, save_figure
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
@@ -24,7 +24,8 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     sinc, dnn = meta["summary"]["sinc"], meta["summary"]["dnn"]
     paths = save_figure(sinc_figure(arrays["sinc_eigenvalues_H"], arrays["sinc_eigenvalues_G"],
                                     sinc, meta["config"]), figures_dir, "spectrum_sinc")
-    paths += save_figure(dnn_figure(arrays, dnn, meta["config"]), figures_dir, "spectrum_dnn")
+    fig = diverged_figure(dnn) if dnn.get("diverged") else dnn_figure(arrays, dnn, meta["config"])
+    paths += save_figure(fig, figures_dir, "spectrum_dnn")
     return paths
 
 
@@ -68,6 +69,18 @@ def sinc_figure(eig_h, eig_g, info, config):
     return fig
 
 
+def diverged_figure(info):
+    """The DNN's figure when its training diverged: no spectrum, and why."""
+    d = info["diverged"]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.text(0.5, 0.5, f"{data_name(info['dataset'])} DNN ({info['n_params']} parameters): "
+            f"training diverged\n{d['reason']} at step {d['step']} (epoch {d['epoch']}): no "
+            "spectrum\nlower --lr", transform=ax.transAxes, ha="center", va="center")
+    ax.set(xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig
+
+
 def dnn_figure(arrays, info, config):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     grid, density = arrays["dnn_density_grid"], arrays["dnn_density"]
@@ -79,9 +92,14 @@ def dnn_figure(arrays, info, config):
     ax.set_xlabel("λ")
     ax.set_ylabel("density (log)")
     ax.legend(fontsize=8)
-    ax.set_title(f"{info['dataset']} DNN ({info['n_params']} parameters): tr H = "
+    unverified = ("" if info.get("top_verified", True) else
+                  f"\ntop eigenvalues NOT verified: {info.get('top_message', '')}")
+    ax.set_title(f"{data_name(info['dataset'])} DNN "
+                 f"{'-'.join(map(str, info['sizes']))} {config['activation']} "
+                 f"({info['n_params']} parameters): tr H = "
                  f"{info['trace']:.3g} ± {info['trace_se']:.2g} (Hutchinson), λ_max = "
-                 f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}",
+                 f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}"
+                 f"{unverified}",
                  fontsize=9)
     fig.tight_layout()
     return fig
