@@ -86,7 +86,7 @@ def functions_fit(arrays, summary, config):
         ax.set_ylabel("f(x)")
         ax.set_title(f"{FUNCTION_NAMES.get(name, name)}: fit of the median seed", fontsize=10)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="best", framealpha=0.7)
     return fig
 
 

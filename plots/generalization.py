@@ -17,6 +17,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from engine.results import load_summary
 
@@ -47,7 +48,8 @@ def _loss_acc_axes(ax, x, arrays, prefix, log_x=False):
         twin.plot(x, arrays[f"{prefix}{part}_acc"], "C1" + style, lw=1.5,
                   label=f"{part} accuracy")
     ax.set_yscale("log")
-    ax.set_ylabel("cross-entropy loss (log)", color="C0")
+    _clean_log(ax)
+    ax.set_ylabel("cross-entropy loss", color="C0")
     twin.set_ylabel("accuracy", color="C1")
     twin.set_ylim(-0.02, 1.02)
     if log_x:
@@ -56,6 +58,19 @@ def _loss_acc_axes(ax, x, arrays, prefix, log_x=False):
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center right")
     ax.grid(True, alpha=0.3)
     return twin
+
+
+def _clean_log(ax, x_ticks=None):
+    """A log y axis spanning less than a decade becomes linear (it would show no major label and
+    crowded minor ones); no minor labels otherwise; the batch sizes as x ticks."""
+    low, high = ax.get_ylim()
+    if ax.get_yscale() == "log" and high < 10 * low:
+        ax.set_yscale("linear")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_minor_formatter(NullFormatter())
+    if x_ticks is not None:
+        ax.set_xticks(x_ticks)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
 
 
 def random_figure(arrays, summary, config):
@@ -74,7 +89,7 @@ def random_figure(arrays, summary, config):
 def params_figure(arrays, summary, config):
     fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.9), constrained_layout=True)
     n = arrays["width_n_params"]
-    for ax, metric, label in ((axes[0], "loss", "cross-entropy loss (log)"),
+    for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"),
                               (axes[1], "acc", "accuracy")):
         for part, colour, marker in (("train", "C0", "o"), ("test", "C3", "s")):
             values = arrays[f"width_{part}_{metric}"]
@@ -86,6 +101,7 @@ def params_figure(arrays, summary, config):
         if metric == "loss":
             ax.set_yscale("log")
         ax.set_xlabel("number of parameters (log)")
+        _clean_log(ax)
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
@@ -116,10 +132,11 @@ def flatness_figure(arrays, summary, config):
             ax.plot(b, arrays[f"batch_{part}_loss"], "C0" + style, marker="o", ms=3,
                     label=f"{part} loss")
         ax.set_yscale("log")
-        ax.set_ylabel("cross-entropy loss (log)", color="C0")
+        ax.set_ylabel("cross-entropy loss", color="C0")
         twin = ax.twinx()
         twin.plot(b, arrays[f"batch_{key}"], "C3-", marker="s", ms=4, label=label)
         twin.set_ylabel(label, color="C3", fontsize=8)
+        _clean_log(ax)
         lines = ax.get_lines() + twin.get_lines()
         ax.legend(lines, [line.get_label() for line in lines], fontsize=7)
         ax.grid(True, alpha=0.3)
@@ -133,9 +150,11 @@ def flatness_figure(arrays, summary, config):
     for ax in axes[1]:
         ax.set_xscale("log")
         ax.set_xlabel("batch size (log)")
-    fig.suptitle(f"{data_name(summary['dataset'])}, {'-'.join(map(str, config['hidden']))} "
-                 f"hidden, each batch size trained to training loss ≤ {config['target_loss']:g} "
-                 f"or {config['max_steps']} steps", fontsize=10)
+        _clean_log(ax, b)
+    fig.suptitle(f"{data_name(summary['dataset'])}, hidden layers "
+                 f"{'-'.join(map(str, config['hidden']))}, each batch size trained to "
+                 f"training loss ≤ {config['target_loss']:g} or {config['max_steps']} steps",
+                 fontsize=10)
     return fig
 
 
