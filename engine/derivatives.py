@@ -165,11 +165,13 @@ def mlp_hvp_fn(net, theta, x, y):
             if r_h is not None:
                 rz += r_h @ blocks[layer][..., :-1, :]
             if layer < last:
-                r_z.append(rz)
-                r_h = slopes[layer] * rz
+                # Rz is needed again only for the σ'' term; otherwise Rh overwrites it
+                curved = curvatures[layer] is not None
+                r_z.append(rz if curved else None)
+                r_h = slopes[layer] * rz if curved else _times(rz, slopes[layer])
                 r_inputs.append(r_h)
         if probs is None:
-            r_delta = rz * scale
+            r_delta = _times(rz, scale)
         else:
             r_delta = probs * (rz - np.sum(probs * rz, axis=-1, keepdims=True))
             r_delta *= scale
@@ -182,9 +184,9 @@ def mlp_hvp_fn(net, theta, x, y):
             if layer:
                 r_g = r_delta @ weights_t[layer]
                 r_g += deltas[layer] @ np.swapaxes(directions[layer][..., :-1, :], -1, -2)
-                r_delta = r_g * slopes[layer - 1]
+                r_delta = _times(r_g, slopes[layer - 1])
                 if curvatures[layer - 1] is not None:
-                    r_delta += curvatures[layer - 1] * r_z[layer - 1]
+                    r_delta += _times(r_z[layer - 1], curvatures[layer - 1])
         return out
 
     return apply
@@ -247,6 +249,14 @@ def _layer_blocks(layout, theta):
     batch = theta.shape[:-1]
     return [theta[..., layout.slice_of(layer)].reshape(batch + (m + 1, n))
             for layer, (m, n) in enumerate(zip(layout.sizes[:-1], layout.sizes[1:], strict=True))]
+
+
+def _times(a, b):
+    """a·b, in a's memory when a is a temporary of a's final shape (fewer fresh pages)."""
+    if np.shape(b) == () or np.broadcast_shapes(a.shape, np.shape(b)) == a.shape:
+        a *= b
+        return a
+    return a * b
 
 
 def _with_ones(h):
