@@ -42,9 +42,11 @@ Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.optimize
 import scipy.stats
 
 from .activations import get_activation
@@ -244,3 +246,65 @@ def sampled_minimal_ratio(loss_batched, theta, radii, *, n_samples=1000, rng,
             confidence_level=0.95, method="wilson")
         low[i], high[i] = ci.low, ci.high
     return SampledRatio(radii, n_higher / n_samples, low, high, n_higher, n_samples, loss0)
+
+
+def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
+    """How the index α = n₋/n of critical points rises with their loss ε, with bootstrap
+    intervals over points (one point per run; resampled with replacement n_boot times).
+
+    spearman: ρ(ε, α) and its 95 % percentile interval (a monotone relation, no model);
+    power: Pennington & Bahri's (2017) α = α₀·max(0, (ε − ε_c)/ε_c)^p, fitted by least squares
+    (scipy curve_fit, α₀ > 0, 0 < ε_c < the smallest loss of a point with α > 0, p ∈ [0.1, 10]),
+    with p's 95 % interval and whether `exponent` (3/2) lies inside it. None where there are
+    fewer than 3 points (ρ) or fewer than 4 points with α > 0 (power); a bootstrap sample whose
+    fit fails or is degenerate is skipped and counted. loss, index: (n_points,) arrays.
+    Cost: n_boot rank correlations and n_boot small nonlinear fits.
+    """
+    loss, index = np.asarray(loss, dtype=np.float64), np.asarray(index, dtype=np.float64)
+    keep = np.isfinite(loss) & np.isfinite(index)
+    loss, index = loss[keep], index[keep]
+    out = {"n_points": int(loss.size), "n_saddles": int((index > 0).sum()), "spearman": None,
+           "power": None}
+    if loss.size < 3 or np.ptp(loss) == 0 or np.ptp(index) == 0:
+        return out
+    boot = rng.integers(0, loss.size, size=(n_boot, loss.size))
+    rho = float(scipy.stats.spearmanr(loss, index)[0])
+    rhos = np.array([scipy.stats.spearmanr(loss[b], index[b])[0] for b in boot])
+    rhos = rhos[np.isfinite(rhos)]
+    out["spearman"] = {"rho": rho, "low": float(np.quantile(rhos, 0.025)),
+                       "high": float(np.quantile(rhos, 0.975)), "n_boot": int(rhos.size)}
+    if (index > 0).sum() < 4:
+        return out
+    fit = _power_fit(loss, index)
+    if fit is None:
+        return out
+    ps = [f[2] for f in (_power_fit(loss[b], index[b]) for b in boot) if f is not None]
+    low, high = ((float(np.quantile(ps, 0.025)), float(np.quantile(ps, 0.975))) if ps
+                 else (float("nan"), float("nan")))
+    out["power"] = {"alpha0": fit[0], "loss_c": fit[1], "exponent": fit[2], "low": low,
+                    "high": high, "n_boot": len(ps), "n_failed": n_boot - len(ps),
+                    "contains": bool(low <= exponent <= high), "reference": exponent}
+    return out
+
+
+def power_curve(loss, alpha0, loss_c, exponent):
+    """α₀·max(0, (ε − ε_c)/ε_c)^p, elementwise."""
+    return alpha0 * np.maximum(0.0, (np.asarray(loss) - loss_c) / loss_c) ** exponent
+
+
+def _power_fit(loss, index):
+    """(α₀, ε_c, p) by least squares, or None when it fails or has < 4 points with α > 0."""
+    saddle = index > 0
+    if saddle.sum() < 4 or np.ptp(loss[saddle]) == 0:
+        return None
+    top = float(loss[saddle].min())
+    guess = (float(index.max()), 0.5 * top, 1.0)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params, _ = scipy.optimize.curve_fit(
+                power_curve, loss, index, p0=guess, bounds=([0.0, 1e-3 * top, 0.1],
+                                                            [np.inf, top, 10.0]), maxfev=2000)
+    except (RuntimeError, ValueError):
+        return None
+    return tuple(float(v) for v in params) if np.all(np.isfinite(params)) else None

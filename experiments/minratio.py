@@ -7,13 +7,22 @@ saved): converged nets lead finders to minima only, earlier ones reach saddles t
 searches for ∇L = 0 by --finder (engine.finders); (3) classifies the end point (engine.critical)
 and takes the exact Hessian's spectrum (engine.curvature): minimal ratio n₊/n (tolerance τ),
 resolved ratio n₊/(n₊+n₋), index n₋/n, the same at the --band rtols, and the slides' sampled
-ratio: the share of K points θ + r·d, ‖d‖ = 1, with L > L(θ), per radius (Wilson interval).
+ratio: the share of K points θ + r·d, ‖d‖ = 1, with L > L(θ), per radius (Wilson interval);
+(4) continues the search from a critical end point (engine.critical.continuation) to say
+whether it stays put, slides along a connected set of critical points, or escapes to infinity
+(‖θ‖ growing, hidden units saturating). --weight-decay λ runs all of it on the coercive
+L_λ = MSE + (λ/2)‖θ‖² (no critical point at infinity); --starts embedded starts from a critical
+point of a smaller net split up to this one (engine.embed): saddles of known origin.
 
 Results contract, summary.npz: theta (n_runs, n_params) end points, theta_start, x, y, loss,
 grad_norm, eigenvalues (n_runs, n_params) ascending (nan rows where θ is not finite),
 minimal_ratio, resolved_ratio, index, *_band (n_runs, len(band)), label (strings), flat, kappa,
 switch_step, sampled_ratio/_low/_high (n_runs, n_radii), and the ‖∇L‖ traces, run r's being
-trace[trace_start[r]:trace_start[r + 1]]. With summary.json's sizes and activation and
+trace[trace_start[r]:trace_start[r + 1]] (theta_norm_trace: ‖θ‖ at the same points;
+continuation_norms likewise with continuation_start). With a weight decay, `loss` is the MSE
+part, `loss_total` the objective L_λ, `eigenvalues` those of ∇²L_λ; verdict ('' when not
+critical), escaping, continuation_moved/_growth, n_neg, theta_norm, saturated_share (hidden units
+constant on the data), max_preactivation. With summary.json's sizes and activation and
 engine.layout, anyone can rebuild the net and recompute loss, gradient and spectrum.
 """
 from __future__ import annotations
@@ -29,9 +38,18 @@ import scipy.optimize
 import scipy.stats
 
 from engine import MLP, grad, value_and_grad
-from engine.critical import LABELS, classify, sampled_minimal_ratio
+from engine.critical import (
+    LABELS,
+    VERDICTS,
+    classify,
+    continuation,
+    index_loss_fit,
+    sampled_minimal_ratio,
+    saturation,
+)
 from engine.curvature import exact_hessian, output_jacobian
 from engine.data import function_dataset
+from engine.embed import embed
 from engine.finders import STATUS_NAMES, find_critical
 from engine.optim import adam
 from engine.results import Store, UsageError
@@ -65,14 +83,27 @@ class Config:
     band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band (tight, loose)
     radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampling radii r, ‖θ − θ*‖ = r
     n_directions: int = 1000             # K samples per radius: standard error ≤ 0.016
+    weight_decay: float = 0.0            # λ: search L + (λ/2)‖θ‖², coercive (nothing at infinity)
+    starts: Literal["trained", "embedded"] = "trained"  # embedded: a critical point of a
+    embed_hidden: tuple[int, ...] = (2, 2)  # …1-2-2-1 net split up to --hidden (known origin)
+    continue_evals: int = 100            # continuation from each critical end point (escaping?)
+    move_tol: float = 1e-4               # it stays put when it moves less than this·‖θ*‖
 
     @classmethod
     def quick(cls):
-        return cls(runs=4, hidden=(4, 4), n_samples=40, switch_max=100, n_directions=100)
+        return cls(runs=4, hidden=(4, 4), n_samples=40, switch_max=100, n_directions=100,
+                   continue_evals=20)
 
     def validate(self):
         check_ints(self, seed=0, runs=1, switch_min=1, n_directions=1, n_samples=2, hidden=1,
-                   switch_max=self.switch_min)
+                   switch_max=self.switch_min, embed_hidden=1, continue_evals=1)
+        check_range(self, "weight_decay", 0.0, low_open=False)
+        check_range(self, "move_tol")
+        if len(self.embed_hidden) != len(self.hidden) or any(
+                s > b for s, b in zip(self.embed_hidden, self.hidden, strict=True)):
+            raise UsageError(f"--embed-hidden {' '.join(map(str, self.embed_hidden))}: give one "
+                             f"width per hidden layer of --hidden "
+                             f"{' '.join(map(str, self.hidden))}, none larger")
         check_positive = ("lr", "grad_sq_tol", "newton_tol", "cos_tol", "rtol", "band", "radii")
         for name in check_positive:
             check_range(self, name)
@@ -112,50 +143,100 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     return store.save_summary(arrays, summary)
 
 
-def train_until(net, theta0, data, trainer, steps, rng, lr=0.01):
-    """(θ, steps taken) after `steps` steps on the MSE: least_squares (trf, lm) on fᵢ − yᵢ
-    (a step: one evaluation), L-BFGS-B or full-batch Adam. Not lm by default: MINPACK's θ
-    varied between processes (heap layout), amplified to O(1) in 50 steps (cond J ~1e20)."""
+def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.0):
+    """(θ, steps taken) after `steps` steps on L_λ = MSE + (λ/2)‖θ‖²: least_squares (trf, lm)
+    on the residuals [(fᵢ − yᵢ)/√N, √λ·θ] (a step: one evaluation), L-BFGS-B or full-batch Adam.
+    Not lm by default: MINPACK's θ varied between processes (heap layout), amplified to O(1) in
+    50 steps (cond J ~1e20). The search works on L_λ, so its starts come from L_λ's curve."""
     x, y = data.x_train, data.y_train
     scale = 1.0 / np.sqrt(len(x))  # ½‖r‖², r = (f − y)/√N, is the MSE
+    root = np.sqrt(weight_decay)   # ½‖√λ·θ‖² is the decay term
+    n = net.n_params
     with np.errstate(all="ignore"):
         if trainer in ("trf", "lm"):
             res = scipy.optimize.least_squares(
-                lambda t: scale * (net.forward(t, x) - y).ravel(), theta0,
-                jac=lambda t: scale * output_jacobian(net, t, x).reshape(-1, net.n_params),
+                lambda t: np.concatenate([scale * (net.forward(t, x) - y).ravel(), root * t]),
+                theta0, jac=lambda t: np.vstack([
+                    scale * output_jacobian(net, t, x).reshape(-1, n), root * np.eye(n)]),
                 method=trainer, ftol=_EPS, xtol=_EPS, gtol=_EPS, max_nfev=steps)
             return res.x, int(res.nfev)
+
+        def objective(t):
+            value, g = value_and_grad(net, t, x, y)
+            return value + 0.5 * weight_decay * (t @ t), g + weight_decay * t
+
         if trainer == "lbfgs":
-            res = scipy.optimize.minimize(
-                lambda t: value_and_grad(net, t, x, y), theta0, jac=True, method="L-BFGS-B",
-                options={"maxiter": steps, "gtol": 0.0, "ftol": 0.0})
+            res = scipy.optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
+                                          options={"maxiter": steps, "gtol": 0.0, "ftol": 0.0})
             return res.x, int(res.nit)
-        optimizer = adam(lr)
-        state = train(net, theta0, data, optimizer, epochs=steps, batch_size=len(x), rng=rng)
+        if weight_decay == 0.0:
+            optimizer = adam(lr)
+            state = train(net, theta0, data, optimizer, epochs=steps, batch_size=len(x),
+                          rng=rng)
+            return optimizer.params(state), steps
+        optimizer = adam(lr)  # full batch: the loop is the whole of engine.train's work
+        state = optimizer.init(theta0)
+        for step in range(steps):
+            state = optimizer.update(step, objective(optimizer.params(state))[1], state)
         return optimizer.params(state), steps
 
 
+def objective_fns(net, x, y, weight_decay):
+    """(loss, gradient, Hessian) of L_λ(θ) = MSE + (λ/2)‖θ‖²: ∇L + λθ and ∇²L + λI. loss takes a
+    batch of θ (..., n); the Hessian of a non-finite θ is nan (so classify says not converged)."""
+    n = net.n_params
+
+    def loss(theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        return net.loss(theta, x, y) + 0.5 * weight_decay * np.sum(theta * theta, axis=-1)
+
+    def gradient(theta):
+        with np.errstate(all="ignore"):
+            return grad(net, theta, x, y) + weight_decay * np.asarray(theta)
+
+    def hessian(theta):
+        with np.errstate(all="ignore"):
+            if np.all(np.isfinite(theta)):
+                H = exact_hessian(net, theta, x, y)
+                H[np.diag_indices(n)] += weight_decay
+                return H
+            return np.full((n, n), np.nan)
+
+    return loss, gradient, hessian
+
+
+def _start(config, net, data, rng):
+    """(θ₀ of the search, switch step, steps taken, origin): trained for a seeded number of
+    steps, or ('embedded') a critical point of the --embed-hidden net found the same way and
+    split up to --hidden (engine.embed): a saddle or minimum of known origin. With
+    --weight-decay the split point is a start, not an exact critical point of L_λ."""
+    switch = int(round(np.exp(rng.uniform(np.log(config.switch_min), np.log(config.switch_max)))))
+    if config.starts == "trained":
+        theta, steps = train_until(net, net.init(rng), data, config.trainer, switch, rng,
+                                   config.lr, config.weight_decay)
+        return theta, switch, steps, []
+    small = MLP((1, *config.embed_hidden, 1), config.activation, "mse")
+    theta, steps = train_until(small, small.init(rng), data, config.trainer, switch, rng,
+                               config.lr, config.weight_decay)
+    _, gradient, hessian = objective_fns(small, data.x_train, data.y_train, config.weight_decay)
+    opts = {"rcond": config.rtol} if "newton" in config.finder else {}
+    theta = find_critical(theta, gradient, hessian, method=config.finder, **opts).theta
+    theta, log = embed(small.sizes, theta, net.sizes, method="split", rng=rng)
+    return theta, switch, steps, log
+
+
 def search_unit(config: Config, run: int) -> tuple[dict, dict]:
-    """Train run `run` to its switch step, search for ∇L = 0, classify: (arrays, info)."""
+    """Start run `run` (trained to its switch step, or embedded), search for ∇L_λ = 0, classify,
+    continue from a critical end point to tell staying, manifold and escaping apart:
+    (arrays, info)."""
     start = time.perf_counter()
     rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
     data = function_dataset("sinc", n_samples=config.n_samples)
     x, y = data.x_train, data.y_train
     net = MLP(config.sizes, config.activation, "mse")
-    theta0 = net.init(rng)
-    switch = int(round(np.exp(rng.uniform(np.log(config.switch_min), np.log(config.switch_max)))))
-    theta_start, steps = train_until(net, theta0, data, config.trainer, switch, rng, config.lr)
+    theta_start, switch, steps, log = _start(config, net, data, rng)
     train_time = time.perf_counter() - start
-
-    def gradient(theta):
-        with np.errstate(all="ignore"):
-            return grad(net, theta, x, y)
-
-    def hessian(theta):
-        with np.errstate(all="ignore"):
-            if np.all(np.isfinite(theta)):
-                return exact_hessian(net, theta, x, y)
-            return np.full((net.n_params,) * 2, np.nan)
+    objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 
     # Newton-MR truncates at the classification's τ: the polish removes the step it measures
     opts = {"rcond": config.rtol} if "newton" in config.finder else {}
@@ -165,13 +246,23 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
     point = classify(found.theta, gradient(found.theta), hessian(found.theta), **tols)
     spec = point.spectrum
+    cont = None
+    if point.label == "critical":
+        cont = continuation(found.theta, gradient, hessian, objective,
+                            max_eval=config.continue_evals, grad_sq_tol=config.grad_sq_tol,
+                            move_tol=config.move_tol)
     with np.errstate(all="ignore"):
         loss = float(net.loss(found.theta, x, y))
-        sampled = sampled_minimal_ratio(lambda t: net.loss(t, x, y), found.theta, config.radii,
-                                        n_samples=config.n_directions, rng=rng, loss0=loss)
+        loss_total = float(objective(found.theta))
+        sampled = sampled_minimal_ratio(objective, found.theta, config.radii,
+                                        n_samples=config.n_directions, rng=rng, loss0=loss_total)
+        saturated, max_z = saturation(net, found.theta, x) if np.all(
+            np.isfinite(found.theta)) else (float("nan"), float("nan"))
     nan, ratios = float("nan"), ("minimal_ratio", "resolved_ratio", "index")
     bands = [spec.at(r) for r in config.band] if spec else []
     arrays = {"theta_start": theta_start, "theta": found.theta, "trace": found.grad_norms,
+              "theta_norm_trace": found.theta_norms,
+              "continuation_norms": cont.theta_norms if cont else np.zeros(0),
               "eigenvalues": spec.eigenvalues if spec else np.full(net.n_params, nan),
               "sampled_ratio": sampled.share, "sampled_low": sampled.low,
               "sampled_high": sampled.high}
@@ -179,8 +270,15 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
                for k in ratios}
     info = {"run": run, "switch_step": switch, "train_steps": steps,
             "train_loss": float(net.loss(theta_start, x, y)), "loss": loss,
+            "loss_total": loss_total, "theta_norm": float(np.linalg.norm(found.theta)),
             "grad_norm": float(np.sqrt(point.grad_sq)), "label": point.label,
-            "label_start": at_start.label, "kappa_start": at_start.kappa}
+            "label_start": at_start.label, "kappa_start": at_start.kappa,
+            "saturated_share": saturated, "max_preactivation": max_z,
+            "embedding": [list(entry) for entry in log],
+            "continuation": None if cont is None else {
+                "verdict": cont.verdict, "moved": cont.moved, "growth": cont.growth,
+                "loss_change": cont.loss_change, "grad_sq": cont.grad_sq,
+                "n_eval": cont.n_eval}}
     info |= {k: getattr(point, k) for k in ("flat", "grad_sq", "newton_norm", "kappa",
                                             "flat_cosine")}
     info |= {k: getattr(spec, k) if spec else nan for k in ratios + ("tau", "n_pos", "n_neg",
@@ -194,21 +292,47 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
 
 
 def _stack(runs, config):
-    """Per-run arrays stacked (n_runs, …), scalars as (n_runs,) arrays."""
-    out = {k: np.stack([a[k] for a, _ in runs]) for k in runs[0][0] if k != "trace"}
+    """Per-run arrays stacked (n_runs, …), scalars as (n_runs,) arrays; ragged traces
+    concatenated with their start offsets."""
+    ragged = ("trace", "theta_norm_trace", "continuation_norms")
+    out = {k: np.stack([a[k] for a, _ in runs]) for k in runs[0][0] if k not in ragged}
     out |= {k: np.array([np.nan if info[k] is None else info[k] for _, info in runs]) for k in (
-        "switch_step", "train_loss", "loss", "grad_norm", "flat", "grad_sq", "newton_norm",
-        "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio", "resolved_ratio", "index")}
+        "switch_step", "train_loss", "loss", "loss_total", "theta_norm", "grad_norm", "flat",
+        "grad_sq", "newton_norm", "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio",
+        "resolved_ratio", "index", "n_neg", "saturated_share", "max_preactivation")}
     out["label"] = np.array([info["label"] for _, info in runs])
-    out["trace"] = np.concatenate([a["trace"] for a, _ in runs])
+    cont = [info["continuation"] or {} for _, info in runs]
+    out["verdict"] = np.array([c.get("verdict", "") for c in cont])
+    out["escaping"] = out["verdict"] == "escaping"
+    for key in ("moved", "growth"):
+        out[f"continuation_{key}"] = np.array([c.get(key, np.nan) for c in cont])
+    for key in ragged:
+        out[key] = np.concatenate([a[key] for a, _ in runs])
     out["trace_start"] = np.cumsum([0] + [a["trace"].size for a, _ in runs])
+    out["continuation_start"] = np.cumsum([0] + [a["continuation_norms"].size for a, _ in runs])
     return out
+
+
+def distinct(loss, eigenvalues, *, rtol=1e-7):
+    """Indices of the first of each group of points with the same loss (to rtol) and the same
+    spectrum (each eigenvalue to rtol·‖H‖₂): copies under the network's symmetries (permuted
+    or sign-flipped units) share both, so they count once."""
+    kept = []
+    for i in range(len(loss)):
+        scale = np.max(np.abs(eigenvalues[i]))
+        if not any(abs(loss[i] - loss[j]) <= rtol * abs(loss[j]) and np.all(
+                np.abs(eigenvalues[i] - eigenvalues[j]) <= rtol * scale) for j in kept):
+            kept.append(i)
+    return np.array(kept, dtype=int)
 
 
 def summarize(arrays, infos, config) -> dict:
     """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
-    finder) and loss range of each; Spearman ρ(minimal ratio, loss) and its p-value over the
-    critical points; the finder's statuses and times."""
+    finder) and loss range of each; the continuation verdicts of the critical points; the
+    saddles (index > 0) among critical points that are not escaping: how many, distinct,
+    non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put, their index range and
+    MSE span; the index–loss fit over the critical points that are not escaping; Spearman
+    ρ(minimal ratio, loss); the finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
         loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
@@ -218,10 +342,26 @@ def summarize(arrays, infos, config) -> dict:
     if crit.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[crit]) > 0:
         rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[crit]))
     statuses = [info["finder"]["status"] for info in infos]
+    trivial_loss = 0.5 * float(np.var(arrays["y"]))  # the constant fit f = ȳ
+    honest = crit & ~arrays["escaping"]
+    saddle = honest & (arrays["n_neg"] > 0)
+    nontrivial = saddle & (loss < 0.99 * trivial_loss)
+    staying = np.flatnonzero(nontrivial & (arrays["verdict"] == "stays"))
+    unique = staying[distinct(loss[staying], arrays["eigenvalues"][staying])]
+    fit = index_loss_fit(loss[honest], arrays["index"][honest],
+                         rng=np.random.default_rng(config.seed))
     return {
         "counts": {name: per_class[name]["count"] for name in LABELS},
         "critical_flat": int((crit & (arrays["flat"] == 1)).sum()),
         "critical_saddles": int((crit & (arrays["index"] > 0)).sum()),
+        "weight_decay": config.weight_decay, "trivial_loss": trivial_loss,
+        "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
+        "critical_not_escaping": int(honest.sum()),
+        "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
+                    "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
+                    "index_range": _int_range(arrays["n_neg"][unique]),
+                    "loss_range": _range(loss[unique]), "runs": unique.tolist()},
+        "index_loss_fit": fit,
         "per_class": per_class, "spearman_minimal_ratio_loss": rho, "spearman_p_value": p_value,
         "loss_range": _range(loss),
         "finder": {"method": config.finder, "status_counts": {
@@ -229,8 +369,13 @@ def summarize(arrays, infos, config) -> dict:
             f"median_{k}": float(np.median([i["finder"][k] for i in infos]))
             for k in ("n_eval", "wall_time")},
         "run_time_sum": float(sum(info["wall_time"] for info in infos)),
-        "runs": [{k: info[k] for k in ("run", "switch_step", "loss", "label", "finder")}
-                 for info in infos]}
+        "run_time_median": float(np.median([info["wall_time"] for info in infos])),
+        "runs": [{k: info[k] for k in ("run", "switch_step", "loss", "label", "finder",
+                                       "continuation")} for info in infos]}
+
+
+def _int_range(values):
+    return [int(values.min()), int(values.max())] if values.size else None
 
 
 def _median(values):

@@ -6,7 +6,11 @@ minratio         (a) minimal ratio n₊/n against the loss (log axis), one point
                  residual gradient lies in the near-kernel (flat) are drawn hollow;
                  (b) resolved ratio n₊/(n₊ + n₋) and index n₋/n against the loss;
                  (c) the sampled ratio (share of K random neighbours at distance r with a higher
-                 loss, 95 % Wilson bars) against the eigenvalue ratio, one marker per radius.
+                 loss, 95 % Wilson bars) against the eigenvalue ratio, one marker per radius;
+                 (d) the index n₋/n of the critical points that are not escaping against their
+                 loss, with Pennington & Bahri's fit α₀·((ε − ε_c)/ε_c)^p and the bootstrap
+                 intervals of p and of Spearman's ρ; the constant fit's loss ½Var(y) marked.
+                 Critical points whose continuation escaped to infinity are their own class.
 minratio_traces  ‖∇L‖ of every run along its search (accepted steps) on a log axis, by class,
                  with the critical cutoff ‖∇L‖ = √grad_sq_tol.
 """
@@ -17,26 +21,37 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from engine.critical import power_curve
 from engine.results import load_summary
 
 from .common import plot_main, save_figure
 
-STYLE = {"critical": ("C0", "o"), "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
+STYLE = {"critical": ("C0", "o"), "escaping": ("C4", "D"), "gradient-flat": ("C1", "^"),
+         "not-converged": ("C3", "x")}
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder."""
     arrays, meta = load_summary(results_dir, "minratio")
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
-    paths = save_figure(ratio_figure(arrays, config), figures_dir, "minratio")
+    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, "minratio")
     paths += save_figure(trace_figure(arrays, config), figures_dir, "minratio_traces")
     return paths
 
 
-def ratio_figure(arrays, config):
-    label, loss = arrays["label"], arrays["loss"]
+def categories(arrays):
+    """The label of each run, 'escaping' for critical points whose continuation escaped."""
+    label = arrays["label"].astype(object).copy()
+    if "escaping" in arrays:
+        label[arrays["escaping"].astype(bool) & (label == "critical")] = "escaping"
+    return label.astype(str)
+
+
+def ratio_figure(arrays, config, summary=None):
+    label, loss = categories(arrays), arrays["loss"]
     flat = arrays["flat"].astype(bool)
-    fig, (ax_min, ax_res, ax_samp) = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig, axes = plt.subplots(1, 4, figsize=(21, 4.8))
+    ax_min, ax_res, ax_samp, ax_idx = axes
     for name, (colour, marker) in STYLE.items():
         sel = (label == name) & np.isfinite(loss) & (loss > 0)
         n_flat = int((sel & flat).sum())
@@ -77,16 +92,51 @@ def ratio_figure(arrays, config):
     ax_samp.set_ylabel(f"share of {config['n_directions']} neighbours θ* + r·d with L > L(θ*)")
     ax_samp.set_title("(c) sampling sees the few large positive eigenvalues", fontsize=9)
     ax_samp.legend(fontsize=8)
+    _index_panel(ax_idx, arrays, label, (summary or {}).get("index_loss_fit"))
+    decay = config.get("weight_decay", 0.0)
+    objective = f"MSE + ({decay:g}/2)‖θ‖²" if decay else "MSE"
     fig.suptitle(f"Minimal ratio at the end points of {len(label)} searches ({config['finder']}) "
-                 f"from {'-'.join(map(str, config['sizes']))} {config['activation']} nets on "
-                 "sin(5πx)/(5πx)", fontsize=11)
+                 f"on {objective} of {'-'.join(map(str, config['sizes']))} {config['activation']} "
+                 "nets fitting sin(5πx)/(5πx)", fontsize=11)
     fig.tight_layout()
     return fig
 
 
+def _index_panel(ax, arrays, label, fit):
+    loss, index = arrays["loss"], arrays["index"]
+    trivial = 0.5 * float(np.var(arrays["y"]))
+    for name in ("critical", "escaping"):
+        sel = (label == name) & np.isfinite(loss) & (loss > 0)
+        colour, marker = STYLE[name]
+        _points(ax, loss[sel], index[sel], colour, marker, name == "escaping",
+                f"{name} ({int(sel.sum())})")
+    ax.axvline(0.99 * trivial, color="0.5", ls=":", lw=0.8,
+               label="0.99·½Var(y): right of it, saddles of the constant fit")
+    text = []
+    if fit and fit.get("power"):
+        p = fit["power"]
+        grid = np.geomspace(p["loss_c"], max(np.nanmax(loss[label == "critical"]), p["loss_c"]
+                                               * 1.01), 200)
+        ax.plot(grid, power_curve(grid, p["alpha0"], p["loss_c"], p["exponent"]), color="k",
+                lw=1, label=f"α₀((ε − ε_c)/ε_c)^p, p = {p['exponent']:.2f}")
+        text.append(f"p = {p['exponent']:.2f} [{p['low']:.2f}, {p['high']:.2f}] (95 %, "
+                    f"{p['n_boot']} resamples); 3/2 {'inside' if p['contains'] else 'outside'}")
+    if fit and fit.get("spearman"):
+        r = fit["spearman"]
+        text.append(f"Spearman ρ = {r['rho']:.2f} [{r['low']:.2f}, {r['high']:.2f}]")
+    if not text:
+        text.append("too few critical saddles for a fit")
+    ax.set_xscale("log")
+    ax.set_xlabel("loss (MSE) at the end point (log scale)")
+    ax.set_ylabel("index n₋/n")
+    ax.set_ylim(bottom=-0.01)
+    ax.set_title("(d) " + "; ".join(text), fontsize=8)
+    ax.legend(fontsize=7)
+
+
 def trace_figure(arrays, config):
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    starts, trace, label = arrays["trace_start"], arrays["trace"], arrays["label"]
+    starts, trace, label = arrays["trace_start"], arrays["trace"], categories(arrays)
     seen = set()
     for run in range(len(label)):
         colour = STYLE.get(str(label[run]), ("0.5", "."))[0]

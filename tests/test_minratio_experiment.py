@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, hessian
-from engine.critical import LABELS, classify
+from engine.critical import LABELS, VERDICTS, classify
 from engine.curvature import exact_hessian
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
@@ -69,6 +69,69 @@ def test_quick_holds_the_results_contract(quick):
     assert summary["wall_time"] > 0 and summary["runs_computed"] == n_runs
     assert sorted(p.name for p in figures.iterdir()) == sorted(
         f"{name}.{ext}" for name in ("minratio", "minratio_traces") for ext in ("png", "pdf"))
+    # ‖θ‖ along each search, aligned with the ‖∇L‖ trace; the continuation's own trace
+    assert arrays["theta_norm_trace"].shape == arrays["trace"].shape
+    assert_allclose(arrays["theta_norm_trace"][starts[1:] - 1],
+                    np.linalg.norm(arrays["theta"], axis=1), rtol=1e-15)
+    cont = arrays["continuation_start"]
+    assert cont.shape == (n_runs + 1,) and cont[-1] == arrays["continuation_norms"].size
+    assert set(arrays["verdict"]) <= set(VERDICTS) | {""}
+    assert np.all((arrays["verdict"] != "") == (arrays["label"] == "critical"))
+
+
+def test_summary_counts_are_recomputed_independently(quick):
+    """Escaping, saddles, distinctness and the trivial loss, from the arrays by other code."""
+    arrays, meta = load_summary(quick[0])
+    summary = meta["summary"]
+    crit = arrays["label"] == "critical"
+    escaping = crit & (arrays["verdict"] == "escaping")
+    assert_array_equal(arrays["escaping"], escaping)
+    assert summary["critical_not_escaping"] == int(crit.sum() - escaping.sum())
+    assert summary["verdicts"] == {v: int((arrays["verdict"][crit] == v).sum()) for v in VERDICTS}
+    y = arrays["y"].ravel()
+    assert_allclose(summary["trivial_loss"], 0.5 * np.mean((y - y.mean()) ** 2), rtol=1e-12)
+    n_neg = np.array([spectrum_from_eigenvalues(e, meta["config"]["rtol"]).n_neg
+                      if np.all(np.isfinite(e)) else -1 for e in arrays["eigenvalues"]])
+    saddles = crit & ~escaping & (n_neg > 0)
+    assert summary["saddles"]["not_escaping"] == int(saddles.sum())
+    staying = saddles & (arrays["loss"] < 0.99 * summary["trivial_loss"]) & (
+        arrays["verdict"] == "stays")
+    assert summary["saddles"]["nontrivial_staying"] == int(staying.sum())
+    assert set(summary["saddles"]["runs"]) <= set(np.flatnonzero(staying).tolist())
+
+
+def test_distinct_counts_symmetric_copies_once():
+    eig = np.array([[-1.0, 2.0], [-1.0, 2.0 + 1e-12], [-1.0, 3.0], [-1.0, 2.0]])
+    loss = np.array([0.5, 0.5 * (1 + 1e-12), 0.5, 0.7])
+    # 0 and 1 agree to rounding (a permuted copy); 2 has another spectrum, 3 another loss
+    assert minratio.distinct(loss, eig).tolist() == [0, 2, 3]
+
+
+@pytest.mark.parametrize("starts", ["trained", "embedded"])
+def test_weight_decay_and_embedded_starts_end_to_end(starts, tmp_path):
+    """--weight-decay: loss is the MSE part, loss_total L_λ, eigenvalues those of ∇²L_λ."""
+    decay = 1e-3
+    config = minratio.Config(runs=2, hidden=(3, 3), n_samples=30, switch_max=30,
+                             n_directions=50, weight_decay=decay, starts=starts,
+                             embed_hidden=(2, 2), continue_evals=10)
+    arrays, meta = load_summary(minratio.run(config, out_dir=tmp_path, options=RunOptions(jobs=1)))
+    assert meta["config"]["weight_decay"] == decay and meta["summary"]["weight_decay"] == decay
+    net = MLP(config.sizes, config.activation)
+    x, y = arrays["x"], arrays["y"]
+    for run, theta in enumerate(arrays["theta"]):
+        mse = net.loss(theta, x, y)
+        assert_allclose(arrays["loss"][run], mse, rtol=1e-14)
+        assert_allclose(arrays["loss_total"][run], mse + 0.5 * decay * theta @ theta, rtol=1e-14)
+        g = grad(net, theta, x, y) + decay * theta
+        assert_allclose(arrays["grad_norm"][run], np.linalg.norm(g), rtol=1e-12)
+        eig = np.linalg.eigvalsh(hessian(net, theta, x, y) + decay * np.eye(net.n_params))
+        assert_allclose(arrays["eigenvalues"][run], eig, rtol=0, atol=1e-11 * np.abs(eig).max())
+    if starts == "embedded":  # (2, 2) → (3, 3): one split per hidden layer, logged
+        assert all(len(r["embedding"]) == 2 for r in _run_infos(tmp_path))
+
+
+def _run_infos(out):
+    return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("run_*.json"))]
 
 
 def test_saved_numbers_are_recomputed_from_theta_alone(quick):
@@ -144,8 +207,8 @@ def test_a_killed_run_is_recomputed_identically(quick, monkeypatch, tmp_path):
 def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path):
     train_until = minratio.train_until
 
-    def poisoned(net, theta0, data, trainer, steps, rng, lr=0.01):
-        theta, steps = train_until(net, theta0, data, trainer, steps, rng, lr)
+    def poisoned(*args, **kwargs):
+        theta, steps = train_until(*args, **kwargs)
         return (np.full_like(theta, np.nan) if len(train_calls) == 1 else theta), steps
 
     train_calls = []
@@ -186,6 +249,8 @@ def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
     (["--kappa-tol", "2"], "--kappa-tol 2.0: give a finite number in (0, 1]"),
     (["--seed", "-1"], "--seed -1: give an integer ≥ 0"),
     (["--n-samples", "1", "--trainer", "lbfgs"], "--n-samples 1: give an integer ≥ 2"),
+    (["--weight-decay", "-1"], "--weight-decay -1.0: give a finite number in [0, inf)"),
+    (["--embed-hidden", "5", "5"], "--embed-hidden 5 5: give one width per hidden layer"),
 ])
 def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, one_line_error):
     one_line_error(lambda: _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures",
