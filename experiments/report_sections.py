@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SECTIONS = ("trajectory", "gradnorm", "minratio", "surface", "spectrum")
+from .report_settings import settings_table  # noqa: F401  (the sections' one table builder)
+
+# the report's order: HW1-1, HW1-2 (and its bonus), HW1-3, then the appendix
+SECTIONS = ("deepshallow", "trajectory", "gradnorm", "minratio", "surface", "generalization",
+            "spectrum")
+PARTS = {"deepshallow": "# HW1-1 Deep vs shallow", "trajectory": "# HW1-2 Optimization",
+         "generalization": "# HW1-3 Generalization", "spectrum": "# Appendix"}
 FIGURES = {
+    "deepshallow": ["deepshallow_functions_loss", "deepshallow_functions_fit", "deepshallow_task"],
+    "generalization": ["generalization_random", "generalization_params", "generalization_interp",
+                       "generalization_flatness"],
     "trajectory": ["trajectory_layer1", "trajectory_whole"],
     "gradnorm": ["gradnorm_sinc", "gradnorm_mnist"],
     "minratio": ["minratio", "minratio_traces"],
@@ -45,14 +54,6 @@ class Facts:
         return text
 
 
-def settings_table(config: dict) -> list[str]:
-    rows = ["| setting | value |", "|---|---|"]
-    for key, value in config.items():
-        shown = " ".join(map(str, value)) if isinstance(value, list) else value
-        rows.append(f"| `{key}` | {'' if shown == '' else f'`{shown}`'} |")
-    return rows
-
-
 def trajectory_section(f: Facts) -> list[str]:
     s = ("trajectory", "summary")
     runs = f.get(*s, "n_runs")
@@ -64,7 +65,7 @@ def trajectory_section(f: Facts) -> list[str]:
              "last epoch. Dimension reduction: one PCA (scikit-learn) fitted on the collected "
              "points of all runs together, so every run is drawn in the same basis; layer 1 is "
              "the block (W₁, b₁) of θ.", ""]
-    lines += settings_table(f.get("trajectory", "config")) + [""]
+    lines += settings_table(f.get("trajectory", "config"), f.get("trajectory", "summary")) + [""]
     for name, label in (("whole", "Whole model"), ("layer1", "Layer 1")):
         lines.append(
             f"- {label}: PC1 explains "
@@ -87,7 +88,7 @@ def gradnorm_section(f: Facts) -> list[str]:
              f"At every iteration the loss and the gradient p-norm (p = {f.get(*s, 'p')}) are "
              "recorded; minibatch runs also record the loss and the gradient norm on the whole "
              "training set at regular steps. Both curves are drawn on one figure per task.", ""]
-    lines += settings_table(f.get("gradnorm", "config")) + [""]
+    lines += settings_table(f.get("gradnorm", "config"), f.get("gradnorm", "summary")) + [""]
     for task, info in f.get(*s, "tasks").items():
         t = (*s, "tasks", task, "facts")
         for series, facts in info["facts"].items():
@@ -139,7 +140,8 @@ def minratio_section(f: Facts) -> list[str]:
              "",
              "**Classification** (after the search): *critical* when ‖∇L‖² ≤ "
              f"{c['grad_sq_tol']:g} and the truncated Newton step ‖H_τ⁺∇L‖ ≤ "
-             f"{c['newton_tol']:g}·(1 + ‖θ‖); *gradient-flat* when not critical and the gradient "
+             f"{c['newton_tol']:g} (in units of θ: it must not loosen as ‖θ‖ grows); "
+             "*gradient-flat* when not critical and the gradient "
              f"lies in the Hessian's near-kernel (κ ≥ {c['kappa_tol']:g} or ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ "
              f"{c['cos_tol']:g}); *not converged* otherwise.", "",
              "**Minimal ratio.** The share n₊/n of Hessian eigenvalues λ > τ, τ = max(n·ε, "
@@ -165,6 +167,39 @@ def minratio_section(f: Facts) -> list[str]:
     lines.append("- Spearman correlation of the minimal ratio and the loss over the critical "
                  f"points: ρ = {f.num(*s, 'spearman_minimal_ratio_loss')} (p = "
                  f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}).")
+    decay = c.get("weight_decay", 0.0)
+    lines.append(f"- Objective: {'MSE + (λ/2)‖θ‖², λ = %g' % decay if decay else 'the MSE'}. "
+                 "A continuation from each critical point says whether it stays put, slides "
+                 "along a connected set of critical points, or escapes to infinity (‖θ‖ growing "
+                 f"as hidden units saturate): {f.num(*s, 'verdicts', 'stays', fmt='{:d}')} stay, "
+                 f"{f.num(*s, 'verdicts', 'manifold', fmt='{:d}')} slide, "
+                 f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escape, "
+                 f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
+    sad = (*s, "saddles")
+    lines.append(f"- Saddles among the critical points that do not escape: "
+                 f"{f.num(*sad, 'not_escaping', fmt='{:d}')}; below 0.99·½Var(y) = 0.99·"
+                 f"{f.num(*s, 'trivial_loss')} (the constant fit's loss) and staying put: "
+                 f"{f.num(*sad, 'nontrivial_staying', fmt='{:d}')}, of which "
+                 f"{f.num(*sad, 'distinct', fmt='{:d}')} distinct (loss and spectrum).")
+    if f.get(*sad, "index_range"):
+        lines.append(f"  Their index n₋ runs from {f.num(*sad, 'index_range', 0, fmt='{:d}')} to "
+                     f"{f.num(*sad, 'index_range', 1, fmt='{:d}')}; their MSE spans "
+                     f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades.")
+    fit = (*s, "index_loss_fit")
+    if f.get(*fit, "spearman"):
+        lines.append(f"- Index against loss over the critical points that do not escape: "
+                     f"Spearman ρ = {f.num(*fit, 'spearman', 'rho', fmt='{:.2f}')} (95 % "
+                     f"bootstrap interval {f.num(*fit, 'spearman', 'low', fmt='{:.2f}')} … "
+                     f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')}).")
+    if f.get(*fit, "power"):
+        inside = f.get(*fit, "power", "contains")
+        lines.append(f"  Pennington & Bahri's α = α₀·((ε − ε_c)/ε_c)^p: p = "
+                     f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} (95 % interval "
+                     f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
+                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}); 3/2 lies "
+                     f"{'inside' if inside else 'outside: the data reject it'}.")
+    else:
+        lines.append("  Too few critical saddles for Pennington & Bahri's power-law fit.")
     lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
     return lines + [""] + _figures(f, "minratio")
 
@@ -177,7 +212,7 @@ def surface_section(f: Facts) -> list[str]:
              "the two leading PCA directions of the training path, and by the Hessian eigenvectors "
              "of the largest and the most negative eigenvalue; a t-SNE embedding of a second-order "
              "run and of sampled neighbours; and the loss with each parameter perturbed alone.", ""]
-    lines += settings_table(f.get("surface", "config")) + [""]
+    lines += settings_table(f.get("surface", "config"), f.get("surface", "summary")) + [""]
     for net in ("sinc", "dnn"):
         plane = (*s, f"{net}_plane")
         lines.append(
@@ -193,13 +228,17 @@ def surface_section(f: Facts) -> list[str]:
     lines.append(f"- Perturbation view: the exact Hessian diagonal H_ii ranges from "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_min')} to "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_max')}.")
-    return lines + [""] + _figures(f, "surface")
+    shown = ("surface_line_dnn", "surface_plane_hessian_sinc", "surface_tsne",
+             "surface_perturb_sinc")  # four of the ten views: the PDF has a 10-page limit
+    rest = [n for n in FIGURES["surface"] if n not in shown]
+    lines.append(f"- Also drawn, in the figures folder: {', '.join(rest)}.")
+    return lines + [""] + figures(f, "surface", shown)
 
 
 def spectrum_section(f: Facts) -> list[str]:
     s = ("spectrum", "summary")
     lines = ["## Appendix: Hessian spectra at the end of training", ""]
-    lines += settings_table(f.get("spectrum", "config")) + [""]
+    lines += settings_table(f.get("spectrum", "config"), f.get("spectrum", "summary")) + [""]
     for name, label in (("H", "H"), ("G", "its Gauss–Newton part G = JᵀΛJ")):
         c = (*s, "sinc", "counts", name)
         lines.append(
@@ -217,11 +256,24 @@ def spectrum_section(f: Facts) -> list[str]:
     return lines + [""] + _figures(f, "spectrum")
 
 
-SECTION_WRITERS = {"trajectory": trajectory_section, "gradnorm": gradnorm_section,
-                   "minratio": minratio_section, "surface": surface_section,
-                   "spectrum": spectrum_section}
+def section_writers() -> dict:
+    """{section: writer}; HW1-1 and HW1-3 live in experiments.report_hw1 (imported here, late,
+    because that module builds on this one)."""
+    from .report_hw1 import deepshallow_section, generalization_section
+
+    return {"deepshallow": deepshallow_section, "trajectory": trajectory_section,
+            "gradnorm": gradnorm_section, "minratio": minratio_section,
+            "surface": surface_section, "generalization": generalization_section,
+            "spectrum": spectrum_section}
 
 
 def _figures(f: Facts, section: str) -> list[str]:
+    return figures(f, section, FIGURES[section])
+
+def figures(f: Facts, section: str, names) -> list[str]:
+    """Markdown image lines of the named figures of a section (each must be in FIGURES)."""
+    unknown = [n for n in names if n not in FIGURES[section]]
+    if unknown:
+        raise ValueError(f"figures {unknown} are not figures of {section}")
     folder = f.figure_dir.as_posix()
-    return [f"![{name}]({folder}/{name}.png)" for name in FIGURES[section]] + [""]
+    return [f"![{name}]({folder}/{name}.png)" for name in names] + [""]
