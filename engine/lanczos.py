@@ -197,7 +197,8 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
 
 
 def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
-    """(estimate, standard error) of tr H = E[zᵀHz], z with independent ±1 entries.
+    """(estimate, standard error) of tr H = E[zᵀHz], z with independent ±1 entries (Hutchinson
+    1990; PyHessian's trace, Yao et al. 2020). op: a symmetric LinearOperator or (n, n) array.
 
     Per probe the variance is 2 Σ_{i≠j} H_ij² (zero for diagonal H); the standard error is the
     sample standard deviation over √n_probes. Cost: n_probes HVPs (batched through matmat).
@@ -210,7 +211,8 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
 
 
 def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
-    """Spectral density ρ(λ) = (1/n) Σᵢ δ(λ − λᵢ) by stochastic Lanczos quadrature.
+    """Spectral density ρ(λ) = (1/n) Σᵢ δ(λ − λᵢ) of a symmetric op (LinearOperator or (n, n)
+    array) by stochastic Lanczos quadrature (module docstring).
 
     Returns (grid, density, nodes, weights): density on grid (default: 1000 points spanning the
     nodes ± 5σ) is Σ_j w_j 𝒩(λ; node_j, σ²), σ² = sigma2 or 1e-5·(λ_max − λ_min) of the nodes
