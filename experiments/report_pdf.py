@@ -1,33 +1,55 @@
-"""report.md → report.pdf with matplotlib alone (no LaTeX, no pandoc), and the README's gallery.
+"""report.md → report.pdf with fpdf2 (a maintained pure-Python PDF library: no LaTeX, no pandoc),
+and the README's gallery.
 
-The PDF is A4 pages of wrapped text (headings larger, tables as aligned `key  value` lines) and
-figure pages with two figures each, in the order the markdown names them.
+A4 pages: headings, wrapped paragraphs and bullets in DejaVu Sans (matplotlib's own font files,
+so every Unicode symbol of the report — θ, ∇, ‖, λ₊ — has a glyph on any machine), tables with
+every column (a long three-column table is folded into two halves side by side to save height),
+and figures at the text width: wide ones alone in a row, narrower ones two to a row.
 """
 from __future__ import annotations
 
 import io
+import os
 import re
-import textwrap
+import tempfile
 from pathlib import Path
 
-import matplotlib.image as mpimg
-import matplotlib.pyplot as plt
-from matplotlib.backends.backend_pdf import PdfPages
+import matplotlib
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 from engine.results import UsageError, atomic_write
 
-A4 = (8.27, 11.69)
-MARGIN, LINE = 0.06, 0.0155  # page fractions: margin, one text line at 8.5 pt
 IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
+MARGIN = 12.0            # mm on every side
+BODY, SMALL = 8.5, 6.6   # pt: text, tables
+WIDE = 1.9               # width/height above which a figure takes a row of its own
+MAX_HEIGHT = 78.0        # mm: the tallest a figure is drawn
+FOLD_ROWS = 8            # three-column tables longer than this are folded in two
 
 
 def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
-    """Typeset `markdown` (the report's subset: #/## headings, paragraphs, - bullets, | tables |,
-    ![name](path) images) into `path`, atomically."""
-    buffer = io.BytesIO()
-    with PdfPages(buffer) as pdf:
-        _Typesetter(pdf, Path(figures)).run(markdown.splitlines())
-    return atomic_write(path, buffer.getvalue())
+    """Typeset `markdown` (the report's subset: # / ## / ### headings, paragraphs, - bullets,
+    | tables |, ![name](path) images, whose files are looked up in `figures`) into `path`,
+    atomically. Returns path; its page count is `page_count(path)`."""
+    pdf = _Typesetter(Path(figures))
+    pdf.run(markdown.splitlines())
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.",
+                               suffix=".pdf")
+    os.close(fd)
+    try:
+        pdf.output(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(path)
+
+
+def page_count(path) -> int:
+    """Pages of a PDF written by write_pdf (its page tree's /Count)."""
+    counts = re.findall(rb"/Type /Pages\s*/Count (\d+)|/Count (\d+)", Path(path).read_bytes())
+    return max(int(a or b) for a, b in counts)
 
 
 def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> list[Path]:
@@ -50,67 +72,120 @@ def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> lis
     return paths
 
 
-class _Typesetter:
-    def __init__(self, pdf, figures: Path):
-        self.pdf, self.figures = pdf, figures
-        self.fig, self.y = None, 0.0
-        self.images: list[Path] = []
+class _Typesetter(FPDF):
+    def __init__(self, figures: Path):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.figures = figures
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, MARGIN)
+        fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        self.add_font("sans", "", fonts / "DejaVuSans.ttf")
+        self.add_font("sans", "B", fonts / "DejaVuSans-Bold.ttf")
+        self.add_font("mono", "", fonts / "DejaVuSansMono.ttf")
+        self.add_page()
 
     def run(self, lines):
-        for line in lines:
-            image = IMAGE.match(line.strip())
-            if image:
-                self.images.append(self.figures / Path(image["path"]).name)
+        images, table = [], []
+        for line in [*lines, ""]:
+            text = line.strip()
+            if IMAGE.match(text):
+                images.append(self.figures / Path(IMAGE.match(text)["path"]).name)
                 continue
-            self.flush_images()
-            if line.startswith("# "):
-                self.text(line[2:], size=15, weight="bold", gap=2.2)
-            elif line.startswith("## "):
-                self.text(line[3:], size=12, weight="bold", gap=1.8)
-            elif line.startswith("|"):
-                cells = [c.strip().strip("`") for c in line.strip("|").split("|")]
-                if set("".join(cells)) <= set("-") or cells == ["setting", "value"]:
-                    continue
-                self.text(f"{cells[0]:<22} {cells[1]}", size=7.5, family="monospace", width=110)
-            elif line.strip():
-                bullet = line.lstrip().startswith("- ")
-                self.text(_plain(line.strip()), width=100, indent="   " if bullet else "")
+            if text.startswith("|"):
+                table.append(text)
+                continue
+            if images:
+                self.images(images)
+                images = []
+            if table:
+                self.table_rows(table)
+                table = []
+            if line.startswith("#"):
+                level = len(line) - len(line.lstrip("#"))
+                self.heading(line.lstrip("#").strip(), level)
+            elif text.startswith("- "):
+                self.paragraph(text[2:], bullet=True)
+            elif text:
+                self.paragraph(text)
             else:
-                self.y -= LINE * 0.5
-        self.flush_images()
-        self.close_page()
+                self.ln(1.2)
 
-    def page(self):
-        self.close_page()
-        self.fig = plt.figure(figsize=A4)
-        self.y = 1 - MARGIN
+    @property
+    def width(self) -> float:
+        return self.w - 2 * MARGIN
 
-    def close_page(self):
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            plt.close(self.fig)
-            self.fig = None
+    def heading(self, text, level):
+        size = {1: 13.0, 2: 10.5}.get(level, 9.5)
+        if self.get_y() > self.h - MARGIN - 30:  # no heading alone at the foot of a page
+            self.add_page()
+        self.ln(2.5 if level == 1 else 1.5)
+        self.set_font("sans", "B", size)
+        self.multi_cell(0, size * 0.5, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(0.8)
 
-    def text(self, text, size=8.5, weight="normal", family="sans-serif", width=100, indent="",
-             gap=1.0):
-        wrapped = textwrap.wrap(text, width=width, subsequent_indent=indent) or [""]
-        for row in wrapped:
-            if self.fig is None or self.y < MARGIN + LINE * gap:
-                self.page()
-            self.y -= LINE * (gap if row is wrapped[0] else 1.0) * size / 8.5
-            self.fig.text(MARGIN, self.y, row, fontsize=size, weight=weight, family=family,
-                          va="baseline")
+    def paragraph(self, text, bullet=False):
+        self.set_font("sans", "", BODY)
+        if bullet:
+            self.set_x(MARGIN + 2)
+            self.cell(3, 3.9, "•")
+        self.multi_cell(0, 3.9, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def flush_images(self):
-        while self.images:
-            pair, self.images = self.images[:2], self.images[2:]
-            self.page()
-            for k, path in enumerate(pair):
-                ax = self.fig.add_axes([MARGIN, 0.52 - 0.47 * k, 1 - 2 * MARGIN, 0.43])
-                ax.imshow(mpimg.imread(path))
-                ax.set_title(path.stem, fontsize=8)
-                ax.axis("off")
-            self.close_page()
+    def table_rows(self, lines):
+        rows = [[_plain(c.strip()) for c in line.strip("|").split("|")] for line in lines]
+        rows = [r for r in rows if not all(set(c) <= set("-: ") for c in r)]
+        header, body = rows[0], rows[1:]
+        if len(header) == 3 and len(body) > FOLD_ROWS:  # two halves side by side
+            half = -(-len(body) // 2)
+            left, right = body[:half], body[half:] + [["", "", ""]] * (2 * half - len(body))
+            header, body = header * 2, [a + b for a, b in zip(left, right, strict=True)]
+        longest = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+        widths = [min(max(n, 4), 40) for n in longest]
+        self.set_font("sans", "", SMALL)
+        with self.table(col_widths=widths, width=self.width, line_height=SMALL * 0.45,
+                        first_row_as_headings=True, text_align="LEFT",
+                        headings_style=_bold_style()) as table:
+            for row in [header, *body]:
+                cells = table.row()
+                for cell in row:
+                    cells.cell(cell)
+        self.ln(1.5)
+
+    def images(self, paths):
+        from PIL import Image
+
+        sizes = []
+        for path in paths:
+            with Image.open(path) as image:
+                sizes.append(image.size)
+        rows, pending = [], []
+        for path, (w, h) in zip(paths, sizes, strict=True):
+            if w / h >= WIDE:
+                rows.append([(path, w / h)])
+            else:
+                pending.append((path, w / h))
+                if len(pending) == 2:
+                    rows.append(pending)
+                    pending = []
+        if pending:
+            rows.append(pending)
+        for row in rows:
+            gap = 4.0
+            cell = (self.width - gap * (len(row) - 1)) / len(row)
+            height = min(MAX_HEIGHT, min(cell / aspect for _, aspect in row))
+            if self.get_y() + height > self.h - MARGIN:
+                self.add_page()
+            x, y = MARGIN, self.get_y()
+            for path, aspect in row:
+                w = min(cell, height * aspect)
+                self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
+                x += cell + gap
+            self.set_y(y + height + 2.0)
+
+
+def _bold_style():
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD")
 
 
 def _plain(line: str) -> str:

@@ -22,7 +22,7 @@ def made(tmp_path_factory):
     dirs = {"RESULTS": tmp / "results", "FIGURES": tmp / "figures", "REPORT": tmp / "report"}
     result = subprocess.run(["make", "-C", str(ROOT), "all", "QUICK=1", "JOBS=2",
                              *(f"{k}={v}" for k, v in dirs.items())],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
     return dirs
 
@@ -51,11 +51,33 @@ def test_every_number_in_the_report_is_the_results_files(made):
 
 def test_report_settings_come_from_the_saved_configs(made):
     text = (made["REPORT"] / "report.md").read_text()
+    sources = ("default", "--quick preset", "command line", "Adam's default", "offline default",
+               "offline default (no --data-root)")
+    for row in (line for line in text.splitlines() if line.startswith("| `")):
+        assert row.strip("|").split("|")[2].strip() in sources, row
     for section in SECTIONS:
         config = json.loads((made["RESULTS"] / section / "summary.json").read_text())["config"]
         for key, value in config.items():
-            shown = " ".join(map(str, value)) if isinstance(value, list) else value
-            assert f"| `{key}` | {'' if shown == '' else f'`{shown}`'} |" in text
+            if value in (0, "") and not isinstance(value, bool):
+                assert f"| `{key}` | " in text  # a run-time choice: shows what was chosen
+                continue
+            shown = (" ".join(map(str, value)) if isinstance(value, list) else
+                     f"{value:g}" if isinstance(value, float) else str(value))
+            assert f"| `{key}` | {shown} | " in text, (section, key)
+
+
+def test_tables_are_complete_and_the_pdf_fits_ten_pages(made):
+    from experiments.report_pdf import page_count
+
+    lines = (made["REPORT"] / "report.md").read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|") and not lines[i - 1].startswith("|"):  # a table's header
+            width = line.count("|")
+            j = i
+            while j < len(lines) and lines[j].startswith("|"):
+                assert lines[j].count("|") == width, lines[j]
+                j += 1
+    assert 1 <= page_count(made["REPORT"] / "report.pdf") <= 10
 
 
 def test_report_names_what_is_missing(tmp_path, capsys):
