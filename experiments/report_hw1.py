@@ -111,7 +111,7 @@ def generalization_section(f: Facts) -> list[str]:
               f"{len(c['widths'])} nets of one hidden layer (widths {c['widths'][0]} … "
               f"{c['widths'][-1]}: {f.num(*p, 'n_params_min', fmt='{:d}')} to "
               f"{f.num(*p, 'n_params_max', fmt='{:d}')} parameters, "
-              f"{f.num(*p, 'decades', fmt='{:.2f}')} decades), {c['width_seeds']} seeds each, "
+              f"{f.num(*p, 'decades', fmt='{:.2f}')} decades), {c['width_seeds']} seed(s) each, "
               f"Adam (lr {c['lr']:g}), batch {c['width_batch']}. One stopping rule for all: "
               f"training loss ≤ 1e-3, or less than 1 % lower after {c['width_patience']} epochs, "
               f"or {c['width_max_epochs']} epochs; {f.num(*p, 'stopped_by_rule', fmt='{:d}')} of "
@@ -120,14 +120,18 @@ def generalization_section(f: Facts) -> list[str]:
               f"smallest net, {f.num(*p, 'test_acc_largest', fmt='{:.1%}')} at the largest; "
               f"within 1 point of its best ({f.num(*p, 'test_acc_best', fmt='{:.1%}')}) from "
               f"{f.num(*p, 'saturation_n_params', fmt='{:d}')} parameters on"
-              + (": test accuracy saturates well inside the range." if sat < big else
-                 ": it was still rising at the largest net, no saturation in this range."),
+              + (": it was still rising at the largest net, no saturation in this range."
+                 if sat == big else
+                 ": it peaks inside the range and is more than a point lower at the largest net."
+                 if par["test_acc_largest"] < par["test_acc_best"] - 0.01 else
+                 ": test accuracy saturates inside the range, as more parameters stop helping."),
               f"- Median test loss lowest at {f.num(*p, 'test_loss_best_n_params', fmt='{:d}')} "
               f"parameters ({f.num(*p, 'test_loss_best')}), {f.num(*p, 'test_loss_largest')} at "
               "the largest"
-              + (": an interior minimum — the largest nets grow more confident on the test "
-                 "points they get wrong, while their accuracy holds." if
-                 par["test_loss_interior_minimum"] else ": no interior minimum in this range."),
+              + ((": an interior minimum, while the test accuracy holds — the larger nets are "
+                  "more confident on the test points they get wrong." if par["test_acc_largest"]
+                  >= par["test_acc_best"] - 0.01 else ": an interior minimum.")
+                 if par["test_loss_interior_minimum"] else ": no interior minimum in this range."),
               f"- Generalization gap (test − training loss, median): "
               f"{f.num(*p, 'gap_smallest', fmt='{:.3g}')} at the smallest net, "
               f"{f.num(*p, 'gap_largest', fmt='{:.3g}')} at the largest.", ""]
@@ -156,7 +160,7 @@ def _flatness(f: Facts, c) -> list[str]:
         steeper = two if line["rise_beyond_b"] > line["rise_beyond_a"] else one
         lines.append(
             f"- {one} (α = 0) → {two} (α = 1): training loss {f.num(*q, 'train_loss_a')} and "
-            f"{f.num(*q, 'train_loss_b')}; the largest excess between them "
+            f"{f.num(*q, 'train_loss_b')}; between them it exceeds the higher end by at most "
             f"{f.num(*q, 'barrier')}; a quarter of the distance beyond each end the training "
             f"loss rises by {f.num(*q, 'rise_beyond_a')} ({one}) and "
             f"{f.num(*q, 'rise_beyond_b')} ({two}): the {steeper} end is the steeper one"
@@ -176,8 +180,9 @@ def _flatness(f: Facts, c) -> list[str]:
     for key in ("sensitivity", "lambda_max", "sharpness", "test_acc"):
         q = (*fl, key)
         facts = f.get(*q)
+        name = MEASURE_NAMES.get(key, "the test accuracy")
         lines.append(
-            f"- {MEASURE_NAMES.get(key, 'the test accuracy')} {facts['trend']} with the batch "
+            f"- {name[0].upper() + name[1:]} {facts['trend']} with the batch "
             f"size: {f.num(*q, 'smallest_batch')} at batch {c['batch_sizes'][0]}, "
             f"{f.num(*q, 'largest_batch')} at batch {c['batch_sizes'][-1]}; Spearman ρ = "
             f"{f.num(*q, 'spearman', fmt='{:.2f}')} (p = {f.num(*q, 'p_value', fmt='{:.2g}')})"
