@@ -150,9 +150,10 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
        least the deflated top eigenvector, so k rounds can fill all k places).
     Eigenpairs.verified says whether 2 and 3 hold; np.asarray(result) gives the values.
 
-    The start vector comes from rng (Gaussian); without rng it is the fixed vector sin(1), …,
-    sin(n), which has no symmetry: a start vector invariant under permuting hidden units would be
-    orthogonal to whole families of eigenvectors of an MLP's Hessian. Cost: the first eigsh
+    The start vector comes from rng (Gaussian, n draws: the checks draw from a stream seeded by
+    it); without rng it is the fixed vector sin(1), …, sin(n), which has no symmetry: a start
+    vector invariant under permuting hidden units would be orthogonal to whole families of
+    eigenvectors of an MLP's Hessian. Cost: the first eigsh
     (O(k … ncv) products per restart), k products for the residuals, one more eigsh for the
     check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments;
     scipy's ArpackNoConvergence when an eigsh does not converge within maxiter.
@@ -162,8 +163,9 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     sign = 1.0 if which == "LA" else -1.0  # work on A = sign·H, whose top eigenpairs we want
     v0 = np.sin(np.arange(1.0, n + 1.0)) if rng is None else rng.standard_normal(n)
     # Every check needs a start vector of its own: deflating the found vectors from the first
-    # one leaves nothing in the eigenspaces the first run saw (one direction in each).
-    rng = np.random.default_rng(n) if rng is None else rng
+    # one leaves nothing in the eigenspaces the first run saw (one direction in each). They come
+    # from a stream seeded by v0, so the caller's rng gives one draw, as eigsh alone would.
+    rng = np.random.default_rng(np.frombuffer(v0.tobytes(), dtype=np.uint32)[:8])
     V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0, ncv=ncv,
                                   maxiter=maxiter)[1]
     # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals, when

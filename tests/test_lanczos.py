@@ -272,3 +272,12 @@ def test_operator_bad_input_names_the_argument(rng, call, match):
     net = MLP((1, 3, 1))
     with pytest.raises(ValueError, match=match):
         call(net, net.init(rng), np.zeros((4, 1)))
+
+
+def test_verification_takes_one_start_vector_from_rng(small_net):
+    op, H = small_net
+    used, fresh = np.random.default_rng(5), np.random.default_rng(5)
+    extreme_eigenvalues(op, k=2, rng=used)
+    fresh.standard_normal(H.shape[0])  # what eigsh's start vector alone takes
+    # the caller's stream continues as without the checks (later probes stay the same)
+    assert used.standard_normal() == fresh.standard_normal()
