@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine import MLP, Dataset
+from engine import MLP, Dataset, value_and_grad
 from engine.generalization import epsilon_sharpness, sensitivity, top_eigenvalue
 from engine.optim import adam
 from engine.results import Store, UsageError
@@ -144,7 +144,9 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
         batch, lr = args
         net = network(data, config.hidden, config.activation)
         # one initialization shared by every batch size: the batch is the only difference
-        theta0 = net.init(np.random.default_rng(run_seeds(config.seed, 1)[0]), "he")
+        # (its own stream: child n_units of the SeedSequence, which no unit draws from)
+        shared = run_seeds(config.seed, len(config.units) + 1)[-1]
+        theta0 = net.init(np.random.default_rng(shared), "he")
         theta, records, info = fit(net, theta0, data, adam(lr), batch, rng, config.max_steps,
                                    config.check_every,
                                    lambda r: r[-1]["train_loss"] <= config.target_loss)
@@ -163,8 +165,6 @@ def fit(net, theta, data, opt, batch_size, rng, max_steps, check_every, stop):
     after a check, or max_steps. A check every `check_every` steps evaluates train/test loss and
     accuracy (engine.train.evaluate). Returns (θ, records, info) with info["stopped_by"] 'rule'
     or 'cap' and the step count."""
-    from engine import value_and_grad
-
     x, y = data.x_train, data.y_train
     n = len(x)
     state, step, position, order = opt.init(theta), 0, n, np.arange(n)
