@@ -7,9 +7,10 @@ gradient of Σ_b L(θ_b) is then the stack of the gradients: one reverse pass se
   gradient(loss)                      θ ↦ ∇L(θ)           cost ≈ 2–4 forward passes
   hvp_fn(loss)                        (θ, v) ↦ H(θ)v      reverse-over-reverse, ≈ 2 gradients
   hessian_vector_product(loss, θ, v)  H(θ)v once
+  hvp_at(loss, θ)                     v ↦ H(θ)v, the gradient's graph traced once at θ
   hessian_fn(loss)                    θ ↦ ∇²L(θ) (n × n)  n reverse passes of the gradient
   hessian_of(loss, θ)                 ∇²L(θ) once
-Products with many v at one θ: engine.lanczos.hvp_operator builds the gradient's graph once.
+A loss returning anything but one number per parameter vector is refused (ValueError).
 
 The MLP layer takes (net, θ, x, y), checks the shapes with `net.check_theta` / `net.check_data`
 (one ValueError naming what is wrong), casts to float64 and computes the same derivatives of
@@ -52,10 +53,18 @@ def hvp_fn(loss):
         if np.broadcast_shapes(theta.shape, v.shape) != theta.shape:
             raise ValueError(f"v has shape {v.shape}, theta {theta.shape}: give one v per θ "
                              "(for many v at one θ: engine.lanczos.hvp_operator(...).matmat)")
-        hvp_at, _ = autograd.make_hvp(total)(theta)
-        return hvp_at(np.broadcast_to(v, theta.shape))
+        return autograd.make_hvp(total)(theta)[0](np.broadcast_to(v, theta.shape))
 
     return apply
+
+
+def hvp_at(loss, theta):
+    """The function v ↦ H(θ)v at a fixed θ (n,), v (n,): autograd's make_hvp traces the gradient
+    of L at θ once, each product is one reverse pass over that graph (≈ 2 gradients, no new
+    trace). engine.lanczos.hvp_operator wraps it as a LinearOperator."""
+    theta = check_vector(theta, "theta")
+    product = autograd.make_hvp(_summed(loss))(theta)[0]
+    return lambda v: product(check_direction(v, theta.shape[-1]))
 
 
 def hessian_vector_product(loss, theta, v) -> np.ndarray:
@@ -65,7 +74,7 @@ def hessian_vector_product(loss, theta, v) -> np.ndarray:
 
 def hessian_fn(loss):
     """The function θ ↦ ∇²L(θ), shape (n, n), for one θ (n,). Cost: n reverse passes of the
-    gradient, O(n) gradients. Raises ValueError for batched θ or a loss that is not scalar."""
+    gradient, O(n) gradients. Raises ValueError for a batched θ or a loss that is not scalar."""
     hess = autograd.hessian(_summed(loss))
 
     def apply(theta):
@@ -238,10 +247,20 @@ def check_direction(v, n_params: int) -> np.ndarray:
 
 
 def _summed(loss):
+    """θ ↦ Σ_b L(θ_b), checking that loss gives one number per parameter vector."""
     if not callable(loss):
         raise ValueError(f"loss is a {type(loss).__name__}, not a function of θ; give "
                          "loss(theta) -> scalar (for an MLP: lambda t: net.loss(t, x, y))")
-    return lambda theta: anp.sum(loss(theta))
+
+    def total(theta):
+        value = loss(theta)
+        if anp.shape(value) != anp.shape(theta)[:-1]:
+            raise ValueError(f"loss returned shape {anp.shape(value)} for theta of shape "
+                             f"{anp.shape(theta)}; it must return one number per parameter "
+                             f"vector, shape {anp.shape(theta)[:-1]} (a scalar for one θ)")
+        return anp.sum(value)
+
+    return total
 
 
 def _layer_blocks(layout, theta):

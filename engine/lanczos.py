@@ -22,13 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import autograd
-import autograd.numpy as anp
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from .derivatives import check_vector, mlp_hvp_fn
+from .derivatives import check_vector, hvp_at, mlp_hvp_fn
 from .model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
@@ -98,8 +96,7 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
         raise ValueError("x and y are only for an MLP; a loss function carries its own data, "
                          "e.g. hvp_operator(lambda t: loss(t, x, y), theta)")
     theta = _one_vector(check_vector(theta, "theta"))
-    hvp_at, _ = autograd.make_hvp(lambda t: anp.sum(model(t)))(theta)
-    return symmetric_operator(hvp_at, theta.size)
+    return symmetric_operator(hvp_at(model, theta), theta.size)
 
 
 @dataclass(frozen=True, eq=False)

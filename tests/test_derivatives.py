@@ -10,6 +10,7 @@ from engine.derivatives import (
     hessian_fn,
     hessian_of,
     hessian_vector_product,
+    hvp_at,
     hvp_fn,
     mlp_hvp_fn,
 )
@@ -128,6 +129,7 @@ def test_function_first_derivatives_match_closed_forms(rng):
     assert_allclose(hessian_fn(rosenbrock)(list(theta)), H, rtol=1e-13, atol=1e-12)
     v = rng.normal(size=6)
     assert_allclose(hessian_vector_product(rosenbrock, theta, v), H @ v, rtol=1e-13, atol=1e-11)
+    assert_allclose(hvp_at(rosenbrock, theta)(v), H @ v, rtol=1e-13, atol=1e-11)
     fd = central_differences(rosenbrock, theta, h=1e-6)
     # truncation h²·|L'''| ~ 1e-9, rounding ε·|L|/h ~ 1e-8, against entries of order 10²
     assert_allclose(gradient(rosenbrock)(theta), fd, rtol=1e-7, atol=1e-6)
@@ -165,6 +167,10 @@ def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
         (lambda: hessian_of(rosenbrock, np.ones((2, 4))), "one parameter vector"),
         (lambda: hessian_vector_product(rosenbrock, np.ones(0), np.ones(0)), "theta has shape"),
         (lambda: gradient(rosenbrock)("abc"), "theta is not an array of numbers"),
+        # a loss of (N, 1) residuals summed as rᵀr returns shape (1, 1): refused, not summed
+        (lambda: gradient(lambda t: anp.reshape(t, (-1, 1)).T @ anp.reshape(t, (-1, 1)))(
+            np.ones(3)), r"loss returned shape \(1, 1\) for theta of shape \(3,\)"),
+        (lambda: hvp_at(rosenbrock, np.ones(4))(np.ones(5)), r"v has shape \(5,\)"),
     ],
 )
 def test_function_first_bad_input_is_a_clear_error(call, match):
