@@ -139,7 +139,8 @@ def _import_jax():
 
 
 def _jax_hvp(jax, net, x, y):
-    """jax.jit of v ↦ jvp(∇L, (θ,), (v,)) for the MLP's loss written in jax.numpy, same θ layout."""
+    """jax.jit of (θ, v) ↦ jvp(∇L, (θ,), (v,)) for the MLP's loss written in jax.numpy, in the
+    same θ layout."""
     jnp = jax.numpy
     layout, hidden = net.layout, {"tanh": jnp.tanh, "relu": lambda z: z * (z > 0)}[net.activation]
     x, y = jnp.asarray(x), jnp.asarray(y)
