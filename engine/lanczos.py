@@ -28,6 +28,7 @@ import scipy.sparse.linalg
 
 from .derivatives import check_vector, hvp_at, mlp_hvp_fn
 from .model import MLP
+from .spectrum import symmetric_eigh
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
 # operations), but every stored R-activation grows to B·N·width. At most 8 columns, and fewer
@@ -335,8 +336,7 @@ def _project(V, v):
 def _ritz(Q, AQ, keep=None):
     """Rayleigh–Ritz on the orthonormal columns Q with AQ = A·Q: the pairs (λ, V, AV) sorted by
     λ descending, the first `keep` of them."""
-    T = Q.T @ AQ
-    theta, U = scipy.linalg.eigh(0.5 * (T + T.T))  # symmetrized: eigh reads one triangle
+    theta, U = symmetric_eigh(Q.T @ AQ)
     order = np.argsort(theta)[::-1][:keep]
     return theta[order], Q @ U[:, order], AQ @ U[:, order]
 
