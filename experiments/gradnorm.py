@@ -38,6 +38,7 @@ from .checks import (
     check_ints,
     check_network_memory,
     check_range,
+    heal_runs,
     quiet_overflow,
     stop_on_nonfinite,
 )
@@ -48,6 +49,9 @@ from .parallel import LOCAL, compute, run_seeds
 EXPERIMENT = "gradnorm"
 TASKS = ("sinc", "mnist")
 N_CHECKS = 4
+RUN_KEYS = ("step_loss", "step_grad_norm", "epoch_start", "full_step", "full_loss",
+            "full_grad_norm", "check_step", "check_theta", "check_batch", "check_batch_start",
+            "full_loss_smooth", "full_grad_norm_smooth")
 FULL_CHUNK = 10_000  # rows per slice of a whole-data gradient (all of MNIST: ~0.3 GB)
 
 
@@ -118,7 +122,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     if 1 in runs:
         check_data(_image_dataset(config), config.data_root, config.n_train)  # before any write
     store = Store(out_dir, EXPERIMENT, config)
-    store.missing(runs)  # a damaged task is deleted (one-line notice) and computed again
+    # a damaged or incomplete task is deleted (one-line notice) and computed again
+    heal_runs(store, runs, lambda run, info: RUN_KEYS)
     if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
         raise UsageError(f"{store.out} holds a run on other data; use another --out")
     if compute(store, functools.partial(task_unit, config), runs, options, desc="tasks") is None:

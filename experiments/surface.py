@@ -38,6 +38,7 @@ from .checks import (
     check_memory,
     check_network_memory,
     check_positive,
+    heal_runs,
     n_params_of,
     quiet_overflow,
     stop_on_nonfinite,
@@ -54,6 +55,13 @@ MODELS = {"line": ("sinc", "dnn"), "plane": ("sinc", "dnn"), "tsne": ("tiny",),
 UNITS = ("sinc_train", "dnn_train", *(f"{m}_{v}" for v in VIEWS for m in MODELS[v]))
 DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
 CHUNK_BYTES = 32e6  # per loss call: DNN plane 1.3 s CPU, 1.7-2.1 s with 200 MB
+# the arrays a saved unit must hold, by view
+UNIT_KEYS = {"train": ("theta0", "theta_end", "snapshots", "epochs"),
+             "line": ("alphas", "train_loss", "test_loss"),
+             "plane": tuple(f"{p}_{k}" for p in ("random", "pca", "hessian")
+                            for k in ("a", "b", "d1", "d2", "Z")) + ("lam", "loss0", "slopes"),
+             "perturb": ("deltas", "curves", "H_diag", "grad", "loss0"),
+             "tsne": ("embedding", "kind", "loss", "scale")}
 TSNE_EXAGGERATION = 250  # scikit-learn's early-exaggeration iterations (TSNE._EXPLORATION_MAX_ITER)
 # t-SNE computes distances in float32: a path whose squared distances exceed this (float32's
 # largest is 3.4e38) has left the numbers t-SNE can embed (scikit-learn crashes on them)
@@ -167,6 +175,9 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     if config.view in ("all", "line", "plane"):
         check_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
     store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"))
+    # a damaged or incomplete unit is deleted (one-line notice) and computed again
+    heal_runs(store, range(len(UNITS)), lambda k, info: () if info.get("diverged") else
+              UNIT_KEYS[UNITS[k].split("_")[1]])
     wanted = [u for u in UNITS[2:] if config.view in ("all", u.split("_")[1])]
     # tsne, the longest unit, trains its own model: it runs beside the trainings
     first = [u for u in wanted if u == "tiny_tsne"] + sorted(

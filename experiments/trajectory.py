@@ -50,6 +50,7 @@ from .checks import (
     check_ints,
     check_network_memory,
     check_range,
+    heal_runs,
     quiet_overflow,
     stop_on_nonfinite,
 )
@@ -112,7 +113,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     name = dataset_name(config)
     data = check_data(name, config.data_root, config.n_train)  # before any write
     store = Store(out_dir, EXPERIMENT, config)
-    store.missing(range(config.runs))  # a damaged run is deleted (one-line notice), computed again
+    # a damaged or incomplete run is deleted (one-line notice) and computed again
+    heal_runs(store, range(config.runs), _run_keys)
     for r in range(config.runs):  # a saved run must have used the data the config resolves to now
         if store.done(r) and (saved := store.load_run(r)[1]["dataset"]) != name:
             raise UsageError(f"{store.out} holds runs on {saved}, but this command resolves to "
@@ -254,6 +256,12 @@ def train_run(config: Config, run: int) -> tuple[dict, dict]:
                           diverged["step"] * min(config.batch_size, len(data.x_train)))
         / train_time,
         "final": {k: metrics[-1][k] for k in keys} if diverged is None else None}
+
+
+def _run_keys(run: int, info: dict) -> list[str]:
+    """The arrays a saved run must hold (accuracies for classification only)."""
+    return ["snapshots", "epochs", "train_loss", "test_loss"] + (
+        ["train_acc", "test_acc"] if info.get("dataset") != "sinc" else [])
 
 
 def _steps_per_epoch(config: Config, data) -> int:
