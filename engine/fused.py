@@ -33,6 +33,8 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import SparseObject, defvjp, defvjp_argnums, primitive, vspace
+from autograd.tracer import Box
+from scipy.special import expit
 
 from .activations import get_activation, sigmoid_derivative, tanh_derivative
 
@@ -63,12 +65,23 @@ def mlp_forward(layout, activation: str, theta, x):
     return h
 
 
+# Activations whose VJP may need z itself (saturated units): the forward writes z and y = σ(z)
+# into one buffer, and the first-order VJP finds z as y.base[0], with no recomputation. Memory:
+# z lives as long as y, as the plain graph's z node does. (σ is the ufunc the primitives of
+# engine.activations call, so y has their bits.)
+_SIGMA_KEEPING_Z = {"tanh": np.tanh, "sigmoid": expit}
+
+
 @primitive
 def dense(h, theta, layout, layer: int, activation: str):
     """y = σ(h @ W_l + b_l), shape (..., N, d_{l+1}), with (W_l, b_l) the block of layer l in θ."""
     W, b = _layer_params(np, theta, layout, layer)
-    z = h @ W + b[..., None, :]
-    return get_activation(activation).fn(z)
+    sigma = _SIGMA_KEEPING_Z.get(activation)
+    if sigma is None:
+        return get_activation(activation).fn(h @ W + b[..., None, :])
+    hW = h @ W  # (..., N, d_{l+1}): its batch axes include θ's, hence b's
+    zy = np.empty((2,) + hW.shape)
+    return sigma(np.add(hW, b[..., None, :], out=zy[0]), out=zy[1])
 
 
 def _layer_params(xp, theta, layout, layer):
@@ -82,24 +95,33 @@ def _dense_vjp(argnums, y, args, kwargs):
     h, theta, layout, layer, activation = args
     derivative = _DERIVATIVE_FROM_OUTPUT[activation]
     m, n = layout.shape_of(layer)
-    batch = anp.shape(theta)[:-1]
+    batch = np.shape(theta)[:-1]
     theta_vs = vspace(theta)
+    # autograd.numpy only where the results must be nodes (inside a second-order trace); on
+    # plain arrays (training, first order) NumPy itself, the same operations without autograd's
+    # dispatch (~1 µs a call, ~10 calls a layer)
+    traced = isinstance(theta, Box) or isinstance(h, Box)
 
     def z_of():
+        if not traced:
+            return y.base[0]  # z, kept by the forward (_SIGMA_KEEPING_Z)
+        # inside a second-order trace z must be a node: the forward's operations again, so the
+        # forward's z bit for bit
         W, b = _layer_params(anp, theta, layout, layer)
-        return h @ W + b[..., None, :]  # the forward's operations: the forward's z, bit for bit
+        return h @ W + b[..., None, :]
 
     def vjp(g):
+        xp = anp if traced or isinstance(g, Box) else np
         g_z = g if derivative is None else g * derivative(y, z_of)
         grads = []
         for argnum in argnums:
             if argnum == 0:
-                W, _ = _layer_params(anp, theta, layout, layer)
-                grads.append(_unbroadcast(g_z @ anp.swapaxes(W, -1, -2), anp.shape(h)))
+                W, _ = _layer_params(xp, theta, layout, layer)
+                grads.append(_unbroadcast(xp, g_z @ xp.swapaxes(W, -1, -2), np.shape(h)))
             else:
                 # x may carry a batch that θ lacks: sum the gradient down to θ's batch shape
-                dW = _unbroadcast(anp.swapaxes(h, -1, -2) @ g_z, batch + (m, n))
-                db = _unbroadcast(anp.sum(g_z, axis=-2), batch + (n,))
+                dW = _unbroadcast(xp, xp.swapaxes(h, -1, -2) @ g_z, batch + (m, n))
+                db = _unbroadcast(xp, xp.sum(g_z, axis=-2), batch + (n,))
                 grads.append(scatter_layer(dW, db, theta_vs, layout, layer))
         return grads
 
@@ -128,11 +150,12 @@ defvjp(scatter_layer,
        lambda ans, dW, db, vs, layout, layer: lambda g: g[..., layout.bias_slice(layer)])
 
 
-def _unbroadcast(a, shape: tuple):
-    """Sum a over the axes along which an operand of this shape was broadcast."""
-    while anp.ndim(a) > len(shape):
-        a = anp.sum(a, axis=0)
+def _unbroadcast(xp, a, shape: tuple):
+    """Sum a over the axes along which an operand of this shape was broadcast (xp: numpy or
+    autograd.numpy)."""
+    while np.ndim(a) > len(shape):
+        a = xp.sum(a, axis=0)
     for axis, size in enumerate(shape):
-        if size == 1 and anp.shape(a)[axis] != 1:
-            a = anp.sum(a, axis=axis, keepdims=True)
+        if size == 1 and np.shape(a)[axis] != 1:
+            a = xp.sum(a, axis=axis, keepdims=True)
     return a

@@ -48,10 +48,20 @@ class Layout:
     def n_params(self) -> int:
         return self.offsets[-1]
 
+    @cached_property
+    def _blocks(self) -> tuple[tuple[int, int, slice, slice], ...]:
+        """Per layer (d_l, d_{l+1}, weight slice, bias slice), computed once: the fused layer asks
+        for them ~10 times per layer and step."""
+        blocks = []
+        for start, m, n in zip(self.offsets[:-1], self.sizes[:-1], self.sizes[1:], strict=True):
+            blocks.append((m, n, slice(start, start + m * n), slice(start + m * n,
+                                                                    start + m * n + n)))
+        return tuple(blocks)
+
     def shape_of(self, layer: int) -> tuple[int, int]:
         """Shape (d_l, d_{l+1}) of W_l."""
-        self._check_layer(layer)
-        return self.sizes[layer], self.sizes[layer + 1]
+        m, n, _, _ = self._block(layer)
+        return m, n
 
     def slice_of(self, layer: int) -> slice:
         """The block [vec(W_l), b_l] of layer l in θ."""
@@ -59,14 +69,17 @@ class Layout:
         return slice(self.offsets[layer], self.offsets[layer + 1])
 
     def weight_slice(self, layer: int) -> slice:
-        m, n = self.shape_of(layer)
-        start = self.offsets[layer]
-        return slice(start, start + m * n)
+        """vec(W_l) in θ: d_l·d_{l+1} entries, W_l in C order."""
+        return self._block(layer)[2]
 
     def bias_slice(self, layer: int) -> slice:
-        m, n = self.shape_of(layer)
-        start = self.offsets[layer] + m * n
-        return slice(start, start + n)
+        """b_l in θ: d_{l+1} entries, right after vec(W_l)."""
+        return self._block(layer)[3]
+
+    def _block(self, layer: int):
+        if not (type(layer) is int and 0 <= layer < len(self.sizes) - 1):
+            self._check_layer(layer)
+        return self._blocks[layer]
 
     def unpack(self, theta):
         """θ (..., n_params) → [(W_l, b_l)] with W_l (..., d_l, d_{l+1}) and b_l (..., d_{l+1}).
