@@ -134,22 +134,21 @@ def mlp_hvp_fn(net, theta, x, y):
                   Rδ_{l−1} = (Rδ_l W_lᵀ + δ_l V_lᵀ) ⊙ σ'(z_{l−1})
                              + (δ_l W_lᵀ) ⊙ σ''(z_{l−1}) ⊙ Rz_{l−1}
     with v = [vec(V_0), c_0, …] in θ's layout. Cost per product: at most 6 matrix products per
-    layer (a gradient takes 3), O(N·n_params), and no graph; memory: the stored activations and
-    derivatives, O(N·Σ d_l) per θ. Checked against autograd's Hessian in the tests.
+    layer (a gradient takes 3), O(N·n_params), and no graph; memory: the activations, σ', σ''
+    terms and δ of the hidden layers, O(N·Σ d_l) per θ (x itself is not copied). Checked
+    against autograd's Hessian in the tests.
     """
     act = get_activation(net.activation)
     layout = net.layout
     last, scale = layout.n_layers - 1, 1.0 / x.shape[0]
-    # [W_l; b_l] is layer l's block of θ reshaped to (d_l + 1, d_{l+1}), so with the inputs
-    # augmented by a column of ones, z = [h 1]·[W; b] and the block of the gradient (and of Hv)
-    # is [h 1]ᵀδ: one matrix product each, written straight into θ's layout.
-    blocks = _layer_blocks(layout, theta)
-    inputs, pre, slopes = [_with_ones(x)], [], []
-    for layer, block in enumerate(blocks):
-        z = inputs[-1] @ block
+    params = layout.unpack(theta)  # views of θ
+    inputs, pre, slopes = [x], [], []
+    for layer, (W, b) in enumerate(params):
+        z = inputs[-1] @ W
+        z += b[..., None, :]
         if layer < last:
             pre.append(z)
-            inputs.append(_with_ones(act.fn(z)))
+            inputs.append(act.fn(z))
             slopes.append(act.d1(z))
     if net.loss_name == "mse":
         probs, delta = None, (z - y) * scale
@@ -157,7 +156,7 @@ def mlp_hvp_fn(net, theta, x, y):
         probs = np.exp(z - z.max(axis=-1, keepdims=True))
         probs /= probs.sum(axis=-1, keepdims=True)
         delta = (probs - y) * scale
-    weights_t = [np.swapaxes(block[..., :-1, :], -1, -2) for block in blocks]
+    weights_t = [np.swapaxes(W, -1, -2) for W, _ in params]
     deltas, curvatures = [delta], []
     for layer in range(last, 0, -1):
         g_h = deltas[0] @ weights_t[layer]
@@ -165,14 +164,16 @@ def mlp_hvp_fn(net, theta, x, y):
         curvatures.insert(0, g_h * act.d2(pre[layer - 1]) if curved else None)
         deltas.insert(0, g_h * slopes[layer - 1])
     inputs_t = [np.swapaxes(h, -1, -2) for h in inputs]
+    ones = np.ones(x.shape[0])  # Σ over samples as a matrix-vector product: BLAS, not a reduce
 
     def apply(v):
-        directions = _layer_blocks(layout, v)
+        directions = layout.unpack(v)
         r_h, r_inputs, r_z = None, [None], []
-        for layer, direction in enumerate(directions):
-            rz = inputs[layer] @ direction
+        for layer, (V, c) in enumerate(directions):
+            rz = inputs[layer] @ V
+            rz += c[..., None, :]
             if r_h is not None:
-                rz += r_h @ blocks[layer][..., :-1, :]
+                rz += r_h @ params[layer][0]
             if layer < last:
                 # Rz is needed again only for the σ'' term; otherwise Rh overwrites it
                 curved = curvatures[layer] is not None
@@ -186,13 +187,14 @@ def mlp_hvp_fn(net, theta, x, y):
             r_delta *= scale
         out = np.empty(np.broadcast_shapes(theta.shape, v.shape))
         for layer in range(last, -1, -1):
-            r_block = inputs_t[layer] @ r_delta
+            r_w = inputs_t[layer] @ r_delta
             if layer:
-                r_block[..., :-1, :] += np.swapaxes(r_inputs[layer], -1, -2) @ deltas[layer]
-            out[..., layout.slice_of(layer)] = r_block.reshape(r_block.shape[:-2] + (-1,))
+                r_w += np.swapaxes(r_inputs[layer], -1, -2) @ deltas[layer]
+            out[..., layout.weight_slice(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
+            out[..., layout.bias_slice(layer)] = ones @ r_delta
             if layer:
                 r_g = r_delta @ weights_t[layer]
-                r_g += deltas[layer] @ np.swapaxes(directions[layer][..., :-1, :], -1, -2)
+                r_g += deltas[layer] @ np.swapaxes(directions[layer][0], -1, -2)
                 r_delta = _times(r_g, slopes[layer - 1])
                 if curvatures[layer - 1] is not None:
                     r_delta += _times(r_z[layer - 1], curvatures[layer - 1])
@@ -263,23 +265,12 @@ def _summed(loss):
     return total
 
 
-def _layer_blocks(layout, theta):
-    """[W_l; b_l] of each layer as views of shape (..., d_l + 1, d_{l+1})."""
-    batch = theta.shape[:-1]
-    return [theta[..., layout.slice_of(layer)].reshape(batch + (m + 1, n))
-            for layer, (m, n) in enumerate(zip(layout.sizes[:-1], layout.sizes[1:], strict=True))]
-
-
 def _times(a, b):
     """a·b, in a's memory when a is a temporary of a's final shape (fewer fresh pages)."""
     if np.shape(b) == () or np.broadcast_shapes(a.shape, np.shape(b)) == a.shape:
         a *= b
         return a
     return a * b
-
-
-def _with_ones(h):
-    return np.concatenate([h, np.ones(h.shape[:-1] + (1,))], axis=-1)
 
 
 def _mlp_args(net, theta, x, y):
