@@ -23,13 +23,13 @@ search goes on for a fixed budget with no convergence floor, and ‖θ‖ is rec
 end, moved = ‖θ_c − θ*‖/‖θ*‖ and growth = (‖θ_c‖ − ‖θ*‖)/‖θ*‖:
   stays      moved ≤ move_tol: nothing left to reduce (an isolated point, or a flat set the
              search has no reason to follow);
-  escaping   moved > move_tol and growth ≥ grow_share·moved: the search keeps lowering ‖∇L‖ by
-             moving outward, towards a critical point at infinity (saturating units; Fukumizu
-             & Amari 2000 and later work on MLP singularities);
-  manifold   moved > move_tol, not escaping, ‖∇L(θ_c)‖² ≤ grad_sq_tol and L unchanged to
-             loss_rtol: it slid along a connected set of critical points (symmetry-induced,
-             Şimşek et al. 2021), ‖θ‖ bounded;
-  drifted    anything else: the continuation left the point (loss or gradient changed).
+  drifted    moved > move_tol and L changed by more than loss_rtol (relative) or ‖∇L(θ_c)‖² >
+             grad_sq_tol: the continuation left the point, which was not critical after all;
+  escaping   moved > move_tol at an unchanged loss, with growth ≥ grow_share·moved: the search
+             keeps lowering ‖∇L‖ by moving outward at a level loss, towards a critical point at
+             infinity (saturating units; Fukumizu & Amari 2000);
+  manifold   moved > move_tol at an unchanged loss, ‖θ‖ bounded: it slid along a connected set of
+             critical points (symmetry-induced, Şimşek et al. 2021).
 A tangent move along a bounded set of radius ~‖θ*‖ changes ‖θ‖ only to second order (growth ≈
 moved²/2), hence the test on the outward share of the move.
 
@@ -156,12 +156,12 @@ def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
     grad_sq = float(g @ g)
     if moved <= move_tol:
         verdict = "stays"
+    elif not (grad_sq <= grad_sq_tol and loss_change <= loss_rtol):
+        verdict = "drifted"
     elif growth >= grow_share * moved:
         verdict = "escaping"
-    elif grad_sq <= grad_sq_tol and loss_change <= loss_rtol:
-        verdict = "manifold"
     else:
-        verdict = "drifted"
+        verdict = "manifold"
     return Continuation(verdict, moved, float(growth), float(loss_change), grad_sq,
                         res.theta_norms, res.n_eval)
 

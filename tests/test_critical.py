@@ -198,7 +198,8 @@ def test_the_newton_test_does_not_loosen_as_theta_grows():
 
 
 def escape_grad(t):
-    """L = e^{−θ₀} + θ₁²: no critical point; ‖∇L‖ → 0 as θ₀ → ∞ (a critical point at infinity)."""
+    """L = 1 + e^{−θ₀} + θ₁²: no critical point; ‖∇L‖ → 0 as θ₀ → ∞ at a level loss (a critical
+    point at infinity)."""
     return np.array([-np.exp(-t[0]), 2.0 * t[1]])
 
 
@@ -212,11 +213,20 @@ def test_an_asymptote_passes_the_point_tests_and_the_continuation_flags_it_escap
     # ‖g‖² = e^{−50} ≈ 2e-22 and H's e^{−25} ≈ 1e-11 < τ = 2e-6: the Newton step is truncated
     assert point.label == "critical" and point.flat
     res = continuation(theta, escape_grad, escape_hess,
-                       lambda t: np.exp(-t[0]) + t[1] ** 2, max_eval=50)
+                       lambda t: 1.0 + np.exp(-t[0]) + t[1] ** 2, max_eval=50)
     assert res.verdict == "escaping"
     # every move is along +θ₀, so the growth of ‖θ‖ is the whole move
     assert_allclose(res.growth, res.moved, rtol=1e-12)
     assert res.moved > 0.1 and np.all(np.diff(res.theta_norms) > 0)
+    assert res.loss_change <= 1.4e-11  # e^{−25}: the loss is level
+
+
+def test_an_asymptote_whose_loss_falls_has_drifted_not_escaped():
+    """L = e^{−θ₀} + θ₁² at θ₀ = 25: the same path, but L falls by ~100 % of itself."""
+    theta = np.array([25.0, 0.0])
+    res = continuation(theta, escape_grad, escape_hess, lambda t: np.exp(-t[0]) + t[1] ** 2,
+                       max_eval=50)
+    assert res.verdict == "drifted" and res.loss_change > 0.5
 
 
 def test_continuation_from_an_exact_saddle_stays():
