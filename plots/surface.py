@@ -174,7 +174,9 @@ def plot_perturbation(pert, sizes, title):
     loss0, n_layers = float(pert["loss0"]), layout.n_layers
     fig, axes = plt.subplots(1, n_layers + 1, figsize=(4.4 * (n_layers + 1), 4.5),
                              layout="constrained")
-    norm = LogNorm(max(np.abs(H).min(), 1e-12 * np.abs(H).max()), np.abs(H).max())
+    # |Hᵢᵢ| on log scales: exact zeros (a unit that never bends) sit at the floor of the scale
+    top = np.abs(H).max() if np.any(H != 0) else 1.0
+    norm = LogNorm(max(np.abs(H).min(), 1e-12 * top), top)
     cmap = plt.get_cmap("viridis")
     fine = np.linspace(deltas[0], deltas[-1], 201)
     for ell, ax in enumerate(axes[:-1]):
@@ -191,11 +193,13 @@ def plot_perturbation(pert, sizes, title):
     rank[np.argsort(np.abs(H))] = np.arange(len(H))
     for ell in range(n_layers):
         m = layer == ell
-        axes[-1].scatter(rank[m], np.abs(H[m]), color=RUN_COLOURS[ell], s=8,
-                         label=f"layer {ell + 1}")
+        axes[-1].scatter(rank[m], np.maximum(np.abs(H[m]), norm.vmin), color=RUN_COLOURS[ell],
+                         s=8, label=f"layer {ell + 1}")
     axes[-1].legend(fontsize=8)
     axes[-1].set(yscale="log", xlabel="parameters sorted by |Hᵢᵢ|", ylabel="|Hᵢᵢ| (exact)",
-                 title=f"{np.sum(H < 0)} of {len(H)} parameters have Hᵢᵢ < 0")
+                 title=f"{np.sum(H < 0)} of {len(H)} parameters have Hᵢᵢ < 0"
+                 + (f", {np.sum(H == 0)} Hᵢᵢ = 0 (drawn at {norm.vmin:.0e})" if np.any(H == 0)
+                    else ""))
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:-1], label="|Hᵢᵢ|",
                  pad=0.01)
     fig.suptitle("Each parameter perturbed alone: the scales differ by decades; dashed: the "

@@ -543,3 +543,63 @@ def test_results_and_figures_follow_the_umask(umask, mode, tmp_path):
     assert len(files) == 1 + 4 + 2 + 4 + 4  # config, 2 runs, summary, 2 × 4 figures
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(mode)}
     assert json.loads((tmp_path / "r" / "config.json").read_text())["experiment"] == "trajectory"
+
+
+def _flat_surface_figures():
+    """Every surface plot on a flat loss (0.3 everywhere, zero curvature and gradient)."""
+    from plots import surface as ps
+
+    n, a = 7, np.linspace(-1, 1, 7)
+    flat = np.full((n, n), 0.3)
+    title = ps._title({"sizes": [1, 4, 1], "n_params": 13, "data": "sinc", "n_train": 100})
+    plane = {f"{p}_{k}": v for p in ("random", "pca", "hessian")
+             for k, v in (("a", a), ("b", a), ("Z", flat))}
+    plane |= {"pca_ratio": np.array([1.0, 0.0]), "pca_coords": np.zeros((3, 2)),
+              "lam": np.zeros(2), "loss0": np.array(0.3), "slopes": np.zeros(2)}
+    config = {"tiny_hidden": [5, 5], "tiny_samples": 64, "gd_epochs": 3, "extra_steps": 1,
+              "perplexity": 5, "sample_radius": 0.2}
+    return {
+        "line": lambda: ps.plot_line({"alphas": a, "train_loss": np.full(n, 0.3),
+                                      "test_loss": np.full(n, 0.3)}, title),
+        "random": lambda: ps.plot_random_plane(plane, title),
+        "pca": lambda: ps.plot_pca_plane(plane, {"epochs": np.arange(3)}, title),
+        "hessian": lambda: ps.plot_hessian_plane(plane, title),
+        "tsne": lambda: ps.plot_tsne({"embedding": np.zeros((5, 2)), "loss": np.full(5, 0.3),
+                                      "kind": np.array([0, 0, 1, 2, 2])},
+                                     {"newton_iterations": 1, "gd_loss": 0.3,
+                                      "newton_loss": 0.3}, config),
+        "perturb": lambda: ps.plot_perturbation({"deltas": np.linspace(-0.5, 0.5, 5),
+                                                 "curves": np.full((13, 5), 0.3),
+                                                 "H_diag": np.zeros(13), "grad": np.zeros(13),
+                                                 "loss0": np.array(0.3)}, [1, 4, 1], title),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_flat_surface_figures()))
+def test_surface_figures_of_a_flat_loss_render_without_warnings(name):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = no_warnings(_flat_surface_figures()[name])
+    no_warnings(FigureCanvasAgg(fig).draw)
+
+
+def test_gradnorm_figure_of_constant_curves_renders_without_warnings():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from experiments.gradnorm import series_facts
+    from plots.gradnorm import task_figure
+
+    steps = np.arange(11)
+    arrays = {"full_step": steps, "epoch_start": steps[:-1]}
+    for q, v in (("loss", 0.5), ("grad_norm", 0.1)):
+        arrays[f"full_{q}"] = arrays[f"full_{q}_smooth"] = np.full(11, v)
+    facts = series_facts(steps, arrays["full_loss"], arrays["full_grad_norm"],
+                         arrays["full_loss_smooth"], arrays["full_grad_norm_smooth"], 1.5, 0.05)
+    assert facts["rise"]["occurred"] is False and facts["min_grad_norm"]["step"] == 0
+    info = {"loss": "mse", "facts": {"full": {"window": 3, **facts}}, "full_batch": True,
+            "n_steps": 10, "sizes": [1, 4, 1], "activation": "tanh", "n_train": 100,
+            "batch_size": 100, "dataset": "sinc", "lr": 1e-3}
+    fig = no_warnings(lambda: task_figure(arrays, info, "2", {"rise_factor": 1.5,
+                                                             "dataset": ""}))
+    no_warnings(FigureCanvasAgg(fig).draw)
+    assert fig._suptitle.get_text().startswith("sin(5πx)/(5πx): 1-4-1 tanh")
