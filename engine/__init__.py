@@ -41,8 +41,9 @@ from .data import (
     read_idx,
 )
 from .derivatives import check_p, grad, grad_norm, hessian, hvp, value_and_grad
+from .eigenpairs import Eigenpairs, extreme_eigenvalues
 from .finders import METHODS, FinderResult, find_critical
-from .lanczos import extreme_eigenvalues, hutchinson_trace, hvp_operator, slq_density
+from .lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
 from .layout import Layout
 from .losses import LOSSES, accuracy, cross_entropy, get_loss, mse
 from .model import INITS, MLP
@@ -52,12 +53,13 @@ from .train import Step, evaluate, train
 
 __all__ = [
     "ACTIVATIONS", "DATASETS", "INITS", "LABELS", "LOSSES", "METHODS", "MLP", "DataNotFoundError",
-    "Dataset", "FinderResult", "Layout", "Optimizer", "PointClass", "SampledRatio", "Spectrum",
+    "Dataset", "Eigenpairs", "FinderResult", "Layout", "Optimizer", "PointClass", "SampledRatio",
+    "Spectrum",
     "Step", "accuracy", "adam", "check_p", "classify", "cross_entropy", "default_image_dataset",
     "eigen_tolerance", "evaluate", "exact_hessian", "extreme_eigenvalues", "find_critical",
     "function_dataset", "gauss_newton", "get_activation", "get_loss", "grad", "grad_norm",
     "hessian", "hessian_parts", "hutchinson_trace", "hvp", "hvp_operator", "kernel_share",
     "load_cifar10", "load_dataset", "load_digits", "load_mnist", "make_optimizer", "mse",
     "output_jacobian", "read_idx", "sampled_minimal_ratio", "sgd", "slq_density", "spectrum",
-    "spectrum_from_eigenvalues", "train", "value_and_grad",
+    "spectrum_from_eigenvalues", "symmetric_operator", "train", "value_and_grad",
 ]

@@ -25,7 +25,8 @@ import scipy.optimize
 from autograd.scipy.special import logsumexp
 
 from .derivatives import value_and_grad
-from .lanczos import extreme_eigenvalues, hvp_operator
+from .eigenpairs import extreme_eigenvalues
+from .lanczos import hvp_operator
 from .losses import get_loss
 
 # Rows of θ per batched call in `interpolation`: θ-rows · N · Σ widths floats per stored

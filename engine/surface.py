@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator
 from sklearn.decomposition import PCA
 
-from .lanczos import extreme_eigenvalues
+from .eigenpairs import extreme_eigenvalues
 from .layout import Layout
 from .spectrum import symmetric_eigh
 

@@ -25,7 +25,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from engine import MLP, hessian, hvp
 from engine.curvature import exact_hessian
-from engine.lanczos import extreme_eigenvalues, hvp_operator
+from engine.eigenpairs import extreme_eigenvalues
+from engine.lanczos import hvp_operator
 
 NETWORKS = ((1, 10, 10, 1), (1, 20, 20, 1))
 N_SAMPLES = 1000

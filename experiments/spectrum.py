@@ -24,7 +24,8 @@ import scipy.optimize
 from engine import MLP, value_and_grad
 from engine.curvature import hessian_parts
 from engine.data import function_dataset
-from engine.lanczos import extreme_eigenvalues, hutchinson_trace, hvp_operator, slq_density
+from engine.eigenpairs import extreme_eigenvalues
+from engine.lanczos import hutchinson_trace, hvp_operator, slq_density
 from engine.optim import adam
 from engine.results import Store, UsageError
 from engine.spectrum import spectrum_from_eigenvalues
