@@ -41,6 +41,10 @@ def test_sinc_spectrum_is_the_exact_hessians(quick):
     assert np.all(np.diff(eig) >= 0)
     counts = meta["summary"]["sinc"]["counts"]
     assert counts["H"]["n_pos"] + counts["H"]["n_neg"] + counts["H"]["n_zero"] == net.n_params
+    # L-BFGS ran the iterations --sinc-iterations says (its function-call limit does not bind)
+    sinc = meta["summary"]["sinc"]
+    assert sinc["lbfgs_iterations"] == config.sinc_iterations and "ITERATIONS" in sinc[
+        "lbfgs_message"]
     # G = JᵀΛJ is positive semi-definite: nothing below −τ
     assert counts["G"]["n_neg"] == 0 and arrays["sinc_eigenvalues_G"].min() > -counts["G"]["tau"]
 
@@ -57,6 +61,9 @@ def test_dnn_part_keeps_its_contract(quick):
     # Ritz values lie inside the spectrum: none above λ_max (up to Lanczos' convergence tol 1e-8)
     assert arrays["dnn_slq_nodes"].max() <= top[0] * (1 + 1e-6)
     assert dnn["trace_se"] > 0 and all(np.all(np.isfinite(v)) for v in arrays.values())
+    # eigsh's answer was checked (residuals, nothing missed above the k-th) and says so
+    assert dnn["top_verified"] is True and dnn["top_message"] == "verified"
+    assert dnn["diverged"] is None
 
 
 def test_figures_render_from_saved_files(quick, tmp_path):

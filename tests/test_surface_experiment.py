@@ -58,6 +58,13 @@ def test_quick_writes_every_unit_and_figure(quick):
     n_points = kind.size
     assert arrays["tiny_tsne/embedding"].shape == (n_points, 2)
     assert np.all(arrays["tiny_tsne/loss"] > 0)
+    tsne = meta["summary"]["tiny_tsne"]
+    # the t-SNE the flags ask for: their perplexity (not clamped), and iterations past
+    # scikit-learn's 250 of early exaggeration (n_iter_ counts from 0)
+    assert tsne["perplexity"] == config["perplexity"] and tsne["tsne_iterations"] == \
+        config["tsne_iter"] - 1
+    assert all(info.get("diverged") is None for info in meta["summary"].values()
+               if isinstance(info, dict))
     for name in FIGURES:
         for ext in ("png", "pdf"):
             assert (figures / f"{name}.{ext}").stat().st_size > 0
@@ -119,7 +126,8 @@ def test_another_view_on_the_same_folder_computes_nothing(quick):
     config = dataclasses.replace(surface.Config.quick(), perturb_range=1e-3, view="line")
     surface.run(config, out_dir=results, options=RunOptions(jobs=1))
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == stamps
-    assert json.loads((results / "summary.json").read_text())["summary"]["wall_time_total"] == wall_time
+    summary = json.loads((results / "summary.json").read_text())["summary"]
+    assert summary["wall_time_total"] == wall_time
 
 
 @pytest.mark.slow
@@ -134,7 +142,8 @@ def test_one_view_computes_only_its_units(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--view", "plan"], "--view: invalid choice: 'plan' (choose from 'all', 'line', 'plane', 'tsne'"),
+    (["--view", "plan"],
+     "--view: invalid choice: 'plan' (choose from 'all', 'line', 'plane', 'tsne'"),
     (["--grid", "2"], "--grid 2"),
     (["--perturb-points", "4"], "odd number"),
     (["--dataset", "imagenet"], "--dataset: invalid choice: 'imagenet'"),
