@@ -56,7 +56,8 @@ def _no_pca_figure(summary, title):
     what = (f"all {summary['n_runs']} runs diverged" if n_div == summary["n_runs"] else
             f"{n_div} of {summary['n_runs']} runs diverged; {summary['n_points']} points left")
     lines = [f"{what}: no PCA (it needs at least 3 points of runs that stayed finite)"]
-    lines += [f"run {d['run']}: non-finite loss at step {d['step']} (epoch {d['epoch']})"
+    lines += [f"run {d['run']}: {d.get('reason', 'non-finite loss')} at step {d['step']} "
+              f"(epoch {d['epoch']})"
               for d in summary.get("diverged", [])]
     ax.text(0.5, 0.5, "\n".join(lines + ["lower --lr to train them"]), transform=ax.transAxes,
             ha="center", va="center", fontsize=9)
