@@ -328,6 +328,14 @@ def test_diverged_runs_are_left_out_of_the_pca(rng):
     assert_array_equal(arrays["whole_explained_variance"], ratio)
     assert summary["final"]["train_loss"]["per_run"] == [runs[0]["train_loss"][-1],
                                                          runs[2]["train_loss"][-1]]
+    from plots.trajectory import plot_trajectories
+
+    fig = no_warnings(lambda: plot_trajectories(
+        arrays["whole_coords"], arrays["run"], arrays["train_loss"],
+        arrays["whole_explained_variance"], arrays["whole_off_plane"],
+        diverged=summary["diverged"]))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["run 0", "run 2"] and "run 1: diverged at step 7,\nleft out" in legend
 
 
 @pytest.mark.parametrize("lr", ["10", "1e3"])
