@@ -40,4 +40,5 @@ def check_data(name: str, data_root: str = "", n_train: int = 0):
     except DataNotFoundError as err:
         raise UsageError(str(err)) from None
     except ValueError as err:  # the readers' checks: a damaged file, a subset too large
-        raise UsageError(f"--dataset {name}: {err}") from None
+        subset = f" --n-train {n_train}" if n_train else ""
+        raise UsageError(f"--dataset {name}{subset}: {err}") from None

@@ -121,6 +121,17 @@ class Config:
             raise UsageError(f"--perturb-points {self.perturb_points}: give an odd number")
         if self.grid % 2 == 0:  # the axis cuts through θ* need 0 on the grid
             raise UsageError(f"--grid {self.grid}: give an odd number")
+        for name in ("sinc_samples", "tiny_samples"):  # a 1-D function needs 2 grid points
+            check_ints(self, **{name: 2})
+        if (self.line_points - 1) % 4:  # α = 0 and α = 1 on the grid: θ₀ and θ* on the line
+            raise UsageError(f"--line-points {self.line_points}: give 4k + 1 points (e.g. 41, 81), "
+                             "so that the line passes through θ₀ (α = 0) and θ* (α = 1)")
+        if self.view in ("all", "plane"):  # the PCA plane needs three points of each path
+            for model in ("sinc", "dnn"):
+                epochs = getattr(self, f"{model}_epochs")
+                if epochs // self.every + 1 + (epochs % self.every != 0) < 3:
+                    raise UsageError(f"--every {self.every} with --{model}-epochs {epochs}: the "
+                                     "PCA plane needs three points of the path; lower --every")
         if not 5 <= self.perplexity <= 50:  # t-SNE's useful range
             raise UsageError(f"--perplexity {self.perplexity}: give a number in [5, 50]")
         if self.view in ("all", "tsne") and 3 * self.perplexity + 1 >= self.tsne_points_min:

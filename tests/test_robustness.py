@@ -115,6 +115,14 @@ def test_a_negative_seed_is_refused_naming_the_flag(name, tmp_path, one_line_err
     ("surface", ["--sinc-hidden", "3000", "3000", "--view", "perturb"], "(its exact Hessian)"),
     ("surface", ["--grid", "100001"], "--grid 100001 with --line-points 9 needs about"),
     ("surface", ["--tiny-hidden", "3000", "3000", "--view", "tsne"], "--tiny-hidden 3000 3000"),
+    # values the units would have refused only after claiming the folder
+    ("surface", ["--sinc-samples", "1", "--view", "line"], "--sinc-samples 1: give an integer ≥ 2"),
+    ("surface", ["--tiny-samples", "1", "--view", "tsne"], "--tiny-samples 1: give an integer ≥ 2"),
+    ("surface", ["--view", "plane", "--every", "100"],
+     "--every 100 with --sinc-epochs 6: the PCA plane needs three points of the path"),
+    ("surface", ["--line-points", "10"], "--line-points 10: give 4k + 1 points"),
+    ("trajectory", ["--dataset", "sinc", "--n-train", "1"],
+     "--dataset sinc --n-train 1: n_samples=1: expected an integer ≥ 2"),
 ])
 def test_every_check_runs_before_any_write(name, argv, message, tmp_path, one_line_error):
     out = tmp_path / "D"
