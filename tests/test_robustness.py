@@ -619,3 +619,15 @@ def test_gradnorm_figure_of_constant_curves_renders_without_warnings():
                                                              "dataset": ""}))
     no_warnings(FigureCanvasAgg(fig).draw)
     assert fig._suptitle.get_text().startswith("sin(5πx)/(5πx): 1-4-1 tanh")
+
+
+def test_the_readme_mnist_command_with_its_defaults(mnist_root, tmp_path):
+    # `python -m experiments.trajectory --data-root ROOT` with the default network and epochs,
+    # 2 runs instead of 8 (the 320 images written here; 8 runs take 30 s on a busy machine)
+    cli("experiments.trajectory")(["--data-root", mnist_root, "--runs", "2", "--jobs", "1",
+                                   "--out", tmp_path / "r", "--figures", tmp_path / "f"])
+    arrays, meta = load_summary(tmp_path / "r", "trajectory")
+    summary = meta["summary"]
+    assert summary["dataset"] == "mnist" and summary["n_train"] == 320
+    assert summary["sizes"] == [784, 128, 64, 10] and summary["n_points"] == 2 * 9
+    assert np.all(np.isfinite(arrays["whole_coords"]))
