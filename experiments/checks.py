@@ -119,11 +119,12 @@ def n_params_of(dataset: str, hidden) -> int:
 
 def check_network_memory(dataset: str, hidden, n_vectors: float, rows: int, what: str) -> int:
     """Refuse a network whose float64 arrays do not fit: n_vectors copies of θ (snapshots,
-    optimizer state, gradients) and the activations and their gradients of `rows` samples
-    through every layer (forward and reverse pass). Returns n_params."""
+    optimizer state, gradients) and, for `rows` samples, the inputs and the activations of
+    every layer with their gradients (a lower bound: a refused setting surely does not fit).
+    Returns n_params."""
     n_params = n_params_of(dataset, hidden)
     widths = (INPUT_WIDTH[dataset], *hidden, N_OUTPUTS[dataset])
-    check_memory(8.0 * (n_params * n_vectors + 4.0 * rows * sum(widths)), what)
+    check_memory(8.0 * (n_params * n_vectors + 2.0 * rows * sum(widths)), what)
     return n_params
 
 
