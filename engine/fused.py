@@ -6,7 +6,8 @@ VJP scatters its block into a fresh zero vector of length n_params with `numpy.a
 784-128-64-10 MNIST step those scatters cost about as much as the matrix products. Here a layer
 is one node whose VJP
     g_z = g ⊙ σ'(z),   ∂/∂h = g_z W_lᵀ,   ∂/∂W_l = hᵀ g_z,   ∂/∂b_l = Σ_samples g_z
-returns the θ-part as a sparse object that adds two blocks into autograd's gradient buffer in place.
+returns the θ-part as a sparse object that adds two blocks into autograd's gradient buffer in
+place.
 
 Second order: σ'(z) is written as a function of the layer's output y = σ(z) (relu: [y > 0],
 tanh: 1 − y², sigmoid: y(1 − y), softplus: 1 − e^{−y}, linear: 1), and the VJP is built from
@@ -14,8 +15,10 @@ autograd.numpy operations on (g, y, h, θ). Since y is itself a node of the grap
 differentiable again (as the tanh primitive in engine.activations), so Hessians and HVPs through
 `MLP.loss` stay exact; the θ-scatter is a primitive whose own VJP gathers the two blocks back.
 Saturated tanh and sigmoid units, where σ' from y loses its relative accuracy (1 − y² = 0 once
-y rounds to ±1), take σ' from z instead (engine.activations.from_output): z = h @ W_l + b_l is
-then recomputed from (h, θ) with the forward's operations, so it has the forward's bits.
+y rounds to ±1), take σ' from z instead (engine.activations.from_output): the forward stores z
+next to y in one buffer, so the first-order VJP reads it for free; inside a second-order trace
+z = h @ W_l + b_l is recomputed as a node with the forward's operations, hence the forward's
+bits. Outside such traces the VJP runs on plain NumPy, without autograd's dispatch.
 
 Why not a first-order-only kernel: the same node then serves training, HVPs and Hessians, and
 the plain graph (MLP.forward_unfused) stays as an independent reference for tests and benches.
@@ -53,7 +56,9 @@ FUSED_ACTIVATIONS = tuple(_DERIVATIVE_FROM_OUTPUT)
 
 def mlp_forward(layout, activation: str, theta, x):
     """f(x; θ) of the dense network `layout` with hidden activation σ, shape (..., N, d_out) for θ
-    (..., n_params) and x (N, d_in): one fused node per layer. Same contract as MLP.forward."""
+    (..., n_params) and x (..., N, d_in): one fused node per layer. MLP.forward's values, without
+    its input checks (only θ's length is checked here); x may also carry leading batch axes.
+    Raises ValueError for an activation without a fused layer. Cost: one forward pass."""
     if activation not in _DERIVATIVE_FROM_OUTPUT:
         raise ValueError(f"activation={activation!r} has no fused layer; choose one of "
                          f"{list(FUSED_ACTIVATIONS)}")

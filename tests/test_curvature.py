@@ -163,7 +163,7 @@ def test_network_without_hidden_layers(rng, activation):
     theta = rng.normal(size=net.n_params)
     x, y = rng.normal(size=(25, 3)), rng.normal(size=(25, 4))
     X = np.hstack([x, np.ones((25, 1))])
-    # θ = [vec(W), b] row-major, so entry (a, j) of W̃ = [W; b] sits at a·k + j: H = (X̃ᵀX̃/N) ⊗ I_k
+    # θ = [vec(W), b] row-major: entry (a, j) of W̃ = [W; b] sits at a·k + j, H = (X̃ᵀX̃/N) ⊗ I_k
     assert_allclose(exact_hessian(net, theta, x, y), np.kron(X.T @ X / 25, np.eye(4)),
                     rtol=1e-14, atol=1e-16)  # the same products in another order; zeros exact
     ce = MLP((3, 4), activation=activation, loss_name="cross_entropy")
