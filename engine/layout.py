@@ -118,8 +118,8 @@ class Layout:
         shape = np.shape(theta)
         if len(shape) == 0 or shape[-1] != self.n_params:
             raise ValueError(
-                f"theta has shape {shape}, but layout {self.sizes} needs (..., {self.n_params})"
-            )
+                f"theta has shape {shape}, but layout {self.sizes} needs (..., {self.n_params}): "
+                f"one vector of n_params = {self.n_params} numbers or a batch of them")
 
     def _check_layer(self, layer: int) -> None:
         if not 0 <= layer < self.n_layers:
