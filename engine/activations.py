@@ -115,12 +115,15 @@ def from_output(d, z_of: Callable, prime: Callable):
 
 
 def tanh_derivative(y, z_of: Callable):
-    """tanh'(z) given y = tanh z and z = z_of() (called only for saturated entries)."""
+    """tanh'(z) = 1 − y² given y = tanh z, shape of y; z = z_of() is called only if some entry
+    has 1 − y² < SATURATION_CUT, which then takes 4e^{−2|z|}/(1 + e^{−2|z|})² (from_output)."""
     return from_output(1.0 - y * y, z_of, tanh_prime)
 
 
 def sigmoid_derivative(y, z_of: Callable):
-    """σ'(z) given y = σ(z) and z = z_of() (called for saturated entries, and inside traces)."""
+    """σ'(z) = y(1 − y) given y = σ(z), shape of y; z = z_of() is called if some entry has
+    y(1 − y) < SATURATION_CUT (then e^{−|z|}/(1 + e^{−|z|})², from_output) and inside
+    second-order traces."""
     if isinstance(y, Box):
         # a second-order trace: σ'' through y(1 − y) is (1 − 2y)·σ', which cancels near z = 0
         # (relative error ε/|z|; exactly 0 for |z| < 1e-16); through sigmoid_prime(z) it is

@@ -169,8 +169,8 @@ class MLP:
         return accuracy(self.forward(theta, x), y)
 
     def init(self, rng: np.random.Generator, scheme: str = "lecun") -> np.ndarray:
-        """θ of shape (n_params,) with W_l ~ N(0, s²) and b_l = 0, s² = 1/d_l (LeCun),
-        2/(d_l + d_{l+1}) (Glorot), 2/d_l (He).
+        """θ of shape (n_params,) with W_l ~ N(0, s²) and b_l = 0, s² = 1/d_l (LeCun et al. 1998),
+        2/(d_l + d_{l+1}) (Glorot & Bengio 2010), 2/d_l (He et al. 2015).
 
         Raises ValueError if rng is not a numpy.random.Generator (randomness is an argument:
         np.random.default_rng(seed)) or the scheme is unknown. Cost O(n_params).
