@@ -631,3 +631,17 @@ def test_the_readme_mnist_command_with_its_defaults(mnist_root, tmp_path):
     assert summary["dataset"] == "mnist" and summary["n_train"] == 320
     assert summary["sizes"] == [784, 128, 64, 10] and summary["n_points"] == 2 * 9
     assert np.all(np.isfinite(arrays["whole_coords"]))
+
+
+@pytest.mark.parametrize("name", ["trajectory", "gradnorm", "spectrum", "surface"])
+def test_a_damaged_data_file_is_named_before_any_write(name, tmp_path, one_line_error):
+    from test_data import write_mnist
+
+    write_mnist(tmp_path / "data", np.random.default_rng(0), n_train=50, n_test=10)
+    images = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:1000])
+    one_line_error(lambda: cli(f"experiments.{name}")(
+        ["--quick", "--data-root", tmp_path / "data", "--n-train", "20", "--out", tmp_path / "o"]),
+        f"experiments.{name}", f"{images} is truncated: sizes (50, 28, 28) need 39216 bytes, "
+                               "found 1000")
+    assert not (tmp_path / "o").exists()
