@@ -214,9 +214,11 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     diverged = [name for name, info in summary.items() if isinstance(info, dict)
                 and info.get("diverged")]
     if diverged:
-        print(f"experiments.surface: {', '.join(diverged)} diverged; their "
-              "figures say so: lower the step size (--sinc-lr, --dnn-lr, --gd-lr)",
-              file=sys.stderr)
+        where = "; ".join(f"{name}: {summary[name]['diverged'].get('reason', 'non-finite')} at "
+                          f"step {summary[name]['diverged']['step']}" for name in diverged)
+        print(f"experiments.surface: {len(diverged)} of {len(summary) - 1} units diverged "
+              f"({where}); the figures say so: lower the step size (--sinc-lr, --dnn-lr, "
+              "--gd-lr)", file=sys.stderr)
     return store.save_summary(arrays, summary)
 
 

@@ -356,7 +356,7 @@ def test_a_diverging_tsne_run_is_a_result_not_a_crash(lr, tmp_path, capsys):
     no_warnings(lambda: cli("experiments.surface")(argv))
     err = [line for line in capsys.readouterr().err.splitlines()
            if line.startswith("experiments.surface")]
-    assert len(err) == 1 and "tiny_tsne diverged" in err[0]
+    assert len(err) == 1 and "1 of 1 units diverged (tiny_tsne: loss rose from" in err[0]
     arrays, meta = load_summary(tmp_path / "r", "surface")
     info = meta["summary"]["tiny_tsne"]
     assert info["diverged"]["phase"] == "gradient descent"
