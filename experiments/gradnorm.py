@@ -103,9 +103,13 @@ class Config:
         check_range(self, "smooth", 0.0, 0.5, high_open=False)
         check_range(self, "rise_factor", 1.0)
         check_range(self, "rise_loss_drop", 0.0, 1.0)
-        if self.task != "sinc" and self.full_evals > self.steps:
-            raise UsageError(f"--full-evals {self.full_evals} with --steps {self.steps}: at most "
-                             "one whole-data gradient per step; give --full-evals ≤ --steps")
+        # minibatch runs take full_evals whole-data gradients: at most one per step
+        for flag_steps, steps, minibatch in (("--steps", self.steps, self.task != "sinc"), (
+                "--sinc-steps", self.sinc_steps, self.task != "mnist" and self.sinc_minibatch)):
+            if minibatch and self.full_evals > steps:
+                raise UsageError(f"--full-evals {self.full_evals} with {flag_steps} {steps}: at "
+                                 f"most one whole-data gradient per step; give --full-evals ≤ "
+                                 f"{flag_steps}")
         # θ, Adam's moments, the gradient, 4 checkpoints; activations of a whole-data slice
         check_network_memory("sinc", self.sinc_hidden, 10, self.sinc_samples,
                              f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}")

@@ -161,6 +161,8 @@ def _config(name, *argv):
     ("spectrum", ["--slq-steps", "1211"], "--slq-steps 1211: the DNN has 1210 parameters"),
     ("gradnorm", ["--smooth", "0.6"], "--smooth 0.6: give a finite number in (0, 0.5]"),
     ("gradnorm", ["--full-evals", "16"], "--full-evals 16 with --steps 15"),
+    ("gradnorm", ["--task", "sinc", "--sinc-minibatch", "--sinc-steps", "4", "--full-evals", "5"],
+     "--full-evals 5 with --sinc-steps 4"),
 ])
 def test_flags_into_libraries_are_checked_at_their_boundary(name, argv, message, tmp_path,
                                                            one_line_error):
