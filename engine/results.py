@@ -7,11 +7,12 @@ Layout of a results folder (every file written atomically: a temporary file in t
 then `os.replace`, with the permissions the user's umask gives a new file):
   config.json              {"experiment", "config", "versions"}: a folder holds one config only
   runs/run_007.npz/.json   one finished unit of work; the .json is written last and marks it done
-  summary.npz/.json        the aggregate arrays, and {"experiment", "config", "summary", "versions"}
+  summary.npz/.json        the aggregate arrays; {"experiment", "config", "summary", "versions"}
 
-Errors: a file the user can fix by hand (a damaged config or summary, another experiment's folder)
-raises `UsageError`, a one-line message naming the file and what to do. A damaged run file is
-not the user's business: `Store.missing` reports it in one line and the run is computed again.
+Errors: a file the user can fix by hand (a damaged config or summary, another experiment's
+folder) raises `UsageError`, a one-line message naming the file and what to do. A damaged run
+file is not the user's business: `Store.missing` reports it in one line and the run is
+computed again.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class UsageError(ValueError):
 
 # ----------------------------------------------------------------------------- atomic files
 def to_jsonable(obj):
-    """Plain JSON values: tuples → lists, NumPy scalars → Python, NaN/inf → None (standard JSON)."""
+    """obj as plain JSON values: tuples and arrays → lists, NumPy scalars → Python, NaN/inf →
+    None (standard JSON has neither), dict keys → str; anything else unchanged."""
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -79,11 +81,15 @@ def atomic_write(path, data: bytes) -> Path:
 
 
 def save_json(path, obj) -> Path:
+    """Write obj (to_jsonable first; indented, standard JSON) to path atomically; return path.
+    Raises TypeError if obj holds something JSON cannot represent."""
     text = json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n"
     return atomic_write(path, text.encode())
 
 
 def save_npz(path, arrays: dict) -> Path:
+    """Write {name: array} as a compressed .npz at path atomically; return path. load_npz reads
+    it back (numeric arrays only: it refuses pickled object arrays)."""
     buf = io.BytesIO()
     np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
     return atomic_write(path, buf.getvalue())
@@ -143,9 +149,13 @@ class Store:
     work leaves nothing that would block the corrected command.
     """
 
-    def __init__(self, out_dir, experiment: str, config):
+    def __init__(self, out_dir, experiment: str, config, required=None):
         self.out = Path(out_dir)
         self.experiment = experiment
+        # required(run, info) → the arrays a finished run must hold; a run without them is
+        # damaged (written by an older or interrupted version) and is computed again
+        self.required = required
+        self._intact: set[int] = set()  # runs read back whole once: not read again
         self.config = to_jsonable(dataclasses.asdict(config) if dataclasses.is_dataclass(config)
                                   else config)
         path = self.out / "config.json"
@@ -186,33 +196,47 @@ class Store:
 
     def missing(self, runs, notice=None) -> list[int]:
         """The runs of `runs` to compute: not finished, or finished with files that cannot be
-        read (those are deleted, with a one-line notice on stderr). Cost: reads each done run."""
+        read or lack what `required` names (those are deleted, with a one-line notice on
+        stderr). Cost: reads each done run once per Store."""
         notice = notice or (lambda text: print(text, file=sys.stderr))
         todo = []
         for run in runs:
+            if run in self._intact:
+                continue
             if not self.done(run):
                 todo.append(run)
                 continue
             try:
-                self.load_run(run)
+                arrays, info = self.load_run(run)
+                absent = [k for k in (self.required(run, info) if self.required else ())
+                          if k not in arrays]
+                if absent:
+                    raise DamagedFile(f"{self._run_path(run)}.npz lacks the arrays {absent}")
+                self._intact.add(run)
             except DamagedFile as err:
                 notice(f"{self.experiment}: {err}; computing run {run} again")
-                for suffix in (".json", ".npz"):
+                for suffix in (".json", ".npz"):  # the .json first: it marks the run finished
                     self._run_path(run).with_suffix(suffix).unlink(missing_ok=True)
                 todo.append(run)
         return todo
 
     def save_run(self, run: int, arrays: dict, info: dict) -> None:
+        """Save run's arrays (.npz) and then its info (.json), which marks it finished; the first
+        result also claims the folder (config.json)."""
         self._claim()
         base = self._run_path(run)
         save_npz(base.with_suffix(".npz"), arrays)
         save_json(base.with_suffix(".json"), info)  # last: marks the run finished
+        self._intact.add(run)
 
     def load_run(self, run: int) -> tuple[dict, dict]:
+        """(arrays, info) of a saved run; DamagedFile naming the file if one cannot be read."""
         base = self._run_path(run)
         return load_npz(base.with_suffix(".npz")), load_json(base.with_suffix(".json"))
 
     def save_summary(self, arrays: dict, summary: dict) -> Path:
+        """Save the aggregate arrays (summary.npz) and {experiment, config, summary, versions}
+        (summary.json, written last); return the folder, the argument of load_summary."""
         self._claim()
         save_npz(self.out / "summary.npz", arrays)
         save_json(self.out / "summary.json", {"experiment": self.experiment, "config": self.config,

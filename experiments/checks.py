@@ -176,24 +176,3 @@ def quiet_overflow():
     import numpy as np
 
     return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-
-
-# ----------------------------------------------------------------------------- saved runs
-def heal_runs(store, runs, keys_of) -> None:
-    """Before any work: delete each saved run of `runs` that cannot be read (Store.missing) or
-    whose arrays lack one of keys_of(run, info), each with a one-line notice on stderr, so that
-    it is computed again — a damaged run is not the user's business. Cost: reads each saved run."""
-    import sys
-
-    store.missing(runs)
-    for run in runs:
-        if not store.done(run):
-            continue
-        arrays, info = store.load_run(run)
-        absent = [k for k in keys_of(run, info) if k not in arrays]
-        if absent:
-            base = store.out / "runs" / f"run_{run:03d}"
-            print(f"{store.experiment}: {base}.npz lacks the arrays {absent}; computing run "
-                  f"{run} again", file=sys.stderr)
-            for suffix in (".json", ".npz"):  # the .json first: it marks the run finished
-                base.with_suffix(suffix).unlink(missing_ok=True)

@@ -38,7 +38,6 @@ from .checks import (
     check_ints,
     check_network_memory,
     check_range,
-    heal_runs,
     quiet_overflow,
     stop_on_nonfinite,
 )
@@ -125,9 +124,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     runs = [TASKS.index(t) for t in (TASKS if config.task == "both" else (config.task,))]
     if 1 in runs:
         check_data(_image_dataset(config), config.data_root, config.n_train)  # before any write
-    store = Store(out_dir, EXPERIMENT, config)
-    # a damaged or incomplete task is deleted (one-line notice) and computed again
-    heal_runs(store, runs, lambda run, info: RUN_KEYS)
+    store = Store(out_dir, EXPERIMENT, config, required=lambda run, info: RUN_KEYS)
+    store.missing(runs)  # a damaged task is deleted (one-line notice) before its info is read
     if 1 in runs and store.done(1) and store.load_run(1)[1]["dataset"] != _image_dataset(config):
         raise UsageError(f"{store.out} holds a run on other data; use another --out")
     if compute(store, functools.partial(task_unit, config), runs, options, desc="tasks") is None:

@@ -38,7 +38,6 @@ from .checks import (
     check_ints,
     check_network_memory,
     check_range,
-    heal_runs,
     quiet_overflow,
     stop_on_nonfinite,
 )
@@ -109,9 +108,8 @@ class Config:
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute both parts (skipping a saved one; in parallel) and the summary; returns out_dir."""
     check_data(_dnn_dataset(config), config.data_root, config.n_train)  # before any write
-    store = Store(out_dir, EXPERIMENT, config)
-    # a damaged or incomplete part is deleted (one-line notice) and computed again
-    heal_runs(store, (0, 1), lambda part, info: () if info.get("diverged") else RUN_KEYS[part])
+    store = Store(out_dir, EXPERIMENT, config, required=lambda part, info: () if info.get(
+        "diverged") else RUN_KEYS[part])
     if compute(store, functools.partial(part_unit, config), (0, 1), options,
                    desc="spectrum parts") is None:
         return None

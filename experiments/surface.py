@@ -38,7 +38,6 @@ from .checks import (
     check_memory,
     check_network_memory,
     check_positive,
-    heal_runs,
     n_params_of,
     quiet_overflow,
     stop_on_nonfinite,
@@ -185,10 +184,10 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute the view's units missing in out_dir, then save the summary of all."""
     if config.view in ("all", "line", "plane"):
         check_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
-    store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"))
-    # a damaged or incomplete unit is deleted (one-line notice) and computed again
-    heal_runs(store, range(len(UNITS)), lambda k, info: () if info.get("diverged") else
-              UNIT_KEYS[UNITS[k].split("_")[1]])
+    store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"),
+                  required=lambda k, info: () if info.get("diverged") else
+                  UNIT_KEYS[UNITS[k].split("_")[1]])
+    store.missing(range(len(UNITS)))  # a damaged unit of any view: notice, delete, recompute
     wanted = [u for u in UNITS[2:] if config.view in ("all", u.split("_")[1])]
     # tsne, the longest unit, trains its own model: it runs beside the trainings
     first = [u for u in wanted if u == "tiny_tsne"] + sorted(

@@ -50,7 +50,6 @@ from .checks import (
     check_ints,
     check_network_memory,
     check_range,
-    heal_runs,
     quiet_overflow,
     stop_on_nonfinite,
 )
@@ -112,9 +111,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the runs not saved in out_dir yet (in parallel), fit the PCAs, save the summary."""
     name = dataset_name(config)
     data = check_data(name, config.data_root, config.n_train)  # before any write
-    store = Store(out_dir, EXPERIMENT, config)
-    # a damaged or incomplete run is deleted (one-line notice) and computed again
-    heal_runs(store, range(config.runs), _run_keys)
+    store = Store(out_dir, EXPERIMENT, config, required=_run_keys)
+    store.missing(range(config.runs))  # a damaged run is deleted (one-line notice) before use
     for r in range(config.runs):  # a saved run must have used the data the config resolves to now
         if store.done(r) and (saved := store.load_run(r)[1]["dataset"]) != name:
             raise UsageError(f"{store.out} holds runs on {saved}, but this command resolves to "
