@@ -18,33 +18,26 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.sparse.linalg import LinearOperator
-from sklearn.manifold import TSNE
 
-from engine import MLP, grad, hvp
+from engine import MLP
 from engine import surface as es
-from engine.curvature import exact_hessian
 from engine.data import function_dataset
-from engine.optim import adam, sgd
 from engine.results import Store, UsageError
-from engine.train import evaluate, train
 
+from . import surface_views
 from .checks import (
     FULL_TRAIN,
-    Diverged,
     check_image_data,
     check_ints,
     check_memory,
     check_network_memory,
     check_positive,
     n_params_of,
-    quiet_overflow,
-    stop_on_nonfinite,
 )
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds
+from .surface_views import DENSE_MAX, TSNE_EXAGGERATION
 
 EXPERIMENT = "surface"
 VIEWS = ("line", "plane", "tsne", "perturb")
@@ -52,7 +45,6 @@ VIEWS = ("line", "plane", "tsne", "perturb")
 MODELS = {"line": ("sinc", "dnn"), "plane": ("sinc", "dnn"), "tsne": ("tiny",),
           "perturb": ("sinc",)}
 UNITS = ("sinc_train", "dnn_train", *(f"{m}_{v}" for v in VIEWS for m in MODELS[v]))
-DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
 CHUNK_BYTES = 32e6  # per loss call: DNN plane 1.3 s CPU, 1.7-2.1 s with 200 MB
 # the arrays a saved unit must hold, by view
 UNIT_KEYS = {"train": ("theta0", "theta_end", "snapshots", "epochs"),
@@ -61,12 +53,6 @@ UNIT_KEYS = {"train": ("theta0", "theta_end", "snapshots", "epochs"),
                             for k in ("a", "b", "d1", "d2", "Z")) + ("lam", "loss0", "slopes"),
              "perturb": ("deltas", "curves", "H_diag", "grad", "loss0"),
              "tsne": ("embedding", "kind", "loss", "scale")}
-TSNE_EXAGGERATION = 250  # scikit-learn's early-exaggeration iterations (TSNE._EXPLORATION_MAX_ITER)
-# t-SNE computes distances in float32: a path whose squared distances exceed this (float32's
-# largest is 3.4e38) has left the numbers t-SNE can embed (scikit-learn crashes on them)
-TSNE_MAX_SQUARED_DISTANCE = 1e36
-
-
 @dataclass(frozen=True)
 class Config:
     view: Literal["all", "line", "plane", "tsne", "perturb"] = "all"  # which views to compute
@@ -249,8 +235,9 @@ def unit(config: Config, trained: dict | None, k: int) -> tuple[dict, dict]:
     loss = functools.partial(net.loss, x=data.x_train, y=data.y_train)
     start = time.perf_counter()
     trained = trained[model] if view not in ("train", "tsne") else None
-    compute_view = {"train": _train, "tsne": _tsne, "line": _line, "plane": _plane,
-                    "perturb": _perturb}[view]
+    compute_view = {"train": surface_views.train_view, "tsne": surface_views.tsne,
+                    "line": surface_views.line, "plane": surface_views.plane,
+                    "perturb": surface_views.perturb}[view]
     if trained is not None and trained.get("diverged"):  # nothing finite to look at
         arrays, info = {}, {"diverged": trained["diverged"], "skipped": f"{model}_train diverged"}
     else:
@@ -260,124 +247,6 @@ def unit(config: Config, trained: dict | None, k: int) -> tuple[dict, dict]:
              "data": data.name, "n_train": len(data.x_train),
              "wall_time": time.perf_counter() - start}
     return arrays, info
-
-
-def _train(config, model, net, data, trained, loss, rng, chunk):
-    snaps, epochs = [], []
-    theta0 = net.init(rng, "lecun" if model == "sinc" else "he")  # He: for ReLU
-    optimizer = adam(getattr(config, model + "_lr"))
-    n_epochs = getattr(config, model + "_epochs")
-    with quiet_overflow():  # divergence is detected and recorded, not warned
-        try:
-            theta_end = optimizer.params(train(
-                net, theta0, data, optimizer, epochs=n_epochs, batch_size=config.batch_size,
-                rng=rng, every=config.every, on_step=stop_on_nonfinite(),
-                on_snapshot=lambda e, t: (snaps.append(np.copy(t)), epochs.append(e))))
-            if not np.all(np.isfinite(theta_end)):
-                raise Diverged(n_epochs * -(-len(data.x_train) // config.batch_size), n_epochs,
-                               "non-finite weights")
-        except Diverged as err:  # its views are skipped: they would show overflow
-            return {"theta0": theta0}, {"diverged": {"phase": "Adam", **err.info()}}
-    return ({"theta0": theta0, "theta_end": theta_end, "snapshots": np.array(snaps),
-             "epochs": np.array(epochs), "snapshot_loss": loss(np.array(snaps))},
-            {"end": evaluate(net, theta_end, data), "diverged": None})
-
-
-def _line(config, model, net, data, trained, loss, rng, chunk):
-    alphas = np.linspace(-0.5, 1.5, config.line_points)
-    arrays = {"alphas": alphas}
-    for split in ("train", "test"):
-        split_loss = functools.partial(net.loss, x=getattr(data, "x_" + split),
-                                       y=getattr(data, "y_" + split))
-        arrays[split + "_loss"] = es.line(split_loss, trained["theta0"], trained["theta_end"],
-                                          alphas, chunk)
-    inside = np.diff(arrays["train_loss"][(alphas >= 0) & (alphas <= 1)])
-    return arrays, {"monotone_train": bool(np.all(inside <= 0))}
-
-
-def _plane(config, model, net, data, trained, loss, rng, chunk):
-    theta, x, y = trained["theta_end"], data.x_train, data.y_train
-    loss0 = float(loss(theta))
-    arrays = {}
-
-    def add(name, d1, d2, a, b):
-        arrays.update({f"{name}_a": a, f"{name}_b": b, f"{name}_d1": d1, f"{name}_d2": d2,
-                       f"{name}_Z": es.plane(loss, theta, d1, d2, a, b, chunk)})
-
-    r = np.linspace(-config.plane_radius, config.plane_radius, config.grid)
-    add("random", *(es.filter_normalized_direction(net.layout, theta, rng) for _ in "12"), r, r)
-    (p1, p2), ratio, coords, _ = es.path_pca(trained["snapshots"], theta)
-    # the path's extent and a fifth more on each side, so the path lies inside the contour
-    add("pca", p1, p2, *(np.linspace(c.min() - np.ptp(c) / 5, c.max() + np.ptp(c) / 5,
-                                     config.grid) for c in coords.T))
-    dense = net.n_params <= DENSE_MAX
-    H = exact_hessian(net, theta, x, y) if dense else LinearOperator(
-        (net.n_params,) * 2, matvec=lambda v: hvp(net, theta, x, y, np.ravel(v)), dtype=float)
-    v_max, v_min, lam_max, lam_min = es.hessian_directions(H, rng=rng)
-    add("hessian", v_max, v_min, *(np.linspace(-h, h, config.grid) for h in (
-        es.rise_radius(loss, theta, v, config.hessian_rise, chunk) for v in (v_max, v_min))))
-    g = grad(net, theta, x, y)
-    arrays |= {"pca_coords": coords, "pca_ratio": ratio, "lam": np.array([lam_max, lam_min]),
-               "loss0": np.array(loss0), "slopes": np.array([g @ v_max, g @ v_min])}
-    return arrays, {"loss0": loss0, "lam_max": lam_max, "lam_min": lam_min,
-                    "pca_explained_variance": ratio, "hessian": "eigh" if dense else "lanczos"}
-
-
-def _perturb(config, model, net, data, trained, loss, rng, chunk):
-    theta, x, y = trained["theta_end"], data.x_train, data.y_train
-    deltas = np.linspace(-config.perturb_range, config.perturb_range, config.perturb_points)
-    H_diag = np.diag(exact_hessian(net, theta, x, y))
-    return ({"deltas": deltas, "curves": es.perturbation_curves(loss, theta, deltas, chunk),
-             "H_diag": H_diag, "grad": grad(net, theta, x, y), "loss0": np.array(loss(theta))},
-            {"H_diag_min": H_diag.min(), "H_diag_max": H_diag.max()})
-
-
-def _tsne(config, model, net, data, trained, loss, rng, chunk):
-    x, y = data.x_train, data.y_train
-    snaps, speed = [], []  # speed: |∂L/∂θ| of each GD epoch
-    gd = sgd(config.gd_lr)
-    with quiet_overflow():  # a step size beyond 2/λ_max diverges: recorded, not warned
-        try:
-            state = train(net, net.init(rng), data, gd, epochs=config.gd_epochs,
-                          batch_size=len(x), rng=rng, every=max(1, config.gd_epochs // 100),
-                          on_step=stop_on_nonfinite(lambda step: speed.append(np.abs(step.grad))),
-                          on_snapshot=lambda e, t: snaps.append(np.copy(t)))
-            if not np.all(np.isfinite(gd.params(state))):
-                raise Diverged(config.gd_epochs, config.gd_epochs, "non-finite weights")
-        except Diverged as err:
-            return {}, {"diverged": {"phase": "gradient descent", **err.info()}}
-    rate = config.gd_lr * np.mean(speed, axis=0)  # mean |Δθᵢ| per GD epoch
-    steps = []
-    with quiet_overflow():
-        res = minimize(lambda t: float(loss(t)), gd.params(state), method="trust-exact",
-                       jac=lambda t: grad(net, t, x, y),
-                       hess=lambda t: exact_hessian(net, t, x, y),
-                       callback=lambda t: steps.append(np.copy(t)),
-                       options={"maxiter": config.newton_steps + config.extra_steps,
-                                "gtol": 1e-10})
-    steps = [t for t in steps if np.all(np.isfinite(t))] or [res.x]
-    # a run that converged early stays put: its remaining epochs sample around its last point
-    centres = (steps[config.newton_steps:] + [steps[-1]] * config.extra_steps)
-    scale = config.sample_radius * rate / rate.max() if rate.max() > 0 else \
-        np.full(rate.shape, config.sample_radius)
-    samples = [es.neighbour_samples(c, scale, config.neighbours, rng)
-               for c in centres[:config.extra_steps]]
-    points = np.concatenate([snaps, steps, *samples])
-    spread = 4.0 * np.max(np.sum((points - points.mean(axis=0)) ** 2, axis=1))
-    if not (np.all(np.isfinite(points)) and spread < TSNE_MAX_SQUARED_DISTANCE):
-        # finite but astronomically far apart: beyond the float32 distances of t-SNE
-        return {}, {"diverged": {"phase": "gradient descent", "step": config.gd_epochs,
-                                 "epoch": config.gd_epochs, "reason": "weights beyond the "
-                                 "float32 distances of t-SNE"}}
-    tsne = TSNE(perplexity=config.perplexity, init="pca", max_iter=config.tsne_iter,
-                random_state=int(rng.integers(2**31 - 1)))
-    kind = np.repeat([0, 1, 2], [len(snaps), len(steps), len(points) - len(snaps) - len(steps)])
-    return ({"embedding": tsne.fit_transform(points), "kind": kind,
-             "loss": es.losses(loss, points, chunk), "scale": scale},
-            {"gd_loss": float(loss(snaps[-1])), "newton_loss": float(res.fun),
-             "newton_status": int(res.status), "newton_message": str(res.message),
-             "newton_iterations": len(steps), "kl_divergence": float(tsne.kl_divergence_),
-             "tsne_iterations": int(tsne.n_iter_), "perplexity": config.perplexity})
 
 
 if __name__ == "__main__":
