@@ -36,11 +36,11 @@ from typing import Literal
 
 import numpy as np
 from scipy.spatial.distance import pdist
-from sklearn.decomposition import PCA
 
 from engine import MLP, Layout
 from engine.optim import make_optimizer
 from engine.results import Store, UsageError
+from engine.surface import path_pca
 from engine.train import evaluate, train
 
 from .checks import (
@@ -168,7 +168,7 @@ def summarize(runs: list[dict], layer1: slice, diverged=None) -> tuple[dict, dic
                "diverged": [{"run": r, **d} for r, d in enumerate(diverged) if d is not None]}
     if summary["pca"]:
         for name, block in (("whole", slice(None)), ("layer1", layer1)):
-            coords, ratio, off = pca_projection(points[:, block])
+            _, ratio, coords, off = path_pca(points[:, block])
             arrays |= {f"{name}_coords": coords, f"{name}_explained_variance": ratio,
                        f"{name}_off_plane": off}
             summary[name] = {"explained_variance_pc1": float(ratio[0]),
@@ -189,22 +189,6 @@ def summarize(runs: list[dict], layer1: slice, diverged=None) -> tuple[dict, dic
                             "std": float(v.std(ddof=1)) if v.size > 1 else None}
                         for k, v in final.items()}
     return arrays, summary
-
-
-def pca_projection(points: np.ndarray):
-    """PCA of points (n_points, dim) to 2-D: coordinates (n_points, 2), explained-variance ratios
-    (2,) and off-plane shares (n_points,) ‖(I − P)dᵢ‖² / ‖dᵢ‖², dᵢ = pointᵢ − mean.
-    Cost: an exact SVD, O(n_points² · dim)."""
-    d = points - points.mean(axis=0)
-    total = np.einsum("ij,ij->i", d, d)
-    if not np.any(total > 0):  # every point the same θ: nothing to explain, nothing off-plane
-        return np.zeros((len(points), 2)), np.zeros(2), np.zeros(len(points))
-    pca = PCA(n_components=2, svd_solver="full")  # exact; sklearn fixes the component signs
-    coords = pca.fit_transform(points)
-    # ‖(I − P)d‖² = ‖d‖² − ‖Pd‖² (orthonormal components); clip the rounding below 0
-    hidden = np.clip(total - np.einsum("ij,ij->i", coords, coords), 0.0, None)
-    off = np.divide(hidden, total, out=np.zeros_like(total), where=total > 0)
-    return coords, pca.explained_variance_ratio_, np.minimum(off, 1.0)
 
 
 def train_run(config: Config, run: int) -> tuple[dict, dict]:

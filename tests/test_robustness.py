@@ -323,7 +323,8 @@ def test_a_diverging_trajectory_is_a_result_not_a_warning(tmp_path, capsys):
 
 
 def test_diverged_runs_are_left_out_of_the_pca(rng):
-    from experiments.trajectory import pca_projection, summarize
+    from engine.surface import path_pca
+    from experiments.trajectory import summarize
 
     runs = [{"snapshots": rng.normal(size=(3, 6)), "epochs": np.arange(3),
              "train_loss": rng.random(3), "test_loss": rng.random(3)} for _ in range(3)]
@@ -333,7 +334,7 @@ def test_diverged_runs_are_left_out_of_the_pca(rng):
     assert summary["runs_used"] == [0, 2] and summary["diverged"][0]["run"] == 1
     assert_array_equal(arrays["run"], [0, 0, 0, 2, 2, 2])
     kept = np.concatenate([runs[0]["snapshots"], runs[2]["snapshots"]])
-    coords, ratio, _ = pca_projection(kept)
+    _, ratio, coords, _ = path_pca(kept)
     assert_array_equal(arrays["whole_coords"], coords)
     assert_array_equal(arrays["whole_explained_variance"], ratio)
     assert summary["final"]["train_loss"]["per_run"] == [runs[0]["train_loss"][-1],

@@ -269,3 +269,16 @@ def test_bad_input_names_the_argument(call, message):
     theta = np.arange(4.0)
     with pytest.raises(ValueError, match=message):
         call(_quadratic(np.eye(4)), theta)
+
+
+def test_off_plane_share_of_points_in_a_plane_is_zero_and_off_it_exact(rng):
+    plane = rng.normal(size=(2, 6))
+    points = rng.normal(size=(8, 2)) @ plane
+    _, ratio, _, off = path_pca(points)
+    assert_allclose(ratio.sum(), 1.0, rtol=1e-12)  # all variance lies in the plane
+    assert_allclose(off, 0.0, atol=1e-12)  # only rounding of ‖d‖² − ‖Pd‖² is left
+    # four points ±e₁, ±e₂ and two ±e₃ at smaller scale: the plane is (e₁, e₂)
+    points = np.array([[3, 0, 0], [-3, 0, 0], [0, 2, 0], [0, -2, 0], [0, 0, 1], [0, 0, -1.0]])
+    _, ratio, _, off = path_pca(points)
+    assert_allclose(ratio, [9 / 14, 4 / 14], rtol=1e-12)  # exact SVD of a small matrix
+    assert_allclose(off, [0, 0, 0, 0, 1, 1], atol=1e-12)

@@ -12,7 +12,7 @@ from engine.data import load_digits
 from engine.train import evaluate
 from experiments import trajectory
 from experiments.config import main
-from experiments.trajectory import Config, pca_projection
+from experiments.trajectory import Config
 from plots.common import plot_main
 from plots.trajectory import render
 
@@ -97,19 +97,6 @@ def test_one_pca_basis_is_shared_by_all_runs(quick, name, block):
     total = np.sum(d * d, axis=1)
     assert_allclose(np.sum(arrays[f"{name}_off_plane"] * total) / total.sum(),
                     1 - np.sum(s[:2] ** 2) / np.sum(s**2), rtol=1e-9)
-
-
-def test_off_plane_share_of_points_in_a_plane_is_zero_and_off_it_exact(rng):
-    plane = rng.normal(size=(2, 6))
-    points = rng.normal(size=(8, 2)) @ plane
-    _, ratio, off = pca_projection(points)
-    assert_allclose(ratio.sum(), 1.0, rtol=1e-12)  # all variance lies in the plane
-    assert_allclose(off, 0.0, atol=1e-12)  # only rounding of ‖d‖² − ‖Pd‖² is left
-    # four points ±e₁, ±e₂ and two ±e₃ at smaller scale: the plane is (e₁, e₂)
-    points = np.array([[3, 0, 0], [-3, 0, 0], [0, 2, 0], [0, -2, 0], [0, 0, 1], [0, 0, -1.0]])
-    _, ratio, off = pca_projection(points)
-    assert_allclose(ratio, [9 / 14, 4 / 14], rtol=1e-12)  # exact SVD of a small matrix
-    assert_allclose(off, [0, 0, 0, 0, 1, 1], atol=1e-12)
 
 
 def test_figures_render_from_the_saved_files_alone(quick, tmp_path, capsys):
