@@ -46,7 +46,9 @@ def deepshallow_section(f: Facts) -> list[str]:
                  + (", the same net as the lowest training loss." if best_test == f.get(
                      *task, "best_depth") else ", not to the net with the lowest training loss: "
                     "fitting the training set better did not generalize better here."))
-    lines.append(f"- Wall time: {f.num(*s, 'wall_time', fmt='{:.0f}')} s.")
+    lines.append(f"- Training time summed over the {len(f.get(*s, 'functions')) + 1} × "
+                 f"{len(c['depths'])} × {c['seeds']} models: "
+                 f"{f.num(*s, 'unit_time_total', fmt='{:.0f}')} s (they run in parallel).")
     return lines + [""] + figures(f, "deepshallow", ("deepshallow_task",))
 
 
@@ -191,7 +193,8 @@ def _flatness(f: Facts, c) -> list[str]:
     lines += [f"- The batch-64 net with lr {c['lr_variant']:g}: test accuracy "
               f"{f.num(*v, 'test_acc', fmt='{:.1%}')}, sensitivity {f.num(*v, 'sensitivity')}, "
               f"λ_max {f.num(*v, 'lambda_max')}, ε-sharpness {f.num(*v, 'sharpness')}.",
-              f"- Wall time: {f.num(*s, 'wall_time', fmt='{:.0f}')} s.", ""]
+              "- Training and measuring time summed over all the models of 1-3: "
+              f"{f.num(*s, 'unit_time_total', fmt='{:.0f}')} s (they run in parallel).", ""]
     return lines + figures(f, "generalization", ("generalization_flatness",))
 
 

@@ -24,7 +24,7 @@ IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
 MARGIN = 12.0            # mm on every side
 BODY, SMALL = 8.5, 6.6   # pt: text, tables
 WIDE = 1.9               # width/height above which a figure takes a row of its own
-MAX_HEIGHT = 78.0        # mm: the tallest a figure is drawn
+MAX_HEIGHT = 88.0        # mm: the tallest a figure is drawn
 FOLD_ROWS = 8            # three-column tables longer than this are folded in two
 
 
