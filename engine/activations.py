@@ -150,12 +150,14 @@ defvjp(softplus, lambda y, z: lambda g: g * sigmoid(z))
 
 
 def relu(z):
+    """max(z, 0), same shape as z, with σ'(0) = 0 (Nair & Hinton 2010)."""
     # z·[z > 0] rather than maximum(z, 0): autograd splits the derivative at ties for maximum,
     # the indicator gives the convention σ'(0) = 0 that the closed-form derivatives use too.
     return z * (z > 0)
 
 
 def linear(z):
+    """The identity σ(z) = z (the output layer's, and a deep linear network's activation)."""
     return z
 
 

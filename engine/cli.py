@@ -2,7 +2,8 @@
 
   bad input (UsageError, a bad flag)  one line `prog: error: what, where, what to do`, exit 2;
   internal failure (anything else)    one line `prog: internal error: …` naming a log file that
-                                      holds the traceback, exit 1 (`--debug`: the traceback itself);
+                                      holds the traceback, exit 1 (`--debug`: the traceback
+                                      itself);
   Ctrl-C                              one line saying how to resume, exit 130.
 Bad input is checked before any work or write, so a refused command leaves nothing behind.
 """
@@ -22,11 +23,15 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad or missing argument in one line (no usage block), exit 2."""
 
     def error(self, message):
+        """Print `prog: error: message; see --help` on stderr and exit with code 2."""
         self.exit(2, f"{self.prog}: error: {message}; see --help\n")
 
 
 def guarded(prog: str, action, *, debug: bool = False, resume_hint: str = "") -> None:
-    """Run action() under the contract of the module docstring."""
+    """Run action() under the contract of the module docstring: UsageError → exit 2,
+    KeyboardInterrupt → exit 130 with resume_hint, any other exception → exit 1 with the
+    traceback in a log file. debug=True re-raises instead (except Ctrl-C). Returns None when
+    action() does; otherwise exits (SystemExit)."""
     try:
         action()
     except UsageError as err:

@@ -4,8 +4,8 @@ Notation (layers l = 0 … L−1 as in engine.layout): h̃_l = [h_l, 1] (h_0 = x
 W̃_l = [W_l; b_l] of shape (d_l + 1, d_{l+1}) (its C-order flattening is θ's block for layer l),
 h_{l+1} = σ(z_l) for hidden l < L−1, f = z_{L−1}. Per sample n, J_l = ∂z_l/∂θ has nonzero
 columns only for layers ≤ l, and its own-layer columns are Kronecker-sparse:
-∂z_{l,j}/∂W̃_l[a,i] = h̃_{l,a}·[i = j]. Backprop: δ_l = ∂L/∂z_l, g_l = δ_{l+1} W_{l+1}ᵀ = ∂L/∂h_{l+1},
-δ_l = g_l ⊙ σ'(z_l) for hidden l.
+∂z_{l,j}/∂W̃_l[a,i] = h̃_{l,a}·[i = j]. Backprop: δ_l = ∂L/∂z_l,
+g_l = δ_{l+1} W_{l+1}ᵀ = ∂L/∂h_{l+1}, δ_l = g_l ⊙ σ'(z_l) for hidden l.
 
     H = Σ_n J_{L−1}ᵀ Λ_n J_{L−1}                       G, Gauss–Newton
       + Σ_{hidden l} Σ_n J_lᵀ diag(g_l ⊙ σ''(z_l)) J_l  curvature of σ
@@ -48,13 +48,16 @@ _CHUNK_ENTRIES = 2**18
 def gauss_newton(net, theta, x, y) -> np.ndarray:
     """G = Σ_n J_nᵀ Λ_n J_n, shape (n, n), J_n = ∂f(x_n)/∂θ, Λ_n = ∇²ℓ_n (module docstring).
 
-    Positive semi-definite; the matrix Levenberg–Marquardt approximates H by. Cost O(N·k·n²).
+    Positive semi-definite; the matrix Levenberg–Marquardt approximates H by (Schraudolph 2002
+    for the generalized Gauss–Newton of any convex loss). Raises ValueError for a batched θ
+    or data the network refuses (net.check_theta, net.check_data). Cost O(N·k·n²).
     """
     return _sweep(net, theta, x, y, "gauss_newton")
 
 
 def hessian_parts(net, theta, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """(G, R), each (n, n) and exactly symmetric, with H = ∇²L = G + R (module docstring)."""
+    """(G, R), each (n, n) and exactly symmetric, with H = ∇²L = G + R (module docstring).
+    Raises ValueError as gauss_newton. Cost: exact_hessian's, plus one more n × n array."""
     return _sweep(net, theta, x, y, "parts")
 
 
@@ -62,13 +65,15 @@ def exact_hessian(net, theta, x, y) -> np.ndarray:
     """H = ∇²L(θ) = G + R, shape (n, n), exactly symmetric.
 
     Equals engine.derivatives.hessian (autograd) to rounding, and faster: `make bench` measures
-    by how much (the README's table).
+    by how much (the README's table). Raises ValueError as gauss_newton. Cost: module docstring.
     """
     return _sweep(net, theta, x, y, "hessian")
 
 
 def output_jacobian(net, theta, x) -> np.ndarray:
-    """Per-sample output Jacobian ∂f(x_n)/∂θ, shape (N, k, n). Cost O(N·k·n + Σ N·d·offsets)."""
+    """Per-sample output Jacobian ∂f(x_n)/∂θ, shape (N, k, n), by one forward-mode sweep.
+    Raises ValueError for a batched θ or an x the network refuses. Cost O(N·k·n + Σ N·d·offsets).
+    """
     theta, x, _ = _check(net, theta, x, None)
     params = _params(net, theta)
     h_tilde, d1s, _, _ = _forward(net, params, x, second=False)
@@ -97,7 +102,8 @@ def _sweep(net, theta, x, y, want):
     for layer, (Q, CZ) in enumerate(sums):
         if Q is not None:
             _add_sigma_curvature(R, Q, offsets[layer], offsets[layer + 1])
-        _add_bilinear(R, CZ, offsets[layer], offsets[layer + 1], net.layout.weight_slice(layer + 1))
+        _add_bilinear(R, CZ, offsets[layer], offsets[layer + 1],
+                      net.layout.weight_slice(layer + 1))
     return (G, R) if want == "parts" else G
 
 

@@ -60,17 +60,20 @@ class Dataset:
 
     @property
     def labels_train(self) -> np.ndarray:
-        """Class indices argmax yᵢ, shape (N,)."""
+        """Class indices argmax yᵢ of the training set, shape (N,); ValueError for regression."""
         return _labels(self, self.y_train)
 
     @property
     def labels_test(self) -> np.ndarray:
+        """Class indices argmax yᵢ of the test set, shape (M,); ValueError for regression."""
         return _labels(self, self.y_test)
 
 
 def function_dataset(name="sinc", n_samples=1000, low=-1.0, high=1.0, n_test=None) -> Dataset:
     """y = f(x), f in FUNCTIONS. Train x: an even grid of n_samples points on [low, high] (ends
-    included); test x: its midpoints, or a grid of n_test points. Shapes (N, 1); no randomness."""
+    included); test x: its midpoints, or a grid of n_test points. Shapes (N, 1); no randomness.
+    Raises ValueError for an unknown name (naming FUNCTIONS), n_samples < 2, n_test < 1 or
+    not low < high."""
     if name not in FUNCTIONS:
         raise ValueError(f"function name={name!r} is unknown; choose one of {list(FUNCTIONS)}")
     _check_count("n_samples", n_samples, 2)
@@ -86,8 +89,10 @@ def function_dataset(name="sinc", n_samples=1000, low=-1.0, high=1.0, n_test=Non
 
 
 def load_digits(n_train=None, rng=None, test_fraction=0.2) -> Dataset:
-    """scikit-learn's bundled 8×8 digits (1797, offline): pixels / 16, x (N, 64), y (N, 10).
-    Split by a permutation from rng (default default_rng(0)); n_train subsets the train part."""
+    """scikit-learn's bundled 8×8 digits (UCI optical digits; 1797, offline): pixels / 16,
+    x (N, 64), y (N, 10). Split by a permutation from rng (default default_rng(0)); n_train
+    subsets the train part. Raises ValueError for test_fraction ∉ (0, 1), n_train beyond the
+    train part, a bad rng."""
     from sklearn.datasets import load_digits as sk_load_digits
 
     if not 0.0 < test_fraction < 1.0:
@@ -103,10 +108,12 @@ def load_digits(n_train=None, rng=None, test_fraction=0.2) -> Dataset:
 
 
 def load_mnist(root, n_train=None, rng=None, download=None) -> Dataset:
-    """MNIST from ROOT/MNIST/raw/ (IDX, raw or .gz): pixels / 255, x (60000, 784),
-    y (60000, 10), test 10000. n_train: a subset drawn from rng (default default_rng(0)).
-    download: True lets torchvision fetch missing files, False never does, None (the default)
-    does when torchvision is installed (the optional extra `pip install -e .[download]`)."""
+    """MNIST (LeCun et al. 1998) from ROOT/MNIST/raw/ (IDX, raw or .gz): pixels / 255,
+    x (60000, 784), y (60000, 10), test 10000. n_train: a subset drawn from rng (default
+    default_rng(0)). download: True lets torchvision fetch missing files, False never does,
+    None (the default) does when torchvision is installed (the optional extra
+    `pip install -e .[download]`). Raises DataNotFoundError saying how to get missing files,
+    ValueError naming a file that is damaged."""
     paths = locate("mnist", root, download)
     arrays = [read_idx(p) for p in paths]
     for i in (0, 2):
@@ -120,8 +127,9 @@ def load_mnist(root, n_train=None, rng=None, download=None) -> Dataset:
 
 
 def load_cifar10(root, n_train=None, rng=None, download=None) -> Dataset:
-    """CIFAR-10 from ROOT/cifar-10-batches-py/{data_batch_1…5, test_batch}: pixels / 255 (R, G, B
-    planes), x (50000, 3072) (1.5 GB unless n_train subsets), test 10000; else as load_mnist.
+    """CIFAR-10 (Krizhevsky 2009) from ROOT/cifar-10-batches-py/{data_batch_1…5, test_batch}:
+    pixels / 255 (R, G, B planes), x (50000, 3072) (1.5 GB unless n_train subsets), test 10000;
+    else as load_mnist.
     The batches are pickles, which can run code: use only the official files."""
     batches = [read_cifar_batch(p) for p in locate("cifar10", root, download)]
     x, labels = (np.concatenate(a) for a in zip(*batches[:-1], strict=True))
@@ -131,7 +139,9 @@ def load_cifar10(root, n_train=None, rng=None, download=None) -> Dataset:
 
 def load_dataset(name, root=None, n_train=None, rng=None, download=None, **options) -> Dataset:
     """Any of DATASETS; root is read for 'mnist', 'cifar10' only. For the 1-D functions n_train
-    is the grid size and options are function_dataset's; 'digits' takes test_fraction."""
+    is the grid size and options are function_dataset's; 'digits' takes test_fraction.
+    Raises ValueError for an unknown name or option (naming the accepted ones); the loaders'
+    errors otherwise (DataNotFoundError for missing files)."""
     if name not in DATASETS:
         raise ValueError(f"dataset={name!r} is unknown; choose one of {list(DATASETS)}")
     allowed = {"digits": {"test_fraction"}, "mnist": set(), "cifar10": set()}.get(

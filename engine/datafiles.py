@@ -28,8 +28,9 @@ class DataNotFoundError(ValueError, FileNotFoundError):
 
 
 def read_idx(path) -> np.ndarray:
-    """The uint8 array in an IDX file (raw or .gz): magic 00 00 08 ndim, ndim big-endian uint32
-    sizes, then exactly prod(sizes) bytes. Any mismatch raises ValueError."""
+    """The uint8 array in an IDX file (raw or .gz), shape its header's sizes: magic 00 00 08 ndim,
+    ndim big-endian uint32 sizes, then exactly prod(sizes) bytes (the MNIST format, LeCun et al.
+    1998). Any mismatch raises ValueError; a missing file DataNotFoundError."""
     path = Path(path)
     data = _read_bytes(path)
     if len(data) < 4 or data[:3] != b"\0\0\x08" or data[3] == 0:
@@ -54,11 +55,13 @@ def _read_bytes(path: Path) -> bytes:
         with gzip.open(path) as f:
             return f.read()
     except (OSError, EOFError, zlib.error) as err:
-        raise ValueError(f"{path} is not a complete gzip file ({err}); download it again") from None
+        raise ValueError(
+            f"{path} is not a complete gzip file ({err}); download it again") from None
 
 
 def read_cifar_batch(path):
-    """(uint8 pixels (n, 3072), labels (n,)) of one batch."""
+    """(uint8 pixels (n, 3072), labels (n,)) of one CIFAR-10 python batch: a pickled dict with
+    b'data' and b'labels' (Krizhevsky 2009). ValueError naming the file if it is not one."""
     try:
         with open(path, "rb") as f:
             batch = pickle.load(f, encoding="bytes")
@@ -75,7 +78,8 @@ def read_cifar_batch(path):
 
 
 def existing(name, root):
-    """The dataset's file paths (raw before .gz), or None if one is missing."""
+    """The dataset's file paths under root (a Path; raw before .gz), or None if one is
+    missing. name: 'mnist' | 'cifar10'."""
     folder, files, suffixes, _ = _FILES[name]
     found = [[root / folder / (f + s) for s in suffixes] for f in files]
     found = [[p for p in paths if p.is_file()][:1] for paths in found]
@@ -93,8 +97,10 @@ def torchvision_installed() -> bool:
 
 
 def locate(name, root, download):
-    """The dataset's files under root; torchvision downloads missing ones if asked (download
-    True), or if it is installed (download None)."""
+    """The dataset's file paths under root ('mnist' | 'cifar10'); torchvision downloads missing
+    ones if asked (download True), or if it is installed (download None). Raises
+    DataNotFoundError saying where the files belong and how to get them, ValueError without
+    root."""
     if download is None:
         download = torchvision_installed()
     if root is None:
@@ -123,5 +129,6 @@ def locate(name, root, download):
 
 
 def check_labels(labels, path):
+    """Raise ValueError naming `path` unless labels are integers in 0 … 9 (MNIST, CIFAR-10)."""
     if labels.dtype.kind not in "iu" or labels.size and not 0 <= labels.min() <= labels.max() < 10:
         raise ValueError(f"{path}: labels are not integers 0 … 9; download it again")

@@ -33,8 +33,9 @@ _PIECEWISE_LINEAR = ("relu", "linear")
 
 
 def gradient(loss):
-    """The function θ ↦ ∇L(θ), shape (..., n) for θ (..., n); θ cast to float64.
-    Raises ValueError if loss is not callable or θ is empty."""
+    """The function θ ↦ ∇L(θ), shape (..., n) for θ (..., n); θ cast to float64 (autograd's
+    reverse mode; cost ≈ 2–4 forward passes per call). Raises ValueError if loss is not
+    callable, θ is empty or the loss does not return one number per parameter vector."""
     total = _summed(loss)
     grad_total = autograd.grad(total)
     return lambda theta: grad_total(check_vector(theta, "theta"))
@@ -68,7 +69,8 @@ def hvp_at(loss, theta):
 
 
 def hessian_vector_product(loss, theta, v) -> np.ndarray:
-    """H(θ)v for one θ (or a batch, as hvp_fn), shape like θ."""
+    """H(θ)v for one θ (or a batch, as hvp_fn), shape like θ. Cost ≈ 2 gradients plus one
+    trace of the gradient's graph; ValueError as hvp_fn."""
     return hvp_fn(loss)(theta, v)
 
 
@@ -88,34 +90,38 @@ def hessian_fn(loss):
 
 
 def hessian_of(loss, theta) -> np.ndarray:
-    """∇²L(θ), shape (n, n) (see hessian_fn)."""
+    """∇²L(θ), shape (n, n), for one θ (n,); cost and errors of hessian_fn."""
     return hessian_fn(loss)(theta)
 
 
 def value_and_grad(net, theta, x, y):
     """(L(θ), ∇L(θ)) of an MLP with shapes (...) and (..., n_params), from one forward and one
-    reverse pass: the VJP of the batched losses with a cotangent of ones stacks the gradients."""
+    reverse pass: the VJP of the batched losses with a cotangent of ones stacks the gradients.
+    Raises ValueError for shapes or targets the network refuses (net.check_theta, check_data)."""
     theta, x, y = _mlp_args(net, theta, x, y)
     vjp, losses = autograd.make_vjp(lambda t: net.loss(t, x, y))(theta)
     return losses, vjp(np.ones_like(losses))
 
 
 def grad(net, theta, x, y) -> np.ndarray:
-    """∇L(θ) of an MLP, shape (..., n_params)."""
+    """∇L(θ) of an MLP, shape (..., n_params); one forward and one reverse pass. Raises
+    ValueError as value_and_grad."""
     theta, x, y = _mlp_args(net, theta, x, y)
     return gradient(lambda t: net.loss(t, x, y))(theta)
 
 
 def hvp(net, theta, x, y, v) -> np.ndarray:
     """H(θ)v of an MLP without forming H, by the exact R-operator (mlp_hvp_fn); θ and v of shape
-    (n_params,) or (..., n_params), broadcast against each other. Cost ≈ 2 gradients."""
+    (n_params,) or (..., n_params), broadcast against each other. Cost ≈ 2 gradients. Raises
+    ValueError as value_and_grad, or for v of another length."""
     theta, x, y = _mlp_args(net, theta, x, y)
     return mlp_hvp_fn(net, theta, x, y)(check_direction(v, net.n_params))
 
 
 def hessian(net, theta, x, y) -> np.ndarray:
     """The exact H = ∇²L(θ) of an MLP, shape (n_params, n_params), by autograd (the reference;
-    engine.curvature.exact_hessian is the structured route, many times faster: `make bench`)."""
+    engine.curvature.exact_hessian is the structured route, many times faster: `make bench`).
+    One θ (n_params,); cost n_params reverse passes. Raises ValueError as value_and_grad."""
     theta, x, y = _mlp_args(net, theta, x, y)
     return hessian_of(lambda t: net.loss(t, x, y), theta)
 
@@ -204,7 +210,8 @@ def mlp_hvp_fn(net, theta, x, y):
 
 
 def grad_norm(g, p=2) -> np.ndarray:
-    """‖g‖_p over the last axis, for p ≥ 1 or p = inf ('inf' accepted)."""
+    """‖g‖_p over the last axis, shape g.shape[:-1], for p ≥ 1 or p = inf ('inf' accepted);
+    ValueError for another p (check_p). Overflow-safe for large p. Cost O(g.size)."""
     p = check_p(p)
     a = np.abs(np.asarray(g, dtype=np.float64))
     if np.isinf(p):
@@ -218,7 +225,8 @@ def grad_norm(g, p=2) -> np.ndarray:
 
 
 def check_p(p) -> float:
-    """Validate a p-norm order: a number ≥ 1 or inf (also the strings 'inf', 'infinity')."""
+    """p as a float norm order ≥ 1 or inf (also the strings 'inf', 'infinity'); ValueError,
+    naming the accepted values, for anything else."""
     try:
         p = float(p)
     except (TypeError, ValueError):

@@ -79,7 +79,9 @@ _SIGMA_KEEPING_Z = {"tanh": np.tanh, "sigmoid": expit}
 
 @primitive
 def dense(h, theta, layout, layer: int, activation: str):
-    """y = σ(h @ W_l + b_l), shape (..., N, d_{l+1}), with (W_l, b_l) the block of layer l in θ."""
+    """y = σ(h @ W_l + b_l), shape (..., N, d_{l+1}) for h (..., N, d_l), with (W_l, b_l) the
+    block of layer l in θ (..., n_params): one autograd primitive whose VJP is the module
+    docstring's, differentiable again. Cost O(N·d_l·d_{l+1})."""
     W, b = _layer_params(np, theta, layout, layer)
     sigma = _SIGMA_KEEPING_Z.get(activation)
     if sigma is None:

@@ -100,6 +100,7 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
 
     Per probe the variance is 2 Σ_{i≠j} H_ij² (zero for diagonal H); the standard error is the
     sample standard deviation over √n_probes. Cost: n_probes HVPs (batched through matmat).
+    rng: a numpy Generator (the probes). Raises ValueError for n_probes < 2 or a non-square op.
     """
     op, n = _as_operator(op)
     n_probes = _check_count("n_probes", n_probes, minimum=2)
@@ -121,6 +122,8 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     Kahan–Parlett "twice is enough"), so no ghost copies of converged eigenvalues appear; a
     probe stops early when its Krylov space is invariant (β_j ≤ 1e-10·‖T‖). Cost: n_probes·n_steps
     HVPs plus O(n_probes·n_steps²·n) for re-orthogonalization; memory n_steps·n.
+    Raises ValueError for counts < 1, a non-square op, sigma2 ≤ 0 or a grid that is not a
+    finite 1-D array.
     """
     op, n = _as_operator(op)
     n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)

@@ -20,7 +20,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Layout:
-    """Sizes (d_in, h_1, …, d_out) of a dense network and the position of each (W, b) in θ."""
+    """Sizes (d_in, h_1, …, d_out) of a dense network and the position of each (W, b) in θ.
+
+    Frozen; cast to a tuple of ints. Raises ValueError unless sizes are at least two positive
+    integers. Methods cost O(L) (views and slices), pack O(n_params) (a copy).
+    """
 
     sizes: tuple[int, ...]
 
@@ -35,6 +39,7 @@ class Layout:
 
     @property
     def n_layers(self) -> int:
+        """L = len(sizes) − 1, the number of (W, b) blocks."""
         return len(self.sizes) - 1
 
     @cached_property
@@ -46,6 +51,7 @@ class Layout:
 
     @property
     def n_params(self) -> int:
+        """Length of θ, Σ_l (d_l + 1)·d_{l+1}."""
         return self.offsets[-1]
 
     @cached_property
@@ -59,7 +65,7 @@ class Layout:
         return tuple(blocks)
 
     def shape_of(self, layer: int) -> tuple[int, int]:
-        """Shape (d_l, d_{l+1}) of W_l."""
+        """Shape (d_l, d_{l+1}) of W_l; ValueError for a layer outside 0 … L−1."""
         m, n, _, _ = self._block(layer)
         return m, n
 
@@ -84,7 +90,7 @@ class Layout:
     def unpack(self, theta):
         """θ (..., n_params) → [(W_l, b_l)] with W_l (..., d_l, d_{l+1}) and b_l (..., d_{l+1}).
 
-        Views, no copies; works on autograd boxes.
+        Views, no copies; works on autograd boxes. Raises ValueError as `check`.
         """
         self.check(theta)
         batch = theta.shape[:-1]
@@ -97,7 +103,8 @@ class Layout:
         return params
 
     def pack(self, params) -> np.ndarray:
-        """Inverse of unpack: [(W_l, b_l)] → θ of shape (..., n_params)."""
+        """Inverse of unpack: [(W_l, b_l)] → θ of shape (..., n_params), a new float64 array.
+        Raises ValueError for a wrong number of layers or a block of the wrong shape."""
         if len(params) != self.n_layers:
             raise ValueError(
                 f"pack: got {len(params)} layers, layout {self.sizes} has {self.n_layers}")

@@ -56,10 +56,12 @@ class MLP:
 
     @cached_property
     def layout(self) -> Layout:
+        """Where each layer's (W_l, b_l) lives in θ (engine.layout), built once per network."""
         return Layout(self.sizes)
 
     @property
     def n_params(self) -> int:
+        """Length of θ, n_params = Σ_l (d_l + 1)·d_{l+1}."""
         return self.layout.n_params
 
     def check_theta(self, theta):

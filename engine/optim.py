@@ -27,8 +27,8 @@ class Optimizer(NamedTuple):
 
 
 def sgd(lr: float, momentum: float = 0.0) -> Optimizer:
-    """Heavy-ball SGD: v ← μv − ηg, θ ← θ + v (module docstring). ValueError for lr ≤ 0 or
-    μ ∉ [0, 1)."""
+    """Heavy-ball SGD (Polyak 1964): v ← μv − ηg, θ ← θ + v (module docstring); state (θ, v),
+    each (n_params,). ValueError for lr ≤ 0 or μ ∉ [0, 1)."""
     _check_lr(lr)
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum={momentum!r} must lie in [0, 1)")
@@ -46,7 +46,8 @@ def sgd(lr: float, momentum: float = 0.0) -> Optimizer:
 
 
 def adam(lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    """Adam (Kingma & Ba 2015; module docstring). ValueError for lr ≤ 0 or β ∉ [0, 1)."""
+    """Adam (Kingma & Ba 2015; module docstring); state (θ, m, s), each (n_params,).
+    ValueError for lr ≤ 0 or β ∉ [0, 1)."""
     _check_lr(lr)
     if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
         raise ValueError(f"adam needs 0 ≤ b1, b2 < 1; got b1={b1!r}, b2={b2!r}")

@@ -3,8 +3,9 @@
 Why a tolerance: `eigvalsh` returns each eigenvalue with an absolute error of about n·ε·‖H‖₂
 (ε = float64 machine epsilon), so the sign of any |λ| below that floor is rounding noise. Small
 over-parameterized MLPs have dozens of such eigenvalues (1-10-10-1 after training: 34–43 of 141
-below 5e-13, with random signs), and the raw share "λ > 0" then comes out ≈ 0.5 at *every* point,
-trained or not (Sagun et al. 2016/17 on the spectrum's bulk near 0). So eigenvalues are counted with
+below 5e-13, with random signs), and the raw share "λ > 0" then comes out ≈ 0.5 at *every*
+point, trained or not (Sagun et al. 2016/17 on the spectrum's bulk near 0). So eigenvalues are
+counted with
 
     τ = max(n·ε·‖H‖₂, rtol·‖H‖₂),   ‖H‖₂ = max |λ|,
     n₊ = #{λ > τ},  n₋ = #{λ < −τ},  n₀ = n − n₊ − n₋,
@@ -32,6 +33,7 @@ def eigen_tolerance(eigenvalues, rtol=1e-6) -> float:
 
     n·ε·‖H‖₂ is the backward-error floor of a symmetric eigensolver: below it an eigenvalue's
     sign is not determined by H. τ = 0 for H = 0 (every eigenvalue then counts as zero).
+    Raises ValueError for an empty or non-finite eigenvalue array or rtol not a finite ≥ 0.
     """
     lam = _check_eigenvalues(eigenvalues)
     rtol = _check_rtol(rtol)
@@ -57,6 +59,7 @@ class Spectrum:
 
     @property
     def n(self) -> int:
+        """Number of eigenvalues, n = n₊ + n₋ + n₀ (H is n × n)."""
         return int(self.eigenvalues.size)
 
     @property
@@ -72,7 +75,8 @@ class Spectrum:
 
     @property
     def index(self) -> float:
-        """n₋/n, the share of resolved negative directions (Dauphin; Pennington–Bahri)."""
+        """n₋/n, the share of resolved negative directions (Dauphin et al. 2014; Pennington &
+        Bahri 2017)."""
         return self.n_neg / self.n
 
     def at(self, rtol) -> Spectrum:
@@ -112,7 +116,8 @@ def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
 
 
 def spectrum_from_eigenvalues(eigenvalues, rtol=1e-6) -> Spectrum:
-    """Count eigenvalues already computed (e.g. loaded from a results file); sorted ascending."""
+    """The Spectrum of eigenvalues (n,) already computed (e.g. loaded from a results file),
+    sorted ascending and counted with τ of `rtol`; no eigenvectors. Cost O(n log n)."""
     lam = np.sort(_check_eigenvalues(eigenvalues))
     tau = eigen_tolerance(lam, rtol)
     n_pos = int(np.count_nonzero(lam > tau))
@@ -127,8 +132,10 @@ def kernel_share(g, eigenvalues, eigenvectors, tau) -> float:
     """κ = ‖P₀ g‖/‖g‖, P₀ = V₀V₀ᵀ the projector onto the eigenvectors with |λ| ≤ τ.
 
     κ ≈ 1 means g lies in H's near-kernel: Newton-type steps cannot reduce it there, the mark of
-    a gradient-flat point rather than a critical one (notes §3). ‖P₀g‖ = ‖V₀ᵀg‖ because V₀ has
-    orthonormal columns. g = 0 gives 0.0. Cost O(n·n₀).
+    a gradient-flat point rather than a critical one (Frye et al. 2021; engine.critical).
+    ‖P₀g‖ = ‖V₀ᵀg‖ because V₀ has orthonormal columns. g = 0 gives 0.0. Shapes: g (n,),
+    eigenvalues (n,), eigenvectors (n, n) with one column per eigenvalue. Raises ValueError for
+    other shapes or τ < 0. Cost O(n·n₀).
     """
     g = np.asarray(g, dtype=np.float64)
     lam = _check_eigenvalues(eigenvalues)

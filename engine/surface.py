@@ -4,10 +4,16 @@ Every loss goes through `loss_batched(Θ)`, mapping a stack Θ (B, n_params) to 
 `lambda T: net.loss(T, x, y)` with the engine's batched MLP. Stacks are built lazily, `chunk`
 vectors at a time: a 51 × 51 plane is ⌈2601/chunk⌉ calls in bounded memory (`chunk_for`).
 
-Lines (Goodfellow et al. 2015), planes of filter-normalized random directions (Li et al. 2018),
-of a path's PCA directions (Li §7; also the trajectory figures' projection) or of Hessian
-eigenvectors, per-parameter cuts, and
-neighbour samples; rise_radius picks a cut's half-width.
+  line                          L along the segment θ₀ → θ₁ (Goodfellow et al. 2015)
+  plane                         L on θ + a d₁ + b d₂ over a grid, for directions given by
+    filter_normalized_direction   random, with θ's scale per filter or layer (Li et al. 2018)
+    path_pca                      a path's two leading PCA directions (Li et al. 2018, §7; also
+                                  the trajectory figures' projection)
+    hessian_directions            the eigenvectors of λ_max and λ_min
+  perturbation_curves           each parameter moved alone; rise_radius picks a cut's half-width
+  neighbour_samples, losses     points drawn around θ, and L at any stack of points
+  chunk_for                     parameter vectors per batched call in a memory budget
+Errors: ValueError naming the argument and what it should be; no function mutates its inputs.
 """
 from __future__ import annotations
 
@@ -15,7 +21,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator
-from sklearn.decomposition import PCA
 
 from .eigenpairs import extreme_eigenvalues
 from .layout import Layout
@@ -26,7 +31,8 @@ NORMALIZATIONS = ("filter", "layer")
 
 def line(loss_batched, theta0, theta1, alphas, chunk: int = 256) -> np.ndarray:
     """L(θ(α)), θ(α) = (1 − α)θ₀ + αθ₁ (θ₀, θ₁ exactly at α = 0, 1), shape (len(alphas),).
-    Cost: len(alphas) forward passes."""
+    θ₀, θ₁ (n_params,). Raises ValueError for non-finite or mismatched vectors, or a
+    loss_batched that does not map (B, n_params) to (B,). Cost: len(alphas) forward passes."""
     theta0 = _vector(theta0, "theta0")
     theta1, alphas = _vector(theta1, "theta1", theta0), _vector(alphas, "alphas")[:, None]
 
@@ -46,7 +52,8 @@ def filter_normalized_direction(
     d ~ N(0, I), then 'filter': each unit j's filter d_{W_l}[:, j] (its incoming weights) is
     rescaled to ‖θ_{W_l}[:, j]‖; 'layer': each block d_{W_l} to ‖θ_{W_l}‖. Biases are zeroed
     (Li et al.'s default) or, zero_bias=False, count as weights from a constant input 1: the filter
-    is (W_l[:, j], b_l[j]), the block [vec W_l, b_l]. A zero block of θ gives zero. Cost: O(n).
+    is (W_l[:, j], b_l[j]), the block [vec W_l, b_l]. A zero block of θ gives zero. Raises
+    ValueError for a normalization not in NORMALIZATIONS or θ not of layout's length. Cost: O(n).
     """
     if normalization not in NORMALIZATIONS:
         raise ValueError(
@@ -73,7 +80,8 @@ def filter_normalized_direction(
 
 def plane(loss_batched, theta, d1, d2, a_grid, b_grid, chunk: int = 256) -> np.ndarray:
     """Z[i, j] = L(θ + a_j d₁ + b_i d₂), shape (len(b_grid), len(a_grid)): rows follow b, as
-    `contour(a_grid, b_grid, Z)` expects. Cost: len(a)·len(b) forward passes."""
+    `contour(a_grid, b_grid, Z)` expects. θ, d₁, d₂ (n_params,); raises ValueError as `line`.
+    Cost: len(a)·len(b) forward passes."""
     theta = _vector(theta, "theta")
     d1, d2 = _vector(d1, "d1", theta), _vector(d2, "d2", theta)
     a_grid, b_grid = _vector(a_grid, "a_grid"), _vector(b_grid, "b_grid")
@@ -123,6 +131,8 @@ def path_pca(points, center=None) -> PathPCA:
         zeros = np.zeros(len(points))
         return PathPCA(np.zeros((2, points.shape[1])), np.zeros(2), np.zeros((len(points), 2)),
                        zeros)
+    from sklearn.decomposition import PCA  # here: half a second that `import engine` skips
+
     pca = PCA(n_components=2, svd_solver="full").fit(points)
     coords = d @ pca.components_.T
     total = np.einsum("ij,ij->i", d, d)
@@ -153,7 +163,8 @@ def hessian_directions(H, rng: np.random.Generator | None = None, tol: float = 1
 def rise_radius(loss_batched, theta, v, rise: float = 1.0, chunk: int = 256) -> float:
     """Smallest r of the grid ‖θ‖·10^(−6 … 0) (61 points) with max L(θ ± r v) ≥ (1 + rise)·L(θ),
     else ‖θ‖: the half-width over which a cut along v shows the loss rise, whatever its order
-    (quadratic along a large eigenvalue, often quartic along a small one). Cost: 123 passes."""
+    (quadratic along a large eigenvalue, often quartic along a small one). θ, v (n_params,).
+    Raises ValueError for rise ≤ 0 or as `line`. Cost: 123 forward passes."""
     theta = _vector(theta, "theta")
     v = _vector(v, "v", theta)
     if not (np.isfinite(rise) and rise > 0):
@@ -167,7 +178,8 @@ def rise_radius(loss_batched, theta, v, rise: float = 1.0, chunk: int = 256) -> 
 def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.ndarray:
     """C[i, k] = L(θ + δ_{ik} eᵢ), each parameter moved alone, shape (n_params, K) — near θ,
     L(θ) + gᵢδ + ½Hᵢᵢδ² + O(δ³). deltas: (K,) for all parameters, or (n_params, K), a range per
-    parameter for parameters on very different scales. Cost: n_params·K forward passes."""
+    parameter for parameters on very different scales. Raises ValueError for other shapes or
+    non-finite offsets. Cost: n_params·K forward passes."""
     theta = _vector(theta, "theta")
     n = theta.size
     deltas = np.asarray(deltas, dtype=np.float64)
@@ -190,7 +202,8 @@ def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.nda
 
 def neighbour_samples(theta, scale, n: int, rng: np.random.Generator) -> np.ndarray:
     """Θ = θ + s ⊙ u, u ~ U[−1, 1]^{n×n_params}: n nearby points, shape (n, n_params). scale s is
-    a number or a half-width per parameter (n_params,), e.g. its rate of descent."""
+    a number or a half-width per parameter (n_params,), e.g. its rate of descent. Raises
+    ValueError for a scale that is negative, non-finite or of another shape, or n < 1."""
     theta = _vector(theta, "theta")
     scale = np.asarray(scale, dtype=np.float64)
     if scale.ndim > 1 or (scale.ndim == 1 and scale.size != theta.size):
@@ -204,7 +217,8 @@ def neighbour_samples(theta, scale, n: int, rng: np.random.Generator) -> np.ndar
 
 def losses(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
     """L(Θ_k) for each row of a stack Θ (n, n_params), e.g. neighbour samples, shape (n,).
-    Cost: n forward passes in ⌈n/chunk⌉ calls."""
+    Raises ValueError for a stack that is not finite (n, n_params). Cost: n forward passes in
+    ⌈n/chunk⌉ calls."""
     thetas = np.asarray(thetas, dtype=np.float64)
     if thetas.ndim != 2 or not np.all(np.isfinite(thetas)):
         raise ValueError(f"thetas has shape {thetas.shape}; expected finite (n, n_params)")
@@ -213,7 +227,8 @@ def losses(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
 
 def chunk_for(sizes, n_samples: int, budget_bytes: float = 2e8) -> int:
     """Parameter vectors per batched MLP loss call within budget_bytes: a forward pass keeps,
-    per vector, pre-activations and activations of every layer (2·N·Σ_{l≥1} d_l floats) and θ."""
+    per vector, pre-activations and activations of every layer (2·N·Σ_{l≥1} d_l floats) and θ.
+    At least 1. Raises ValueError for sizes that are not a network or n_samples < 1."""
     layout = Layout(tuple(sizes))
     if int(n_samples) != n_samples or n_samples < 1:
         raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
@@ -253,8 +268,8 @@ def _evaluate(loss_batched, rows, n_rows: int, chunk: int) -> np.ndarray:
         values = np.asarray(loss_batched(rows(start, stop)), dtype=np.float64)
         if values.shape != (stop - start,):
             raise ValueError(
-                f"loss_batched returned shape {values.shape} for {stop - start} parameter vectors; "
-                "it must map (B, n_params) to (B,), e.g. lambda T: net.loss(T, x, y)"
+                f"loss_batched returned shape {values.shape} for {stop - start} parameter "
+                "vectors; it must map (B, n_params) to (B,), e.g. lambda T: net.loss(T, x, y)"
             )
         out[start:stop] = values
     return out

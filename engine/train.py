@@ -25,6 +25,9 @@ from .derivatives import value_and_grad
 
 
 class Step(NamedTuple):
+    """What on_step receives at step k: θ_k (n_params,), the minibatch loss L_{B_k}(θ_k), its
+    gradient g_k (n_params,) and the minibatch B_k (indices, or None for all samples)."""
+
     step: int
     epoch: int
     theta: np.ndarray
@@ -36,8 +39,14 @@ class Step(NamedTuple):
 def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np.random.Generator,
           every: int | None = None, on_step: Callable | None = None,
           on_snapshot: Callable | None = None, progress: bool = False, desc: str = "epochs"):
-    """Train from θ₀ for `epochs` epochs and return the optimizer's final state
-    (`optimizer.params(state)` is θ after training)."""
+    """Train net from θ₀ (n_params,) on data.x_train, data.y_train for `epochs` epochs of
+    minibatches of batch_size drawn from rng (module docstring); return the optimizer's final
+    state (`optimizer.params(state)` is θ after training). every: epochs between snapshots
+    (None: no on_snapshot calls); progress shows a tqdm bar labelled desc.
+
+    Raises ValueError for a negative or fractional epochs, batch_size < 1 or every < 1. Cost:
+    epochs·⌈N/batch_size⌉ steps of one forward and one reverse pass each.
+    """
     if epochs < 0 or int(epochs) != epochs:
         raise ValueError(f"epochs={epochs!r} must be a non-negative integer")
     if batch_size < 1:
@@ -71,7 +80,9 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
 
 
 def evaluate(net, theta, data) -> dict:
-    """Train and test loss (and accuracy for classification; NaN for regression) at θ."""
+    """{'train_loss', 'test_loss', 'train_acc', 'test_acc'} at θ (n_params,), floats; the
+    accuracies are NaN for a regression dataset. Cost: one forward pass per split (two for
+    classification)."""
     theta = np.asarray(theta, dtype=np.float64)
     out = {"train_loss": float(net.loss(theta, data.x_train, data.y_train)),
            "test_loss": float(net.loss(theta, data.x_test, data.y_test))}

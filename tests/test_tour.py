@@ -1,0 +1,121 @@
+"""`engine/__init__.py` is the whole tour: every module on it, every public name exported and
+documented, nothing imported from the floors above (experiments/, plots/), and a light import."""
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import engine
+
+ENGINE = Path(engine.__file__).resolve().parent
+MODULES = sorted(p.stem for p in ENGINE.glob("*.py") if p.stem != "__init__")
+
+# Public names (no leading underscore) that the tour leaves in their modules on purpose.
+NOT_EXPORTED = {
+    "activations": {
+        "linear",  # the identity; get_activation("linear")
+        # the pieces of the σ' VJPs, shared with the fused layer
+        "tanh_prime", "sigmoid_prime", "from_output", "tanh_derivative", "sigmoid_derivative",
+    },
+    "fused": {"dense", "scatter_layer"},  # the autograd primitives behind mlp_forward
+    "derivatives": {"check_vector", "check_direction"},  # argument checks of the HVP builders
+    "datafiles": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
+    "optim": {"OPTIMIZERS"},  # make_optimizer's table
+    "spectrum": {"EPS"},  # numpy's float64 epsilon
+    "surface": {"losses"},  # engine.losses is the module of loss functions
+    "generalization": {"Sharpness"},  # box_sharpness's result; exported once it has a docstring
+}
+
+
+def _tree(module: str) -> ast.Module:
+    return ast.parse((ENGINE / f"{module}.py").read_text(encoding="utf-8"))
+
+
+def _definitions(module: str) -> dict[str, ast.AST]:
+    """Top-level functions, classes and UPPERCASE constants defined in engine/<module>.py."""
+    found = {}
+    for node in _tree(module).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    found[target.id] = node
+    return found
+
+
+def test_every_module_is_on_the_tour():
+    listed = set(re.findall(r"^  ([a-z_]+) ", engine.__doc__, re.M))
+    assert set(MODULES) - listed == set(), "add one line per module to engine/__init__.py"
+    assert listed - set(MODULES) == set(), "the tour lists modules that do not exist"
+
+
+def test_every_exported_name_exists_once():
+    assert len(engine.__all__) == len(set(engine.__all__))
+    missing = [name for name in engine.__all__ if not hasattr(engine, name)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", engine.__all__)
+def test_every_exported_name_is_documented(name):
+    obj = getattr(engine, name)
+    if not (callable(obj) or isinstance(obj, type)):  # a constant: the tour says what it holds
+        assert re.search(rf"\b{name}\b", engine.__doc__), f"list {name} in the tour's constants"
+        return
+    # the source's own docstring: dataclasses and NamedTuples make one up when there is none
+    obj = getattr(obj, "fun", obj)  # an autograd primitive wraps the function it was made from
+    assert obj.__module__.startswith("engine."), f"{name} comes from {obj.__module__}"
+    module = obj.__module__.rpartition(".")[2]
+    node = _definitions(module).get(obj.__name__)
+    assert node is not None, f"{name} is not defined at the top of engine/{module}.py"
+    assert ast.get_docstring(node), f"engine/{module}.py: {obj.__name__} has no docstring"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_public_name_is_exported(module):
+    public = {name for name in _definitions(module) if not name.startswith("_")}
+    left_out = public - set(engine.__all__) - NOT_EXPORTED.get(module, set())
+    assert left_out == set(), (f"export {sorted(left_out)} from engine/__init__.py, or list them "
+                               "in NOT_EXPORTED with the reason")
+
+
+def test_names_shadowing_a_module_are_the_documented_ones():
+    shadowing = set(engine.__all__) & set(MODULES)
+    assert shadowing == {"spectrum", "train", "embed"}
+    for name in shadowing:
+        assert f"`{name}`" in engine.__doc__
+
+
+def _imported_modules(tree: ast.Module):
+    """Absolute module names imported anywhere in the tree, including inside functions and by
+    importlib.import_module / __import__ with a literal name."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if callee in ("import_module", "__import__"):
+                yield str(node.args[0].value)
+
+
+@pytest.mark.parametrize("module", ["__init__", *MODULES])
+def test_engine_imports_nothing_from_experiments_or_plots(module):
+    upward = [name for name in _imported_modules(_tree(module))
+              if name.split(".")[0] in ("experiments", "plots")]
+    assert upward == [], f"engine/{module}.py imports {upward}: the engine is the lowest floor"
+
+
+def test_import_engine_is_light():
+    heavy = ("torchvision", "torch", "dask", "jax", "sklearn", "matplotlib")
+    code = f"import sys, engine; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ENGINE.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
