@@ -184,7 +184,8 @@ def _flatness(f: Facts, c) -> list[str]:
         facts = f.get(*q)
         name = MEASURE_NAMES.get(key, "the test accuracy")
         lines.append(
-            f"- {name[0].upper() + name[1:]} {facts['trend']} with the batch "
+            f"- {name[0].upper() + name[1:] if name.isascii() else name} {facts['trend']} "
+            "with the batch "
             f"size: {f.num(*q, 'smallest_batch')} at batch {c['batch_sizes'][0]}, "
             f"{f.num(*q, 'largest_batch')} at batch {c['batch_sizes'][-1]}; Spearman ρ = "
             f"{f.num(*q, 'spearman', fmt='{:.2f}')} (p = {f.num(*q, 'p_value', fmt='{:.2g}')})"

@@ -116,7 +116,8 @@ class _Typesetter(FPDF):
 
     def heading(self, text, level):
         size = {1: 13.0, 2: 10.5}.get(level, 9.5)
-        if self.get_y() > self.h - MARGIN - 30:  # no heading alone at the foot of a page
+        # no heading alone at the foot of a page: keep room for a few lines (a part: more)
+        if self.get_y() > self.h - MARGIN - (60 if level == 1 else 30):
             self.add_page()
         self.ln(2.5 if level == 1 else 1.5)
         self.set_font("sans", "B", size)
