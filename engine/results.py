@@ -141,12 +141,15 @@ def versions() -> dict:
 
 # ----------------------------------------------------------------------------- result store
 class Store:
-    """The results folder of one experiment and one configuration (module docstring).
+    """The results folder out_dir of one experiment and one configuration (a dataclass or a
+    dict; module docstring). required(run, info), if given, names the arrays a finished run
+    must hold: a run without them is computed again (`missing`).
 
-    The configuration is compared by value (JSON-normalized, so 1e-3 and 0.001, a tuple and a
-    list are the same); another one in the same folder is refused, naming what differs. The folder
-    is claimed (config.json written) only with its first result, so a command refused before any
-    work leaves nothing that would block the corrected command.
+    Raises UsageError when out_dir is a file, its config.json is damaged, or it holds another
+    experiment's or configuration's results. The configuration is compared by value
+    (JSON-normalized, so 1e-3 and 0.001, a tuple and a list are the same); the refusal names
+    what differs. The folder is claimed (config.json written) only with its first result, so a
+    command refused before any work leaves nothing that would block the corrected command.
     """
 
     def __init__(self, out_dir, experiment: str, config, required=None):
