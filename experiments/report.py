@@ -1,11 +1,13 @@
 """The homework report from saved results: `python -m experiments.report --results DIR`.
 
-Writes OUT/report.md and OUT/report.pdf (assembled with matplotlib, no LaTeX), one section per
-question of the slides' "HW1-2 Report Questions" plus the bonus and the Hessian spectrum. Every
-setting is read from the saved configs and every number from the saved summaries; nothing is
-retyped. Each number is printed through `Facts.num`, which also records where it came from
-(experiment, path inside summary.json) in OUT/facts.json, so a test can check every number of the
-report against the results files. The statements are measurements, not commentary.
+Writes OUT/report.md and OUT/report.pdf (typeset by fpdf2, no LaTeX) answering HW1 in the order
+of the course's report template: 1-1 deep vs shallow (experiments.deepshallow), 1-2 optimization
+(trajectory, gradnorm, minratio, the bonus surface), 1-3 generalization (experiments.
+generalization), and the Hessian spectra as an appendix. Every setting is read from the saved
+configs (with the value used and where it came from) and every number from the saved summaries;
+nothing is retyped. Each number is printed through `Facts.num`, which also records where it came
+from (experiment, path inside summary.json) in OUT/facts.json, so a test can check every number of
+the report against the results files. Comments are chosen by the measured facts.
 
 `--gallery DIR` instead writes small PNG copies of the figures (the README's gallery, `make docs`).
 """
