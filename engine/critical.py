@@ -43,14 +43,14 @@ Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.optimize
 import scipy.stats
 
 from .activations import get_activation
-from .spectrum import Spectrum, kernel_share, spectrum
+from .spectrum import Spectrum, kernel_share, spectrum, spectrum_from_eigenvalues
 
 LABELS = ("critical", "gradient-flat", "not-converged")
 VERDICTS = ("stays", "manifold", "escaping", "drifted")
@@ -74,7 +74,8 @@ class PointClass:
 def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
              rtol=1e-6) -> PointClass:
     """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
-    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf; raises
+    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf (nor when both
+    LAPACK eigensolvers fail on a finite H: then not converged, spectrum None); raises
     ValueError on shapes that do not fit or tolerances that are not positive numbers."""
     for name, value in (("grad_sq_tol", grad_sq_tol), ("newton_tol", newton_tol),
                         ("kappa_tol", kappa_tol), ("cos_tol", cos_tol), ("rtol", rtol)):
@@ -91,7 +92,17 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
         nan = float("nan")
         return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
 
-    spec = spectrum(H, rtol=rtol, eigenvectors=True)
+    try:
+        spec = spectrum(H, rtol=rtol, eigenvectors=True)
+    except np.linalg.LinAlgError:
+        # LAPACK's syevr (scipy) failed on a finite H — seen on Hessians of saturated nets with
+        # entries over many decades; syevd (numpy) is another algorithm on the same matrix
+        try:
+            lam, vecs = np.linalg.eigh(0.5 * (H + H.T))
+        except np.linalg.LinAlgError:
+            nan = float("nan")
+            return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
+        spec = replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
     lam, vecs = spec.eigenvalues, spec.eigenvectors
     coef = vecs.T @ g
     keep = np.abs(lam) > spec.tau

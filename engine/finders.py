@@ -228,7 +228,8 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
             model = newton_model(theta, g, hess_fn, hvp_fn, rcond=opts["rcond"],
                                  dense_max=opts["dense_max"], lsmr_tol=opts["lsmr_tol"])
             if model is None:
-                raise _Halt(DIVERGED, "H became non-finite during the search")
+                raise _Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
+                                      "search")
             if not model.newton_norm > 0.0:
                 raise _Halt(STALLED, f"stalled: ∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel")
             # Δ starts at the full step and carries over between steps (Moré 1978)

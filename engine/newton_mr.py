@@ -32,7 +32,7 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, 
     predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else LSMR
     through hvp_fn(θ, v) → Hv (or hess_fn) with atol = btol = lsmr_tol (its stopping test on
     ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet), at most 10·n
-    iterations. None when H is not finite."""
+    iterations. None when H is not finite or LAPACK cannot decompose it."""
     g = np.asarray(g, dtype=np.float64)
     n = g.size
     if n > dense_max:
@@ -54,7 +54,10 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, 
         H = np.asarray(hess_fn(theta), dtype=np.float64)
     if not np.all(np.isfinite(H)):
         return None
-    lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # symmetrize: eigh reads one triangle only
+    try:
+        lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # symmetrize: eigh reads one triangle only
+    except np.linalg.LinAlgError:  # a finite H LAPACK cannot decompose: no model, as for nan
+        return None
     keep = np.abs(lam) > eigen_tolerance(lam, rcond)
     return _EigenModel(lam[keep], vecs[:, keep], vecs[:, keep].T @ g)
 

@@ -283,3 +283,19 @@ def test_saturation_counts_units_constant_on_the_data():
                              (np.ones((2, 1)), np.zeros(1))])
     share, max_z = saturation(net, theta, np.linspace(0.5, 1.0, 7)[:, None])
     assert share == 0.5 and max_z == 1000.0
+
+
+def test_a_failed_eigensolver_falls_back_to_another_driver(monkeypatch):
+    """scipy's syevr raised LinAlgError on a finite Hessian of a saturated net; classify then
+    uses numpy's syevd and gives the same answer (here: the saddle of x² − y²)."""
+    import engine.critical as critical
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Internal Error.")
+
+    monkeypatch.setattr(critical, "spectrum", broken)
+    point = classify([0.0, 0.0], [0.0, 0.0], np.diag([2.0, -2.0]))
+    assert point.label == "critical" and point.spectrum.index == 0.5
+    monkeypatch.setattr(np.linalg, "eigh", broken)
+    point = classify([0.0, 0.0], [0.0, 0.0], np.diag([2.0, -2.0]))
+    assert point.label == "not-converged" and point.spectrum is None
