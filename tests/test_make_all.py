@@ -85,7 +85,7 @@ def test_report_names_what_is_missing(tmp_path, capsys):
         report_main(["--results", str(tmp_path), "--figures", str(tmp_path), "--out",
                      str(tmp_path / "r")])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2 and err.count("\n") == 1 and "trajectory" in err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "deepshallow" in err
     assert not (tmp_path / "r").exists()
 
 
