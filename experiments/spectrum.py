@@ -24,6 +24,7 @@ import scipy.optimize
 from engine import MLP, value_and_grad
 from engine.curvature import hessian_parts
 from engine.data import function_dataset
+from engine.divergence import Diverged, quiet_overflow, stop_on_nonfinite
 from engine.eigenpairs import extreme_eigenvalues
 from engine.lanczos import hutchinson_trace, hvp_operator, slq_density
 from engine.optim import adam
@@ -31,16 +32,7 @@ from engine.results import Store, UsageError
 from engine.spectrum import spectrum_from_eigenvalues
 from engine.train import evaluate, train
 
-from .checks import (
-    FULL_TRAIN,
-    Diverged,
-    check_image_data,
-    check_ints,
-    check_network_memory,
-    check_range,
-    quiet_overflow,
-    stop_on_nonfinite,
-)
+from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds

@@ -23,11 +23,10 @@ from sklearn.manifold import TSNE
 from engine import grad
 from engine import surface as es
 from engine.curvature import exact_hessian
+from engine.divergence import Diverged, quiet_overflow, stop_on_nonfinite
 from engine.lanczos import hvp_operator
 from engine.optim import adam, sgd
 from engine.train import evaluate, train
-
-from .checks import Diverged, quiet_overflow, stop_on_nonfinite
 
 DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
 

@@ -38,21 +38,13 @@ import numpy as np
 from scipy.spatial.distance import pdist
 
 from engine import MLP, Layout
+from engine.divergence import Diverged, quiet_overflow, stop_on_nonfinite
 from engine.optim import make_optimizer
 from engine.results import Store, UsageError
 from engine.surface import path_pca
 from engine.train import evaluate, train
 
-from .checks import (
-    FULL_TRAIN,
-    Diverged,
-    check_image_data,
-    check_ints,
-    check_network_memory,
-    check_range,
-    quiet_overflow,
-    stop_on_nonfinite,
-)
+from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
 from .config import main
 from .datasets import check_data, image_dataset_name, load_data
 from .parallel import LOCAL, compute, run_seeds

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, grad_norm
 from engine.data import function_dataset, load_dataset
+from engine.recording import N_CHECKS
 from engine.results import load_summary
 from experiments import gradnorm
 from experiments.config import main
@@ -94,7 +95,7 @@ def test_recorded_norms_equal_a_recomputation(quick, name, task):
                             rng=np.random.default_rng(config["seed"]))
     x, y = data.x_train, data.y_train
     a = {k[len(task) + 1:]: v for k, v in arrays.items() if k.startswith(task + "_")}
-    assert len(a["check_step"]) == gradnorm.N_CHECKS and a["check_step"][-1] == info["n_steps"]
+    assert len(a["check_step"]) == N_CHECKS and a["check_step"][-1] == info["n_steps"]
     n_minibatch_checks = 0
     for c, step in enumerate(a["check_step"]):
         theta = a["check_theta"][c]
@@ -118,7 +119,7 @@ def test_recorded_norms_equal_a_recomputation(quick, name, task):
         assert_allclose(grad_norm(grad(net, theta, xb, yb), p), a["step_grad_norm"][step],
                         rtol=1e-12)
         assert_allclose(net.loss(theta, xb, yb), a["step_loss"][step], rtol=1e-12)
-    assert n_minibatch_checks == gradnorm.N_CHECKS - 1
+    assert n_minibatch_checks == N_CHECKS - 1
 
 
 def test_minibatches_are_the_epoch_permutation(quick):
@@ -150,7 +151,7 @@ def test_rerun_resumes_without_training(quick, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a finished task was trained again")
 
-    monkeypatch.setattr(gradnorm, "record_training", refuse)
+    monkeypatch.setattr(gradnorm, "record_training", refuse)  # the name gradnorm calls
     before = json.loads((results / "runs" / "run_001.json").read_text())
     # the preset of "default"
     gradnorm.run(gradnorm.Config.quick(), out_dir=results, options=RunOptions(jobs=1))

@@ -15,11 +15,11 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from engine import MLP
+from engine.divergence import RUNAWAY_FACTOR, quiet_overflow
 from engine.optim import make_optimizer, sgd
 from engine.results import Store, load_summary, save_npz
 from engine.train import train
 from experiments import report
-from experiments.checks import RUNAWAY_FACTOR, quiet_overflow
 from experiments.config import main, parse_config
 from plots.common import plot_main
 
