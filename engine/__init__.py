@@ -25,6 +25,8 @@ The tour, one module per idea; `from engine import …` reaches the public names
   eigenpairs      the k most extreme eigenpairs by ARPACK's Lanczos, verified
   optim           optimizers as (init, update, params) triples with explicit state
   train           the minibatch loop, recording through callbacks
+  recording       loss and gradient norm at every step, and on the whole data every k steps
+  divergence      training that leaves the finite numbers: a result, detected where it arises
   data            sinc & co., digits, MNIST, CIFAR-10 as Datasets
   datafiles       the IDX and CIFAR-10 readers, where the files sit, torchvision downloads
   newton_mr       the Newton-MR step in a trust region
@@ -49,6 +51,9 @@ Constants (tuples of accepted names unless said otherwise):
   LABELS             classify's labels; VERDICTS continuation's verdicts
   EMBEDDINGS         embed's methods: 'split', 'zero'
   MAX_DEPTH          the deepest network sizes_for_budget searches (8 hidden layers)
+  RUNAWAY_FACTOR     a loss this many times max(L₀, 1) counts as diverged
+  N_CHECKS           record_training keeps θ at this many whole-data steps
+  FULL_CHUNK         rows per slice of a whole-data gradient in record_training, full_point
 
 Not re-exported, to keep one name per thing: surface.losses (`engine.losses` is the module of
 loss functions; call engine.surface.losses). `spectrum`, `train` and `embed` name both a
@@ -108,6 +113,7 @@ from .derivatives import (
     mlp_hvp_fn,
     value_and_grad,
 )
+from .divergence import RUNAWAY_FACTOR, Diverged, quiet_overflow, stop_on_nonfinite
 from .eigenpairs import Eigenpairs, extreme_eigenvalues
 from .embed import EMBEDDINGS, add_units, embed, split_curvature, split_unit
 from .finders import METHODS, STATUS_NAMES, FinderResult, find_critical
@@ -126,6 +132,7 @@ from .losses import LOSSES, accuracy, cross_entropy, get_loss, mse
 from .model import INITS, MLP
 from .newton_mr import newton_model, next_radius
 from .optim import Optimizer, adam, make_optimizer, sgd
+from .recording import FULL_CHUNK, N_CHECKS, full_point, record_training
 from .results import (
     DamagedFile,
     Store,
@@ -178,9 +185,11 @@ __all__ = [
     "symmetric_eigh",
     "hutchinson_trace", "hvp_operator", "slq_density", "symmetric_operator",
     "Eigenpairs", "extreme_eigenvalues",
-    # optim, train, data, datafiles
+    # optim, train, recording, divergence, data, datafiles
     "Optimizer", "adam", "make_optimizer", "sgd",
     "Step", "evaluate", "train",
+    "FULL_CHUNK", "N_CHECKS", "full_point", "record_training",
+    "RUNAWAY_FACTOR", "Diverged", "quiet_overflow", "stop_on_nonfinite",
     "DATASETS", "FUNCTIONS", "Dataset", "default_image_dataset", "function_dataset",
     "load_cifar10", "load_dataset", "load_digits", "load_mnist",
     "DataNotFoundError", "read_cifar_batch", "read_idx", "torchvision_installed",
