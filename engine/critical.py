@@ -266,8 +266,9 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
     spearman: ρ(ε, α) and its 95 % percentile interval (a monotone relation, no model);
     power: Pennington & Bahri's (2017) α = α₀·max(0, (ε − ε_c)/ε_c)^p, fitted by least squares
     (scipy curve_fit, α₀ > 0, 0 < ε_c < the smallest loss of a point with α > 0, p ∈ [0.1, 10]),
-    with p's 95 % interval and whether `exponent` (3/2) lies inside it. None where there are
-    fewer than 3 points (ρ) or fewer than 4 points with α > 0 (power); a bootstrap sample whose
+    with p's 95 % interval, whether `exponent` (3/2) lies inside it and whether p sits at a
+    bound (then the data do not determine it). None where there are fewer than 3 points (ρ) or
+    fewer than 4 distinct losses among the points with α > 0 (power); a bootstrap sample whose
     fit fails or is degenerate is skipped and counted. loss, index: (n_points,) arrays.
     Cost: n_boot rank correlations and n_boot small nonlinear fits.
     """
@@ -294,7 +295,8 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
                  else (float("nan"), float("nan")))
     out["power"] = {"alpha0": fit[0], "loss_c": fit[1], "exponent": fit[2], "low": low,
                     "high": high, "n_boot": len(ps), "n_failed": n_boot - len(ps),
-                    "contains": bool(low <= exponent <= high), "reference": exponent}
+                    "contains": bool(low <= exponent <= high), "reference": exponent,
+                    "at_bound": bool(min(abs(fit[2] - 0.1), abs(fit[2] - 10.0)) < 1e-6)}
     return out
 
 
@@ -306,7 +308,9 @@ def power_curve(loss, alpha0, loss_c, exponent):
 def _power_fit(loss, index):
     """(α₀, ε_c, p) by least squares, or None when it fails or has < 4 points with α > 0."""
     saddle = index > 0
-    if saddle.sum() < 4 or np.ptp(loss[saddle]) == 0:
+    # three parameters: a curve needs at least four distinct losses among the saddles (copies
+    # of one saddle at one loss, e.g. of the constant fit, pin nothing down)
+    if np.unique(np.round(np.log10(loss[saddle]), 7)).size < 4:
         return None
     top = float(loss[saddle].min())
     guess = (float(index.max()), 0.5 * top, 1.0)

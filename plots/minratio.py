@@ -120,12 +120,15 @@ def _index_panel(ax, arrays, label, fit):
         ax.plot(grid, power_curve(grid, p["alpha0"], p["loss_c"], p["exponent"]), color="k",
                 lw=1, label=f"α₀((ε − ε_c)/ε_c)^p, p = {p['exponent']:.2f}")
         text.append(f"p = {p['exponent']:.2f} [{p['low']:.2f}, {p['high']:.2f}] (95 %, "
-                    f"{p['n_boot']} resamples); 3/2 {'inside' if p['contains'] else 'outside'}")
+                    f"{p['n_boot']} resamples)" + ("; p at its bound: undetermined" if p.get(
+                        "at_bound") else f"; 3/2 {'inside' if p['contains'] else 'outside'}"))
     if fit and fit.get("spearman"):
         r = fit["spearman"]
         text.append(f"Spearman ρ = {r['rho']:.2f} [{r['low']:.2f}, {r['high']:.2f}]")
     if not text:
         text.append("too few critical saddles for a fit")
+    elif fit and not fit.get("power"):
+        text.append("no power-law fit: < 4 distinct saddle losses")
     ax.set_xscale("log")
     ax.set_xlabel("loss (MSE) at the end point (log scale)")
     ax.set_ylabel("index n₋/n")

@@ -1,10 +1,18 @@
 """Classification of end points and the sampled minimal ratio, on closed forms."""
 import numpy as np
 import pytest
+import scipy.stats
 from numpy.testing import assert_allclose
 
 from engine import MLP
-from engine.critical import LABELS, classify, continuation, sampled_minimal_ratio, saturation
+from engine.critical import (
+    LABELS,
+    classify,
+    continuation,
+    index_loss_fit,
+    sampled_minimal_ratio,
+    saturation,
+)
 
 SQRT2 = np.sqrt(2.0)
 Z95 = 1.959963984540054  # the 97.5 % quantile of N(0, 1)
@@ -299,3 +307,24 @@ def test_a_failed_eigensolver_falls_back_to_another_driver(monkeypatch):
     monkeypatch.setattr(np.linalg, "eigh", broken)
     point = classify([0.0, 0.0], [0.0, 0.0], np.diag([2.0, -2.0]))
     assert point.label == "not-converged" and point.spectrum is None
+
+
+def test_index_loss_fit_recovers_a_known_exponent():
+    """α = 0.2·((ε − 0.01)/0.01)^{3/2} on 30 saddles above ε_c and 10 minima below, noise-free:
+    the fit returns p = 3/2 and ρ = 1 for the saddles' monotone rise."""
+    loss = np.concatenate([np.geomspace(1e-4, 9e-3, 10), np.linspace(0.012, 0.05, 30)])
+    index = 0.2 * np.maximum(0.0, (loss - 0.01) / 0.01) ** 1.5
+    fit = index_loss_fit(loss, index, rng=np.random.default_rng(0), n_boot=200)
+    power = fit["power"]
+    assert_allclose([power["alpha0"], power["loss_c"], power["exponent"]], [0.2, 0.01, 1.5],
+                    rtol=1e-5)
+    assert power["contains"] and not power["at_bound"] and power["low"] <= 1.5 <= power["high"]
+    # ties at α = 0 below ε_c keep ρ below 1; the rank correlation of the whole set is exact
+    assert_allclose(fit["spearman"]["rho"], scipy.stats.spearmanr(loss, index)[0], rtol=1e-12)
+
+
+def test_index_loss_fit_refuses_copies_of_one_saddle():
+    loss = np.array([1e-5, 2e-5, 3e-5, 0.0432, 0.0432, 0.0432, 0.0432])
+    index = np.array([0, 0, 0, 0.1, 0.1, 0.06, 0.03])
+    fit = index_loss_fit(loss, index, rng=np.random.default_rng(0), n_boot=50)
+    assert fit["power"] is None and fit["n_saddles"] == 4
