@@ -196,10 +196,12 @@ def minratio_section(f: Facts) -> list[str]:
         lines.append(f"  Pennington & Bahri's α = α₀·((ε − ε_c)/ε_c)^p: p = "
                      f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} (95 % interval "
                      f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
-                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}); 3/2 lies "
-                     f"{'inside' if inside else 'outside: the data reject it'}.")
+                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}); " + (
+                         "p sits at its bound: the data do not determine it." if f.get(
+                             *fit, "power").get("at_bound") else
+                         f"3/2 lies {'inside' if inside else 'outside: the data reject it'}."))
     else:
-        lines.append("  Too few critical saddles for Pennington & Bahri's power-law fit.")
+        lines.append("  No power-law fit: fewer than four distinct losses among the saddles.")
     lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
     return lines + [""] + _figures(f, "minratio")
 
