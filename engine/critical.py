@@ -267,7 +267,7 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
     power: Pennington & Bahri's (2017) α = α₀·max(0, (ε − ε_c)/ε_c)^p, fitted by least squares
     (scipy curve_fit, α₀ > 0, 0 < ε_c < the smallest loss of a point with α > 0, p ∈ [0.1, 10]),
     with p's 95 % interval, whether `exponent` (3/2) lies inside it and whether p sits at a
-    bound (then the data do not determine it). None where there are fewer than 3 points (ρ) or
+    bound (then the data do not determine it). None where there are fewer than 3 saddles (ρ) or
     fewer than 4 distinct losses among the points with α > 0 (power); a bootstrap sample whose
     fit fails or is degenerate is skipped and counted. loss, index: (n_points,) arrays.
     Cost: n_boot rank correlations and n_boot small nonlinear fits.
@@ -277,7 +277,9 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
     loss, index = loss[keep], index[keep]
     out = {"n_points": int(loss.size), "n_saddles": int((index > 0).sum()), "spearman": None,
            "power": None}
-    if loss.size < 3 or np.ptp(loss) == 0 or np.ptp(index) == 0:
+    # with fewer than 3 saddles ρ is the rank of one or two points, and resamples without them
+    # have no variation at all (they would be dropped, biasing the interval)
+    if loss.size < 3 or (index > 0).sum() < 3 or np.ptp(loss) == 0:
         return out
     boot = rng.integers(0, loss.size, size=(n_boot, loss.size))
     rho = float(scipy.stats.spearmanr(loss, index)[0])

@@ -328,3 +328,8 @@ def test_index_loss_fit_refuses_copies_of_one_saddle():
     index = np.array([0, 0, 0, 0.1, 0.1, 0.06, 0.03])
     fit = index_loss_fit(loss, index, rng=np.random.default_rng(0), n_boot=50)
     assert fit["power"] is None and fit["n_saddles"] == 4
+
+
+def test_index_loss_fit_needs_three_saddles_for_a_rank_correlation():
+    fit = index_loss_fit([1e-5, 2e-5, 3e-5, 4e-2], [0, 0, 0, 0.1], rng=np.random.default_rng(0))
+    assert fit["spearman"] is None and fit["power"] is None
