@@ -62,7 +62,8 @@ def hvp_fn(loss):
 def hvp_at(loss, theta):
     """The function v ↦ H(θ)v at a fixed θ (n,), v (n,): autograd's make_hvp traces the gradient
     of L at θ once, each product is one reverse pass over that graph (≈ 2 gradients, no new
-    trace). engine.lanczos.hvp_operator wraps it as a LinearOperator."""
+    trace). engine.lanczos.hvp_operator wraps it as a LinearOperator. Raises ValueError as
+    gradient, and for v not of shape (..., n)."""
     theta = check_vector(theta, "theta")
     product = autograd.make_hvp(_summed(loss))(theta)[0]
     return lambda v: product(check_direction(v, theta.shape[-1]))

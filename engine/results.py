@@ -63,7 +63,8 @@ def _umask() -> int:
 def atomic_write(path, data: bytes) -> Path:
     """Write bytes to path through a temporary file in the same folder and os.replace, so a
     reader never sees half a file. The file gets mode 0o666 & ~umask, as open() would give it
-    (mkstemp alone leaves 0o600: unreadable to others on a shared machine)."""
+    (mkstemp alone leaves 0o600: unreadable to others on a shared machine). Raises OSError
+    when the folder cannot be written, leaving no temporary file behind. Cost: one fsync."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -131,7 +132,8 @@ def _reason(err) -> str:
 
 
 def versions() -> dict:
-    """Versions of what computed the numbers."""
+    """{'python', 'numpy', 'scipy', 'autograd', 'scikit-learn', 'matplotlib'} → the installed
+    version strings (importlib.metadata): what computed the numbers, saved with them."""
     from importlib.metadata import version
 
     return {"python": platform.python_version(), "numpy": np.__version__,
@@ -199,8 +201,9 @@ class Store:
 
     def missing(self, runs, notice=None) -> list[int]:
         """The runs of `runs` to compute: not finished, or finished with files that cannot be
-        read or lack what `required` names (those are deleted, with a one-line notice on
-        stderr). Cost: reads each done run once per Store."""
+        read or lack what `required` names (those are deleted, with a one-line notice passed
+        to notice(text), by default printed on stderr). Cost: reads each done run once per
+        Store."""
         notice = notice or (lambda text: print(text, file=sys.stderr))
         todo = []
         for run in runs:

@@ -80,7 +80,8 @@ class Spectrum:
         return self.n_neg / self.n
 
     def at(self, rtol) -> Spectrum:
-        """The same eigenvalues (and eigenvectors) recounted with another rtol."""
+        """The same eigenvalues (and eigenvectors) recounted with another rtol; no new
+        eigendecomposition, O(n). Raises ValueError for rtol not a finite ≥ 0."""
         counted = spectrum_from_eigenvalues(self.eigenvalues, rtol)
         return replace(counted, eigenvectors=self.eigenvectors)
 
@@ -110,14 +111,16 @@ def symmetric_eigh(H, eigenvectors=True):
 def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
     """Spectrum of (H + Hᵀ)/2 for a square float matrix H, shape (n, n), counted with the sign
     tolerance τ of `rtol` (module docstring); eigenvectors=True keeps the (n, n) basis.
-    Cost: one symmetric_eigh."""
+    Raises ValueError as symmetric_eigh, or for rtol not a finite ≥ 0. Cost: one
+    symmetric_eigh."""
     lam, vecs = symmetric_eigh(H, eigenvectors)
     return replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
 
 
 def spectrum_from_eigenvalues(eigenvalues, rtol=1e-6) -> Spectrum:
     """The Spectrum of eigenvalues (n,) already computed (e.g. loaded from a results file),
-    sorted ascending and counted with τ of `rtol`; no eigenvectors. Cost O(n log n)."""
+    sorted ascending and counted with τ of `rtol`; no eigenvectors. Raises ValueError as
+    eigen_tolerance. Cost O(n log n)."""
     lam = np.sort(_check_eigenvalues(eigenvalues))
     tau = eigen_tolerance(lam, rtol)
     n_pos = int(np.count_nonzero(lam > tau))

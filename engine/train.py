@@ -81,8 +81,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
 
 def evaluate(net, theta, data) -> dict:
     """{'train_loss', 'test_loss', 'train_acc', 'test_acc'} at θ (n_params,), floats; the
-    accuracies are NaN for a regression dataset. Cost: one forward pass per split (two for
-    classification)."""
+    accuracies are NaN for a regression dataset. Raises ValueError as MLP.loss. Cost: one
+    forward pass per split (two for classification)."""
     theta = np.asarray(theta, dtype=np.float64)
     out = {"train_loss": float(net.loss(theta, data.x_train, data.y_train)),
            "test_loss": float(net.loss(theta, data.x_test, data.y_test))}
