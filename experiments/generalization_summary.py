@@ -1,5 +1,6 @@
-"""The summary of experiments.generalization: stacked arrays, the interpolation lines, and the facts
-the report quotes (what rose, what fell, where it saturated), each computed from the saved units.
+"""The summary of experiments.generalization: stacked arrays, the interpolation lines, and the
+facts the report quotes (what rose, what fell, where it saturated), each computed from the
+saved units.
 
 Trends against batch size are Spearman rank correlations with log batch size (scipy.stats): the
 sign says "rises" or "falls", the p-value how much six points can say.

@@ -24,7 +24,8 @@ from .report_sections import FIGURES, PARTS, SECTIONS, Facts, section_writers
 
 
 def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
-    """Write out/report.md, out/report.pdf and out/facts.json; ValueError if a result is missing."""
+    """Write out/report.md, out/report.pdf and out/facts.json; UsageError if a result is
+    missing."""
     metas = {}
     for name in SECTIONS:
         path = results / name / "summary.json"

@@ -1,5 +1,5 @@
-"""The report's sections for HW1-1 (deep vs shallow) and HW1-3 (generalization), in the order of the
-course's report template; each a function of `Facts` returning markdown lines.
+"""The report's sections for HW1-1 (deep vs shallow) and HW1-3 (generalization), in the order of
+the course's report template; each a function of `Facts` returning markdown lines.
 
 As in experiments.report_sections: every number goes through `Facts.num` (recorded with its
 path in summary.json), settings come from the saved configs, and every comment is chosen by the

@@ -80,8 +80,8 @@ def test_plateau_rule():
 
 def test_figures_are_drawn_from_saved_files(quick, tmp_path):
     names = sorted(p.name for p in render(quick[0], tmp_path))
-    assert names == sorted(f"generalization_{n}.{e}" for n in ("random", "params", "interp",
-                                                                "flatness") for e in ("png", "pdf"))
+    kinds = ("random", "params", "interp", "flatness")
+    assert names == sorted(f"generalization_{n}.{e}" for n in kinds for e in ("png", "pdf"))
 
 
 @pytest.mark.parametrize("argv, expected", [
