@@ -9,9 +9,7 @@ and figures at the text width: wide ones alone in a row, narrower ones two to a 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -34,16 +32,7 @@ def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
     atomically. Returns path; its page count is `page_count(path)`."""
     pdf = _Typesetter(Path(figures))
     pdf.run(markdown.splitlines())
-    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.",
-                               suffix=".pdf")
-    os.close(fd)
-    try:
-        pdf.output(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(path)
+    return atomic_write(path, bytes(pdf.output()))  # the reader never sees half a PDF
 
 
 def page_count(path) -> int:
