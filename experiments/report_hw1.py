@@ -129,7 +129,9 @@ def generalization_section(f: Facts) -> list[str]:
                  ": test accuracy saturates inside the range, as more parameters stop helping."),
               f"- Median test loss lowest at {f.num(*p, 'test_loss_best_n_params', fmt='{:d}')} "
               f"parameters ({f.num(*p, 'test_loss_best')}), {f.num(*p, 'test_loss_largest')} at "
-              "the largest"
+              "the largest net"
+              + (" (the same net: it kept falling)" if par["test_loss_best_n_params"] == big
+                 else "")
               + ((": an interior minimum, while the test accuracy holds — the larger nets are "
                   "more confident on the test points they get wrong." if par["test_acc_largest"]
                   >= par["test_acc_best"] - 0.01 else ": an interior minimum.")
@@ -184,7 +186,7 @@ def _flatness(f: Facts, c) -> list[str]:
         facts = f.get(*q)
         name = MEASURE_NAMES.get(key, "the test accuracy")
         lines.append(
-            f"- {name[0].upper() + name[1:] if name.isascii() else name} {facts['trend']} "
+            f"- {name[0].upper() + name[1:] if name[0].isascii() else name} {facts['trend']} "
             "with the batch "
             f"size: {f.num(*q, 'smallest_batch')} at batch {c['batch_sizes'][0]}, "
             f"{f.num(*q, 'largest_batch')} at batch {c['batch_sizes'][-1]}; Spearman ρ = "
