@@ -1,4 +1,4 @@
-"""Nothing silent, nothing crashes (issue 11), over the experiments' and plots' command lines:
+"""Nothing silent, nothing crashes, over the experiments' and plots' command lines:
 one shared check of the error contract over every CLI, every check before any write, damaged
 results files healed or named, divergence as a result, flags checked at the library's boundary,
 the README's routes, degenerate inputs and the user's umask on every file written."""
