@@ -20,7 +20,7 @@ RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jo
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio surface spectrum \
+.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -56,9 +56,14 @@ trajectory gradnorm spectrum surface deepshallow generalization: $(VENV)/.instal
 minratio: $(VENV)/.installed
 	$(RUN)
 
+# the same searches on MSE + (λ/2)‖θ‖²: no critical point at infinity (figures minratio_wd*)
+minratio_wd: $(VENV)/.installed
+	$(PY) -m experiments.minratio --weight-decay 1e-5 --out $(RESULTS)/$@ --figures $(FIGURES) \
+		--jobs $(JOBS) $(if $(QUICK),--quick)
+
 # The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
 hw1-1: deepshallow
-hw1-2: trajectory gradnorm minratio surface spectrum
+hw1-2: trajectory gradnorm minratio minratio_wd surface spectrum
 hw1-3: generalization
 
 report: hw1-1 hw1-2 hw1-3

@@ -1,5 +1,6 @@
-"""The report's sections, one per question of the slides' "HW1-2 Report Questions", plus the bonus
-and the Hessian spectrum: each a function of `Facts` (the saved summaries) returning markdown lines.
+"""The report's sections, one per question of the slides' "HW1-2 Report Questions", plus the
+bonus and the Hessian spectrum: each a function of `Facts` (the saved summaries) returning
+markdown lines.
 
 Every number goes through `Facts.num`, which records its source (experiment, path in
 summary.json) so that a test can check each printed number against the results files; settings
@@ -12,8 +13,8 @@ from pathlib import Path
 from .report_settings import settings_table  # noqa: F401  (the sections' one table builder)
 
 # the report's order: HW1-1, HW1-2 (and its bonus), HW1-3, then the appendix
-SECTIONS = ("deepshallow", "trajectory", "gradnorm", "minratio", "surface", "generalization",
-            "spectrum")
+SECTIONS = ("deepshallow", "trajectory", "gradnorm", "minratio", "minratio_wd", "surface",
+            "generalization", "spectrum")
 PARTS = {"deepshallow": "# HW1-1 Deep vs shallow", "trajectory": "# HW1-2 Optimization",
          "generalization": "# HW1-3 Generalization", "spectrum": "# Appendix"}
 FIGURES = {
@@ -23,6 +24,7 @@ FIGURES = {
     "trajectory": ["trajectory_layer1", "trajectory_whole"],
     "gradnorm": ["gradnorm_sinc", "gradnorm_mnist"],
     "minratio": ["minratio", "minratio_traces"],
+    "minratio_wd": ["minratio_wd"],
     "surface": ["surface_line_sinc", "surface_line_dnn", "surface_plane_random_sinc",
                 "surface_plane_random_dnn", "surface_plane_pca_sinc", "surface_plane_pca_dnn",
                 "surface_plane_hessian_sinc", "surface_plane_hessian_dnn",
@@ -40,6 +42,8 @@ class Facts:
         self.records = []
 
     def get(self, experiment, *path):
+        """The value at metas[experiment][path…], not recorded: for settings, labels and the
+        choice of words, never for a printed measurement (that is `num`). KeyError if absent."""
         value = self.metas[experiment]
         for key in path:
             value = value[key]
@@ -55,6 +59,9 @@ class Facts:
 
 
 def trajectory_section(f: Facts) -> list[str]:
+    """HW1-2 question 1, "Visualize the optimization process": the runs, the variance the
+    PCA plane explains and the off-plane shares (whole model, layer 1), the final test metrics,
+    and the figures. Every measured number goes through Facts.num."""
     s = ("trajectory", "summary")
     runs = f.get(*s, "n_runs")
     lines = ["## 1. Visualize the optimization process", "",
@@ -83,6 +90,9 @@ def trajectory_section(f: Facts) -> list[str]:
 
 
 def gradnorm_section(f: Facts) -> list[str]:
+    """HW1-2 question 2, "Observe gradient norm during training": per task and series the
+    smallest gradient norm, the final values and the largest rise of the smoothed norm while
+    the loss fell, and the figures. Every measured number goes through Facts.num."""
     s = ("gradnorm", "summary")
     lines = ["## 2. Gradient norm during training", "",
              f"At every iteration the loss and the gradient p-norm (p = {f.get(*s, 'p')}) are "
@@ -108,8 +118,8 @@ def gradnorm_section(f: Facts) -> list[str]:
                     f"  The smoothed gradient norm {verdict} while the smoothed loss was still "
                     f"falling: largest rise ×{f.num(*t, series, 'rise', 'ratio')} from iteration "
                     f"{f.num(*t, series, 'rise', 'from_step', fmt='{:d}')} to "
-                    f"{f.num(*t, series, 'rise', 'to_step', fmt='{:d}')}, while the loss fell from "
-                    f"{f.num(*t, series, 'rise', 'loss_from')} to "
+                    f"{f.num(*t, series, 'rise', 'to_step', fmt='{:d}')}, while the loss fell "
+                    f"from {f.num(*t, series, 'rise', 'loss_from')} to "
                     f"{f.num(*t, series, 'rise', 'loss_to')}.")
     return lines + [""] + _figures(f, "gradnorm")
 
@@ -206,14 +216,51 @@ def minratio_section(f: Facts) -> list[str]:
     return lines + [""] + _figures(f, "minratio")
 
 
+def minratio_wd_section(f: Facts) -> list[str]:
+    """HW1-2 question 3, second run: the same searches on the coercive L_λ = MSE + (λ/2)‖θ‖²,
+    side by side with the plain MSE's counts (every number through Facts.num)."""
+    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
+    c, c0 = f.get("minratio_wd", "config"), f.get("minratio", "config")
+    changed = {k: v for k, v in c.items() if c0.get(k) != v}
+    lines = ["**The same searches with a weight decay.** With L_λ = MSE + (λ/2)‖θ‖², "
+             f"λ = {c['weight_decay']:g}, no critical point can sit at infinity (L_λ grows "
+             "without bound), so a search cannot end on an escaping asymptote. Settings that "
+             "differ from the run above:", ""]
+    lines += settings_table(changed) + [""]
+    lines += ["| | MSE | MSE + (λ/2)‖θ‖² |", "|---|---|---|"]
+    for label in ("critical", "gradient-flat", "not-converged"):
+        lines.append(f"| {label} | {f.num(*m, 'counts', label, fmt='{:d}')} | "
+                     f"{f.num(*s, 'counts', label, fmt='{:d}')} |")
+    for key, what in (("stays", "critical, staying put"), ("escaping", "critical, escaping")):
+        lines.append(f"| {what} | {f.num(*m, 'verdicts', key, fmt='{:d}')} | "
+                     f"{f.num(*s, 'verdicts', key, fmt='{:d}')} |")
+    lines.append(f"| non-trivial saddles staying put (distinct) | "
+                 f"{f.num(*m, 'saddles', 'distinct', fmt='{:d}')} | "
+                 f"{f.num(*s, 'saddles', 'distinct', fmt='{:d}')} |")
+    lines.append(f"| wall time, s | {f.num(*m, 'wall_time', fmt='{:.0f}')} | "
+                 f"{f.num(*s, 'wall_time', fmt='{:.0f}')} |")
+    more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
+    lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
+                                        "as the coercive objective promises." if more else
+                                        "did not find more finite, non-trivial saddles that "
+                                        "stay put: most of its searches end gradient-flat or "
+                                        "stall, where the decay's curvature λ cancels the MSE's "
+                                        "small negative curvature."), ""]
+    return lines + _figures(f, "minratio_wd")
+
+
 def surface_section(f: Facts) -> list[str]:
+    """The HW1-2 bonus, the error surface: per net the line's monotonicity, the PCA plane's
+    variance and λ_max, λ_min at θ*; the t-SNE and perturbation facts; four of the ten figures.
+    Every measured number goes through Facts.num."""
     s = ("surface", "summary")
     lines = ["## Bonus: the error surface", "",
-             "Views of the loss around the trained weights θ*: the straight line from the initial "
-             "to the final weights; planes spanned by two filter-normalized random directions, by "
-             "the two leading PCA directions of the training path, and by the Hessian eigenvectors "
-             "of the largest and the most negative eigenvalue; a t-SNE embedding of a second-order "
-             "run and of sampled neighbours; and the loss with each parameter perturbed alone.", ""]
+             "Views of the loss around the trained weights θ*: the straight line from the "
+             "initial to the final weights; planes spanned by two filter-normalized random "
+             "directions, by the two leading PCA directions of the training path, and by the "
+             "Hessian eigenvectors of the largest and the most negative eigenvalue; a t-SNE "
+             "embedding of a second-order run and of sampled neighbours; and the loss with each "
+             "parameter perturbed alone.", ""]
     lines += settings_table(f.get("surface", "config"), f.get("surface", "summary")) + [""]
     for net in ("sinc", "dnn"):
         plane = (*s, f"{net}_plane")
@@ -238,6 +285,9 @@ def surface_section(f: Facts) -> list[str]:
 
 
 def spectrum_section(f: Facts) -> list[str]:
+    """The appendix, Hessian spectra at the end of training: the sign counts of H and G at τ
+    on the sinc net, its loss and ‖R‖/‖H‖; the DNN's trace ± SE, λ_max and test accuracy; the
+    figures. Every measured number goes through Facts.num."""
     s = ("spectrum", "summary")
     lines = ["## Appendix: Hessian spectra at the end of training", ""]
     lines += settings_table(f.get("spectrum", "config"), f.get("spectrum", "summary")) + [""]
@@ -265,6 +315,7 @@ def section_writers() -> dict:
 
     return {"deepshallow": deepshallow_section, "trajectory": trajectory_section,
             "gradnorm": gradnorm_section, "minratio": minratio_section,
+            "minratio_wd": minratio_wd_section,
             "surface": surface_section, "generalization": generalization_section,
             "spectrum": spectrum_section}
 

@@ -31,11 +31,13 @@ STYLE = {"critical": ("C0", "o"), "escaping": ("C4", "D"), "gradient-flat": ("C1
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
-    """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder."""
+    """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder; a run with a
+    weight decay draws minratio_wd and minratio_wd_traces, so both runs share a figures folder."""
     arrays, meta = load_summary(results_dir, "minratio")
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
-    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, "minratio")
-    paths += save_figure(trace_figure(arrays, config), figures_dir, "minratio_traces")
+    name = "minratio_wd" if config.get("weight_decay") else "minratio"
+    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, name)
+    paths += save_figure(trace_figure(arrays, config), figures_dir, f"{name}_traces")
     return paths
 
 
