@@ -36,8 +36,8 @@ moved²/2), hence the test on the outward share of the move.
 The sampled ratio is the slides' second definition, named for what it measures: the share of
 points θ + r·d, d uniform on the unit sphere, with L > L(θ). Along d the loss changes by
 r∇L·d + ½r²dᵀHd, and dᵀHd = Σλᵢzᵢ² is dominated by a few large positive eigenvalues, so the share
-is near 1 even at saddles whose negative eigenvalues are small (notes §2): it measures how rarely a
-random direction descends, not the share of positive eigenvalues.
+is near 1 even at saddles whose negative eigenvalues are small (Li et al. 2018, §6): it measures
+how rarely a random direction descends, not the share of positive eigenvalues.
 Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per radius.
 """
 from __future__ import annotations
@@ -198,7 +198,7 @@ def saturation(net, theta, x, *, tol=1e-3):
 
 @dataclass(frozen=True, eq=False)
 class SampledRatio:
-    """share[i] = n_higher[i]/n_samples of the points at radius radii[i] with L > loss0, and its
+    """share[i] = n_higher[i]/n_directions of the points at radius radii[i] with L > loss0, and its
     95 % Wilson interval [low[i], high[i]]; all arrays of shape (n_radii,)."""
 
     radii: np.ndarray
@@ -206,13 +206,13 @@ class SampledRatio:
     low: np.ndarray
     high: np.ndarray
     n_higher: np.ndarray
-    n_samples: int
+    n_directions: int
     loss0: float
 
 
-def sampled_minimal_ratio(loss_batched, theta, radii, *, n_samples=1000, rng,
+def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
                           loss0=None) -> SampledRatio:
-    """Share of K = n_samples points θ + r·d with L > L(θ), for each r in radii.
+    """Share of K = n_directions points θ + r·d with L > L(θ), for each r in radii.
 
     d is uniform on the unit sphere (normalized Gaussian vectors), so every sample lies at exactly
     distance r and the share is a function of r alone; the same K directions serve every radius
@@ -229,12 +229,12 @@ def sampled_minimal_ratio(loss_batched, theta, radii, *, n_samples=1000, rng,
     if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):
         raise ValueError(f"radii={radii.tolist()} must be positive finite numbers, e.g. "
                          "(1e-3, 1e-2, 1e-1)")
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples={n_samples!r} must be a positive integer, e.g. 1000")
-    n_samples = int(n_samples)
+    if int(n_directions) != n_directions or n_directions < 1:
+        raise ValueError(f"n_directions={n_directions!r} must be a positive integer, e.g. 1000")
+    n_directions = int(n_directions)
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
-    d = rng.standard_normal((n_samples, theta.size))
+    d = rng.standard_normal((n_directions, theta.size))
     d /= np.linalg.norm(d, axis=1, keepdims=True)
     with np.errstate(all="ignore"):
         if loss0 is None and np.all(np.isfinite(theta)):
@@ -243,20 +243,20 @@ def sampled_minimal_ratio(loss_batched, theta, radii, *, n_samples=1000, rng,
     nan = np.full(radii.size, np.nan)
     if not (np.isfinite(loss0) and np.all(np.isfinite(theta))):
         return SampledRatio(radii, nan, nan.copy(), nan.copy(), np.zeros(radii.size, int),
-                            n_samples, loss0)
+                            n_directions, loss0)
     n_higher = np.empty(radii.size, dtype=int)
     low, high = np.empty(radii.size), np.empty(radii.size)
     for i, r in enumerate(radii):
         with np.errstate(all="ignore"):
             losses = np.asarray(loss_batched(theta + r * d), dtype=np.float64)
-        if losses.shape != (n_samples,):
+        if losses.shape != (n_directions,):
             raise ValueError(f"loss_batched returned shape {losses.shape} for θ of shape "
-                             f"{(n_samples, theta.size)}; it must return one loss per row")
+                             f"{(n_directions, theta.size)}; it must return one loss per row")
         n_higher[i] = int(np.count_nonzero(losses > loss0))
-        ci = scipy.stats.binomtest(int(n_higher[i]), n_samples).proportion_ci(
+        ci = scipy.stats.binomtest(int(n_higher[i]), n_directions).proportion_ci(
             confidence_level=0.95, method="wilson")
         low[i], high[i] = ci.low, ci.high
-    return SampledRatio(radii, n_higher / n_samples, low, high, n_higher, n_samples, loss0)
+    return SampledRatio(radii, n_higher / n_directions, low, high, n_higher, n_directions, loss0)
 
 
 def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):

@@ -10,7 +10,7 @@
              shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
   lm+newton  LM, then a Newton-MR polish, traces concatenated (the default).
 
-At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; notes §3) all of these stop making
+At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; Frye et al. 2019) all of these stop making
 progress, and scipy's tests fire there or never. So a finder stops as converged when
 ‖∇L‖² ≤ grad_sq_floor·max(1, ‖∇L(θ₀)‖²) (the float64 rounding floor), as stalled when the best
 ‖∇L‖ fell by less than `factor` over the last `window` evaluations (scipy) or accepted steps
@@ -40,7 +40,7 @@ _EPS = np.finfo(np.float64).eps
 _COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0}
 _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_restarts": 20},
             "lm": _COMMON, "trf": _COMMON,
-            "newton": _COMMON | {"window": 200, "rcond": 1e-6, "max_step": 1.0, "eta": 1e-4,
+            "newton": _COMMON | {"window": 200, "rtol": 1e-6, "max_step": 1.0, "eta": 1e-4,
                                  "max_rejections": 30, "dense_max": 2000, "lsmr_tol": 1e-10}}
 
 
@@ -74,8 +74,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
 
     max_iter caps evaluations (scipy methods, 20000) or Newton iterations (2000), per stage.
     opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200), factor (2);
-    gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rcond (1e-6, keep
-    |λ| > max(n·ε, rcond)·‖H‖₂: engine.critical's τ, so the polish removes the step that
+    gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rtol (1e-6, keep
+    |λ| > max(n·ε, rtol)·‖H‖₂: engine.critical's τ, so the polish removes the step that
     classification measures), max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta (1e-4: accept when
     ρ > eta), max_rejections (30 trial radii per step), dense_max (2000), lsmr_tol (1e-10).
     """
@@ -225,7 +225,7 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
     try:
         mon.record(theta, norm)
         while True:
-            model = newton_model(theta, g, hess_fn, hvp_fn, rcond=opts["rcond"],
+            model = newton_model(theta, g, hess_fn, hvp_fn, rtol=opts["rtol"],
                                  dense_max=opts["dense_max"], lsmr_tol=opts["lsmr_tol"])
             if model is None:
                 raise _Halt(DIVERGED, "H became non-finite (or not decomposable) during the "

@@ -1,7 +1,7 @@
 """Newton-MR steps for ∇L(θ) = 0 inside a trust region ‖p‖ ≤ Δ, and the decrease of ‖∇L‖² they
 predict (Roosta et al. 2018 for the direction; Moré 1978 for damping it by a trust region).
 
-Dense (n ≤ dense_max): H = V diag(λ) Vᵀ, c = Vᵀg, K = {i : |λᵢ| > τ}, τ = max(n·ε, rcond)·‖H‖₂,
+Dense (n ≤ dense_max): H = V diag(λ) Vᵀ, c = Vᵀg, K = {i : |λᵢ| > τ}, τ = max(n·ε, rtol)·‖H‖₂,
   p(μ) = −Σ_{i∈K} λᵢcᵢ/(λᵢ² + μ) vᵢ,
 the minimizer of ‖g + Hp‖² + μ‖p‖² over span{vᵢ : i ∈ K}. p(0) = −H_τ⁺g is Newton-MR's
 least-norm step; for ‖p(0)‖ > Δ, μ > 0 solves ‖p(μ)‖ = Δ (‖p(μ)‖ falls monotonically in μ). Growing
@@ -26,7 +26,7 @@ import scipy.sparse.linalg
 from .spectrum import eigen_tolerance
 
 
-def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, lsmr_tol=1e-10):
+def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, lsmr_tol=1e-10):
     """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
     length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
     predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else LSMR
@@ -58,7 +58,7 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rcond=1e-6, dense_max=2000, 
         lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # symmetrize: eigh reads one triangle only
     except np.linalg.LinAlgError:  # a finite H LAPACK cannot decompose: no model, as for nan
         return None
-    keep = np.abs(lam) > eigen_tolerance(lam, rcond)
+    keep = np.abs(lam) > eigen_tolerance(lam, rtol)
     return _EigenModel(lam[keep], vecs[:, keep], vecs[:, keep].T @ g)
 
 

@@ -219,7 +219,7 @@ def _start(config, net, data, rng):
     theta, steps = train_until(small, small.init(rng), data, config.trainer, switch, rng,
                                config.lr, config.weight_decay)
     _, gradient, hessian = objective_fns(small, data.x_train, data.y_train, config.weight_decay)
-    opts = {"rcond": config.rtol} if "newton" in config.finder else {}
+    opts = {"rtol": config.rtol} if "newton" in config.finder else {}
     theta = find_critical(theta, gradient, hessian, method=config.finder, **opts).theta
     theta, log = embed(small.sizes, theta, net.sizes, method="split", rng=rng)
     return theta, switch, steps, log
@@ -239,7 +239,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 
     # Newton-MR truncates at the classification's τ: the polish removes the step it measures
-    opts = {"rcond": config.rtol} if "newton" in config.finder else {}
+    opts = {"rtol": config.rtol} if "newton" in config.finder else {}
     found = find_critical(theta_start, gradient, hessian, method=config.finder, **opts)
     tols = {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
                                             "rtol")}
@@ -255,7 +255,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
         loss = float(net.loss(found.theta, x, y))
         loss_total = float(objective(found.theta))
         sampled = sampled_minimal_ratio(objective, found.theta, config.radii,
-                                        n_samples=config.n_directions, rng=rng, loss0=loss_total)
+                                        n_directions=config.n_directions, rng=rng, loss0=loss_total)
         saturated, max_z = saturation(net, found.theta, x) if np.all(
             np.isfinite(found.theta)) else (float("nan"), float("nan"))
     nan, ratios = float("nan"), ("minimal_ratio", "resolved_ratio", "index")

@@ -137,20 +137,20 @@ def saddle(theta):
 
 @pytest.mark.parametrize("radii", [(1e-3,), (1e-3, 1e-2, 1e-1)])
 def test_sampled_ratio_at_a_strict_minimum_is_one(radii, rng):
-    res = sampled_minimal_ratio(strict_minimum, np.zeros(5), radii, n_samples=200, rng=rng)
+    res = sampled_minimal_ratio(strict_minimum, np.zeros(5), radii, n_directions=200, rng=rng)
     assert_allclose(res.share, 1.0, rtol=0)  # every direction goes up: exact
     assert np.all(res.low < 1.0) and np.all(res.high == 1.0)
 
 
 def test_sampled_ratio_at_the_saddle_is_one_half_with_a_wilson_interval(rng):
-    res = sampled_minimal_ratio(saddle, np.zeros(2), [1e-2, 1.0], n_samples=1000, rng=rng)
+    res = sampled_minimal_ratio(saddle, np.zeros(2), [1e-2, 1.0], n_directions=1000, rng=rng)
     # P(|d₁| > |d₂|) = ½ exactly; SE = √(¼/1000) = 0.016, so 4 SE = 0.063
     assert_allclose(res.share, 0.5, atol=0.063)
     # same directions at every radius and L is homogeneous of degree 2: identical shares
     assert res.share[0] == res.share[1]
     assert np.all((res.low <= res.share) & (res.share <= res.high))
     assert np.all((res.low <= 0.5) & (0.5 <= res.high))
-    k, n = res.n_higher[0], res.n_samples
+    k, n = res.n_higher[0], res.n_directions
     p = k / n
     centre = (p + Z95 ** 2 / (2 * n)) / (1 + Z95 ** 2 / n)
     half = Z95 * np.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n ** 2)) / (1 + Z95 ** 2 / n)
@@ -164,32 +164,32 @@ def test_one_batched_loss_call_per_radius(rng):
         shapes.append(theta.shape)
         return strict_minimum(theta)
 
-    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2, 0.3], n_samples=50, rng=rng)
+    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2, 0.3], n_directions=50, rng=rng)
     assert shapes == [(1, 4)] + [(50, 4)] * 3  # loss0, then one call per radius
     shapes.clear()
-    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2], n_samples=50, rng=rng, loss0=2.5)
+    sampled_minimal_ratio(loss, np.ones(4), [0.1, 0.2], n_directions=50, rng=rng, loss0=2.5)
     assert shapes == [(50, 4)] * 2
 
 
 def test_sampled_points_lie_at_exactly_radius_r(rng):
     seen = []
     sampled_minimal_ratio(lambda t: seen.append(t) or strict_minimum(t), np.ones(3), [0.5],
-                          n_samples=20, rng=rng, loss0=0.0)
+                          n_directions=20, rng=rng, loss0=0.0)
     # ‖θ + r·d − θ‖ = r‖d‖, ‖d‖ = 1 up to rounding of the normalization
     assert_allclose(np.linalg.norm(seen[0] - 1.0, axis=1), 0.5, rtol=1e-14)
 
 
 def test_sampled_ratio_is_reproducible_and_nan_at_a_nan_point():
-    a, b = (sampled_minimal_ratio(saddle, np.zeros(2), [0.1], n_samples=100,
+    a, b = (sampled_minimal_ratio(saddle, np.zeros(2), [0.1], n_directions=100,
                                   rng=np.random.default_rng(3)) for _ in range(2))
     assert a.n_higher[0] == b.n_higher[0]
-    res = sampled_minimal_ratio(saddle, np.array([np.nan, 0.0]), [0.1], n_samples=10,
+    res = sampled_minimal_ratio(saddle, np.array([np.nan, 0.0]), [0.1], n_directions=10,
                                 rng=np.random.default_rng(3))
     assert np.isnan(res.share).all() and np.isnan(res.low).all()
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"radii": [0.0]}, "radii"), ({"radii": [0.1], "n_samples": 0}, "n_samples"),
+    ({"radii": [0.0]}, "radii"), ({"radii": [0.1], "n_directions": 0}, "n_directions"),
     ({"radii": [0.1], "rng": 0}, "Generator"),
 ])
 def test_sampled_ratio_refuses_bad_input(kwargs, match):

@@ -292,7 +292,7 @@ def test_next_radius_follows_the_ratio_of_actual_to_predicted_decrease(ratio, le
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"method": "newtn"}, "choose one of"),
-    ({"method": "lm", "rcond": 1e-8}, "valid options"),
+    ({"method": "lm", "rtol": 1e-8}, "valid options"),
     ({"method": "gradnorm", "solver": "CG"}, "L-BFGS-B"),
     ({"method": "lm", "max_iter": 0}, "max_iter"),
 ])
