@@ -11,6 +11,8 @@ import argparse
 
 
 def main(argv=None):
+    """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP and
+    training tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")

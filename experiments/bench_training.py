@@ -1,4 +1,5 @@
-"""Training speed of the MNIST DNN (`make bench`, or `python -m experiments.bench --only training`).
+"""Training speed of the MNIST DNN (`make bench`, or
+`python -m experiments.bench --only training`).
 
 One epoch of engine.train.train — 784-128-64-10 ReLU, softmax cross-entropy, batch 128, Adam,
 float64 — on random MNIST-shaped data (uniform pixels, random labels: the speed does not depend
@@ -8,7 +9,7 @@ on the values), timed per case as the median of `repeats` epochs after a warm-up
 each with BLAS's own threads and with one BLAS thread, as in each parallel worker of run_all.
 Two BLAS threads are fast only on an otherwise idle machine: one other busy process makes them
 slower than one thread, so read the load with the table.
-The goal (issue 4) is ≥ 45k samples/s on 2 cores; references measured on this kind of machine:
+The target is ≥ 45k samples/s on 2 cores; references measured on this kind of machine:
 PyTorch CPU 30k, plain autograd 22k, hand-written NumPy 41k.
 Cost: 1 + repeats epochs for each of 4 cases, ~1–3 s each on an idle machine.
 """
@@ -33,6 +34,7 @@ class _PlainMLP(MLP):
     """The MLP with the plain autograd graph as its forward pass (the reference case)."""
 
     def forward(self, theta, x):
+        """f(x; θ) by MLP.forward_unfused: x (N, d_in) → (N, d_out)."""
         return self.forward_unfused(theta, x)
 
 

@@ -13,6 +13,7 @@ IMAGE_DATASETS = ("digits", "mnist", "cifar10")
 
 
 def flag(name: str) -> str:
+    """The command-line spelling of a Config field: 'n_train' → '--n-train'."""
     return "--" + name.replace("_", "-")
 
 
@@ -52,6 +53,7 @@ def check_range(config, name: str, low=0.0, high=math.inf, low_open=True, high_o
 
 
 def check_positive(config, *names) -> None:
+    """Each named field (or each number of a tuple) is a finite number > 0."""
     for name in names:
         check_range(config, name)
 

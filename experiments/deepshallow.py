@@ -46,6 +46,8 @@ TASK_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     seed: int = 0                            # one SeedSequence; unit u uses its spawn(n_units)[u]
     seeds: int = 3                           # initializations per model: ≥ 3 to see the spread
     depths: tuple[int, ...] = (1, 2, 4)      # hidden layers: shallow, middle, deep (bonus: ≥ 3)
@@ -66,11 +68,15 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(seeds=2, depths=(1, 2), function_width=20, function_samples=50,
                    function_steps=40, record_every=10, n_train=200, task_width=10,
                    task_epochs=2)
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, a step size
+        ≤ 0, unknown data or targets, < 2 distinct depths, or a width whose parameter count a
+        depth cannot match within 2 %; before any work."""
         check_ints(self, seed=0, seeds=1, depths=1, function_width=1, function_samples=2,
                    function_steps=1, record_every=1, n_train=0, task_width=1, task_epochs=1,
                    batch_size=1)
@@ -90,6 +96,7 @@ class Config:
 
     @property
     def n_units(self) -> int:
+        """Units of work: (len(functions) + 1 task) · len(depths) · seeds."""
         return (len(self.functions) + 1) * len(self.depths) * self.seeds
 
 

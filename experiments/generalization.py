@@ -48,6 +48,8 @@ EXPERIMENT = "generalization"
 
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     seed: int = 0                            # one SeedSequence for every unit
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
@@ -77,12 +79,16 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(n_train=200, random_hidden=(64,), random_max_epochs=3, widths=(2, 4, 8),
                    width_seeds=1, width_max_epochs=3, width_patience=2, hidden=(8,),
                    batch_sizes=(16, 64, 256), target_loss=0.5, max_steps=30, check_every=5,
                    interp_pair=(16, 256), n_alphas=7, sharpness_starts=2, sharpness_iters=3)
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, a step
+        size, loss or ε ≤ 0, an accuracy outside (0, 1], unknown data, an --interp-pair not in
+        --batch-sizes, no batch 64, or < 2 distinct widths or batch sizes; before any work."""
         check_ints(self, seed=0, n_train=0, random_hidden=1, random_max_epochs=1, random_batch=1,
                    widths=1, width_seeds=1, width_max_epochs=1, width_patience=1, width_batch=1,
                    hidden=1, batch_sizes=1, max_steps=1, check_every=1, interp_pair=1,
@@ -158,6 +164,7 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
 
 
 def network(data, hidden, activation) -> MLP:
+    """The MLP (input width, *hidden, classes) with softmax cross-entropy for `data`."""
     return MLP((data.x_train.shape[1], *hidden, data.y_train.shape[1]), activation,
                "cross_entropy")
 

@@ -2,7 +2,8 @@
 
 --task both: sinc (tanh MLP fitting sin(5πx)/(5πx), MSE, full batch or --sinc-minibatch) and
 mnist (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST (or --dataset) with
---data-root, else digits), both by Adam, in one folder, a figure each. Recorded, with ‖g‖_p (--p 2):
+--data-root, else digits), both by Adam, in one folder, a figure each.
+Recorded, with ‖g‖_p (--p 2):
   step series  each step k: L_B(θ_k), ‖∇L_B(θ_k)‖_p on the minibatch B_k the step used
   full series  L(θ), ‖∇L(θ)‖_p on all training data at steps 0, k, 2k, … and the final θ,
                k = ⌈n_steps/full_evals⌉ (full batch: the step series plus the final θ)
@@ -45,13 +46,15 @@ RUN_KEYS = ("step_loss", "step_grad_norm", "epoch_start", "full_step", "full_los
 
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     task: Literal["both", "sinc", "mnist"] = "both"  # one folder, a figure per task
     p: str = "2"                         # gradient p-norm: a number ≥ 1 or 'inf' (slides: 2)
     seed: int = 0                        # task t trains on SeedSequence(seed).spawn(2)[t]
     sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters: < 1 ms per step
     sinc_activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth
     sinc_samples: int = 1000             # grid points of sin(5πx)/(5πx) on [−1, 1]
-    sinc_steps: int = 8000               # iterations (whole epochs): ~4 s CPU of the 20 s budget
+    sinc_steps: int = 8000               # iterations (whole epochs): ~4 s CPU
     sinc_lr: float = 3e-3                # Adam (both tasks): 1e-3 needs 2× the steps
     sinc_minibatch: bool = False         # full batch as in the slides; the flag: minibatches
     sinc_batch_size: int = 100           # minibatch size with --sinc-minibatch
@@ -70,6 +73,7 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(sinc_hidden=(6,), sinc_samples=200, sinc_steps=150, hidden=(16,),
                    n_train=300, steps=15, batch_size=64, full_evals=5)
 
@@ -81,6 +85,10 @@ class Config:
             raise UsageError(f"--p {self.p!r}: {err}") from None
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, a step size
+        ≤ 0, unknown data, a smoothing window beyond half a series, a rise factor ≤ 1 or loss
+        drop outside (0, 1), more whole-data gradients than steps, or networks too large for
+        memory; before any work."""
         check_image_data(self.dataset, self.data_root)
         check_ints(self, seed=0, sinc_steps=1, sinc_batch_size=1, steps=1, batch_size=1,
                    full_evals=1, sinc_samples=2, n_train=0, sinc_hidden=1, hidden=1)
@@ -135,7 +143,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
 
 def smooth_log(values, window: int) -> np.ndarray:
     """exp of the centred mean of log(values) over `window` points (odd, ≤ n, else no change);
-    each end takes the line fitted to its `window` logs, so exponentials stay exact. (n,) → (n,)."""
+    each end takes the line fitted to its `window` logs, so exponentials stay exact.
+    (n,) → (n,)."""
     v = np.log(np.maximum(np.asarray(values, float), np.finfo(float).tiny))
     if window < 3 or window % 2 == 0 or window > len(v):
         return np.exp(v)

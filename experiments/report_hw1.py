@@ -16,6 +16,10 @@ MEASURE_NAMES = {"sensitivity": "the sensitivity", "lambda_max": "λ_max",
 
 
 def deepshallow_section(f: Facts) -> list[str]:
+    """HW1-1, deep vs shallow: question 1 "Simulate a function" (per target, the depths
+    ranked by median final training loss) and question 2 "Train on an actual task" (ranking,
+    accuracies, training time), each with its figures. Every measured number goes through
+    Facts.num."""
     s, c = ("deepshallow", "summary"), f.get("deepshallow", "config")
     lines = ["## 1. Simulate a function", "",
              f"Models with {', '.join(map(str, c['depths']))} hidden layers "
@@ -85,6 +89,9 @@ def _ranking(f: Facts, p, lead) -> list[str]:
 
 
 def generalization_section(f: Facts) -> list[str]:
+    """HW1-3, generalization: fitting random labels, the number of parameters against
+    generalization, and flatness (interpolation; sensitivity, λ_max and ε-sharpness against the
+    batch size), each with its figures. Every measured number goes through Facts.num."""
     s, c = ("generalization", "summary"), f.get("generalization", "config")
     r = (*s, "random")
     rnd = f.get(*r)

@@ -62,6 +62,8 @@ def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> lis
 
 
 class _Typesetter(FPDF):
+    """An A4 FPDF in DejaVu Sans with MARGIN mm margins that typesets the report's markdown."""
+
     def __init__(self, figures: Path):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.figures = figures
@@ -74,6 +76,8 @@ class _Typesetter(FPDF):
         self.add_page()
 
     def run(self, lines):
+        """Typeset the markdown lines in order: consecutive image lines become one block of
+        figures, consecutive | lines one table; a blank line is a small vertical gap."""
         images, table = [], []
         for line in [*lines, ""]:
             text = line.strip()
@@ -101,9 +105,12 @@ class _Typesetter(FPDF):
 
     @property
     def width(self) -> float:
+        """The text width in mm: the page width less both margins."""
         return self.w - 2 * MARGIN
 
     def heading(self, text, level):
+        """A bold heading of markdown level 1, 2 or deeper (13, 10.5, 9.5 pt), moved to the
+        next page when too little room for its first lines is left."""
         size = {1: 13.0, 2: 10.5}.get(level, 9.5)
         # no heading alone at the foot of a page: keep room for a few lines (a part: more)
         if self.get_y() > self.h - MARGIN - (60 if level == 1 else 30):
@@ -114,6 +121,7 @@ class _Typesetter(FPDF):
         self.ln(0.8)
 
     def paragraph(self, text, bullet=False):
+        """Body text wrapped to the text width, with a bullet mark when `bullet`."""
         self.set_font("sans", "", BODY)
         if bullet:
             self.set_x(MARGIN + 2)
@@ -121,6 +129,8 @@ class _Typesetter(FPDF):
         self.multi_cell(0, 3.9, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def table_rows(self, lines):
+        """A markdown table (header, separator, rows) in SMALL pt, columns sized by their
+        longest cell; a three-column table of more than FOLD_ROWS rows is folded in two halves."""
         rows = [[_plain(c.strip()) for c in line.strip("|").split("|")] for line in lines]
         rows = [r for r in rows if not all(set(c) <= set("-: ") for c in r)]
         header, body = rows[0], rows[1:]
@@ -141,6 +151,8 @@ class _Typesetter(FPDF):
         self.ln(1.5)
 
     def images(self, paths):
+        """Figures at the text width: one with width/height ≥ WIDE alone in a row, others two
+        to a row, each at most MAX_HEIGHT mm high; a row that does not fit starts a new page."""
         from PIL import Image
 
         sizes = []

@@ -44,6 +44,8 @@ RUN_KEYS = (("theta", "eigenvalues_H", "eigenvalues_G"),
 
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     seed: int = 0                            # one SeedSequence for both parts
     sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters
     sinc_activation: Literal["tanh", "sigmoid", "softplus"] = "tanh"  # smooth: H exists everywhere
@@ -65,10 +67,14 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(sinc_hidden=(4, 4), sinc_samples=100, sinc_iterations=200, hidden=(16,),
                    n_train=200, epochs=2, top_k=3, probes=10, slq_steps=15, slq_probes=2)
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, rtol outside
+        (0, 1), a step size ≤ 0, unknown data, a sinc net over 4000 parameters, a DNN too large
+        for memory, or --top-k / --slq-steps beyond the DNN's size; before any work."""
         check_image_data(self.dataset, self.data_root)
         check_ints(self, seed=0, sinc_samples=2, sinc_iterations=1, epochs=1, batch_size=1,
                    top_k=1, probes=2, slq_steps=2, slq_probes=1, n_train=0, sinc_hidden=1,

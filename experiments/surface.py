@@ -55,6 +55,8 @@ UNIT_KEYS = {"train": ("theta0", "theta_end", "snapshots", "epochs"),
              "tsne": ("embedding", "kind", "loss", "scale")}
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     view: Literal["all", "line", "plane", "tsne", "perturb"] = "all"  # which views to compute
     seed: int = 0  # unit k draws from SeedSequence(seed).spawn(8)[k]
     sinc_hidden: tuple[int, ...] = (10, 10)  # the homework's net, 141 parameters
@@ -88,12 +90,17 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(sinc_hidden=(4,), sinc_samples=100, sinc_epochs=6, n_train=200,
                    dnn_hidden=(8,), dnn_epochs=3, every=1, line_points=9, grid=7,
                    perturb_points=5, gd_epochs=30, newton_steps=3, extra_steps=2, neighbours=15,
                    perplexity=5.0, tsne_iter=300)
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, a float ≤ 0,
+        an even grid, a line that misses θ₀ or θ*, a PCA path of < 3 points, a perplexity
+        outside [5, 50] or too large for the t-SNE's points, or arrays too large for memory;
+        before any work."""
         check_image_data(self.dataset, self.data_root)
         # t-SNE: scikit-learn spends the first 250 iterations in its early-exaggeration phase; at
         # 250 the embedding is that phase's, not a t-SNE
@@ -109,8 +116,8 @@ class Config:
         for name in ("sinc_samples", "tiny_samples"):  # a 1-D function needs 2 grid points
             check_ints(self, **{name: 2})
         if (self.line_points - 1) % 4:  # α = 0 and α = 1 on the grid: θ₀ and θ* on the line
-            raise UsageError(f"--line-points {self.line_points}: give 4k + 1 points (e.g. 41, 81), "
-                             "so that the line passes through θ₀ (α = 0) and θ* (α = 1)")
+            raise UsageError(f"--line-points {self.line_points}: give 4k + 1 points (e.g. 41, "
+                             "81), so that the line passes through θ₀ (α = 0) and θ* (α = 1)")
         if self.view in ("all", "plane"):  # the PCA plane needs three points of each path
             for model in ("sinc", "dnn"):
                 epochs = getattr(self, f"{model}_epochs")

@@ -30,13 +30,18 @@ from engine.train import evaluate, train
 
 DENSE_MAX = 1000    # Hessians up to this size are formed (eigh), larger: Lanczos on HVPs
 
-TSNE_EXAGGERATION = 250  # scikit-learn's early-exaggeration iterations (TSNE._EXPLORATION_MAX_ITER)
+# scikit-learn's early-exaggeration iterations (TSNE._EXPLORATION_MAX_ITER)
+TSNE_EXAGGERATION = 250
 # t-SNE computes distances in float32: a path whose squared distances exceed this (float32's
 # largest is 3.4e38) has left the numbers t-SNE can embed (scikit-learn crashes on them)
 TSNE_MAX_SQUARED_DISTANCE = 1e36
 
 
 def train_view(config, model, net, data, trained, loss, rng, chunk):
+    """Adam from θ₀ (LeCun for sinc, He for the DNN) for `<model>_epochs` epochs: arrays theta0,
+    theta_end (n_params,), snapshots (n_snapshots, n_params) every `every` epochs with their
+    epochs and training losses; info: the evaluation at θ_end. A divergence keeps theta0 only
+    and records where it happened."""
     snaps, epochs = [], []
     theta0 = net.init(rng, "lecun" if model == "sinc" else "he")  # He: for ReLU
     optimizer = adam(getattr(config, model + "_lr"))
@@ -58,6 +63,8 @@ def train_view(config, model, net, data, trained, loss, rng, chunk):
 
 
 def line(config, model, net, data, trained, loss, rng, chunk):
+    """Train and test loss at θ(α) = (1 − α)θ₀ + αθ*, `line_points` values α ∈ [−0.5, 1.5], each
+    (line_points,); info: whether the training loss never rises for α ∈ [0, 1]."""
     alphas = np.linspace(-0.5, 1.5, config.line_points)
     arrays = {"alphas": alphas}
     for split in ("train", "test"):
@@ -70,6 +77,12 @@ def line(config, model, net, data, trained, loss, rng, chunk):
 
 
 def plane(config, model, net, data, trained, loss, rng, chunk):
+    """Training loss on three planes around θ*, each Z (grid, grid) with its axes a, b and
+    directions d1, d2 as '<plane>_…': 'random' (two filter-normalized directions, a, b ∈
+    ±plane_radius), 'pca' (the path's two leading directions, over the path's extent and a fifth
+    more) and 'hessian' (the eigenvectors of λ_max and λ_min, out to a rise of hessian_rise·L(θ*)).
+    Also the path's PCA coordinates, λ_max, λ_min and the slopes ∇L·v there. H is formed (eigh)
+    up to DENSE_MAX parameters, else Lanczos on HVPs. Cost: 3·grid² losses."""
     theta, x, y = trained["theta_end"], data.x_train, data.y_train
     loss0 = float(loss(theta))
     arrays = {}
@@ -97,6 +110,9 @@ def plane(config, model, net, data, trained, loss, rng, chunk):
 
 
 def perturb(config, model, net, data, trained, loss, rng, chunk):
+    """L(θ* + δeᵢ) for every parameter i alone: curves (n_params, perturb_points) over
+    `perturb_points` δ ∈ [−perturb_range, perturb_range], with ∇L, the exact Hessian diagonal
+    H_diag (n_params,) and L(θ*). Cost: n_params·perturb_points losses and one exact Hessian."""
     theta, x, y = trained["theta_end"], data.x_train, data.y_train
     deltas = np.linspace(-config.perturb_range, config.perturb_range, config.perturb_points)
     H_diag = np.diag(exact_hessian(net, theta, x, y))
@@ -106,6 +122,11 @@ def perturb(config, model, net, data, trained, loss, rng, chunk):
 
 
 def tsne(config, model, net, data, trained, loss, rng, chunk):
+    """The slides' t-SNE example: full-batch gradient descent (~100 snapshots), trust-region
+    Newton steps with the exact Hessian, `neighbours` samples around each of the `extra_steps`
+    steps after the first `newton_steps` (half-widths ∝ each parameter's mean GD rate, the
+    fastest at `sample_radius`); arrays: the 2-D embedding (n_points, 2), the kind of each point
+    (0 GD, 1 Newton, 2 sample), its loss, and the half-widths. A divergence returns no arrays."""
     x, y = data.x_train, data.y_train
     snaps, speed = [], []  # speed: |∂L/∂θ| of each GD epoch
     gd = sgd(config.gd_lr)

@@ -53,10 +53,15 @@ EXPERIMENT = "trajectory"
 # Step sizes by optimizer when --lr is 0: Adam's default, and an SGD step (momentum 0.9) that
 # trains the DNN on digits within the default epochs without diverging.
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
+# the choices of --activation and --init
+Activation = Literal["relu", "tanh", "sigmoid", "softplus", "linear"]
+Init = Literal["he", "lecun", "glorot"]
 
 
 @dataclass(frozen=True)
 class Config:
+    """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
+
     seed: int = 0                            # one SeedSequence; run r uses its spawn(runs)[r]
     runs: int = 8                            # "train 8 times" (slides 3/3)
     every: int = 3                           # collect the weights every 3 epochs (slides 3/3)
@@ -65,17 +70,21 @@ class Config:
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
     hidden: tuple[int, ...] = (128, 64)      # the slides' DNN: two hidden layers
-    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # usual on images
-    init: Literal["he", "lecun", "glorot"] = "he"  # variance 2/d_in keeps ReLU activations at scale
+    activation: Activation = "relu"          # usual on images
+    init: Init = "he"                        # variance 2/d_in keeps ReLU activations at scale
     optimizer: Literal["adam", "sgd"] = "adam"  # 'sgd': heavy-ball momentum 0.9
     lr: float = 0.0                          # step size; 0 = 1e-3 for Adam, 0.01 for SGD
     batch_size: int = 128                    # the common MNIST minibatch
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(runs=3, every=1, epochs=2, n_train=120, hidden=(8,), batch_size=40)
 
     def validate(self):
+        """Raise UsageError, naming the flag, for an integer below its minimum, lr < 0,
+        unknown data, < 3 points in all for the PCA, or snapshots too large for memory; before
+        any work."""
         check_ints(self, seed=0, runs=1, every=1, epochs=1, batch_size=1, n_train=0, hidden=1)
         check_range(self, "lr", low=0.0, low_open=False)
         check_image_data(self.dataset, self.data_root, ("mnist", "digits", "cifar10", "sinc"))
@@ -96,6 +105,7 @@ class Config:
 
     @property
     def step_size(self) -> float:
+        """The optimizer's step size: `lr`, or when it is 0 the default (Adam 1e-3, SGD 0.01)."""
         return self.lr or DEFAULT_LR[self.optimizer]
 
 

@@ -24,6 +24,8 @@ DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits (8×8)"
 
 
 def data_name(name: str) -> str:
+    """How a dataset name of the results files is written in titles ('mnist' → 'MNIST');
+    an unknown name as it is."""
     return DATA_NAMES.get(name, name)
 
 

@@ -10,6 +10,7 @@ generalization_interp      loss (log, left axis) and accuracy (right axis) along
 generalization_flatness    against the batch size (log x): train and test loss on the left axis
                            and, on a twin axis, the sensitivity, λ_max and ε-sharpness (a panel
                            each), and the train and test accuracy
+Cross-entropy axes are logarithmic, or linear where the values span less than a decade.
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def _clean_log(ax, x_ticks=None):
 
 
 def random_figure(arrays, summary, config):
+    """Random labels: train and test cross-entropy (left axis) and accuracy (right axis, 0–1)
+    against the epoch; the title says what stopped the training. Returns the Figure."""
     fig, ax = plt.subplots(figsize=(7.5, 4.0), constrained_layout=True)
     _loss_acc_axes(ax, arrays["random_epoch"], arrays, "random_")
     r = summary["random"]
@@ -87,6 +90,8 @@ def random_figure(arrays, summary, config):
 
 
 def params_figure(arrays, summary, config):
+    """Two panels against the number of parameters (log x): train and test cross-entropy and
+    accuracy, the median over seeds with the min–max band. Returns the Figure."""
     fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.9), constrained_layout=True)
     n = arrays["width_n_params"]
     for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"),
@@ -111,6 +116,9 @@ def params_figure(arrays, summary, config):
 
 
 def interp_figure(arrays, summary, config):
+    """Two panels against α of θ = (1 − α)θ₁ + αθ₂ (dotted at α = 0, 1): train (solid) and test
+    (dashed) cross-entropy (left axis) and accuracy (right axis); θ₁, θ₂ differ by
+    batch size (left) or learning rate (right). Returns the Figure."""
     fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.9), constrained_layout=True)
     b1, b2 = config["interp_pair"]
     titles = {"batch": f"θ₁: batch {b1}, θ₂: batch {b2} (lr {config['lr']:g})",
@@ -125,6 +133,9 @@ def interp_figure(arrays, summary, config):
 
 
 def flatness_figure(arrays, summary, config):
+    """2 × 2 panels against the batch size (log x): train and test cross-entropy with,
+    on a twin axis, the sensitivity, λ_max or ε-sharpness (%) (one panel each); train and
+    test accuracy (bottom right). Returns the Figure."""
     fig, axes = plt.subplots(2, 2, figsize=(10.4, 7.0), sharex=True, constrained_layout=True)
     b = arrays["batch_sizes"]
     for ax, (key, label) in zip(axes.ravel()[:3], MEASURES, strict=True):

@@ -30,6 +30,9 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
 
 
 def sinc_figure(eig_h, eig_g, info, config):
+    """The exact spectra of H and G (n_params,) of the sinc net: sorted eigenvalues on a
+    symmetric-log λ axis, linear inside the grey band ±τ; and counts of log₁₀ |λ|, λ > 0 up and
+    λ < 0 down, with τ dashed. Returns the Figure."""
     tau = info["counts"]["H"]["tau"]
     fig, (ax_sorted, ax_hist) = plt.subplots(1, 2, figsize=(11, 4.2))
     for eig, name, colour in ((eig_h, "H", "C3"), (eig_g, "G = JᵀΛJ", "C0")):
@@ -82,6 +85,9 @@ def diverged_figure(info):
 
 
 def dnn_figure(arrays, info, config):
+    """The DNN's SLQ spectral density (log y, six decades below its peak) against λ, with the
+    Lanczos top eigenvalues as vertical lines; trace ± SE and λ_max in the title. Returns the
+    Figure."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     grid, density = arrays["dnn_density_grid"], arrays["dnn_density"]
     ax.semilogy(grid, density, color="C0", label="SLQ density")

@@ -187,7 +187,8 @@ def plot_perturbation(pert, sizes, title):
             ax.plot(fine, np.where(quadratic > 0, quadratic, np.nan), "--", color="k", lw=0.4,
                     alpha=0.5)
         ax.set(yscale="log", xlabel="δ (parameter i moved alone)",
-               title=f"layer {ell + 1}: W{ell + 1}, b{ell + 1} ({np.sum(layer == ell)} parameters)")
+               title=f"layer {ell + 1}: W{ell + 1}, b{ell + 1} "
+                     f"({np.sum(layer == ell)} parameters)")
     axes[0].set_ylabel("L(θ* + δeᵢ); dashed: L(θ*) + gᵢδ + ½Hᵢᵢδ²")
     rank = np.empty(len(H), dtype=int)
     rank[np.argsort(np.abs(H))] = np.arange(len(H))
