@@ -138,6 +138,9 @@ FINDERS = {  # what each --finder does, in the report's words
 
 
 def minratio_section(f: Facts) -> list[str]:
+    """HW1-2 question 3 on the plain MSE: how the points with ∇L ≈ 0 are found, how the minimal
+    ratio is defined, the counts per class, the continuation verdicts, the saddles and the
+    index–loss fit (every number through Facts.num)."""
     s = ("minratio", "summary")
     c = f.get("minratio", "config")
     lines = ["## 3. What happens when the gradient is almost zero", "",
@@ -166,8 +169,8 @@ def minratio_section(f: Facts) -> list[str]:
     lines.append(f"- Critical points that are saddles (n₋ > 0): "
                  f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points whose residual "
                  f"gradient lies in the near-kernel (κ ≥ {c['kappa_tol']:g}, flagged flat): "
-                 f"{f.num(*s, 'critical_flat', fmt='{:d}')}. A converged Newton polish leaves only "
-                 "that part of ∇L, so after one this flag says how the search ended more than "
+                 f"{f.num(*s, 'critical_flat', fmt='{:d}')}. A converged Newton polish leaves "
+                 "only that part of ∇L, so after one this flag says how the search ended more than "
                  "where; at the start of the searches that end critical the median κ was "
                  f"{f.num(*s, 'per_class', 'critical', 'median_kappa_start', fmt='{:.2g}')}.")
     lines.append("- The losses of the end points span "
