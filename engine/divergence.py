@@ -27,6 +27,7 @@ class Diverged(Exception):
         self.step, self.epoch, self.reason = int(step), int(epoch), reason
 
     def info(self) -> dict:
+        """{'step', 'epoch', 'reason'}: what a results file records of the divergence."""
         return {"step": self.step, "epoch": self.epoch, "reason": self.reason}
 
 

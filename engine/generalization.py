@@ -106,6 +106,8 @@ def top_eigenvalue(net, theta, x, y, *, tol: float = 1e-8, rng=None) -> float:
 
 
 class Sharpness(NamedTuple):
+    """ε-sharpness of Keskar et al. (2017) at θ, with the loss and the maximizing δ found."""
+
     value: float          # 100·(max_loss − loss)/(1 + loss), Keskar et al.'s φ
     loss: float           # L(θ)
     max_loss: float       # the largest L(θ + δ) found in the box

@@ -152,6 +152,9 @@ def assess(net, theta, x, y, *, rtol=1e-6, continue_evals=100):
 
 
 def report_lines(net, result) -> list[str]:
+    """The lines the command prints for `result` of classify_point: the network, ‖∇L‖² and the
+    Newton step, the spectrum's counts with τ, the honest label, the course rule's verdict and
+    why the two differ."""
     point, course, spec = result["point"], result["course"], result["point"].spectrum
     lines = [f"network {'-'.join(map(str, net.sizes))} {net.activation}, "
              f"{net.n_params} parameters"]
@@ -172,6 +175,8 @@ def report_lines(net, result) -> list[str]:
 
 
 def main(argv=None):
+    """`python -m experiments.classify POINT …` under engine.cli's contract (bad input: one line,
+    exit 2)."""
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0],
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("point", help="θ (.npz with theta, sizes[, activation]; or W0, b0, …; "

@@ -50,6 +50,9 @@ def categories(arrays):
 
 
 def ratio_figure(arrays, config, summary=None):
+    """Panels (a) minimal ratio n₊/n with its rtol band, (b) resolved ratio and index, (c) the
+    sampled ratio against the eigenvalue ratio, (d) index against loss with the fit — all
+    against the end points' loss on a log axis, one marker per class; returns the Figure."""
     label, loss = categories(arrays), arrays["loss"]
     flat = arrays["flat"].astype(bool)
     fig, axes = plt.subplots(1, 4, figsize=(21, 4.8))
@@ -140,6 +143,8 @@ def _index_panel(ax, arrays, label, fit):
 
 
 def trace_figure(arrays, config):
+    """‖∇L‖ along every search (log axis, by class) with the critical cutoff √grad_sq_tol;
+    returns the Figure."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     starts, trace, label = arrays["trace_start"], arrays["trace"], categories(arrays)
     seen = set()
