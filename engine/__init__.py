@@ -119,6 +119,7 @@ from .embed import EMBEDDINGS, add_units, embed, split_curvature, split_unit
 from .finders import METHODS, STATUS_NAMES, FinderResult, find_critical
 from .fused import FUSED_ACTIVATIONS, mlp_forward
 from .generalization import (
+    Sharpness,
     box_sharpness,
     epsilon_sharpness,
     input_jacobian,
@@ -200,8 +201,8 @@ __all__ = [
     "continuation", "index_loss_fit", "power_curve", "sampled_minimal_ratio", "saturation",
     "EMBEDDINGS", "add_units", "embed", "split_curvature", "split_unit",
     "MAX_DEPTH", "equal_budget_sizes", "n_params_of", "sizes_for_budget", "width_for_budget",
-    "box_sharpness", "epsilon_sharpness", "input_jacobian", "interpolation", "sensitivity",
-    "top_eigenvalue",
+    "Sharpness", "box_sharpness", "epsilon_sharpness", "input_jacobian", "interpolation",
+    "sensitivity", "top_eigenvalue",
     # surface
     "NORMALIZATIONS", "PathPCA", "chunk_for", "filter_normalized_direction",
     "hessian_directions", "line", "neighbour_samples", "path_pca", "perturbation_curves",

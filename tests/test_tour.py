@@ -26,7 +26,6 @@ NOT_EXPORTED = {
     "optim": {"OPTIMIZERS"},  # make_optimizer's table
     "spectrum": {"EPS"},  # numpy's float64 epsilon
     "surface": {"losses"},  # engine.losses is the module of loss functions
-    "generalization": {"Sharpness"},  # box_sharpness's result; exported once it has a docstring
 }
 
 
