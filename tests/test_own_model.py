@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Use it on your own model"
 
@@ -24,6 +26,9 @@ def test_readme_example_is_short():
     assert len(code.splitlines()) <= 25
 
 
+# The exact digits depend on the LAPACK/MINPACK builds the search runs on (it amplifies rounding
+# near a saddle): an end-to-end run of the README, checked with the current releases only.
+@pytest.mark.slow
 def test_readme_example_prints_what_the_readme_shows():
     code, expected = readme_example()
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
