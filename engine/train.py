@@ -90,3 +90,21 @@ def evaluate(net, theta, data) -> dict:
     for part, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
         out[f"{part}_acc"] = float(net.accuracy(theta, x, y)) if classify else float("nan")
     return out
+
+
+def fit_lbfgs(value_and_grad_fn, theta0, iterations: int):
+    """Full-batch L-BFGS-B (scipy.optimize.minimize) for `iterations` iterations from θ₀ (n,):
+    value_and_grad_fn(θ) → (L, ∇L). Its tolerances are off (gtol = ftol = 0: scipy's defaults
+    stop far from the flat end of training) and maxfun = 20·iterations + 100 lies beyond the line
+    searches, so the iteration count is the limit. Returns scipy's OptimizeResult (x, fun, nit,
+    message); a non-finite objective ends it as scipy does (ABNORMAL line search).
+    Cost: about 1–2 evaluations per iteration."""
+    if not (isinstance(iterations, (int, np.integer)) and iterations >= 1):
+        raise ValueError(f"iterations={iterations!r} must be a positive integer")
+    import scipy.optimize  # only here: training loops above need no scipy
+
+    return scipy.optimize.minimize(
+        value_and_grad_fn, np.array(theta0, dtype=np.float64), jac=True, method="L-BFGS-B",
+        options={"maxiter": int(iterations), "maxfun": 20 * int(iterations) + 100,
+                 "gtol": 0.0, "ftol": 0.0})
+

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import scipy.optimize
 
 from engine import MLP, value_and_grad
 from engine.curvature import hessian_parts
@@ -29,8 +28,8 @@ from engine.eigenpairs import extreme_eigenvalues
 from engine.lanczos import hutchinson_trace, hvp_operator, slq_density
 from engine.optim import adam
 from engine.results import Store, UsageError
-from engine.spectrum import spectrum_from_eigenvalues
-from engine.train import evaluate, train
+from engine.spectrum import spectrum_from_eigenvalues, symmetric_eigh
+from engine.train import evaluate, fit_lbfgs, train
 
 from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
 from .config import main
@@ -137,15 +136,12 @@ def _sinc_part(config, rng):
     data = function_dataset("sinc", n_samples=config.sinc_samples)
     net = MLP((1, *config.sinc_hidden, 1), config.sinc_activation, "mse")
     x, y = data.x_train, data.y_train
-    result = scipy.optimize.minimize(
-        lambda t: value_and_grad(net, t, x, y), net.init(rng), jac=True, method="L-BFGS-B",
-        # maxfun beyond maxiter's line searches: the iteration count is the limit the flag sets
-        options={"maxiter": config.sinc_iterations, "maxfun": 20 * config.sinc_iterations + 100,
-                 "gtol": 0.0, "ftol": 0.0})
+    result = fit_lbfgs(lambda t: value_and_grad(net, t, x, y), net.init(rng),
+                       config.sinc_iterations)
     theta = result.x
     G, R = hessian_parts(net, theta, x, y)
     H = G + R
-    eig_h, eig_g = np.linalg.eigvalsh(H), np.linalg.eigvalsh(G)
+    eig_h, eig_g = (symmetric_eigh(M, eigenvectors=False)[0] for M in (H, G))
     counts = {}
     for name, eig in (("H", eig_h), ("G", eig_g)):
         s = spectrum_from_eigenvalues(eig, config.rtol)
