@@ -12,6 +12,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from engine import MLP, grad, hessian
 from engine.critical import LABELS, VERDICTS, classify
 from engine.curvature import exact_hessian
+from engine.data import function_dataset
+from engine.finders import find_critical
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
 from experiments import minratio
@@ -123,7 +125,9 @@ def test_weight_decay_and_embedded_starts_end_to_end(starts, tmp_path):
         assert_allclose(arrays["loss"][run], mse, rtol=1e-14)
         assert_allclose(arrays["loss_total"][run], mse + 0.5 * decay * theta @ theta, rtol=1e-14)
         g = grad(net, theta, x, y) + decay * theta
-        assert_allclose(arrays["grad_norm"][run], np.linalg.norm(g), rtol=1e-12)
+        # atol: the run's ∇L is mse_gradient's, another summation order than autograd's; at the
+        # rounding floor (‖∇L‖ ~ 1e-16) only the absolute difference (~1e-18) is meaningful
+        assert_allclose(arrays["grad_norm"][run], np.linalg.norm(g), rtol=1e-12, atol=1e-15)
         eig = np.linalg.eigvalsh(hessian(net, theta, x, y) + decay * np.eye(net.n_params))
         assert_allclose(arrays["eigenvalues"][run], eig, rtol=0, atol=1e-11 * np.abs(eig).max())
     if starts == "embedded":  # (2, 2) → (3, 3): one split per hidden layer, logged
@@ -142,7 +146,8 @@ def test_saved_numbers_are_recomputed_from_theta_alone(quick):
     for run, theta in enumerate(arrays["theta"]):
         assert_allclose(net.loss(theta, x, y), arrays["loss"][run], rtol=1e-14)  # same operations
         g = grad(net, theta, x, y)
-        assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12)
+        # another summation order (mse_gradient): equal to rounding, ~1e-18 at the floor
+        assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12, atol=1e-15)
         # autograd's Hessian is an independent route; by Weyl |Δλ| ≤ ‖ΔH‖₂, and the two agree to
         # ~1e-13·‖H‖ (tests/test_curvature.py checks 1e-12 in Frobenius norm)
         eig = np.linalg.eigvalsh(hessian(net, theta, x, y))
@@ -224,6 +229,42 @@ def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path
     assert meta["summary"]["runs"][0]["finder"]["status"] == "diverged"
     assert json.loads((out / "summary.json").read_text())["summary"]["counts"]
     render(out, figures_dir=tmp_path / "f")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu"])
+def test_the_numpy_gradient_is_autograds_to_rounding(activation):
+    """mse_gradient (the searches' ∇L) against engine.grad, with units in their linear range and
+    saturated (θ ×30: tanh' down to ~1e-20, taken in closed form from z by both)."""
+    data = function_dataset("sinc", n_samples=40)
+    net = MLP((1, 5, 4, 1), activation, "mse")
+    fast = minratio.mse_gradient(net, data.x_train, data.y_train)
+    for scale in (1.0, 30.0):
+        theta = scale * net.init(np.random.default_rng(1))
+        g = grad(net, theta, data.x_train, data.y_train)
+        assert_allclose(fast(theta), g, rtol=0, atol=1e-14 * np.abs(g).max())
+
+
+def test_the_fast_gradient_leaves_the_search_unchanged():
+    """The speed-up changes rounding, not results: from the same weight-decay start, the search
+    on the NumPy gradient and on autograd's ends at the same point, label and index."""
+    config = minratio.Config(hidden=(4, 4), n_samples=40, weight_decay=1e-5)
+    data = function_dataset("sinc", n_samples=config.n_samples)
+    x, y = data.x_train, data.y_train
+    net = MLP(config.sizes, config.activation, "mse")
+    _, gradient, hessian_fn = minratio.objective_fns(net, x, y, config.weight_decay)
+
+    def reference(theta):
+        return grad(net, theta, x, y) + config.weight_decay * theta
+
+    theta0 = minratio.train_until(net, net.init(np.random.default_rng(3)), data, "trf", 100,
+                                  None, weight_decay=config.weight_decay)[0]
+    ends = []
+    for fn in (gradient, reference):
+        found = find_critical(theta0, fn, hessian_fn, rtol=config.rtol)
+        point = classify(found.theta, fn(found.theta), hessian_fn(found.theta))
+        ends.append((found.theta, point.label, point.spectrum.n_neg))
+    assert ends[0][1:] == ends[1][1:] and ends[0][1] == "critical"
+    assert_allclose(ends[0][0], ends[1][0], rtol=0, atol=1e-6 * np.linalg.norm(ends[1][0]))
 
 
 @pytest.mark.parametrize("finder, trainer", [("gradnorm", "lbfgs"), ("newton", "adam"),
