@@ -24,7 +24,7 @@ The tour, one module per idea; `from engine import …` reaches the public names
   lanczos         HVP operators, Hutchinson trace, SLQ density: H applied, never formed
   eigenpairs      the k most extreme eigenpairs by ARPACK's Lanczos, verified
   optim           optimizers as (init, update, params) triples with explicit state
-  train           the minibatch loop, recording through callbacks
+  train           the minibatch loop, recording through callbacks; the full-batch L-BFGS fit
   recording       loss and gradient norm at every step, and on the whole data every k steps
   divergence      training that leaves the finite numbers: a result, detected where it arises
   data            sinc & co., digits, MNIST, CIFAR-10 as Datasets
@@ -168,7 +168,7 @@ from .surface import (
     plane,
     rise_radius,
 )
-from .train import Step, evaluate, train
+from .train import Step, evaluate, fit_lbfgs, train
 
 __all__ = [
     # layout, activations, losses, model, fused
@@ -188,7 +188,7 @@ __all__ = [
     "Eigenpairs", "extreme_eigenvalues",
     # optim, train, recording, divergence, data, datafiles
     "Optimizer", "adam", "make_optimizer", "sgd",
-    "Step", "evaluate", "train",
+    "Step", "evaluate", "fit_lbfgs", "train",
     "FULL_CHUNK", "N_CHECKS", "full_point", "record_training",
     "RUNAWAY_FACTOR", "Diverged", "quiet_overflow", "stop_on_nonfinite",
     "DATASETS", "FUNCTIONS", "Dataset", "default_image_dataset", "function_dataset",
