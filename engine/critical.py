@@ -283,7 +283,10 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5):
         return out
     boot = rng.integers(0, loss.size, size=(n_boot, loss.size))
     rho = float(scipy.stats.spearmanr(loss, index)[0])
-    rhos = np.array([scipy.stats.spearmanr(loss[b], index[b])[0] for b in boot])
+    with warnings.catch_warnings():
+        # a resample drawing one value only has no rank correlation: nan, dropped and counted
+        warnings.simplefilter("ignore", scipy.stats.ConstantInputWarning)
+        rhos = np.array([scipy.stats.spearmanr(loss[b], index[b])[0] for b in boot])
     rhos = rhos[np.isfinite(rhos)]
     out["spearman"] = {"rho": rho, "low": float(np.quantile(rhos, 0.025)),
                        "high": float(np.quantile(rhos, 0.975)), "n_boot": int(rhos.size)}

@@ -1,4 +1,6 @@
 """Classification of end points and the sampled minimal ratio, on closed forms."""
+import warnings
+
 import numpy as np
 import pytest
 import scipy.stats
@@ -333,3 +335,14 @@ def test_index_loss_fit_refuses_copies_of_one_saddle():
 def test_index_loss_fit_needs_three_saddles_for_a_rank_correlation():
     fit = index_loss_fit([1e-5, 2e-5, 3e-5, 4e-2], [0, 0, 0, 0.1], rng=np.random.default_rng(0))
     assert fit["spearman"] is None and fit["power"] is None
+
+
+def test_index_loss_fit_skips_constant_resamples_without_a_warning():
+    # 3 saddles among 5 points: some of 500 resamples draw one value only (ρ undefined)
+    loss, index = np.array([1e-3, 2e-3, 4e-3, 1e-5, 1e-5]), np.array([1.0, 2.0, 3.0, 0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = index_loss_fit(loss, index, rng=np.random.default_rng(0), n_boot=500)
+    spearman = fit["spearman"]
+    assert spearman["rho"] == 1.0 and spearman["n_boot"] < 500  # ranks agree exactly
+    assert -1.0 <= spearman["low"] <= spearman["high"] <= 1.0
