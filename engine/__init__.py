@@ -55,8 +55,7 @@ Constants (tuples of accepted names unless said otherwise):
   N_CHECKS           record_training keeps θ at this many whole-data steps
   FULL_CHUNK         rows per slice of a whole-data gradient in record_training, full_point
 
-Not re-exported, to keep one name per thing: surface.losses (`engine.losses` is the module of
-loss functions; call engine.surface.losses). `spectrum`, `train` and `embed` name both a
+`spectrum`, `train` and `embed` name both a
 module and its main function; `from engine import spectrum` gives the function, and
 `from engine.spectrum import …` the module's other names.
 """
@@ -162,6 +161,7 @@ from .surface import (
     filter_normalized_direction,
     hessian_directions,
     line,
+    losses_at,
     neighbour_samples,
     path_pca,
     perturbation_curves,
@@ -205,8 +205,8 @@ __all__ = [
     "sensitivity", "top_eigenvalue",
     # surface
     "NORMALIZATIONS", "PathPCA", "chunk_for", "filter_normalized_direction",
-    "hessian_directions", "line", "neighbour_samples", "path_pca", "perturbation_curves",
-    "plane", "rise_radius",
+    "hessian_directions", "line", "losses_at", "neighbour_samples", "path_pca",
+    "perturbation_curves", "plane", "rise_radius",
     # results, cli
     "DamagedFile", "Store", "UsageError", "atomic_write", "load_json", "load_npz",
     "load_summary", "save_json", "save_npz", "to_jsonable", "versions",

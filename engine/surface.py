@@ -215,7 +215,7 @@ def neighbour_samples(theta, scale, n: int, rng: np.random.Generator) -> np.ndar
     return theta + scale * rng.uniform(-1.0, 1.0, size=(int(n), theta.size))
 
 
-def losses(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
+def losses_at(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
     """L(Θ_k) for each row of a stack Θ (n, n_params), e.g. neighbour samples, shape (n,).
     Raises ValueError for a stack that is not finite (n, n_params). Cost: n forward passes in
     ⌈n/chunk⌉ calls."""

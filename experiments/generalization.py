@@ -229,7 +229,7 @@ def _random_labels(config: Config, data, rng):
         net, net.init(rng, "he"), shuffled, adam(config.lr), config.random_batch, rng,
         config.random_max_epochs * epoch, epoch,
         lambda r: r[-1]["train_acc"] >= config.random_target_acc)
-    kept = float(np.mean(np.argmax(shuffled.y_train, 1) == np.argmax(data.y_train, 1)))
+    kept = float(np.mean(shuffled.labels_train == data.labels_train))
     return _curves(records) | {"theta": theta}, info | {
         "labels_unchanged": kept, "epochs": info["steps"] // epoch}
 

@@ -167,7 +167,7 @@ def tsne(config, model, net, data, trained, loss, rng, chunk):
                 random_state=int(rng.integers(2**31 - 1)))
     kind = np.repeat([0, 1, 2], [len(snaps), len(steps), len(points) - len(snaps) - len(steps)])
     return ({"embedding": tsne.fit_transform(points), "kind": kind,
-             "loss": es.losses(loss, points, chunk), "scale": scale},
+             "loss": es.losses_at(loss, points, chunk), "scale": scale},
             {"gd_loss": float(loss(snaps[-1])), "newton_loss": float(res.fun),
              "newton_status": int(res.status), "newton_message": str(res.message),
              "newton_iterations": len(steps), "kl_divergence": float(tsne.kl_divergence_),

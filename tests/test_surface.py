@@ -10,7 +10,7 @@ from engine.surface import (
     filter_normalized_direction,
     hessian_directions,
     line,
-    losses,
+    losses_at,
     neighbour_samples,
     path_pca,
     perturbation_curves,
@@ -235,7 +235,7 @@ def test_losses_of_a_stack_are_the_single_losses(chunk, rng):
     thetas = theta + 0.3 * rng.standard_normal((7, net.n_params))
     expected = [net.loss(t, x, y) for t in thetas]
     # batched vs single evaluation: the same arithmetic in another summation order
-    assert_allclose(losses(lambda T: net.loss(T, x, y), thetas, chunk), expected, rtol=1e-12)
+    assert_allclose(losses_at(lambda T: net.loss(T, x, y), thetas, chunk), expected, rtol=1e-12)
 
 
 def test_chunk_for_keeps_the_budget():
@@ -258,7 +258,7 @@ def test_chunk_for_keeps_the_budget():
         (lambda L, t: neighbour_samples(t, -1.0, 3, np.random.default_rng(0)), "scale"),
         (lambda L, t: neighbour_samples(t, 1.0, 0, np.random.default_rng(0)), "n=0"),
         (lambda L, t: line(L, np.full(t.size, np.nan), t, [0.0]), "non-finite"),
-        (lambda L, t: losses(L, t), "thetas"),
+        (lambda L, t: losses_at(L, t), "thetas"),
         (lambda L, t: rise_radius(L, t, t, rise=0.0), "rise=0.0"),
         (lambda L, t: filter_normalized_direction(MLP((1, 1, 1)).layout, t,  # 4 parameters
                                                   np.random.default_rng(0), "flter"),

@@ -25,7 +25,6 @@ NOT_EXPORTED = {
     "datafiles": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
     "optim": {"OPTIMIZERS"},  # make_optimizer's table
     "spectrum": {"EPS"},  # numpy's float64 epsilon
-    "surface": {"losses"},  # engine.losses is the module of loss functions
 }
 
 
