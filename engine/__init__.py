@@ -110,6 +110,7 @@ from .derivatives import (
     hvp_at,
     hvp_fn,
     mlp_hvp_fn,
+    mlp_mse_gradient,
     value_and_grad,
 )
 from .divergence import RUNAWAY_FACTOR, Diverged, quiet_overflow, stop_on_nonfinite
@@ -180,7 +181,8 @@ __all__ = [
     "FUSED_ACTIVATIONS", "mlp_forward",
     # derivatives, curvature, spectrum, lanczos, eigenpairs
     "gradient", "hvp_fn", "hvp_at", "hessian_vector_product", "hessian_fn", "hessian_of",
-    "value_and_grad", "grad", "hvp", "hessian", "mlp_hvp_fn", "grad_norm", "check_p",
+    "value_and_grad", "grad", "hvp", "hessian", "mlp_hvp_fn", "mlp_mse_gradient", "grad_norm",
+    "check_p",
     "exact_hessian", "gauss_newton", "hessian_parts", "output_jacobian",
     "Spectrum", "eigen_tolerance", "kernel_share", "spectrum", "spectrum_from_eigenvalues",
     "symmetric_eigh",

@@ -13,6 +13,7 @@ from engine import MLP, grad, hessian
 from engine.critical import LABELS, VERDICTS, classify
 from engine.curvature import exact_hessian
 from engine.data import function_dataset
+from engine.derivatives import mlp_mse_gradient
 from engine.finders import find_critical
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
@@ -125,7 +126,7 @@ def test_weight_decay_and_embedded_starts_end_to_end(starts, tmp_path):
         assert_allclose(arrays["loss"][run], mse, rtol=1e-14)
         assert_allclose(arrays["loss_total"][run], mse + 0.5 * decay * theta @ theta, rtol=1e-14)
         g = grad(net, theta, x, y) + decay * theta
-        # atol: the run's ∇L is mse_gradient's, another summation order than autograd's; at the
+        # atol: the run's ∇L is mlp_mse_gradient's, another summation order than autograd's; at the
         # rounding floor (‖∇L‖ ~ 1e-16) only the absolute difference (~1e-18) is meaningful
         assert_allclose(arrays["grad_norm"][run], np.linalg.norm(g), rtol=1e-12, atol=1e-15)
         eig = np.linalg.eigvalsh(hessian(net, theta, x, y) + decay * np.eye(net.n_params))
@@ -146,7 +147,7 @@ def test_saved_numbers_are_recomputed_from_theta_alone(quick):
     for run, theta in enumerate(arrays["theta"]):
         assert_allclose(net.loss(theta, x, y), arrays["loss"][run], rtol=1e-14)  # same operations
         g = grad(net, theta, x, y)
-        # another summation order (mse_gradient): equal to rounding, ~1e-18 at the floor
+        # another summation order (mlp_mse_gradient): equal to rounding, ~1e-18 at the floor
         assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12, atol=1e-15)
         # autograd's Hessian is an independent route; by Weyl |Δλ| ≤ ‖ΔH‖₂, and the two agree to
         # ~1e-13·‖H‖ (tests/test_curvature.py checks 1e-12 in Frobenius norm)
@@ -233,11 +234,11 @@ def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu"])
 def test_the_numpy_gradient_is_autograds_to_rounding(activation):
-    """mse_gradient (the searches' ∇L) against engine.grad, with units in their linear range and
+    """mlp_mse_gradient (the searches' ∇L) against engine.grad, with units in their linear range and
     saturated (θ ×30: tanh' down to ~1e-20, taken in closed form from z by both)."""
     data = function_dataset("sinc", n_samples=40)
     net = MLP((1, 5, 4, 1), activation, "mse")
-    fast = minratio.mse_gradient(net, data.x_train, data.y_train)
+    fast = mlp_mse_gradient(net, data.x_train, data.y_train)
     for scale in (1.0, 30.0):
         theta = scale * net.init(np.random.default_rng(1))
         g = grad(net, theta, data.x_train, data.y_train)
