@@ -4,7 +4,7 @@ Classification (after the search, never as its stopping rule; Frye et al. 2019, 
 H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
   newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
   kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
-  flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                        (≈ 0 where g is a stationary point of ‖g‖):
+  flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                  (≈ 0 where g is a stationary point of ‖g‖):
   critical       ‖g‖² ≤ grad_sq_tol  and  ‖H_τ⁺g‖ ≤ newton_tol;
   gradient-flat  not critical, and κ ≥ kappa_tol or c ≤ cos_tol;
   not-converged  everything else, including non-finite θ, g or H.

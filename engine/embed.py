@@ -1,4 +1,4 @@
-"""Critical points with known answers: a critical point of a smaller MLP embedded into a larger one.
+"""Critical points with known answers: a critical point of a smaller MLP embedded in a larger one.
 
 Two constructions (Fukumizu & Amari 2000; Şimşek et al. 2021) keep the network function and make
 every partial derivative of the larger network's loss vanish, so a critical point θ* of the
@@ -127,9 +127,9 @@ def embed(sizes_small, theta_small, sizes_big, *, method="split", rng=None, shar
 
 
 def split_curvature(net, theta, x, y, layer, unit) -> np.ndarray:
-    """B = Σ_n (∂L/∂h_{i,n}) σ''(z_{i,n}) x̃_n x̃_nᵀ, shape (d_{layer−1} + 1,)², for unit i of hidden
-    layer `layer` of `net` at θ (the smaller network): split_unit with share s adds the inertia
-    of s(1 − s)·B to that of ∇²L (module docstring). Cost: one forward and backward pass."""
+    """B = Σ_n (∂L/∂h_{i,n}) σ''(z_{i,n}) x̃_n x̃_nᵀ, shape (d_{layer−1} + 1,)², for unit i of
+    hidden layer `layer` of `net` at θ (the smaller network): split_unit with share s adds the
+    inertia of s(1 − s)·B to that of ∇²L (module docstring). Cost: one forward and backward pass."""
     layout, theta = _check(net.sizes, theta, layer)
     act = get_activation(net.activation)
     params = layout.unpack(theta)

@@ -10,8 +10,8 @@
              shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
   lm+newton  LM, then a Newton-MR polish, traces concatenated (the default).
 
-At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; Frye et al. 2019) all of these stop making
-progress, and scipy's tests fire there or never. So a finder stops as converged when
+At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; Frye et al. 2019) all of these stop
+making progress, and scipy's tests fire there or never. So a finder stops as converged when
 ‖∇L‖² ≤ grad_sq_floor·max(1, ‖∇L(θ₀)‖²) (the float64 rounding floor), as stalled when the best
 ‖∇L‖ fell by less than `factor` over the last `window` evaluations (scipy) or accepted steps
 (newton): no progress, not slow progress; and at `max_iter` only as a safety net. scipy's
@@ -64,6 +64,7 @@ class FinderResult:
 
     @property
     def status_name(self) -> str:
+        """The status as a word of STATUS_NAMES ('converged', 'stalled', …)."""
         return STATUS_NAMES[self.status]
 
 

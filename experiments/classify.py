@@ -1,4 +1,4 @@
-"""Classify a point you bring: `python -m experiments.classify POINT [--data FILE | --target sinc]`.
+"""Classify a point you bring: `python -m experiments.classify POINT [--data FILE|--target sinc]`.
 
 POINT is a parameter vector with its network: an `.npz` holding `theta`, `sizes` and (or the
 --activation flag) `activation`; or an `.npz` of per-layer weights `W0, b0, W1, b1, …` (W_l of
@@ -140,9 +140,9 @@ def assess(net, theta, x, y, *, rtol=1e-6, continue_evals=100):
     bound, n_w = course["rank_bound"], course["n_weights"]
     why = (f"The course rule reads signs of the {n_w} eigenvalues of a weights-only Gauss–Newton "
            f"block: it is positive semi-definite (no eigenvalue is truly negative) and has rank "
-           f"≤ N·d_out = {bound}, so at most {bound} of {n_w} are truly positive and a share above "
-           f"{bound / n_w:.3f} is impossible; its {course['share']:.2f} is the rounding noise of "
-           f"the {n_w - bound} zero eigenvalues in float32, and says nothing about the point.")
+           f"≤ N·d_out = {bound}, so at most {bound} of {n_w} are truly positive and a share "
+           f"above {bound / n_w:.3f} is impossible; its {course['share']:.2f} is the rounding "
+           f"noise of the {n_w - bound} zero eigenvalues in float32, and says nothing about the point.")
     if point.label != "critical":
         why += (f" And ‖∇L‖ < 1e-3 is not a critical point: that needs ‖∇L‖² ≤ 1e-10 and a "
                 f"Newton step ≤ 1e-6 (here {point.grad_sq:.2g} and {point.newton_norm:.2g}).")

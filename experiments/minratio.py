@@ -66,6 +66,8 @@ _EPS = np.finfo(np.float64).eps
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of the minimal-ratio experiment; each field's comment is its --help text."""
+
     runs: int = 100                      # slides: "Train 100 times"
     seed: int = 0                        # run r uses SeedSequence(seed).spawn(runs)[r]
     hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1, 97 params: more runs end critical than 1-5-5-1
@@ -92,10 +94,12 @@ class Config:
 
     @classmethod
     def quick(cls):
+        """The tiny preset the tests use (4 runs of a 1-4-4-1 net)."""
         return cls(runs=4, hidden=(4, 4), n_samples=40, switch_max=100, n_directions=100,
                    continue_evals=20)
 
     def validate(self):
+        """UsageError naming the flag for a setting that cannot run, before any work."""
         check_ints(self, seed=0, runs=1, switch_min=1, n_directions=1, n_samples=2, hidden=1,
                    switch_max=self.switch_min, embed_hidden=1, continue_evals=1)
         check_range(self, "weight_decay", 0.0, low_open=False)

@@ -170,7 +170,8 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points whose residual "
                  f"gradient lies in the near-kernel (κ ≥ {c['kappa_tol']:g}, flagged flat): "
                  f"{f.num(*s, 'critical_flat', fmt='{:d}')}. A converged Newton polish leaves "
-                 "only that part of ∇L, so after one this flag says how the search ended more than "
+                 "only that part of ∇L, so after one this flag says how the search ended more "
+                 "than "
                  "where; at the start of the searches that end critical the median κ was "
                  f"{f.num(*s, 'per_class', 'critical', 'median_kappa_start', fmt='{:.2g}')}.")
     lines.append("- The losses of the end points span "
