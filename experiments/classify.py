@@ -142,7 +142,8 @@ def assess(net, theta, x, y, *, rtol=1e-6, continue_evals=100):
            f"block: it is positive semi-definite (no eigenvalue is truly negative) and has rank "
            f"≤ N·d_out = {bound}, so at most {bound} of {n_w} are truly positive and a share "
            f"above {bound / n_w:.3f} is impossible; its {course['share']:.2f} is the rounding "
-           f"noise of the {n_w - bound} zero eigenvalues in float32, and says nothing about the point.")
+           f"noise of the {n_w - bound} zero eigenvalues in float32, and says nothing about "
+           "the point.")
     if point.label != "critical":
         why += (f" And ‖∇L‖ < 1e-3 is not a critical point: that needs ‖∇L‖² ≤ 1e-10 and a "
                 f"Newton step ≤ 1e-6 (here {point.grad_sq:.2g} and {point.newton_norm:.2g}).")
