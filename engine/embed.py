@@ -129,7 +129,8 @@ def embed(sizes_small, theta_small, sizes_big, *, method="split", rng=None, shar
 def split_curvature(net, theta, x, y, layer, unit) -> np.ndarray:
     """B = Σ_n (∂L/∂h_{i,n}) σ''(z_{i,n}) x̃_n x̃_nᵀ, shape (d_{layer−1} + 1,)², for unit i of
     hidden layer `layer` of `net` at θ (the smaller network): split_unit with share s adds the
-    inertia of s(1 − s)·B to that of ∇²L (module docstring). Cost: one forward and backward pass."""
+    inertia of s(1 − s)·B to that of ∇²L (module docstring).
+    Cost: one forward and backward pass."""
     layout, theta = _check(net.sizes, theta, layer)
     act = get_activation(net.activation)
     params = layout.unpack(theta)
