@@ -3,6 +3,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import importlib  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -26,3 +28,34 @@ def one_line_error(capsys):
         return err
 
     return check
+
+
+def cli(prog):
+    """argv -> None: `python -m prog ARGV` in process, for prog = experiments.<name>,
+    plots.<name> or experiments.report (argv items may be paths or numbers)."""
+    from experiments import report
+    from experiments.config import main
+    from plots.common import plot_main
+
+    kind, name = prog.split(".")
+    if prog == "experiments.report":
+        return lambda argv: report.main([str(a) for a in argv])
+    render = importlib.import_module(f"plots.{name}").render
+    if kind == "plots":
+        return lambda argv: plot_main(render, argv=[str(a) for a in argv], prog=prog)
+    module = importlib.import_module(f"experiments.{name}")
+    return lambda argv: main(module.Config, module.run, render, argv=[str(a) for a in argv],
+                             prog=prog)
+
+
+def quick_results(name, *flags):
+    """A module-scoped fixture: `python -m experiments.<name> --quick FLAGS` run once into
+    fresh folders, giving (results dir, figures dir)."""
+
+    @pytest.fixture(scope="module")
+    def quick(tmp_path_factory):
+        out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
+        cli(f"experiments.{name}")(["--quick", *flags, "--out", out, "--figures", figures])
+        return out, figures
+
+    return quick

@@ -2,12 +2,11 @@
 the ranking facts against the saved arrays, figures from saved files, and bad flags."""
 import numpy as np
 import pytest
+from conftest import cli, quick_results
 from numpy.testing import assert_array_equal
 
 from engine import MLP
 from engine import results as store_files
-from experiments import deepshallow
-from experiments.config import main
 from experiments.deepshallow import Config, rank, unit
 from plots.deepshallow import render
 
@@ -16,14 +15,10 @@ PROG = "experiments.deepshallow"
 
 
 def _main(*argv):
-    main(Config, deepshallow.run, render, argv=[str(a) for a in argv], prog=PROG)
+    cli(PROG)(argv)  # python -m PROG ARGV, in process
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
-    _main("--quick", "--jobs", 1, "--out", out, "--figures", figures)
-    return out, figures
+quick = quick_results("deepshallow", "--jobs", 1)  # the --quick preset, run once for the module
 
 
 def test_quick_run_keeps_the_result_contract(quick):

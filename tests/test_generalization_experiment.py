@@ -3,11 +3,10 @@ contract, the shared stopping rules, the summary facts against the saved arrays,
 interpolation ends against the saved models, figures from saved files, and bad flags."""
 import numpy as np
 import pytest
+from conftest import cli, quick_results
 
 from engine import MLP, evaluate
 from engine import results as store_files
-from experiments import generalization
-from experiments.config import main
 from experiments.datasets import load_data
 from experiments.generalization import Config, plateau
 from plots.generalization import render
@@ -17,14 +16,10 @@ PROG = "experiments.generalization"
 
 
 def _main(*argv):
-    main(Config, generalization.run, render, argv=[str(a) for a in argv], prog=PROG)
+    cli(PROG)(argv)  # python -m PROG ARGV, in process
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
-    _main("--quick", "--jobs", 1, "--out", out, "--figures", figures)
-    return out, figures
+quick = quick_results("generalization", "--jobs", 1)  # the --quick preset, run once for the module
 
 
 def test_quick_run_keeps_the_result_contract(quick):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cli
 from numpy.testing import assert_array_equal
 
 from engine import MLP
@@ -19,9 +20,7 @@ from engine.divergence import RUNAWAY_FACTOR, quiet_overflow
 from engine.optim import make_optimizer, sgd
 from engine.results import Store, load_summary, save_npz
 from engine.train import train
-from experiments import report
-from experiments.config import main, parse_config
-from plots.common import plot_main
+from experiments.config import parse_config
 
 EXPERIMENTS = ("trajectory", "gradnorm", "spectrum", "surface", "minratio")
 PLOTS = ("trajectory", "gradnorm", "spectrum", "surface", "minratio")
@@ -30,19 +29,6 @@ CLIS = [f"experiments.{n}" for n in EXPERIMENTS] + ["experiments.report"] + [
 # the trajectory experiment at its smallest: 2 runs × 2 points, one step per epoch
 TINY_TRAJECTORY = ["--quick", "--runs", "2", "--epochs", "1", "--every", "1", "--n-train", "40",
                    "--batch-size", "40", "--hidden", "4", "--jobs", "1"]
-
-
-def cli(prog):
-    """argv -> None: `python -m prog ARGV`, in process."""
-    kind, name = prog.split(".")
-    if prog == "experiments.report":
-        return lambda argv: report.main([str(a) for a in argv])
-    render = importlib.import_module(f"plots.{name}").render
-    if kind == "plots":
-        return lambda argv: plot_main(render, argv=[str(a) for a in argv], prog=prog)
-    module = importlib.import_module(f"experiments.{name}")
-    return lambda argv: main(module.Config, module.run, render, argv=[str(a) for a in argv],
-                             prog=prog)
 
 
 def run_trajectory(*argv):

@@ -2,13 +2,12 @@
 an independent recomputation, rendering from saved files, resuming and bad flags."""
 import numpy as np
 import pytest
+from conftest import cli, quick_results
 from numpy.testing import assert_allclose
 
 from engine import MLP, hessian
 from engine import results as common
 from engine.data import function_dataset
-from experiments import spectrum
-from experiments.config import main
 from experiments.spectrum import Config
 from plots.spectrum import render
 
@@ -17,14 +16,10 @@ PROG = "experiments.spectrum"
 
 
 def _main(*argv):
-    main(Config, spectrum.run, render, argv=[str(a) for a in argv], prog=PROG)
+    cli(PROG)(argv)  # python -m PROG ARGV, in process
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
-    _main("--quick", "--out", out, "--figures", figures)
-    return out, figures
+quick = quick_results("spectrum")  # the --quick preset, run once for the module
 
 
 def test_sinc_spectrum_is_the_exact_hessians(quick):

@@ -4,14 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from conftest import cli, quick_results
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP
 from engine import results as common
 from engine.data import load_digits
 from engine.train import evaluate
-from experiments import trajectory
-from experiments.config import main
 from experiments.trajectory import Config
 from plots.common import plot_main
 from plots.trajectory import render
@@ -21,15 +20,10 @@ PROG = "experiments.trajectory"
 
 
 def _main(*argv):
-    main(Config, trajectory.run, render, argv=[str(a) for a in argv], prog=PROG)
+    cli(PROG)(argv)  # python -m PROG ARGV, in process
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """The --quick preset on digits, run once for the module: (results dir, figures dir)."""
-    out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
-    _main("--quick", "--jobs", 1, "--out", out, "--figures", figures)
-    return out, figures
+quick = quick_results("trajectory", "--jobs", 1)  # the --quick preset, run once for the module
 
 
 def test_quick_run_keeps_the_result_contract(quick):
