@@ -84,15 +84,3 @@ def test_figures_are_drawn_from_saved_files(quick, tmp_path):
 def test_bad_flags_are_one_line(one_line_error, tmp_path, argv, expected):
     one_line_error(lambda: _main("--quick", *argv, "--out", tmp_path / "r"), PROG, expected)
     assert not (tmp_path / "r").exists()
-
-
-def test_command_line_runs_units_in_worker_processes(tmp_path):
-    # as `make` runs it: the units are unpickled in loky workers, which import them by name
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", PROG, "--quick", "--jobs", "2", "--out",
-                             str(tmp_path / "r"), "--figures", str(tmp_path / "f")],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert (tmp_path / "f" / "deepshallow_task.png").exists()

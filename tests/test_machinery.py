@@ -213,3 +213,18 @@ def test_shards_fill_one_folder_and_equal_one_run(tmp_path):
 def test_the_results_folder_defaults_to_results_slash_name():
     _, opts, _ = parse_config(Config, [], prog="experiments.toy")
     assert opts.out == Path("results") / "toy" and opts.figures == Path("figures")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, figure", [("deepshallow", "deepshallow_task"),
+                                          ("generalization", "generalization_flatness")])
+def test_command_line_runs_units_in_worker_processes(name, figure, tmp_path):
+    # as `make` runs it: the units are unpickled in loky workers, which import them by name
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", f"experiments.{name}", "--quick", "--jobs",
+                             "2", "--out", str(tmp_path / "r"), "--figures", str(tmp_path / "f")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "f" / f"{figure}.png").exists()
