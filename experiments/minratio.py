@@ -35,29 +35,21 @@ from typing import Literal
 
 import numpy as np
 import scipy.optimize
-import scipy.stats
 
 from engine import MLP, value_and_grad
-from engine.critical import (
-    LABELS,
-    VERDICTS,
-    classify,
-    continuation,
-    index_loss_fit,
-    sampled_minimal_ratio,
-    saturation,
-)
+from engine.critical import classify, continuation, sampled_minimal_ratio, saturation
 from engine.curvature import exact_hessian, output_jacobian
 from engine.data import function_dataset
 from engine.derivatives import mlp_mse_gradient
 from engine.embed import embed
-from engine.finders import STATUS_NAMES, find_critical
+from engine.finders import find_critical
 from engine.optim import adam
 from engine.results import Store, UsageError
 from engine.train import train
 
 from .checks import check_ints, check_memory, check_range
 from .config import main
+from .minratio_summary import stack, summarize
 from .parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "minratio"
@@ -78,6 +70,9 @@ class Config:
     switch_max: int = 1000               # most; log-uniform between: early saddles to late minima
     lr: float = 0.01                     # Adam's step (--trainer adam)
     finder: Literal["lm+newton", "lm", "trf", "newton", "gradnorm"] = "lm+newton"  # default: LM
+    stall_window: int = 0                # > 0: each stage stops when ‖∇L‖ has not halved over
+    # …this many evaluations (LM) or steps (Newton-MR); 0: the finder's own (300, 200). Longer
+    # searches end critical more often and reach saddles whose duplicated units merge slowly
     grad_sq_tol: float = 1e-10           # critical: ‖∇L‖² ≤ this (Frye et al. 2019; 1e-8: loose)
     newton_tol: float = 1e-6             # …and ‖H_τ⁺∇L‖ ≤ this (absolute: engine.critical)
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
@@ -101,7 +96,8 @@ class Config:
     def validate(self):
         """UsageError naming the flag for a setting that cannot run, before any work."""
         check_ints(self, seed=0, runs=1, switch_min=1, n_directions=1, n_samples=2, hidden=1,
-                   switch_max=self.switch_min, embed_hidden=1, continue_evals=1)
+                   switch_max=self.switch_min, embed_hidden=1, continue_evals=1,
+                   stall_window=0)
         check_range(self, "weight_decay", 0.0, low_open=False)
         check_range(self, "move_tol")
         if len(self.embed_hidden) != len(self.hidden) or any(
@@ -140,7 +136,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
         return None
     runs = [store.load_run(r) for r in range(config.runs)]
     data = function_dataset("sinc", n_samples=config.n_samples)
-    arrays = _stack(runs, config) | {"x": data.x_train, "y": data.y_train,
+    arrays = stack(runs, config) | {"x": data.x_train, "y": data.y_train,
                                      "radii": np.array(config.radii),
                                      "band": np.array(config.band)}
     summary = {"sizes": config.sizes, "activation": config.activation}
@@ -218,6 +214,13 @@ def objective_fns(net, x, y, weight_decay):
     return loss, gradient, hessian
 
 
+def finder_options(config) -> dict:
+    """engine.finders options of config: Newton-MR truncates at the classification's τ (the
+    polish removes the step that classification measures); --stall-window, when given."""
+    opts = {"rtol": config.rtol} if "newton" in config.finder else {}
+    return opts | ({"window": config.stall_window} if config.stall_window else {})
+
+
 def _start(config, net, data, rng):
     """(θ₀ of the search, switch step, steps taken, origin): trained for a seeded number of
     steps, or ('embedded') a critical point of the --embed-hidden net found the same way and
@@ -232,8 +235,8 @@ def _start(config, net, data, rng):
     theta, steps = train_until(small, small.init(rng), data, config.trainer, switch, rng,
                                config.lr, config.weight_decay)
     _, gradient, hessian = objective_fns(small, data.x_train, data.y_train, config.weight_decay)
-    opts = {"rtol": config.rtol} if "newton" in config.finder else {}
-    theta = find_critical(theta, gradient, hessian, method=config.finder, **opts).theta
+    theta = find_critical(theta, gradient, hessian, method=config.finder,
+                          **finder_options(config)).theta
     theta, log = embed(small.sizes, theta, net.sizes, method="split", rng=rng)
     return theta, switch, steps, log
 
@@ -251,9 +254,8 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 
-    # Newton-MR truncates at the classification's τ: the polish removes the step it measures
-    opts = {"rtol": config.rtol} if "newton" in config.finder else {}
-    found = find_critical(theta_start, gradient, hessian, method=config.finder, **opts)
+    found = find_critical(theta_start, gradient, hessian, method=config.finder,
+                          **finder_options(config))
     tols = {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
                                             "rtol")}
     at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
@@ -305,107 +307,6 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     info |= {"train_time": train_time, "wall_time": time.perf_counter() - start,
              "cpu_time": time.process_time() - cpu_start}
     return arrays, info
-
-
-def _stack(runs, config):
-    """Per-run arrays stacked (n_runs, …), scalars as (n_runs,) arrays; ragged traces
-    concatenated with their start offsets."""
-    ragged = ("trace", "theta_norm_trace", "continuation_norms")
-    out = {k: np.stack([a[k] for a, _ in runs]) for k in runs[0][0] if k not in ragged}
-    out |= {k: np.array([np.nan if info[k] is None else info[k] for _, info in runs]) for k in (
-        "switch_step", "train_loss", "loss", "loss_total", "theta_norm", "grad_norm", "flat",
-        "grad_sq", "newton_norm", "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio",
-        "resolved_ratio", "index", "n_neg", "saturated_share", "max_preactivation")}
-    out["label"] = np.array([info["label"] for _, info in runs])
-    cont = [info["continuation"] or {} for _, info in runs]
-    out["verdict"] = np.array([c.get("verdict", "") for c in cont])
-    out["escaping"] = out["verdict"] == "escaping"
-    for key in ("moved", "growth"):
-        out[f"continuation_{key}"] = np.array([c.get(key, np.nan) for c in cont])
-    for key in ragged:
-        out[key] = np.concatenate([a[key] for a, _ in runs])
-    out["trace_start"] = np.cumsum([0] + [a["trace"].size for a, _ in runs])
-    out["continuation_start"] = np.cumsum([0] + [a["continuation_norms"].size for a, _ in runs])
-    return out
-
-
-def distinct(loss, eigenvalues, *, rtol=1e-7):
-    """Indices of the first of each group of points with the same loss (to rtol) and the same
-    spectrum (each eigenvalue to rtol·‖H‖₂): copies under the network's symmetries (permuted
-    or sign-flipped units) share both, so they count once."""
-    kept = []
-    for i in range(len(loss)):
-        scale = np.max(np.abs(eigenvalues[i]))
-        if not any(abs(loss[i] - loss[j]) <= rtol * abs(loss[j]) and np.all(
-                np.abs(eigenvalues[i] - eigenvalues[j]) <= rtol * scale) for j in kept):
-            kept.append(i)
-    return np.array(kept, dtype=int)
-
-
-def summarize(arrays, infos, config) -> dict:
-    """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
-    finder) and loss range of each; the continuation verdicts of the critical points; the
-    saddles (index > 0) among critical points that are not escaping: how many, distinct,
-    non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put, their index range and
-    MSE span; the index–loss fit over the critical points that are not escaping; Spearman
-    ρ(minimal ratio, loss); the finder's statuses and times."""
-    label, loss = arrays["label"], arrays["loss"]
-    per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
-        loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
-            "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
-    crit = label == "critical"
-    ratio, rho, p_value = arrays["minimal_ratio"][crit], None, None
-    if crit.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[crit]) > 0:
-        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[crit]))
-    statuses = [info["finder"]["status"] for info in infos]
-    trivial_loss = 0.5 * float(np.var(arrays["y"]))  # the constant fit f = ȳ
-    honest = crit & ~arrays["escaping"]
-    saddle = honest & (arrays["n_neg"] > 0)
-    nontrivial = saddle & (loss < 0.99 * trivial_loss)
-    staying = np.flatnonzero(nontrivial & (arrays["verdict"] == "stays"))
-    unique = staying[distinct(loss[staying], arrays["eigenvalues"][staying])]
-    fit = index_loss_fit(loss[honest], arrays["index"][honest],
-                         rng=np.random.default_rng(config.seed))
-    return {
-        "counts": {name: per_class[name]["count"] for name in LABELS},
-        "critical_flat": int((crit & (arrays["flat"] == 1)).sum()),
-        "critical_saddles": int((crit & (arrays["index"] > 0)).sum()),
-        "weight_decay": config.weight_decay, "trivial_loss": trivial_loss,
-        "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
-        "critical_not_escaping": int(honest.sum()),
-        "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
-                    "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
-                    "index_range": _int_range(arrays["n_neg"][unique]),
-                    "loss_range": _range(loss[unique]), "runs": unique.tolist()},
-        "index_loss_fit": fit,
-        "per_class": per_class, "spearman_minimal_ratio_loss": rho, "spearman_p_value": p_value,
-        "loss_range": _range(loss),
-        "finder": {"method": config.finder, "status_counts": {
-            s: statuses.count(s) for s in STATUS_NAMES.values() if s in statuses}} | {
-            f"median_{k}": float(np.median([i["finder"][k] for i in infos]))
-            for k in ("n_eval", "wall_time")},
-        "run_time_sum": float(sum(info["wall_time"] for info in infos)),
-        "run_time_median": float(np.median([info["wall_time"] for info in infos])),
-        "run_cpu_sum": float(sum(info.get("cpu_time", np.nan) for info in infos)),
-        "runs": [{k: info[k] for k in ("run", "switch_step", "loss", "label", "finder",
-                                       "continuation")} for info in infos]}
-
-
-def _int_range(values):
-    return [int(values.min()), int(values.max())] if values.size else None
-
-
-def _median(values):
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else None
-
-
-def _range(values):
-    values = values[np.isfinite(values) & (values > 0)]
-    if not values.size:
-        return None
-    low, high = float(values.min()), float(values.max())
-    return {"min": low, "max": high, "decades": float(np.log10(high / low))}
 
 
 if __name__ == "__main__":

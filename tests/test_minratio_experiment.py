@@ -17,7 +17,7 @@ from engine.derivatives import mlp_mse_gradient
 from engine.finders import find_critical
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
-from experiments import minratio
+from experiments import minratio, minratio_summary
 from experiments.parallel import RunOptions
 from plots.minratio import render
 
@@ -107,7 +107,7 @@ def test_distinct_counts_symmetric_copies_once():
     eig = np.array([[-1.0, 2.0], [-1.0, 2.0 + 1e-12], [-1.0, 3.0], [-1.0, 2.0]])
     loss = np.array([0.5, 0.5 * (1 + 1e-12), 0.5, 0.7])
     # 0 and 1 agree to rounding (a permuted copy); 2 has another spectrum, 3 another loss
-    assert minratio.distinct(loss, eig).tolist() == [0, 2, 3]
+    assert minratio_summary.distinct(loss, eig).tolist() == [0, 2, 3]
 
 
 @pytest.mark.parametrize("starts", ["trained", "embedded"])
@@ -268,6 +268,21 @@ def test_the_fast_gradient_leaves_the_search_unchanged():
     assert_allclose(ends[0][0], ends[1][0], rtol=0, atol=1e-6 * np.linalg.norm(ends[1][0]))
 
 
+def test_stall_window_reaches_every_stage_of_the_finder(monkeypatch):
+    seen = []
+
+    def spy(theta, *args, **opts):
+        seen.append(opts)
+        return find_critical(theta, *args, **opts)
+
+    monkeypatch.setattr(minratio, "find_critical", spy)
+    config = minratio.Config.quick()
+    minratio.search_unit(config, 0)
+    minratio.search_unit(minratio.Config(**{**vars(config), "stall_window": 7}), 0)
+    assert seen[0] == {"method": "lm+newton", "rtol": config.rtol}
+    assert seen[1] == {"method": "lm+newton", "rtol": config.rtol, "window": 7}
+
+
 @pytest.mark.parametrize("finder, trainer", [("gradnorm", "lbfgs"), ("newton", "adam"),
                                              ("trf", "lm"), ("lm", "lm")])
 def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
@@ -293,6 +308,7 @@ def test_every_finder_and_trainer_runs_end_to_end(finder, trainer, tmp_path):
     (["--n-samples", "1", "--trainer", "lbfgs"], "--n-samples 1: give an integer ≥ 2"),
     (["--weight-decay", "-1"], "--weight-decay -1.0: give a finite number in [0, inf)"),
     (["--embed-hidden", "5", "5"], "--embed-hidden 5 5: give one width per hidden layer"),
+    (["--stall-window", "-3"], "--stall-window -3: give an integer ≥ 0"),
 ])
 def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, one_line_error):
     one_line_error(lambda: _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures",
