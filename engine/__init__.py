@@ -115,7 +115,14 @@ from .derivatives import (
 )
 from .divergence import RUNAWAY_FACTOR, Diverged, quiet_overflow, stop_on_nonfinite
 from .eigenpairs import Eigenpairs, extreme_eigenvalues
-from .embed import EMBEDDINGS, add_units, embed, split_curvature, split_unit
+from .embed import (
+    EMBEDDINGS,
+    add_units,
+    effective_widths,
+    embed,
+    split_curvature,
+    split_unit,
+)
 from .finders import METHODS, STATUS_NAMES, FinderResult, find_critical
 from .fused import FUSED_ACTIVATIONS, mlp_forward
 from .generalization import (
@@ -201,7 +208,7 @@ __all__ = [
     "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify",
     "continuation", "index_loss_fit", "power_curve", "sampled_minimal_ratio", "saturation",
-    "EMBEDDINGS", "add_units", "embed", "split_curvature", "split_unit",
+    "EMBEDDINGS", "add_units", "effective_widths", "embed", "split_curvature", "split_unit",
     "MAX_DEPTH", "equal_budget_sizes", "n_params_of", "sizes_for_budget", "width_for_budget",
     "Sharpness", "box_sharpness", "epsilon_sharpness", "input_jacobian", "interpolation",
     "sensitivity", "top_eigenvalue",

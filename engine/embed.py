@@ -34,7 +34,18 @@ add_units   new units with zero incoming weights, bias `bias` and zero outgoing 
 
 embed(…) grows a network to `sizes_big` by repeated split_unit (method 'split', unit and share
 drawn from rng, shares uniform in (0, 1) unless given) or add_units ('zero').
-Cost: O(n_params) per construction; `split_curvature` one forward and backward pass.
+
+effective_widths(…) goes the other way: the hidden widths of the smallest network computing the
+same function for every input, read from the weights alone — a unit with a zero outgoing row
+(dead) or zero incoming weights (a constant, absorbed by the next layer's bias) is dropped, and
+units with the same incoming column, up to sign for an odd σ (σ(−z) = −σ(z): h_j = −h_i), count
+once. A critical point whose effective widths are smaller than its network's is an embedded
+critical point of the smaller network (for L + (λ/2)‖θ‖² too: the decay then splits a
+duplicated unit's outgoing row equally, so the smaller network's decay is re-weighted by the
+multiplicities). Searches reach such points slowly: the copies merge along directions of
+curvature ~λ.
+Cost: O(n_params) per construction; `split_curvature` one forward and backward pass;
+effective_widths O(Σ_l d_l²·d_{l−1}).
 Errors: ValueError for sizes that do not nest, a layer that is not hidden, a unit out of range.
 """
 from __future__ import annotations
@@ -124,6 +135,43 @@ def embed(sizes_small, theta_small, sizes_big, *, method="split", rng=None, shar
             sizes, theta = split_unit(sizes, theta, layer, unit, share)
             log.append((layer, unit, share))
     return theta, log
+
+
+def effective_widths(sizes, theta, activation, *, rtol=1e-6) -> tuple[int, ...]:
+    """Per hidden layer, the number of units left after dropping dead and constant units and
+    merging duplicates (module docstring), for the MLP `sizes` at θ (n,).
+
+    Unit i of a hidden layer is dead when ‖a_i‖ ≤ rtol·max_j ‖a_j‖ (outgoing rows), constant when
+    its incoming weights (bias excluded) have norm ≤ rtol·max_j of the same; units i, j are
+    copies when ‖w̃_i − s·w̃_j‖ ≤ rtol·max(‖w̃_i‖, ‖w̃_j‖) with s = 1, or s = ±1 for an odd σ
+    (checked numerically). Copies are grouped transitively. Removing units of one layer does
+    not change the widths found in the others (each layer is read from its own weights).
+    Raises ValueError for a θ that does not fit `sizes` or an unknown activation.
+    """
+    layout = Layout(tuple(sizes))
+    theta = np.asarray(theta, dtype=np.float64)
+    layout.check(theta)
+    if theta.ndim != 1:
+        raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
+    act = get_activation(activation)
+    probe = np.array([0.3, 1.1, 2.7])
+    signs = (1.0, -1.0) if np.allclose(act.fn(-probe), -act.fn(probe), rtol=1e-12) else (1.0,)
+    params = layout.unpack(theta)
+    widths = []
+    for layer in range(1, len(layout.sizes) - 1):
+        W_in, b_in = params[layer - 1]
+        cols = np.vstack([W_in, b_in[None, :]]).T       # w̃_i, one row per unit
+        rows = np.linalg.norm(params[layer][0], axis=1)  # ‖a_i‖
+        weights = np.linalg.norm(W_in, axis=0)
+        live = (rows > rtol * rows.max()) & (weights > rtol * weights.max())
+        groups = []                                      # one representative column per group
+        for col in cols[live]:
+            scale = np.linalg.norm(col)
+            if not any(np.linalg.norm(col - s * rep) <= rtol * max(scale, np.linalg.norm(rep))
+                       for rep in groups for s in signs):
+                groups.append(col)
+        widths.append(len(groups))
+    return tuple(widths)
 
 
 def split_curvature(net, theta, x, y, layer, unit) -> np.ndarray:

@@ -22,8 +22,11 @@ trace[trace_start[r]:trace_start[r + 1]] (theta_norm_trace: ‖θ‖ at the same
 continuation_norms likewise with continuation_start). With a weight decay, `loss` is the MSE
 part, `loss_total` the objective L_λ, `eigenvalues` those of ∇²L_λ; verdict ('' when not
 critical), escaping, continuation_moved/_growth, n_neg, theta_norm, saturated_share (hidden units
-constant on the data), max_preactivation. With summary.json's sizes and activation and
-engine.layout, anyone can rebuild the net and recompute loss, gradient and spectrum.
+constant on the data), max_preactivation, effective_units (hidden units left after dropping
+dead and constant ones and merging copies: engine.embed.effective_widths) and reducible (fewer
+than the net's: an embedded critical point of a smaller net). With summary.json's sizes and
+activation and engine.layout, anyone can rebuild the net and recompute loss, gradient and
+spectrum.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ from engine.critical import classify, continuation, sampled_minimal_ratio, satur
 from engine.curvature import exact_hessian, output_jacobian
 from engine.data import function_dataset
 from engine.derivatives import mlp_mse_gradient
-from engine.embed import embed
+from engine.embed import effective_widths, embed
 from engine.finders import find_critical
 from engine.optim import adam
 from engine.results import Store, UsageError
@@ -272,8 +275,10 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
         sampled = sampled_minimal_ratio(objective, found.theta, config.radii,
                                         n_directions=config.n_directions, rng=rng,
                                         loss0=loss_total)
-        saturated, max_z = saturation(net, found.theta, x) if np.all(
-            np.isfinite(found.theta)) else (float("nan"), float("nan"))
+        finite = np.all(np.isfinite(found.theta))
+        saturated, max_z = saturation(net, found.theta, x) if finite else (float("nan"),) * 2
+        widths = list(effective_widths(net.sizes, found.theta, config.activation)) if finite \
+            else None
     nan, ratios = float("nan"), ("minimal_ratio", "resolved_ratio", "index")
     bands = [spec.at(r) for r in config.band] if spec else []
     arrays = {"theta_start": theta_start, "theta": found.theta, "trace": found.grad_norms,
@@ -290,6 +295,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
             "grad_norm": float(np.sqrt(point.grad_sq)), "label": point.label,
             "label_start": at_start.label, "kappa_start": at_start.kappa,
             "saturated_share": saturated, "max_preactivation": max_z,
+            "effective_hidden": widths,
             "embedding": [list(entry) for entry in log],
             "continuation": None if cont is None else {
                 "verdict": cont.verdict, "moved": cont.moved, "growth": cont.growth,

@@ -22,6 +22,9 @@ def stack(runs, config):
         "grad_sq", "newton_norm", "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio",
         "resolved_ratio", "index", "n_neg", "saturated_share", "max_preactivation")}
     out["label"] = np.array([info["label"] for _, info in runs])
+    widths = [info.get("effective_hidden") for _, info in runs]
+    out["effective_units"] = np.array([np.nan if w is None else sum(w) for w in widths])
+    out["reducible"] = out["effective_units"] < sum(config.hidden)
     cont = [info["continuation"] or {} for _, info in runs]
     out["verdict"] = np.array([c.get("verdict", "") for c in cont])
     out["escaping"] = out["verdict"] == "escaping"
@@ -51,9 +54,10 @@ def summarize(arrays, infos, config) -> dict:
     """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
     finder) and loss range of each; the continuation verdicts of the critical points; the
     saddles (index > 0) among critical points that are not escaping: how many, distinct,
-    non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put, their index range and
-    MSE span; the index–loss fit over the critical points that are not escaping; Spearman
-    ρ(minimal ratio, loss); the finder's statuses and times."""
+    non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put, their index range, MSE
+    span and how many are reducible (embedded critical points of a smaller net: copies of a
+    unit, dead or constant units); the index–loss fit over the critical points that are not
+    escaping; Spearman ρ(minimal ratio, loss); the finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
         loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
@@ -78,9 +82,11 @@ def summarize(arrays, infos, config) -> dict:
         "weight_decay": config.weight_decay, "trivial_loss": trivial_loss,
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
         "critical_not_escaping": int(honest.sum()),
+        "critical_reducible": int((honest & arrays["reducible"]).sum()),
         "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
                     "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
                     "index_range": _int_range(arrays["n_neg"][unique]),
+                    "reducible": int(arrays["reducible"][unique].sum()),
                     "loss_range": _range(loss[unique]), "runs": unique.tolist()},
         "index_loss_fit": fit,
         "per_class": per_class, "spearman_minimal_ratio_loss": rho, "spearman_p_value": p_value,

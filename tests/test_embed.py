@@ -8,7 +8,7 @@ from engine import MLP, exact_hessian, function_dataset, grad
 from engine.critical import classify
 from engine.curvature import output_jacobian
 from engine.derivatives import hessian
-from engine.embed import add_units, embed, split_curvature, split_unit
+from engine.embed import add_units, effective_widths, embed, split_curvature, split_unit
 from engine.finders import METHODS, find_critical
 
 SMALL = (1, 3, 1)
@@ -186,3 +186,33 @@ def test_embed_refuses_sizes_that_do_not_nest(minimum):
         embed(SMALL, minimum, (1, 4, 1), method="copy")
     with pytest.raises(ValueError, match="rng"):
         embed(SMALL, minimum, (1, 4, 1))
+
+
+def test_effective_widths_undo_every_embedding(minimum):
+    # the 1-3-1 minimum grown to 1-3-7-… is still a 3-unit network: splits, sign-flipped copies
+    # and zero units (constant and dead) all count as the units they came from
+    rng = np.random.default_rng(5)
+    assert effective_widths(SMALL, minimum, "tanh") == (3,)
+    for method in ("split", "zero"):
+        big = embed(SMALL, minimum, (1, 7, 1), method=method, rng=rng)[0]
+        assert effective_widths((1, 7, 1), big, "tanh") == (3,)
+    sizes, theta = split_unit(SMALL, minimum, 1, 0, share=0.3)
+    params = [(W.copy(), b.copy()) for W, b in MLP(sizes).layout.unpack(theta)]
+    params[0][0][:, -1] *= -1.0   # the copy flipped: tanh is odd, h = −h_0, still one unit
+    params[0][1][-1] *= -1.0
+    params[1][0][-1] *= -1.0
+    flipped = MLP(sizes).layout.pack(params)
+    assert effective_widths(sizes, flipped, "tanh") == (3,)
+    # sigmoid is not odd: a sign-flipped copy is a different unit (σ(−z) = 1 − σ(z))
+    assert effective_widths(sizes, flipped, "sigmoid") == (4,)
+    # a generic point is irreducible, in every layer of a deeper net
+    net = MLP((1, 5, 4, 1))
+    assert effective_widths(net.sizes, net.init(rng), "tanh") == (5, 4)
+    # copies that differ by more than rtol are two units
+    params[0][1][-1] *= 1.0 + 1e-3
+    assert effective_widths(sizes, MLP(sizes).layout.pack(params), "tanh") == (4,)
+
+
+def test_effective_widths_refuse_a_theta_that_does_not_fit(minimum):
+    with pytest.raises(ValueError):
+        effective_widths((1, 4, 1), minimum, "tanh")

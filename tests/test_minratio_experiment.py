@@ -14,6 +14,7 @@ from engine.critical import LABELS, VERDICTS, classify
 from engine.curvature import exact_hessian
 from engine.data import function_dataset
 from engine.derivatives import mlp_mse_gradient
+from engine.embed import effective_widths
 from engine.finders import find_critical
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
@@ -314,3 +315,13 @@ def test_bad_flags_are_one_line_errors(flags, expected, tmp_path, one_line_error
     one_line_error(lambda: _main([*flags, "--quick", "--out", str(tmp_path / "r"), "--figures",
                                   str(tmp_path)]), "experiments.minratio", expected)
     assert not (tmp_path / "r").exists()
+
+
+def test_reducible_end_points_are_recounted_from_the_weights(quick):
+    arrays, meta = load_summary(quick[0])
+    config = minratio.Config.quick()
+    units = [sum(effective_widths(config.sizes, t, config.activation)) for t in arrays["theta"]]
+    assert_array_equal(arrays["effective_units"], units)
+    assert_array_equal(arrays["reducible"], np.array(units) < sum(config.hidden))
+    honest = (arrays["label"] == "critical") & ~arrays["escaping"]
+    assert meta["summary"]["critical_reducible"] == int((honest & arrays["reducible"]).sum())
