@@ -24,7 +24,8 @@ part, `loss_total` the objective L_λ, `eigenvalues` those of ∇²L_λ; verdict
 critical), escaping, continuation_moved/_growth, n_neg, theta_norm, saturated_share (hidden units
 constant on the data), max_preactivation, effective_units (hidden units left after dropping
 dead and constant ones and merging copies: engine.embed.effective_widths) and reducible (fewer
-than the net's: an embedded critical point of a smaller net). With summary.json's sizes and
+than the net's: an embedded critical point of a smaller net), n_near_tau (eigenvalues within a
+factor 3 of ±τ: how much the counts hang on the cut). With summary.json's sizes and
 activation and engine.layout, anyone can rebuild the net and recompute loss, gradient and
 spectrum.
 """
@@ -305,6 +306,10 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
                                             "flat_cosine")}
     info |= {k: getattr(spec, k) if spec else nan for k in ratios + ("tau", "n_pos", "n_neg",
                                                                        "n_zero")}
+    # how much n₊/n₀/n₋ hang on the cut: eigenvalues within a factor 3 of ±τ (with a decay λ,
+    # a τ near λ puts every direction curved by the decay alone here)
+    info["n_near_tau"] = int(np.sum((np.abs(spec.eigenvalues) >= spec.tau / 3)
+                                    & (np.abs(spec.eigenvalues) <= 3 * spec.tau))) if spec else nan
     info["finder"] = {"method": found.method, "status": found.status_name,
                       "message": found.message, "scipy_status": found.scipy_status,
                       "n_iter": found.n_iter, "n_eval": found.n_eval,

@@ -17,10 +17,12 @@ def stack(runs, config):
     concatenated with their start offsets."""
     ragged = ("trace", "theta_norm_trace", "continuation_norms")
     out = {k: np.stack([a[k] for a, _ in runs]) for k in runs[0][0] if k not in ragged}
-    out |= {k: np.array([np.nan if info[k] is None else info[k] for _, info in runs]) for k in (
+    # .get: runs saved before a key was added to the contract resume as nan, not KeyError
+    out |= {k: np.array([np.nan if info.get(k) is None else info[k] for _, info in runs]) for k in (
         "switch_step", "train_loss", "loss", "loss_total", "theta_norm", "grad_norm", "flat",
         "grad_sq", "newton_norm", "kappa", "flat_cosine", "kappa_start", "tau", "minimal_ratio",
-        "resolved_ratio", "index", "n_neg", "saturated_share", "max_preactivation")}
+        "resolved_ratio", "index", "n_neg", "saturated_share", "max_preactivation",
+        "n_near_tau")}
     out["label"] = np.array([info["label"] for _, info in runs])
     widths = [info.get("effective_hidden") for _, info in runs]
     out["effective_units"] = np.array([np.nan if w is None else sum(w) for w in widths])
@@ -83,6 +85,8 @@ def summarize(arrays, infos, config) -> dict:
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
         "critical_not_escaping": int(honest.sum()),
         "critical_reducible": int((honest & arrays["reducible"]).sum()),
+        "near_tau": {"median": _median(arrays["n_near_tau"][crit]),
+                     "max": _max(arrays["n_near_tau"][crit])},
         "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
                     "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
                     "index_range": _int_range(arrays["n_neg"][unique]),
@@ -104,6 +108,11 @@ def summarize(arrays, infos, config) -> dict:
 
 def _int_range(values):
     return [int(values.min()), int(values.max())] if values.size else None
+
+
+def _max(values):
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else None
 
 
 def _median(values):

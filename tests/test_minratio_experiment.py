@@ -325,3 +325,13 @@ def test_reducible_end_points_are_recounted_from_the_weights(quick):
     assert_array_equal(arrays["reducible"], np.array(units) < sum(config.hidden))
     honest = (arrays["label"] == "critical") & ~arrays["escaping"]
     assert meta["summary"]["critical_reducible"] == int((honest & arrays["reducible"]).sum())
+
+
+def test_eigenvalues_near_the_cut_are_recounted(quick):
+    arrays, meta = load_summary(quick[0])
+    size = np.abs(arrays["eigenvalues"])
+    tau = arrays["tau"][:, None]
+    assert_array_equal(arrays["n_near_tau"], ((size >= tau / 3) & (size <= 3 * tau)).sum(axis=1))
+    crit = arrays["label"] == "critical"
+    if crit.any():
+        assert meta["summary"]["near_tau"]["max"] == arrays["n_near_tau"][crit].max()
