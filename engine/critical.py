@@ -1,7 +1,7 @@
 """What a finder's end point is: critical, gradient-flat or not converged; and the sampled ratio.
 
 Classification (after the search, never as its stopping rule; Frye et al. 2019, 2021), with
-H = V diag(λ) Vᵀ, τ = max(n·ε, rtol)·‖H‖₂ (engine.spectrum) and
+H = V diag(λ) Vᵀ, τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)) (engine.spectrum) and
   newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
   kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
   flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                  (≈ 0 where g is a stationary point of ‖g‖):
@@ -42,6 +42,7 @@ Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, replace
 
@@ -72,7 +73,7 @@ class PointClass:
 
 
 def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
-             rtol=1e-6) -> PointClass:
+             rtol=1e-6, tau_max=math.inf) -> PointClass:
     """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
     docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf (nor when both
     LAPACK eigensolvers fail on a finite H: then not converged, spectrum None); raises
@@ -93,7 +94,7 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
         return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
 
     try:
-        spec = spectrum(H, rtol=rtol, eigenvectors=True)
+        spec = spectrum(H, rtol=rtol, eigenvectors=True, tau_max=tau_max)
     except np.linalg.LinAlgError:
         # LAPACK's syevr (scipy) failed on a finite H — seen on Hessians of saturated nets with
         # entries over many decades; syevd (numpy) is another algorithm on the same matrix
@@ -102,7 +103,7 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
         except np.linalg.LinAlgError:
             nan = float("nan")
             return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
-        spec = replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
+        spec = replace(spectrum_from_eigenvalues(lam, rtol, tau_max), eigenvectors=vecs)
     lam, vecs = spec.eigenvalues, spec.eigenvectors
     coef = vecs.T @ g
     keep = np.abs(lam) > spec.tau

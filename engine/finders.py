@@ -22,6 +22,7 @@ adds an O(n³) eigh per accepted step and a gradient per trial radius.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -40,8 +41,9 @@ _EPS = np.finfo(np.float64).eps
 _COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0}
 _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_restarts": 20},
             "lm": _COMMON, "trf": _COMMON,
-            "newton": _COMMON | {"window": 200, "rtol": 1e-6, "max_step": 1.0, "eta": 1e-4,
-                                 "max_rejections": 30, "dense_max": 2000, "lsmr_tol": 1e-10}}
+            "newton": _COMMON | {"window": 200, "rtol": 1e-6, "tau_max": math.inf,
+                                 "max_step": 1.0, "eta": 1e-4, "max_rejections": 30,
+                                 "dense_max": 2000, "lsmr_tol": 1e-10}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,10 +77,11 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
 
     max_iter caps evaluations (scipy methods, 20000) or Newton iterations (2000), per stage.
     opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200), factor (2);
-    gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rtol (1e-6, keep
-    |λ| > max(n·ε, rtol)·‖H‖₂: engine.critical's τ, so the polish removes the step that
-    classification measures), max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta (1e-4: accept when
-    ρ > eta), max_rejections (30 trial radii per step), dense_max (2000), lsmr_tol (1e-10).
+    gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rtol (1e-6) and tau_max
+    (∞): keep |λ| > max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)), engine.critical's τ, so the polish
+    removes the step that classification measures; max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta
+    (1e-4: accept when ρ > eta), max_rejections (30 trial radii per step), dense_max (2000),
+    lsmr_tol (1e-10).
     """
     start = time.perf_counter()
     theta0 = np.array(theta0, dtype=np.float64)
@@ -227,7 +230,8 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
         mon.record(theta, norm)
         while True:
             model = newton_model(theta, g, hess_fn, hvp_fn, rtol=opts["rtol"],
-                                 dense_max=opts["dense_max"], lsmr_tol=opts["lsmr_tol"])
+                                 tau_max=opts["tau_max"], dense_max=opts["dense_max"],
+                                 lsmr_tol=opts["lsmr_tol"])
             if model is None:
                 raise _Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
                                       "search")

@@ -1,7 +1,8 @@
 """Newton-MR steps for ∇L(θ) = 0 inside a trust region ‖p‖ ≤ Δ, and the decrease of ‖∇L‖² they
 predict (Roosta et al. 2018 for the direction; Moré 1978 for damping it by a trust region).
 
-Dense (n ≤ dense_max): H = V diag(λ) Vᵀ, c = Vᵀg, K = {i : |λᵢ| > τ}, τ = max(n·ε, rtol)·‖H‖₂,
+Dense (n ≤ dense_max): H = V diag(λ) Vᵀ, c = Vᵀg, K = {i : |λᵢ| > τ}, τ = max(n·ε·‖H‖₂,
+min(rtol·‖H‖₂, tau_max)) (engine.spectrum),
   p(μ) = −Σ_{i∈K} λᵢcᵢ/(λᵢ² + μ) vᵢ,
 the minimizer of ‖g + Hp‖² + μ‖p‖² over span{vᵢ : i ∈ K}. p(0) = −H_τ⁺g is Newton-MR's
 least-norm step; for ‖p(0)‖ > Δ, μ > 0 solves ‖p(μ)‖ = Δ (‖p(μ)‖ falls monotonically in μ). Growing
@@ -19,6 +20,8 @@ iteration plus one.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.optimize
 import scipy.sparse.linalg
@@ -26,10 +29,12 @@ import scipy.sparse.linalg
 from .spectrum import eigen_tolerance
 
 
-def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, lsmr_tol=1e-10):
+def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, lsmr_tol=1e-10,
+                 tau_max=math.inf):
     """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
     length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
-    predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, else LSMR
+    predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, keeping
+    |λ| > τ of rtol and tau_max (engine.spectrum.eigen_tolerance), else LSMR
     through hvp_fn(θ, v) → Hv (or hess_fn) with atol = btol = lsmr_tol (its stopping test on
     ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet), at most 10·n
     iterations. None when H is not finite or LAPACK cannot decompose it."""
@@ -58,7 +63,7 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
         lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # symmetrize: eigh reads one triangle only
     except np.linalg.LinAlgError:  # a finite H LAPACK cannot decompose: no model, as for nan
         return None
-    keep = np.abs(lam) > eigen_tolerance(lam, rtol)
+    keep = np.abs(lam) > eigen_tolerance(lam, rtol, tau_max)
     return _EigenModel(lam[keep], vecs[:, keep], vecs[:, keep].T @ g)
 
 

@@ -7,8 +7,13 @@ below 5e-13, with random signs), and the raw share "λ > 0" then comes out ≈ 0
 point, trained or not (Sagun et al. 2016/17 on the spectrum's bulk near 0). So eigenvalues are
 counted with
 
-    τ = max(n·ε·‖H‖₂, rtol·‖H‖₂),   ‖H‖₂ = max |λ|,
+    τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)),   ‖H‖₂ = max |λ|,
     n₊ = #{λ > τ},  n₋ = #{λ < −τ},  n₀ = n − n₊ − n₋,
+
+tau_max (∞ unless given) caps the cut where a curvature scale is known: on L + (λ/2)‖θ‖² every
+direction the data leave flat is curved by exactly λ, and a τ near λ (rtol 1e-6 and ‖H‖₂ ≈ 10
+put it there for λ = 1e-5) would count those dozens of directions positive or zero as ‖H‖₂
+happens to fall; tau_max = λ/10 counts them positive, as they are. Never below the rounding floor.
 
 and `Spectrum.at(rtol)` recounts at a looser or tighter rtol (a sensitivity band) without a new
 eigendecomposition. Ratios: minimal ratio n₊/n (the slides' "proportion of eigenvalues greater
@@ -20,6 +25,7 @@ everything else is O(n) (O(n·n₀) for the kernel share).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,17 +34,20 @@ import scipy.linalg
 EPS = np.finfo(np.float64).eps
 
 
-def eigen_tolerance(eigenvalues, rtol=1e-6) -> float:
-    """τ = max(n·ε·‖H‖₂, rtol·‖H‖₂) with ‖H‖₂ = max|λ| and n = len(eigenvalues).
+def eigen_tolerance(eigenvalues, rtol=1e-6, tau_max=math.inf) -> float:
+    """τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)) with ‖H‖₂ = max|λ|, n = len(eigenvalues).
 
     n·ε·‖H‖₂ is the backward-error floor of a symmetric eigensolver: below it an eigenvalue's
     sign is not determined by H. τ = 0 for H = 0 (every eigenvalue then counts as zero).
-    Raises ValueError for an empty or non-finite eigenvalue array or rtol not a finite ≥ 0.
+    tau_max: an absolute cap (module docstring). Raises ValueError for an empty or non-finite
+    eigenvalue array, rtol not a finite ≥ 0 or tau_max not > 0.
     """
     lam = _check_eigenvalues(eigenvalues)
     rtol = _check_rtol(rtol)
+    if not float(tau_max) > 0.0:
+        raise ValueError(f"tau_max={tau_max!r} must be > 0 (math.inf: no cap)")
     norm = float(np.max(np.abs(lam)))
-    return max(lam.size * EPS * norm, rtol * norm)
+    return max(lam.size * EPS * norm, min(rtol * norm, float(tau_max)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +65,7 @@ class Spectrum:
     n_neg: int
     n_zero: int
     eigenvectors: np.ndarray | None = None
+    tau_max: float = math.inf
 
     @property
     def n(self) -> int:
@@ -80,9 +90,9 @@ class Spectrum:
         return self.n_neg / self.n
 
     def at(self, rtol) -> Spectrum:
-        """The same eigenvalues (and eigenvectors) recounted with another rtol; no new
-        eigendecomposition, O(n). Raises ValueError for rtol not a finite ≥ 0."""
-        counted = spectrum_from_eigenvalues(self.eigenvalues, rtol)
+        """The same eigenvalues (and eigenvectors) recounted with another rtol (and the same
+        tau_max); no new eigendecomposition, O(n). Raises ValueError for rtol not a finite ≥ 0."""
+        counted = spectrum_from_eigenvalues(self.eigenvalues, rtol, self.tau_max)
         return replace(counted, eigenvectors=self.eigenvectors)
 
 
@@ -108,26 +118,26 @@ def symmetric_eigh(H, eigenvectors=True):
     return scipy.linalg.eigvalsh(sym), None
 
 
-def spectrum(H, rtol=1e-6, eigenvectors=False) -> Spectrum:
+def spectrum(H, rtol=1e-6, eigenvectors=False, tau_max=math.inf) -> Spectrum:
     """Spectrum of (H + Hᵀ)/2 for a square float matrix H, shape (n, n), counted with the sign
-    tolerance τ of `rtol` (module docstring); eigenvectors=True keeps the (n, n) basis.
-    Raises ValueError as symmetric_eigh, or for rtol not a finite ≥ 0. Cost: one
+    tolerance τ of `rtol` and `tau_max` (module docstring); eigenvectors=True keeps the (n, n)
+    basis. Raises ValueError as symmetric_eigh, or as eigen_tolerance. Cost: one
     symmetric_eigh."""
     lam, vecs = symmetric_eigh(H, eigenvectors)
-    return replace(spectrum_from_eigenvalues(lam, rtol), eigenvectors=vecs)
+    return replace(spectrum_from_eigenvalues(lam, rtol, tau_max), eigenvectors=vecs)
 
 
-def spectrum_from_eigenvalues(eigenvalues, rtol=1e-6) -> Spectrum:
+def spectrum_from_eigenvalues(eigenvalues, rtol=1e-6, tau_max=math.inf) -> Spectrum:
     """The Spectrum of eigenvalues (n,) already computed (e.g. loaded from a results file),
-    sorted ascending and counted with τ of `rtol`; no eigenvectors. Raises ValueError as
-    eigen_tolerance. Cost O(n log n)."""
+    sorted ascending and counted with τ of `rtol` and `tau_max`; no eigenvectors. Raises
+    ValueError as eigen_tolerance. Cost O(n log n)."""
     lam = np.sort(_check_eigenvalues(eigenvalues))
-    tau = eigen_tolerance(lam, rtol)
+    tau = eigen_tolerance(lam, rtol, tau_max)
     n_pos = int(np.count_nonzero(lam > tau))
     n_neg = int(np.count_nonzero(lam < -tau))
     return Spectrum(
         eigenvalues=lam, tau=tau, rtol=float(rtol), n_pos=n_pos, n_neg=n_neg,
-        n_zero=lam.size - n_pos - n_neg,
+        n_zero=lam.size - n_pos - n_neg, tau_max=float(tau_max),
     )
 
 

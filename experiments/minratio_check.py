@@ -7,7 +7,7 @@ every run is recomputed from scratch:
   L_λ = MSE + (λ/2)‖θ‖²                                 vs `loss_total` (when saved)
   ‖∇L_λ‖²                                                vs `grad_sq`
   the eigenvalues of ∇²L_λ                               vs `eigenvalues`, and τ vs `tau`
-  τ = max(n·ε, rtol)·‖H‖₂,  n₋ = #{λ < −τ}               vs `n_neg`
+  τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, λ/10)), n₋ = #{λ<−τ}  vs `n_neg` (the cap λ/10 only with λ > 0)
   ‖H_τ⁺∇L_λ‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖                  vs `newton_norm`
   critical ⇔ ‖∇L_λ‖² ≤ grad_sq_tol and ‖H_τ⁺∇L_λ‖ ≤ newton_tol  vs label == "critical".
 Then the headline numbers: runs, critical end points, critical and not escaping, the non-trivial
@@ -34,13 +34,14 @@ row of the first table gives the worst run, the one nearest to or farthest beyon
   n₋, Newton    each eigenvalue is known to δ, its measured disagreement (at least n·ε·‖H‖₂,
                 eigh's own error; at most 1e-8·‖H‖₂): the stored n₋ and ‖H_τ⁺∇L‖ must be
                 reached at some threshold in [τ − δ, τ + δ], the Newton norm to relative 1e-6
-                plus engine.critical's rounding floor ε‖θ‖/rtol.
+                plus engine.critical's rounding floor ε‖H‖₂‖θ‖/τ (= ε‖θ‖/rtol uncapped).
   label         a stored "critical" must be possible and any other label must not be sure under
                 these tolerances; runs where either can happen are listed as borderline.
 Why the measured δ and not 1e-8·‖H‖₂: with λ > 0 the directions the MSE is flat in have
-eigenvalues ≈ λ, and in the default --weight-decay 1e-5 run ‖H‖₂ ≈ 10 puts τ = 1e-6·‖H‖₂ on
-λ: 10–43 eigenvalues per critical point lie within 1e-9 of τ (the nearest 1.4e-11·‖H‖₂ away),
-and 15 runs would be borderline. The headline numbers use the rule at τ.
+eigenvalues ≈ λ; before the experiment capped τ at λ/10, ‖H‖₂ ≈ 10 put τ = 1e-6·‖H‖₂ on λ
+(10–43 eigenvalues per critical point within 1e-9 of τ, 15 runs borderline at a flat δ), and
+any eigenvalue cluster near τ still makes a flat δ too coarse. The headline numbers use the
+rule at τ.
 Distinct: two points are the same when their MSEs agree to relative 1e-7 and every eigenvalue
 to 1e-7·‖H‖₂ (copies under permuted or sign-flipped units); points linked by a chain of such
 pairs count once (connected components). summary.json's runs, critical, critical and not
@@ -83,7 +84,7 @@ TARGETS = {"critical_not_escaping": 50, "distinct": 20, "index_range": (1, 10),
 LOSS_RTOL = 1e-9        # MSE and L_λ, relative
 GRAD_RTOL = 1e-6        # ‖∇L_λ‖, relative, plus GRAD_RTOL·√grad_sq_tol absolute
 EIG_RTOL = 1e-8         # each eigenvalue, in units of ‖H‖₂; also τ, relative
-NEWTON_RTOL = 1e-6      # ‖H_τ⁺∇L‖, relative, plus ε‖θ‖/rtol absolute
+NEWTON_RTOL = 1e-6      # ‖H_τ⁺∇L‖, relative, plus ε‖H‖₂‖θ‖/τ absolute
 DISTINCT_RTOL = 1e-7    # same MSE and spectrum to this: one distinct point
 NONTRIVIAL = 0.99       # non-trivial: MSE < this·½Var(y), the constant fit's MSE
 ARRAYS = ("theta", "x", "y", "loss", "grad_sq", "eigenvalues", "n_neg", "label", "verdict",
@@ -192,8 +193,9 @@ def hessian(total, theta):
     return autograd.grad(lambda batch: anp.sum(grads(batch) * np.eye(n)))(np.tile(theta, (n, 1)))
 
 
-def recompute(theta, fns: Objective, *, rtol) -> Point:
-    """The Point of θ (n,) for the functions of `objective` and the config's rtol.
+def recompute(theta, fns: Objective, *, rtol, decay=0.0) -> Point:
+    """The Point of θ (n,) for the functions of `objective`, the config's rtol and weight decay
+    (τ capped at decay/10 when decay > 0).
     Cost: one gradient, one Hessian (`hessian`), one eigh, O(n³)."""
     n, nan = theta.size, float("nan")
     with np.errstate(all="ignore"):
@@ -205,8 +207,14 @@ def recompute(theta, fns: Objective, *, rtol) -> Point:
         return Point(m, t, float(g @ g), floor, np.full(n, nan), np.full(n, nan), nan, nan, norm)
     lam, vecs = np.linalg.eigh(0.5 * (H + H.T))  # autograd's H is symmetric to rounding only
     h_norm = float(np.max(np.abs(lam)))
+    cap = decay / 10 if decay > 0 else np.inf
     return Point(m, t, float(g @ g), floor, lam, vecs.T @ g, h_norm,
-                 max(n * EPS, rtol) * h_norm, norm)
+                 max(n * EPS * h_norm, min(rtol * h_norm, cap)), norm)
+
+
+def _newton_floor(point) -> float:
+    """engine.critical's rounding floor of ‖H_τ⁺∇L‖: ‖H_τ⁺‖·ε‖H‖₂‖θ‖ ≤ ε‖H‖₂‖θ‖/τ (0 at τ = 0)."""
+    return EPS * point.h_norm * point.theta_norm / point.tau if point.tau > 0 else 0.0
 
 
 def band(point, stored_eigenvalues, config) -> Band:
@@ -219,7 +227,7 @@ def band(point, stored_eigenvalues, config) -> Band:
                 EIG_RTOL * h_norm)
     # more terms kept (a lower threshold) can only lengthen the Newton step: the range's ends
     low, high = point.newton(point.tau + delta), point.newton(point.tau - delta)
-    n_slack = NEWTON_RTOL * high + EPS * point.theta_norm / config["rtol"]
+    n_slack = NEWTON_RTOL * high + _newton_floor(point)
     g_tol, n_tol = config["grad_sq_tol"], config["newton_tol"]
     g_norm = np.sqrt(point.grad_sq)
     g_slack = GRAD_RTOL * (g_norm + np.sqrt(g_tol))
@@ -277,14 +285,14 @@ def disagreements(points, bands, arrays, config) -> list[dict]:
     if "newton_norm" in arrays:
         stored, misses, slacks = arrays["newton_norm"], [], []
         for p, b, s in zip(points, bands, stored, strict=True):
-            slacks.append(NEWTON_RTOL * b.newton[1] + EPS * p.theta_norm / config["rtol"])
+            slacks.append(NEWTON_RTOL * b.newton[1] + _newton_floor(p))
             if np.isnan(s) or np.isnan(p.tau):  # nan on both sides agrees, on one does not
                 misses.append(0.0 if np.isnan(s) and np.isnan(p.tau) else np.nan)
             else:
                 low, high = b.newton[0] - slacks[-1], b.newton[1] + slacks[-1]
                 misses.append(max(low - s, s - high, 0.0))
         worst("‖H_τ⁺∇L_λ‖ vs newton_norm", f"its range over τ ± δ, ± {NEWTON_RTOL:.0e} rel. "
-              "+ ε‖θ‖/rtol", misses, [max(t, EPS * EPS) for t in slacks], "",
+              "+ ε‖H‖‖θ‖/τ", misses, [max(t, EPS * EPS) for t in slacks], "",
               [diff(p.newton(), s) for p, s in zip(points, stored, strict=True)])
     stored = arrays["label"] == "critical"
     tols = config["grad_sq_tol"], config["newton_tol"]
@@ -342,7 +350,8 @@ def check_folder(folder, arrays, meta) -> tuple[list[str], list[str]]:
     # one BLAS thread: a 97 × 97 eigh took 0.9 ms on one, 0.1 s on two threads of a busy
     # 2-core machine (the experiment's units run on one thread too)
     with threadpool_limits(limits=1):
-        points = [recompute(theta, fns, rtol=float(config["rtol"])) for theta in arrays["theta"]]
+        points = [recompute(theta, fns, rtol=float(config["rtol"]), decay=decay)
+                  for theta in arrays["theta"]]
     bands = [band(p, stored, config) for p, stored in zip(points, arrays["eigenvalues"],
                                                           strict=True)]
     rows = disagreements(points, bands, arrays, config)

@@ -346,3 +346,14 @@ def test_index_loss_fit_skips_constant_resamples_without_a_warning():
     spearman = fit["spearman"]
     assert spearman["rho"] == 1.0 and spearman["n_boot"] < 500  # ranks agree exactly
     assert -1.0 <= spearman["low"] <= spearman["high"] <= 1.0
+
+
+def test_a_cut_above_the_decay_curvature_hides_a_long_newton_step():
+    """g = 1e-6 on a direction curved by λ = 1e-5 only, ‖H‖₂ = 10: at rtol 1e-6 the cut is
+    τ = 1e-5 ≥ λ, the direction counts as flat and the point passes as critical although the
+    Newton step still to go is 0.1; tau_max = λ/10 resolves it."""
+    H, g = np.diag([10.0, 1e-5 * (1 - 1e-9)]), np.array([0.0, 1e-6])
+    assert classify([0.0, 0.0], g, H).label == "critical"
+    point = classify([0.0, 0.0], g, H, tau_max=1e-6)
+    assert_allclose(point.newton_norm, 0.1, rtol=1e-8)
+    assert point.label == "gradient-flat" and point.spectrum.n_pos == 2

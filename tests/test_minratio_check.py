@@ -25,7 +25,8 @@ def _points(folder):
     config, summary = meta["config"], meta["summary"]
     fns = check.objective(summary["sizes"], summary["activation"], arrays["x"], arrays["y"],
                           config["weight_decay"])
-    points = [check.recompute(theta, fns, rtol=config["rtol"]) for theta in arrays["theta"]]
+    points = [check.recompute(theta, fns, rtol=config["rtol"], decay=config["weight_decay"])
+              for theta in arrays["theta"]]
     bands = [check.band(p, e, config) for p, e in zip(points, arrays["eigenvalues"], strict=True)]
     return arrays, meta, points, bands
 

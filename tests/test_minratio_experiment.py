@@ -280,8 +280,27 @@ def test_stall_window_reaches_every_stage_of_the_finder(monkeypatch):
     config = minratio.Config.quick()
     minratio.search_unit(config, 0)
     minratio.search_unit(minratio.Config(**{**vars(config), "stall_window": 7}), 0)
-    assert seen[0] == {"method": "lm+newton", "rtol": config.rtol}
-    assert seen[1] == {"method": "lm+newton", "rtol": config.rtol, "window": 7}
+    assert seen[0] == {"method": "lm+newton", "rtol": config.rtol, "tau_max": np.inf}
+    assert seen[1] == {"method": "lm+newton", "rtol": config.rtol, "tau_max": np.inf,
+                       "window": 7}
+
+
+def test_with_a_weight_decay_the_cut_resolves_the_decay(monkeypatch):
+    # τ ≤ λ/10 in the search's polish and in the classification: every direction curved by the
+    # decay alone counts as curved, whatever ‖H‖₂ (rtol·‖H‖₂ alone sat on λ)
+    seen = []
+
+    def spy(theta, *args, **opts):
+        seen.append(opts)
+        return find_critical(theta, *args, **opts)
+
+    monkeypatch.setattr(minratio, "find_critical", spy)
+    config = minratio.Config(**{**vars(minratio.Config.quick()), "weight_decay": 1e-3})
+    arrays, info = minratio.search_unit(config, 1)
+    assert seen[0]["tau_max"] == 1e-4
+    assert info["tau"] <= 1e-4 and info["tau"] == max(
+        arrays["eigenvalues"].size * np.finfo(float).eps * np.abs(arrays["eigenvalues"]).max(),
+        min(config.rtol * np.abs(arrays["eigenvalues"]).max(), 1e-4))
 
 
 @pytest.mark.parametrize("finder, trainer", [("gradnorm", "lbfgs"), ("newton", "adam"),

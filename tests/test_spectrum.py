@@ -135,3 +135,18 @@ def test_kernel_share(rng):
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_tau_max_caps_the_cut_above_the_rounding_floor():
+    # the weight-decay case: ‖H‖₂ = 10 and a cluster of eigenvalues at λ = 1e-5 (directions the
+    # data leave flat, curved by the decay alone): rtol 1e-6 puts τ = 1e-5 on the cluster
+    lam = np.array([-0.5, *([1e-5 * (1 + 1e-9)] * 20), *([1e-5 * (1 - 1e-9)] * 20), 10.0])
+    plain = spectrum_from_eigenvalues(lam, rtol=1e-6)
+    assert plain.tau == 1e-6 * 10.0 and plain.n_pos == 21  # half the cluster, by the last bits
+    capped = spectrum_from_eigenvalues(lam, rtol=1e-6, tau_max=1e-6)
+    assert capped.tau == 1e-6 and (capped.n_pos, capped.n_neg, capped.n_zero) == (41, 1, 0)
+    # recounts keep the cap; the floor n·ε·‖H‖₂ wins over a cap below it
+    assert capped.at(1e-4).tau == 1e-6 and capped.at(1e-8).tau == 1e-8 * 10.0
+    assert eigen_tolerance(lam, rtol=1e-6, tau_max=1e-300) == lam.size * EPS * 10.0
+    with pytest.raises(ValueError, match="tau_max"):
+        eigen_tolerance(lam, tau_max=0.0)
