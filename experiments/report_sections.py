@@ -198,7 +198,9 @@ def minratio_section(f: Facts) -> list[str]:
     if f.get(*sad, "index_range"):
         lines.append(f"  Their index n₋ runs from {f.num(*sad, 'index_range', 0, fmt='{:d}')} to "
                      f"{f.num(*sad, 'index_range', 1, fmt='{:d}')}; their MSE spans "
-                     f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades.")
+                     f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades; "
+                     f"{f.num(*sad, 'reducible', fmt='{:d}')} of them are reducible — copies of "
+                     "a unit, or dead units: critical points of a smaller network, embedded.")
     fit = (*s, "index_loss_fit")
     if f.get(*fit, "spearman"):
         lines.append(f"- Index against loss over the critical points that do not escape: "
@@ -243,13 +245,21 @@ def minratio_wd_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'saddles', 'distinct', fmt='{:d}')} |")
     lines.append(f"| wall time, s | {f.num(*m, 'wall_time', fmt='{:.0f}')} | "
                  f"{f.num(*s, 'wall_time', fmt='{:.0f}')} |")
+    lines.append(f"| critical, reducible (embedded from a smaller net) | "
+                 f"{f.num(*m, 'critical_reducible', fmt='{:d}')} | "
+                 f"{f.num(*s, 'critical_reducible', fmt='{:d}')} |")
     more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
     lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
                                         "as the coercive objective promises." if more else
                                         "did not find more finite, non-trivial saddles that "
-                                        "stay put: most of its searches end gradient-flat or "
-                                        "stall, where the decay's curvature λ cancels the MSE's "
-                                        "small negative curvature."), ""]
+                                        "stay put.") +
+              " A reducible critical point — some hidden units copies of one another (up to "
+              "sign), or dead — is a critical point of a smaller network, embedded. Searches "
+              "reach such points only as the copies merge, along directions whose curvature is "
+              "about λ: thousands of evaluations, and a search that stops earlier ends short "
+              "of it (`--stall-window` buys longer searches). With the decay the eigenvalue cut "
+              f"is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so every direction curved by "
+              "the decay alone counts as curved, in n₊ and in the critical test.", ""]
     return lines + _figures(f, "minratio_wd")
 
 
