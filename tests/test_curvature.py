@@ -171,3 +171,13 @@ def test_network_without_hidden_layers(rng, activation):
     # as the main test: two summation orders, rounding ~ n·ε
     assert _rel_frobenius(exact_hessian(ce, theta, x, labels), hessian(ce, theta, x, labels)) \
         <= 1e-12
+
+
+@pytest.mark.parametrize("n", [1, 5, 97, 128, 129, 300])
+def test_mirror_upper_copies_the_upper_triangle_in_every_block(n, rng):
+    from engine.curvature import _mirror_upper
+
+    A = rng.random((n, n))
+    G = A.copy()
+    _mirror_upper(G)
+    assert_array_equal(G, np.triu(A) + np.triu(A, 1).T)
