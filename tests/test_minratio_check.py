@@ -12,6 +12,7 @@ from engine import MLP, grad, hessian
 from engine.results import load_summary, save_npz
 from experiments import minratio
 from experiments import minratio_check as check
+from experiments import minratio_recompute as numerics
 from experiments.parallel import RunOptions
 
 PROG = "experiments.minratio_check"
@@ -23,11 +24,12 @@ def _points(folder):
     """(arrays, meta, points, bands) of a results folder, recomputed."""
     arrays, meta = check.load(folder)
     config, summary = meta["config"], meta["summary"]
-    fns = check.objective(summary["sizes"], summary["activation"], arrays["x"], arrays["y"],
-                          config["weight_decay"])
-    points = [check.recompute(theta, fns, rtol=config["rtol"], decay=config["weight_decay"])
+    fns = numerics.objective(summary["sizes"], summary["activation"], arrays["x"], arrays["y"],
+                             config["weight_decay"])
+    points = [numerics.recompute(theta, fns, rtol=config["rtol"], decay=config["weight_decay"])
               for theta in arrays["theta"]]
-    bands = [check.band(p, e, config) for p, e in zip(points, arrays["eigenvalues"], strict=True)]
+    bands = [numerics.band(p, e, config)
+             for p, e in zip(points, arrays["eigenvalues"], strict=True)]
     return arrays, meta, points, bands
 
 
@@ -49,7 +51,7 @@ def test_own_loss_gradient_and_hessian_match_the_engine(activation, rng):
     net = MLP(sizes, activation)
     theta, x = 2.0 * net.init(rng), np.linspace(-1.0, 1.0, 7)[:, None]
     y = np.sinc(5.0 * x)
-    fns = check.objective(sizes, activation, x, y, decay)
+    fns = numerics.objective(sizes, activation, x, y, decay)
     # two float64 routes through the same sums: agreement to a few ulps of the terms, and within
     # the rounding floor the check allows beyond its relative tolerance
     loss = net.loss(theta, x, y)
@@ -57,10 +59,10 @@ def test_own_loss_gradient_and_hessian_match_the_engine(activation, rng):
     assert abs(fns.mse(theta) - loss) <= 1e-9 * loss + fns.loss_floor(theta)
     assert 0 < fns.loss_floor(theta) < 1e-12
     assert_allclose(fns.total(theta), loss + 0.5 * decay * theta @ theta, rtol=1e-13)
-    H = check.hessian(fns.total, theta)
+    H = numerics.hessian(fns.total, theta)
     reference = hessian(net, theta, x, y) + decay * np.eye(net.n_params)
     assert_allclose(H, reference, rtol=0, atol=1e-13 * np.abs(reference).max())
-    point = check.recompute(theta, fns, rtol=1e-6)
+    point = numerics.recompute(theta, fns, rtol=1e-6)
     g = grad(net, theta, x, y) + decay * theta
     assert_allclose(point.grad_sq, g @ g, rtol=1e-12)
     assert_allclose(point.eigenvalues, np.linalg.eigvalsh(reference), rtol=0,
@@ -73,16 +75,16 @@ def test_saturated_units_keep_the_hessian_finite():
     sizes = (1, 2, 1)
     x, y = np.array([[1.0], [-1.0]]), np.array([[0.5], [0.1]])
     theta = np.array([1e3, -1e3, 0.0, 0.0, 1.0, 1.0, 0.0])
-    total = check.objective(sizes, "tanh", x, y, 0.0).total
-    assert np.all(np.isfinite(check.hessian(total, theta)))
+    total = numerics.objective(sizes, "tanh", x, y, 0.0).total
+    assert np.all(np.isfinite(numerics.hessian(total, theta)))
 
 
 def test_distinct_joins_chains_of_equal_points():
     eig = np.array([[-1.0, 2.0], [-1.0, 2.0 + 1e-12], [-1.0, 3.0], [-1.0, 2.0], [-1.0, 3.0]])
     mse = np.array([0.5, 0.5 * (1 + 1e-12), 0.5, 0.7, 0.5 * (1 + 5e-8)])
     # 0 ~ 1 (a permuted copy), 2 ~ 4 (loss within 1e-7); 3 has another loss
-    assert check.distinct(mse, eig).tolist() == [0, 2, 3]
-    assert check.distinct(np.zeros(0), np.zeros((0, 2))).size == 0
+    assert numerics.distinct(mse, eig).tolist() == [0, 2, 3]
+    assert numerics.distinct(np.zeros(0), np.zeros((0, 2))).size == 0
 
 
 def test_headline_counts_saddles_by_hand():
@@ -91,9 +93,9 @@ def test_headline_counts_saddles_by_hand():
     spectra = [[-2.0, 1.0, 5.0], [-2.0, 1.0, 5.0], [-3.0, -2.0, -1.0], [-1.0, 1.0, 5.0],
                [-1.0, 2.0, 5.0]]
     mse = [1e-3, 1e-3 * (1 + 1e-12), 1e-4, 0.5, 1e-3]
-    points = [check.Point(m, m, 0.0, 0.0, np.array(e), np.zeros(3), 5.0, 5e-6, 1.0)
+    points = [numerics.Point(m, m, 0.0, 0.0, np.array(e), np.zeros(3), 5.0, 5e-6, 1.0)
               for m, e in zip(mse, spectra, strict=True)]
-    bands = [check.Band(0.0, (p.n_neg(),) * 2, (0.0, 0.0), (True, True)) for p in points]
+    bands = [numerics.Band(0.0, (p.n_neg(),) * 2, (0.0, 0.0), (True, True)) for p in points]
     arrays = {"y": np.array([[-1.0], [1.0]]),  # ½Var(y) = 0.5: run 3 is trivial
               "verdict": np.array(["stays"] * 4 + ["escaping"]),
               "escaping": np.array([False] * 4 + [True])}
@@ -113,7 +115,7 @@ def test_recomputed_numbers_agree_and_exit_0(which, request, capsys):
     folder = request.getfixturevalue(which)[0]
     arrays, meta, points, bands = _points(folder)
     before = sorted((p, p.stat().st_mtime_ns) for p in folder.rglob("*"))
-    # the tolerances of the module docstring, here as plain asserts on the arrays
+    # the tolerances of minratio_recompute's docstring, here as plain asserts on the arrays
     assert_allclose([p.mse for p in points], arrays["loss"], rtol=1e-9)
     assert_allclose([p.total for p in points], arrays["loss_total"], rtol=1e-9)
     assert_allclose(np.sqrt([p.grad_sq for p in points]), np.sqrt(arrays["grad_sq"]),
