@@ -41,10 +41,10 @@ from experiments.minratio_recompute import (
     GRAD_RTOL,
     LOSS_RTOL,
     NEWTON_RTOL,
-    _activation,
-    _newton_floor,
+    activation_fn,
     band,
     distinct,
+    newton_floor,
     objective,
     recompute,
 )
@@ -106,7 +106,7 @@ def disagreements(points, bands, arrays, config) -> list[dict]:
     if "newton_norm" in arrays:
         stored, misses, slacks = arrays["newton_norm"], [], []
         for p, b, s in zip(points, bands, stored, strict=True):
-            slacks.append(NEWTON_RTOL * b.newton[1] + _newton_floor(p))
+            slacks.append(NEWTON_RTOL * b.newton[1] + newton_floor(p))
             if np.isnan(s) or np.isnan(p.tau):  # nan on both sides agrees, on one does not
                 misses.append(0.0 if np.isnan(s) and np.isnan(p.tau) else np.nan)
             else:
@@ -243,7 +243,7 @@ def load(folder) -> tuple[dict, dict]:
              if arrays[k].shape != s]
     if wrong:
         raise UsageError(f"{folder}/summary.npz has arrays of the wrong shape: {wrong}; {redo}")
-    _activation(summary["activation"])
+    activation_fn(summary["activation"])
     return arrays, meta
 
 

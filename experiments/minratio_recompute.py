@@ -127,7 +127,7 @@ def objective(sizes, activation, x, y, weight_decay) -> Objective:
     e(f) the forward error bound of the dense layers, e(z) = e(h)|W| + (d+1)ε(|h||W| + |b|)
     (Higham's γ_{d+1}; |σ'| ≤ 1 passes e on, σ adds a few ulps). UsageError for an unknown
     activation. Cost: one forward pass each, two for the floor."""
-    sigma, layout = _activation(activation), Layout(tuple(sizes))
+    sigma, layout = activation_fn(activation), Layout(tuple(sizes))
 
     def mse(theta):
         h = x
@@ -194,7 +194,7 @@ def band(point, stored_eigenvalues, config) -> Band:
                 EIG_RTOL * h_norm)
     # more terms kept (a lower threshold) can only lengthen the Newton step: the range's ends
     low, high = point.newton(point.tau + delta), point.newton(point.tau - delta)
-    n_slack = NEWTON_RTOL * high + _newton_floor(point)
+    n_slack = NEWTON_RTOL * high + newton_floor(point)
     g_tol, n_tol = config["grad_sq_tol"], config["newton_tol"]
     g_norm = np.sqrt(point.grad_sq)
     g_slack = GRAD_RTOL * (g_norm + np.sqrt(g_tol))
@@ -218,13 +218,14 @@ def distinct(mse, eigenvalues, rtol=DISTINCT_RTOL) -> np.ndarray:
     return np.array(sorted(np.flatnonzero(group == g)[0] for g in np.unique(group)), dtype=int)
 
 
-def _newton_floor(point) -> float:
+def newton_floor(point) -> float:
     """engine.critical's rounding floor of ‖H_τ⁺∇L‖: ‖H_τ⁺‖·ε‖H‖₂‖θ‖ ≤ ε‖H‖₂‖θ‖/τ (0 at τ = 0)."""
     return EPS * point.h_norm * point.theta_norm / point.tau if point.tau > 0 else 0.0
 
 
-def _activation(name):
-    """σ in autograd.numpy from e^{−|z|} (never overflows); |z| is taken with slope +1 at 0."""
+def activation_fn(name):
+    """σ named `name` in autograd.numpy, from e^{−|z|} (never overflows; |z| with slope +1 at
+    0). UsageError for a name it does not know."""
     def parts(z):
         return anp.where(z >= 0, z, -z), anp.where(z >= 0, 1.0, -1.0)
 
