@@ -62,10 +62,11 @@ minratio_wd: $(VENV)/.installed
 		--jobs $(JOBS) $(if $(QUICK),--quick)
 
 # the weight-decay searches run to their end (--stall-window 6000): saddles whose duplicated
-# units merge slowly are reached; ≈ 9 min on 2 cores, so not part of `make all`
+# units merge slowly are reached; ≈ 9 min on 2 cores, so not part of `make all`. Its figures
+# go to a folder of their own: they carry the same names as minratio_wd's
 minratio_wd_long: $(VENV)/.installed
 	$(PY) -m experiments.minratio --weight-decay 1e-5 --stall-window 6000 --out $(RESULTS)/$@ \
-		--figures $(FIGURES) --jobs $(JOBS) $(if $(QUICK),--quick)
+		--figures $(FIGURES)/$@ --jobs $(JOBS) $(if $(QUICK),--quick)
 
 # the minratio folders present, recomputed independently (loss, ∇L, spectrum, n₋, labels; exit 1
 # on a disagreement) and their headline numbers against the targets; reads only, reruns nothing

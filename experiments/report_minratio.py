@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from .report_sections import FIGURES, Facts, figures, settings_table
 
+LONG = "minratio_wd_long"  # optional: `make minratio_wd_long` (not in `make all`)
+
 _LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
        "Hessian as Jacobian")
 _NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above the "
@@ -106,8 +108,13 @@ def minratio_section(f: Facts) -> list[str]:
 
 def minratio_wd_section(f: Facts) -> list[str]:
     """HW1-2 question 3, second run: the same searches on the coercive L_λ = MSE + (λ/2)‖θ‖²,
-    side by side with the plain MSE's counts (every number through Facts.num)."""
-    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
+    side by side with the plain MSE's counts, and — when `make minratio_wd_long` has run — the
+    same searches run to their end, whose figure then replaces the short run's (every number
+    through Facts.num)."""
+    runs = [("minratio", "MSE"), ("minratio_wd", "MSE + (λ/2)‖θ‖²")]
+    long = LONG in f.metas
+    if long:
+        runs.append((LONG, "the same, long searches"))
     c, c0 = f.get("minratio_wd", "config"), f.get("minratio", "config")
     changed = {k: v for k, v in c.items() if c0.get(k) != v}
     lines = ["**The same searches with a weight decay.** With L_λ = MSE + (λ/2)‖θ‖², "
@@ -115,21 +122,21 @@ def minratio_wd_section(f: Facts) -> list[str]:
              "without bound), so a search cannot end on an escaping asymptote. Settings that "
              "differ from the run above:", ""]
     lines += settings_table(changed) + [""]
-    lines += ["| | MSE | MSE + (λ/2)‖θ‖² |", "|---|---|---|"]
+    lines += ["| | " + " | ".join(title for _, title in runs) + " |",
+              "|---|" + "---|" * len(runs)]
+
+    def row(what, *path, fmt="{:d}"):
+        cells = (f.num(name, "summary", *path, fmt=fmt) for name, _ in runs)
+        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+
     for label in ("critical", "gradient-flat", "not-converged"):
-        lines.append(f"| {label} | {f.num(*m, 'counts', label, fmt='{:d}')} | "
-                     f"{f.num(*s, 'counts', label, fmt='{:d}')} |")
-    for key, what in (("stays", "critical, staying put"), ("escaping", "critical, escaping")):
-        lines.append(f"| {what} | {f.num(*m, 'verdicts', key, fmt='{:d}')} | "
-                     f"{f.num(*s, 'verdicts', key, fmt='{:d}')} |")
-    lines.append(f"| non-trivial saddles staying put (distinct) | "
-                 f"{f.num(*m, 'saddles', 'distinct', fmt='{:d}')} | "
-                 f"{f.num(*s, 'saddles', 'distinct', fmt='{:d}')} |")
-    lines.append(f"| wall time, s | {f.num(*m, 'wall_time', fmt='{:.0f}')} | "
-                 f"{f.num(*s, 'wall_time', fmt='{:.0f}')} |")
-    lines.append(f"| critical, reducible (embedded from a smaller net) | "
-                 f"{f.num(*m, 'critical_reducible', fmt='{:d}')} | "
-                 f"{f.num(*s, 'critical_reducible', fmt='{:d}')} |")
+        row(label, "counts", label)
+    row("critical, staying put", "verdicts", "stays")
+    row("critical, escaping", "verdicts", "escaping")
+    row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
+    row("critical, reducible (embedded from a smaller net)", "critical_reducible")
+    row("wall time, s", "wall_time", fmt="{:.0f}")
+    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
     more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
     lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
                                         "as the coercive objective promises." if more else
@@ -142,4 +149,37 @@ def minratio_wd_section(f: Facts) -> list[str]:
               "of it (`--stall-window` buys longer searches). With the decay the eigenvalue cut "
               f"is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so every direction curved by "
               "the decay alone counts as curved, in n₊ and in the critical test.", ""]
-    return lines + figures(f, "minratio_wd", FIGURES["minratio_wd"])
+    if not long:
+        return lines + figures(f, "minratio_wd", FIGURES["minratio_wd"])
+    return lines + _long_searches(f) + figures(f, LONG, FIGURES[LONG])
+
+
+def _long_searches(f: Facts) -> list[str]:
+    """What the searches run to their end found: the saddles and the index–loss fit."""
+    s, sad = (LONG, "summary"), (LONG, "summary", "saddles")
+    short, config = f.get("minratio_wd", "config"), f.get(LONG, "config")
+    differ = ", ".join(f"`{k}` {v}" for k, v in config.items() if short.get(k) != v)
+    text = (f"**Searches run to their end** ({differ or 'the same settings'}, `make "
+            f"minratio_wd_long`; the figure below is theirs): "
+            f"{f.num(*sad, 'distinct', fmt='{:d}')} distinct non-trivial saddles stay put, "
+            f"{f.num(*sad, 'reducible', fmt='{:d}')} of them reducible")
+    if f.get(*sad, "index_range"):
+        text += (f", with index n₋ from {f.num(*sad, 'index_range', 0, fmt='{:d}')} to "
+                 f"{f.num(*sad, 'index_range', 1, fmt='{:d}')} and MSE over "
+                 f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades")
+    text += "."
+    fit = (*s, "index_loss_fit")
+    if f.get(*fit, "spearman"):
+        text += (f" Index against loss: Spearman ρ = "
+                 f"{f.num(*fit, 'spearman', 'rho', fmt='{:.2f}')} (95 % interval "
+                 f"{f.num(*fit, 'spearman', 'low', fmt='{:.2f}')} … "
+                 f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')})")
+        if f.get(*fit, "power"):
+            inside = f.get(*fit, "power", "contains")
+            text += (f"; Pennington & Bahri's power law fits p = "
+                     f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} ("
+                     f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
+                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}), so 3/2 is "
+                     + ("inside the interval" if inside else "rejected by the data"))
+        text += "."
+    return [text, ""]
