@@ -32,6 +32,7 @@ The tour, one module per idea; `from engine import …` reaches the public names
   newton_mr       the Newton-MR step in a trust region
   finders         LM / TRF / Newton-MR / gradient-norm searches for ∇L = 0
   critical        critical / gradient-flat / not converged; continuation; minimal ratios
+  index_loss      the index of critical points against their loss: Spearman, power law
   embed           critical points with known answers: a smaller MLP's, embedded in a larger one
   budget          networks of different depths with one parameter budget
   generalization  sensitivity, sharpness, interpolation between solutions
@@ -79,8 +80,6 @@ from .critical import (
     SampledRatio,
     classify,
     continuation,
-    index_loss_fit,
-    power_curve,
     sampled_minimal_ratio,
     saturation,
 )
@@ -134,6 +133,7 @@ from .generalization import (
     sensitivity,
     top_eigenvalue,
 )
+from .index_loss import index_loss_fit, power_curve
 from .lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
 from .layout import Layout
 from .losses import LOSSES, accuracy, cross_entropy, get_loss, mse
@@ -203,7 +203,7 @@ __all__ = [
     "DATASETS", "FUNCTIONS", "Dataset", "default_image_dataset", "function_dataset",
     "load_cifar10", "load_dataset", "load_digits", "load_mnist",
     "DataNotFoundError", "read_cifar_batch", "read_idx", "torchvision_installed",
-    # newton_mr, finders, critical, embed, budget, generalization
+    # newton_mr, finders, critical, index_loss, embed, budget, generalization
     "newton_model", "next_radius",
     "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify",

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
-from engine.critical import LABELS, VERDICTS, index_loss_fit
+from engine.critical import LABELS, VERDICTS
 from engine.finders import STATUS_NAMES
+from engine.index_loss import index_loss_fit
 
 
 def stack(runs, config):

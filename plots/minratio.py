@@ -21,7 +21,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.critical import power_curve
+from engine.index_loss import power_curve
 from engine.results import load_summary
 
 from .common import plot_main, save_figure

@@ -11,10 +11,10 @@ from engine.critical import (
     LABELS,
     classify,
     continuation,
-    index_loss_fit,
     sampled_minimal_ratio,
     saturation,
 )
+from engine.index_loss import index_loss_fit
 
 SQRT2 = np.sqrt(2.0)
 Z95 = 1.959963984540054  # the 97.5 % quantile of N(0, 1)
