@@ -63,7 +63,7 @@ def summarize(arrays, infos, config) -> dict:
     escaping; Spearman ρ(minimal ratio, loss); the finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
-        loss[label == name])} | {f"median_{k}": _median(arrays[k][label == name]) for k in (
+        loss[label == name])} | {f"median_{k}": _finite(arrays[k][label == name]) for k in (
             "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
     crit = label == "critical"
     ratio, rho, p_value = arrays["minimal_ratio"][crit], None, None
@@ -86,8 +86,8 @@ def summarize(arrays, infos, config) -> dict:
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
         "critical_not_escaping": int(honest.sum()),
         "critical_reducible": int((honest & arrays["reducible"]).sum()),
-        "near_tau": {"median": _median(arrays["n_near_tau"][crit]),
-                     "max": _max(arrays["n_near_tau"][crit])},
+        "near_tau": {"median": _finite(arrays["n_near_tau"][crit]),
+                     "max": _finite(arrays["n_near_tau"][crit], np.max)},
         "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
                     "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
                     "index_range": _int_range(arrays["n_neg"][unique]),
@@ -111,14 +111,10 @@ def _int_range(values):
     return [int(values.min()), int(values.max())] if values.size else None
 
 
-def _max(values):
+def _finite(values, reduce=np.median):
+    """reduce (the median, unless given) over the finite values, None when there are none."""
     values = values[np.isfinite(values)]
-    return float(values.max()) if values.size else None
-
-
-def _median(values):
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else None
+    return float(reduce(values)) if values.size else None
 
 
 def _range(values):

@@ -269,7 +269,9 @@ def test_the_fast_gradient_leaves_the_search_unchanged():
     assert_allclose(ends[0][0], ends[1][0], rtol=0, atol=1e-6 * np.linalg.norm(ends[1][0]))
 
 
-def test_stall_window_reaches_every_stage_of_the_finder(monkeypatch):
+@pytest.fixture
+def finder_options_seen(monkeypatch):
+    """The options of every find_critical call minratio makes, in order (the calls still run)."""
     seen = []
 
     def spy(theta, *args, **opts):
@@ -277,6 +279,11 @@ def test_stall_window_reaches_every_stage_of_the_finder(monkeypatch):
         return find_critical(theta, *args, **opts)
 
     monkeypatch.setattr(minratio, "find_critical", spy)
+    return seen
+
+
+def test_stall_window_reaches_every_stage_of_the_finder(finder_options_seen):
+    seen = finder_options_seen
     config = minratio.Config.quick()
     minratio.search_unit(config, 0)
     minratio.search_unit(minratio.Config(**{**vars(config), "stall_window": 7}), 0)
@@ -285,16 +292,10 @@ def test_stall_window_reaches_every_stage_of_the_finder(monkeypatch):
                        "window": 7}
 
 
-def test_with_a_weight_decay_the_cut_resolves_the_decay(monkeypatch):
+def test_with_a_weight_decay_the_cut_resolves_the_decay(finder_options_seen):
     # τ ≤ λ/10 in the search's polish and in the classification: every direction curved by the
     # decay alone counts as curved, whatever ‖H‖₂ (rtol·‖H‖₂ alone sat on λ)
-    seen = []
-
-    def spy(theta, *args, **opts):
-        seen.append(opts)
-        return find_critical(theta, *args, **opts)
-
-    monkeypatch.setattr(minratio, "find_critical", spy)
+    seen = finder_options_seen
     config = minratio.Config(**{**vars(minratio.Config.quick()), "weight_decay": 1e-3})
     arrays, info = minratio.search_unit(config, 1)
     assert seen[0]["tau_max"] == 1e-4

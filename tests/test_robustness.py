@@ -127,6 +127,16 @@ def test_the_corrected_command_runs_after_a_refused_one(tmp_path, one_line_error
 
 
 # ----------------------------------------------------------------------------- library flags
+
+
+def run_quietly(capsys, prog, argv):
+    """Run `python -m prog argv` in process with warnings as errors (no_warnings); the lines
+    of stderr it wrote under its own name."""
+    capsys.readouterr()
+    no_warnings(lambda: cli(prog)(argv))
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith(prog)]
+
+
 def _config(name, *argv):
     module = importlib.import_module(f"experiments.{name}")
     return parse_config(module.Config, ["--quick", *argv], prog=f"experiments.{name}")[0]
@@ -282,10 +292,7 @@ def test_a_diverging_trajectory_is_a_result_not_a_warning(tmp_path, capsys):
     argv = ["--quick", "--dataset", "sinc", "--optimizer", "sgd", "--lr", "1e3", "--epochs",
             "20", "--every", "5", "--jobs", "1", "--out", tmp_path / "r", "--figures",
             tmp_path / "f"]
-    capsys.readouterr()
-    no_warnings(lambda: cli("experiments.trajectory")(argv))
-    err = [line for line in capsys.readouterr().err.splitlines()
-           if line.startswith("experiments.trajectory")]
+    err = run_quietly(capsys, "experiments.trajectory", argv)
     assert len(err) == 1 and err[0].startswith("experiments.trajectory: all 3 runs diverged")
     arrays, meta = load_summary(tmp_path / "r", "trajectory")
     summary = meta["summary"]
@@ -341,10 +348,7 @@ def test_a_diverging_tsne_run_is_a_result_not_a_crash(lr, tmp_path, capsys):
 
     argv = ["--quick", "--gd-lr", lr, "--view", "tsne", "--jobs", "1", "--out", tmp_path / "r",
             "--figures", tmp_path / "f"]
-    capsys.readouterr()
-    no_warnings(lambda: cli("experiments.surface")(argv))
-    err = [line for line in capsys.readouterr().err.splitlines()
-           if line.startswith("experiments.surface")]
+    err = run_quietly(capsys, "experiments.surface", argv)
     assert len(err) == 1 and "1 of 1 units diverged (tiny_tsne: loss rose from" in err[0]
     arrays, meta = load_summary(tmp_path / "r", "surface")
     info = meta["summary"]["tiny_tsne"]
@@ -371,10 +375,7 @@ def test_a_diverging_gradnorm_task_ends_its_series_where_it_diverged(tmp_path, m
     monkeypatch.setattr(gradnorm, "adam", lambda lr: sgd(lr))
     argv = ["--quick", "--task", "sinc", "--sinc-lr", "1e3", "--jobs", "1", "--out",
             tmp_path / "r", "--figures", tmp_path / "f"]
-    capsys.readouterr()
-    no_warnings(lambda: cli("experiments.gradnorm")(argv))
-    err = [line for line in capsys.readouterr().err.splitlines()
-           if line.startswith("experiments.gradnorm")]
+    err = run_quietly(capsys, "experiments.gradnorm", argv)
     assert len(err) == 1 and err[0].startswith("experiments.gradnorm: every task diverged")
     arrays, meta = load_summary(tmp_path / "r", "gradnorm")
     info = meta["summary"]["tasks"]["sinc"]
@@ -393,10 +394,7 @@ def test_a_diverging_spectrum_dnn_has_no_spectrum_and_says_so(tmp_path, monkeypa
     argv = ["--quick", "--lr", "1e4", "--epochs", "20", "--sinc-iterations", "5", "--jobs", "1",
             "--out",
             tmp_path / "r", "--figures", tmp_path / "f"]
-    capsys.readouterr()
-    no_warnings(lambda: cli("experiments.spectrum")(argv))
-    err = [line for line in capsys.readouterr().err.splitlines()
-           if line.startswith("experiments.spectrum")]
+    err = run_quietly(capsys, "experiments.spectrum", argv)
     assert len(err) == 1 and "the DNN diverged" in err[0]
     arrays, meta = load_summary(tmp_path / "r", "spectrum")
     assert meta["summary"]["dnn"]["diverged"]["step"] >= 0
