@@ -20,7 +20,7 @@ RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jo
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd minratio_wd_long check-minratio surface spectrum \
+.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -61,18 +61,10 @@ minratio_wd: $(VENV)/.installed
 	$(PY) -m experiments.minratio --weight-decay 1e-5 --out $(RESULTS)/$@ --figures $(FIGURES) \
 		--jobs $(JOBS) $(if $(QUICK),--quick)
 
-# the weight-decay searches run to their end (--stall-window 6000): saddles whose duplicated
-# units merge slowly are reached; ≈ 9 min on 2 cores, so not part of `make all`. Its figures
-# go to a folder of their own: they carry the same names as minratio_wd's
-minratio_wd_long: $(VENV)/.installed
-	$(PY) -m experiments.minratio --weight-decay 1e-5 --stall-window 6000 --out $(RESULTS)/$@ \
-		--figures $(FIGURES)/$@ --jobs $(JOBS) $(if $(QUICK),--quick)
-
 # the minratio folders present, recomputed independently (loss, ∇L, spectrum, n₋, labels; exit 1
 # on a disagreement) and their headline numbers against the targets; reads only, reruns nothing
 check-minratio: $(VENV)/.installed
-	$(PY) -m experiments.minratio_check $(wildcard $(addprefix $(RESULTS)/,minratio minratio_wd \
-		minratio_wd_long))
+	$(PY) -m experiments.minratio_check $(wildcard $(addprefix $(RESULTS)/,minratio minratio_wd))
 
 # The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
 hw1-1: deepshallow

@@ -138,7 +138,7 @@ from .lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_oper
 from .layout import Layout
 from .losses import LOSSES, accuracy, cross_entropy, get_loss, mse
 from .model import INITS, MLP
-from .newton_mr import newton_model, next_radius
+from .newton_mr import accelerated, newton_model, next_radius
 from .optim import Optimizer, adam, make_optimizer, sgd
 from .recording import FULL_CHUNK, N_CHECKS, full_point, record_training
 from .results import (
@@ -204,7 +204,7 @@ __all__ = [
     "load_cifar10", "load_dataset", "load_digits", "load_mnist",
     "DataNotFoundError", "read_cifar_batch", "read_idx", "torchvision_installed",
     # newton_mr, finders, critical, index_loss, embed, budget, generalization
-    "newton_model", "next_radius",
+    "accelerated", "newton_model", "next_radius",
     "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify",
     "continuation", "index_loss_fit", "power_curve", "sampled_minimal_ratio", "saturation",

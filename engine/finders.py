@@ -8,7 +8,11 @@
              pseudo-inverse, |λ| > τ; LSMR for n > dense_max), damped to a trust region
              ‖p‖ ≤ Δ (engine.newton_mr). ρ = (actual / predicted decrease of ‖g‖²): ρ < ¼
              shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
-  lm+newton  LM, then a Newton-MR polish, traces concatenated (the default).
+             With geodesic acceleration (the default; Transtrum & Sethna 2012) the trial step
+             is p + a/2, a the damped solve for the second directional derivative of ∇L along
+             p (one more gradient, at θ + h·p), kept when 2‖a‖ ≤ alpha·‖p‖, else p alone.
+  lm+newton  LM for the fast first phase, then Newton-MR for the slow one, traces
+             concatenated (the default).
 
 At a gradient-flat point (∇L ≠ 0 in the near-kernel of H; Frye et al. 2019) all of these stop
 making progress, and scipy's tests fire there or never. So a finder stops as converged when
@@ -18,7 +22,8 @@ making progress, and scipy's tests fire there or never. So a finder stops as con
 status is reported, never trusted: θ is the evaluated point of least ‖∇L‖. Non-finite ∇L gives
 status DIVERGED, never an exception. Is the end point critical? engine.critical answers, after
 the search. Cost per iteration: a gradient and a Hessian (lm, trf) or HVP (gradnorm); newton
-adds an O(n³) eigh per accepted step and a gradient per trial radius.
+adds an O(n³) eigh per accepted step and a gradient per trial radius (two with geodesic
+acceleration).
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.optimize
 
-from .newton_mr import newton_model, next_radius
+from .newton_mr import accelerated, newton_model, next_radius
 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 
@@ -43,7 +48,14 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
             "lm": _COMMON, "trf": _COMMON,
             "newton": _COMMON | {"window": 200, "rtol": 1e-6, "tau_max": math.inf,
                                  "max_step": 1.0, "eta": 1e-4, "max_rejections": 30,
-                                 "dense_max": 2000, "lsmr_tol": 1e-10}}
+                                 "dense_max": 2000, "lsmr_tol": 1e-10, "geodesic": True,
+                                 "geodesic_h": 0.1, "geodesic_alpha": 0.75}}
+# In lm+newton, LM does the fast first phase only and hands over after 100 evaluations without
+# halving ‖∇L‖: Newton-MR with geodesic acceleration follows the slow, curved valleys (hidden
+# units merging) in fewer evaluations, and gets 600 steps. Measured on 100 searches of L + 1e-5/2
+# ‖θ‖² (experiments.minratio): windows 300/200: 37 critical points, 11 saddles, 85 s; 300/600:
+# 58 and 28, 113 s; 100/600: 60 and 32, 98 s; 30/600: 53 and 25, 91 s.
+_CHAIN = {"lm": {"window": 100}, "newton": {"window": 600}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,12 +88,15 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     hess_fn(θ) → (n, n), hvp_fn(θ, v) → Hv (hess_fn may be None where hvp_fn suffices).
 
     max_iter caps evaluations (scipy methods, 20000) or Newton iterations (2000), per stage.
-    opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200), factor (2);
+    opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200; in lm+newton
+    100 then 600), factor (2);
     gradnorm: solver ('L-BFGS-B' | 'BFGS'), max_restarts (20); newton: rtol (1e-6) and tau_max
     (∞): keep |λ| > max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)), engine.critical's τ, so the polish
     removes the step that classification measures; max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta
     (1e-4: accept when ρ > eta), max_rejections (30 trial radii per step), dense_max (2000),
-    lsmr_tol (1e-10).
+    lsmr_tol (1e-10), geodesic (True: geodesic acceleration), geodesic_h (0.1: the finite
+    difference's step, a share of p), geodesic_alpha (0.75: keep the correction a when
+    2‖a‖ ≤ alpha·‖p‖; Transtrum & Sethna's values for h and alpha).
     """
     start = time.perf_counter()
     theta0 = np.array(theta0, dtype=np.float64)
@@ -106,7 +121,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
                             theta_norms=np.array([np.nan]))
     results, theta = [], theta0
     for stage in stages:
-        stage_opts = _OPTIONS[stage] | {k: v for k, v in opts.items() if k in _OPTIONS[stage]}
+        stage_opts = (_OPTIONS[stage] | (_CHAIN[stage] if len(stages) > 1 else {})
+                      | {k: v for k, v in opts.items() if k in _OPTIONS[stage]})
         cap = int(max_iter or (2000 if stage == "newton" else 20000))
         runner = {"newton": _newton, "gradnorm": _gradnorm}.get(stage, _lsq)
         results.append(runner(theta, grad_fn, hess_fn, hvp_fn, stage, cap, stage_opts))
@@ -242,7 +258,9 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                          opts["max_step"] * (1.0 + np.linalg.norm(theta)))
             for _ in range(int(opts["max_rejections"]) + 1):
                 p, predicted = model.step(radius)
-                trial = theta + p
+                trial = theta + (accelerated(model, p, theta, g, mon.evaluate,
+                                             opts["geodesic_h"], opts["geodesic_alpha"])
+                                 if opts["geodesic"] else p)
                 g_trial, norm_trial = mon.evaluate(trial)
                 ratio = ((norm - norm_trial) * (norm + norm_trial) / predicted
                          if np.isfinite(norm_trial) and predicted > 0.0 else -np.inf)

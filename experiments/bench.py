@@ -1,5 +1,5 @@
 """`make bench`: the speed tables of the README (curvature, Hessian-vector products against JAX,
-training), measured on this machine.
+training, searches for critical points), measured on this machine.
 
 Speed is measured here and only here, never by timing asserts in tests. Each table reports medians
 of repeated runs after a warm-up; compare ratios measured in one run (absolute times drift
@@ -11,12 +11,12 @@ import argparse
 
 
 def main(argv=None):
-    """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP and
-    training tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
+    """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP,
+    training and finder tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
-    parser.add_argument("--only", choices=["curvature", "hvp", "training"],
+    parser.add_argument("--only", choices=["curvature", "hvp", "training", "finders"],
                         help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:
@@ -30,6 +30,9 @@ def main(argv=None):
     if opts.only in (None, "training"):
         from .bench_training import bench_training, print_table
         print_table(bench_training(repeats=opts.repeats))
+    if opts.only in (None, "finders"):  # one pass: searches are deterministic
+        from .bench_finders import bench_finders, print_table
+        print_table(bench_finders())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from engine.cli import OneLineParser, guarded
 from engine.results import UsageError, atomic_write, load_json, save_json
 
 from .report_pdf import gallery, write_pdf
-from .report_sections import FIGURES, OPTIONAL, PARTS, SECTIONS, Facts, section_writers
+from .report_sections import FIGURES, PARTS, SECTIONS, Facts, section_writers
 
 
 def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
@@ -32,17 +32,14 @@ def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
         if not path.exists():
             raise UsageError(f"{path} is missing: run `make {name}` (or `make all`) first")
         metas[name] = load_json(path)
-    for name in OPTIONAL:
-        if (results / name / "summary.json").exists():
-            metas[name] = load_json(results / name / "summary.json")
     from .surface import UNITS  # the bonus section quotes every surface view
 
     absent = [u for u in UNITS if u not in metas["surface"]["summary"]]
     if absent:
         raise UsageError(f"{results / 'surface'} lacks the units {absent}: run "
                          "`python -m experiments.surface --view all` into it (or `make surface`)")
-    missing = [str(figures / f"{n}.png") for s in (*SECTIONS, *OPTIONAL) if s in metas
-               for n in FIGURES[s] if not (figures / f"{n}.png").exists()]
+    missing = [str(figures / f"{n}.png") for s in SECTIONS for n in FIGURES[s]
+               if not (figures / f"{n}.png").exists()]
     if missing:
         raise UsageError(f"figures missing: {', '.join(missing)}; run `make all` first")
     facts = Facts(metas, Path(os.path.relpath(figures, out)))

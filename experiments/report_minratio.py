@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from .report_sections import FIGURES, Facts, figures, settings_table
 
-LONG = "minratio_wd_long"  # optional: `make minratio_wd_long` (not in `make all`)
-
 _LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
        "Hessian as Jacobian")
-_NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above the "
-           "tolerance, damped by a trust region on ‖p‖ that follows the actual decrease of ‖∇L‖²)")
+_NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above a "
+           "cut — the classification's τ on the plain MSE, the rounding floor with a weight decay "
+           "— damped by a trust region on ‖p‖ that follows the actual decrease of ‖∇L‖², with "
+           "geodesic acceleration: a second-order correction for the curvature of ∇L along the "
+           "step)")
 FINDERS = {  # what each --finder does, in the report's words
     "lm": _LM.format("'lm'") + ".",
     "trf": _LM.format("'trf'") + ".",
@@ -73,6 +74,60 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'verdicts', 'manifold', fmt='{:d}')} slide, "
                  f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escape, "
                  f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
+    lines += saddle_lines(f, "minratio")
+    lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
+    return lines + [""] + figures(f, "minratio", FIGURES["minratio"])
+
+
+def minratio_wd_section(f: Facts) -> list[str]:
+    """HW1-2 question 3, second run: the same searches on the coercive L_λ = MSE + (λ/2)‖θ‖²,
+    side by side with the plain MSE's counts, then its saddles, index–loss fit and figure (every
+    number through Facts.num)."""
+    runs = [("minratio", "MSE"), ("minratio_wd", "MSE + (λ/2)‖θ‖²")]
+    c, c0 = f.get("minratio_wd", "config"), f.get("minratio", "config")
+    changed = {k: v for k, v in c.items() if c0.get(k) != v}
+    lines = ["**The same searches with a weight decay.** With L_λ = MSE + (λ/2)‖θ‖², "
+             f"λ = {c['weight_decay']:g}, no critical point can sit at infinity (L_λ grows "
+             "without bound), so a search cannot end on an escaping asymptote. Settings that "
+             "differ from the run above:", ""]
+    lines += settings_table(changed) + [""]
+    lines += ["| | " + " | ".join(title for _, title in runs) + " |",
+              "|---|" + "---|" * len(runs)]
+
+    def row(what, *path, fmt="{:d}"):
+        cells = (f.num(name, "summary", *path, fmt=fmt) for name, _ in runs)
+        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+
+    for label in ("critical", "gradient-flat", "not-converged"):
+        row(label, "counts", label)
+    row("critical, staying put", "verdicts", "stays")
+    row("critical, escaping", "verdicts", "escaping")
+    row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
+    row("critical, reducible (embedded from a smaller net)", "critical_reducible")
+    row("wall time, s", "wall_time", fmt="{:.0f}")
+    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
+    more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
+    lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
+                                        "as the coercive objective promises." if more else
+                                        "did not find more finite, non-trivial saddles that "
+                                        "stay put.") +
+              " A reducible critical point — some hidden units copies of one another (up to "
+              "sign), or dead — is a critical point of a smaller network, embedded. A search "
+              "reaches one only as the copies merge, along a curved valley of small ‖∇L‖ whose "
+              "Hessian eigenvalues lie below λ: LM crawls there, and Newton-MR follows it with "
+              "geodesic acceleration, resolving the whole spectrum. With the decay the "
+              f"classification's cut is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so "
+              "every direction curved by the decay alone counts as curved, in n₊ and in the "
+              "critical test.", ""]
+    lines += saddle_lines(f, "minratio_wd")
+    return lines + [""] + figures(f, "minratio_wd", FIGURES["minratio_wd"])
+
+
+def saddle_lines(f: Facts, name: str) -> list[str]:
+    """The saddles among run `name`'s critical points and the fit of their index against the loss
+    (markdown list items; every number through Facts.num)."""
+    s = (name, "summary")
+    lines = []
     sad = (*s, "saddles")
     lines.append(f"- Saddles among the critical points that do not escape: "
                  f"{f.num(*sad, 'not_escaping', fmt='{:d}')}; below 0.99·½Var(y) = 0.99·"
@@ -102,84 +157,4 @@ def minratio_section(f: Facts) -> list[str]:
                          f"3/2 lies {'inside' if inside else 'outside: the data reject it'}."))
     else:
         lines.append("  No power-law fit: fewer than four distinct losses among the saddles.")
-    lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
-    return lines + [""] + figures(f, "minratio", FIGURES["minratio"])
-
-
-def minratio_wd_section(f: Facts) -> list[str]:
-    """HW1-2 question 3, second run: the same searches on the coercive L_λ = MSE + (λ/2)‖θ‖²,
-    side by side with the plain MSE's counts, and — when `make minratio_wd_long` has run — the
-    same searches run to their end, whose figure then replaces the short run's (every number
-    through Facts.num)."""
-    runs = [("minratio", "MSE"), ("minratio_wd", "MSE + (λ/2)‖θ‖²")]
-    long = LONG in f.metas
-    if long:
-        runs.append((LONG, "the same, long searches"))
-    c, c0 = f.get("minratio_wd", "config"), f.get("minratio", "config")
-    changed = {k: v for k, v in c.items() if c0.get(k) != v}
-    lines = ["**The same searches with a weight decay.** With L_λ = MSE + (λ/2)‖θ‖², "
-             f"λ = {c['weight_decay']:g}, no critical point can sit at infinity (L_λ grows "
-             "without bound), so a search cannot end on an escaping asymptote. Settings that "
-             "differ from the run above:", ""]
-    lines += settings_table(changed) + [""]
-    lines += ["| | " + " | ".join(title for _, title in runs) + " |",
-              "|---|" + "---|" * len(runs)]
-
-    def row(what, *path, fmt="{:d}"):
-        cells = (f.num(name, "summary", *path, fmt=fmt) for name, _ in runs)
-        lines.append(f"| {what} | " + " | ".join(cells) + " |")
-
-    for label in ("critical", "gradient-flat", "not-converged"):
-        row(label, "counts", label)
-    row("critical, staying put", "verdicts", "stays")
-    row("critical, escaping", "verdicts", "escaping")
-    row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
-    row("critical, reducible (embedded from a smaller net)", "critical_reducible")
-    row("wall time, s", "wall_time", fmt="{:.0f}")
-    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
-    more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
-    lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
-                                        "as the coercive objective promises." if more else
-                                        "did not find more finite, non-trivial saddles that "
-                                        "stay put.") +
-              " A reducible critical point — some hidden units copies of one another (up to "
-              "sign), or dead — is a critical point of a smaller network, embedded. Searches "
-              "reach such points only as the copies merge, along directions whose curvature is "
-              "about λ: thousands of evaluations, and a search that stops earlier ends short "
-              "of it (`--stall-window` buys longer searches). With the decay the eigenvalue cut "
-              f"is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so every direction curved by "
-              "the decay alone counts as curved, in n₊ and in the critical test.", ""]
-    if not long:
-        return lines + figures(f, "minratio_wd", FIGURES["minratio_wd"])
-    return lines + _long_searches(f) + figures(f, LONG, FIGURES[LONG])
-
-
-def _long_searches(f: Facts) -> list[str]:
-    """What the searches run to their end found: the saddles and the index–loss fit."""
-    s, sad = (LONG, "summary"), (LONG, "summary", "saddles")
-    short, config = f.get("minratio_wd", "config"), f.get(LONG, "config")
-    differ = ", ".join(f"`{k}` {v}" for k, v in config.items() if short.get(k) != v)
-    text = (f"**Searches run to their end** ({differ or 'the same settings'}, `make "
-            f"minratio_wd_long`; the figure below is theirs): "
-            f"{f.num(*sad, 'distinct', fmt='{:d}')} distinct non-trivial saddles stay put, "
-            f"{f.num(*sad, 'reducible', fmt='{:d}')} of them reducible")
-    if f.get(*sad, "index_range"):
-        text += (f", with index n₋ from {f.num(*sad, 'index_range', 0, fmt='{:d}')} to "
-                 f"{f.num(*sad, 'index_range', 1, fmt='{:d}')} and MSE over "
-                 f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades")
-    text += "."
-    fit = (*s, "index_loss_fit")
-    if f.get(*fit, "spearman"):
-        text += (f" Index against loss: Spearman ρ = "
-                 f"{f.num(*fit, 'spearman', 'rho', fmt='{:.2f}')} (95 % interval "
-                 f"{f.num(*fit, 'spearman', 'low', fmt='{:.2f}')} … "
-                 f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')})")
-        if f.get(*fit, "power"):
-            inside = f.get(*fit, "power", "contains")
-            text += (f"; Pennington & Bahri's power law fits p = "
-                     f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} ("
-                     f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
-                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}), so 3/2 is "
-                     + ("inside the interval" if inside else "rejected by the data"))
-        text += "."
-    return [text, ""]
+    return lines

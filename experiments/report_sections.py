@@ -15,8 +15,6 @@ from .report_settings import settings_table  # noqa: F401  (the sections' one ta
 # the report's order: HW1-1, HW1-2 (and its bonus), HW1-3, then the appendix
 SECTIONS = ("deepshallow", "trajectory", "gradnorm", "minratio", "minratio_wd", "surface",
             "generalization", "spectrum")
-# results the report uses when present: the long weight-decay searches (`make minratio_wd_long`)
-OPTIONAL = ("minratio_wd_long",)
 PARTS = {"deepshallow": "# HW1-1 Deep vs shallow", "trajectory": "# HW1-2 Optimization",
          "generalization": "# HW1-3 Generalization", "spectrum": "# Appendix"}
 FIGURES = {
@@ -27,7 +25,6 @@ FIGURES = {
     "gradnorm": ["gradnorm_sinc", "gradnorm_mnist"],
     "minratio": ["minratio", "minratio_traces"],
     "minratio_wd": ["minratio_wd"],
-    "minratio_wd_long": ["minratio_wd_long/minratio_wd"],  # its own folder: the same names
     "surface": ["surface_line_sinc", "surface_line_dnn", "surface_plane_random_sinc",
                 "surface_plane_random_dnn", "surface_plane_pca_sinc", "surface_plane_pca_dnn",
                 "surface_plane_hessian_sinc", "surface_plane_hessian_dnn",

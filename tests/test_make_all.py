@@ -97,29 +97,3 @@ def test_gallery_writes_small_copies(made, tmp_path):
     assert names == sorted(f"{n}.png" for s in SECTIONS for n in FIGURES[s])
     with Image.open(tmp_path / names[0]) as image:
         assert image.size[0] <= 640
-
-
-def test_the_long_searches_join_the_report_when_they_have_run(made, tmp_path):
-    # `make minratio_wd_long` is not part of `make all`; once run, the weight-decay section gains
-    # its column, its saddles and its figure (kept apart: it has minratio_wd's names), and every
-    # number is still the results files'
-    result = subprocess.run(["make", "-C", str(ROOT), "minratio_wd_long", "QUICK=1", "JOBS=2",
-                             f"RESULTS={made['RESULTS']}", f"FIGURES={made['FIGURES']}"],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    long = made["RESULTS"] / "minratio_wd_long"
-    assert (made["FIGURES"] / "minratio_wd_long" / "minratio_wd.png").exists()
-    out = tmp_path / "report"
-    report_main(["--results", str(made["RESULTS"]), "--figures", str(made["FIGURES"]), "--out",
-                 str(out)])
-    text = (out / "report.md").read_text()
-    assert "| | MSE | MSE + (λ/2)‖θ‖² | the same, long searches |" in text
-    assert "`stall_window` 6000" in text and "minratio_wd_long/minratio_wd.png" in text
-    facts = json.loads((out / "facts.json").read_text())
-    quoted = [f for f in facts if f["experiment"] == "minratio_wd_long"]
-    assert len(quoted) >= 9
-    for fact in quoted:
-        value = json.loads((long / "summary.json").read_text())
-        for key in fact["path"]:
-            value = value[key]
-        assert value == fact["value"] and fact["text"] in text, fact

@@ -185,10 +185,10 @@ def test_a_tampered_eigenvalue_row_is_exit_1_naming_the_run(quick, tmp_path, cap
 @pytest.mark.slow
 def test_a_tampered_label_is_exit_1_naming_the_run(quick, tmp_path, capsys):
     arrays, _ = load_summary(quick[0])
-    run = int(np.argmax(arrays["grad_sq"]))  # far above grad_sq_tol: surely not critical
-    assert arrays["grad_sq"][run] > 10 * 1e-10
+    run = int(np.argmin(arrays["grad_sq"]))  # far below grad_sq_tol: surely critical
+    assert arrays["grad_sq"][run] < 1e-20 and arrays["label"][run] == "critical"
     label = arrays["label"].copy()
-    label[run] = "critical"
+    label[run] = "not-converged"
     folder = _tampered(quick[0], tmp_path, label=label)
     with pytest.raises(SystemExit) as exit_info:
         check.main([str(folder)])

@@ -19,6 +19,7 @@ from engine.finders import find_critical
 from engine.results import load_summary
 from engine.spectrum import spectrum_from_eigenvalues
 from experiments import minratio, minratio_summary
+from experiments.minratio_objective import finder_options, tau_max
 from experiments.parallel import RunOptions
 from plots.minratio import render
 
@@ -262,8 +263,9 @@ def test_the_fast_gradient_leaves_the_search_unchanged():
                                   None, weight_decay=config.weight_decay)[0]
     ends = []
     for fn in (gradient, reference):
-        found = find_critical(theta0, fn, hessian_fn, rtol=config.rtol)
-        point = classify(found.theta, fn(found.theta), hessian_fn(found.theta))
+        found = find_critical(theta0, fn, hessian_fn, **finder_options(config))
+        point = classify(found.theta, fn(found.theta), hessian_fn(found.theta),
+                         tau_max=tau_max(config))
         ends.append((found.theta, point.label, point.spectrum.n_neg))
     assert ends[0][1:] == ends[1][1:] and ends[0][1] == "critical"
     assert_allclose(ends[0][0], ends[1][0], rtol=0, atol=1e-6 * np.linalg.norm(ends[1][0]))
@@ -287,18 +289,18 @@ def test_stall_window_reaches_every_stage_of_the_finder(finder_options_seen):
     config = minratio.Config.quick()
     minratio.search_unit(config, 0)
     minratio.search_unit(minratio.Config(**{**vars(config), "stall_window": 7}), 0)
-    assert seen[0] == {"method": "lm+newton", "rtol": config.rtol, "tau_max": np.inf}
-    assert seen[1] == {"method": "lm+newton", "rtol": config.rtol, "tau_max": np.inf,
-                       "window": 7}
+    assert seen[0] == {"method": "lm+newton", "rtol": config.rtol}
+    assert seen[1] == {"method": "lm+newton", "rtol": config.rtol, "window": 7}
 
 
 def test_with_a_weight_decay_the_cut_resolves_the_decay(finder_options_seen):
-    # τ ≤ λ/10 in the search's polish and in the classification: every direction curved by the
-    # decay alone counts as curved, whatever ‖H‖₂ (rtol·‖H‖₂ alone sat on λ)
+    # the classification cuts at τ ≤ λ/10: every direction curved by the decay alone counts as
+    # curved, whatever ‖H‖₂ (rtol·‖H‖₂ alone sat on λ); the search resolves the whole spectrum
+    # (rtol 0: τ = n·ε·‖H‖₂), down to the eigenvalues of merging units, below λ/10
     seen = finder_options_seen
     config = minratio.Config(**{**vars(minratio.Config.quick()), "weight_decay": 1e-3})
     arrays, info = minratio.search_unit(config, 1)
-    assert seen[0]["tau_max"] == 1e-4
+    assert seen[0] == {"method": "lm+newton", "rtol": 0.0}
     assert info["tau"] <= 1e-4 and info["tau"] == max(
         arrays["eigenvalues"].size * np.finfo(float).eps * np.abs(arrays["eigenvalues"]).max(),
         min(config.rtol * np.abs(arrays["eigenvalues"]).max(), 1e-4))
