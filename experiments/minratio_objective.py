@@ -98,8 +98,8 @@ def finder_options(config) -> dict:
     """engine.finders options of config, and --stall-window when given. Newton-MR's cut:
     - no decay: the classification's τ, so the search removes the step the classification
       measures. The plain loss has directions flat to rounding (saturated units, asymptotes), and
-      a search resolving them walks off along them: with the whole spectrum (rtol 0), 7 of 100
-      searches ended escaping and the run took 177 s instead of 64 s.
+      a search resolving them walks off along them: with the whole spectrum (rtol 0), 8 of 100
+      searches ended escaping, 31 drifting, and the run took 165 s instead of 61 s.
     - a decay λ: the whole spectrum, τ = n·ε·‖H‖₂ (rtol 0). Where duplicated units merge, ∇²L_λ
       has eigenvalues of 1e-7 … 1e-6, below the classification's τ = λ/10, and ∇L_λ lies along
       them: a search that cuts them stops short of the critical point, where the test passes
