@@ -57,6 +57,7 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
                 dtype=np.float64)
         if op is None:
             return None
+
         def least_norm(r):  # −H⁺r, the least-norm minimizer of ‖Hp + r‖
             with np.errstate(all="ignore"):
                 return -scipy.sparse.linalg.lsmr(op, r, atol=lsmr_tol, btol=lsmr_tol,
@@ -92,7 +93,8 @@ def accelerated(model, p, theta, g, evaluate, h=0.1, alpha=0.75):
     gradient g, for the step p = model.step(Δ)[0]: a = model.solve(r),
     r = (2/h)·((∇L(θ + hp) − ∇L(θ))/h − Hp) ≈ D²∇L[p, p], with evaluate(θ) → (∇L, ‖∇L‖) (one
     call). p itself when ∇L(θ + hp) or a is not finite, or 2‖a‖ > alpha·‖p‖: the correction must
-    stay small beside the step it corrects (Transtrum & Sethna 2012 take h = 0.1, alpha = 0.75).
+    stay small beside the step it corrects (Transtrum & Sethna 2012 take h = 0.1, alpha = 0.75,
+    and reject such a step instead; here the trust-region test then judges p alone).
     """
     g_h, norm_h = evaluate(theta + h * p)
     if not np.isfinite(norm_h):

@@ -26,7 +26,7 @@ from engine.critical import classify
 from engine.data import function_dataset
 from engine.finders import find_critical
 
-from .minratio import Config, _start
+from .minratio import Config, search_start
 from .minratio_objective import finder_options, objective_fns, tau_max
 from .parallel import run_seeds
 
@@ -48,7 +48,7 @@ def bench_finders(runs=RUNS) -> list[dict]:
     with threadpool_limits(limits=1):
         for run in runs:
             rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
-            theta0 = _start(config, net, data, rng)[0]
+            theta0 = search_start(config, net, data, rng)[0]
             for case, extra in CASES:
                 opts = finder_options(config) | extra
                 if opts.get("method") == "lm":

@@ -146,7 +146,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     return store.save_summary(arrays, summary)
 
 
-def _start(config, net, data, rng):
+def search_start(config, net, data, rng):
     """(θ₀ of the search, switch step, steps taken, origin): trained for a seeded number of
     steps, or ('embedded') a critical point of the --embed-hidden net found the same way and
     split up to --hidden (engine.embed): a saddle or minimum of known origin. With
@@ -175,7 +175,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     data = function_dataset("sinc", n_samples=config.n_samples)
     x, y = data.x_train, data.y_train
     net = MLP(config.sizes, config.activation, "mse")
-    theta_start, switch, steps, log = _start(config, net, data, rng)
+    theta_start, switch, steps, log = search_start(config, net, data, rng)
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 

@@ -1,6 +1,7 @@
 """Geodesic acceleration in Newton-MR (Transtrum & Sethna 2012): the correction against closed
 forms, and the curved valley it exists for."""
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 
 from engine.finders import CONVERGED, find_critical
@@ -83,3 +84,14 @@ def test_acceleration_follows_the_curved_valley_in_fewer_steps():
         assert_allclose(res.theta, 0.0, atol=1e-12)
     # measured: 49 accelerated steps against 391 plain ones
     assert 4 * fast.n_iter < slow.n_iter
+
+
+@pytest.mark.slow
+def test_the_finders_bench_runs_every_case_and_the_chain_reaches_the_saddle():
+    from experiments.bench_finders import CASES, bench_finders
+
+    rows = bench_finders(runs=(94,))  # the cheapest of the four starts (≈ 7 s)
+    assert [r["case"] for r in rows] == [case for case, _ in CASES]
+    assert all(r["n_eval"] > 0 and r["cpu_s"] > 0 for r in rows)
+    chain = rows[-1]  # measured here: a saddle of index 4, ‖∇L‖² ≈ 7e-32
+    assert chain["label"] == "critical" and chain["n_neg"] > 0 and chain["grad_sq"] < 1e-20
