@@ -19,6 +19,7 @@ The tour, one module per idea; `from engine import …` reaches the public names
   model           MLP: forward and loss for one or a batch of θ
   fused           the fused dense-layer primitive that makes training fast
   derivatives     ∇L, HVPs and Hessians of any loss function of θ; the MLP's exact R-operator
+  backprop        the MLP's MSE gradient by a plain NumPy reverse pass (the searches' ∇L)
   curvature       the MLP's exact Hessian by its Gauss–Newton + residual structure
   spectrum        eigenvalue counts with the sign tolerance τ, the kernel share κ, the one eigh
   lanczos         HVP operators, Hutchinson trace, SLQ density: H applied, never formed
@@ -70,6 +71,7 @@ from .activations import (
     softplus,
     tanh,
 )
+from .backprop import mlp_mse_gradient
 from .budget import MAX_DEPTH, equal_budget_sizes, n_params_of, sizes_for_budget, width_for_budget
 from .cli import OneLineParser, guarded
 from .critical import (
@@ -109,7 +111,6 @@ from .derivatives import (
     hvp_at,
     hvp_fn,
     mlp_hvp_fn,
-    mlp_mse_gradient,
     value_and_grad,
 )
 from .divergence import RUNAWAY_FACTOR, Diverged, quiet_overflow, stop_on_nonfinite
@@ -186,7 +187,7 @@ __all__ = [
     "LOSSES", "accuracy", "cross_entropy", "get_loss", "mse",
     "INITS", "MLP",
     "FUSED_ACTIVATIONS", "mlp_forward",
-    # derivatives, curvature, spectrum, lanczos, eigenpairs
+    # derivatives, backprop, curvature, spectrum, lanczos, eigenpairs
     "gradient", "hvp_fn", "hvp_at", "hessian_vector_product", "hessian_fn", "hessian_of",
     "value_and_grad", "grad", "hvp", "hessian", "mlp_hvp_fn", "mlp_mse_gradient", "grad_norm",
     "check_p",

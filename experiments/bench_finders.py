@@ -27,7 +27,7 @@ from engine.data import function_dataset
 from engine.finders import find_critical
 
 from .minratio import Config, search_start
-from .minratio_objective import finder_options, objective_fns, tau_max
+from .minratio_objective import classify_options, finder_options, objective_fns
 from .parallel import run_seeds
 
 RUNS = (2, 14, 35, 94)
@@ -42,8 +42,7 @@ def bench_finders(runs=RUNS) -> list[dict]:
     data = function_dataset("sinc", n_samples=config.n_samples)
     net = MLP(config.sizes, config.activation, "mse")
     _, gradient, hessian = objective_fns(net, data.x_train, data.y_train, config.weight_decay)
-    tols = {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
-                                            "rtol")} | {"tau_max": tau_max(config)}
+    tols = classify_options(config)
     rows = []
     with threadpool_limits(limits=1):
         for run in runs:

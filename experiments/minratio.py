@@ -50,7 +50,7 @@ from engine.results import Store, UsageError
 
 from .checks import check_ints, check_memory, check_range
 from .config import main
-from .minratio_objective import finder_options, objective_fns, tau_max, train_until
+from .minratio_objective import classify_options, finder_options, objective_fns, train_until
 from .minratio_summary import stack, summarize
 from .parallel import LOCAL, compute, run_seeds
 
@@ -181,8 +181,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
 
     found = find_critical(theta_start, gradient, hessian, method=config.finder,
                           **finder_options(config))
-    tols = {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
-                                            "rtol")} | {"tau_max": tau_max(config)}
+    tols = classify_options(config)
     at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
     point = classify(found.theta, gradient(found.theta), hessian(found.theta), **tols)
     spec = point.spectrum

@@ -10,10 +10,10 @@ import numpy as np
 import scipy.optimize
 
 from engine import value_and_grad
+from engine.backprop import mlp_mse_gradient
 from engine.curvature import exact_hessian, output_jacobian
-from engine.derivatives import mlp_mse_gradient
 from engine.optim import adam
-from engine.train import train
+from engine.train import fit_lbfgs, train
 
 _EPS = np.finfo(np.float64).eps
 
@@ -41,8 +41,7 @@ def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.
             return value + 0.5 * weight_decay * (t @ t), g + weight_decay * t
 
         if trainer == "lbfgs":
-            res = scipy.optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                                          options={"maxiter": steps, "gtol": 0.0, "ftol": 0.0})
+            res = fit_lbfgs(objective, theta0, steps)
             return res.x, int(res.nit)
         if weight_decay == 0.0:
             optimizer = adam(lr)
@@ -92,6 +91,12 @@ def tau_max(config) -> float:
     direction curved by the decay alone counts as curved (τ = 1e-6·‖H‖₂ sits on λ = 1e-5 for
     ‖H‖₂ ≈ 10, and n₊ then flipped between 36 and 84 of 97 from run to run); none without."""
     return config.weight_decay / 10 if config.weight_decay > 0 else math.inf
+
+
+def classify_options(config) -> dict:
+    """engine.critical.classify's tolerances of config, the cut capped at tau_max(config)."""
+    return {k: getattr(config, k) for k in ("grad_sq_tol", "newton_tol", "kappa_tol", "cos_tol",
+                                            "rtol")} | {"tau_max": tau_max(config)}
 
 
 def finder_options(config) -> dict:

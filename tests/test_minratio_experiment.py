@@ -10,10 +10,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, hessian
+from engine.backprop import mlp_mse_gradient
 from engine.critical import LABELS, VERDICTS, classify
 from engine.curvature import exact_hessian
 from engine.data import function_dataset
-from engine.derivatives import mlp_mse_gradient
 from engine.embed import effective_widths
 from engine.finders import find_critical
 from engine.results import load_summary
