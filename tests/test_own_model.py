@@ -26,12 +26,51 @@ def test_readme_example_is_short():
     assert len(code.splitlines()) <= 25
 
 
-# The exact digits depend on the LAPACK/MINPACK builds the search runs on (it amplifies rounding
-# near a saddle): an end-to-end run of the README, checked with the current releases only.
+NUMBER = re.compile(r"-?\d+(?:\.(\d+))?(?:e([-+]?\d+))?")
+
+
+def last_digit(token: str) -> float:
+    """One unit in the last printed place of a number as printed: 0.028449 → 1e-6, 2.5e-06 → 1e-7,
+    an integer (a count) → 0, so counts must match exactly."""
+    match = NUMBER.fullmatch(token)
+    decimals = len(match.group(1) or "")
+    if not decimals and not match.group(2):
+        return 0.0
+    return 10.0 ** (int(match.group(2) or 0) - decimals)
+
+
+def assert_prints_like(actual: str, expected: str):
+    """The words must be the same; each number may differ by one unit in its last printed place.
+
+    Why that tolerance: the example's saddle lies on a 2-dimensional set of critical points (n₀ = 2),
+    and where on it the search stops depends on rounding — the two lowest eigenvalues moved by
+    2e-3 relative between numpy 2.x/scipy 1.1x builds, so the example prints no eigenvalue there.
+    What it prints is pinned down: L is constant on a connected set of critical points, the counts
+    have a margin (the nearest eigenvalue outside ±τ is ≈ 44 τ) and ratios of counts are exact; only
+    τ = rtol·‖H‖₂ moves with ‖H‖₂ along the set, well inside one unit of its second digit. Rounding
+    of a printed digit can still flip the last place, hence one unit rather than none."""
+    assert NUMBER.split(actual)[::3] == NUMBER.split(expected)[::3], (actual, expected)
+    for got, want in zip(NUMBER.finditer(actual), NUMBER.finditer(expected), strict=True):
+        assert abs(float(got.group()) - float(want.group())) <= 1.0001 * last_digit(want.group()), \
+            f"printed {got.group()} where the README shows {want.group()}"
+
+
+def test_assert_prints_like_tolerates_the_last_place_only():
+    assert_prints_like("L = 0.028450, n = 6", "L = 0.028449, n = 6")
+    with pytest.raises(AssertionError):
+        assert_prints_like("L = 0.028451, n = 6", "L = 0.028449, n = 6")
+    with pytest.raises(AssertionError):
+        assert_prints_like("L = 0.028449, n = 7", "L = 0.028449, n = 6")
+    with pytest.raises(AssertionError):
+        assert_prints_like("L = 0.028449, m = 6", "L = 0.028449, n = 6")
+    assert last_digit("2.5e-06") == pytest.approx(1e-7)
+
+
+# An end-to-end run of the README with the releases installed (CI installs today's).
 @pytest.mark.slow
 def test_readme_example_prints_what_the_readme_shows():
     code, expected = readme_example()
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == expected
+    assert_prints_like(done.stdout, expected)
