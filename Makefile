@@ -64,7 +64,7 @@ minratio_wd: $(VENV)/.installed
 # the minratio folders present, recomputed independently (loss, ∇L, spectrum, n₋, labels; exit 1
 # on a disagreement) and their headline numbers against the targets; reads only, reruns nothing
 check-minratio: $(VENV)/.installed
-	$(PY) -m experiments.minratio_check $(wildcard $(addprefix $(RESULTS)/,minratio minratio_wd))
+	$(PY) -m experiments.minratio.check $(wildcard $(addprefix $(RESULTS)/,minratio minratio_wd))
 
 # The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
 hw1-1: deepshallow

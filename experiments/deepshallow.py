@@ -1,10 +1,11 @@
 """Deep vs shallow at an equal parameter budget (HW1-1): `python -m experiments.deepshallow`.
 
 Two parts, each comparing MLPs of `depths` hidden layers whose parameter counts differ by ≤ 2 %
-(engine.budget: widths as equal as the budget allows). The budget is the parameter count of the
+(engine.nets.budget: widths as equal as the budget allows). The budget is the parameter count of the
 one-hidden-layer net of width `function_width` (`task_width`), so that net is met exactly
 whatever the input size (a unit of a 784-input layer alone costs 795 parameters, 2 % of 40k):
-  simulate a function  each target of `functions` (engine.data.FUNCTIONS: sin(5πx)/(5πx), the
+  simulate a function  each target of `functions` (engine.data.datasets.FUNCTIONS: sin(5πx)/(5πx),
+  the
                        square wave sign(sin(5πx)), …) on a fixed grid of `function_samples` points
                        in [−1, 1], MSE, full-batch Adam for `function_steps` steps; the training
                        loss every `record_every` steps and the prediction on the midpoints
@@ -29,16 +30,15 @@ from typing import Literal
 import numpy as np
 
 from engine import MLP
-from engine.budget import n_params_of, sizes_for_budget
-from engine.data import FUNCTIONS, function_dataset
-from engine.optim import adam
-from engine.results import Store, UsageError
-from engine.train import evaluate, train
-
-from .checks import check_image_data, check_ints, check_positive
-from .config import main
-from .datasets import check_data, image_dataset_name, load_data
-from .parallel import LOCAL, compute, run_seeds
+from engine.data.datasets import FUNCTIONS, function_dataset
+from engine.io.results import Store, UsageError
+from engine.nets.budget import n_params_of, sizes_for_budget
+from engine.training.loop import evaluate, train
+from engine.training.optim import adam
+from experiments.harness.checks import check_image_data, check_ints, check_positive
+from experiments.harness.config import main
+from experiments.harness.datasets import check_data, image_dataset_name, load_data
+from experiments.harness.parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "deepshallow"
 TASK_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")

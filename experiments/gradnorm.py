@@ -27,15 +27,20 @@ import numpy as np
 from scipy.signal import savgol_filter
 
 from engine import MLP, check_p
-from engine.data import function_dataset
-from engine.optim import adam
-from engine.recording import FULL_CHUNK, record_training
-from engine.results import Store, UsageError
-
-from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
-from .config import main
-from .datasets import check_data, image_dataset_name, load_data
-from .parallel import LOCAL, compute, run_seeds
+from engine.data.datasets import function_dataset
+from engine.io.results import Store, UsageError
+from engine.training.optim import adam
+from engine.training.recording import FULL_CHUNK, record_training
+from experiments.harness.checks import (
+    FULL_TRAIN,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+)
+from experiments.harness.config import main
+from experiments.harness.datasets import check_data, image_dataset_name, load_data
+from experiments.harness.parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "gradnorm"
 TASKS = ("sinc", "mnist")

@@ -2,7 +2,8 @@
 
 (a) The sinc net (small enough for dense linear algebra): the full exact spectrum of H = ∇²L and of
     its Gauss–Newton part G = JᵀΛJ at the trained θ, with the sign counts n₊, n₋, n₀ at the
-    tolerance τ (engine.spectrum). G is positive semi-definite by construction; what H has beyond
+    tolerance τ (engine.spectra.dense). G is positive semi-definite by construction; what H has
+    beyond
     it comes from the residual part R = Σᵢ (∂ℓ/∂fᵢ) ∇²fᵢ, which vanishes as the fit becomes exact.
 (b) The DNN on digits (MNIST with --data-root): too large to form H, so only through HVPs — the
     top-k eigenvalues by Lanczos (eigsh), tr H by Hutchinson with its standard error, and the
@@ -21,20 +22,25 @@ from typing import Literal
 import numpy as np
 
 from engine import MLP, value_and_grad
-from engine.curvature import hessian_parts
-from engine.data import function_dataset
-from engine.divergence import Diverged, quiet_overflow, stop_on_nonfinite
-from engine.eigenpairs import extreme_eigenvalues
-from engine.lanczos import hutchinson_trace, hvp_operator, slq_density
-from engine.optim import adam
-from engine.results import Store, UsageError
-from engine.spectrum import spectrum_from_eigenvalues, symmetric_eigh
-from engine.train import evaluate, fit_lbfgs, train
-
-from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
-from .config import main
-from .datasets import check_data, image_dataset_name, load_data
-from .parallel import LOCAL, compute, run_seeds
+from engine.data.datasets import function_dataset
+from engine.derivatives.curvature import hessian_parts
+from engine.io.results import Store, UsageError
+from engine.spectra.dense import spectrum_from_eigenvalues, symmetric_eigh
+from engine.spectra.eigenpairs import extreme_eigenvalues
+from engine.spectra.lanczos import hutchinson_trace, hvp_operator, slq_density
+from engine.training.divergence import Diverged, quiet_overflow, stop_on_nonfinite
+from engine.training.loop import evaluate, fit_lbfgs, train
+from engine.training.optim import adam
+from experiments.harness.checks import (
+    FULL_TRAIN,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+)
+from experiments.harness.config import main
+from experiments.harness.datasets import check_data, image_dataset_name, load_data
+from experiments.harness.parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "spectrum"
 RUN_KEYS = (("theta", "eigenvalues_H", "eigenvalues_G"),

@@ -17,7 +17,7 @@ two components leave unexplained.
 Data: `--dataset mnist|digits|cifar10|sinc`, or '' (default): MNIST when `--data-root` is given,
 else scikit-learn's digits (offline). Every run sees the same data (the loaders' fixed
 split); the seed only changes initializations and batch orders.
-Results (engine.results.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
+Results (engine.io.results.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
 train_loss, test_loss (+ train_acc, test_acc for classification); summary.npz = the stacked
 points, their run and epoch, metrics, PCA coordinates and off-plane shares of both projections
 and their explained-variance ratios; summary.json = the numbers a report quotes.
@@ -38,16 +38,21 @@ import numpy as np
 from scipy.spatial.distance import pdist
 
 from engine import MLP, Layout
-from engine.divergence import Diverged, quiet_overflow, stop_on_nonfinite
-from engine.optim import make_optimizer
-from engine.results import Store, UsageError
-from engine.surface import path_pca
-from engine.train import evaluate, train
-
-from .checks import FULL_TRAIN, check_image_data, check_ints, check_network_memory, check_range
-from .config import main
-from .datasets import check_data, image_dataset_name, load_data
-from .parallel import LOCAL, compute, run_seeds
+from engine.io.results import Store, UsageError
+from engine.landscape.surface import path_pca
+from engine.training.divergence import Diverged, quiet_overflow, stop_on_nonfinite
+from engine.training.loop import evaluate, train
+from engine.training.optim import make_optimizer
+from experiments.harness.checks import (
+    FULL_TRAIN,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_range,
+)
+from experiments.harness.config import main
+from experiments.harness.datasets import check_data, image_dataset_name, load_data
+from experiments.harness.parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "trajectory"
 # Step sizes by optimizer when --lr is 0: Adam's default, and an SGD step (momentum 0.9) that

@@ -2,7 +2,7 @@
 
 A render function has the signature
 `render(results_dir, figures_dir=Path("figures")) -> list[Path]`: it reads only the saved files
-(engine.results.load_summary) and returns the paths it wrote.
+(engine.io.results.load_summary) and returns the paths it wrote.
 Plot functions take arrays and return a Figure (object API, no pyplot state kept); figures are
 drawn off-screen by the Agg canvas, chosen here where they are saved, never on import.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from engine.cli import OneLineParser, guarded
-from engine.results import atomic_write
+from engine.io.cli import OneLineParser, guarded
+from engine.io.results import atomic_write
 
 RUN_COLOURS = plt.get_cmap("tab10").colors
 # how a dataset name of the results files is written in figure titles
@@ -43,7 +43,7 @@ def save_figure(fig, figures_dir, name: str, dpi: int = 150) -> list[Path]:
 
 def plot_main(render, argv=None, prog="plots"):
     """`python -m plots.<name> RESULTS_DIR [--figures DIR]`: re-render figures from saved
-    results, under engine.cli's contract (bad input: one line, exit 2)."""
+    results, under engine.io.cli's contract (bad input: one line, exit 2)."""
     parser = OneLineParser(prog=prog, description=render.__doc__)
     parser.add_argument("results_dir", type=Path, help="a folder written by the experiment")
     parser.add_argument("--figures", type=Path, default=Path("figures"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.results import load_summary
+from engine.io.results import load_summary
 
 from .common import data_name, plot_main, save_figure
 

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from engine.results import load_summary
+from engine.io.results import load_summary
 
 from .common import data_name, plot_main, save_figure
 

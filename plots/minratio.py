@@ -21,8 +21,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.index_loss import power_curve
-from engine.results import load_summary
+from engine.critical.index_loss import power_curve
+from engine.io.results import load_summary
 
 from .common import plot_main, save_figure
 

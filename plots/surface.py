@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from engine import Layout
-from engine.results import load_summary
+from engine.io.results import load_summary
 from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
 

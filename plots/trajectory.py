@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.transforms import Bbox
 
-from engine.results import load_summary
+from engine.io.results import load_summary
 from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}

@@ -33,8 +33,8 @@ def one_line_error(capsys):
 def cli(prog):
     """argv -> None: `python -m prog ARGV` in process, for prog = experiments.<name>,
     plots.<name> or experiments.report (argv items may be paths or numbers)."""
-    from experiments import report
-    from experiments.config import main
+    from experiments.harness.config import main
+    from experiments.report import assemble as report
     from plots.common import plot_main
 
     kind, name = prog.split(".")

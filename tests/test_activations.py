@@ -1,4 +1,4 @@
-"""engine.activations: σ', σ'' in closed form and through autograd, against extended precision.
+"""engine.nets.activations: σ', σ'' in closed form and through autograd, against extended precision.
 
 The reference is NumPy's long double (x87 80-bit here: ε = 1.1e-19, and exp, cosh, tanh from
 the C library's long double routines), evaluated at the same float64 z, in forms independent of
@@ -18,7 +18,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP, get_activation, get_loss
-from engine.activations import ACTIVATIONS, SATURATION_CUT
+from engine.nets.activations import ACTIVATIONS, SATURATION_CUT
 
 # the reference needs an extended long double (x86: 80-bit); where it is float64 (e.g. aarch64
 # macOS, Windows) the tests against it are skipped

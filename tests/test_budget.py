@@ -1,8 +1,8 @@
-"""engine.budget: widths for an equal parameter budget, counted by engine.layout."""
+"""engine.nets.budget: widths for an equal parameter budget, counted by engine.nets.layout."""
 import pytest
 
 from engine import MLP
-from engine.budget import equal_budget_sizes, n_params_of, sizes_for_budget, width_for_budget
+from engine.nets.budget import equal_budget_sizes, n_params_of, sizes_for_budget, width_for_budget
 
 
 @pytest.mark.parametrize("d_in, d_out, budget", [

@@ -1,10 +1,11 @@
-"""experiments.classify: a point brought from outside, labelled honestly next to the course rule."""
+"""experiments.minratio.classify: a point brought from outside, labelled honestly next to the
+course rule."""
 import numpy as np
 import pytest
 
 from engine import MLP, function_dataset, grad
-from engine.optim import adam
-from experiments import classify
+from engine.training.optim import adam
+from experiments.minratio import classify
 
 N_POINTS = 6
 
@@ -93,4 +94,5 @@ def test_bad_input_is_one_line(make, flags, expected, tmp_path, one_line_error):
     path = tmp_path / "p.npz"
     if make:
         make(path)
-    one_line_error(lambda: classify.main([str(path), *flags]), "experiments.classify", expected)
+    one_line_error(lambda: classify.main([str(path), *flags]), "experiments.minratio.classify",
+                   expected)

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from engine.results import Store, load_summary
-from experiments import minratio, trajectory
-from experiments.config import main
-from experiments.parallel import RunOptions, compute, run_seeds
+from engine.io.results import Store, load_summary
+from experiments import trajectory
+from experiments.harness.config import main
+from experiments.harness.parallel import RunOptions, compute, run_seeds
+from experiments.minratio import experiment as minratio
 from plots.minratio import render as render_minratio
 from plots.trajectory import render as render_trajectory
 

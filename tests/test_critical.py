@@ -7,14 +7,14 @@ import scipy.stats
 from numpy.testing import assert_allclose
 
 from engine import MLP
-from engine.critical import (
+from engine.critical.classification import (
     LABELS,
     classify,
     continuation,
     sampled_minimal_ratio,
     saturation,
 )
-from engine.index_loss import index_loss_fit
+from engine.critical.index_loss import index_loss_fit
 
 SQRT2 = np.sqrt(2.0)
 Z95 = 1.959963984540054  # the 97.5 % quantile of N(0, 1)
@@ -298,7 +298,7 @@ def test_saturation_counts_units_constant_on_the_data():
 def test_a_failed_eigensolver_falls_back_to_another_driver(monkeypatch):
     """scipy's syevr raised LinAlgError on a finite Hessian of a saturated net; classify then
     uses numpy's syevd and gives the same answer (here: the saddle of x² − y²)."""
-    import engine.critical as critical
+    import engine.critical.classification as critical
 
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("Internal Error.")

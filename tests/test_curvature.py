@@ -1,12 +1,12 @@
-"""engine.curvature: the structured exact Hessian against autograd and closed forms."""
+"""engine.derivatives.curvature: the structured exact Hessian against autograd and closed forms."""
 import autograd
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-import engine.curvature as curvature
+import engine.derivatives.curvature as curvature
 from engine import ACTIVATIONS, MLP, hessian, hvp
-from engine.curvature import exact_hessian, gauss_newton, hessian_parts, output_jacobian
+from engine.derivatives.curvature import exact_hessian, gauss_newton, hessian_parts, output_jacobian
 
 # 1–3 hidden layers, several input/output widths; k ≥ 2 so that softmax cross-entropy is not
 # identically zero (one logit: L ≡ 0)
@@ -106,7 +106,8 @@ def test_linear_model_closed_form(rng):
 
 @pytest.mark.parametrize("activation", ["tanh", "softplus"])
 def test_hvp_agrees_with_exact_hessian(rng, activation):
-    # engine.derivatives.hvp never forms H (autograd reverse-over-reverse): the route for big nets
+    # engine.derivatives.autodiff.hvp never forms H (autograd reverse-over-reverse): the route for
+    # big nets
     net, theta, x, y = _problem(rng, (2, 6, 5, 3), activation, "cross_entropy")
     V = rng.normal(size=(3, net.n_params))
     H = exact_hessian(net, theta, x, y)
@@ -175,7 +176,7 @@ def test_network_without_hidden_layers(rng, activation):
 
 @pytest.mark.parametrize("n", [1, 5, 97, 128, 129, 300])
 def test_mirror_upper_copies_the_upper_triangle_in_every_block(n, rng):
-    from engine.curvature import _mirror_upper
+    from engine.derivatives.curvature import _mirror_upper
 
     A = rng.random((n, n))
     G = A.copy()

@@ -1,4 +1,5 @@
-"""engine.data: target functions, digits, and the MNIST / CIFAR-10 readers on files written here."""
+"""engine.data.datasets: target functions, digits, and the MNIST / CIFAR-10 readers on files
+written here."""
 import gzip
 import pickle
 import sys
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import data
-from engine.data import (
+from engine.data import datasets as data
+from engine.data.datasets import (
     CIFAR10_FILES,
     DATASETS,
     FUNCTIONS,

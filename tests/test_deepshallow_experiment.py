@@ -6,7 +6,7 @@ from conftest import cli, quick_results
 from numpy.testing import assert_array_equal
 
 from engine import MLP
-from engine import results as store_files
+from engine.io import results as store_files
 from experiments.deepshallow import Config, rank, unit
 from plots.deepshallow import render
 

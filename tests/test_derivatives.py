@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import ACTIVATIONS, MLP, grad, grad_norm, hessian, hvp, value_and_grad
-from engine.derivatives import (
+from engine.derivatives.autodiff import (
     gradient,
     hessian_fn,
     hessian_of,
@@ -14,7 +14,7 @@ from engine.derivatives import (
     hvp_fn,
     mlp_hvp_fn,
 )
-from engine.losses import cross_entropy
+from engine.nets.losses import cross_entropy
 
 ARCHITECTURES = [(2, 5, 3), (3, 4, 4, 2), (1, 3, 3, 3, 1)]
 

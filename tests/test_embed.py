@@ -5,11 +5,17 @@ import scipy.optimize
 from numpy.testing import assert_allclose
 
 from engine import MLP, exact_hessian, function_dataset, grad
-from engine.critical import classify
-from engine.curvature import output_jacobian
-from engine.derivatives import hessian
-from engine.embed import add_units, effective_widths, embed, split_curvature, split_unit
-from engine.finders import METHODS, find_critical
+from engine.critical.classification import classify
+from engine.critical.embedding import (
+    add_units,
+    effective_widths,
+    embed,
+    split_curvature,
+    split_unit,
+)
+from engine.critical.finders import METHODS, find_critical
+from engine.derivatives.autodiff import hessian
+from engine.derivatives.curvature import output_jacobian
 
 SMALL = (1, 3, 1)
 EPS = np.finfo(np.float64).eps

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from engine.critical import classify
-from engine.finders import (
+from engine.critical.classification import classify
+from engine.critical.finders import (
     CONVERGED,
     DIVERGED,
     MAX_ITER,
@@ -14,7 +14,7 @@ from engine.finders import (
     STATUS_NAMES,
     find_critical,
 )
-from engine.newton_mr import newton_model, next_radius
+from engine.critical.newton_mr import newton_model, next_radius
 
 SQRT2 = np.sqrt(2.0)
 

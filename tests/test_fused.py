@@ -1,4 +1,5 @@
-"""engine.fused: the fused dense layer against the plain autograd graph and finite differences."""
+"""engine.nets.fused: the fused dense layer against the plain autograd graph and finite
+differences."""
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -6,15 +7,15 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, get_activation, get_loss, value_and_grad
-from engine.activations import SATURATION_CUT
-from engine.fused import FUSED_ACTIVATIONS, mlp_forward
+from engine.nets.activations import SATURATION_CUT
+from engine.nets.fused import FUSED_ACTIVATIONS, mlp_forward
 
 # relu, tanh, sigmoid and linear layers compute with exactly the plain graph's operations
 # (forward and VJPs, σ' the same function of the same (y, z)), so their values and gradients
 # agree bit for bit; softplus' σ' is written through y (1 − e^{−y}), the plain graph's as
 # sigmoid(z). Hessians agree bit for bit for relu and linear; tanh's and sigmoid's saturated
 # units (and all sigmoid units inside a second-order trace) take σ' from a recomputed z whose
-# nodes sum into H in another order (module docstring of engine.fused).
+# nodes sum into H in another order (module docstring of engine.nets.fused).
 EXACT = ("relu", "tanh", "sigmoid", "linear")
 EXACT_HESSIAN = ("relu", "linear")
 ROUNDED = ("softplus",)
@@ -138,7 +139,7 @@ def test_unknown_activation_names_the_choices(rng):
 
 
 def test_the_training_bench_reports_every_case():
-    from experiments.bench_training import bench_training
+    from experiments.bench.training import bench_training
 
     rows = bench_training(repeats=1, n_samples=256)
     assert [r["case"] for r in rows] == ["plain graph", "fused layer"] * 2

@@ -1,4 +1,5 @@
-"""engine.generalization: sensitivity against finite differences and a closed form, ε-sharpness
+"""engine.landscape.generalization: sensitivity against finite differences and a closed form,
+ε-sharpness
 against closed-form maxima, λ_max against eigh, the interpolation against one-θ evaluations."""
 import itertools
 
@@ -6,10 +7,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import engine.generalization as gen
+import engine.landscape.generalization as gen
 from engine import MLP, Dataset, evaluate
-from engine.curvature import exact_hessian
-from engine.generalization import (
+from engine.derivatives.curvature import exact_hessian
+from engine.landscape.generalization import (
     box_sharpness,
     epsilon_sharpness,
     input_jacobian,

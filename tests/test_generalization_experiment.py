@@ -6,9 +6,9 @@ import pytest
 from conftest import cli, quick_results
 
 from engine import MLP, evaluate
-from engine import results as store_files
-from experiments.datasets import load_data
-from experiments.generalization import Config, plateau
+from engine.io import results as store_files
+from experiments.generalization.experiment import Config, plateau
+from experiments.harness.datasets import load_data
 from plots.generalization import render
 
 pytestmark = pytest.mark.slow

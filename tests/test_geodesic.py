@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from engine.finders import CONVERGED, find_critical
-from engine.newton_mr import newton_model
+from engine.critical.finders import CONVERGED, find_critical
+from engine.critical.newton_mr import newton_model
 
 A = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])  # SPD, eigenvalues 1.6 … 4.9
 C = np.array([0.3, -0.2, 0.1])
@@ -88,7 +88,7 @@ def test_acceleration_follows_the_curved_valley_in_fewer_steps():
 
 @pytest.mark.slow
 def test_the_finders_bench_runs_every_case_and_the_chain_reaches_the_saddle():
-    from experiments.bench_finders import CASES, bench_finders
+    from experiments.bench.finders import CASES, bench_finders
 
     rows = bench_finders(runs=(94,))  # the cheapest of the four starts (≈ 7 s)
     assert [r["case"] for r in rows] == [case for case, _ in CASES]

@@ -10,12 +10,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, grad_norm
-from engine.data import function_dataset, load_dataset
-from engine.recording import N_CHECKS
-from engine.results import load_summary
+from engine.data.datasets import function_dataset, load_dataset
+from engine.io.results import load_summary
+from engine.training.recording import N_CHECKS
 from experiments import gradnorm
-from experiments.config import main
-from experiments.parallel import RunOptions
+from experiments.harness.config import main
+from experiments.harness.parallel import RunOptions
 from plots.gradnorm import render
 
 QUICK_RUNS = {
@@ -238,7 +238,7 @@ def test_rise_on_a_flat_loss_does_not_count():
 
 
 def test_help_lists_every_field():
-    from experiments.config import build_parser
+    from experiments.harness.config import build_parser
 
     text = build_parser(gradnorm.Config, "experiments.gradnorm").format_help()  # '%' would raise
     for name in gradnorm.Config.__dataclass_fields__:

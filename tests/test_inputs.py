@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP
-from engine.curvature import exact_hessian, output_jacobian
+from engine.derivatives.curvature import exact_hessian, output_jacobian
 
 N = 50
 

@@ -1,15 +1,16 @@
-"""engine.lanczos: HVP operator, eigsh extremes, Hutchinson trace and SLQ against exact spectra."""
+"""engine.spectra.lanczos: HVP operator, eigsh extremes, Hutchinson trace and SLQ against exact
+spectra."""
 import numpy as np
 import pytest
 import scipy.integrate
 import scipy.sparse.linalg
 from numpy.testing import assert_allclose
 
-import engine.lanczos as lanczos
+import engine.spectra.lanczos as lanczos
 from engine import MLP
-from engine.curvature import exact_hessian
-from engine.eigenpairs import extreme_eigenvalues
-from engine.lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
+from engine.derivatives.curvature import exact_hessian
+from engine.spectra.eigenpairs import extreme_eigenvalues
+from engine.spectra.lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""The machinery every experiment shares: Config → CLI (experiments.config), one-line errors
-(engine.cli), the atomic resumable Store (engine.results), parallel seeded units
-(experiments.parallel)."""
+"""The machinery every experiment shares: Config → CLI (experiments.harness.config), one-line errors
+(engine.io.cli), the atomic resumable Store (engine.io.results), parallel seeded units
+(experiments.harness.parallel)."""
 import functools
 import json
 import os
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from engine.results import (
+from engine.io.results import (
     Store,
     UsageError,
     load_json,
@@ -21,9 +21,9 @@ from engine.results import (
     save_npz,
     to_jsonable,
 )
-from experiments import config as cli
-from experiments.config import build_parser, parse_config
-from experiments.parallel import RunOptions, compute, run_seeds
+from experiments.harness import config as cli
+from experiments.harness.config import build_parser, parse_config
+from experiments.harness.parallel import RunOptions, compute, run_seeds
 
 
 @dataclass(frozen=True)

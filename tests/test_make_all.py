@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.report import FIGURES, SECTIONS
-from experiments.report import main as report_main
+from experiments.report.assemble import FIGURES, SECTIONS
+from experiments.report.assemble import main as report_main
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ def test_report_settings_come_from_the_saved_configs(made):
 
 
 def test_tables_are_complete_and_the_pdf_fits_ten_pages(made):
-    from experiments.report_pdf import page_count
+    from experiments.report.pdf import page_count
 
     lines = (made["REPORT"] / "report.md").read_text().splitlines()
     for i, line in enumerate(lines):

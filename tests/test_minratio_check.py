@@ -1,4 +1,4 @@
-"""experiments.minratio_check: its own loss, Hessian and grouping against the engine's and by
+"""experiments.minratio.check: its own loss, Hessian and grouping against the engine's and by
 hand; on the --quick preset (with and without a weight decay) every stored number agrees and it
 exits 0; a tampered eigenvalue row or label is exit 1 naming the run; bad input is one line."""
 import shutil
@@ -9,13 +9,13 @@ from conftest import quick_results
 from numpy.testing import assert_allclose
 
 from engine import MLP, grad, hessian
-from engine.results import load_summary, save_npz
-from experiments import minratio
-from experiments import minratio_check as check
-from experiments import minratio_recompute as numerics
-from experiments.parallel import RunOptions
+from engine.io.results import load_summary, save_npz
+from experiments.harness.parallel import RunOptions
+from experiments.minratio import check
+from experiments.minratio import experiment as minratio
+from experiments.minratio import recompute as numerics
 
-PROG = "experiments.minratio_check"
+PROG = "experiments.minratio.check"
 quick = quick_results("minratio", "--jobs", 1)  # the --quick preset, run once for the module
 quick_wd = quick_results("minratio", "--jobs", 1, "--weight-decay", 1e-5)
 

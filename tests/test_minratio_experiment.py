@@ -10,17 +10,18 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad, hessian
-from engine.backprop import mlp_mse_gradient
-from engine.critical import LABELS, VERDICTS, classify
-from engine.curvature import exact_hessian
-from engine.data import function_dataset
-from engine.embed import effective_widths
-from engine.finders import find_critical
-from engine.results import load_summary
-from engine.spectrum import spectrum_from_eigenvalues
-from experiments import minratio, minratio_summary
-from experiments.minratio_objective import finder_options, tau_max
-from experiments.parallel import RunOptions
+from engine.critical.classification import LABELS, VERDICTS, classify
+from engine.critical.embedding import effective_widths
+from engine.critical.finders import find_critical
+from engine.data.datasets import function_dataset
+from engine.derivatives.backprop import mlp_mse_gradient
+from engine.derivatives.curvature import exact_hessian
+from engine.io.results import load_summary
+from engine.spectra.dense import spectrum_from_eigenvalues
+from experiments.harness.parallel import RunOptions
+from experiments.minratio import experiment as minratio
+from experiments.minratio import summary as minratio_summary
+from experiments.minratio.objective import finder_options, tau_max
 from plots.minratio import render
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,7 @@ CONTRACT = ("theta", "x", "y", "loss", "grad_norm", "eigenvalues", "minimal_rati
 
 
 def _main(argv):
-    from experiments.config import main
+    from experiments.harness.config import main
 
     main(minratio.Config, minratio.run, render, argv=argv, prog="experiments.minratio")
 

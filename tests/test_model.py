@@ -5,8 +5,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, Layout
-from engine.activations import get_activation
-from engine.losses import get_loss
+from engine.nets.activations import get_activation
+from engine.nets.losses import get_loss
 
 
 def test_layout_counts_and_slices():

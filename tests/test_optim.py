@@ -4,8 +4,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP, grad
-from engine.optim import adam, make_optimizer, sgd
-from engine.train import evaluate, train
+from engine.training.loop import evaluate, train
+from engine.training.optim import adam, make_optimizer, sgd
 
 OPTIMIZERS = {"sgd": lambda: sgd(0.1), "momentum": lambda: sgd(0.05, momentum=0.9),
               "adam": lambda: adam(0.05)}

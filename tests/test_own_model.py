@@ -42,7 +42,8 @@ def last_digit(token: str) -> float:
 def assert_prints_like(actual: str, expected: str):
     """The words must be the same; each number may differ by one unit in its last printed place.
 
-    Why that tolerance: the example's saddle lies on a 2-dimensional set of critical points (n₀ = 2),
+    Why that tolerance: the example's saddle lies on a 2-dimensional set of critical points (n₀ =
+    2),
     and where on it the search stops depends on rounding — the two lowest eigenvalues moved by
     2e-3 relative between numpy 2.x/scipy 1.1x builds, so the example prints no eigenvalue there.
     What it prints is pinned down: L is constant on a connected set of critical points, the counts

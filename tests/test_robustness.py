@@ -16,11 +16,11 @@ from conftest import cli
 from numpy.testing import assert_array_equal
 
 from engine import MLP
-from engine.divergence import RUNAWAY_FACTOR, quiet_overflow
-from engine.optim import make_optimizer, sgd
-from engine.results import Store, load_summary, save_npz
-from engine.train import train
-from experiments.config import parse_config
+from engine.io.results import Store, load_summary, save_npz
+from engine.training.divergence import RUNAWAY_FACTOR, quiet_overflow
+from engine.training.loop import train
+from engine.training.optim import make_optimizer, sgd
+from experiments.harness.config import parse_config
 
 EXPERIMENTS = ("trajectory", "gradnorm", "spectrum", "surface", "minratio")
 PLOTS = ("trajectory", "gradnorm", "spectrum", "surface", "minratio")
@@ -287,7 +287,7 @@ def _first_runaway_step(net, theta0, data, optimizer, **kw):
 
 def test_a_diverging_trajectory_is_a_result_not_a_warning(tmp_path, capsys):
     from experiments import trajectory
-    from experiments.datasets import load_data
+    from experiments.harness.datasets import load_data
 
     argv = ["--quick", "--dataset", "sinc", "--optimizer", "sgd", "--lr", "1e3", "--epochs",
             "20", "--every", "5", "--jobs", "1", "--out", tmp_path / "r", "--figures",
@@ -316,7 +316,7 @@ def test_a_diverging_trajectory_is_a_result_not_a_warning(tmp_path, capsys):
 
 
 def test_diverged_runs_are_left_out_of_the_pca(rng):
-    from engine.surface import path_pca
+    from engine.landscape.surface import path_pca
     from experiments.trajectory import summarize
 
     runs = [{"snapshots": rng.normal(size=(3, 6)), "epochs": np.arange(3),
@@ -344,7 +344,7 @@ def test_diverged_runs_are_left_out_of_the_pca(rng):
 
 @pytest.mark.parametrize("lr", ["10", "1e3"])
 def test_a_diverging_tsne_run_is_a_result_not_a_crash(lr, tmp_path, capsys):
-    from experiments import surface
+    from experiments.surface import experiment as surface
 
     argv = ["--quick", "--gd-lr", lr, "--view", "tsne", "--jobs", "1", "--out", tmp_path / "r",
             "--figures", tmp_path / "f"]
@@ -504,7 +504,7 @@ def test_a_network_without_hidden_layers_renders_with_a_true_title(tmp_path):
     import dataclasses
 
     from experiments import trajectory
-    from experiments.parallel import RunOptions
+    from experiments.harness.parallel import RunOptions
     from plots.trajectory import _setting, render
 
     config = dataclasses.replace(trajectory.Config.quick(), hidden=(), runs=1, epochs=3)

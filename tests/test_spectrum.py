@@ -1,9 +1,9 @@
-"""engine.spectrum: tolerance, counts, ratios, recounting and the kernel share."""
+"""engine.spectra.dense: tolerance, counts, ratios, recounting and the kernel share."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine.spectrum import (
+from engine.spectra.dense import (
     EPS,
     eigen_tolerance,
     kernel_share,

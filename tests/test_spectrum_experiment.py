@@ -6,8 +6,8 @@ from conftest import cli, quick_results
 from numpy.testing import assert_allclose
 
 from engine import MLP, hessian
-from engine import results as common
-from engine.data import function_dataset
+from engine.data.datasets import function_dataset
+from engine.io import results as common
 from experiments.spectrum import Config
 from plots.spectrum import render
 

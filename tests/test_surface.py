@@ -1,11 +1,12 @@
-"""engine.surface against closed forms, the exact Hessian and independent recomputations."""
+"""engine.landscape.surface against closed forms, the exact Hessian and independent
+recomputations."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy.sparse.linalg import aslinearoperator
 
 from engine import MLP, hessian
-from engine.surface import (
+from engine.landscape.surface import (
     chunk_for,
     filter_normalized_direction,
     hessian_directions,

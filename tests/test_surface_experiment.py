@@ -10,10 +10,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP
-from engine.results import load_summary
-from experiments import surface
-from experiments.config import main
-from experiments.parallel import RunOptions
+from engine.io.results import load_summary
+from experiments.harness.config import main
+from experiments.harness.parallel import RunOptions
+from experiments.surface import experiment as surface
 from plots.common import plot_main
 from plots.surface import render
 
@@ -166,7 +166,7 @@ def test_a_folder_of_another_config_is_refused(quick, tmp_path, capsys):
 
 
 def test_render_refuses_other_experiments(tmp_path):
-    from engine.results import Store
+    from engine.io.results import Store
 
     Store(tmp_path, "trajectory", surface.Config.quick()).save_summary({"x": np.zeros(1)}, {})
     with pytest.raises(ValueError, match="not of surface"):

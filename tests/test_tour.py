@@ -1,6 +1,8 @@
-"""`engine/__init__.py` is the whole tour: every module on it, every public name exported and
-documented, nothing imported from the floors above (experiments/, plots/), and a light import."""
+"""`engine/__init__.py` is the whole tour: every package and module on it, every public name
+exported by its package and documented, nothing imported from the floors above (experiments/,
+plots/), no import circle and no late import that dodges one, and a light import."""
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -11,25 +13,28 @@ import pytest
 import engine
 
 ENGINE = Path(engine.__file__).resolve().parent
-MODULES = sorted(p.stem for p in ENGINE.glob("*.py") if p.stem != "__init__")
+PACKAGES = sorted(p.parent.name for p in ENGINE.glob("*/__init__.py"))
+# "package.module" for every module of the engine's packages
+MODULES = sorted(f"{p.parent.name}.{p.stem}" for p in ENGINE.glob("*/*.py") if p.stem != "__init__")
 
 # Public names (no leading underscore) that the tour leaves in their modules on purpose.
 NOT_EXPORTED = {
-    "activations": {
+    "nets.activations": {
         "linear",  # the identity; get_activation("linear")
         # the pieces of the σ' VJPs, shared with the fused layer
         "tanh_prime", "sigmoid_prime", "from_output", "tanh_derivative", "sigmoid_derivative",
     },
-    "fused": {"dense", "scatter_layer"},  # the autograd primitives behind mlp_forward
-    "derivatives": {"check_vector", "check_direction"},  # argument checks of the HVP builders
-    "datafiles": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
-    "optim": {"OPTIMIZERS"},  # make_optimizer's table
-    "spectrum": {"EPS"},  # numpy's float64 epsilon
+    "nets.fused": {"dense", "scatter_layer"},  # the autograd primitives behind mlp_forward
+    # argument checks of the HVP builders
+    "derivatives.autodiff": {"check_vector", "check_direction"},
+    "data.files": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
+    "training.optim": {"OPTIMIZERS"},  # make_optimizer's table
+    "spectra.dense": {"EPS"},  # numpy's float64 epsilon
 }
 
 
 def _tree(module: str) -> ast.Module:
-    return ast.parse((ENGINE / f"{module}.py").read_text(encoding="utf-8"))
+    return ast.parse((ENGINE / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8"))
 
 
 def _definitions(module: str) -> dict[str, ast.AST]:
@@ -46,10 +51,15 @@ def _definitions(module: str) -> dict[str, ast.AST]:
     return found
 
 
-def test_every_module_is_on_the_tour():
+def test_every_package_and_module_is_on_the_tour():
     listed = set(re.findall(r"^  ([a-z_]+) ", engine.__doc__, re.M))
-    assert set(MODULES) - listed == set(), "add one line per module to engine/__init__.py"
-    assert listed - set(MODULES) == set(), "the tour lists modules that do not exist"
+    assert set(PACKAGES) - listed == set(), "add one line per package to engine/__init__.py"
+    assert listed - set(PACKAGES) == set(), "the tour lists packages that do not exist"
+    for package in PACKAGES:  # the package's entry: its line and the indented lines under it
+        entry = re.search(rf"^  {package} (.*?)(?=^  [a-z]|^$)", engine.__doc__, re.M | re.S)
+        modules = [m.split(".")[1] for m in MODULES if m.startswith(package + ".")]
+        absent = [m for m in modules if not re.search(rf"\b{m}\b", entry.group(1))]
+        assert absent == [], f"name {absent} on the tour's line of {package}"
 
 
 def test_every_exported_name_exists_once():
@@ -67,7 +77,7 @@ def test_every_exported_name_is_documented(name):
     # the source's own docstring: dataclasses and NamedTuples make one up when there is none
     obj = getattr(obj, "fun", obj)  # an autograd primitive wraps the function it was made from
     assert obj.__module__.startswith("engine."), f"{name} comes from {obj.__module__}"
-    module = obj.__module__.rpartition(".")[2]
+    module = obj.__module__.removeprefix("engine.")
     node = _definitions(module).get(obj.__name__)
     assert node is not None, f"{name} is not defined at the top of engine/{module}.py"
     assert ast.get_docstring(node), f"engine/{module}.py: {obj.__name__} has no docstring"
@@ -81,11 +91,23 @@ def test_every_public_name_is_exported(module):
                                "in NOT_EXPORTED with the reason")
 
 
-def test_names_shadowing_a_module_are_the_documented_ones():
-    shadowing = set(engine.__all__) & set(MODULES)
-    assert shadowing == {"spectrum", "train", "embed"}
-    for name in shadowing:
-        assert f"`{name}`" in engine.__doc__
+def test_no_name_shadows_a_module_or_package():
+    modules = {m.split(".")[1] for m in MODULES} | set(PACKAGES)
+    assert set(engine.__all__) & modules == set()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_re_exports_its_modules_public_names(package):
+    """A package's __init__ only re-exports (a docstring, imports from its own modules and
+    __all__), and engine.__all__ is the union of the packages' faces."""
+    tree = ast.parse((ENGINE / package / "__init__.py").read_text(encoding="utf-8"))
+    body = tree.body[1:] if ast.get_docstring(tree) else tree.body
+    for node in body:
+        ok = (isinstance(node, ast.ImportFrom) and node.level == 1) or (
+            isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["__all__"])
+        assert ok, f"engine/{package}/__init__.py line {node.lineno} does more than re-export"
+    face = importlib.import_module(f"engine.{package}").__all__
+    assert set(face) <= set(engine.__all__)
 
 
 def _imported_modules(tree: ast.Module):

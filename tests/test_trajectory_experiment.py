@@ -8,9 +8,9 @@ from conftest import cli, quick_results
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import MLP
-from engine import results as common
-from engine.data import load_digits
-from engine.train import evaluate
+from engine.data.datasets import load_digits
+from engine.io import results as common
+from engine.training.loop import evaluate
 from experiments.trajectory import Config
 from plots.common import plot_main
 from plots.trajectory import render

@@ -1,0 +1,260 @@
+"""What a finder's end point is: critical, gradient-flat or not converged; and the sampled ratio.
+
+Classification (after the search, never as its stopping rule; Frye et al. 2019, 2021), with
+H = V diag(λ) Vᵀ, τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)) (engine.spectra.dense) and
+  newton_norm  ‖H_τ⁺ g‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖   (the truncated Newton step still to go),
+  kappa        κ = ‖P₀g‖/‖g‖, P₀ the projector on the eigenvectors with |λ| ≤ τ,
+  flat_cosine  c = ‖Hg‖/(‖H‖₂‖g‖)                  (≈ 0 where g is a stationary point of ‖g‖):
+  critical       ‖g‖² ≤ grad_sq_tol  and  ‖H_τ⁺g‖ ≤ newton_tol;
+  gradient-flat  not critical, and κ ≥ kappa_tol or c ≤ cos_tol;
+  not-converged  everything else, including non-finite θ, g or H.
+`flat` is κ ≥ kappa_tol (for a critical point: what is left of g sits in a flat valley).
+Defaults: ‖g‖² ≤ 1e-10 is the cutoff Frye et al. (2019) validated on networks with known critical
+points (1e-8 was too loose); κ ≥ 0.9 and c ≤ 5e-4 are their gradient-flat criteria.
+The Newton test is absolute, in the units of θ: ‖H_τ⁺g‖ estimates the distance to the critical
+point (exactly, to second order, at a non-degenerate one), and a test relative to ‖θ‖ would
+accept points ever farther from any critical point as θ drifts to infinity (saturating units:
+‖θ‖ ×3–×100 while ‖g‖ decays). Its rounding floor is ‖H_τ⁺‖·δg ≤ (1/(rtol·‖H‖₂))·ε‖H‖₂‖θ‖ =
+ε‖θ‖/rtol ≈ 2e-10·‖θ‖ at rtol 1e-6, so 1e-6 is above rounding for ‖θ‖ ≲ 4000; the embedded
+critical points of engine.critical.embedding (‖θ‖ ≈ 18, known exactly) come out at ≤ 1e-9 (the
+tests).
+
+Isolated, on a connected set, or escaping (`continuation`): from a critical end point θ* the
+search goes on for a fixed budget with no convergence floor, and ‖θ‖ is recorded. With θ_c its
+end, moved = ‖θ_c − θ*‖/‖θ*‖ and growth = (‖θ_c‖ − ‖θ*‖)/‖θ*‖:
+  stays      moved ≤ move_tol: nothing left to reduce (an isolated point, or a flat set the
+             search has no reason to follow);
+  drifted    moved > move_tol and L changed by more than loss_rtol (relative) or ‖∇L(θ_c)‖² >
+             grad_sq_tol: the continuation left the point, which was not critical after all;
+  escaping   moved > move_tol at an unchanged loss, with growth ≥ grow_share·moved: the search
+             keeps lowering ‖∇L‖ by moving outward at a level loss, towards a critical point at
+             infinity (saturating units; Fukumizu & Amari 2000);
+  manifold   moved > move_tol at an unchanged loss, ‖θ‖ bounded: it slid along a connected set of
+             critical points (symmetry-induced, Şimşek et al. 2021).
+A tangent move along a bounded set of radius ~‖θ*‖ changes ‖θ‖ only to second order (growth ≈
+moved²/2), hence the test on the outward share of the move.
+
+The sampled ratio is the slides' second definition, named for what it measures: the share of
+points θ + r·d, d uniform on the unit sphere, with L > L(θ). Along d the loss changes by
+r∇L·d + ½r²dᵀHd, and dᵀHd = Σλᵢzᵢ² is dominated by a few large positive eigenvalues, so the share
+is near 1 even at saddles whose negative eigenvalues are small (Li et al. 2018, §6): it measures
+how rarely a random direction descends, not the share of positive eigenvalues.
+Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per radius.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.optimize
+import scipy.stats
+
+from engine.critical.finders import find_critical
+from engine.nets.activations import get_activation
+from engine.spectra.dense import Spectrum, kernel_share, spectrum, spectrum_from_eigenvalues
+
+LABELS = ("critical", "gradient-flat", "not-converged")
+VERDICTS = ("stays", "manifold", "escaping", "drifted")
+
+
+@dataclass(frozen=True, eq=False)
+class PointClass:
+    """label (one of LABELS), flat (κ ≥ kappa_tol), grad_sq ‖g‖², newton_norm ‖H_τ⁺g‖, kappa κ,
+    flat_cosine c, spectrum (eigenvalues, eigenvectors, τ and counts; None when θ, g or H is not
+    finite, and then the numbers are nan). eq=False: the spectrum holds arrays."""
+
+    label: str
+    flat: bool
+    grad_sq: float
+    newton_norm: float
+    kappa: float
+    flat_cosine: float
+    spectrum: Spectrum | None
+
+
+def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
+             rtol=1e-6, tau_max=math.inf) -> PointClass:
+    """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
+    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf (nor when both
+    LAPACK eigensolvers fail on a finite H: then not converged, spectrum None); raises
+    ValueError on shapes that do not fit or tolerances that are not positive numbers."""
+    for name, value in (("grad_sq_tol", grad_sq_tol), ("newton_tol", newton_tol),
+                        ("kappa_tol", kappa_tol), ("cos_tol", cos_tol), ("rtol", rtol)):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive finite number")
+    theta, g, H = (np.asarray(a, dtype=np.float64) for a in (theta, g, H))
+    n = theta.size
+    if theta.shape != (n,) or g.shape != (n,) or H.shape != (n, n) or n == 0:
+        raise ValueError(f"classify needs theta (n,), g (n,), H (n, n); got {theta.shape}, "
+                         f"{g.shape}, {H.shape}")
+    with np.errstate(all="ignore"):
+        grad_sq = float(g @ g)
+    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        nan = float("nan")
+        return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
+
+    try:
+        spec = spectrum(H, rtol=rtol, eigenvectors=True, tau_max=tau_max)
+    except np.linalg.LinAlgError:
+        # LAPACK's syevr (scipy) failed on a finite H — seen on Hessians of saturated nets with
+        # entries over many decades; syevd (numpy) is another algorithm on the same matrix
+        try:
+            lam, vecs = np.linalg.eigh(0.5 * (H + H.T))
+        except np.linalg.LinAlgError:
+            nan = float("nan")
+            return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
+        spec = replace(spectrum_from_eigenvalues(lam, rtol, tau_max), eigenvectors=vecs)
+    lam, vecs = spec.eigenvalues, spec.eigenvectors
+    coef = vecs.T @ g
+    keep = np.abs(lam) > spec.tau
+    newton_norm = float(np.linalg.norm(coef[keep] / lam[keep]))
+    kappa = kernel_share(g, lam, vecs, spec.tau)
+    hg_norm = float(np.linalg.norm(lam * coef))
+    h_norm = float(np.max(np.abs(lam)))
+    flat_cosine = hg_norm / (h_norm * np.sqrt(grad_sq)) if hg_norm > 0.0 else 0.0
+
+    critical = grad_sq <= grad_sq_tol and newton_norm <= newton_tol
+    if critical:
+        label = "critical"
+    elif kappa >= kappa_tol or flat_cosine <= cos_tol:
+        label = "gradient-flat"
+    else:
+        label = "not-converged"
+    return PointClass(label, bool(kappa >= kappa_tol), grad_sq, newton_norm, kappa,
+                      float(flat_cosine), spec)
+
+
+@dataclass(frozen=True, eq=False)
+class Continuation:
+    """verdict (one of VERDICTS), moved ‖θ_c − θ*‖/‖θ*‖, growth (‖θ_c‖ − ‖θ*‖)/‖θ*‖,
+    loss_change |L(θ_c) − L(θ*)|/|L(θ*)|, grad_sq ‖∇L(θ_c)‖², theta_norms ‖θ‖ along the
+    continuation (accepted steps), n_eval gradient evaluations. eq=False: holds an array."""
+
+    verdict: str
+    moved: float
+    growth: float
+    loss_change: float
+    grad_sq: float
+    theta_norms: np.ndarray
+    n_eval: int
+
+
+def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
+                 grad_sq_tol=1e-10, move_tol=1e-4, grow_share=0.1, loss_rtol=1e-6) -> Continuation:
+    """Continue the search from a critical point θ (n,) by engine.critical.finders' `method` for at
+    most
+    max_eval evaluations, with no convergence floor and no stall window shorter than the budget,
+    and give the verdict of the module docstring. grad_fn(θ) → (n,), hess_fn(θ) → (n, n),
+    loss_fn(θ) → float. Cost: up to max_eval gradients and Hessians (lm). Raises ValueError on
+    tolerances that are not positive or a θ that is not finite."""
+    for name, value in (("grad_sq_tol", grad_sq_tol), ("move_tol", move_tol),
+                        ("grow_share", grow_share), ("loss_rtol", loss_rtol)):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive finite number")
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.ndim != 1 or not np.all(np.isfinite(theta)):
+        raise ValueError("continuation needs one finite parameter vector θ (n,)")
+    res = find_critical(theta, grad_fn, hess_fn, method=method, max_iter=int(max_eval),
+                        grad_sq_floor=0.0, window=int(max_eval))
+    end = res.theta
+    scale = max(float(np.linalg.norm(theta)), np.finfo(np.float64).tiny)
+    moved = float(np.linalg.norm(end - theta)) / scale
+    growth = (float(np.linalg.norm(end)) - scale) / scale
+    with np.errstate(all="ignore"):
+        loss0, loss1 = float(loss_fn(theta)), float(loss_fn(end))
+        g = np.asarray(grad_fn(end), dtype=np.float64)
+    loss_change = abs(loss1 - loss0) / max(abs(loss0), np.finfo(np.float64).tiny)
+    grad_sq = float(g @ g)
+    if moved <= move_tol:
+        verdict = "stays"
+    elif not (grad_sq <= grad_sq_tol and loss_change <= loss_rtol):
+        verdict = "drifted"
+    elif growth >= grow_share * moved:
+        verdict = "escaping"
+    else:
+        verdict = "manifold"
+    return Continuation(verdict, moved, float(growth), float(loss_change), grad_sq,
+                        res.theta_norms, res.n_eval)
+
+
+def saturation(net, theta, x, *, tol=1e-3):
+    """(share, max |z|): the share of hidden units of `net` at θ (n,) saturated on the inputs x
+    (N, d_in) — σ'(z_{n,i}) ≤ tol·σ'(0) for every sample n: the unit is a constant there and its
+    incoming weights are free to grow — and the largest |pre-activation| of a hidden unit.
+    Cost: one forward pass, O(N·n)."""
+    act = get_activation(net.activation)
+    h, zs = np.asarray(x, dtype=np.float64), []
+    params = net.layout.unpack(np.asarray(theta, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        for W, b in params[:-1]:
+            zs.append(h @ W + b)
+            h = act.fn(zs[-1])
+        z = np.concatenate(zs, axis=1) if zs else np.zeros((len(h), 0))
+        ref = abs(float(act.d1(np.zeros(1))[0]))
+        flat = np.all(np.abs(act.d1(z)) <= tol * ref, axis=0)
+    return (float(flat.mean()) if flat.size else 0.0,
+            float(np.max(np.abs(z))) if z.size else 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class SampledRatio:
+    """share[i] = n_higher[i]/n_directions of the points at radius radii[i] with L > loss0, and its
+    95 % Wilson interval [low[i], high[i]]; all arrays of shape (n_radii,)."""
+
+    radii: np.ndarray
+    share: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_higher: np.ndarray
+    n_directions: int
+    loss0: float
+
+
+def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
+                          loss0=None) -> SampledRatio:
+    """Share of K = n_directions points θ + r·d with L > L(θ), for each r in radii.
+
+    d is uniform on the unit sphere (normalized Gaussian vectors), so every sample lies at exactly
+    distance r and the share is a function of r alone; the same K directions serve every radius
+    (common random numbers: differences between radii are not sampling noise). loss_batched maps
+    (K, n) to (K,), called once per radius (no Python loop over samples). A sample whose loss is
+    nan counts as not higher, +inf as higher. loss0 defaults to loss_batched(θ[None])[0]; a
+    non-finite θ or loss0 gives nan shares and intervals.
+    Cost: len(radii) batched loss calls of K networks; memory O(K·n).
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
+    if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):
+        raise ValueError(f"radii={radii.tolist()} must be positive finite numbers, e.g. "
+                         "(1e-3, 1e-2, 1e-1)")
+    if int(n_directions) != n_directions or n_directions < 1:
+        raise ValueError(f"n_directions={n_directions!r} must be a positive integer, e.g. 1000")
+    n_directions = int(n_directions)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+    d = rng.standard_normal((n_directions, theta.size))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        if loss0 is None and np.all(np.isfinite(theta)):
+            loss0 = float(np.asarray(loss_batched(theta[None, :])).reshape(-1)[0])
+    loss0 = float("nan") if loss0 is None else float(loss0)
+    nan = np.full(radii.size, np.nan)
+    if not (np.isfinite(loss0) and np.all(np.isfinite(theta))):
+        return SampledRatio(radii, nan, nan.copy(), nan.copy(), np.zeros(radii.size, int),
+                            n_directions, loss0)
+    n_higher = np.empty(radii.size, dtype=int)
+    low, high = np.empty(radii.size), np.empty(radii.size)
+    for i, r in enumerate(radii):
+        with np.errstate(all="ignore"):
+            losses = np.asarray(loss_batched(theta + r * d), dtype=np.float64)
+        if losses.shape != (n_directions,):
+            raise ValueError(f"loss_batched returned shape {losses.shape} for θ of shape "
+                             f"{(n_directions, theta.size)}; it must return one loss per row")
+        n_higher[i] = int(np.count_nonzero(losses > loss0))
+        ci = scipy.stats.binomtest(int(n_higher[i]), n_directions).proportion_ci(
+            confidence_level=0.95, method="wilson")
+        low[i], high[i] = ci.low, ci.high
+    return SampledRatio(radii, n_higher / n_directions, low, high, n_higher, n_directions, loss0)

@@ -1,0 +1,289 @@
+"""Exact derivatives of a loss L(θ) of a flat parameter vector θ, and the gradient p-norm.
+
+Function-first: any `loss(theta)` written with autograd.numpy, returning a scalar for θ of shape
+(n,) — or, for a batched loss, shape (...) for θ (..., n), the losses of independent θ_b (the
+gradient of Σ_b L(θ_b) is then the stack of the gradients: one reverse pass serves B vectors).
+
+  gradient(loss)                      θ ↦ ∇L(θ)           cost ≈ 2–4 forward passes
+  hvp_fn(loss)                        (θ, v) ↦ H(θ)v      reverse-over-reverse, ≈ 2 gradients
+  hessian_vector_product(loss, θ, v)  H(θ)v once
+  hvp_at(loss, θ)                     v ↦ H(θ)v, the gradient's graph traced once at θ
+  hessian_fn(loss)                    θ ↦ ∇²L(θ) (n × n)  n reverse passes of the gradient
+  hessian_of(loss, θ)                 ∇²L(θ) once
+A loss returning anything but one number per parameter vector is refused (ValueError).
+
+The MLP layer takes (net, θ, x, y), checks the shapes with `net.check_theta` / `net.check_data`
+(one ValueError naming what is wrong), casts to float64 and computes the same derivatives of
+L(θ) = net.loss(θ, x, y): value_and_grad, grad, hessian by autograd; hvp by Pearlmutter's exact
+R-operator written out for the MLP (`mlp_hvp_fn`, below; several times faster than autograd's
+HVP, `make bench`).
+grad_norm: ‖g‖_p = (Σ|gᵢ|^p)^{1/p}, ‖g‖_∞ = max|gᵢ| (the slides' formula for p = 2).
+Source: autograd (Maclaurin, Duvenaud, Johnson), `grad`, `make_vjp`, `make_hvp`, `hessian`.
+"""
+from __future__ import annotations
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+
+from engine.nets.activations import get_activation
+
+# σ'' = 0 (almost everywhere): the R-operator skips the curvature term of these activations
+_PIECEWISE_LINEAR = ("relu", "linear")
+
+
+def gradient(loss):
+    """The function θ ↦ ∇L(θ), shape (..., n) for θ (..., n); θ cast to float64 (autograd's
+    reverse mode; cost ≈ 2–4 forward passes per call). Raises ValueError if loss is not
+    callable, θ is empty or the loss does not return one number per parameter vector."""
+    total = _summed(loss)
+    grad_total = autograd.grad(total)
+    return lambda theta: grad_total(check_vector(theta, "theta"))
+
+
+def hvp_fn(loss):
+    """The function (θ, v) ↦ H(θ)v = ∇_θ(∇L(θ)·v) for θ and v of shape (n,) or (..., n)
+    (batched: row b is H(θ_b)v_b; one v of shape (n,) serves every θ_b). H is never formed.
+    Cost ≈ 2 gradients per call; for many v at one θ use engine.spectra.lanczos.hvp_operator (the
+    gradient's graph built once). Raises ValueError if v does not broadcast to θ's shape."""
+    total = _summed(loss)
+
+    def apply(theta, v):
+        theta = check_vector(theta, "theta")
+        v = check_direction(v, theta.shape[-1])
+        if np.broadcast_shapes(theta.shape, v.shape) != theta.shape:
+            raise ValueError(f"v has shape {v.shape}, theta {theta.shape}: give one v per θ "
+                             "(for many v at one θ: engine.hvp_operator(...).matmat)")
+        return autograd.make_hvp(total)(theta)[0](np.broadcast_to(v, theta.shape))
+
+    return apply
+
+
+def hvp_at(loss, theta):
+    """The function v ↦ H(θ)v at a fixed θ (n,), v (n,): autograd's make_hvp traces the gradient
+    of L at θ once, each product is one reverse pass over that graph (≈ 2 gradients, no new
+    trace). engine.spectra.lanczos.hvp_operator wraps it as a LinearOperator. Raises ValueError as
+    gradient, and for v not of shape (..., n)."""
+    theta = check_vector(theta, "theta")
+    product = autograd.make_hvp(_summed(loss))(theta)[0]
+    return lambda v: product(check_direction(v, theta.shape[-1]))
+
+
+def hessian_vector_product(loss, theta, v) -> np.ndarray:
+    """H(θ)v for one θ (or a batch, as hvp_fn), shape like θ. Cost ≈ 2 gradients plus one
+    trace of the gradient's graph; ValueError as hvp_fn."""
+    return hvp_fn(loss)(theta, v)
+
+
+def hessian_fn(loss):
+    """The function θ ↦ ∇²L(θ), shape (n, n), for one θ (n,). Cost: n reverse passes of the
+    gradient, O(n) gradients. Raises ValueError for a batched θ or a loss that is not scalar."""
+    hess = autograd.hessian(_summed(loss))
+
+    def apply(theta):
+        theta = check_vector(theta, "theta")
+        if theta.ndim != 1:
+            raise ValueError(f"the Hessian takes one parameter vector, got theta of shape "
+                             f"{theta.shape}")
+        return hess(theta)
+
+    return apply
+
+
+def hessian_of(loss, theta) -> np.ndarray:
+    """∇²L(θ), shape (n, n), for one θ (n,); cost and errors of hessian_fn."""
+    return hessian_fn(loss)(theta)
+
+
+def value_and_grad(net, theta, x, y):
+    """(L(θ), ∇L(θ)) of an MLP with shapes (...) and (..., n_params), from one forward and one
+    reverse pass: the VJP of the batched losses with a cotangent of ones stacks the gradients.
+    Raises ValueError for shapes or targets the network refuses (net.check_theta, check_data)."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    vjp, losses = autograd.make_vjp(lambda t: net.loss(t, x, y))(theta)
+    return losses, vjp(np.ones_like(losses))
+
+
+def grad(net, theta, x, y) -> np.ndarray:
+    """∇L(θ) of an MLP, shape (..., n_params); one forward and one reverse pass. Raises
+    ValueError as value_and_grad."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return gradient(lambda t: net.loss(t, x, y))(theta)
+
+
+def hvp(net, theta, x, y, v) -> np.ndarray:
+    """H(θ)v of an MLP without forming H, by the exact R-operator (mlp_hvp_fn); θ and v of shape
+    (n_params,) or (..., n_params), broadcast against each other. Cost ≈ 2 gradients. Raises
+    ValueError as value_and_grad, or for v of another length."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return mlp_hvp_fn(net, theta, x, y)(check_direction(v, net.n_params))
+
+
+def hessian(net, theta, x, y) -> np.ndarray:
+    """The exact H = ∇²L(θ) of an MLP, shape (n_params, n_params), by autograd (the reference;
+    engine.derivatives.curvature.exact_hessian is the structured route, many times faster: `make
+    bench`).
+    One θ (n_params,); cost n_params reverse passes. Raises ValueError as value_and_grad."""
+    theta, x, y = _mlp_args(net, theta, x, y)
+    return hessian_of(lambda t: net.loss(t, x, y), theta)
+
+
+def mlp_hvp_fn(net, theta, x, y):
+    """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
+    R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy. θ (..., n_params) and (x, y)
+    must be checked float64 arrays already (`hvp` and hvp_operator check them); v (...,
+    n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
+
+    Built once per θ: the forward pass z_l = h_{l−1}W_l + b_l, h_l = σ(z_l), and the backward pass
+    δ_l = ∂L/∂z_l, with σ', σ'' in closed form (engine.nets.activations). Each product then runs
+      R-forward   Rz_l = Rh_{l−1}W_l + h_{l−1}V_l + c_l,   Rh_l = σ'(z_l) ⊙ Rz_l
+      output      Rδ_L = Rf/N (MSE),   Rδ_L = (p ⊙ (Rf − (p·Rf)))/N (softmax cross-entropy)
+      R-backward  (Hv)_{W_l} = Rh_{l−1}ᵀδ_l + h_{l−1}ᵀRδ_l,   (Hv)_{b_l} = Σ_samples Rδ_l,
+                  Rδ_{l−1} = (Rδ_l W_lᵀ + δ_l V_lᵀ) ⊙ σ'(z_{l−1})
+                             + (δ_l W_lᵀ) ⊙ σ''(z_{l−1}) ⊙ Rz_{l−1}
+    with v = [vec(V_0), c_0, …] in θ's layout. Cost per product: at most 6 matrix products per
+    layer (a gradient takes 3), O(N·n_params), and no graph; memory: the activations, σ', σ''
+    terms and δ of the hidden layers, O(N·Σ d_l) per θ (x itself is not copied). Checked
+    against autograd's Hessian in the tests.
+    """
+    act = get_activation(net.activation)
+    layout = net.layout
+    last, scale = layout.n_layers - 1, 1.0 / x.shape[0]
+    params = layout.unpack(theta)  # views of θ
+    inputs, pre, slopes = [x], [], []
+    for layer, (W, b) in enumerate(params):
+        z = inputs[-1] @ W
+        z += b[..., None, :]
+        if layer < last:
+            pre.append(z)
+            inputs.append(act.fn(z))
+            slopes.append(act.d1(z))
+    if net.loss_name == "mse":
+        probs, delta = None, (z - y) * scale
+    else:
+        probs = np.exp(z - z.max(axis=-1, keepdims=True))
+        probs /= probs.sum(axis=-1, keepdims=True)
+        delta = (probs - y) * scale
+    weights_t = [np.swapaxes(W, -1, -2) for W, _ in params]
+    deltas, curvatures = [delta], []
+    for layer in range(last, 0, -1):
+        g_h = deltas[0] @ weights_t[layer]
+        curved = act.name not in _PIECEWISE_LINEAR
+        curvatures.insert(0, g_h * act.d2(pre[layer - 1]) if curved else None)
+        deltas.insert(0, g_h * slopes[layer - 1])
+    inputs_t = [np.swapaxes(h, -1, -2) for h in inputs]
+    ones = np.ones(x.shape[0])  # Σ over samples as a matrix-vector product: BLAS, not a reduce
+
+    def apply(v):
+        directions = layout.unpack(v)
+        r_h, r_inputs, r_z = None, [None], []
+        for layer, (V, c) in enumerate(directions):
+            rz = inputs[layer] @ V
+            rz += c[..., None, :]
+            if r_h is not None:
+                rz += r_h @ params[layer][0]
+            if layer < last:
+                # Rz is needed again only for the σ'' term; otherwise Rh overwrites it
+                curved = curvatures[layer] is not None
+                r_z.append(rz if curved else None)
+                r_h = slopes[layer] * rz if curved else _times(rz, slopes[layer])
+                r_inputs.append(r_h)
+        if probs is None:
+            r_delta = _times(rz, scale)
+        else:
+            r_delta = probs * (rz - np.sum(probs * rz, axis=-1, keepdims=True))
+            r_delta *= scale
+        out = np.empty(np.broadcast_shapes(theta.shape, v.shape))
+        for layer in range(last, -1, -1):
+            r_w = inputs_t[layer] @ r_delta
+            if layer:
+                r_w += np.swapaxes(r_inputs[layer], -1, -2) @ deltas[layer]
+            out[..., layout.weight_slice(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
+            out[..., layout.bias_slice(layer)] = ones @ r_delta
+            if layer:
+                r_g = r_delta @ weights_t[layer]
+                r_g += deltas[layer] @ np.swapaxes(directions[layer][0], -1, -2)
+                r_delta = _times(r_g, slopes[layer - 1])
+                if curvatures[layer - 1] is not None:
+                    r_delta += _times(r_z[layer - 1], curvatures[layer - 1])
+        return out
+
+    return apply
+
+
+def grad_norm(g, p=2) -> np.ndarray:
+    """‖g‖_p over the last axis, shape g.shape[:-1], for p ≥ 1 or p = inf ('inf' accepted);
+    ValueError for another p (check_p). Overflow-safe for large p. Cost O(g.size)."""
+    p = check_p(p)
+    a = np.abs(np.asarray(g, dtype=np.float64))
+    if np.isinf(p):
+        return a.max(axis=-1)
+    if p == 2:
+        return np.sqrt(np.sum(a * a, axis=-1))
+    # scale by the largest entry so |gᵢ|^p neither underflows nor overflows for large p
+    m = a.max(axis=-1, keepdims=True)
+    safe = np.where(m > 0, m, 1.0)
+    return (safe[..., 0] * np.sum((a / safe) ** p, axis=-1) ** (1.0 / p))
+
+
+def check_p(p) -> float:
+    """p as a float norm order ≥ 1 or inf (also the strings 'inf', 'infinity'); ValueError,
+    naming the accepted values, for anything else."""
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        raise ValueError(f"p={p!r} is not a norm order; give a number ≥ 1 or 'inf'") from None
+    if not p >= 1:
+        raise ValueError(f"p={p!r} is not a norm order; give a number ≥ 1 or 'inf'")
+    return p
+
+
+def check_vector(theta, name="theta") -> np.ndarray:
+    """theta as a float64 array of shape (..., n) with n ≥ 1; ValueError otherwise."""
+    try:
+        theta = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is not an array of numbers; give a float vector (n,)") from None
+    if theta.ndim == 0 or theta.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {theta.shape}; give a vector (n,) or a batch (..., n)")
+    return theta
+
+
+def check_direction(v, n_params: int) -> np.ndarray:
+    """v as float64 of shape (..., n_params): the direction of an HVP; ValueError otherwise."""
+    v = check_vector(v, "v")
+    if v.shape[-1] != n_params:
+        raise ValueError(f"v has shape {v.shape}; an HVP at this θ needs (..., {n_params}), "
+                         "one entry per parameter")
+    return v
+
+
+def _summed(loss):
+    """θ ↦ Σ_b L(θ_b), checking that loss gives one number per parameter vector."""
+    if not callable(loss):
+        raise ValueError(f"loss is a {type(loss).__name__}, not a function of θ; give "
+                         "loss(theta) -> scalar (for an MLP: lambda t: net.loss(t, x, y))")
+
+    def total(theta):
+        value = loss(theta)
+        if anp.shape(value) != anp.shape(theta)[:-1]:
+            raise ValueError(f"loss returned shape {anp.shape(value)} for theta of shape "
+                             f"{anp.shape(theta)}; it must return one number per parameter "
+                             f"vector, shape {anp.shape(theta)[:-1]} (a scalar for one θ)")
+        return anp.sum(value)
+
+    return total
+
+
+def _times(a, b):
+    """a·b, in a's memory when a is a temporary of a's final shape (fewer fresh pages)."""
+    if np.shape(b) == () or np.broadcast_shapes(a.shape, np.shape(b)) == a.shape:
+        a *= b
+        return a
+    return a * b
+
+
+def _mlp_args(net, theta, x, y):
+    theta = net.check_theta(theta)
+    x, y = net.check_data(x, y)
+    return theta, x, y

@@ -1,0 +1,18 @@
+"""Eigenvalues of H: the dense spectrum with the sign tolerance τ, H as a matrix-free operator
+(trace, SLQ density) and its extreme eigenpairs by verified Lanczos."""
+from .dense import (
+    Spectrum,
+    eigen_tolerance,
+    kernel_share,
+    spectrum,
+    spectrum_from_eigenvalues,
+    symmetric_eigh,
+)
+from .eigenpairs import Eigenpairs, extreme_eigenvalues
+from .lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
+
+__all__ = [
+    "Spectrum", "eigen_tolerance", "kernel_share", "spectrum", "spectrum_from_eigenvalues",
+    "symmetric_eigh", "Eigenpairs", "extreme_eigenvalues", "hutchinson_trace", "hvp_operator",
+    "slq_density", "symmetric_operator",
+]

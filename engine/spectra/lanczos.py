@@ -1,0 +1,200 @@
+"""Spectral information about a symmetric operator H without forming H: PyHessian's tools on NumPy
++ autograd, for the Hessian of any loss function of a flat θ or of an MLP.
+
+For nets with ~10⁵ parameters H (10¹⁰ entries) cannot be stored; every tool here only applies H
+to vectors, through Hessian-vector products (HVPs) built once per θ.
+
+  symmetric_operator   the one LinearOperator builder: H from a function v ↦ Hv
+  hvp_operator         ∇²L(θ) of a loss function (autograd's make_hvp) or of an MLP (the exact
+                       R-operator, engine.derivatives.autodiff.mlp_hvp_fn) as a LinearOperator
+  (engine.spectra.eigenpairs: the top-k / bottom-k eigenpairs by Lanczos, verified)
+  hutchinson_trace     tr H ≈ mean of zᵀHz over Rademacher z, with its standard error
+  slq_density          spectral density by stochastic Lanczos quadrature
+
+SLQ (Ubaru, Chen, Saad 2017; Ghorbani et al. 2019): for a unit probe v, m Lanczos steps give a
+tridiagonal T_m = QΘQᵀ; nodes θ_j with weights τ_j = Q_{0j}² form the m-point Gauss quadrature of
+the measure Σᵢ (v·uᵢ)² δ(λ − λᵢ), exact for polynomials of degree ≤ 2m − 1. With v = z/√n,
+z Rademacher, E[(v·uᵢ)²] = 1/n, so the average over probes estimates ρ(λ) = (1/n) Σᵢ δ(λ − λᵢ)
+and its moments Σ w·nodeᵏ estimate (1/n)·tr Hᵏ.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse.linalg
+
+from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_fn
+from engine.nets.model import MLP
+
+# Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
+# operations), but every stored R-activation grows to B·N·width. At most 8 columns, and fewer
+# when B·N·Σwidths would pass 2²² entries (32 MB per stored activation stack): on all of MNIST
+# (N = 60000) the columns go one by one.
+_MATMAT_BLOCK = 8
+_MATMAT_ENTRIES = 2**22
+
+
+def symmetric_operator(matvec, n: int, matmat=None) -> scipy.sparse.linalg.LinearOperator:
+    """A symmetric (n, n) float64 LinearOperator from matvec: v (n,) ↦ Hv (n,), and optionally
+    matmat: V (n, B) ↦ HV (n, B) (default: column by column). rmatvec is matvec (Hᵀ = H), which
+    scipy's solvers (eigsh, minres, lsmr) rely on. Raises ValueError for n < 1."""
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"n={n!r} must be a positive integer (the operator's size)")
+
+    def mv(v):
+        return np.asarray(matvec(np.asarray(v, dtype=np.float64).ravel()), dtype=np.float64)
+
+    def mm(V):
+        V = np.asarray(V, dtype=np.float64)
+        if matmat is not None:
+            return np.asarray(matmat(V), dtype=np.float64)
+        return np.stack([mv(V[:, j]) for j in range(V.shape[1])], axis=1)
+
+    return scipy.sparse.linalg.LinearOperator((n, n), matvec=mv, rmatvec=mv, matmat=mm,
+                                              dtype=np.float64)
+
+
+def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOperator:
+    """H(θ) = ∇²L(θ) as a symmetric (n, n) LinearOperator, H never formed.
+
+    model: a loss function `loss(theta) -> scalar` (autograd-differentiable; x and y must then be
+    None: the function carries its data), or an MLP with its data (x, y), L = net.loss(θ, x, y).
+    θ: one parameter vector (n,), cast to float64.
+    Loss function: autograd's make_hvp traces the gradient's graph once at θ; each product is
+    one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
+    R-operator (engine.derivatives.autodiff.mlp_hvp_fn) keeps the forward and backward passes at θ;
+    each
+    product is at most 6 matrix products per layer and no graph (0.5–0.9× the time of jax.jit of
+    jvp∘grad on this homework's nets, `make bench`), and matmat runs blocks of columns through
+    one pass. One name for both: the caller says what the model is, the engine picks the fastest
+    exact route it has for it.
+    Raises ValueError for a batched θ, data given with a function (or missing for an MLP); scipy
+    raises ValueError ('dimension mismatch') for a vector of the wrong length.
+    """
+    if isinstance(model, MLP):
+        if x is None or y is None:
+            raise ValueError("hvp_operator(net, theta, x, y) needs the data x and y of the MLP")
+        theta = _one_vector(model.check_theta(theta))
+        x, y = model.check_data(x, y)
+        apply = mlp_hvp_fn(model, theta, x, y)
+        n = theta.size
+        block = max(1, min(_MATMAT_BLOCK, _MATMAT_ENTRIES // (len(x) * sum(model.sizes[1:]))))
+
+        def matmat(V):
+            return np.concatenate([apply(np.ascontiguousarray(V[:, start:start + block].T)).T
+                                   for start in range(0, V.shape[1], block)], axis=1)
+
+        return symmetric_operator(apply, n, matmat)
+    if not callable(model):
+        raise ValueError(f"model is a {type(model).__name__}; give a loss function of θ or an "
+                         "MLP (with x and y)")
+    if x is not None or y is not None:
+        raise ValueError("x and y are only for an MLP; a loss function carries its own data, "
+                         "e.g. hvp_operator(lambda t: loss(t, x, y), theta)")
+    theta = _one_vector(check_vector(theta, "theta"))
+    return symmetric_operator(hvp_at(model, theta), theta.size)
+
+
+def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
+    """(estimate, standard error) of tr H = E[zᵀHz], z with independent ±1 entries (Hutchinson
+    1990; PyHessian's trace, Yao et al. 2020). op: a symmetric LinearOperator or (n, n) array.
+
+    Per probe the variance is 2 Σ_{i≠j} H_ij² (zero for diagonal H); the standard error is the
+    sample standard deviation over √n_probes. Cost: n_probes HVPs (batched through matmat).
+    rng: a numpy Generator (the probes). Raises ValueError for n_probes < 2 or a non-square op.
+    """
+    op, n = _as_operator(op)
+    n_probes = _check_count("n_probes", n_probes, minimum=2)
+    Z = rng.integers(0, 2, size=(n, n_probes)).astype(np.float64) * 2.0 - 1.0
+    samples = np.einsum("ip,ip->p", Z, op.matmat(Z))
+    return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes))
+
+
+def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
+    """Spectral density ρ(λ) = (1/n) Σᵢ δ(λ − λᵢ) of a symmetric op (LinearOperator or (n, n)
+    array) by stochastic Lanczos quadrature (module docstring).
+
+    Returns (grid, density, nodes, weights): density on grid (default: 1000 points spanning the
+    nodes ± 5σ) is Σ_j w_j 𝒩(λ; node_j, σ²), σ² = sigma2 or 1e-5·(λ_max − λ_min) of the nodes
+    (PyHessian's choice). nodes and weights are 1-D, all probes concatenated, Σ w = 1, so that
+    Σ w·nodeᵏ is exactly the quadrature's estimate of (1/n)·tr Hᵏ (module docstring).
+
+    Each probe runs min(n_steps, n) Lanczos steps with full re-orthogonalization (twice, the
+    Kahan–Parlett "twice is enough"), so no ghost copies of converged eigenvalues appear; a
+    probe stops early when its Krylov space is invariant (β_j ≤ 1e-10·‖T‖). Cost: n_probes·n_steps
+    HVPs plus O(n_probes·n_steps²·n) for re-orthogonalization; memory n_steps·n.
+    Raises ValueError for counts < 1, a non-square op, sigma2 ≤ 0 or a grid that is not a
+    finite 1-D array.
+    """
+    op, n = _as_operator(op)
+    n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)
+    n_probes = _check_count("n_probes", n_probes, minimum=1)
+    all_nodes, all_weights = [], []
+    for _ in range(n_probes):
+        z = rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
+        alpha, beta = _lanczos(op, z / np.sqrt(n), n_steps)
+        theta, Q = scipy.linalg.eigh_tridiagonal(alpha, beta)
+        all_nodes.append(theta)
+        all_weights.append(Q[0] ** 2 / n_probes)
+    nodes, weights = np.concatenate(all_nodes), np.concatenate(all_weights)
+
+    spread = float(nodes.max() - nodes.min()) or max(abs(float(nodes.max())), 1.0)
+    if sigma2 is None:
+        sigma2 = 1e-5 * max(1.0, spread)  # PyHessian's smoothing variance
+    sigma2 = float(sigma2)
+    if not (sigma2 > 0.0 and np.isfinite(sigma2)):
+        raise ValueError(f"sigma2={sigma2!r} must be a finite variance > 0")
+    sigma = np.sqrt(sigma2)
+    if grid is None:
+        pad = 5.0 * sigma + 0.01 * spread
+        grid = np.linspace(nodes.min() - pad, nodes.max() + pad, 1000)
+    grid = np.asarray(grid, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)):
+        raise ValueError(f"grid has shape {grid.shape}; give a non-empty 1-D array of finite λ")
+    gauss = np.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2)
+    return grid, gauss @ weights / (sigma * np.sqrt(2.0 * np.pi)), nodes, weights
+
+
+def _lanczos(op, v, n_steps):
+    """(α, β) of the Lanczos tridiagonal for a unit start vector v, lengths (m,), (m − 1,)."""
+    n = v.shape[0]
+    V = np.empty((n_steps, n))
+    alpha, beta = [], []
+    V[0] = v
+    for j in range(n_steps):
+        w = np.asarray(op.matvec(V[j]), dtype=np.float64).ravel()
+        alpha.append(float(w @ V[j]))
+        basis = V[: j + 1]
+        for _ in range(2):  # full re-orthogonalization against every earlier Lanczos vector
+            w -= basis.T @ (basis @ w)
+        b = float(np.linalg.norm(w))
+        scale = max(abs(a) for a in alpha) + max(beta, default=0.0)
+        if j == n_steps - 1 or b <= 1e-10 * scale:
+            break
+        beta.append(b)
+        V[j + 1] = w / b
+    return np.array(alpha), np.array(beta)
+
+
+def _as_operator(op):
+    n = _check_operator(op)
+    return scipy.sparse.linalg.aslinearoperator(op), n
+
+
+def _one_vector(theta):
+    if theta.ndim != 1:
+        raise ValueError(f"theta has shape {theta.shape}; hvp_operator takes one vector (n,)")
+    return theta
+
+
+def _check_operator(op) -> int:
+    shape = getattr(op, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
+        raise ValueError(f"op has shape {shape}; give a square LinearOperator (hvp_operator)")
+    return int(shape[0])
+
+
+def _check_count(name, value, minimum):
+    if not (isinstance(value, (int, np.integer)) and value >= minimum):
+        raise ValueError(f"{name}={value!r} must be an integer ≥ {minimum}")
+    return int(value)

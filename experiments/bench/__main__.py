@@ -1,0 +1,4 @@
+"""`python -m experiments.bench`: the benchmark tables."""
+from experiments.bench.runner import main
+
+main()

@@ -1,0 +1,35 @@
+"""`make bench`: the speed tables of the README (curvature, Hessian-vector products against JAX,
+training, searches for critical points), measured on this machine.
+
+Speed is measured here and only here, never by timing asserts in tests. Each table reports medians
+of repeated runs after a warm-up; compare ratios measured in one run (absolute times drift
+0.9–1.4× between passes an hour apart on this kind of machine).
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv=None):
+    """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP,
+    training and finder tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
+    parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed repeats per case (default: 5)")
+    parser.add_argument("--only", choices=["curvature", "hvp", "training", "finders"],
+                        help="run one table only")
+    opts = parser.parse_args(argv)
+    if opts.repeats < 1:
+        parser.exit(2, f"{parser.prog}: error: --repeats {opts.repeats}: give at least 1\n")
+    if opts.only in (None, "curvature"):
+        from experiments.bench.curvature import bench_curvature, print_table
+        print_table(bench_curvature(repeats=opts.repeats))
+    if opts.only in (None, "hvp"):
+        from experiments.bench.hvp import bench_hvp, print_table
+        print_table(bench_hvp(repeats=opts.repeats))
+    if opts.only in (None, "training"):
+        from experiments.bench.training import bench_training, print_table
+        print_table(bench_training(repeats=opts.repeats))
+    if opts.only in (None, "finders"):  # one pass: searches are deterministic
+        from experiments.bench.finders import bench_finders, print_table
+        print_table(bench_finders())

@@ -1,0 +1,2 @@
+"""What every experiment shares: the Config → command line builder, the runs' parallel map and
+resumable store, the input checks, and the data choice."""

@@ -1,0 +1,242 @@
+"""Classify a point you bring: `python -m experiments.minratio.classify POINT [--data FILE|--target
+sinc]`.
+
+POINT is a parameter vector with its network: an `.npz` holding `theta`, `sizes` and (or the
+--activation flag) `activation`; or an `.npz` of per-layer weights `W0, b0, W1, b1, …` (W_l of
+shape (d_l, d_{l+1}), engine.nets.layout's convention); or, when torch is installed (never
+required),
+a PyTorch state dict (`.pt`/`.pth`) of `Linear` layers, whose weights (out, in) are transposed.
+The data: an `.npz` with `x` (N, d_in) and `y` (N, d_out), or a named target of
+engine.data.datasets on a
+grid of --n-samples points. The loss is the MSE.
+
+Printed: ‖∇L‖², the exact spectrum's counts with the sign tolerance τ (engine.spectra.dense), the
+honest label (minimum, saddle with its index, gradient-flat, not converged, escaping — engine.
+critical, with a continuation from a critical point), the minimal ratio n₊/n, and, side by side,
+a later version of this course's rule: "‖∇L‖ < 1e-3 and the share of positive eigenvalues of
+the weights-only Gauss–Newton block (float32) > 0.5 ⇒ local minimum, ≤ 0.5 ⇒ saddle point", with
+one sentence on why the two differ. That rule cannot work: a Gauss–Newton block JᵀJ/N is positive
+semi-definite (no eigenvalue is truly negative) and has rank ≤ N·d_out, so with a handful of
+samples at most that many of its eigenvalues are truly positive; a share above N·d_out/n_w is
+impossible, and its printed shares near 0.5 are the rounding noise of the zero eigenvalues.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from engine import MLP, exact_hessian, function_dataset, grad
+from engine.critical.classification import classify, continuation
+from engine.data.datasets import FUNCTIONS
+from engine.derivatives.curvature import output_jacobian
+from engine.io.cli import OneLineParser, guarded
+from engine.io.results import UsageError
+from engine.nets.activations import ACTIVATIONS
+
+PROG = "experiments.minratio.classify"
+COURSE_GRAD_TOL = 1e-3  # the course rule's "gradient is small"
+
+
+def load_point(path, activation=None):
+    """(sizes, activation, θ) from an .npz (θ + sizes, or W0, b0, …) or a torch state dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"POINT {path}: no such file; give an .npz (theta and sizes, or W0, b0, "
+                         "W1, b1, …) or a PyTorch state dict (.pt)")
+    if path.suffix in (".pt", ".pth"):
+        layers = _torch_layers(path)
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError) as err:
+            raise UsageError(f"POINT {path}: not a readable .npz ({err})") from None
+        activation = activation or (str(arrays["activation"]) if "activation" in arrays
+                                    else None)
+        if "theta" in arrays:
+            if "sizes" not in arrays:
+                raise UsageError(f"POINT {path}: has theta but no sizes; add sizes = (d_in, …, "
+                                 "d_out)")
+            sizes = tuple(int(v) for v in arrays["sizes"])
+            return sizes, _activation(activation, path), _theta(sizes, arrays["theta"], path)
+        layers, l = [], 0
+        while f"W{l}" in arrays and f"b{l}" in arrays:
+            layers.append((arrays[f"W{l}"], arrays[f"b{l}"]))
+            l += 1
+        if not layers:
+            raise UsageError(f"POINT {path}: holds {sorted(arrays)}; expected theta and sizes, "
+                             "or W0, b0, W1, b1, …")
+    sizes = (layers[0][0].shape[0], *(W.shape[1] for W, _ in layers))
+    net = MLP(sizes)
+    try:
+        theta = net.layout.pack(layers)
+    except ValueError as err:
+        raise UsageError(f"POINT {path}: {err}") from None
+    return sizes, _activation(activation, path), theta
+
+
+def load_data(data=None, target="sinc", n_samples=6):
+    """(x, y): from an .npz with x and y, or the target on a grid of n_samples points."""
+    if data is None:
+        if target not in FUNCTIONS:
+            raise UsageError(f"--target {target!r} is unknown; choose one of {list(FUNCTIONS)}")
+        if n_samples < 2:
+            raise UsageError(f"--n-samples {n_samples}: give an integer ≥ 2")
+        d = function_dataset(target, n_samples=n_samples)
+        return d.x_train, d.y_train
+    try:
+        with np.load(data, allow_pickle=False) as f:
+            x, y = np.asarray(f["x"], dtype=np.float64), np.asarray(f["y"], dtype=np.float64)
+    except (OSError, ValueError, KeyError) as err:
+        raise UsageError(f"--data {data}: need an .npz with x (N, d_in) and y (N, d_out) "
+                         f"({err})") from None
+    x, y = (a[:, None] if a.ndim == 1 else a for a in (x, y))
+    if len(x) != len(y):
+        raise UsageError(f"--data {data}: x has {len(x)} rows, y {len(y)}")
+    return x, y
+
+
+def course_rule(net, theta, x, y):
+    """The course's rule on the weights-only Gauss–Newton block G_w = J_wᵀJ_w/N in float32,
+    eigenvalues by a general `eig` as in its public solutions: {grad_norm, share (of
+    eigenvalues > 0), n_weights, rank_bound (N·d_out), verdict}."""
+    g_norm = float(np.linalg.norm(grad(net, theta, x, y)))
+    layout = net.layout
+    cols = np.concatenate([np.arange(n_params)[layout.weight_slice(l)]
+                           for l, n_params in enumerate([layout.n_params] * layout.n_layers)])
+    J = output_jacobian(net, theta, x).reshape(-1, layout.n_params)[:, cols].astype(np.float32)
+    G = (J.T @ J) / np.float32(len(x))
+    share = float(np.mean(np.real(np.linalg.eigvals(G)) > 0))
+    if g_norm >= COURSE_GRAD_TOL:
+        verdict = "not applicable (‖∇L‖ ≥ 1e-3)"
+    else:
+        verdict = "local minimum" if share > 0.5 else "saddle point"
+    return {"grad_norm": g_norm, "share": share, "n_weights": int(cols.size),
+            "rank_bound": int(min(J.shape)), "verdict": verdict}
+
+
+def assess(net, theta, x, y, *, rtol=1e-6, continue_evals=100):
+    """The honest label and the course rule's verdict side by side, with the explanation."""
+    g = grad(net, theta, x, y)
+    H = exact_hessian(net, theta, x, y)
+    point = classify(theta, g, H, rtol=rtol)
+    spec = point.spectrum
+    label, verdict = point.label, None
+    if label == "critical":
+        verdict = continuation(theta, lambda t: grad(net, t, x, y),
+                               lambda t: exact_hessian(net, t, x, y),
+                               lambda t: float(net.loss(t, x, y)),
+                               max_eval=continue_evals).verdict
+        if verdict == "escaping":
+            label = "escaping"
+        elif spec.n_neg:
+            label = f"saddle (index {spec.n_neg})"
+        elif spec.n_zero:  # higher-order terms decide along the flat directions
+            label = (f"minimum or degenerate saddle: {spec.n_zero} of {spec.n} eigenvalues lie "
+                     "within ±τ, where the second-order test cannot tell")
+        else:
+            label = "minimum (strict)"
+    course = course_rule(net, theta, x, y)
+    bound, n_w = course["rank_bound"], course["n_weights"]
+    why = (f"The course rule reads signs of the {n_w} eigenvalues of a weights-only Gauss–Newton "
+           f"block: it is positive semi-definite (no eigenvalue is truly negative) and has rank "
+           f"≤ N·d_out = {bound}, so at most {bound} of {n_w} are truly positive and a share "
+           f"above {bound / n_w:.3f} is impossible; its {course['share']:.2f} is the rounding "
+           f"noise of the {n_w - bound} zero eigenvalues in float32, and says nothing about "
+           "the point.")
+    if point.label != "critical":
+        why += (f" And ‖∇L‖ < 1e-3 is not a critical point: that needs ‖∇L‖² ≤ 1e-10 and a "
+                f"Newton step ≤ 1e-6 (here {point.grad_sq:.2g} and {point.newton_norm:.2g}).")
+    return {"label": label, "continuation": verdict, "point": point, "course": course,
+            "explanation": why,
+            "minimal_ratio": spec.minimal_ratio if spec else float("nan")}
+
+
+def report_lines(net, result) -> list[str]:
+    """The lines the command prints for `result` of classify_point: the network, ‖∇L‖² and the
+    Newton step, the spectrum's counts with τ, the honest label, the course rule's verdict and
+    why the two differ."""
+    point, course, spec = result["point"], result["course"], result["point"].spectrum
+    lines = [f"network {'-'.join(map(str, net.sizes))} {net.activation}, "
+             f"{net.n_params} parameters"]
+    if net.activation == "relu":
+        lines.append("warning: relu is piecewise linear: its Hessian exists almost everywhere "
+                     "and carries no curvature of the kinks")
+    lines.append(f"‖∇L‖² = {point.grad_sq:.3g}, truncated Newton step ‖H_τ⁺∇L‖ = "
+                 f"{point.newton_norm:.3g}")
+    if spec is not None:
+        lines.append(f"spectrum: τ = {spec.tau:.3g}; n₊ = {spec.n_pos}, n₋ = {spec.n_neg}, "
+                     f"n₀ = {spec.n_zero}; minimal ratio n₊/n = {spec.minimal_ratio:.3f}")
+    lines.append(f"honest label: {result['label']}" + (
+        f" (continuation: {result['continuation']})" if result["continuation"] else ""))
+    lines.append(f"course rule: {course['verdict']} (‖∇L‖ = {course['grad_norm']:.3g}, share of "
+                 f"positive Gauss–Newton eigenvalues {course['share']:.3f})")
+    lines.append(f"why: {result['explanation']}")
+    return lines
+
+
+def main(argv=None):
+    """`python -m experiments.minratio.classify POINT …` under engine.io.cli's contract (bad input:
+    one line,
+    exit 2)."""
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("point", help="θ (.npz with theta, sizes[, activation]; or W0, b0, …; "
+                                      "or a torch state dict .pt)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
+                        help="the hidden activation, when the point file does not say")
+    parser.add_argument("--data", default=None, help=".npz with x (N, d_in) and y (N, d_out)")
+    parser.add_argument("--target", default="sinc", help="named target on a grid (no --data)")
+    parser.add_argument("--n-samples", type=int, default=6, help="grid size for --target")
+    parser.add_argument("--rtol", type=float, default=1e-6, help="eigenvalue sign tolerance")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = parser.parse_args(argv)
+
+    def action():
+        if not (np.isfinite(args.rtol) and 0 < args.rtol < 1):
+            raise UsageError(f"--rtol {args.rtol}: give a number in (0, 1)")
+        sizes, activation, theta = load_point(args.point, args.activation)
+        x, y = load_data(args.data, args.target, args.n_samples)
+        if x.shape[1] != sizes[0] or y.shape[1] != sizes[-1]:
+            raise UsageError(f"the data (x {x.shape}, y {y.shape}) do not fit the network "
+                             f"{sizes}")
+        net = MLP(sizes, activation, "mse")
+        print("\n".join(report_lines(net, assess(net, theta, x, y, rtol=args.rtol))))
+
+    guarded(PROG, action, debug=args.debug)
+
+
+def _activation(name, path):
+    if name is None:
+        raise UsageError(f"POINT {path}: the file names no activation; add --activation, e.g. "
+                         "--activation relu")
+    if name not in ACTIVATIONS:
+        raise UsageError(f"activation {name!r} is unknown; choose one of {sorted(ACTIVATIONS)}")
+    return name
+
+
+def _theta(sizes, theta, path):
+    theta = np.asarray(theta, dtype=np.float64).ravel()
+    n = MLP(sizes).n_params
+    if theta.size != n:
+        raise UsageError(f"POINT {path}: theta has {theta.size} entries, sizes {sizes} need {n}")
+    return theta
+
+
+def _torch_layers(path):
+    try:
+        import torch
+    except ImportError:
+        raise UsageError(f"POINT {path}: reading a state dict needs torch (pip install torch); "
+                         "or save the weights as an .npz of W0, b0, W1, b1, …") from None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    weights = [k for k in state if k.endswith("weight")]
+    return [(state[k].double().numpy().T, state[k[:-len("weight")] + "bias"].double().numpy())
+            for k in weights]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

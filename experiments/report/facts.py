@@ -1,0 +1,68 @@
+"""What every section of the report shares: the figures of each experiment, the `Facts` that
+records each quoted number with its source, and the figure lines.
+
+Every number goes through `Facts.num`, which records its source (experiment, path in
+summary.json) so that a test can check each printed number against the results files; settings
+come from the saved configs (experiments.report.settings).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.report.settings import settings_table
+
+FIGURES = {
+    "deepshallow": ["deepshallow_functions_loss", "deepshallow_functions_fit", "deepshallow_task"],
+    "generalization": ["generalization_random", "generalization_params", "generalization_interp",
+                       "generalization_flatness"],
+    "trajectory": ["trajectory_layer1", "trajectory_whole"],
+    "gradnorm": ["gradnorm_sinc", "gradnorm_mnist"],
+    "minratio": ["minratio", "minratio_traces"],
+    "minratio_wd": ["minratio_wd"],
+    "surface": ["surface_line_sinc", "surface_line_dnn", "surface_plane_random_sinc",
+                "surface_plane_random_dnn", "surface_plane_pca_sinc", "surface_plane_pca_dnn",
+                "surface_plane_hessian_sinc", "surface_plane_hessian_dnn",
+                "surface_perturb_sinc", "surface_tsne"],
+    "spectrum": ["spectrum_sinc", "spectrum_dnn"],
+}
+
+
+class Facts:
+    """Numbers quoted in the report, each with its source: (experiment, key path in summary)."""
+
+    def __init__(self, metas: dict, figure_dir: Path):
+        self.metas = metas
+        self.figure_dir = figure_dir  # the figures folder, relative to the report
+        self.records = []
+
+    def get(self, experiment, *path):
+        """The value at metas[experiment][path…], not recorded: for settings, labels and the
+        choice of words, never for a printed measurement (that is `num`). KeyError if absent."""
+        value = self.metas[experiment]
+        for key in path:
+            value = value[key]
+        return value
+
+    def num(self, experiment, *path, fmt="{:.3g}") -> str:
+        """The value at summary.json[path] of `experiment`, formatted, and recorded."""
+        value = self.get(experiment, *path)
+        text = "n/a" if value is None else fmt.format(value)
+        self.records.append({"experiment": experiment, "path": list(path), "value": value,
+                             "text": text})
+        return text
+
+
+def section_figures(f: Facts, section: str) -> list[str]:
+    """Markdown image lines of every figure of a section."""
+    return figures(f, section, FIGURES[section])
+
+def figures(f: Facts, section: str, names) -> list[str]:
+    """Markdown image lines of the named figures of a section (each must be in FIGURES)."""
+    unknown = [n for n in names if n not in FIGURES[section]]
+    if unknown:
+        raise ValueError(f"figures {unknown} are not figures of {section}")
+    folder = f.figure_dir.as_posix()
+    return [f"![{name}]({folder}/{name}.png)" for name in names] + [""]
+
+
+__all__ = ["FIGURES", "Facts", "figures", "section_figures", "settings_table"]

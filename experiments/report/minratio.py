@@ -1,0 +1,160 @@
+"""The report's sections for HW1-2 question 3, what happens when the gradient is almost zero:
+the plain MSE run and, side by side with it, the same searches on MSE + (λ/2)‖θ‖². Each is a
+function of `Facts` returning markdown lines; every number goes through `Facts.num`.
+"""
+from __future__ import annotations
+
+from experiments.report.facts import FIGURES, Facts, figures, settings_table
+
+_LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
+       "Hessian as Jacobian")
+_NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above a "
+           "cut — the classification's τ on the plain MSE, the rounding floor with a weight decay "
+           "— damped by a trust region on ‖p‖ that follows the actual decrease of ‖∇L‖², with "
+           "geodesic acceleration: a second-order correction for the curvature of ∇L along the "
+           "step)")
+FINDERS = {  # what each --finder does, in the report's words
+    "lm": _LM.format("'lm'") + ".",
+    "trf": _LM.format("'trf'") + ".",
+    "newton": _NEWTON[0].upper() + _NEWTON[1:] + ".",
+    "lm+newton": _LM.format("'lm'") + ", then " + _NEWTON + ".",
+    "gradnorm": "the slides' method i: L-BFGS on ½‖∇L‖² with its exact gradient H∇L (an HVP).",
+}
+
+
+def minratio_section(f: Facts) -> list[str]:
+    """HW1-2 question 3 on the plain MSE: how the points with ∇L ≈ 0 are found, how the minimal
+    ratio is defined, the counts per class, the continuation verdicts, the saddles and the
+    index–loss fit (every number through Facts.num)."""
+    s = ("minratio", "summary")
+    c = f.get("minratio", "config")
+    lines = ["## 3. What happens when the gradient is almost zero", "",
+             "**How the points with ∇L ≈ 0 are found.** Each run trains the network "
+             f"{'-'.join(map(str, [1, *c['hidden'], 1]))} ({c['activation']}) on sin(5πx)/(5πx) "
+             "from its "
+             "own seeded initialization for its own seeded number of steps (spread from early to "
+             f"late training), then hands θ to the finder `{c['finder']}`: "
+             f"{FINDERS[c['finder']]} A search stops when it no longer makes progress.",
+             "",
+             "**Classification** (after the search): *critical* when ‖∇L‖² ≤ "
+             f"{c['grad_sq_tol']:g} and the truncated Newton step ‖H_τ⁺∇L‖ ≤ "
+             f"{c['newton_tol']:g} (in units of θ: it must not loosen as ‖θ‖ grows); "
+             "*gradient-flat* when not critical and the gradient "
+             f"lies in the Hessian's near-kernel (κ ≥ {c['kappa_tol']:g} or ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ "
+             f"{c['cos_tol']:g}); *not converged* otherwise.", "",
+             "**Minimal ratio.** The share n₊/n of Hessian eigenvalues λ > τ, τ = max(n·ε, "
+             f"{c['rtol']:g})·‖H‖₂: below n·ε·‖H‖₂ the sign of an eigenvalue is rounding noise. "
+             "Also reported: the resolved ratio n₊/(n₊ + n₋), the index n₋/n, and the sampled "
+             "ratio (the share of random neighbours θ + r·d, ‖d‖ = 1, with a higher loss).", ""]
+    lines += settings_table(c) + [""]
+    for label in ("critical", "gradient-flat", "not-converged"):
+        p = (*s, "per_class", label)
+        lines.append(f"- {label}: {f.num(*p, 'count', fmt='{:d}')} of {c['runs']} runs; median "
+                     f"final ‖∇L‖ {f.num(*p, 'median_grad_norm')}.")
+    lines.append(f"- Critical points that are saddles (n₋ > 0): "
+                 f"{f.num(*s, 'critical_saddles', fmt='{:d}')}; critical points whose residual "
+                 f"gradient lies in the near-kernel (κ ≥ {c['kappa_tol']:g}, flagged flat): "
+                 f"{f.num(*s, 'critical_flat', fmt='{:d}')}. A converged Newton polish leaves "
+                 "only that part of ∇L, so after one this flag says how the search ended more "
+                 "than "
+                 "where; at the start of the searches that end critical the median κ was "
+                 f"{f.num(*s, 'per_class', 'critical', 'median_kappa_start', fmt='{:.2g}')}.")
+    lines.append("- The losses of the end points span "
+                 f"{f.num(*s, 'loss_range', 'decades', fmt='{:.2f}')} decades, from "
+                 f"{f.num(*s, 'loss_range', 'min')} to "
+                 f"{f.num(*s, 'loss_range', 'max')}.")
+    lines.append("- Spearman correlation of the minimal ratio and the loss over the critical "
+                 f"points: ρ = {f.num(*s, 'spearman_minimal_ratio_loss')} (p = "
+                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}).")
+    decay = c.get("weight_decay", 0.0)
+    lines.append(f"- Objective: {'MSE + (λ/2)‖θ‖², λ = %g' % decay if decay else 'the MSE'}. "
+                 "A continuation from each critical point says whether it stays put, slides "
+                 "along a connected set of critical points, or escapes to infinity (‖θ‖ growing "
+                 f"as hidden units saturate): {f.num(*s, 'verdicts', 'stays', fmt='{:d}')} stay, "
+                 f"{f.num(*s, 'verdicts', 'manifold', fmt='{:d}')} slide, "
+                 f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escape, "
+                 f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
+    lines += saddle_lines(f, "minratio")
+    lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
+    return lines + [""] + figures(f, "minratio", FIGURES["minratio"])
+
+
+def minratio_wd_section(f: Facts) -> list[str]:
+    """HW1-2 question 3, second run: the same searches on the coercive L_λ = MSE + (λ/2)‖θ‖²,
+    side by side with the plain MSE's counts, then its saddles, index–loss fit and figure (every
+    number through Facts.num)."""
+    runs = [("minratio", "MSE"), ("minratio_wd", "MSE + (λ/2)‖θ‖²")]
+    c, c0 = f.get("minratio_wd", "config"), f.get("minratio", "config")
+    changed = {k: v for k, v in c.items() if c0.get(k) != v}
+    lines = ["**The same searches with a weight decay.** With L_λ = MSE + (λ/2)‖θ‖², "
+             f"λ = {c['weight_decay']:g}, no critical point can sit at infinity (L_λ grows "
+             "without bound), so a search cannot end on an escaping asymptote. Settings that "
+             "differ from the run above:", ""]
+    lines += settings_table(changed) + [""]
+    lines += ["| | " + " | ".join(title for _, title in runs) + " |",
+              "|---|" + "---|" * len(runs)]
+
+    def row(what, *path, fmt="{:d}"):
+        cells = (f.num(name, "summary", *path, fmt=fmt) for name, _ in runs)
+        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+
+    for label in ("critical", "gradient-flat", "not-converged"):
+        row(label, "counts", label)
+    row("critical, staying put", "verdicts", "stays")
+    row("critical, escaping", "verdicts", "escaping")
+    row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
+    row("critical, reducible (embedded from a smaller net)", "critical_reducible")
+    row("wall time, s", "wall_time", fmt="{:.0f}")
+    s, m = ("minratio_wd", "summary"), ("minratio", "summary")
+    more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
+    lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
+                                        "as the coercive objective promises." if more else
+                                        "did not find more finite, non-trivial saddles that "
+                                        "stay put.") +
+              " A reducible critical point — some hidden units copies of one another (up to "
+              "sign), or dead — is a critical point of a smaller network, embedded. A search "
+              "reaches one only as the copies merge, along a curved valley of small ‖∇L‖ whose "
+              "Hessian eigenvalues lie below λ: LM crawls there, and Newton-MR follows it with "
+              "geodesic acceleration, resolving the whole spectrum. With the decay the "
+              f"classification's cut is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so "
+              "every direction curved by the decay alone counts as curved, in n₊ and in the "
+              "critical test.", ""]
+    lines += saddle_lines(f, "minratio_wd")
+    return lines + [""] + figures(f, "minratio_wd", FIGURES["minratio_wd"])
+
+
+def saddle_lines(f: Facts, name: str) -> list[str]:
+    """The saddles among run `name`'s critical points and the fit of their index against the loss
+    (markdown list items; every number through Facts.num)."""
+    s = (name, "summary")
+    lines = []
+    sad = (*s, "saddles")
+    lines.append(f"- Saddles among the critical points that do not escape: "
+                 f"{f.num(*sad, 'not_escaping', fmt='{:d}')}; below 0.99·½Var(y) = 0.99·"
+                 f"{f.num(*s, 'trivial_loss')} (the constant fit's loss) and staying put: "
+                 f"{f.num(*sad, 'nontrivial_staying', fmt='{:d}')}, of which "
+                 f"{f.num(*sad, 'distinct', fmt='{:d}')} distinct (loss and spectrum).")
+    if f.get(*sad, "index_range"):
+        lines.append(f"  Their index n₋ runs from {f.num(*sad, 'index_range', 0, fmt='{:d}')} to "
+                     f"{f.num(*sad, 'index_range', 1, fmt='{:d}')}; their MSE spans "
+                     f"{f.num(*sad, 'loss_range', 'decades', fmt='{:.2f}')} decades; "
+                     f"{f.num(*sad, 'reducible', fmt='{:d}')} of them are reducible — copies of "
+                     "a unit, or dead units: critical points of a smaller network, embedded.")
+    fit = (*s, "index_loss_fit")
+    if f.get(*fit, "spearman"):
+        lines.append(f"- Index against loss over the critical points that do not escape: "
+                     f"Spearman ρ = {f.num(*fit, 'spearman', 'rho', fmt='{:.2f}')} (95 % "
+                     f"bootstrap interval {f.num(*fit, 'spearman', 'low', fmt='{:.2f}')} … "
+                     f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')}).")
+    if f.get(*fit, "power"):
+        inside = f.get(*fit, "power", "contains")
+        lines.append(f"  Pennington & Bahri's α = α₀·((ε − ε_c)/ε_c)^p: p = "
+                     f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} (95 % interval "
+                     f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
+                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}); " + (
+                         "p sits at its bound: the data do not determine it." if f.get(
+                             *fit, "power").get("at_bound") else
+                         f"3/2 lies {'inside' if inside else 'outside: the data reject it'}."))
+    else:
+        lines.append("  No power-law fit: fewer than four distinct losses among the saddles.")
+    return lines

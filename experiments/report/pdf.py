@@ -1,0 +1,195 @@
+"""report.md → report.pdf with fpdf2 (a maintained pure-Python PDF library: no LaTeX, no pandoc),
+and the README's gallery.
+
+A4 pages: headings, wrapped paragraphs and bullets in DejaVu Sans (matplotlib's own font files,
+so every Unicode symbol of the report — θ, ∇, ‖, λ₊ — has a glyph on any machine), tables with
+every column (a long three-column table is folded into two halves side by side to save height),
+and figures at the text width: wide ones alone in a row, narrower ones two to a row.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from engine.io.results import UsageError, atomic_write
+
+IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
+MARGIN = 12.0            # mm on every side
+BODY, SMALL = 8.5, 6.6   # pt: text, tables
+WIDE = 1.9               # width/height above which a figure takes a row of its own
+MAX_HEIGHT = 88.0        # mm: the tallest a figure is drawn
+FOLD_ROWS = 8            # three-column tables longer than this are folded in two
+
+
+def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
+    """Typeset `markdown` (the report's subset: # / ## / ### headings, paragraphs, - bullets,
+    | tables |, ![name](path) images, whose files are looked up in `figures`) into `path`,
+    atomically. Returns path; its page count is `page_count(path)`."""
+    pdf = _Typesetter(Path(figures))
+    pdf.run(markdown.splitlines())
+    return atomic_write(path, bytes(pdf.output()))  # the reader never sees half a PDF
+
+
+def page_count(path) -> int:
+    """Pages of a PDF written by write_pdf (its page tree's /Count)."""
+    counts = re.findall(rb"/Type /Pages\s*/Count (\d+)|/Count (\d+)", Path(path).read_bytes())
+    return max(int(a or b) for a, b in counts)
+
+
+def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> list[Path]:
+    """Small PNG copies (at most `width` pixels wide) of figures/<name>.png in out/."""
+    from PIL import Image  # matplotlib's own image dependency
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        source = Path(figures) / f"{name}.png"
+        if not source.exists():
+            raise UsageError(f"{source} is missing: run `make all` before `make docs`")
+        with Image.open(source) as image:
+            image.thumbnail((width, width * 4))
+            buffer = io.BytesIO()
+            image.save(buffer, format="png", optimize=True)
+        target = out / f"{name}.png"
+        atomic_write(target, buffer.getvalue())
+        paths.append(target)
+    return paths
+
+
+class _Typesetter(FPDF):
+    """An A4 FPDF in DejaVu Sans with MARGIN mm margins that typesets the report's markdown."""
+
+    def __init__(self, figures: Path):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.figures = figures
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, MARGIN)
+        fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        self.add_font("sans", "", fonts / "DejaVuSans.ttf")
+        self.add_font("sans", "B", fonts / "DejaVuSans-Bold.ttf")
+        self.add_font("mono", "", fonts / "DejaVuSansMono.ttf")
+        self.add_page()
+
+    def run(self, lines):
+        """Typeset the markdown lines in order: consecutive image lines become one block of
+        figures, consecutive | lines one table; a blank line is a small vertical gap."""
+        images, table = [], []
+        for line in [*lines, ""]:
+            text = line.strip()
+            if IMAGE.match(text):
+                images.append(self.figures / Path(IMAGE.match(text)["path"]).name)
+                continue
+            if text.startswith("|"):
+                table.append(text)
+                continue
+            if images:
+                self.images(images)
+                images = []
+            if table:
+                self.table_rows(table)
+                table = []
+            if line.startswith("#"):
+                level = len(line) - len(line.lstrip("#"))
+                self.heading(line.lstrip("#").strip(), level)
+            elif text.startswith("- "):
+                self.paragraph(text[2:], bullet=True)
+            elif text:
+                self.paragraph(text)
+            else:
+                self.ln(1.2)
+
+    @property
+    def width(self) -> float:
+        """The text width in mm: the page width less both margins."""
+        return self.w - 2 * MARGIN
+
+    def heading(self, text, level):
+        """A bold heading of markdown level 1, 2 or deeper (13, 10.5, 9.5 pt), moved to the
+        next page when too little room for its first lines is left."""
+        size = {1: 13.0, 2: 10.5}.get(level, 9.5)
+        # no heading alone at the foot of a page: keep room for a few lines (a part: more)
+        if self.get_y() > self.h - MARGIN - (60 if level == 1 else 30):
+            self.add_page()
+        self.ln(2.5 if level == 1 else 1.5)
+        self.set_font("sans", "B", size)
+        self.multi_cell(0, size * 0.5, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(0.8)
+
+    def paragraph(self, text, bullet=False):
+        """Body text wrapped to the text width, with a bullet mark when `bullet`."""
+        self.set_font("sans", "", BODY)
+        if bullet:
+            self.set_x(MARGIN + 2)
+            self.cell(3, 3.9, "•")
+        self.multi_cell(0, 3.9, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def table_rows(self, lines):
+        """A markdown table (header, separator, rows) in SMALL pt, columns sized by their
+        longest cell; a three-column table of more than FOLD_ROWS rows is folded in two halves."""
+        rows = [[_plain(c.strip()) for c in line.strip("|").split("|")] for line in lines]
+        rows = [r for r in rows if not all(set(c) <= set("-: ") for c in r)]
+        header, body = rows[0], rows[1:]
+        if len(header) == 3 and len(body) > FOLD_ROWS:  # two halves side by side
+            half = -(-len(body) // 2)
+            left, right = body[:half], body[half:] + [["", "", ""]] * (2 * half - len(body))
+            header, body = header * 2, [a + b for a, b in zip(left, right, strict=True)]
+        longest = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+        widths = [min(max(n, 4), 40) for n in longest]
+        self.set_font("sans", "", SMALL)
+        with self.table(col_widths=widths, width=self.width, line_height=SMALL * 0.45,
+                        first_row_as_headings=True, text_align="LEFT",
+                        headings_style=_bold_style()) as table:
+            for row in [header, *body]:
+                cells = table.row()
+                for cell in row:
+                    cells.cell(cell)
+        self.ln(1.5)
+
+    def images(self, paths):
+        """Figures at the text width: one with width/height ≥ WIDE alone in a row, others two
+        to a row, each at most MAX_HEIGHT mm high; a row that does not fit starts a new page."""
+        from PIL import Image
+
+        sizes = []
+        for path in paths:
+            with Image.open(path) as image:
+                sizes.append(image.size)
+        rows, pending = [], []
+        for path, (w, h) in zip(paths, sizes, strict=True):
+            if w / h >= WIDE:
+                rows.append([(path, w / h)])
+            else:
+                pending.append((path, w / h))
+                if len(pending) == 2:
+                    rows.append(pending)
+                    pending = []
+        if pending:
+            rows.append(pending)
+        for row in rows:
+            gap = 4.0
+            cell = (self.width - gap * (len(row) - 1)) / len(row)
+            height = min(MAX_HEIGHT, min(cell / aspect for _, aspect in row))
+            if self.get_y() + height > self.h - MARGIN:
+                self.add_page()
+            x, y = MARGIN, self.get_y()
+            for path, aspect in row:
+                w = min(cell, height * aspect)
+                self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
+                x += cell + gap
+            self.set_y(y + height + 2.0)
+
+
+def _bold_style():
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD")
+
+
+def _plain(line: str) -> str:
+    """Markdown emphasis and code marks dropped: the PDF shows the words."""
+    return re.sub(r"\*\*|`|(?<!\w)\*(?!\s)|(?<=\S)\*(?!\w)", "", line)
