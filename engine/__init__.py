@@ -34,6 +34,7 @@ they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK (n
 module's docstring says why its value).
 """
 from . import critical, data, derivatives, io, landscape, nets, spectra, training
+from ._version import __version__  # noqa: F401  (losslab.__version__: setup.cfg reads it)
 from .critical import *  # noqa: F403  (each package's __all__ is its public face)
 from .data import *  # noqa: F403
 from .derivatives import *  # noqa: F403

@@ -35,7 +35,15 @@ from engine.io.results import Store, UsageError
 from engine.nets.budget import n_params_of, sizes_for_budget
 from engine.training.loop import evaluate, train
 from engine.training.optim import adam
-from experiments.harness.checks import check_image_data, check_ints, check_positive
+from experiments.harness.checks import (
+    FULL_TRAIN,
+    INPUT_WIDTH,
+    N_OUTPUTS,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_positive,
+)
 from experiments.harness.config import main
 from experiments.harness.datasets import check_data, image_dataset_name, load_data
 from experiments.harness.parallel import LOCAL, compute, run_seeds
@@ -93,6 +101,15 @@ class Config:
                                            (self.task_width, (64, 10), "--task-width")):
             for depth in self.depths:  # (64 → 10) is digits; other data are checked in run
                 _sizes(width, d_in, d_out, depth, flag)
+        # memory before any write: every net's θ and Adam's (m, v, ∇L), and its activations on
+        # the whole training set (evaluated each epoch); a lower bound
+        name = self.dataset or ("mnist" if self.data_root else "digits")
+        for width, data, rows, flag in (
+                (self.function_width, "sinc", self.function_samples, "--function-width"),
+                (self.task_width, name, self.n_train or FULL_TRAIN[name], "--task-width")):
+            for depth in self.depths:
+                hidden = _sizes(width, INPUT_WIDTH[data], N_OUTPUTS[data], depth, flag)[1:-1]
+                check_network_memory(data, hidden, 4, rows, f"{flag} {width} at depth {depth}")
 
     @property
     def n_units(self) -> int:
@@ -106,7 +123,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     data = check_data(name, config.data_root, config.n_train)  # before any write
     for depth in config.depths:
         _sizes(config.task_width, data.x_train.shape[1], 10, depth, "--task-width")
-    store = Store(out_dir, EXPERIMENT, config)
+    store = Store(out_dir, EXPERIMENT, config, required=_run_keys)
     start = time.perf_counter()
     if compute(store, functools.partial(unit, config), range(config.n_units), options,
                desc="models") is None:
@@ -159,6 +176,13 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
         target = data.name
     return arrays, {"target": target, "depth": depth, "sizes": net.sizes,
                     "n_params": net.n_params, "wall_time": time.perf_counter() - start}
+
+
+def _run_keys(index, info) -> tuple[str, ...]:
+    """The arrays `unit` saves: a function fit's or a task model's."""
+    if info.get("target") in FUNCTIONS:
+        return ("train_loss", "theta", "prediction", "test_loss")
+    return (*TASK_METRICS, "theta")
 
 
 def spread_biases(net, theta, rng) -> np.ndarray:

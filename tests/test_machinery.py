@@ -116,10 +116,14 @@ def test_store_refuses_another_config_and_names_what_differs(tmp_path):
     assert "runs" not in str(err.value)
 
 
-def test_a_folder_is_claimed_by_its_first_result_only(tmp_path):
-    Store(tmp_path, "toy", Config())  # e.g. a run that failed before computing anything
-    assert not (tmp_path / "config.json").exists()
+def test_a_folder_claimed_by_a_run_that_saved_nothing_does_not_block_a_corrected_command(
+        tmp_path, capsys):
+    # the folder is claimed before any work (config.json under its lock), e.g. by a run that
+    # then failed before computing anything
+    Store(tmp_path, "toy", Config()).release()
+    assert (tmp_path / "config.json").exists()
     Store(tmp_path, "toy", Config(lr=0.1)).save_summary({}, {})  # a corrected command is accepted
+    assert "saved nothing; it is reused" in capsys.readouterr().err
     with pytest.raises(ValueError, match="another configuration"):
         Store(tmp_path, "toy", Config())
 

@@ -545,7 +545,7 @@ def test_results_and_figures_follow_the_umask(umask, mode, tmp_path):
     finally:
         os.umask(old)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert len(files) == 1 + 4 + 2 + 4 + 4  # config, 2 runs, summary, 2 × 4 figures
+    assert len(files) == 1 + 1 + 4 + 2 + 4 + 4  # lock, config, 2 runs, summary, 2 × 4 figures
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(mode)}
     assert json.loads((tmp_path / "r" / "config.json").read_text())["experiment"] == "trajectory"
 

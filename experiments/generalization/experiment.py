@@ -38,7 +38,14 @@ from engine.landscape.generalization import epsilon_sharpness, sensitivity, top_
 from engine.training.loop import evaluate
 from engine.training.optim import adam
 from experiments.generalization.summary import summarize
-from experiments.harness.checks import check_image_data, check_ints, check_positive, check_range
+from experiments.harness.checks import (
+    FULL_TRAIN,
+    check_image_data,
+    check_ints,
+    check_network_memory,
+    check_positive,
+    check_range,
+)
 from experiments.harness.datasets import check_data, image_dataset_name, load_data
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 
@@ -104,6 +111,13 @@ class Config:
             values = getattr(self, name)
             if len(set(values)) != len(values) or len(values) < 2:
                 raise UsageError(f"--{name.replace('_', '-')}: give ≥ 2 different values")
+        # memory before any write: θ, Adam's (m, v, ∇L) and the activations on the whole
+        # training set (evaluated at each check) of every network; a lower bound
+        data = self.dataset or ("mnist" if self.data_root else "digits")
+        rows = self.n_train or FULL_TRAIN[data]
+        for flag, hidden in (("--random-hidden", self.random_hidden), ("--hidden", self.hidden),
+                             ("--widths", (max(self.widths),))):
+            check_network_memory(data, hidden, 4, rows, f"{flag} {' '.join(map(str, hidden))}")
 
     @property
     def units(self) -> list[tuple]:
@@ -118,7 +132,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the missing units (in parallel), then interpolate and summarize."""
     name = image_dataset_name(config.dataset, config.data_root)
     data = check_data(name, config.data_root, config.n_train)  # before any write
-    store = Store(out_dir, EXPERIMENT, config)
+    # every unit saves θ and its training curves (healing: a run file without them is redone)
+    store = Store(out_dir, EXPERIMENT, config, required=lambda u, info: ("theta", "train_loss"))
     start = time.perf_counter()
     ids = range(len(config.units))
     if compute(store, functools.partial(unit, config), ids, options, desc="models") is None:

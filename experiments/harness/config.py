@@ -20,6 +20,7 @@ import typing
 from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
+from engine.io.folders import check_output_folder
 from engine.io.results import UsageError
 from experiments.harness.checks import check_literals
 from experiments.harness.parallel import BACKENDS, RunOptions, parse_shard
@@ -69,9 +70,10 @@ def build_parser(config_cls, prog: str, description: str = "") -> argparse.Argum
     add = parser.add_argument
     add("--quick", action="store_true",
         help="start from the tiny preset the tests use (other flags still apply)")
-    add("--out", type=Path, default=Path("results") / prog.split(".")[-1],
+    # str, not Path: Path('') is '.', and an empty --out must be refused, not mean "here"
+    add("--out", type=str, default=Path("results") / prog.split(".")[-1],
         help="results folder (default: %(default)s)")
-    add("--figures", type=Path, default=Path("figures"),
+    add("--figures", type=str, default=Path("figures"),
         help="where figures are written (default: %(default)s)")
     add("--jobs", type=int, default=-1,
         help="parallel worker processes, -1 = all cores (default: %(default)s)")
@@ -106,6 +108,9 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
                          "cores")
     if opts.scheduler and opts.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    # both folders before any work: a figure that cannot be written fails after the whole run
+    opts.out = check_output_folder(opts.out, "--out")
+    opts.figures = check_output_folder(opts.figures, "--figures")
     options = RunOptions(jobs=opts.jobs, backend=opts.backend, scheduler=opts.scheduler,
                          shard=parse_shard(opts.shard))
     return config, opts, options

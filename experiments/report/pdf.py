@@ -41,16 +41,34 @@ def page_count(path) -> int:
     return max(int(a or b) for a, b in counts)
 
 
+def check_images(paths) -> None:
+    """UsageError naming the first of `paths` that is not a readable image (missing, empty,
+    truncated, not a PNG), before anything is written from them. Cost: decodes each image."""
+    from PIL import Image, UnidentifiedImageError
+
+    for path in map(Path, paths):
+        try:
+            with Image.open(path) as image:
+                image.load()
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+            reason = " ".join(f"{type(err).__name__}: {err}".split())[:120]
+            raise UsageError(f"{path} cannot be read as an image ({reason}); render it again "
+                             "(make all)") from None
+
+
 def gallery(figures: Path, names: list[str], out: Path, width: int = 640) -> list[Path]:
-    """Small PNG copies (at most `width` pixels wide) of figures/<name>.png in out/."""
+    """Small PNG copies (at most `width` pixels wide) of figures/<name>.png in out/; UsageError
+    before anything is written when one is missing or damaged."""
     from PIL import Image  # matplotlib's own image dependency
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in names:
-        source = Path(figures) / f"{name}.png"
+    sources = [Path(figures) / f"{name}.png" for name in names]
+    for source in sources:
         if not source.exists():
             raise UsageError(f"{source} is missing: run `make all` before `make docs`")
+    check_images(sources)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, source in zip(names, sources, strict=True):
         with Image.open(source) as image:
             image.thumbnail((width, width * 4))
             buffer = io.BytesIO()
