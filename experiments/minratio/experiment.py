@@ -128,6 +128,8 @@ class Config:
         check_memory(8.0 * (2 * self.n_directions * net.n_params + 6 * net.n_params ** 2),
                      f"--n-directions {self.n_directions} with --hidden "
                      f"{' '.join(map(str, self.hidden))}")
+        # the summary stacks θ, θ₀ and the spectrum of every run: (runs, n_params) each
+        check_memory(8.0 * 3 * self.runs * net.n_params, f"--runs {self.runs}")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -138,7 +140,9 @@ class Config:
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute the runs not yet saved (in parallel), then the summary."""
     start = time.perf_counter()
-    store = Store(out_dir, EXPERIMENT, config)
+    # every run saves θ₀, θ and the spectrum (a run file without them is computed again)
+    store = Store(out_dir, EXPERIMENT, config,
+                  required=lambda run, info: ("theta_start", "theta", "eigenvalues"))
     todo = compute(store, functools.partial(search_unit, config), range(config.runs), options,
                    desc="minratio runs")
     if todo is None:
