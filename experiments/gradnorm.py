@@ -7,11 +7,12 @@ Recorded, with ‖g‖_p (--p 2):
   step series  each step k: L_B(θ_k), ‖∇L_B(θ_k)‖_p on the minibatch B_k the step used
   full series  L(θ), ‖∇L(θ)‖_p on all training data at steps 0, k, 2k, … and the final θ,
                k = ⌈n_steps/full_evals⌉ (full batch: the step series plus the final θ)
-Facts per series: the smallest gradient norm with its step and loss, the final values, and the
-largest rise of the log-smoothed norm G̃ while the smoothed loss L̃ fell: ratio(j) = G̃(j)/G̃(i*),
+Facts per series: the smallest gradient norm with its step and loss, the final values, the end
+value (medians of the raw values over the last smoothing window), and the largest rise of the
+log-smoothed norm G̃ while the smoothed loss L̃ fell: ratio(j) = G̃(j)/G̃(i*),
 i* the last step ≤ j with G̃ at its running minimum, counted if L̃(j) ≤ (1 − rise_loss_drop)·L̃(i*)
 (falling, not flat: Adam's spikes lift G̃ ×10 as L̃ moves < 0.1 per cent); "occurred" if one
-≥ rise_factor.
+≥ rise_factor. The smoothed curves exist only where the centred window fits (no edge values).
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from engine import MLP, check_p
 from engine.data.datasets import function_dataset
@@ -147,22 +147,35 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
 
 
 def smooth_log(values, window: int) -> np.ndarray:
-    """exp of the centred mean of log(values) over `window` points (odd, ≤ n, else no change);
-    each end takes the line fitted to its `window` logs, so exponentials stay exact.
-    (n,) → (n,)."""
+    """exp of the centred mean of log(values) over `window` points (odd, ≤ n, else no change),
+    where the whole window fits; nan within window // 2 points of either end, where a centred
+    mean does not exist (a line fitted there extrapolates the last noisy points: the "rise"
+    that lived in the last two samples). (n,) → (n,)."""
     v = np.log(np.maximum(np.asarray(values, float), np.finfo(float).tiny))
     if window < 3 or window % 2 == 0 or window > len(v):
         return np.exp(v)
-    return np.exp(savgol_filter(v, window, polyorder=1, mode="interp"))
+    out = np.full(len(v), np.nan)
+    half = window // 2
+    out[half:len(v) - half] = np.convolve(v, np.ones(window) / window, mode="valid")
+    return np.exp(out)
 
 
 def series_facts(steps, loss, grad, loss_smooth, grad_smooth, rise_factor, loss_drop) -> dict:
     """The facts of one series (module docstring)."""
     steps = np.asarray(steps)
     k = int(np.argmin(grad))
+    # the end, robustly: the median over the last window's raw values (one Adam spike on the
+    # last step is not the end value); "final" keeps the last raw point
+    tail = max(1, int(np.isnan(grad_smooth).sum()) + 1)
     facts = {"min_grad_norm": {"step": steps[k], "value": grad[k], "loss": loss[k]},
              "final": {"step": steps[-1], "grad_norm": grad[-1], "loss": loss[-1]},
+             "end": {"from_step": steps[-tail], "grad_norm": float(np.median(grad[-tail:])),
+                     "loss": float(np.median(loss[-tail:]))},
              "rise": {"occurred": False, "ratio": None}}
+    valid = np.isfinite(grad_smooth) & np.isfinite(loss_smooth)  # the rise: where centred
+    steps, loss_smooth, grad_smooth = steps[valid], loss_smooth[valid], grad_smooth[valid]
+    if not len(steps):
+        return facts
     running_min = np.minimum.accumulate(grad_smooth)
     at_min = np.maximum.accumulate(np.where(grad_smooth <= running_min, np.arange(len(steps)), 0))
     ratio = grad_smooth / running_min

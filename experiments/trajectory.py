@@ -14,15 +14,22 @@ plane, a point's off-plane share is ‖(I − P)(θ − θ̄)‖² / ‖θ − �
 summed over points the ratio Σ‖(I − P)dᵢ‖² / Σ‖dᵢ‖² equals 1 − EVR₁ − EVR₂, the variance the
 two components leave unexplained.
 
+The motion of each run: the joint PCA is dominated by where the runs start (independent
+initializations lie far apart, and training moves each only a little), so a second PCA is fitted
+on the displacements θ_t − θ_0 of every run from its own start (again one basis for all runs,
+coordinates about 0 so that every run starts at the origin): it shows how far and in which
+shared directions the runs move.
+
 Data: `--dataset mnist|digits|cifar10|sinc`, or '' (default): MNIST when `--data-root` is given,
 else scikit-learn's digits (offline). Every run sees the same data (the loaders' fixed
 split); the seed only changes initializations and batch orders.
 Results (engine.io.results.Store): runs/run_r.npz = snapshots (n_snapshots, n_params), epochs,
 train_loss, test_loss (+ train_acc, test_acc for classification); summary.npz = the stacked
 points, their run and epoch, metrics, PCA coordinates and off-plane shares of both projections
-and their explained-variance ratios; summary.json = the numbers a report quotes.
+and their explained-variance ratios, the same for the displacements (`<projection>_motion_*`);
+summary.json = the numbers a report quotes.
 Cost: runs × epochs × ⌈N / batch_size⌉ gradient steps, plus a train and test evaluation per
-collected point, and two exact SVDs of an (n_points × n_params) matrix.
+collected point, and four exact SVDs of an (n_points × n_params) matrix.
 """
 from __future__ import annotations
 
@@ -182,6 +189,19 @@ def summarize(runs: list[dict], layer1: slice, diverged=None) -> tuple[dict, dic
                              "explained_variance_pc2": float(ratio[1]),
                              "off_plane_median": float(np.median(off)),
                              "off_plane_max": float(off.max())}
+            # the motion of each run: displacements θ_t − θ_0 from its own start, one PCA for
+            # all runs. The joint PCA above is dominated by where the runs start (far apart);
+            # this one shows how each moves, in a basis shared by every run
+            moved = points[:, block] - np.concatenate(
+                [np.repeat(runs[r]["snapshots"][:1, block], len(runs[r]["epochs"]), axis=0)
+                 for r in used])
+            _, ratio, coords, off = path_pca(moved, center=np.zeros(moved.shape[1]))  # 0: start
+            arrays |= {f"{name}_motion_coords": coords,
+                       f"{name}_motion_explained_variance": ratio,
+                       f"{name}_motion_off_plane": off}
+            summary[name] |= {"motion_explained_variance_pc1": float(ratio[0]),
+                              "motion_explained_variance_pc2": float(ratio[1]),
+                              "motion_off_plane_median": float(np.median(off))}
     if used:
         # how far training moves θ, against how far apart the runs start: the picture's scale
         start, end = (np.stack([runs[r]["snapshots"][i] for r in used]) for i in (0, -1))

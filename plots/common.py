@@ -1,4 +1,5 @@
-"""Shared figure plumbing: atomic PNG + PDF output and `python -m plots.<name> RESULTS_DIR`.
+"""Shared figure plumbing: figures at their print size with legible text, atomic PNG + PDF
+output, and `python -m plots.<name> RESULTS_DIR`.
 
 A render function has the signature
 `render(results_dir, figures_dir=Path("figures")) -> list[Path]`: it reads only the saved files
@@ -18,24 +19,66 @@ from engine.io.cli import OneLineParser, guarded
 from engine.io.results import atomic_write
 
 RUN_COLOURS = plt.get_cmap("tab10").colors
-# how a dataset name of the results files is written in figure titles
-DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "scikit-learn digits (8×8)", "mnist": "MNIST",
+# how a dataset name of the results files is written in figure titles: scikit-learn's 8×8 digits
+# is "digits 8×8", never MNIST
+DATA_NAMES = {"sinc": "sin(5πx)/(5πx)", "digits": "digits 8×8", "mnist": "MNIST",
               "cifar10": "CIFAR-10"}
+CM = 1 / 2.54            # inches per centimetre
+FULL_WIDTH = 16.0        # cm: a figure printed at the text width
+HALF_WIDTH = 7.8         # cm: a figure printed two to a row
+MIN_PT, MAX_PT = 7.0, 9.0  # every text of a printed figure: no smaller (legible), no larger
+TICK_PT = 7.5
+DPI = 300                # the PNG the report embeds (fpdf2 cannot embed the PDF: see pdf.py)
 
 
 def data_name(name: str) -> str:
-    """How a dataset name of the results files is written in titles ('mnist' → 'MNIST');
-    an unknown name as it is."""
+    """How a dataset name of the results files is written in titles ('digits' → 'digits 8×8',
+    'mnist' → 'MNIST'); an unknown name as it is."""
     return DATA_NAMES.get(name, name)
 
 
-def save_figure(fig, figures_dir, name: str, dpi: int = 150) -> list[Path]:
-    """Write fig as figures_dir/name.png and .pdf (each atomically) and close it."""
+def print_size(fig, width: str | None = None) -> tuple[float, float]:
+    """Set fig to the size it is printed at and return (width, height) in cm: FULL_WIDTH cm for
+    `width='full'`, HALF_WIDTH cm for 'half'; None picks full for a figure drawn wider than 19 cm
+    (a row of panels), else half. The height scales with the width (× 1.3: texts of ≥ MIN_PT
+    take relatively more room on a smaller page), at most 0.9 × the width for half, 14 cm full."""
+    w, h = fig.get_size_inches() / CM
+    if width is None:
+        width = "full" if w > 19 else "half"
+    target = {"full": FULL_WIDTH, "half": HALF_WIDTH}[width]
+    height = min(h * target / w * 1.3, 14.0 if width == "full" else 0.9 * target)
+    if abs(w - target) > 0.05:
+        fig.set_size_inches(target * CM, height * CM)
+    return fig.get_size_inches()[0] / CM, fig.get_size_inches()[1] / CM
+
+
+def legible(fig) -> float:
+    """Clip every text of fig (titles, labels, tick labels, legends, annotations) into
+    [MIN_PT, MAX_PT] points and return the smallest size of a visible text after it."""
+    for ax in fig.axes:  # tick labels are made at draw time: set their size, not the Texts'
+        ax.tick_params(which="both", labelsize=TICK_PT)
+    sizes = []
+    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text")):
+        text.set_fontsize(min(max(text.get_fontsize(), MIN_PT), MAX_PT))
+        if text.get_visible() and text.get_text().strip():
+            sizes.append(text.get_fontsize())
+    return min(sizes, default=MIN_PT)
+
+
+def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None = None
+                ) -> list[Path]:
+    """Write fig as figures_dir/name.png (at `dpi`) and .pdf (vector), each atomically, at its
+    print size (print_size, `width` 'full' | 'half' | None) with every text in [MIN_PT, MAX_PT]
+    pt (legible), laid out by matplotlib's constrained layout; then close it."""
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
+    print_size(fig, width)
+    legible(fig)
+    if fig.get_layout_engine() is None:  # a figure laid out and frozen by its plot keeps it
+        fig.set_layout_engine("constrained")  # the exact print size: no bbox_inches="tight"
     paths = []
     for ext in ("png", "pdf"):
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=ext, dpi=dpi, bbox_inches="tight")
+        fig.savefig(buffer, format=ext, dpi=dpi)
         paths.append(atomic_write(Path(figures_dir) / f"{name}.{ext}", buffer.getvalue()))
     plt.close(fig)
     return paths

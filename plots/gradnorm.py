@@ -1,6 +1,7 @@
 """Figures of experiments.gradnorm: `python -m plots.gradnorm RESULTS_DIR [--figures DIR]`.
 
-gradnorm_<task> (one per task in the folder: sinc, mnist): two stacked panels sharing the step
+gradnorm_sinc, gradnorm_<data> (the DNN's, named by its data: digits, mnist, cifar10), printed at
+half width: two stacked panels sharing the step
 axis, the training loss L above and the gradient norm ‖∇L‖_p below, both on log axes. Each series
 is drawn raw (faint) with its smoothed curve over it. Minibatch runs show the minibatch values of
 every step and the whole-training-set values every k steps, labelled as such, and mark epoch
@@ -16,7 +17,7 @@ import numpy as np
 
 from engine.io.results import load_summary
 
-from .common import data_name, plot_main, save_figure
+from .common import CM, HALF_WIDTH, data_name, plot_main, save_figure
 
 MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
 
@@ -29,33 +30,37 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     for task, info in summary["tasks"].items():
         task_arrays = {k[len(task) + 1:]: v for k, v in arrays.items() if k.startswith(task + "_")}
         fig = task_figure(task_arrays, info, summary["p"], meta["config"])
-        paths += save_figure(fig, figures_dir, f"gradnorm_{task}")
+        paths += save_figure(fig, figures_dir, figure_name(task, info), width="half")
     return paths
+
+
+def figure_name(task, info) -> str:
+    """gradnorm_sinc, and the DNN's figure named by its data (gradnorm_digits, gradnorm_mnist):
+    a file name says what was trained on."""
+    return f"gradnorm_{'sinc' if task == 'sinc' else info['dataset']}"
 
 
 def task_figure(arrays, info, p, config):
     """The loss and gradient-norm panels of one task (module docstring); returns the Figure."""
-    fig, (ax_loss, ax_grad) = plt.subplots(2, 1, sharex=True, figsize=(8.5, 7.0),
-                                           constrained_layout=True)
+    fig, (ax_loss, ax_grad) = plt.subplots(2, 1, sharex=True, figsize=(HALF_WIDTH * CM, 10 * CM),
+                                           layout="constrained")
     norm = grad_symbol(p)
     loss_name = {"mse": "MSE", "cross_entropy": "cross-entropy"}.get(info["loss"], info["loss"])
     full_facts = info["facts"]["full"]
     if info["full_batch"]:
         sources = [("full", arrays["full_step"], "C0", "full batch")]
     else:
-        sources = [("step", np.arange(info["n_steps"]), "C0", "minibatch B (every step)"),
-                   ("full", arrays["full_step"], "C1",
-                    f"whole training set (every {info['full_every']} steps)")]
+        sources = [("step", np.arange(info["n_steps"]), "C0", "minibatch"),
+                   ("full", arrays["full_step"], "C1", f"whole set /{info['full_every']}")]
     for ax, quantity in ((ax_loss, "loss"), (ax_grad, "grad_norm")):
         for key, steps, colour, label in sources:
             raw, smooth = arrays[f"{key}_{quantity}"], arrays[f"{key}_{quantity}_smooth"]
             window = info["facts"][key]["window"]
             marker = "o" if key == "full" and not info["full_batch"] else None
-            ax.plot(steps, raw, color=colour, lw=0.6, alpha=0.3, marker=marker, ms=2.5,
+            ax.plot(steps, raw, color=colour, lw=0.5, alpha=0.3, marker=marker, ms=1.5,
                     label=f"{label}, raw")
             if window > 1:
-                ax.plot(steps, smooth, color=colour, lw=1.6,
-                        label=f"{label}, smoothed ({window}-point window)")
+                ax.plot(steps, smooth, color=colour, lw=1.2, label=f"{label}, {window}-pt mean")
         ax.set_yscale("log")
         ax.grid(True, which="major", alpha=0.3)
     if not info["full_batch"]:
@@ -63,41 +68,39 @@ def task_figure(arrays, info, p, config):
     diverged = info.get("diverged")
     if diverged:  # training stopped here: the curves end at the last finite step
         for i, ax in enumerate((ax_loss, ax_grad)):
-            ax.axvline(diverged["step"], color="k", lw=1.2, ls="--", label=(
-                f"diverged at step {diverged['step']}: {diverged['reason']}" if i == 0 else None))
+            ax.axvline(diverged["step"], color="k", lw=1.0, ls="--", label=(
+                f"diverged at step {diverged['step']}" if i == 0 else None))
     if "rise" in full_facts:
         _rise_band((ax_loss, ax_grad), full_facts["rise"], config["rise_factor"], norm)
     if "min_grad_norm" in full_facts:
         m = full_facts["min_grad_norm"]
-        ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=11, zorder=5,
-                     label=f"smallest whole-data {norm} = {m['value']:.2e} at step {m['step']} "
-                           f"(L = {m['loss']:.2e})")
-    ax_loss.set_ylabel(f"training loss L ({loss_name}), log scale")
-    ax_grad.set_ylabel(f"gradient norm {norm}, log scale")
-    ax_grad.set_xlabel("iteration (optimizer step k)")
+        ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=7, zorder=5,
+                     label=f"smallest: {m['value']:.1e}")
+    ax_loss.set_ylabel(f"training loss ({loss_name})")
+    ax_grad.set_ylabel(f"gradient norm {norm}")
+    ax_grad.set_xlabel("iteration (optimizer step)")
     for ax in (ax_loss, ax_grad):
-        ax.legend(fontsize=7, loc="upper right", framealpha=0.85)
+        ax.legend(fontsize=7, loc="best", framealpha=0.7, handlelength=1.2, borderpad=0.3,
+                  labelspacing=0.2)
     if "final" in full_facts:
         final = full_facts["final"]
-        last = (f"{'last finite point' if diverged else 'final'}: L = {final['loss']:.3e}, "
-                f"{norm} = {final['grad_norm']:.3e} after {final['step']} steps")
+        end = full_facts.get("end", final)
+        last = (f"{'last finite point' if diverged else 'end'}: L = {end['loss']:.2e}, "
+                f"{norm} = {end['grad_norm']:.2e}")
     else:
         last = "no finite whole-data point"
     if diverged:
         last += f"; diverged at step {diverged['step']} ({diverged['reason']})"
-    fig.suptitle(f"{title(info, config)}\n{last}", fontsize=10)
+    fig.suptitle(f"{title(info, config)}\n{last}")
     return fig
 
 
 def title(info, config) -> str:
     """What was trained on what: data, network, optimizer, batch."""
     net = "-".join(map(str, info["sizes"])) + f" {info['activation']}"
-    batch = (f"full batch (N = {info['n_train']})" if info["full_batch"] else
-             f"batch {info['batch_size']} of N = {info['n_train']}")
-    data = data_name(info["dataset"])
-    if info["dataset"] == "digits" and not config["dataset"]:
-        data += " (MNIST needs --data-root)"
-    return f"{data}: {net}, Adam lr {info['lr']:g}, {batch}"
+    batch = (f"full batch N = {info['n_train']}" if info["full_batch"] else
+             f"batch {info['batch_size']}/{info['n_train']}")
+    return f"{data_name(info['dataset'])}: {net},\nAdam lr {info['lr']:g}, {batch}"
 
 
 def grad_symbol(p) -> str:
@@ -109,7 +112,7 @@ def grad_symbol(p) -> str:
 
 def _epoch_lines(axes, epoch_start):
     every = int(np.ceil(len(epoch_start) / MAX_EPOCH_LINES))
-    label = "epoch boundaries" if every == 1 else f"epoch boundaries (every {every} epochs)"
+    label = "epochs" if every == 1 else f"every {every} epochs"
     for i, ax in enumerate(axes):
         for n, step in enumerate(epoch_start[every::every]):
             ax.axvline(step, color="0.5", lw=0.5, alpha=0.5, zorder=0,
@@ -121,9 +124,7 @@ def _rise_band(axes, rise, rise_factor, norm):
         return
     reached = rise["occurred"]
     drop = 1.0 - rise["loss_to"] / rise["loss_from"]
-    text = (f"smoothed whole-data {norm} rose ×{rise['ratio']:.2f} while L fell {drop:.0%} "
-            f"(steps {rise['from_step']}–{rise['to_step']}; "
-            f"{'≥' if reached else '<'} {rise_factor:g}×)")
+    text = f"rise ×{rise['ratio']:.2f}, L −{drop:.0%}"
     for i, ax in enumerate(axes):
         ax.axvspan(rise["from_step"], rise["to_step"], color="C3", alpha=0.15 if reached else 0.06,
                    lw=0, zorder=0, label=text if i == 1 else None)

@@ -10,7 +10,8 @@ minratio         (a) minimal ratio n₊/n against the loss (log axis), one point
                  (d) the index n₋/n of the critical points that are not escaping against their
                  loss, with Pennington & Bahri's fit α₀·((ε − ε_c)/ε_c)^p and the bootstrap
                  intervals of p and of Spearman's ρ; the constant fit's loss ½Var(y) marked.
-                 Critical points whose continuation escaped to infinity are their own class.
+                 Critical points whose continuation escaped to infinity, or drifted off (L or ∇L
+                 changed), are classes of their own: the fit and ρ use the settled ones only.
 minratio_traces  ‖∇L‖ of every run along its search (accepted steps) on a log axis, by class,
                  with the critical cutoff ‖∇L‖ = √grad_sq_tol.
 """
@@ -20,14 +21,15 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from engine.critical.index_loss import power_curve
 from engine.io.results import load_summary
 
-from .common import plot_main, save_figure
+from .common import CM, FULL_WIDTH, HALF_WIDTH, plot_main, save_figure
 
-STYLE = {"critical": ("C0", "o"), "escaping": ("C4", "D"), "gradient-flat": ("C1", "^"),
-         "not-converged": ("C3", "x")}
+STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D"),
+         "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
@@ -36,16 +38,22 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     arrays, meta = load_summary(results_dir, "minratio")
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
     name = "minratio_wd" if config.get("weight_decay") else "minratio"
-    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, name)
-    paths += save_figure(trace_figure(arrays, config), figures_dir, f"{name}_traces")
+    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, name,
+                        width="full")
+    paths += save_figure(trace_figure(arrays, config), figures_dir, f"{name}_traces",
+                         width="half")
     return paths
 
 
 def categories(arrays):
-    """The label of each run, 'escaping' for critical points whose continuation escaped."""
+    """The label of each run, 'escaping' for critical points whose continuation escaped and
+    'drifting' for those it moved off (L or ∇L changed): neither is a settled critical point."""
     label = arrays["label"].astype(object).copy()
+    crit = label == "critical"
     if "escaping" in arrays:
-        label[arrays["escaping"].astype(bool) & (label == "critical")] = "escaping"
+        label[arrays["escaping"].astype(bool) & crit] = "escaping"
+    if "verdict" in arrays:
+        label[(arrays["verdict"] == "drifted") & crit] = "drifting"
     return label.astype(str)
 
 
@@ -55,13 +63,15 @@ def ratio_figure(arrays, config, summary=None):
     against the end points' loss on a log axis, one marker per class; returns the Figure."""
     label, loss = categories(arrays), arrays["loss"]
     flat = arrays["flat"].astype(bool)
-    fig, axes = plt.subplots(1, 4, figsize=(21, 4.8))
-    ax_min, ax_res, ax_samp, ax_idx = axes
+    fig, axes = plt.subplots(2, 2, figsize=(FULL_WIDTH * CM, 13 * CM), layout="constrained")
+    ax_min, ax_res, ax_samp, ax_idx = axes.ravel()
     for name, (colour, marker) in STYLE.items():
         sel = (label == name) & np.isfinite(loss) & (loss > 0)
         n_flat = int((sel & flat).sum())
         text = f"{name} ({int((label == name).sum())}" + (f", {n_flat} flat)" if name ==
                                                             "critical" else ")")
+        if name == "critical":
+            text = text.replace("critical", "critical, settled")
         band = arrays["minimal_ratio_band"][sel]
         ratio = arrays["minimal_ratio"][sel]
         ax_min.errorbar(loss[sel], ratio, yerr=_bar(ratio, band), fmt="none", ecolor=colour,
@@ -78,13 +88,11 @@ def ratio_figure(arrays, config, summary=None):
         ax.set_xscale("log")
         ax.set_xlabel("loss L(θ*) at the end point (log scale)")
     tight, loose = config["band"][0], config["band"][-1]
-    ax_min.set_ylabel(f"minimal ratio n₊/n (λ > τ, rtol {config['rtol']:g})")
-    ax_min.set_title(f"(a) bars: rtol {tight:g} … {loose:g}; hollow: critical and flat",
-                     fontsize=9)
-    ax_min.legend(fontsize=8)
-    ax_res.set_ylabel("resolved ratio n₊/(n₊ + n₋) (markers), index n₋/n (bars)")
-    ax_res.set_title("(b) 1 at any minimum; index > 0 at saddles", fontsize=9)
-    ax_res.legend(fontsize=7, ncol=2)
+    ax_min.set_ylabel("minimal ratio n₊/n")
+    ax_min.set_title(f"(a) minimal ratio; bars: rtol {tight:g} … {loose:g}")
+    ax_min.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
+    ax_res.set_ylabel("n₊/(n₊ + n₋) (dots), n₋/n (bars)")
+    ax_res.set_title("(b) resolved ratio and index")
 
     for i, radius in enumerate(arrays["radii"]):
         share = arrays["sampled_ratio"][:, i]
@@ -94,29 +102,28 @@ def ratio_figure(arrays, config, summary=None):
                          ms=4, lw=0.6, alpha=0.7, label=f"r = {radius:g}")
     ax_samp.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--", label="sampled = eigenvalue ratio")
     ax_samp.set_xlabel("minimal ratio n₊/n from the Hessian")
-    ax_samp.set_ylabel(f"share of {config['n_directions']} neighbours θ* + r·d with L > L(θ*)")
-    ax_samp.set_title("(c) sampling sees the few large positive eigenvalues", fontsize=9)
-    ax_samp.legend(fontsize=8)
+    ax_samp.set_ylabel(f"share of {config['n_directions']} θ*+r·d\nwith L > L(θ*)")
+    ax_samp.set_title("(c) sampled ratio against the Hessian's")
+    ax_samp.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
     _index_panel(ax_idx, arrays, label, (summary or {}).get("index_loss_fit"))
     decay = config.get("weight_decay", 0.0)
     objective = f"MSE + ({decay:g}/2)‖θ‖²" if decay else "MSE"
-    fig.suptitle(f"Minimal ratio at the end points of {len(label)} searches ({config['finder']}) "
-                 f"on {objective} of {'-'.join(map(str, config['sizes']))} {config['activation']} "
-                 "nets fitting sin(5πx)/(5πx)", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(f"{len(label)} searches ({config['finder']}) on {objective}, "
+                 f"{'-'.join(map(str, config['sizes']))} {config['activation']}, "
+                 "sin(5πx)/(5πx)")
     return fig
 
 
 def _index_panel(ax, arrays, label, fit):
     loss, index = arrays["loss"], arrays["index"]
     trivial = 0.5 * float(np.var(arrays["y"]))
-    for name in ("critical", "escaping"):
+    for name in ("critical", "drifting", "escaping"):
         sel = (label == name) & np.isfinite(loss) & (loss > 0)
         colour, marker = STYLE[name]
-        _points(ax, loss[sel], index[sel], colour, marker, name == "escaping",
+        _points(ax, loss[sel], index[sel], colour, marker, name != "critical",
                 f"{name} ({int(sel.sum())})")
     ax.axvline(0.99 * trivial, color="0.5", ls=":", lw=0.8,
-               label="0.99·½Var(y): right of it, saddles of the constant fit")
+               label="0.99·½Var(y)")
     text = []
     if fit and fit.get("power"):
         p = fit["power"]
@@ -138,14 +145,15 @@ def _index_panel(ax, arrays, label, fit):
     ax.set_xlabel("loss (MSE) at the end point (log scale)")
     ax.set_ylabel("index n₋/n")
     ax.set_ylim(bottom=-0.01)
-    ax.set_title("(d) " + "; ".join(text), fontsize=8)
-    ax.legend(fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels on a short range
+    ax.set_title("(d) " + "\n".join(text))
+    ax.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
 
 
 def trace_figure(arrays, config):
     """‖∇L‖ along every search (log axis, by class) with the critical cutoff √grad_sq_tol;
     returns the Figure."""
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * CM, 6.5 * CM), layout="constrained")
     starts, trace, label = arrays["trace_start"], arrays["trace"], categories(arrays)
     seen = set()
     for run in range(len(label)):
@@ -161,12 +169,10 @@ def trace_figure(arrays, config):
     ax.set_yscale("log")
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=0)
-    ax.set_xlabel("accepted step of the search (symmetric log: linear below 10)")
+    ax.set_xlabel("accepted step of the search (symlog)")
     ax.set_ylabel("‖∇L(θ)‖ (log scale)")
-    ax.set_title(f"Gradient norm along each search ({config['finder']}), coloured by the class of "
-                 "its end point", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.set_title(f"‖∇L‖ along each search ({config['finder']})")
+    ax.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
     return fig
 
 

@@ -1,10 +1,11 @@
 """Figures of experiments.trajectory: `python -m plots.trajectory RESULTS_DIR [--figures DIR]`.
 
-trajectory_whole, trajectory_layer1: the collected points of every run in the PCA plane shared by
-all runs, joined in time order (one colour per run, ○ start, ★ end), each labelled with its
-training accuracy in % (training loss for regression) as in the slides. Labels never overlap:
-they are placed greedily, end points first, at the first of four offsets around their point that
-is free, and a label with no free offset is left out (its point is still drawn).
+trajectory_whole, trajectory_layer1: (a) the collected points of every run in the PCA plane shared
+by all runs, joined in time order (one colour per run, ○ start, ★ end), each labelled with its
+training accuracy in % (training loss for regression) as in the slides; (b) the displacements
+θ_t − θ_0 of every run in their own shared PCA plane (every run starts at 0), the ends labelled.
+Labels never overlap: placed after the final layout, greedily, end points first, at the first of
+four offsets around their point that is free; a label with no free offset is left out.
 """
 from __future__ import annotations
 
@@ -15,13 +16,22 @@ import numpy as np
 from matplotlib.transforms import Bbox
 
 from engine.io.results import load_summary
-from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
+from plots.common import (
+    CM,
+    FULL_WIDTH,
+    MIN_PT,
+    RUN_COLOURS,
+    data_name,
+    legible,
+    plot_main,
+    save_figure,
+)
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
 _OFFSETS = (((1, 1), "left", "bottom"), ((-1, 1), "right", "bottom"),
             ((1, -1), "left", "top"), ((-1, -1), "right", "top"))
-_MARKER_SIZE = {"point": 4.0, "start": 7.0, "end": 11.0}  # points (matplotlib's markersize)
+_MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's markersize)
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
@@ -33,25 +43,28 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     diverged = summary.get("diverged", [])
     paths = []
     for projection, what in PROJECTIONS.items():
-        title = (f"{what}: weights every {config['every']} epochs, {summary['n_runs']} "
-                 f"run{'s' if summary['n_runs'] != 1 else ''}, one PCA for all runs\n"
-                 f"{_setting(summary, config)}")
+        title = (f"{what}: θ every {config['every']} epochs, {summary['n_runs']} "
+                 f"run{'s' if summary['n_runs'] != 1 else ''}; {_setting(summary, config)}")
         if summary.get("pca", True):
+            motion = (arrays[f"{projection}_motion_coords"],
+                      arrays[f"{projection}_motion_explained_variance"],
+                      arrays[f"{projection}_motion_off_plane"]) \
+                if f"{projection}_motion_coords" in arrays else None
             fig = plot_trajectories(arrays[f"{projection}_coords"], arrays["run"], values,
                                     arrays[f"{projection}_explained_variance"],
                                     arrays[f"{projection}_off_plane"], title=title,
                                     value_label="train accuracy (%)" if classify else
-                                    "train loss", value_format="{:.1f}" if classify else "{:.2g}",
-                                    diverged=diverged)
+                                    "train loss", value_format="{:.0f}" if classify else "{:.2g}",
+                                    diverged=diverged, motion=motion)
         else:
             fig = _no_pca_figure(summary, title)
-        paths += save_figure(fig, figures_dir, f"trajectory_{projection}")
+        paths += save_figure(fig, figures_dir, f"trajectory_{projection}", width="full")
     return paths
 
 
 def _no_pca_figure(summary, title):
     """The figure of a folder whose runs left fewer than 3 finite points: what happened."""
-    fig, ax = plt.subplots(figsize=(7.5, 5.8))
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH * CM, 6 * CM))
     n_div = len(summary.get("diverged", []))
     what = (f"all {summary['n_runs']} runs diverged" if n_div == summary["n_runs"] else
             f"{n_div} of {summary['n_runs']} runs diverged; {summary['n_points']} points left")
@@ -60,53 +73,67 @@ def _no_pca_figure(summary, title):
               f"(epoch {d['epoch']})"
               for d in summary.get("diverged", [])]
     ax.text(0.5, 0.5, "\n".join(lines + ["lower --lr to train them"]), transform=ax.transAxes,
-            ha="center", va="center", fontsize=9)
+            ha="center", va="center")
     ax.set(xticks=[], yticks=[])
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title)
     return fig
 
 
 def plot_trajectories(coords, run, values, explained_variance, off_plane, *, title="",
-                      value_label="train accuracy (%)", value_format="{:.1f}", diverged=()):
-    """Trajectories in the PCA plane. coords (n_points, 2), run (n_points,) in time order within
-    each run, values (n_points,) the labels' numbers, explained_variance (2,) ratios, off_plane
-    (n_points,) shares; diverged: {'run', 'step', 'epoch'} of runs left out, listed in the
-    legend. Returns the Figure."""
+                      value_label="train accuracy (%)", value_format="{:.0f}", diverged=(),
+                      motion=None):
+    """Trajectories in the PCA plane shared by all runs, (a); with `motion` = (coords,
+    explained_variance, off_plane) of the displacements θ_t − θ_0, the motion of each run
+    beside it, (b). coords (n_points, 2), run (n_points,) in time order within each run, values
+    (n_points,) the labels' numbers (every point in (a), the end points in (b)),
+    explained_variance (2,) ratios, off_plane (n_points,) shares; diverged: {'run', 'step',
+    'epoch'} of runs left out, listed in the legend. Drawn at its print size (16 cm wide);
+    returns the Figure."""
     coords, run = np.asarray(coords), np.asarray(run)
-    fig, ax = plt.subplots(figsize=(7.5, 5.8))
-    fig.subplots_adjust(left=0.1, right=0.78, top=0.86, bottom=0.1)
+    panels = [("(a) joint PCA of θ", coords, explained_variance, off_plane, True)]
+    if motion is not None:
+        panels.append(("(b) PCA of the displacements θ_t − θ_0", *motion, False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(FULL_WIDTH * CM, 7.2 * CM),
+                             layout="constrained", squeeze=False)
     runs = np.unique(run)
-    for r in runs:
-        xy, colour = coords[run == r], RUN_COLOURS[int(r) % len(RUN_COLOURS)]
-        ax.plot(xy[:, 0], xy[:, 1], "-", color=colour, lw=1.0, alpha=0.8, marker=".",
-                ms=_MARKER_SIZE["point"],
-                label=f"run {int(r)}")
-        ax.plot(*xy[0], "o", mfc="white", mec=colour, ms=_MARKER_SIZE["start"], mew=1.5)
-        ax.plot(*xy[-1], "*", color=colour, ms=_MARKER_SIZE["end"], mec="black", mew=0.4)
-    ax.plot([], [], "o", mfc="white", mec="grey", ms=_MARKER_SIZE["start"], mew=1.5,
-            label="start (epoch 0)")
-    ax.plot([], [], "*", color="grey", ms=_MARKER_SIZE["end"], mec="black", mew=0.4, label="end")
+    for ax, (name, xy_all, ratio, off, every) in zip(axes[0], panels, strict=True):
+        xy_all = np.asarray(xy_all)
+        for r in runs:
+            xy, colour = xy_all[run == r], RUN_COLOURS[int(r) % len(RUN_COLOURS)]
+            ax.plot(xy[:, 0], xy[:, 1], "-", color=colour, lw=0.8, alpha=0.8, marker=".",
+                    ms=_MARKER_SIZE["point"], label=f"run {int(r)}" if every else None)
+            ax.plot(*xy[0], "o", mfc="white", mec=colour, ms=_MARKER_SIZE["start"], mew=1.2)
+            ax.plot(*xy[-1], "*", color=colour, ms=_MARKER_SIZE["end"], mec="black", mew=0.3)
+        ratio = 100.0 * np.asarray(ratio)
+        ax.set_xlabel(f"PC1 ({ratio[0]:.1f} % of variance)")
+        ax.set_ylabel(f"PC2 ({ratio[1]:.1f} % of variance)")
+        hidden = 100.0 * np.median(off)
+        ax.set_title(f"{name}\nmedian share off the plane {hidden:.0f} %")
+        ax.margins(0.08)
+    ax = axes[0][0]
+    ax.plot([], [], "o", mfc="white", mec="grey", ms=_MARKER_SIZE["start"], mew=1.2,
+            label="start")
+    ax.plot([], [], "*", color="grey", ms=_MARKER_SIZE["end"], mec="black", mew=0.3, label="end")
     for d in diverged:  # no points: a diverged run's last weights are not finite
         ax.plot([], [], "x", color=RUN_COLOURS[int(d["run"]) % len(RUN_COLOURS)],
-                label=f"run {d['run']}: diverged at step {d['step']},\nleft out")
-    ratio = 100.0 * np.asarray(explained_variance)
-    ax.set_xlabel(f"PC1 ({ratio[0]:.1f} % of variance)")
-    ax.set_ylabel(f"PC2 ({ratio[1]:.1f} % of variance)")
-    ax.set_title(title, fontsize=9)
-    ax.margins(0.08)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
-    off = 100.0 * np.asarray(off_plane)
-    ax.text(1.02, 0.0, f"labels: {value_label}\n\noff the PCA plane\n(share of ‖θ − θ̄‖²):\n"
-            f"median {np.median(off):.0f} %,\nmax {off.max():.0f} %", transform=ax.transAxes,
-            fontsize=7, va="bottom", ha="left")
-    _label_points(ax, coords, run, [value_format.format(v) for v in values])
+                label=f"run {d['run']}: diverged at step {d['step']}, left out")
+    fig.suptitle(f"{title}\nlabels: {value_label}")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 10),
+               fontsize=MIN_PT, handlelength=1.2, columnspacing=0.8, frameon=False)
+    legible(fig)
+    fig.canvas.draw()  # the final layout, so the labels placed next are measured where printed
+    fig.set_layout_engine("none")
+    texts = [value_format.format(v) for v in values]
+    for ax, (_, xy_all, *_rest, every) in zip(axes[0], panels, strict=True):
+        _label_points(ax, np.asarray(xy_all), run, texts, ends_only=not every)
     return fig
 
 
-def _label_points(ax, coords, run, texts, fontsize=5.5):
+def _label_points(ax, coords, run, texts, fontsize=MIN_PT, ends_only=False):
     """Annotate points so that no label covers another label or any point's marker: ends first,
-    then starts, then later points before earlier ones; each at the first free offset, or not at
-    all."""
+    then starts, then later points before earlier ones (only the ends with `ends_only`); each at
+    the first free offset, or not at all."""
     fig = ax.figure
     fig.canvas.draw()  # fixes limits and layout, so the boxes measured here are final
     renderer = fig.canvas.get_renderer()
@@ -121,7 +148,8 @@ def _label_points(ax, coords, run, texts, fontsize=5.5):
     pixels = radius * fig.dpi / 72.0
     taken = [Bbox.from_extents(x - p, y - p, x + p, y + p)
              for (x, y), p in zip(centres, pixels, strict=True)]
-    order = np.concatenate([index[last], index[first & ~last], index[~first & ~last][::-1]])
+    order = index[last] if ends_only else np.concatenate(
+        [index[last], index[first & ~last], index[~first & ~last][::-1]])
     for i in order:
         colour = RUN_COLOURS[int(run[i]) % len(RUN_COLOURS)]
         for (sx, sy), ha, va in _OFFSETS:
@@ -140,9 +168,6 @@ def _label_points(ax, coords, run, texts, fontsize=5.5):
 
 def _setting(summary, config) -> str:
     data = data_name(summary["dataset"]) + (" regression" if summary["dataset"] == "sinc" else "")
-    if summary["dataset"] == "digits" and not config["dataset"]:
-        data += f" (no MNIST under {config['data_root']})" if config["data_root"] else \
-            " (MNIST needs --data-root)"
     sizes = "-".join(map(str, [summary["sizes"][0], *config["hidden"], summary["sizes"][-1]]))
     optimizer = {"adam": "Adam", "sgd": "SGD (momentum 0.9)"}[config["optimizer"]]
     return (f"{data}, N = {summary['n_train']}: {sizes} {config['activation']}, {optimizer} "

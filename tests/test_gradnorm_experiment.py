@@ -66,7 +66,8 @@ def test_quick_writes_results_and_both_figures(quick):
         assert facts["final"]["step"] == n_steps
         assert facts["min_grad_norm"]["value"] == arrays[f"{task}_full_grad_norm"].min()
         for ext in ("png", "pdf"):
-            assert (figures / f"gradnorm_{task}.{ext}").stat().st_size > 0
+            name = "sinc" if task == "sinc" else info["dataset"]  # named by its data
+            assert (figures / f"gradnorm_{name}.{ext}").stat().st_size > 0
     sinc, mnist = meta["summary"]["tasks"]["sinc"], meta["summary"]["tasks"]["mnist"]
     assert sinc["full_batch"] and sinc["n_steps"] == meta["config"]["sinc_steps"]
     assert not mnist["full_batch"] and mnist["dataset"] == "digits" and "step" in mnist["facts"]
@@ -139,10 +140,12 @@ def test_render_from_saved_summary_only(quick, tmp_path):
     shutil.copytree(results, copy)
     shutil.rmtree(copy / "runs")  # the figures need the summary files only
     paths = render(copy, figures_dir=tmp_path / "figs")
-    assert sorted(p.name for p in paths) == sorted(f"gradnorm_{t}.{e}" for t in ("sinc", "mnist")
+    # the DNN's figure is named by its data: digits here, never "mnist" (issue 22)
+    assert sorted(p.name for p in paths) == sorted(f"gradnorm_{t}.{e}" for t in ("sinc", "digits")
                                                    for e in ("png", "pdf"))
-    image = matplotlib.image.imread(tmp_path / "figs" / "gradnorm_mnist.png")
-    assert image.ndim == 3 and image.shape[0] > 500 and image.shape[1] > 500
+    image = matplotlib.image.imread(tmp_path / "figs" / "gradnorm_digits.png")
+    # printed at half width, 7.8 cm, at 300 dpi: 921 pixels
+    assert image.ndim == 3 and image.shape[0] > 500 and image.shape[1] == round(7.8 / 2.54 * 300)
 
 
 def test_rerun_resumes_without_training(quick, monkeypatch):
@@ -187,11 +190,13 @@ def test_a_folder_of_another_config_is_refused(quick, tmp_path, capsys):
 def test_smooth_log_keeps_exponentials_and_constants(window):
     steps = np.arange(50)
     curve = np.exp(0.3 - 0.07 * steps)
-    # a centred average of a linear log-curve is the curve, and so is a line fitted at the ends:
-    # only rounding differs, sums of ≤ 49 terms of size ≤ 4, ε·4·49 ≈ 4e-14 in the log
-    assert_allclose(gradnorm.smooth_log(curve, window), curve, rtol=1e-12)
+    half = window // 2
+    # a centred average of a linear log-curve is the curve: only rounding differs, sums of ≤ 49
+    # terms of size ≤ 4, ε·4·49 ≈ 4e-14 in the log
+    smooth = gradnorm.smooth_log(curve, window)
+    assert_allclose(smooth[half:50 - half], curve[half:50 - half], rtol=1e-12)
     constant = gradnorm.smooth_log(np.full(50, 3.0), window)
-    assert_allclose(constant, 3.0, rtol=1e-13)  # same sums of ~49 terms of size log 3
+    assert_allclose(constant[half:50 - half], 3.0, rtol=1e-13)  # same sums of log 3
 
 
 @pytest.mark.parametrize("window", [1, 2, 4, 7])
@@ -202,12 +207,22 @@ def test_smooth_log_leaves_values_without_an_odd_window_that_fits(window):
     assert_allclose(gradnorm.smooth_log(values, window), values, rtol=1e-14)
 
 
-def test_smooth_log_middle_averages_ends_fit_a_line():
+def test_smooth_log_middle_averages_and_has_no_edge_values():
     logs = np.array([0.0, 3.0, 1.0, 9.0, 4.0])
-    # window 3: the middle points are means of three logs; each end is the least-squares line
-    # through its three logs, mean ± slope (slope = (y₂ − y₀)/2): 4/3 − 1/2 and 14/3 + 3/2
-    expected = np.array([5 / 6, 4 / 3, 13 / 3, 14 / 3, 37 / 6])
+    # window 3: the middle points are means of three logs; at the ends no centred window fits,
+    # so no value (issue 22: a line fitted there made a ×2.39 "rise" of the last two samples)
+    expected = np.array([np.nan, 4 / 3, 13 / 3, 14 / 3, np.nan])
     assert_allclose(np.log(gradnorm.smooth_log(np.exp(logs), 3)), expected, rtol=1e-13)
+
+
+def test_the_end_value_is_robust_to_a_spike_on_the_last_step():
+    steps = np.arange(21)
+    g = np.full(21, 0.1)
+    g[-1] = 50.0  # an Adam spike on the last step
+    smooth = gradnorm.smooth_log(g, 5)
+    facts = gradnorm.series_facts(steps, g, g, smooth, smooth, rise_factor=1.5, loss_drop=0.05)
+    assert facts["final"]["grad_norm"] == 50.0 and facts["end"]["grad_norm"] == 0.1
+    assert facts["end"]["from_step"] == 16  # the last window: 5 points
 
 
 def _bump(loss_falls: bool):

@@ -31,6 +31,10 @@ def stack(runs, config):
     cont = [info["continuation"] or {} for _, info in runs]
     out["verdict"] = np.array([c.get("verdict", "") for c in cont])
     out["escaping"] = out["verdict"] == "escaping"
+    # "critical" by the end-point test, but the continuation moved it and L or ∇L changed: not a
+    # critical point the search stopped on, so a class of its own, outside every correlation
+    out["drifting"] = out["verdict"] == "drifted"
+    out["settled"] = (out["label"] == "critical") & ~out["escaping"] & ~out["drifting"]
     for key in ("moved", "growth"):
         out[f"continuation_{key}"] = np.array([c.get(key, np.nan) for c in cont])
     for key in ragged:
@@ -56,27 +60,29 @@ def distinct(loss, eigenvalues, *, rtol=1e-7):
 def summarize(arrays, infos, config) -> dict:
     """Counts per class with the median final ‖∇L‖, κ at the start and end (what stops the
     finder) and loss range of each; the continuation verdicts of the critical points; the
-    saddles (index > 0) among critical points that are not escaping: how many, distinct,
-    non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put, their index range, MSE
-    span and how many are reducible (embedded critical points of a smaller net: copies of a
-    unit, dead or constant units); the index–loss fit over the critical points that are not
-    escaping; Spearman ρ(minimal ratio, loss); the finder's statuses and times."""
+    saddles (index > 0) among critical points that are not escaping: how many (and how many
+    settled), distinct, non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put,
+    their index range, MSE span and how many are reducible (embedded critical points of a
+    smaller net: copies of a unit, dead or constant units). The index–loss fit and Spearman
+    ρ(minimal ratio, loss) are over the settled critical points only (neither escaping nor
+    drifting under continuation: a drifting point is not where the search stopped). Also the
+    finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
         loss[label == name])} | {f"median_{k}": _finite(arrays[k][label == name]) for k in (
             "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
     crit = label == "critical"
-    ratio, rho, p_value = arrays["minimal_ratio"][crit], None, None
-    if crit.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[crit]) > 0:
-        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[crit]))
+    settled = arrays["settled"]  # critical, neither escaping nor drifting: what is correlated
+    ratio, rho, p_value = arrays["minimal_ratio"][settled], None, None
+    if settled.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[settled]) > 0:
+        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[settled]))
     statuses = [info["finder"]["status"] for info in infos]
-    trivial_loss = 0.5 * float(np.var(arrays["y"]))  # the constant fit f = ȳ
-    honest = crit & ~arrays["escaping"]
-    saddle = honest & (arrays["n_neg"] > 0)
+    trivial_loss = constant_fit_loss(arrays["y"], config)
+    saddle = crit & ~arrays["escaping"] & (arrays["n_neg"] > 0)
     nontrivial = saddle & (loss < 0.99 * trivial_loss)
     staying = np.flatnonzero(nontrivial & (arrays["verdict"] == "stays"))
     unique = staying[distinct(loss[staying], arrays["eigenvalues"][staying])]
-    fit = index_loss_fit(loss[honest], arrays["index"][honest],
+    fit = index_loss_fit(loss[settled], arrays["index"][settled],
                          rng=np.random.default_rng(config.seed))
     return {
         "counts": {name: per_class[name]["count"] for name in LABELS},
@@ -84,11 +90,14 @@ def summarize(arrays, infos, config) -> dict:
         "critical_saddles": int((crit & (arrays["index"] > 0)).sum()),
         "weight_decay": config.weight_decay, "trivial_loss": trivial_loss,
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
-        "critical_not_escaping": int(honest.sum()),
-        "critical_reducible": int((honest & arrays["reducible"]).sum()),
+        "critical_not_escaping": int((crit & ~arrays["escaping"]).sum()),
+        "critical_drifting": int((crit & arrays["drifting"]).sum()),
+        "critical_settled": int(settled.sum()),
+        "critical_reducible": int((settled & arrays["reducible"]).sum()),
         "near_tau": {"median": _finite(arrays["n_near_tau"][crit]),
                      "max": _finite(arrays["n_near_tau"][crit], np.max)},
-        "saddles": {"not_escaping": int(saddle.sum()), "nontrivial": int(nontrivial.sum()),
+        "saddles": {"not_escaping": int(saddle.sum()), "settled": int((saddle & settled).sum()),
+                    "nontrivial": int(nontrivial.sum()),
                     "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
                     "index_range": _int_range(arrays["n_neg"][unique]),
                     "reducible": int(arrays["reducible"][unique].sum()),
@@ -105,6 +114,19 @@ def summarize(arrays, infos, config) -> dict:
         "run_cpu_sum": float(sum(info.get("cpu_time", np.nan) for info in infos)),
         "runs": [{k: info[k] for k in ("run", "switch_step", "loss", "label", "finder",
                                        "continuation")} for info in infos]}
+
+
+def constant_fit_loss(y, config) -> float:
+    """The loss of the best constant output: ½Var(y) (MSE, f = ȳ; the homework's trivial fit),
+    the class frequencies' entropy −Σ p_c log p_c (cross-entropy, softmax of log p), or ½‖y‖²/N
+    for the bias-free autoencoder (f = 0, θ = 0: no bias can output ȳ)."""
+    y = np.asarray(y, dtype=np.float64)
+    if getattr(config, "task", "sinc") == "dlae":
+        return 0.5 * float(np.mean(np.sum(y * y, axis=1)))
+    if getattr(config, "loss", "mse") == "cross_entropy":
+        p = y.mean(axis=0)
+        return float(-np.sum(p[p > 0] * np.log(p[p > 0])))
+    return 0.5 * float(np.var(y))
 
 
 def _int_range(values):

@@ -16,7 +16,7 @@ FIGURES = {
     "generalization": ["generalization_random", "generalization_params", "generalization_interp",
                        "generalization_flatness"],
     "trajectory": ["trajectory_layer1", "trajectory_whole"],
-    "gradnorm": ["gradnorm_sinc", "gradnorm_mnist"],
+    "gradnorm": ["gradnorm_sinc", "gradnorm_digits"],
     "minratio": ["minratio", "minratio_traces"],
     "minratio_wd": ["minratio_wd"],
     "surface": ["surface_line_sinc", "surface_line_dnn", "surface_plane_random_sinc",
