@@ -24,79 +24,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from engine import MLP, exact_hessian, function_dataset, grad
+from engine import MLP, exact_hessian, grad
 from engine.critical.classification import classify, continuation
-from engine.data.datasets import FUNCTIONS
 from engine.derivatives.curvature import output_jacobian
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import UsageError
 from engine.nets.activations import ACTIVATIONS
+from experiments.minratio.inputs import check_sizes, load_data, load_point  # noqa: F401
 
 PROG = "experiments.minratio.classify"
 COURSE_GRAD_TOL = 1e-3  # the course rule's "gradient is small"
-
-
-def load_point(path, activation=None):
-    """(sizes, activation, θ) from an .npz (θ + sizes, or W0, b0, …) or a torch state dict."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"POINT {path}: no such file; give an .npz (theta and sizes, or W0, b0, "
-                         "W1, b1, …) or a PyTorch state dict (.pt)")
-    if path.suffix in (".pt", ".pth"):
-        layers = _torch_layers(path)
-    else:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as err:
-            raise UsageError(f"POINT {path}: not a readable .npz ({err})") from None
-        activation = activation or (str(arrays["activation"]) if "activation" in arrays
-                                    else None)
-        if "theta" in arrays:
-            if "sizes" not in arrays:
-                raise UsageError(f"POINT {path}: has theta but no sizes; add sizes = (d_in, …, "
-                                 "d_out)")
-            sizes = tuple(int(v) for v in arrays["sizes"])
-            return sizes, _activation(activation, path), _theta(sizes, arrays["theta"], path)
-        layers, l = [], 0
-        while f"W{l}" in arrays and f"b{l}" in arrays:
-            layers.append((arrays[f"W{l}"], arrays[f"b{l}"]))
-            l += 1
-        if not layers:
-            raise UsageError(f"POINT {path}: holds {sorted(arrays)}; expected theta and sizes, "
-                             "or W0, b0, W1, b1, …")
-    sizes = (layers[0][0].shape[0], *(W.shape[1] for W, _ in layers))
-    net = MLP(sizes)
-    try:
-        theta = net.layout.pack(layers)
-    except ValueError as err:
-        raise UsageError(f"POINT {path}: {err}") from None
-    return sizes, _activation(activation, path), theta
-
-
-def load_data(data=None, target="sinc", n_samples=6):
-    """(x, y): from an .npz with x and y, or the target on a grid of n_samples points."""
-    if data is None:
-        if target not in FUNCTIONS:
-            raise UsageError(f"--target {target!r} is unknown; choose one of {list(FUNCTIONS)}")
-        if n_samples < 2:
-            raise UsageError(f"--n-samples {n_samples}: give an integer ≥ 2")
-        d = function_dataset(target, n_samples=n_samples)
-        return d.x_train, d.y_train
-    try:
-        with np.load(data, allow_pickle=False) as f:
-            x, y = np.asarray(f["x"], dtype=np.float64), np.asarray(f["y"], dtype=np.float64)
-    except (OSError, ValueError, KeyError) as err:
-        raise UsageError(f"--data {data}: need an .npz with x (N, d_in) and y (N, d_out) "
-                         f"({err})") from None
-    x, y = (a[:, None] if a.ndim == 1 else a for a in (x, y))
-    if len(x) != len(y):
-        raise UsageError(f"--data {data}: x has {len(x)} rows, y {len(y)}")
-    return x, y
 
 
 def course_rule(net, theta, x, y):
@@ -199,43 +139,17 @@ def main(argv=None):
         if not (np.isfinite(args.rtol) and 0 < args.rtol < 1):
             raise UsageError(f"--rtol {args.rtol}: give a number in (0, 1)")
         sizes, activation, theta = load_point(args.point, args.activation)
+        if args.data is None:  # the grid's size, before making it
+            check_sizes(sizes, max(args.n_samples, 1), sizes[-1])
         x, y = load_data(args.data, args.target, args.n_samples)
         if x.shape[1] != sizes[0] or y.shape[1] != sizes[-1]:
             raise UsageError(f"the data (x {x.shape}, y {y.shape}) do not fit the network "
                              f"{sizes}")
+        check_sizes(sizes, len(x), y.shape[1])
         net = MLP(sizes, activation, "mse")
         print("\n".join(report_lines(net, assess(net, theta, x, y, rtol=args.rtol))))
 
     guarded(PROG, action, debug=args.debug)
-
-
-def _activation(name, path):
-    if name is None:
-        raise UsageError(f"POINT {path}: the file names no activation; add --activation, e.g. "
-                         "--activation relu")
-    if name not in ACTIVATIONS:
-        raise UsageError(f"activation {name!r} is unknown; choose one of {sorted(ACTIVATIONS)}")
-    return name
-
-
-def _theta(sizes, theta, path):
-    theta = np.asarray(theta, dtype=np.float64).ravel()
-    n = MLP(sizes).n_params
-    if theta.size != n:
-        raise UsageError(f"POINT {path}: theta has {theta.size} entries, sizes {sizes} need {n}")
-    return theta
-
-
-def _torch_layers(path):
-    try:
-        import torch
-    except ImportError:
-        raise UsageError(f"POINT {path}: reading a state dict needs torch (pip install torch); "
-                         "or save the weights as an .npz of W0, b0, W1, b1, …") from None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    weights = [k for k in state if k.endswith("weight")]
-    return [(state[k].double().numpy().T, state[k[:-len("weight")] + "bias"].double().numpy())
-            for k in weights]
 
 
 if __name__ == "__main__":
