@@ -42,6 +42,15 @@ def test_every_number_in_the_report_is_the_results_files(made):
     facts = json.loads((made["REPORT"] / "facts.json").read_text())
     assert len(facts) > 40
     for fact in facts:
+        if "rule" in fact:  # a claim: the same rule on the same saved values, the same text
+            from experiments.report.claims import RULES
+            from experiments.report.facts import resolve
+
+            values = {k: resolve(made["RESULTS"], fact["experiment"], tuple(ref))
+                      for k, ref in fact["inputs"].items()}
+            assert RULES[fact["rule"]](**values, **fact["params"]).text == fact["text"], fact
+            assert fact["text"] in text, fact
+            continue
         value = json.loads((made["RESULTS"] / fact["experiment"] / "summary.json").read_text())
         for key in fact["path"]:  # a path into summary.json, e.g. ["summary", "whole", …]
             value = value[key]

@@ -13,7 +13,8 @@ def trajectory_section(f: Facts) -> list[str]:
     and the figures. Every measured number goes through Facts.num."""
     s = ("trajectory", "summary")
     runs = f.get(*s, "n_runs")
-    lines = ["## 1. Visualize the optimization process", "",
+    lines = ["## 1-2.1 Visualize the optimization process — settings (1 %); 8 runs, one layer and "
+             "the whole model in separate figures (1 %); comment (1 %)", "",
              f"{runs} independent runs on `{f.get(*s, 'dataset')}` "
              f"({f.num(*s, 'n_params', fmt='{:d}')} parameters, "
              f"{f.num(*s, 'n_train', fmt='{:d}')} training samples); the weights were collected "
@@ -35,7 +36,33 @@ def trajectory_section(f: Facts) -> list[str]:
             lines.append(f"- Final {metric.replace('_', ' ')} over the runs: mean "
                          f"{f.num(*s, 'final', metric, 'mean', fmt='{:.4g}')}, standard deviation "
                          f"{f.num(*s, 'final', metric, 'std', fmt='{:.2g}')}.")
-    return lines + [""] + section_figures(f, "trajectory")
+    lines += [""] + section_figures(f, "trajectory")
+    w = (*s, "whole")
+    whole = f.get(*w)
+    if whole.get("start_distance_median") and "motion_explained_variance_pc1" in whole:
+        start_far = whole["travel_median"] < whole["start_distance_median"]
+        lines += [
+            "**Comment.** Each run moves its weights a median distance "
+            f"{f.num(*w, 'travel_median')} while the runs start a median "
+            f"{f.num(*w, 'start_distance_median')} apart"
+            + (": independent initializations lie far apart in a space of this many parameters, "
+               "and training moves each only a short way, so in the joint PCA (a) every run "
+               "stays near its own start: different initializations end in different places, "
+               "and the joint picture mostly shows where the runs started." if start_far else
+               ": training moves the runs further than their starts lie apart, so the joint PCA "
+               "(a) shows the motion as much as the starts.")
+            + " The PCA of the displacements θ_t − θ_0 (b) puts every start at the origin and "
+            f"shows the motion itself: its two axes hold "
+            f"{f.num(*w, 'motion_explained_variance_pc1', fmt='{:.0%}')} and "
+            f"{f.num(*w, 'motion_explained_variance_pc2', fmt='{:.0%}')} of the displacements' "
+            "variance (the joint axes "
+            f"{f.num(*w, 'explained_variance_pc1', fmt='{:.0%}')} and "
+            f"{f.num(*w, 'explained_variance_pc2', fmt='{:.0%}')}). Layer 1 alone tells the "
+            "same story in fewer dimensions; its picture differs from the whole model's because "
+            "the other layers move too. How sure: one PCA over all runs, so the runs share "
+            "coordinates; a 2-D picture of a high-dimensional path hides the share off the "
+            "plane given in each panel's title.", ""]
+    return lines
 
 
 def gradnorm_section(f: Facts) -> list[str]:
@@ -43,7 +70,8 @@ def gradnorm_section(f: Facts) -> list[str]:
     smallest gradient norm, the final values and the largest rise of the smoothed norm while
     the loss fell, and the figures. Every measured number goes through Facts.num."""
     s = ("gradnorm", "summary")
-    lines = ["## 2. Gradient norm during training", "",
+    lines = ["## 1-2.2 Observe the gradient norm during training — gradient norm and loss "
+             "against iterations in one figure (1 %); comment (1 %)", "",
              f"At every iteration the loss and the gradient p-norm (p = {f.get(*s, 'p')}) are "
              "recorded; minibatch runs also record the loss and the gradient norm on the whole "
              "training set at regular steps. Both curves are drawn on one figure per task.", ""]
@@ -58,8 +86,8 @@ def gradnorm_section(f: Facts) -> list[str]:
                 f"{f.num(*t, series, 'min_grad_norm', 'step', fmt='{:d}')} where the loss is "
                 f"{f.num(*t, series, 'min_grad_norm', 'loss')}; at the end (iteration "
                 f"{f.num(*t, series, 'final', 'step', fmt='{:d}')}) the gradient norm is "
-                f"{f.num(*t, series, 'final', 'grad_norm')} and the loss "
-                f"{f.num(*t, series, 'final', 'loss')}.")
+                f"{f.num(*t, series, 'end', 'grad_norm')} and the loss "
+                f"{f.num(*t, series, 'end', 'loss')} (medians over the last window).")
             rise = facts["rise"]
             if rise.get("from_step") is not None:
                 verdict = "rose" if rise["occurred"] else "did not rise by the threshold factor"
@@ -70,7 +98,35 @@ def gradnorm_section(f: Facts) -> list[str]:
                     f"{f.num(*t, series, 'rise', 'to_step', fmt='{:d}')}, while the loss fell "
                     f"from {f.num(*t, series, 'rise', 'loss_from')} to "
                     f"{f.num(*t, series, 'rise', 'loss_to')}.")
-    return lines + [""] + section_figures(f, "gradnorm")
+    lines += [""] + gradnorm_figures(f)
+    rises = [(task, info["dataset"]) for task, info in f.get(*s, "tasks").items()
+             if info["facts"]["full"]["rise"].get("occurred")]
+    lines += ["**Comment.** The loss falls on both tasks while the gradient norm does not simply "
+              "fall with it. "
+              + ("On " + " and ".join(d for _, d in rises) + " the smoothed whole-data gradient "
+                 "norm rose by at least the rise factor while the smoothed loss was still "
+                 "falling (the rule of experiments.gradnorm, on a centred smoother with no "
+                 "edge values). Why: ‖∇L‖ measures the slope where the optimizer stands, not how "
+                 "far the minimum is; leaving the flat region around the initialization, the "
+                 "path enters a steeper, narrower valley, where the slope is larger although "
+                 "the loss is lower, and Adam's per-parameter steps keep it oscillating across "
+                 "the valley's walls. " if rises else
+                 "No rise of the smoothed whole-data gradient norm reached the rise factor while "
+                 "the loss fell: the data do not show the gradient norm rising during "
+                 "training here. ")
+              + "A small gradient norm is not the end of training either: the loss keeps "
+              "falling after ‖∇L‖ has reached its smallest value on a plateau. How sure: one "
+              "seed per task; the end values are medians over the last smoothing window, so a "
+              "single Adam spike does not set them.", ""]
+    return lines
+
+
+def gradnorm_figures(f: Facts) -> list[str]:
+    """The gradient-norm figures, the DNN's named by its data (gradnorm_digits …)."""
+    folder = f.figure_dir.as_posix()
+    names = ["gradnorm_" + ("sinc" if t == "sinc" else i["dataset"])
+             for t, i in f.get("gradnorm", "summary", "tasks").items()]
+    return [f"![{n}]({folder}/{n}.png)" for n in names] + [""]
 
 
 def surface_section(f: Facts) -> list[str]:
@@ -78,7 +134,7 @@ def surface_section(f: Facts) -> list[str]:
     variance and λ_max, λ_min at θ*; the t-SNE and perturbation facts; four of the ten figures.
     Every measured number goes through Facts.num."""
     s = ("surface", "summary")
-    lines = ["## Bonus: the error surface", "",
+    lines = ["## 1-2 Bonus: visualize the error surface — the method and a comment (1 %)", "",
              "Views of the loss around the trained weights θ*: the straight line from the "
              "initial to the final weights; planes spanned by two filter-normalized random "
              "directions, by the two leading PCA directions of the training path, and by the "

@@ -28,7 +28,9 @@ def minratio_section(f: Facts) -> list[str]:
     index–loss fit (every number through Facts.num)."""
     s = ("minratio", "summary")
     c = f.get("minratio", "config")
-    lines = ["## 3. What happens when the gradient is almost zero", "",
+    lines = ["## 1-2.3 What happens when the gradient is almost zero — how ∇L = 0 is reached and "
+             "the minimal ratio defined (2 %); 100 runs, minimal ratio against loss (2 %); "
+             "comment (1 %)", "",
              "**How the points with ∇L ≈ 0 are found.** Each run trains the network "
              f"{'-'.join(map(str, [1, *c['hidden'], 1]))} ({c['activation']}) on sin(5πx)/(5πx) "
              "from its "
@@ -76,7 +78,33 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
     lines += saddle_lines(f, "minratio")
     lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
-    return lines + [""] + figures(f, "minratio", FIGURES["minratio"])
+    return lines + [""] + figures(f, "minratio", FIGURES["minratio"]) + ratio_comment(
+        f, "minratio")
+
+
+def ratio_comment(f: Facts, name: str) -> list[str]:
+    """The **Comment** on minimal ratio against loss: the trend rule over the settled critical
+    points (neither escaping nor drifting under continuation)."""
+    s = (name, "summary")
+    trend = f.claim("trend", name, {"x": ("arrays", "loss", "mask:settled"),
+                                    "y": ("arrays", "minimal_ratio", "mask:settled")},
+                    what="the minimal ratio", against="the loss")
+    falls = trend.stats.get("direction") == "falls"
+    return [f"**Comment.** Over the {f.num(*s, 'critical_settled', fmt='{:d}')} settled critical "
+            f"points ({f.num(*s, 'critical_drifting', fmt='{:d}')} drifting and "
+            f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are classes of their "
+            f"own, outside the correlation): {trend.text}. "
+            + ("Lower loss goes with a higher minimal ratio: the low critical points are more "
+               "like minima, as the course expects — near the bottom of the landscape few "
+               "directions still lead down, while high critical points are saddles with many "
+               "descending directions (Dauphin et al. 2014; Pennington & Bahri 2017)." if falls
+               else "The course expects lower loss to go with a higher minimal ratio (low "
+               "critical points more like minima); this run does not show it. What would "
+               "settle it: more settled critical points spread over a wider range of loss, "
+               "e.g. the long weight-decay searches.")
+            + " The bars show the ratio at the two ends of the cut's band: where eigenvalues "
+            "are tiny their sign depends on the cut τ, so the resolved ratio n₊/(n₊ + n₋) of "
+            "panel (b) is the cleaner measure of how close to a minimum a point is.", ""]
 
 
 def minratio_wd_section(f: Facts) -> list[str]:
@@ -120,7 +148,8 @@ def minratio_wd_section(f: Facts) -> list[str]:
               "every direction curved by the decay alone counts as curved, in n₊ and in the "
               "critical test.", ""]
     lines += saddle_lines(f, "minratio_wd")
-    return lines + [""] + figures(f, "minratio_wd", FIGURES["minratio_wd"])
+    return lines + [""] + figures(f, "minratio_wd", FIGURES["minratio_wd"]) + ratio_comment(
+        f, "minratio_wd")
 
 
 def saddle_lines(f: Facts, name: str) -> list[str]:
