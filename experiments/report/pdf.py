@@ -22,7 +22,7 @@ IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
 MARGIN = 12.0            # mm on every side
 BODY, SMALL = 8.5, 6.6   # pt: text, tables
 WIDE = 1.9               # width/height above which a figure takes a row of its own
-MAX_HEIGHT = 88.0        # mm: the tallest a figure is drawn
+MAX_HEIGHT = 140.0       # mm: the tallest a figure is drawn (a 2 × 2 grid at 16 cm: 130)
 FOLD_ROWS = 8            # three-column tables longer than this are folded in two
 
 
@@ -173,13 +173,18 @@ class _Typesetter(FPDF):
         to a row, each at most MAX_HEIGHT mm high; a row that does not fit starts a new page."""
         from PIL import Image
 
-        sizes = []
+        sizes, printed = [], {}
         for path in paths:
             with Image.open(path) as image:
                 sizes.append(image.size)
+                dpi = image.info.get("dpi", (0, 0))[0]
+                # a figure drawn at its print size (plots.common) is placed at that size, so
+                # its 7-pt texts print at 7 pt; PNG, not SVG: fpdf2 cannot embed a PDF, and its
+                # SVG renderer ignores clip paths and image transforms (markers outside axes)
+                printed[path] = image.size[0] / dpi * 25.4 if dpi else None
         rows, pending = [], []
         for path, (w, h) in zip(paths, sizes, strict=True):
-            if w / h >= WIDE:
+            if w / h >= WIDE or (printed[path] or 0) > 100:  # drawn for the full text width
                 rows.append([(path, w / h)])
             else:
                 pending.append((path, w / h))
@@ -195,8 +200,10 @@ class _Typesetter(FPDF):
             if self.get_y() + height > self.h - MARGIN:
                 self.add_page()
             x, y = MARGIN, self.get_y()
+            if all(printed.get(p) for p, _ in row):
+                height = min(height, max(printed[p] / a for p, a in row))
             for path, aspect in row:
-                w = min(cell, height * aspect)
+                w = min(cell, height * aspect, printed.get(path) or cell)
                 self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
                 x += cell + gap
             self.set_y(y + height + 2.0)
