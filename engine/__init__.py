@@ -34,11 +34,11 @@ they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK (n
 module's docstring says why its value).
 """
 from . import critical, data, derivatives, io, landscape, nets, spectra, training
-from ._version import __version__  # noqa: F401  (losslab.__version__: setup.cfg reads it)
 from .critical import *  # noqa: F403  (each package's __all__ is its public face)
 from .data import *  # noqa: F403
 from .derivatives import *  # noqa: F403
 from .io import *  # noqa: F403
+from .io.version import __version__  # noqa: F401  (losslab.__version__: setup.cfg reads it)
 from .landscape import *  # noqa: F403
 from .nets import *  # noqa: F403
 from .spectra import *  # noqa: F403

@@ -101,10 +101,11 @@ def test_a_finder_started_near_root2_stalls_at_the_gradient_flat_point(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_nan_start_reports_divergence_without_raising(method):
-    res = find_critical([np.nan, 1.0], saddle_grad, saddle_hess, method=method)
-    assert res.status == DIVERGED and res.status_name == "diverged"
-    assert np.isnan(res.grad_norms).all()
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_start_is_refused_at_the_door(method, bad):
+    # issue 20: a search from an infinite start used to return a finished "diverged" search
+    with pytest.raises(ValueError, match="theta0 holds 1 non-finite entries"):
+        find_critical([bad, 1.0], saddle_grad, saddle_hess, method=method)
 
 
 @pytest.mark.parametrize("method", METHODS)

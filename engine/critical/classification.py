@@ -78,11 +78,14 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
     """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
     docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf (nor when both
     LAPACK eigensolvers fail on a finite H: then not converged, spectrum None); raises
-    ValueError on shapes that do not fit or tolerances that are not positive numbers."""
+    ValueError on shapes that do not fit, tolerances that are not positive numbers, or
+    kappa_tol > 1."""
     for name, value in (("grad_sq_tol", grad_sq_tol), ("newton_tol", newton_tol),
                         ("kappa_tol", kappa_tol), ("cos_tol", cos_tol), ("rtol", rtol)):
         if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
             raise ValueError(f"{name}={value!r} must be a positive finite number")
+    if kappa_tol > 1:  # κ = ‖P₀g‖/‖g‖ ≤ 1: a larger cut never fires (the CLI's --kappa-tol too)
+        raise ValueError(f"kappa_tol={kappa_tol!r} must lie in (0, 1]: κ is a share of ‖∇L‖")
     theta, g, H = (np.asarray(a, dtype=np.float64) for a in (theta, g, H))
     n = theta.size
     if theta.shape != (n,) or g.shape != (n,) or H.shape != (n, n) or n == 0:

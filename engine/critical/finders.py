@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.optimize
 
+from engine.critical.checks import shape_checked
 from engine.critical.newton_mr import accelerated, newton_model, next_radius
 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
@@ -88,6 +89,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     """Search for ∇L(θ) = 0 from theta0 (n,) by `method` (METHODS); grad_fn(θ) → (n,),
     hess_fn(θ) → (n, n), hvp_fn(θ, v) → Hv (hess_fn may be None where hvp_fn suffices).
 
+    Raises ValueError for a theta0 that is not one finite vector, grad_fn or hess_fn values of
+    the wrong shape, or unknown methods and options.
     max_iter caps evaluations (scipy methods, 20000) or Newton iterations (2000), per stage.
     opts: grad_sq_floor (1e-30), window (gradnorm 100, lm/trf 300, newton 200; in lm+newton
     100 then 600), factor (2);
@@ -117,10 +120,11 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     if hess_fn is None and any(s in ("lm", "trf") or hvp_fn is None or s == "newton" and dense
                                for s in stages):
         raise ValueError(f"method={method!r} needs hess_fn (the Hessian as an (n, n) array)")
-    if not np.all(np.isfinite(theta0)):
-        return FinderResult(theta0, np.array([np.nan]), 0, 0, DIVERGED,
-                            f"{method}: θ₀ is not finite", method, time.perf_counter() - start,
-                            theta_norms=np.array([np.nan]))
+    if not np.all(np.isfinite(theta0)):  # a search from nan/inf has no first step to take
+        raise ValueError(f"theta0 holds {int(np.sum(~np.isfinite(theta0)))} non-finite entries "
+                         "(nan or inf); start from a finite parameter vector")
+    grad_fn = shape_checked(grad_fn, "grad_fn", theta0.shape)
+    hess_fn = shape_checked(hess_fn, "hess_fn", theta0.shape * 2)
     results, theta = [], theta0
     for stage in stages:
         stage_opts = (_OPTIONS[stage] | (_CHAIN[stage] if len(stages) > 1 else {})

@@ -18,8 +18,8 @@ import weakref
 from functools import lru_cache
 from pathlib import Path
 
-from engine._version import __version__
 from engine.io.errors import UsageError
+from engine.io.version import __version__
 
 LOCK_NAME = ".lock"
 

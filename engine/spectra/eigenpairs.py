@@ -74,7 +74,8 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     vector invariant under permuting hidden units would be orthogonal to whole families of
     eigenvectors of an MLP's Hessian. Cost: the first eigsh
     (O(k … ncv) products per restart), k products for the residuals, one more eigsh for the
-    check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments;
+    check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments
+    and when a product H·v is not finite (checked on the start vector, before ARPACK);
     scipy's ArpackNoConvergence when an eigsh does not converge within maxiter.
     """
     op, n, ncv, max_rounds = _check_eigen_arguments(op, k, which, tol, ncv, max_rounds)
@@ -85,6 +86,11 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     # one leaves nothing in the eigenspaces the first run saw (one direction in each). They come
     # from a stream seeded by v0, so the caller's rng gives one draw, as eigsh alone would.
     rng = np.random.default_rng(np.frombuffer(v0.tobytes(), dtype=np.uint32)[:8])
+    # one product before ARPACK: a nan or inf in H·v makes its Fortran print on stdout (DLASCL)
+    # and fail with its own words
+    if not np.all(np.isfinite(np.asarray(op.matvec(v0), dtype=np.float64))):
+        raise ValueError("op gives a non-finite product H·v (nan or inf): θ, the data or the "
+                         "operator are not finite; check them before asking for eigenvalues")
     V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0, ncv=ncv,
                                   maxiter=maxiter)[1]
     # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals, when

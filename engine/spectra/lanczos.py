@@ -68,8 +68,8 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
     jvp∘grad on this homework's nets, `make bench`), and matmat runs blocks of columns through
     one pass. One name for both: the caller says what the model is, the engine picks the fastest
     exact route it has for it.
-    Raises ValueError for a batched θ, data given with a function (or missing for an MLP); scipy
-    raises ValueError ('dimension mismatch') for a vector of the wrong length.
+    Raises ValueError for a batched or non-finite θ, data given with a function (or missing for
+    an MLP); scipy raises ValueError ('dimension mismatch') for a vector of the wrong length.
     """
     if isinstance(model, MLP):
         if x is None or y is None:
@@ -184,6 +184,10 @@ def _as_operator(op):
 def _one_vector(theta):
     if theta.ndim != 1:
         raise ValueError(f"theta has shape {theta.shape}; hvp_operator takes one vector (n,)")
+    # at the door: a NaN θ reaches ARPACK otherwise, whose Fortran prints on stdout
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"theta holds {int(np.sum(~np.isfinite(theta)))} non-finite entries "
+                         "(nan or inf); give a finite parameter vector")
     return theta
 
 

@@ -86,7 +86,7 @@ def test_results_files_record_losslab_version_and_commit(tmp_path):
         assert saved["losslab"] == __version__
         assert "commit" in saved  # None outside a git checkout
     setup = (ROOT / "setup.cfg").read_text()
-    assert "version = attr: engine._version.__version__" in setup  # one place
+    assert "version = attr: engine.io.version.__version__" in setup  # one place
 
 
 def test_a_folder_of_another_losslab_version_is_refused_in_one_line(tmp_path):
