@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from engine.critical.index_loss import power_curve
-from engine.io.results import load_summary
+from engine.io.results import UsageError, load_summary
 
 from .common import CM, FULL_WIDTH, HALF_WIDTH, plot_main, save_figure
 
@@ -32,10 +32,23 @@ STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
 
 
+# what the figures read from a minratio summary
+NEEDED_CONFIG = ("band", "n_directions", "finder", "activation", "grad_sq_tol")
+NEEDED_ARRAYS = ("label", "loss", "flat", "minimal_ratio", "minimal_ratio_band",
+                 "resolved_ratio", "index", "radii", "sampled_ratio", "sampled_low",
+                 "sampled_high", "y")
+
+
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder; a run with a
     weight decay draws minratio_wd and minratio_wd_traces, so both runs share a figures folder."""
     arrays, meta = load_summary(results_dir, "minratio")
+    absent = [f"config.{k}" for k in NEEDED_CONFIG if k not in meta["config"]] + [
+        f"summary.{k}" for k in ("sizes",) if k not in meta["summary"]] + [
+        k for k in NEEDED_ARRAYS if k not in arrays]
+    if absent:  # a summary written by hand or by another version: one line, not a KeyError
+        raise UsageError(f"{Path(results_dir) / 'summary.json'} (or summary.npz) lacks {absent}; "
+                         "run python -m experiments.minratio into a fresh folder")
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
     name = "minratio_wd" if config.get("weight_decay") else "minratio"
     paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, name,

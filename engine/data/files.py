@@ -43,20 +43,25 @@ def read_idx(path) -> np.ndarray:
         problem = "is truncated" if len(data) < expected else "has trailing bytes"
         raise ValueError(f"{path} {problem}: sizes {dims} need {expected} bytes, found "
                          f"{len(data)}. Download it again.")
+    if 0 in dims:  # a header of 0 images is well formed, and useless for training or testing
+        raise ValueError(f"{path} holds no items (sizes {dims}). Download it again.")
     return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
 
 
 def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise DataNotFoundError(f"IDX file {path} does not exist")
-    if path.suffix != ".gz":
-        return path.read_bytes()
     try:
+        if path.suffix != ".gz":
+            return path.read_bytes()
         with gzip.open(path) as f:
             return f.read()
-    except (OSError, EOFError, zlib.error) as err:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
         raise ValueError(
             f"{path} is not a complete gzip file ({err}); download it again") from None
+    except OSError as err:  # EIO, EACCES…: the file exists but its bytes cannot be read
+        raise ValueError(f"{path} cannot be read ({err.strerror or err}); check the disk and "
+                         "the file's permissions, or download it again") from None
 
 
 def read_cifar_batch(path):

@@ -16,6 +16,7 @@ plain graph it replaces, kept as the reference the fused layer is tested and ben
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -175,19 +176,34 @@ class MLP:
         2/(d_l + d_{l+1}) (Glorot & Bengio 2010), 2/d_l (He et al. 2015).
 
         Raises ValueError if rng is not a numpy.random.Generator (randomness is an argument:
-        np.random.default_rng(seed)) or the scheme is unknown. Cost O(n_params).
+        np.random.default_rng(seed)), the scheme is unknown, or θ cannot fit in the machine's
+        memory. Cost O(n_params).
         """
         if not isinstance(rng, np.random.Generator):
             raise ValueError(
                 f"rng={rng!r} is not a numpy.random.Generator; pass np.random.default_rng(seed)")
         if scheme not in INITS:
             raise ValueError(f"init={scheme!r} is unknown; choose one of {list(INITS)}")
+        # the layers and their packed copy: 2 · 8 bytes per parameter, against the machine's RAM
+        need, total = 16.0 * self.n_params, _physical_memory()
+        if total and need > total:
+            raise ValueError(f"sizes={self.sizes}: θ has {self.n_params} parameters, "
+                             f"{need / 2**30:.1f} GiB to initialize, more than the "
+                             f"{total / 2**30:.1f} GiB of memory; choose smaller sizes")
         params = []
         for layer in range(self.layout.n_layers):
             m, n = self.layout.shape_of(layer)
             var = {"lecun": 1.0 / m, "glorot": 2.0 / (m + n), "he": 2.0 / m}[scheme]
             params.append((rng.normal(0.0, np.sqrt(var), size=(m, n)), np.zeros(n)))
         return self.layout.pack(params)
+
+
+def _physical_memory() -> float | None:
+    """Bytes of RAM of this machine (None where the OS does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _as_float64(name: str, value, contiguous: bool = False) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""Issue 20: readers of user files — data files, results summaries, figures — refuse damaged
+input in one line naming the file; sizes are checked before memory is asked for."""
+import errno
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import cli
+
+from engine import MLP
+from engine.data.files import read_idx
+from engine.io.results import Store
+
+
+def _idx(path, dims):
+    path.write_bytes(b"\0\0\x08" + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+                     + bytes(int(np.prod(dims))))
+    return path
+
+
+def test_an_idx_file_of_0_images_names_the_file(tmp_path):
+    path = _idx(tmp_path / "t10k-images-idx3-ubyte", (0, 28, 28))
+    with pytest.raises(ValueError, match=f"{path} holds no items"):
+        read_idx(path)
+
+
+def test_a_read_error_names_the_file(tmp_path, monkeypatch):
+    path = _idx(tmp_path / "train-labels-idx1-ubyte", (3,))
+
+    def eio(self):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(Path, "read_bytes", eio)
+    with pytest.raises(ValueError, match=f"{path} cannot be read \\(Input/output error\\)"):
+        read_idx(path)
+
+
+def test_an_mlp_too_large_for_memory_is_refused_with_its_size(rng):
+    with pytest.raises(ValueError, match=r"GiB to initialize, more than the .* GiB of memory"):
+        MLP((1, 10**11, 1)).init(rng)
+
+
+def _summary(folder, experiment, config, summary, arrays=None):
+    Store(folder, experiment, config).save_summary(arrays or {"x": np.zeros(1)}, summary)
+    return folder
+
+
+def test_plots_minratio_on_a_summary_with_an_empty_config_is_one_line(tmp_path,
+                                                                      one_line_error):
+    folder = _summary(tmp_path / "r", "minratio", {}, {"sizes": [1, 2, 1]})
+    one_line_error(lambda: cli("plots.minratio")([folder, "--figures", tmp_path / "f"]),
+                   "plots.minratio", "lacks ['config.band'")
+    assert not (tmp_path / "f").exists()
+
+
+def _fake_results(tmp_path):
+    """A results tree the report's checks accept up to its first write: one finished summary per
+    section (surface with every unit) and a valid PNG for every figure."""
+    from PIL import Image
+
+    from experiments.report.facts import FIGURES
+    from experiments.report.sections import SECTIONS
+    from experiments.surface.experiment import UNITS
+
+    results, figures = tmp_path / "results", tmp_path / "figures"
+    for name in SECTIONS:
+        summary = {u: {} for u in UNITS} if name == "surface" else {"n": 1}
+        _summary(results / name, name, {"seed": 0}, summary)
+    figures.mkdir()
+    for name in SECTIONS:
+        for fig in FIGURES[name]:
+            Image.new("RGB", (4, 4)).save(figures / f"{fig}.png")
+    return results, figures, SECTIONS[0]
+
+
+REPORT_CASES = {
+    "{}": lambda p: p.write_text("{}"),
+    "another experiment's": lambda p: p.write_text(json.dumps(
+        json.loads(p.read_text()) | {"experiment": "somethingelse"})),
+    "no summary key": lambda p: p.write_text(json.dumps(
+        {k: v for k, v in json.loads(p.read_text()).items() if k != "summary"})),
+    "no versions key": lambda p: p.write_text(json.dumps(
+        {k: v for k, v in json.loads(p.read_text()).items() if k != "versions"})),
+}
+
+
+@pytest.mark.parametrize("case", list(REPORT_CASES) + ["empty png", "garbage png"])
+def test_the_report_on_damaged_inputs_is_one_line_and_writes_nothing(case, tmp_path,
+                                                                      one_line_error):
+    results, figures, first = _fake_results(tmp_path)
+    if case in REPORT_CASES:
+        REPORT_CASES[case](results / first / "summary.json")
+        word = str(results / first)
+    else:
+        png = sorted(figures.glob("*.png"))[0]
+        png.write_bytes(b"" if case == "empty png" else b"not a png at all")
+        word = f"{png} cannot be read as an image"
+    out = tmp_path / "report"
+    one_line_error(lambda: cli("experiments.report")(
+        ["--results", results, "--figures", figures, "--out", out]), "experiments.report", word)
+    assert not out.exists()  # no report.md without its report.pdf
+    if case not in REPORT_CASES:  # the gallery too
+        one_line_error(lambda: cli("experiments.report")(
+            ["--figures", figures, "--gallery", tmp_path / "g"]), "experiments.report", word)
+        assert not (tmp_path / "g").exists()
