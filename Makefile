@@ -4,21 +4,25 @@
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
-# QUICK=1 runs every experiment's tiny preset (the tests use it) into folders of its own.
+# QUICK=1 (or yes, true, on) runs every experiment's tiny preset (the tests use it) into folders
+# of its own; QUICK=0, no, false, off or empty mean the full runs.
 QUICK   ?=
+QUICK_ON := $(filter-out 0 no No NO false False FALSE off Off OFF n N,$(strip $(QUICK)))
 # DATA_ROOT=path: real MNIST for the DNN experiments, from path/MNIST/raw (or downloaded by
 # torchvision when the optional extra is installed); DATASET=mnist|digits|cifar10 picks explicitly.
 DATA_ROOT ?=
 DATASET ?=
 # Each data choice gets its own result folders: a folder holds one configuration only.
-TAG     := $(if $(QUICK),-quick)$(if $(DATASET),-$(DATASET))$(if $(DATA_ROOT),-root)
+TAG     := $(if $(QUICK_ON),-quick)$(if $(DATASET),-$(DATASET))$(if $(DATA_ROOT),-root)
 RESULTS ?= results$(TAG)
 FIGURES ?= figures$(TAG)
 REPORT  ?= report$(TAG)
 JOBS    ?= -1
-RUN      = $(PY) -m experiments.$@ --out $(RESULTS)/$@ --figures $(FIGURES) --jobs $(JOBS) $(if $(QUICK),--quick)
+# paths in double quotes: a RESULTS, FIGURES, REPORT or DATA_ROOT with a space is one argument
+RUN      = $(PY) -m experiments.$@ --out "$(RESULTS)/$@" --figures "$(FIGURES)" --jobs $(JOBS) \
+	$(if $(QUICK_ON),--quick)
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
-DNN_DATA = $(if $(DATA_ROOT),--data-root $(DATA_ROOT) --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
+DNN_DATA = $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)" --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
 .PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
@@ -58,13 +62,14 @@ minratio: $(VENV)/.installed
 
 # the same searches on MSE + (λ/2)‖θ‖²: no critical point at infinity (figures minratio_wd*)
 minratio_wd: $(VENV)/.installed
-	$(PY) -m experiments.minratio --weight-decay 1e-5 --out $(RESULTS)/$@ --figures $(FIGURES) \
-		--jobs $(JOBS) $(if $(QUICK),--quick)
+	$(PY) -m experiments.minratio --weight-decay 1e-5 --out "$(RESULTS)/$@" --figures "$(FIGURES)" \
+		--jobs $(JOBS) $(if $(QUICK_ON),--quick)
 
 # the minratio folders present, recomputed independently (loss, ∇L, spectrum, n₋, labels; exit 1
 # on a disagreement) and their headline numbers against the targets; reads only, reruns nothing
 check-minratio: $(VENV)/.installed
-	$(PY) -m experiments.minratio.check $(wildcard $(addprefix $(RESULTS)/,minratio minratio_wd))
+	set --; for d in minratio minratio_wd; do [ -d "$(RESULTS)/$$d" ] && set -- "$$@" "$(RESULTS)/$$d"; \
+	done; $(PY) -m experiments.minratio.check "$$@"
 
 # The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
 hw1-1: deepshallow
@@ -72,11 +77,13 @@ hw1-2: trajectory gradnorm minratio minratio_wd surface spectrum
 hw1-3: generalization
 
 report: hw1-1 hw1-2 hw1-3
-	$(PY) -m experiments.report --results $(RESULTS) --figures $(FIGURES) --out $(REPORT)
+	$(PY) -m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --out "$(REPORT)"
 
-# The README's gallery: small PNGs of the default run's figures under docs/.
+# The README's gallery (small PNGs of the default run's figures under docs/) and its measured
+# minratio table, written from the results with the versions that produced them.
 docs: $(VENV)/.installed
-	$(PY) -m experiments.report --results $(RESULTS) --figures $(FIGURES) --gallery docs
+	$(PY) -m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --gallery docs
+	$(PY) -m experiments.minratio.readme_table "$(RESULTS)" --readme README.md
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
