@@ -18,7 +18,10 @@ cores oversubscribe the machine (4× slower measured).
 """
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +105,12 @@ def _results(fn, todo, options, desc):
 
 
 def _indexed(fn, index):
+    # in a worker process: Ctrl-C reaches the whole process group, and the parent, not each
+    # worker, answers it (joblib then ends the workers); a worker interrupted itself printed
+    # tracebacks and left semaphores to the resource tracker's warnings
+    if threading.current_thread() is threading.main_thread() and \
+            multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return index, _single_threaded(fn, index)
 
 

@@ -1,0 +1,76 @@
+"""Issue 20: SIGTERM and Ctrl-C of a run with --jobs 2 end every worker process and print one
+line; the finished runs stay saved."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "terminated"),
+                                             (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_path):
+    argv = [sys.executable, "-m", "experiments.deepshallow", "--quick", "--jobs", "2", "--seeds",
+            "6", "--function-max-iters", "20000", "--out", str(tmp_path / "r"), "--figures",
+            str(tmp_path / "f")]
+    # a session of its own: Ctrl-C goes to a terminal's whole process group, as here
+    run = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    for _ in range(1200):  # the workers started
+        time.sleep(0.1)
+        if len(_descendants(run.pid)) >= 2 or run.poll() is not None:
+            break
+    time.sleep(4)  # and busy with their units
+    workers = _descendants(run.pid)
+    assert workers, "no worker processes to end"
+    if sig == signal.SIGINT:
+        os.killpg(run.pid, sig)
+    else:
+        os.kill(run.pid, sig)  # `kill PID`: the parent only
+    try:
+        assert run.wait(timeout=120) == code
+        err = run.stderr.read()
+        deadline = time.time() + 30
+        while any(map(_alive, workers)) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not [w for w in workers if _alive(w)]
+        lines = [line for line in err.replace("\r", "\n").splitlines()
+                 if line.strip() and "%|" not in line and "it/s]" not in line]
+        assert len(lines) == 1 and word in lines[0] and "rerun" in lines[0], err[-2000:]
+    finally:
+        for pid in [run.pid, *workers]:  # only what this test started
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
