@@ -20,8 +20,8 @@ making progress, and scipy's tests fire there or never. So a finder stops as con
 ‖∇L‖ fell by less than `factor` over the last `window` evaluations (scipy) or accepted steps
 (newton): no progress, not slow progress; and at `max_iter` only as a safety net. scipy's
 status is reported, never trusted: θ is the evaluated point of least ‖∇L‖. Non-finite ∇L gives
-status DIVERGED, never an exception. Is the end point critical? engine.critical.classification
-answers, after
+status DIVERGED, never an exception (a non-finite θ₀ is refused: ValueError). Is the end point
+critical? engine.critical.classification answers, after
 the search. Cost per iteration: a gradient and a Hessian (lm, trf) or HVP (gradnorm); newton
 adds an O(n³) eigh per accepted step and a gradient per trial radius (two with geodesic
 acceleration).

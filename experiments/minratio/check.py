@@ -47,6 +47,8 @@ from experiments.minratio.recompute import (
     newton_floor,
     objective,
     recompute,
+    sizes_disagree,
+    stored_checks,
 )
 
 PROG = "experiments.minratio.check"
@@ -115,6 +117,8 @@ def disagreements(points, bands, arrays, config) -> list[dict]:
         worst("‖H_τ⁺∇L_λ‖ vs newton_norm", f"its range over τ ± δ, ± {NEWTON_RTOL:.0e} rel. "
               "+ ε‖H‖‖θ‖/τ", misses, [max(t, EPS * EPS) for t in slacks], "",
               [diff(p.newton(), s) for p, s in zip(points, stored, strict=True)])
+    for check in stored_checks(points, bands, arrays, config):
+        worst(*check)
     stored = arrays["label"] == "critical"
     tols = config["grad_sq_tol"], config["newton_tol"]
     worst("critical rule vs label", "same unless borderline",
@@ -171,6 +175,7 @@ def check_folder(folder, arrays, meta) -> tuple[list[str], list[str]]:
                        "yes" if r["ok"] else "NO"] for r in rows])]
     failures = [f"{folder} run {r['run']}: {r['quantity']} disagrees by {r['error']} "
                 f"(tolerance {r['tolerance']})" for r in rows if not r["ok"]]
+    failures += [f"{folder}: {text}" for text in [sizes_disagree(summary, config)] if text]
     low, high = TARGETS["index_range"]
     span, decades, wall = head["index_range"], head["decades"], head["wall_time"]
     table = [

@@ -49,7 +49,7 @@ import numpy as np
 from engine import MLP
 from engine.critical.classification import classify, continuation, sampled_minimal_ratio, saturation
 from engine.critical.embedding import effective_widths, embed
-from engine.critical.finders import find_critical
+from engine.critical.finders import DIVERGED, FinderResult, find_critical
 from engine.data.datasets import function_dataset
 from engine.io.results import Store, UsageError
 from experiments.harness.checks import check_ints, check_memory, check_range
@@ -172,10 +172,20 @@ def search_start(config, net, data, rng):
     theta, steps = train_until(small, small.init(rng), data, config.trainer, switch, rng,
                                config.lr, config.weight_decay)
     _, gradient, hessian = objective_fns(small, data.x_train, data.y_train, config.weight_decay)
-    theta = find_critical(theta, gradient, hessian, method=config.finder,
-                          **finder_options(config)).theta
+    theta = search(config, theta, gradient, hessian).theta
     theta, log = embed(small.sizes, theta, net.sizes, method="split", rng=rng)
     return theta, switch, steps, log
+
+
+def search(config, theta0, gradient, hessian) -> FinderResult:
+    """find_critical from θ₀ by --finder; a θ₀ that training left non-finite (the library
+    refuses it) is recorded as a diverged search, as the run's result."""
+    if np.all(np.isfinite(theta0)):
+        return find_critical(theta0, gradient, hessian, method=config.finder,
+                             **finder_options(config))
+    return FinderResult(theta0, np.array([np.nan]), 0, 0, DIVERGED,
+                        f"{config.finder}: θ₀ is not finite (training diverged)", config.finder,
+                        0.0, theta_norms=np.array([np.nan]))
 
 
 def search_unit(config: Config, run: int) -> tuple[dict, dict]:
@@ -191,8 +201,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 
-    found = find_critical(theta_start, gradient, hessian, method=config.finder,
-                          **finder_options(config))
+    found = search(config, theta_start, gradient, hessian)
     tols = classify_options(config)
     at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
     point = classify(found.theta, gradient(found.theta), hessian(found.theta), **tols)

@@ -87,6 +87,12 @@ class Point:
             return -1
         return int(np.sum(self.eigenvalues < -(self.tau if threshold is None else threshold)))
 
+    def n_pos(self, threshold=None) -> int:
+        """#{λ > threshold}, by default at τ; −1 without a spectrum."""
+        if np.isnan(self.tau):
+            return -1
+        return int(np.sum(self.eigenvalues > (self.tau if threshold is None else threshold)))
+
     def newton(self, threshold=None) -> float:
         """‖Σ_{|λᵢ|>threshold} (vᵢᵀg/λᵢ) vᵢ‖, by default at τ (as
         engine.critical.classification's newton_norm)."""
@@ -219,6 +225,41 @@ def distinct(mse, eigenvalues, rtol=DISTINCT_RTOL) -> np.ndarray:
     same &= gap <= rtol * np.maximum.outer(scale, scale)
     _, group = connected_components(same, directed=False)
     return np.array(sorted(np.flatnonzero(group == g)[0] for g in np.unique(group)), dtype=int)
+
+
+def stored_checks(points, bands, arrays, config) -> list[tuple]:
+    """The arguments (quantity, tolerance text, errors, tolerances, unit, shown) of the checks of
+    the stored minimal_ratio (n₊/n, anywhere in its range over τ ± δ), grad_norm (as √grad_sq)
+    and sizes against the config's hidden widths: every quantity the summary reports is
+    recomputed, so replacing one in the file is caught."""
+    checks, n = [], arrays["theta"].shape[1]
+    if "minimal_ratio" in arrays:
+        misses, shown = [], []
+        for p, b, s in zip(points, bands, arrays["minimal_ratio"], strict=True):
+            if np.isnan(p.tau):  # no spectrum: nan on both sides agrees
+                misses.append(not np.isnan(s))
+            else:
+                misses.append(not p.n_pos(p.tau + b.delta) <= s * n <= p.n_pos(p.tau - b.delta))
+            shown.append(abs(s * n - p.n_pos()) if np.isfinite(s) else np.nan)
+        checks.append(("n₊/n vs minimal_ratio", "n₊ at a threshold in τ ± δ", misses, 0.5,
+                       " eigenvalues", shown))
+    if "grad_norm" in arrays:
+        norms, g_atol = [np.sqrt(p.grad_sq) for p in points], GRAD_RTOL * np.sqrt(
+            config["grad_sq_tol"])
+        checks.append(("‖∇L_λ‖ vs grad_norm", f"{GRAD_RTOL:.0e}·‖∇L_λ‖ + {g_atol:.0e}",
+                       [0.0 if np.isnan(g) and np.isnan(s) else abs(g - s)
+                        for g, s in zip(norms, arrays["grad_norm"], strict=True)],
+                       [GRAD_RTOL * g + g_atol for g in norms], "", None))
+    return checks
+
+
+def sizes_disagree(summary, config) -> str | None:
+    """A text when summary.json's sizes contradict the config's hidden widths, else None."""
+    hidden = config.get("hidden")
+    if hidden is not None and list(summary["sizes"][1:-1]) != list(hidden):
+        return (f"summary.json's sizes {summary['sizes']} contradict the config's hidden "
+                f"{list(hidden)}")
+    return None
 
 
 def newton_floor(point) -> float:
