@@ -50,14 +50,17 @@ from engine import MLP
 from engine.critical.classification import classify, continuation, sampled_minimal_ratio, saturation
 from engine.critical.embedding import effective_widths, embed
 from engine.critical.finders import DIVERGED, FinderResult, find_critical
-from engine.data.datasets import function_dataset
+from engine.critical.linear_autoencoder import LinearAutoencoder
 from engine.io.results import Store, UsageError
 from experiments.harness.checks import check_ints, check_memory, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 from experiments.minratio.objective import (
-    classify_options,
+    check_task,
     finder_options,
+    load_task,
     objective_fns,
+    point_tolerances,
+    task_sizes,
     train_until,
 )
 from experiments.minratio.summary import stack, summarize
@@ -71,9 +74,15 @@ class Config:
 
     runs: int = 100                      # slides: "Train 100 times"
     seed: int = 0                        # run r uses SeedSequence(seed).spawn(runs)[r]
+    task: str = "sinc"                   # a function (sinc, sign, …), digits, mnist, cifar10, or
+    # …dlae: the deep linear autoencoder (bias-free, linear; critical points known in closed form)
+    loss: Literal["mse", "cross_entropy"] = "mse"  # cross_entropy: image tasks only
+    data_root: str = ""                  # mnist/cifar10: the folder holding MNIST/raw or cifar-10…
+    n_train: int = 0                     # image tasks: a fixed subset of this many (0 = all)
+    dlae_dim: int = 16                   # dlae: k inputs, data eigenvalues 1…k (Frye et al. 16)
     hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1, 97 params: more runs end critical than 1-5-5-1
-    activation: Literal["tanh", "sigmoid", "softplus", "relu"] = "tanh"  # smooth: H exists
-    n_samples: int = 100                 # grid on [−1, 1]: 10 points per zero of sinc
+    activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth: H
+    n_samples: int = 100                 # grid on [−1, 1]: 10 points per zero of sinc (dlae: rows)
     trainer: Literal["trf", "lm", "lbfgs", "adam"] = "trf"  # trf/lm on residuals: 1e-8 in 0.3 s
     switch_min: int = 2                  # fewest training steps before the search
     switch_max: int = 1000               # most; log-uniform between: early saddles to late minima
@@ -87,6 +96,8 @@ class Config:
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
     cos_tol: float = 5e-4                # …or ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this (Frye et al.)
     rtol: float = 1e-6                   # eigenvalue sign tolerance τ = max(n·ε, rtol)·‖H‖₂
+    cut: Literal["relative", "certified"] = "relative"  # certified: τ from the eigenvalues'
+    # …distance to the critical point, the same anywhere on a symmetry orbit (engine.critical.cut)
     band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band (tight, loose)
     radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampling radii r, ‖θ − θ*‖ = r
     n_directions: int = 1000             # K samples per radius: standard error ≤ 0.016
@@ -106,11 +117,11 @@ class Config:
         """UsageError naming the flag for a setting that cannot run, before any work."""
         check_ints(self, seed=0, runs=1, switch_min=1, n_directions=1, n_samples=2, hidden=1,
                    switch_max=self.switch_min, embed_hidden=1, continue_evals=1,
-                   stall_window=0)
+                   stall_window=0, n_train=0, dlae_dim=1)
         check_range(self, "weight_decay", 0.0, low_open=False)
         check_range(self, "move_tol")
-        if len(self.embed_hidden) != len(self.hidden) or any(
-                s > b for s, b in zip(self.embed_hidden, self.hidden, strict=True)):
+        if self.starts == "embedded" and (len(self.embed_hidden) != len(self.hidden) or any(
+                s > b for s, b in zip(self.embed_hidden, self.hidden, strict=True))):
             raise UsageError(f"--embed-hidden {' '.join(map(str, self.embed_hidden))}: give one "
                              f"width per hidden layer of --hidden "
                              f"{' '.join(map(str, self.hidden))}, none larger")
@@ -119,6 +130,7 @@ class Config:
             check_range(self, name)
         check_range(self, "kappa_tol", 0.0, 1.0, high_open=False)  # κ ∈ [0, 1]
         check_range(self, "rtol", 0.0, 1.0)
+        check_task(self)
         net = MLP(self.sizes, self.activation)
         if self.trainer == "lm" and self.n_samples < net.n_params:
             raise UsageError(f"--trainer lm needs --n-samples ≥ n_params = {net.n_params} "
@@ -133,8 +145,8 @@ class Config:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """The network (1, *hidden, 1): x ↦ y."""
-        return (1, *self.hidden, 1)
+        """The network (d_in, *hidden, d_out) of --task: (1, *hidden, 1) for a function."""
+        return task_sizes(self)
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
@@ -148,11 +160,13 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     if todo is None:
         return None
     runs = [store.load_run(r) for r in range(config.runs)]
-    data = function_dataset("sinc", n_samples=config.n_samples)
+    data, _ = load_task(config)
     arrays = stack(runs, config) | {"x": data.x_train, "y": data.y_train,
                                      "radii": np.array(config.radii),
                                      "band": np.array(config.band)}
     summary = {"sizes": config.sizes, "activation": config.activation}
+    if config.task != "sinc":  # the homework's summary stays as it was
+        summary |= {"task": config.task, "loss": config.loss, "bias": config.task != "dlae"}
     summary |= summarize(arrays, [info for _, info in runs], config)
     summary |= {"wall_time": time.perf_counter() - start, "runs_computed": len(todo)}
     return store.save_summary(arrays, summary)
@@ -168,7 +182,8 @@ def search_start(config, net, data, rng):
         theta, steps = train_until(net, net.init(rng), data, config.trainer, switch, rng,
                                    config.lr, config.weight_decay)
         return theta, switch, steps, []
-    small = MLP((1, *config.embed_hidden, 1), config.activation, "mse")
+    small = MLP((net.sizes[0], *config.embed_hidden, net.sizes[-1]), config.activation,
+                config.loss)
     theta, steps = train_until(small, small.init(rng), data, config.trainer, switch, rng,
                                config.lr, config.weight_decay)
     _, gradient, hessian = objective_fns(small, data.x_train, data.y_train, config.weight_decay)
@@ -194,17 +209,18 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     (arrays, info)."""
     start, cpu_start = time.perf_counter(), time.process_time()
     rng = np.random.default_rng(run_seeds(config.seed, config.runs)[run])
-    data = function_dataset("sinc", n_samples=config.n_samples)
+    data, net = load_task(config)
     x, y = data.x_train, data.y_train
-    net = MLP(config.sizes, config.activation, "mse")
+    linear = isinstance(net, LinearAutoencoder)
     theta_start, switch, steps, log = search_start(config, net, data, rng)
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, config.weight_decay)
 
     found = search(config, theta_start, gradient, hessian)
-    tols = classify_options(config)
-    at_start = classify(theta_start, gradient(theta_start), hessian(theta_start), **tols)
-    point = classify(found.theta, gradient(found.theta), hessian(found.theta), **tols)
+    g0, H0, g, H = (f(t) for t in (theta_start, found.theta) for f in (gradient, hessian))
+    at_start = classify(theta_start, g0, H0,
+                        **point_tolerances(config, theta_start, g0, H0, hessian))
+    point = classify(found.theta, g, H, **point_tolerances(config, found.theta, g, H, hessian))
     spec = point.spectrum
     cont = None
     if point.label == "critical":
@@ -212,12 +228,12 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
                             max_eval=config.continue_evals, grad_sq_tol=config.grad_sq_tol,
                             move_tol=config.move_tol)
     with np.errstate(all="ignore"):
-        loss = float(net.loss(found.theta, x, y))
+        loss = float(net.loss(found.theta) if linear else net.loss(found.theta, x, y))
         loss_total = float(objective(found.theta))
         sampled = sampled_minimal_ratio(objective, found.theta, config.radii,
                                         n_directions=config.n_directions, rng=rng,
                                         loss0=loss_total)
-        finite = np.all(np.isfinite(found.theta))
+        finite = np.all(np.isfinite(found.theta)) and not linear  # no units to saturate
         saturated, max_z = saturation(net, found.theta, x) if finite else (float("nan"),) * 2
         widths = list(effective_widths(net.sizes, found.theta, config.activation)) if finite \
             else None
@@ -232,7 +248,8 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     arrays |= {f"{k}_band": [getattr(b, k) for b in bands] if spec else [nan] * len(config.band)
                for k in ratios}
     info = {"run": run, "switch_step": switch, "train_steps": steps,
-            "train_loss": float(net.loss(theta_start, x, y)), "loss": loss,
+            "train_loss": float(net.loss(theta_start) if linear
+                                else net.loss(theta_start, x, y)), "loss": loss,
             "loss_total": loss_total, "theta_norm": float(np.linalg.norm(found.theta)),
             "grad_norm": float(np.sqrt(point.grad_sq)), "label": point.label,
             "label_start": at_start.label, "kappa_start": at_start.kappa,
