@@ -30,22 +30,31 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import scipy.optimize
 
 from engine.critical.checks import shape_checked
 from engine.critical.newton_mr import accelerated, newton_model, next_radius
+from engine.critical.search_result import (  # noqa: F401 (STATUS_NAMES: public here too)
+    CONVERGED,
+    DIVERGED,
+    MAX_ITER,
+    SOLVER_STOPPED,
+    STALLED,
+    STATUS_NAMES,
+    FinderResult,
+    counted,
+)
 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 
-# FinderResult.status: our verdict; scipy's own is kept in scipy_status.
-CONVERGED, STALLED, MAX_ITER, DIVERGED, SOLVER_STOPPED = range(5)
-STATUS_NAMES = dict(enumerate(("converged", "stalled", "max_iter", "diverged", "solver_stopped")))
 _EPS = np.finfo(np.float64).eps
 # windows: on tanh nets LM / Newton-MR still halve ‖∇L‖ every ~100 steps after the fast phase
-_COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0}
+# grad_sq_tol: a search that stops making progress with ‖∇L‖² ≤ this has converged (the
+# classification's and Frye et al.'s 1e-10), not stalled; the stop itself is the same
+_COMMON = {"grad_sq_floor": 1e-30, "window": 300, "factor": 2.0, "grad_sq_tol": 1e-10}
 _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_restarts": 20},
             "lm": _COMMON, "trf": _COMMON,
             "newton": _COMMON | {"window": 200, "rtol": 1e-6, "tau_max": math.inf,
@@ -58,30 +67,6 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
 # ‖θ‖² (experiments.minratio): windows 300/200: 37 critical points, 11 saddles, 85 s; 300/600:
 # 58 and 28, 113 s; 100/600: 60 and 32, 98 s; 30/600: 53 and 25, 91 s.
 _CHAIN = {"lm": {"window": 100}, "newton": {"window": 600}}
-
-
-@dataclass(frozen=True, eq=False)
-class FinderResult:
-    """theta: the evaluated point of least ‖∇L‖; grad_norms: ‖∇L‖ at the start and after each
-    accepted step (decreasing); theta_norms: ‖θ‖ at the same points (a search drifting to
-    infinity shows here); n_iter: accepted steps, scipy or Newton iterations; n_eval: gradient
-    evaluations; scipy_status: of the last scipy stage, None if we stopped it."""
-
-    theta: np.ndarray
-    grad_norms: np.ndarray
-    n_iter: int
-    n_eval: int
-    status: int
-    message: str
-    method: str
-    wall_time: float
-    scipy_status: int | None = None
-    theta_norms: np.ndarray | None = None
-
-    @property
-    def status_name(self) -> str:
-        """The status as a word of STATUS_NAMES ('converged', 'stalled', …)."""
-        return STATUS_NAMES[self.status]
 
 
 def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=None,
@@ -125,6 +110,7 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
                          "(nan or inf); start from a finite parameter vector")
     grad_fn = shape_checked(grad_fn, "grad_fn", theta0.shape)
     hess_fn = shape_checked(hess_fn, "hess_fn", theta0.shape * 2)
+    hess_fn, hvp_fn, n_jev = counted(hess_fn, hvp_fn)
     results, theta = [], theta0
     for stage in stages:
         stage_opts = (_OPTIONS[stage] | (_CHAIN[stage] if len(stages) > 1 else {})
@@ -136,7 +122,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
         if results[-1].status == DIVERGED:
             break
     if len(results) == 1:
-        return replace(results[0], method=method, wall_time=time.perf_counter() - start)
+        return replace(results[0], method=method, wall_time=time.perf_counter() - start,
+                       n_jev=n_jev[0])
     # each stage's trace starts at the previous stage's end point: drop the repeated value
     return FinderResult(
         theta=theta, grad_norms=np.concatenate([results[0].grad_norms]
@@ -144,7 +131,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
         theta_norms=np.concatenate([results[0].theta_norms]
                                    + [r.theta_norms[1:] for r in results[1:]]),
         n_iter=sum(r.n_iter for r in results), n_eval=sum(r.n_eval for r in results),
-        status=results[-1].status, message="; ".join(r.message for r in results), method=method,
+        n_jev=n_jev[0], status=results[-1].status,
+        message="; ".join(r.message for r in results), method=method,
         wall_time=time.perf_counter() - start, scipy_status=next(
             (r.scipy_status for r in results[::-1] if r.scipy_status is not None), None))
 
@@ -159,7 +147,7 @@ class _Monitor:
     def __init__(self, grad_fn, cap, opts):
         self.grad_fn, self.cap = grad_fn, cap
         self.window, self.factor = int(opts["window"]), float(opts["factor"])
-        self.floor_rel = float(opts["grad_sq_floor"])
+        self.floor_rel, self.tol = float(opts["grad_sq_floor"]), float(opts["grad_sq_tol"])
         self.n_eval, self.trace, self.norms, self.history = 0, [], [], []
         self.best_theta, self.best_norm, self.floor = None, np.inf, None
 
@@ -185,10 +173,20 @@ class _Monitor:
         if best ** 2 <= self.floor:
             raise _Halt(CONVERGED, f"‖∇L‖² = {best ** 2:.3g} reached the rounding floor")
         if k > self.window and self.history[k - 1 - self.window] < self.factor * best:
+            if best ** 2 <= self.tol:
+                raise _Halt(CONVERGED, f"converged: ‖∇L‖² = {best ** 2:.3g} ≤ {self.tol:g} and "
+                                       f"no further progress over {self.window} steps")
             raise _Halt(STALLED, f"stalled: best ‖∇L‖ = {best:.3g} fell by less than "
                                  f"{self.factor:g}× over the last {self.window} steps")
         if k >= self.cap:
             raise _Halt(MAX_ITER, f"safety cap of {self.cap} reached at ‖∇L‖ = {best:.3g}")
+
+    def stop(self, why):
+        """(status, message) of a search that can make no more progress: converged when the best
+        ‖∇L‖² ≤ grad_sq_tol, else stalled."""
+        if self.best_norm ** 2 <= self.tol:
+            return CONVERGED, f"converged: ‖∇L‖² = {self.best_norm ** 2:.3g} ≤ {self.tol:g}; {why}"
+        return STALLED, f"stalled: {why}"
 
     def strict(self, theta):
         """evaluate and record, for scipy's callbacks: a non-finite ∇L ends the search."""
@@ -258,7 +256,7 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                 raise _Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
                                       "search")
             if not model.newton_norm > 0.0:
-                raise _Halt(STALLED, f"stalled: ∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel")
+                raise _Halt(*mon.stop(f"∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel"))
             # Δ starts at the full step and carries over between steps (Moré 1978)
             radius = min(model.newton_norm if radius is None else radius,
                          opts["max_step"] * (1.0 + np.linalg.norm(theta)))
@@ -274,8 +272,8 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                 if ratio > opts["eta"]:
                     break
             else:
-                raise _Halt(STALLED, f"stalled: no decrease of ‖∇L‖ = {norm:.3g} within "
-                                     f"{opts['max_rejections']} trust-region shrinks")
+                raise _Halt(*mon.stop(f"no decrease of ‖∇L‖ = {norm:.3g} within "
+                                      f"{opts['max_rejections']} trust-region shrinks"))
             theta, g, norm, n_iter = trial, g_trial, norm_trial, n_iter + 1
             mon.record(theta, norm)
     except _Halt as halt:
