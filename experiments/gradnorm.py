@@ -1,8 +1,9 @@
 """Gradient norm and loss during training (slides: Observe Gradient Norm During Training).
 
 --task both: sinc (tanh MLP fitting sin(5πx)/(5πx), MSE, full batch or --sinc-minibatch) and
-mnist (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST (or --dataset) with
---data-root, else digits), both by Adam, in one folder, a figure each.
+dnn (the trajectory DNN, 128-64 ReLU, cross-entropy, batch 128; MNIST (or --dataset) with
+--data-root, else scikit-learn's digits 8×8), both by Adam, in one folder, a figure each
+(gradnorm_sinc, and the DNN's named by its data: gradnorm_digits, gradnorm_mnist, …).
 Recorded, with ‖g‖_p (--p 2):
   step series  each step k: L_B(θ_k), ‖∇L_B(θ_k)‖_p on the minibatch B_k the step used
   full series  L(θ), ‖∇L(θ)‖_p on all training data at steps 0, k, 2k, … and the final θ,
@@ -43,7 +44,7 @@ from experiments.harness.datasets import check_data, image_dataset_name, load_da
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 
 EXPERIMENT = "gradnorm"
-TASKS = ("sinc", "mnist")
+TASKS = ("sinc", "dnn")  # the task; the DNN's data are named apart (digits, mnist, …)
 RUN_KEYS = ("step_loss", "step_grad_norm", "epoch_start", "full_step", "full_loss",
             "full_grad_norm", "check_step", "check_theta", "check_batch", "check_batch_start",
             "full_loss_smooth", "full_grad_norm_smooth")
@@ -53,7 +54,7 @@ RUN_KEYS = ("step_loss", "step_grad_norm", "epoch_start", "full_step", "full_los
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
-    task: Literal["both", "sinc", "mnist"] = "both"  # one folder, a figure per task
+    task: Literal["both", "sinc", "dnn"] = "both"  # one folder, a figure per task
     p: str = "2"                         # gradient p-norm: a number ≥ 1 or 'inf' (slides: 2)
     seed: int = 0                        # task t trains on SeedSequence(seed).spawn(2)[t]
     sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters: < 1 ms per step
@@ -68,7 +69,7 @@ class Config:
     n_train: int = 0                     # 0 = every training image; >0 a seeded subset
     hidden: tuple[int, ...] = (128, 64)  # the DNN of the trajectory experiment
     activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # trajectory's
-    steps: int = 3000                    # iterations (whole epochs): MNIST 7 epochs, digits 250
+    steps: int = 3000                    # iterations (whole epochs): MNIST 7 epochs, digits 8×8 250
     batch_size: int = 128                # minibatch size of the trajectory experiment
     lr: float = 1e-3                     # Adam's default step
     full_evals: int = 60                 # whole-data gradients per minibatch run (MNIST 0.6 s)
@@ -106,7 +107,7 @@ class Config:
         check_range(self, "rise_loss_drop", 0.0, 1.0)
         # minibatch runs take full_evals whole-data gradients: at most one per step
         for flag_steps, steps, minibatch in (("--steps", self.steps, self.task != "sinc"), (
-                "--sinc-steps", self.sinc_steps, self.task != "mnist" and self.sinc_minibatch)):
+                "--sinc-steps", self.sinc_steps, self.task != "dnn" and self.sinc_minibatch)):
             if minibatch and self.full_evals > steps:
                 raise UsageError(f"--full-evals {self.full_evals} with {flag_steps} {steps}: at "
                                  f"most one whole-data gradient per step; give --full-evals ≤ "

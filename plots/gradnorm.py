@@ -34,6 +34,12 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     return paths
 
 
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws from a results folder whose summary.json holds
+    `meta`: one per task, the DNN's named by its data."""
+    return [figure_name(task, info) for task, info in meta["summary"]["tasks"].items()]
+
+
 def figure_name(task, info) -> str:
     """gradnorm_sinc, and the DNN's figure named by its data (gradnorm_digits, gradnorm_mnist):
     a file name says what was trained on."""

@@ -50,12 +50,18 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
         raise UsageError(f"{Path(results_dir) / 'summary.json'} (or summary.npz) lacks {absent}; "
                          "run python -m experiments.minratio into a fresh folder")
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
-    name = "minratio_wd" if config.get("weight_decay") else "minratio"
-    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, name,
+    ratio_name, trace_name = figure_names(meta)
+    paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, ratio_name,
                         width="full")
-    paths += save_figure(trace_figure(arrays, config), figures_dir, f"{name}_traces",
-                         width="half")
+    paths += save_figure(trace_figure(arrays, config), figures_dir, trace_name, width="half")
     return paths
+
+
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws from a results folder whose summary.json holds
+    `meta`: [ratio figure, traces], with a _wd infix for a run with a weight decay."""
+    name = "minratio_wd" if meta["config"].get("weight_decay") else "minratio"
+    return [name, f"{name}_traces"]
 
 
 def categories(arrays):

@@ -17,15 +17,22 @@ from engine.io.results import load_summary
 
 from .common import data_name, plot_main, save_figure
 
+FIGURES = ("spectrum_sinc", "spectrum_dnn")
+
+
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws (the same for every results folder)."""
+    return list(FIGURES)
+
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw spectrum_sinc and spectrum_dnn from a results folder of experiments.spectrum."""
     arrays, meta = load_summary(results_dir, "spectrum")
     sinc, dnn = meta["summary"]["sinc"], meta["summary"]["dnn"]
     paths = save_figure(sinc_figure(arrays["sinc_eigenvalues_H"], arrays["sinc_eigenvalues_G"],
-                                    sinc, meta["config"]), figures_dir, "spectrum_sinc")
+                                    sinc, meta["config"]), figures_dir, FIGURES[0])
     fig = diverged_figure(dnn) if dnn.get("diverged") else dnn_figure(arrays, dnn, meta["config"])
-    paths += save_figure(fig, figures_dir, "spectrum_dnn")
+    paths += save_figure(fig, figures_dir, FIGURES[1])
     return paths
 
 

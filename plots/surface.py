@@ -25,6 +25,20 @@ from engine import Layout
 from engine.io.results import load_summary
 from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
 
+# the figures of each unit of experiments.surface, in the order render draws them
+UNIT_FIGURES = {
+    **{f"{m}_line": [f"surface_line_{m}"] for m in ("sinc", "dnn")},
+    **{f"{m}_plane": [f"surface_plane_{kind}_{m}" for kind in ("random", "pca", "hessian")]
+       for m in ("sinc", "dnn")},
+    "sinc_perturb": ["surface_perturb_sinc"], "tiny_tsne": ["surface_tsne"]}
+
+
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws from a results folder whose summary.json holds
+    `meta`: those of every unit it holds."""
+    return [name for unit, names in UNIT_FIGURES.items() if unit in meta["summary"]
+            for name in names]
+
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw every figure whose unit the surface results folder holds (PNG, PDF)."""
@@ -37,21 +51,21 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
 
     paths = []
 
-    def draw(name, figure_names, plot):
-        """Save plot() under each figure name, or a note when the unit diverged."""
+    def draw(name, plot):
+        """Save plot() under each figure name of the unit, or a note when it diverged."""
         nonlocal paths
         if info[name].get("diverged"):
-            for figure in figure_names:
+            for figure in UNIT_FIGURES[name]:
                 paths += save_figure(plot_diverged(name, info[name]), figures_dir, figure)
             return
         figures = plot()
-        for figure, fig in zip(figure_names, figures if isinstance(figures, tuple)
+        for figure, fig in zip(UNIT_FIGURES[name], figures if isinstance(figures, tuple)
                                else (figures,), strict=True):
             paths += save_figure(fig, figures_dir, figure)
 
     for model in ("sinc", "dnn"):
         if f"{model}_line" in info:
-            draw(f"{model}_line", [f"surface_line_{model}"], lambda m=model: plot_line(
+            draw(f"{model}_line", lambda m=model: plot_line(
                 unit(f"{m}_line"), _title(info[f"{m}_line"])))
         if f"{model}_plane" in info:
             def planes(m=model):
@@ -60,13 +74,12 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
                         plot_pca_plane(plane, unit(f"{m}_train"), title),
                         plot_hessian_plane(plane, title))
 
-            draw(f"{model}_plane", [f"surface_plane_{kind}_{model}" for kind in
-                                    ("random", "pca", "hessian")], planes)
+            draw(f"{model}_plane", planes)
     if "sinc_perturb" in info:
-        draw("sinc_perturb", ["surface_perturb_sinc"], lambda: plot_perturbation(
+        draw("sinc_perturb", lambda: plot_perturbation(
             unit("sinc_perturb"), info["sinc_perturb"]["sizes"], _title(info["sinc_perturb"])))
     if "tiny_tsne" in info:
-        draw("tiny_tsne", ["surface_tsne"], lambda: plot_tsne(
+        draw("tiny_tsne", lambda: plot_tsne(
             unit("tiny_tsne"), info["tiny_tsne"], meta["config"]))
     return paths
 

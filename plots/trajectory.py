@@ -34,6 +34,12 @@ _OFFSETS = (((1, 1), "left", "bottom"), ((-1, 1), "right", "bottom"),
 _MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's markersize)
 
 
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws from a results folder whose summary.json holds
+    `meta` (the report and the gallery read them here, never from a copy)."""
+    return [f"trajectory_{projection}" for projection in PROJECTIONS]
+
+
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw trajectory_whole and trajectory_layer1 (PNG, PDF) from a trajectory results folder."""
     arrays, meta = load_summary(results_dir, "trajectory")

@@ -24,7 +24,7 @@ QUICK_RUNS = {
     # the other two cases: sinc with minibatches, and a p ≠ 2
     "sinc_minibatch_p1.5": ["--task", "sinc", "--sinc-minibatch", "--sinc-batch-size", "64",
                             "--p", "1.5"],
-    "mnist_pinf": ["--task", "mnist", "--p", "inf"],
+    "dnn_pinf": ["--task", "dnn", "--p", "inf"],
 }
 
 
@@ -49,8 +49,8 @@ def test_quick_writes_results_and_both_figures(quick):
     results, figures = quick["default"]
     arrays, meta = load_summary(results)
     assert meta["experiment"] == "gradnorm" and meta["config"]["p"] == "2"
-    assert set(meta["summary"]["tasks"]) == {"sinc", "mnist"}
-    for task in ("sinc", "mnist"):
+    assert set(meta["summary"]["tasks"]) == {"sinc", "dnn"}
+    for task in ("sinc", "dnn"):
         info = meta["summary"]["tasks"][task]
         n_steps = info["n_steps"]
         assert arrays[f"{task}_step_loss"].shape == (n_steps,)
@@ -68,11 +68,11 @@ def test_quick_writes_results_and_both_figures(quick):
         for ext in ("png", "pdf"):
             name = "sinc" if task == "sinc" else info["dataset"]  # named by its data
             assert (figures / f"gradnorm_{name}.{ext}").stat().st_size > 0
-    sinc, mnist = meta["summary"]["tasks"]["sinc"], meta["summary"]["tasks"]["mnist"]
+    sinc, dnn = meta["summary"]["tasks"]["sinc"], meta["summary"]["tasks"]["dnn"]
     assert sinc["full_batch"] and sinc["n_steps"] == meta["config"]["sinc_steps"]
-    assert not mnist["full_batch"] and mnist["dataset"] == "digits" and "step" in mnist["facts"]
+    assert not dnn["full_batch"] and dnn["dataset"] == "digits" and "step" in dnn["facts"]
     # whole epochs of ⌈300/64⌉ = 5 steps, at least `steps` of them
-    assert mnist["n_steps"] == 5 * int(np.ceil(meta["config"]["steps"] / 5))
+    assert dnn["n_steps"] == 5 * int(np.ceil(meta["config"]["steps"] / 5))
 
 
 def test_full_batch_series_is_the_step_series(quick):
@@ -82,8 +82,8 @@ def test_full_batch_series_is_the_step_series(quick):
     assert_array_equal(arrays["sinc_full_loss"][:-1], arrays["sinc_step_loss"])
 
 
-@pytest.mark.parametrize("name, task", [("default", "sinc"), ("default", "mnist"),
-                                        ("sinc_minibatch_p1.5", "sinc"), ("mnist_pinf", "mnist")])
+@pytest.mark.parametrize("name, task", [("default", "sinc"), ("default", "dnn"),
+                                        ("sinc_minibatch_p1.5", "sinc"), ("dnn_pinf", "dnn")])
 def test_recorded_norms_equal_a_recomputation(quick, name, task):
     arrays, meta = load_summary(quick[name][0])
     config, info = meta["config"], meta["summary"]["tasks"][task]
@@ -125,11 +125,11 @@ def test_recorded_norms_equal_a_recomputation(quick, name, task):
 
 def test_minibatches_are_the_epoch_permutation(quick):
     """Minibatch runs: a check step's batch is a slice of a permutation (no repeats, in range)."""
-    arrays, meta = load_summary(quick["mnist_pinf"][0])
-    info = meta["summary"]["tasks"]["mnist"]
-    start = arrays["mnist_check_batch_start"]
+    arrays, meta = load_summary(quick["dnn_pinf"][0])
+    info = meta["summary"]["tasks"]["dnn"]
+    start = arrays["dnn_check_batch_start"]
     for c in range(len(start) - 2):
-        batch = arrays["mnist_check_batch"][start[c]:start[c + 1]]
+        batch = arrays["dnn_check_batch"][start[c]:start[c + 1]]
         assert len(np.unique(batch)) == len(batch)
         assert batch.min() >= 0 and batch.max() < info["n_train"]
 
@@ -164,7 +164,7 @@ def test_rerun_resumes_without_training(quick, monkeypatch):
 @pytest.mark.parametrize("flags, expected", [
     (["--p", "0.5"], "p=0.5"),
     (["--p", "two"], "'inf'"),
-    (["--task", "cifar"], "--task: invalid choice: 'cifar' (choose from 'both', 'sinc', 'mnist')"),
+    (["--task", "cifar"], "--task: invalid choice: 'cifar' (choose from 'both', 'sinc', 'dnn')"),
     (["--sinc-hidden", "5", "0"], "--sinc-hidden 5 0: give integers ≥ 1"),
     (["--dataset", "sinc"], "--dataset: invalid choice: 'sinc'"),
     (["--dataset", "mnist"], "--dataset mnist needs --data-root"),

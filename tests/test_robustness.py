@@ -458,7 +458,7 @@ def mnist_root(tmp_path_factory):
 
 @pytest.mark.parametrize("name, argv, key", [
     ("trajectory", ["--runs", "2", "--epochs", "1"], lambda s: s["dataset"]),
-    ("gradnorm", ["--task", "mnist"], lambda s: s["tasks"]["mnist"]["dataset"]),
+    ("gradnorm", ["--task", "dnn"], lambda s: s["tasks"]["dnn"]["dataset"]),
 ])
 def test_quick_with_a_data_root_uses_mnist(name, argv, key, mnist_root, tmp_path):
     cli(f"experiments.{name}")(["--quick", "--data-root", mnist_root, *argv, "--jobs", "1",
@@ -473,12 +473,12 @@ def test_gradnorm_runs_on_cifar10(tmp_path):
     from test_data import write_cifar
 
     write_cifar(tmp_path / "data", np.random.default_rng(0), n_per_batch=6)
-    cli("experiments.gradnorm")(["--quick", "--task", "mnist", "--dataset", "cifar10",
+    cli("experiments.gradnorm")(["--quick", "--task", "dnn", "--dataset", "cifar10",
                                  "--data-root", tmp_path / "data", "--n-train", "20", "--steps",
                                  "5", "--jobs", "1", "--out", tmp_path / "r", "--figures",
                                  tmp_path / "f"])
     _, meta = load_summary(tmp_path / "r", "gradnorm")
-    info = meta["summary"]["tasks"]["mnist"]
+    info = meta["summary"]["tasks"]["dnn"]
     assert info["dataset"] == "cifar10" and info["sizes"][0] == 3072 and info["n_train"] == 20
 
 

@@ -43,8 +43,11 @@ class Claim:
 def spearman_interval(x, y, n_boot: int = BOOT, level: float = LEVEL, seed: int = 0):
     """(ρ, low, high): Spearman's ρ of the pairs (x_i, y_i) and its percentile bootstrap
     interval (pairs resampled with replacement; resamples with a constant x or y have no ρ and
-    are dropped). x, y: (n,). Cost: n_boot rank correlations of n points."""
+    are dropped; fewer than 2 pairs have no ρ: nan). x, y: (n,). Cost: n_boot rank
+    correlations of n points."""
     x, y = _pairs(x, y)
+    if len(x) < 2:
+        return float("nan"), float("nan"), float("nan")
     rho = float(spearmanr(x, y).statistic) if np.ptp(x) and np.ptp(y) else 0.0
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(x), size=(n_boot, len(x)))

@@ -1,34 +1,39 @@
-"""What every section of the report shares: the figures of each experiment, the `Facts` that
-records each quoted number with its source, and the figure lines.
+"""What every section of the report shares: the figures of each experiment (named by its
+plots module), the `Facts` that records each quoted number with its source, and the figure lines.
 
 Every number goes through `Facts.num`, which records its source (experiment, path in
 summary.json) so that a test can check each printed number against the results files; settings
-come from the saved configs (experiments.report.settings).
+come from the saved configs (experiments.report.settings): the few a question asks for in a
+compact table (`Facts.settings`), all of them in facts.json.
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
 
 from engine.io.results import load_summary
 from experiments.report.claims import RULES, Claim
-from experiments.report.settings import settings_table
+from experiments.report.settings import compact_table, settings_rows, shown
 
-FIGURES = {
-    "deepshallow": ["deepshallow_functions_loss", "deepshallow_functions_fit", "deepshallow_task"],
-    "generalization": ["generalization_random", "generalization_params", "generalization_interp",
-                       "generalization_flatness"],
-    "trajectory": ["trajectory_layer1", "trajectory_whole"],
-    "gradnorm": ["gradnorm_sinc", "gradnorm_digits"],
-    "minratio": ["minratio", "minratio_traces"],
-    "minratio_wd": ["minratio_wd"],
-    "surface": ["surface_line_sinc", "surface_line_dnn", "surface_plane_random_sinc",
-                "surface_plane_random_dnn", "surface_plane_pca_sinc", "surface_plane_pca_dnn",
-                "surface_plane_hessian_sinc", "surface_plane_hessian_dnn",
-                "surface_perturb_sinc", "surface_tsne"],
-    "spectrum": ["spectrum_sinc", "spectrum_dnn"],
-}
+
+def figure_names(meta: dict) -> list[str]:
+    """The figures the plots module of the experiment that wrote `meta` (summary.json: its
+    "experiment") draws from it: plots.<experiment>.figure_names(meta), never a copy."""
+    module = importlib.import_module(f"plots.{meta['experiment']}")
+    if hasattr(module, "figure_names"):
+        return list(module.figure_names(meta))
+    # plots.deepshallow and plots.generalization (other owners) do not export their names yet:
+    # the names their render functions write, from the same config fields
+    config = meta["config"]
+    if meta["experiment"] == "deepshallow":
+        tasks = [t for t in ("task", config.get("second_task")) if t]
+        return ((["deepshallow_functions_loss", "deepshallow_functions_fit"]
+                 if config.get("functions") else []) + [f"deepshallow_{t}" for t in tasks])
+    if meta["experiment"] == "generalization":
+        return [f"generalization_{n}" for n in ("random", "params", "interp", "flatness")]
+    raise ValueError(f"plots.{meta['experiment']} exports no figure_names")
 
 
 class Facts:
@@ -40,6 +45,21 @@ class Facts:
         self.figure_dir = figure_dir  # the figures folder, relative to the report
         self.results = results        # the results folder: the claims read its arrays
         self.records = []
+        self.figures = {name: figure_names(meta) for name, meta in metas.items()}
+
+    def settings(self, section: str, rows) -> list[str]:
+        """The compact table of what a question asks for, rows (label, value) — a value a str,
+        or a config key whose value is shown as settings_rows shows it — and, in facts.json,
+        every setting of the section's config with its value and source."""
+        meta = self.metas[section]
+        self.records.append({"experiment": section, "settings": settings_rows(
+            meta["experiment"], meta["config"], meta["summary"])})
+        return compact_table(rows)
+
+    def setting(self, section: str, key: str) -> str:
+        """One setting of a section's config, shown as in facts.json (decided values resolved)."""
+        meta = self.metas[section]
+        return shown(meta["experiment"], meta["config"], key, meta["summary"])
 
     def claim(self, rule: str, experiment: str, inputs: dict, **params) -> Claim:
         """Apply claim rule `rule` (experiments.report.claims.RULES) to the values named by
@@ -72,9 +92,10 @@ class Facts:
 
 def resolve(results: Path, experiment: str, ref, meta: dict | None = None):
     """The value a claim reads: ref = ("summary", key, …) a path into summary.json, or
-    ("arrays", key, index…) an array of summary.npz, each index an int, None (a whole axis),
-    "median:<axis>" (the median over that axis) or "mask:<key>" (the entries where the
-    boolean array <key> holds)."""
+    ("arrays", key, index…) an array of summary.npz, each index applied in turn: an int (an
+    entry of the first axis), None (all of it), "end" (the last entry of the last axis: a
+    curve's final value), "median:<axis>" (the median over that axis) or "mask:<key>" (the
+    entries where the boolean array <key> holds)."""
     if ref[0] == "summary":
         value = meta if meta is not None else load_summary(results / experiment)[1]
         for key in ref:
@@ -85,6 +106,8 @@ def resolve(results: Path, experiment: str, ref, meta: dict | None = None):
     for index in ref[2:]:
         if isinstance(index, str) and index.startswith("mask:"):
             value = value[np.asarray(arrays[index[5:]]).astype(bool)]
+        elif index == "end":
+            value = value[..., -1]
         elif isinstance(index, str) and index.startswith("median:"):
             value = np.median(value, axis=int(index[7:]))
         else:
@@ -103,15 +126,17 @@ _ARRAYS: dict = {}  # summary.npz per folder, read once per process
 
 def section_figures(f: Facts, section: str) -> list[str]:
     """Markdown image lines of every figure of a section."""
-    return figures(f, section, FIGURES[section])
+    return figures(f, section, f.figures[section])
+
 
 def figures(f: Facts, section: str, names) -> list[str]:
-    """Markdown image lines of the named figures of a section (each must be in FIGURES)."""
-    unknown = [n for n in names if n not in FIGURES[section]]
+    """Markdown image lines of the named figures of a section (each one its plots module
+    draws, else ValueError)."""
+    unknown = [n for n in names if n not in f.figures[section]]
     if unknown:
         raise ValueError(f"figures {unknown} are not figures of {section}")
     folder = f.figure_dir.as_posix()
     return [f"![{name}]({folder}/{name}.png)" for name in names] + [""]
 
 
-__all__ = ["FIGURES", "Facts", "figures", "resolve", "section_figures", "settings_table"]
+__all__ = ["Facts", "figure_names", "figures", "resolve", "section_figures"]

@@ -4,7 +4,15 @@ the bonus (the error surface) and the appendix (the Hessian spectrum); each a fu
 """
 from __future__ import annotations
 
-from experiments.report.facts import FIGURES, Facts, figures, section_figures, settings_table
+from experiments.report.facts import Facts, figures, section_figures
+from plots.common import data_name
+
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
+
+
+def model_text(sizes, activation, n_params: str) -> str:
+    """'64-128-64-10 relu, 17098 parameters' (n_params already formatted by Facts.num)."""
+    return f"{'-'.join(map(str, sizes))} {activation}, {n_params} parameters"
 
 
 def trajectory_section(f: Facts) -> list[str]:
@@ -13,16 +21,22 @@ def trajectory_section(f: Facts) -> list[str]:
     and the figures. Every measured number goes through Facts.num."""
     s = ("trajectory", "summary")
     runs = f.get(*s, "n_runs")
+    c = f.get("trajectory", "config")
     lines = ["## 1-2.1 Visualize the optimization process — settings (1 %); 8 runs, one layer and "
-             "the whole model in separate figures (1 %); comment (1 %)", "",
-             f"{runs} independent runs on `{f.get(*s, 'dataset')}` "
-             f"({f.num(*s, 'n_params', fmt='{:d}')} parameters, "
-             f"{f.num(*s, 'n_train', fmt='{:d}')} training samples); the weights were collected "
-             f"at epoch 0, every {f.get('trajectory', 'config', 'every')} epochs and after the "
-             "last epoch. Dimension reduction: one PCA (scikit-learn) fitted on the collected "
-             "points of all runs together, so every run is drawn in the same basis; layer 1 is "
-             "the block (W₁, b₁) of θ.", ""]
-    lines += settings_table(f.get("trajectory", "config"), f.get("trajectory", "summary")) + [""]
+             "the whole model in separate figures (1 %); comment (1 %)", ""]
+    lines += f.settings("trajectory", [
+        ("task", f"{data_name(f.get(*s, 'dataset'))}, {f.num(*s, 'n_train', fmt='{:d}')} "
+                 "training samples, cross-entropy"),
+        ("model", model_text(f.get(*s, "sizes"), c["activation"],
+                             f.num(*s, "n_params", fmt="{:d}"))),
+        ("optimizer", f"{OPTIMIZERS.get(c['optimizer'], c['optimizer'])}, learning rate "
+                      f"{f.setting('trajectory', 'lr')}, batch {c['batch_size']}, "
+                      f"{c['epochs']} epochs"),
+        ("weights recorded", f"at epoch 0, every {c['every']} epochs and after the last"),
+        ("dimension reduction", "PCA (scikit-learn): (a) one fit on the points of all runs "
+                                "together; (b) one fit on all runs' displacements θ_t − θ_0"),
+        ("runs", f"{runs} independent initializations (seeds spawned from seed {c['seed']})"),
+    ])
     for name, label in (("whole", "Whole model"), ("layer1", "Layer 1")):
         lines.append(
             f"- {label}: PC1 explains "
@@ -75,7 +89,23 @@ def gradnorm_section(f: Facts) -> list[str]:
              f"At every iteration the loss and the gradient p-norm (p = {f.get(*s, 'p')}) are "
              "recorded; minibatch runs also record the loss and the gradient norm on the whole "
              "training set at regular steps. Both curves are drawn on one figure per task.", ""]
-    lines += settings_table(f.get("gradnorm", "config"), f.get("gradnorm", "summary")) + [""]
+    c = f.get("gradnorm", "config")
+    rows = []
+    for task, info in f.get(*s, "tasks").items():
+        t = (*s, "tasks", task)
+        batch = ("full batch" if info["full_batch"] else
+                 f"batch {f.num(*t, 'batch_size', fmt='{:d}')}, the whole set every "
+                 f"{f.num(*t, 'full_every', fmt='{:d}')} steps")
+        rows.append((f"task {task}", f"{data_name(info['dataset'])}, "
+                     f"{f.num(*t, 'n_train', fmt='{:d}')} training samples, "
+                     f"{'MSE' if info['loss'] == 'mse' else 'cross-entropy'}; "
+                     f"{'-'.join(map(str, info['sizes']))} {info['activation']}; Adam, learning "
+                     f"rate {f.num(*t, 'lr', fmt='{:g}')}, {f.num(*t, 'n_steps', fmt='{:d}')} "
+                     f"iterations, {batch}"))
+    rows.append(("smoothing", f"centred moving average of log values over {c['smooth']:.0%} of "
+                              f"a series; a rise counts at ×{c['rise_factor']:g} while the loss "
+                              f"is ≥ {c['rise_loss_drop']:.0%} lower"))
+    lines += f.settings("gradnorm", rows)
     for task, info in f.get(*s, "tasks").items():
         t = (*s, "tasks", task, "facts")
         for series, facts in info["facts"].items():
@@ -98,7 +128,7 @@ def gradnorm_section(f: Facts) -> list[str]:
                     f"{f.num(*t, series, 'rise', 'to_step', fmt='{:d}')}, while the loss fell "
                     f"from {f.num(*t, series, 'rise', 'loss_from')} to "
                     f"{f.num(*t, series, 'rise', 'loss_to')}.")
-    lines += [""] + gradnorm_figures(f)
+    lines += [""] + section_figures(f, "gradnorm")
     rises = [(task, info["dataset"]) for task, info in f.get(*s, "tasks").items()
              if info["facts"]["full"]["rise"].get("occurred")]
     lines += ["**Comment.** The loss falls on both tasks while the gradient norm does not simply "
@@ -121,14 +151,6 @@ def gradnorm_section(f: Facts) -> list[str]:
     return lines
 
 
-def gradnorm_figures(f: Facts) -> list[str]:
-    """The gradient-norm figures, the DNN's named by its data (gradnorm_digits …)."""
-    folder = f.figure_dir.as_posix()
-    names = ["gradnorm_" + ("sinc" if t == "sinc" else i["dataset"])
-             for t, i in f.get("gradnorm", "summary", "tasks").items()]
-    return [f"![{n}]({folder}/{n}.png)" for n in names] + [""]
-
-
 def surface_section(f: Facts) -> list[str]:
     """The HW1-2 bonus, the error surface: per net the line's monotonicity, the PCA plane's
     variance and λ_max, λ_min at θ*; the t-SNE and perturbation facts; four of the ten figures.
@@ -140,8 +162,21 @@ def surface_section(f: Facts) -> list[str]:
              "directions, by the two leading PCA directions of the training path, and by the "
              "Hessian eigenvectors of the largest and the most negative eigenvalue; a t-SNE "
              "embedding of a second-order run and of sampled neighbours; and the loss with each "
-             "parameter perturbed alone.", ""]
-    lines += settings_table(f.get("surface", "config"), f.get("surface", "summary")) + [""]
+             "parameter perturbed alone. The Hessian's extreme eigenpairs come from its exact "
+             "eigendecomposition (sinc) or Lanczos on Hessian-vector products (DNN).", ""]
+    rows = []
+    for net in ("sinc", "dnn"):
+        u = (*s, f"{net}_train")
+        info = f.get(*u)
+        rows.append((f"net {net}", f"{data_name(info['data'])}, "
+                     f"{f.num(*u, 'n_train', fmt='{:d}')} training samples; "
+                     f"{'-'.join(map(str, info['sizes']))}, "
+                     f"{f.num(*u, 'n_params', fmt='{:d}')} parameters"))
+    rows.append(("training", f"Adam: sinc learning rate {f.setting('surface', 'sinc_lr')}, "
+                             f"{f.setting('surface', 'sinc_epochs')} epochs; DNN "
+                             f"{f.setting('surface', 'dnn_lr')}, "
+                             f"{f.setting('surface', 'dnn_epochs')} epochs"))
+    lines += f.settings("surface", rows)
     for net in ("sinc", "dnn"):
         plane = (*s, f"{net}_plane")
         lines.append(
@@ -157,11 +192,55 @@ def surface_section(f: Facts) -> list[str]:
     lines.append(f"- Perturbation view: the exact Hessian diagonal H_ii ranges from "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_min')} to "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_max')}.")
-    shown = ("surface_line_dnn", "surface_plane_hessian_sinc", "surface_tsne",
-             "surface_perturb_sinc")  # four of the ten views: the PDF has a 10-page limit
-    rest = [n for n in FIGURES["surface"] if n not in shown]
+    shown = ("surface_line_dnn", "surface_plane_hessian_sinc")  # 2 of 10: the report has 10 pages
+    rest = [n for n in f.figures["surface"] if n not in shown]
     lines.append(f"- Also drawn, in the figures folder: {', '.join(rest)}.")
-    return lines + [""] + figures(f, "surface", shown)
+    return lines + [""] + figures(f, "surface", shown) + surface_comment(f)
+
+
+def surface_comment(f: Facts) -> list[str]:
+    """The **Comment** of the bonus: what the line, the PCA plane, the Hessian plane and the
+    t-SNE show, each sentence chosen by the saved facts."""
+    s = ("surface", "summary")
+    monotone = [net for net in ("sinc", "dnn") if f.get(*s, f"{net}_line", "monotone_train")]
+    text = ("**Comment.** "
+            + ("Along the straight line from the initial to the trained weights the training "
+               "loss falls without a bump on " + (" and ".join(monotone)) + ": no barrier "
+               "separates start and end on that line (as Goodfellow et al. 2015 found for many "
+               "nets), although the optimizer did not travel along it. " if monotone else
+               "The training loss is not monotone along the straight line from the initial "
+               "to the trained weights: a barrier lies on that line, which the optimizer went "
+               "around. "))
+    pc1 = {net: f.get(*s, f"{net}_plane", "pca_explained_variance")[0] for net in ("sinc", "dnn")}
+    if min(pc1.values()) > 0.5:
+        text += ("The training path is close to one-dimensional: its first PCA direction holds "
+                 "most of its variance on both nets (the bullets above), so the PCA plane shows "
+                 "nearly all of the path but only two of the many directions around it. ")
+    flat = [net for net in ("sinc", "dnn") if
+            f.get(*s, f"{net}_plane", "lam_min") < 0 and
+            abs(f.get(*s, f"{net}_plane", "lam_min")) < 0.01 * f.get(*s, f"{net}_plane",
+                                                                      "lam_max")]
+    if flat:
+        text += ("At θ* of " + " and ".join(flat) + " the most negative Hessian eigenvalue is "
+                 "below 1 % of λ_max in magnitude: a few directions still curve down, but "
+                 "barely — θ* lies near the flat floor of a valley, not at the bottom of a round "
+                 "bowl, which the Hessian plane shows as a basin stretched along the λ_min "
+                 "direction. ")
+    p = (*s, "sinc_perturb")
+    if f.get(*p, "H_diag_min") > 0 and f.get(*p, "H_diag_max") > 100 * f.get(*p, "H_diag_min"):
+        text += ("Perturbed one at a time, the parameters' curvatures H_ii differ by more than "
+                 "a factor 100 (the bullet above): the loss is steep along a few parameters and "
+                 "flat along most, so how sharp θ* looks depends on the direction one looks in. ")
+    t = f.get(*s, "tiny_tsne")
+    text += (("The second-order steps reached a lower loss than gradient descent on the tiny "
+              "net; " if t["newton_loss"] < t["gd_loss"] else
+              "The second-order steps did not reach a lower loss than gradient descent on the "
+              "tiny net; ")
+             + "t-SNE keeps neighbourhoods, not distances, so only which points are near one "
+             "another can be read from it. How sure: one seed per net and one plane per view; "
+             "a plane shows two of the n directions, and random directions (filter-normalized, "
+             "Li et al. 2018) rarely meet the few sharp ones.")
+    return [text, ""]
 
 
 def spectrum_section(f: Facts) -> list[str]:
@@ -169,8 +248,15 @@ def spectrum_section(f: Facts) -> list[str]:
     on the sinc net, its loss and ‖R‖/‖H‖; the DNN's trace ± SE, λ_max and test accuracy; the
     figures. Every measured number goes through Facts.num."""
     s = ("spectrum", "summary")
-    lines = ["## Appendix: Hessian spectra at the end of training", ""]
-    lines += settings_table(f.get("spectrum", "config"), f.get("spectrum", "summary")) + [""]
+    lines = ["## Appendix: Hessian spectra at the end of training", "",
+             "The exact spectrum of a trained sin(5πx)/(5πx) net ("
+             f"{f.setting('spectrum', 'sinc_activation')}, hidden "
+             f"{f.setting('spectrum', 'sinc_hidden')}, L-BFGS) and the spectral density of a "
+             f"trained {data_name(f.get('spectrum', 'summary', 'dnn', 'dataset'))} DNN ("
+             f"{f.setting('spectrum', 'activation')}, hidden {f.setting('spectrum', 'hidden')}, "
+             "Adam) by stochastic Lanczos quadrature; every "
+             "setting is in facts.json.", ""]
+    f.settings("spectrum", [])  # recorded in facts.json; the sentence above says what matters
     for name, label in (("H", "H"), ("G", "its Gauss–Newton part G = JᵀΛJ")):
         c = (*s, "sinc", "counts", name)
         lines.append(
@@ -185,4 +271,7 @@ def spectrum_section(f: Facts) -> list[str]:
                  f"tr H = {f.num(*d, 'trace')} ± {f.num(*d, 'trace_se', fmt='{:.2g}')} "
                  f"(Hutchinson), λ_max = {f.num(*d, 'lambda_max')} (Lanczos), test accuracy "
                  f"{f.num(*d, 'test_acc', fmt='{:.1%}')}.")
-    return lines + [""] + section_figures(f, "spectrum")
+    # the figures stay in the figures folder: the template does not ask for them, and the
+    # report has ten pages
+    return lines + ["", f"Figures {', '.join(f.figures['spectrum'])} in the figures folder.",
+                    ""]

@@ -4,7 +4,8 @@ function of `Facts` returning markdown lines; every number goes through `Facts.n
 """
 from __future__ import annotations
 
-from experiments.report.facts import FIGURES, Facts, figures, settings_table
+from engine import Layout
+from experiments.report.facts import Facts, figures
 
 _LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
        "Hessian as Jacobian")
@@ -48,7 +49,17 @@ def minratio_section(f: Facts) -> list[str]:
              f"{c['rtol']:g})·‖H‖₂: below n·ε·‖H‖₂ the sign of an eigenvalue is rounding noise. "
              "Also reported: the resolved ratio n₊/(n₊ + n₋), the index n₋/n, and the sampled "
              "ratio (the share of random neighbours θ + r·d, ‖d‖ = 1, with a higher loss).", ""]
-    lines += settings_table(c) + [""]
+    lines += f.settings("minratio", [
+        ("task", f"sin(5πx)/(5πx) on {c['n_samples']} points, MSE"),
+        ("model", f"{'-'.join(map(str, f.get(*s, 'sizes')))} {c['activation']}, "
+                  f"{Layout(f.get(*s, 'sizes')).n_params} parameters"),
+        ("runs", f"{c['runs']}, each trained by `{c['trainer']}` (learning rate {c['lr']:g}) for "
+                 f"a seeded number of steps in [{c['switch_min']}, {c['switch_max']}], then "
+                 f"searched by `{c['finder']}`"),
+        ("ratio", f"sampled with {c['n_directions']} directions at radii "
+                  f"{', '.join(f'{r:g}' for r in c['radii'])}; band rtol "
+                  f"{' … '.join(f'{r:g}' for r in c['band'])}"),
+    ])
     for label in ("critical", "gradient-flat", "not-converged"):
         p = (*s, "per_class", label)
         lines.append(f"- {label}: {f.num(*p, 'count', fmt='{:d}')} of {c['runs']} runs; median "
@@ -78,7 +89,7 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
     lines += saddle_lines(f, "minratio")
     lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
-    return lines + [""] + figures(f, "minratio", FIGURES["minratio"]) + ratio_comment(
+    return lines + [""] + figures(f, "minratio", f.figures["minratio"][:1]) + ratio_comment(
         f, "minratio")
 
 
@@ -118,7 +129,8 @@ def minratio_wd_section(f: Facts) -> list[str]:
              f"λ = {c['weight_decay']:g}, no critical point can sit at infinity (L_λ grows "
              "without bound), so a search cannot end on an escaping asymptote. Settings that "
              "differ from the run above:", ""]
-    lines += settings_table(changed) + [""]
+    lines += f.settings("minratio_wd", [(f"`{k}`", f.setting("minratio_wd", k))
+                                        for k in changed])
     lines += ["| | " + " | ".join(title for _, title in runs) + " |",
               "|---|" + "---|" * len(runs)]
 
@@ -148,7 +160,9 @@ def minratio_wd_section(f: Facts) -> list[str]:
               "every direction curved by the decay alone counts as curved, in n₊ and in the "
               "critical test.", ""]
     lines += saddle_lines(f, "minratio_wd")
-    return lines + [""] + figures(f, "minratio_wd", FIGURES["minratio_wd"]) + ratio_comment(
+    # its figure (the same four panels) stays in the figures folder: the report has ten pages
+    return lines + ["", f"The figure of this run is {f.figures['minratio_wd'][0]} in the "
+                    "figures folder (the same panels as above).", ""] + ratio_comment(
         f, "minratio_wd")
 
 

@@ -4,7 +4,9 @@ and the README's gallery.
 A4 pages: headings, wrapped paragraphs and bullets in DejaVu Sans (matplotlib's own font files,
 so every Unicode symbol of the report — θ, ∇, ‖, λ₊ — has a glyph on any machine), tables with
 every column (a long three-column table is folded into two halves side by side to save height),
-and figures at the text width: wide ones alone in a row, narrower ones two to a row.
+and figures at the text width: wide ones alone in a row, narrower ones two to a row. A row of
+figures that does not fit on the page floats to the top of the next one while the text goes on
+(as LaTeX floats figures), so no page ends in a blank half.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ BODY, SMALL = 8.5, 6.6   # pt: text, tables
 WIDE = 1.9               # width/height above which a figure takes a row of its own
 MAX_HEIGHT = 140.0       # mm: the tallest a figure is drawn (a 2 × 2 grid at 16 cm: 130)
 FOLD_ROWS = 8            # three-column tables longer than this are folded in two
+GAP = 4.0                # mm between two figures of a row
 
 
 def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
@@ -32,6 +35,8 @@ def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
     atomically. Returns path; its page count is `page_count(path)`."""
     pdf = _Typesetter(Path(figures))
     pdf.run(markdown.splitlines())
+    while pdf.deferred:  # figures still floating at the end: on pages of their own
+        pdf.add_page()
     return atomic_write(path, bytes(pdf.output()))  # the reader never sees half a PDF
 
 
@@ -85,6 +90,7 @@ class _Typesetter(FPDF):
     def __init__(self, figures: Path):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.figures = figures
+        self.deferred = []  # rows of figures floating to the top of the next page
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, MARGIN)
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -92,6 +98,15 @@ class _Typesetter(FPDF):
         self.add_font("sans", "B", fonts / "DejaVuSans-Bold.ttf")
         self.add_font("mono", "", fonts / "DejaVuSansMono.ttf")
         self.add_page()
+
+    def header(self):
+        """At the top of every new page: the floating rows of figures that fit, in order."""
+        while self.deferred:
+            row, height, printed = self.deferred[0]
+            if self.get_y() + height > self.h - MARGIN and self.get_y() > MARGIN + 1:
+                break  # the rest float on to the next page
+            self.deferred.pop(0)
+            self._place(row, height, printed)
 
     def run(self, lines):
         """Typeset the markdown lines in order: consecutive image lines become one block of
@@ -194,19 +209,25 @@ class _Typesetter(FPDF):
         if pending:
             rows.append(pending)
         for row in rows:
-            gap = 4.0
-            cell = (self.width - gap * (len(row) - 1)) / len(row)
+            cell = (self.width - GAP * (len(row) - 1)) / len(row)
             height = min(MAX_HEIGHT, min(cell / aspect for _, aspect in row))
-            if self.get_y() + height > self.h - MARGIN:
-                self.add_page()
-            x, y = MARGIN, self.get_y()
             if all(printed.get(p) for p, _ in row):
                 height = min(height, max(printed[p] / a for p, a in row))
-            for path, aspect in row:
-                w = min(cell, height * aspect, printed.get(path) or cell)
-                self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
-                x += cell + gap
-            self.set_y(y + height + 2.0)
+            if self.deferred or self.get_y() + height > self.h - MARGIN:
+                self.deferred.append((row, height, printed))  # floats to the next page top
+            else:
+                self._place(row, height, printed)
+
+    def _place(self, row, height, printed):
+        """Draw one row of figures `height` mm high at the current y, each centred in its cell
+        at most its printed width, and move below it."""
+        cell = (self.width - GAP * (len(row) - 1)) / len(row)
+        x, y = MARGIN, self.get_y()
+        for path, aspect in row:
+            w = min(cell, height * aspect, printed.get(path) or cell)
+            self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
+            x += cell + GAP
+        self.set_y(y + height + 2.0)
 
 
 def _bold_style():

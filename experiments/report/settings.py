@@ -1,7 +1,11 @@
-"""The report's settings tables: each setting of a saved config with the value used and where it
-came from (the Config's default, the --quick preset, the command line), and for the defaults that
-mean "decide at run time" (lr 0, dataset '', n_train 0, data_root '') what was decided, read from
-the experiment's summary.
+"""The report's settings: each setting of a saved config with the value used and where it came
+from (the Config's default, the --quick preset, the command line), and for the defaults that mean
+"decide at run time" (lr 0, dataset '', n_train 0, data_root '') what was decided, read from the
+experiment's summary. The Config is the one of the experiment named in summary.json
+("experiment"), never guessed from the field names.
+
+The report prints a compact table of what each question asks for (`compact_table`); every
+setting goes to facts.json (`settings_rows`).
 """
 from __future__ import annotations
 
@@ -10,25 +14,34 @@ import importlib
 
 from engine.io.results import to_jsonable
 
-EXPERIMENTS = ("deepshallow", "trajectory", "gradnorm", "minratio", "surface", "generalization",
-               "spectrum")
 
-
-def settings_table(config: dict, summary: dict | None = None) -> list[str]:
-    """| setting | value | source |: the value used and where it came from — the Config's
+def settings_rows(experiment: str, config: dict, summary: dict | None = None) -> list[dict]:
+    """[{"key", "value", "source"}] for every setting of `config`, a config of `experiment`
+    (the name summary.json records): the value used and where it came from — the Config's
     default, the --quick preset, or the command line; a default that means "decide at run time"
-    (lr 0, dataset '', n_train 0, data_root '') shows what was decided, read from `summary`."""
-    cls = _config_class(config)
-    default = to_jsonable(dataclasses.asdict(cls())) if cls else {}
-    quick = to_jsonable(dataclasses.asdict(cls.quick())) if cls else {}
-    rows = ["| setting | value | source |", "|---|---|---|"]
+    (lr 0, dataset '', n_train 0, data_root '') shows what was decided, read from `summary`.
+    ValueError for an experiment without a Config."""
+    cls = _config_class(experiment)
+    default = to_jsonable(dataclasses.asdict(cls()))
+    quick = to_jsonable(dataclasses.asdict(cls.quick()))
+    rows = []
     for key, value in config.items():
         shown, source = _resolved(key, value, config, summary or {})
         if source is None:
             source = ("default" if default.get(key, ...) == value else
                       "--quick preset" if quick.get(key, ...) == value else "command line")
-        rows.append(f"| `{key}` | {shown} | {source} |")
+        rows.append({"key": key, "value": shown, "source": source})
     return rows
+
+
+def shown(experiment: str, config: dict, key: str, summary: dict | None = None) -> str:
+    """The value of one setting as `settings_rows` shows it (KeyError if the config lacks it)."""
+    return _resolved(key, config[key], config, summary or {})[0]
+
+
+def compact_table(rows) -> list[str]:
+    """| setting | value |: the few rows (label, value) a question asks for, as markdown."""
+    return ["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
 
 
 def _resolved(key, value, config, summary) -> tuple[str, str | None]:
@@ -62,10 +75,10 @@ def _find(tree, key):
     return None
 
 
-def _config_class(config: dict):
-    """The experiment Config whose fields are exactly these keys (None if none is)."""
-    for name in EXPERIMENTS:
-        cls = importlib.import_module(f"experiments.{name}").Config
-        if {f.name for f in dataclasses.fields(cls)} == set(config):
-            return cls
-    return None
+def _config_class(experiment: str):
+    """The Config of the experiment summary.json names (experiments.<name>.Config)."""
+    try:
+        return importlib.import_module(f"experiments.{experiment}").Config
+    except (ImportError, AttributeError):
+        raise ValueError(f"experiment {experiment!r} has no experiments.{experiment}.Config"
+                         ) from None

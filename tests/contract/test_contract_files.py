@@ -60,18 +60,20 @@ def _fake_results(tmp_path):
     section (surface with every unit) and a valid PNG for every figure."""
     from PIL import Image
 
-    from experiments.report.facts import FIGURES
-    from experiments.report.sections import SECTIONS
+    from experiments.report.assemble import all_figures, load_metas
+    from experiments.report.sections import EXPERIMENTS, SECTIONS
     from experiments.surface.experiment import UNITS
 
     results, figures = tmp_path / "results", tmp_path / "figures"
-    for name in SECTIONS:
-        summary = {u: {} for u in UNITS} if name == "surface" else {"n": 1}
-        _summary(results / name, name, {"seed": 0}, summary)
+    for name in SECTIONS:  # what each plots module reads to name its figures
+        summary = ({u: {} for u in UNITS} if name == "surface" else
+                   {"tasks": {"sinc": {}, "dnn": {"dataset": "digits"}}} if name == "gradnorm"
+                   else {"n": 1})
+        config = {"seed": 0, "functions": ["sinc"], "weight_decay": 1e-5 * (name != "minratio")}
+        _summary(results / name, EXPERIMENTS[name], config, summary)
     figures.mkdir()
-    for name in SECTIONS:
-        for fig in FIGURES[name]:
-            Image.new("RGB", (4, 4)).save(figures / f"{fig}.png")
+    for fig in all_figures(load_metas(results)):
+        Image.new("RGB", (4, 4)).save(figures / f"{fig}.png")
     return results, figures, SECTIONS[0]
 
 
@@ -103,5 +105,6 @@ def test_the_report_on_damaged_inputs_is_one_line_and_writes_nothing(case, tmp_p
     assert not out.exists()  # no report.md without its report.pdf
     if case not in REPORT_CASES:  # the gallery too
         one_line_error(lambda: cli("experiments.report")(
-            ["--figures", figures, "--gallery", tmp_path / "g"]), "experiments.report", word)
+            ["--results", results, "--figures", figures, "--gallery", tmp_path / "g"]),
+            "experiments.report", word)
         assert not (tmp_path / "g").exists()

@@ -106,3 +106,10 @@ def test_better_refuses_a_difference_within_the_spread():
 def test_better_needs_two_seeds_each():
     claim = better([0.9], [0.1, 0.11], "A", "B", "accuracy", True)
     assert not claim.holds and "one seed" in claim.text
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_trend_on_fewer_than_two_points_says_too_few(n):
+    x = np.arange(n, dtype=float)
+    claim = trend(x, x, "y", "x")
+    assert not claim.holds and "too few" in claim.text and claim.stats["n"] == n
