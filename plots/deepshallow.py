@@ -1,11 +1,14 @@
 """Figures of experiments.deepshallow: `python -m plots.deepshallow RESULTS_DIR [--figures DIR]`.
 
 deepshallow_functions_loss  one panel per target function: the training loss (log y) of every
-                            depth against the step, the median over seeds with the min–max band
+                            model against the L-BFGS iteration, one line per seed, a dot where
+                            the stop rule ended it
 deepshallow_functions_fit   one panel per target: the ground truth and, per depth, the prediction
                             of the seed with the median final loss
-deepshallow_task            training loss, training accuracy (top), test loss, test accuracy
-                            (bottom) against the epoch, median and min–max band over seeds
+deepshallow_task            (digits) training loss, training accuracy (top), test loss, test
+                            accuracy (bottom) against the epoch, one line per seed, a dot at its
+                            stop
+deepshallow_checkerboard    the same for the second task (the 2-D checkerboard)
 """
 from __future__ import annotations
 
@@ -32,7 +35,10 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
                              "deepshallow_functions_loss")
         paths += save_figure(functions_fit(arrays, summary, config), figures_dir,
                              "deepshallow_functions_fit")
-    paths += save_figure(task_figure(arrays, summary, config), figures_dir, "deepshallow_task")
+    for task in ("task", config.get("second_task") or None):
+        if task:
+            paths += save_figure(task_figure(arrays, summary, config, task), figures_dir,
+                                 f"deepshallow_{task}", width="full")
     return paths
 
 
@@ -42,31 +48,32 @@ def model_label(depth, model) -> str:
     return f"{depth} hidden ({widths}), {model['n_params']} params"
 
 
-def _band(ax, x, values, colour, label):
-    """Median over the seed axis (0) with the min–max band."""
-    ax.plot(x, np.median(values, axis=0), color=colour, lw=1.6, label=label)
-    if values.shape[0] > 1:
-        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2,
-                        lw=0)
+def _seeds(ax, xs, values, lengths, colour, label):
+    """One line per seed (rows of xs, values) up to its own length, a dot at its last point
+    (where the stop rule ended it); the legend label on the first seed only."""
+    for s, (x, v, n) in enumerate(zip(xs, values, lengths, strict=True)):
+        ax.plot(x[:n], v[:n], color=colour, lw=1.0, alpha=0.85, label=label if s == 0 else None)
+        ax.plot(x[n - 1], v[n - 1], "o", color=colour, ms=3)
 
 
 def functions_loss(arrays, summary, config):
     """One panel per target function: the training loss ½·mean (f − y)² (log y) against the
-    full-batch Adam step, per depth the median over seeds with the min–max band. Returns the
-    Figure."""
+    full-batch L-BFGS iteration, per depth one line per seed ending in a dot where the stop rule
+    ended it. Returns the Figure."""
     names = config["functions"]
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 3.8), squeeze=False,
                              constrained_layout=True)
     for ax, (i, name) in zip(axes[0], enumerate(names), strict=True):
         models = summary["functions"][name]["models"]
         for d, depth in enumerate(arrays["depths"]):
-            _band(ax, arrays["function_steps"], arrays["function_loss"][i, d], f"C{d}",
-                  model_label(depth, models[str(depth)]))
+            _seeds(ax, arrays["function_iters"][i, d], arrays["function_loss"][i, d],
+                   arrays["function_n_checks"][i, d], f"C{d}",
+                   model_label(depth, models[str(depth)]))
         ax.set_yscale("log")
-        ax.set_xlabel("step (full-batch Adam)")
-        ax.set_ylabel("training loss ½·mean (f − y)²  (log)")
-        ax.set_title(f"{FUNCTION_NAMES.get(name, name)}: median and range of "
-                     f"{config['seeds']} seeds", fontsize=10)
+        ax.set_xlabel("iteration (full-batch L-BFGS)")
+        ax.set_ylabel("training loss ½·mean (f − y)²")
+        ax.set_title(f"{FUNCTION_NAMES.get(name, name)}: {config['seeds']} seeds, "
+                     "• = stopped", fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
     return fig
@@ -97,20 +104,22 @@ def functions_fit(arrays, summary, config):
     return fig
 
 
-def task_figure(arrays, summary, config):
-    """2 × 2 panels against the epoch: training loss and accuracy (top), test loss and accuracy
-    (bottom), cross-entropy on log y; per depth the median over seeds with the min–max band.
+def task_figure(arrays, summary, config, task="task"):
+    """2 × 2 panels against the epoch for `task` ('task': digits or --dataset; or the second
+    task): training loss and accuracy (top), test loss and accuracy (bottom), cross-entropy on
+    log y; per depth one line per seed ending in a dot where the stop rule ended it.
     Returns the Figure."""
     fig, axes = plt.subplots(2, 2, figsize=(10.4, 7.0), sharex=True, constrained_layout=True)
-    models = summary["task"]["models"]
+    models = summary[task]["models"]
     panels = (("train_loss", "training loss (cross-entropy, log)"),
               ("train_acc", "training accuracy"), ("test_loss", "test loss (cross-entropy, log)"),
               ("test_acc", "test accuracy"))
     for ax, (key, label) in zip(axes.ravel(), panels, strict=True):
-        values = arrays[f"task_{key}"]
-        epochs = np.arange(values.shape[-1])
+        values = arrays[f"{task}_{key}"]
+        epochs = np.broadcast_to(np.arange(values.shape[-1]), values.shape[1:])
         for d, depth in enumerate(arrays["depths"]):
-            _band(ax, epochs, values[d], f"C{d}", model_label(depth, models[str(depth)]))
+            _seeds(ax, epochs, values[d], arrays[f"{task}_n_checks"][d], f"C{d}",
+                   model_label(depth, models[str(depth)]))
         if "loss" in key:
             ax.set_yscale("log")
         ax.set_ylabel(label)
@@ -118,8 +127,12 @@ def task_figure(arrays, summary, config):
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     axes[0, 0].legend(fontsize=8)
-    fig.suptitle(f"{data_name(summary['dataset'])}: {summary['n_train']} training samples, "
-                 f"median and range of {config['seeds']} seeds", fontsize=10)
+    name = summary[task].get("dataset", summary["dataset"])
+    n_train = summary["n_train"] if task == "task" else config["checker_samples"]
+    what = (f"{config['checker_cells']}×{config['checker_cells']} checkerboard on [−1, 1]²"
+            if name == "checkerboard" else data_name(name))
+    fig.suptitle(f"{what}: {n_train} training samples, {config['seeds']} seeds, • = stopped",
+                 fontsize=10)
     return fig
 
 

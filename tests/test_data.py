@@ -426,7 +426,7 @@ def test_load_cifar10_damaged_and_missing_batches(tmp_path, rng):
 
 
 def test_load_dataset_dispatch(tmp_path, rng):
-    assert set(DATASETS) == set(FUNCTIONS) | {"digits", "mnist", "cifar10"}
+    assert set(DATASETS) == set(FUNCTIONS) | {"digits", "checkerboard", "mnist", "cifar10"}
     assert load_dataset("sign", n_train=9).x_train.shape == (9, 1)
     ds = load_dataset("sinc", low=0.0, high=2.0, n_test=4)
     assert ds.x_test.shape == (4, 1) and ds.x_train[-1, 0] == 2.0

@@ -25,21 +25,45 @@ def test_quick_run_keeps_the_result_contract(quick):
     arrays, meta = store_files.load_summary(quick[0], "deepshallow")
     c, s = Config.quick(), meta["summary"]
     n_f, n_d = len(c.functions), len(c.depths)
-    n_rec = c.function_steps // c.record_every + 1
-    assert arrays["function_loss"].shape == (n_f, n_d, c.seeds, n_rec)
+    n_rec = arrays["function_loss"].shape[-1]  # the longest run's checks
+    assert n_rec <= c.function_max_iters // c.record_every + 2
+    assert arrays["function_loss"].shape == arrays["function_iters"].shape == (
+        n_f, n_d, c.seeds, n_rec)
+    assert arrays["function_n_checks"].max() == n_rec
     assert arrays["function_prediction"].shape == (n_f, n_d, c.seeds, c.function_samples - 1)
-    for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
-        assert arrays[f"task_{key}"].shape == (n_d, c.seeds, c.task_epochs + 1)
+    for task in ("task", "checkerboard"):
+        n_epochs = arrays[f"{task}_train_loss"].shape[-1]
+        assert n_epochs <= c.task_max_epochs + 1
+        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            assert arrays[f"{task}_{key}"].shape == (n_d, c.seeds, n_epochs)
     assert all(np.all(np.isfinite(a)) for a in arrays.values())
     assert sorted(s["functions"]) == sorted(c.functions) and s["dataset"] == "digits"
+    assert s["checkerboard"]["dataset"] == "checkerboard"
+
+
+def test_every_model_says_which_rule_stopped_it(quick):
+    arrays, meta = store_files.load_summary(quick[0], "deepshallow")
+    c, s = Config.quick(), meta["summary"]
+    n_models = (len(c.functions) + 2) * len(c.depths) * c.seeds
+    assert sum(s["stopping"]["stopped_by"].values()) == n_models
+    for facts in [*s["functions"].values(), s["task"], s["checkerboard"]]:
+        assert sum(facts["stopped_by"].values()) == len(c.depths) * c.seeds
+    # a run that reached the cap has every check up to it; a stopped one fewer
+    for u in range(n_models):
+        base = quick[0] / "runs" / f"run_{u:03d}"
+        arrays_u, info = store_files.load_npz(base.with_suffix(".npz")), store_files.load_json(
+            base.with_suffix(".json"))
+        cap = c.function_max_iters if "loss_iters" in arrays_u else c.task_max_epochs
+        assert (info["steps"] == cap) == (info["stopped_by"] == "cap")
 
 
 def test_models_of_each_target_have_the_same_budget(quick):
     _, meta = store_files.load_summary(quick[0], "deepshallow")
     s, c = meta["summary"], Config.quick()
-    budgets = (MLP((1, c.function_width, 1)).n_params, MLP((64, c.task_width, 10)).n_params)
+    budgets = (MLP((1, c.function_width, 1)).n_params, MLP((64, c.task_width, 10)).n_params,
+               MLP((2, c.checker_width, 2)).n_params)
     for facts, budget in [(s["functions"][f], budgets[0]) for f in c.functions] + [
-            (s["task"], budgets[1])]:
+            (s["task"], budgets[1]), (s["checkerboard"], budgets[2])]:
         for depth, model in facts["models"].items():
             assert len(model["sizes"]) == int(depth) + 2
             assert MLP(tuple(model["sizes"])).n_params == model["n_params"]
@@ -74,7 +98,8 @@ def test_unit_is_pure_and_reproducible():
 def test_figures_are_drawn_from_saved_files(quick, tmp_path):
     names = sorted(p.name for p in render(quick[0], tmp_path))
     assert names == sorted(f"deepshallow_{n}.{e}" for n in ("functions_loss", "functions_fit",
-                                                             "task") for e in ("png", "pdf"))
+                                                             "task", "checkerboard")
+                           for e in ("png", "pdf"))
     assert all((tmp_path / n).stat().st_size > 1000 for n in names)
 
 

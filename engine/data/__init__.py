@@ -1,10 +1,12 @@
-"""Data: sinc & co., digits, MNIST and CIFAR-10 as Datasets; the IDX and CIFAR file readers."""
+"""Data: sinc & co., digits, the 2-D checkerboard, MNIST and CIFAR-10 as Datasets; the IDX and
+CIFAR file readers."""
 from .datasets import (
     DATASETS,
     FUNCTIONS,
     Dataset,
     default_image_dataset,
     function_dataset,
+    load_checkerboard,
     load_cifar10,
     load_dataset,
     load_digits,
@@ -14,6 +16,7 @@ from .files import DataNotFoundError, read_cifar_batch, read_idx, torchvision_in
 
 __all__ = [
     "DATASETS", "FUNCTIONS", "Dataset", "default_image_dataset", "function_dataset",
-    "load_cifar10", "load_dataset", "load_digits", "load_mnist", "DataNotFoundError",
+    "load_checkerboard", "load_cifar10", "load_dataset", "load_digits", "load_mnist",
+    "DataNotFoundError",
     "read_cifar_batch", "read_idx", "torchvision_installed",
 ]

@@ -11,7 +11,11 @@ Callbacks:
                               epoch, θ_k, the minibatch loss L_{B_k}(θ_k), g_k and the indices
                               B_k into the training set (None for full batch);
   on_snapshot(epoch, theta)   at epoch 0 (the initial weights), every `every` epochs, and after
-                              the last epoch — θ after that many epochs.
+                              the last epoch — θ after that many epochs;
+  stop()                      after each snapshot: True ends training there (the caller's rule,
+                              e.g. engine.training.stopping on the losses its snapshots record).
+A weight decay λ trains L_λ = L + (λ/2)‖θ‖² (L2 regularization, added to the gradient: with Adam
+this is Adam + L2, not AdamW); on_step then sees the loss and gradient of L_λ.
 Cost per step: one forward and one reverse pass on the minibatch, O(batch_size · n_params).
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from engine.derivatives.autodiff import value_and_grad
+from engine.nets.losses import accuracy, get_loss
 
 
 class Step(NamedTuple):
@@ -38,13 +43,17 @@ class Step(NamedTuple):
 
 def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np.random.Generator,
           every: int | None = None, on_step: Callable | None = None,
-          on_snapshot: Callable | None = None, progress: bool = False, desc: str = "epochs"):
+          on_snapshot: Callable | None = None, stop: Callable | None = None,
+          weight_decay: float = 0.0, progress: bool = False, desc: str = "epochs"):
     """Train net from θ₀ (n_params,) on data.x_train, data.y_train for `epochs` epochs of
     minibatches of batch_size drawn from rng (module docstring); return the optimizer's final
     state (`optimizer.params(state)` is θ after training). every: epochs between snapshots
-    (None: no on_snapshot calls); progress shows a tqdm bar labelled desc.
+    (None: no on_snapshot calls); stop() → True after a snapshot ends training there (epochs is
+    then the cap); weight_decay λ ≥ 0 adds (λ/2)‖θ‖² to the loss (λ = 0: exactly the plain loop);
+    progress shows a tqdm bar labelled desc.
 
-    Raises ValueError for a negative or fractional epochs, batch_size < 1 or every < 1. Cost:
+    Raises ValueError for a negative or fractional epochs, batch_size < 1, every < 1, stop
+    without every, or weight_decay < 0. Cost:
     epochs·⌈N/batch_size⌉ steps of one forward and one reverse pass each.
     """
     if epochs < 0 or int(epochs) != epochs:
@@ -53,6 +62,10 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
         raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
     if every is not None and every < 1:
         raise ValueError(f"every={every!r} must be a positive integer")
+    if stop is not None and every is None:
+        raise ValueError("stop is asked after each snapshot: give every as well")
+    if not (np.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay={weight_decay!r} must be a finite number ≥ 0")
     x, y = data.x_train, data.y_train
     n_samples = len(x)
     full_batch = batch_size >= n_samples
@@ -61,6 +74,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
     for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False):
         if on_snapshot is not None and every is not None and epoch % every == 0:
             on_snapshot(epoch, optimizer.params(state))
+        if stop is not None and epoch % every == 0 and stop():
+            return state
         order = None if full_batch else rng.permutation(n_samples)
         for start in range(0, n_samples, batch_size):
             if full_batch:
@@ -70,6 +85,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
                 xb, yb = x[idx], y[idx]
             theta = optimizer.params(state)
             loss, g = value_and_grad(net, theta, xb, yb)
+            if weight_decay:  # skipped at 0, so λ = 0 is bit-identical to the plain loss
+                loss, g = loss + 0.5 * weight_decay * (theta @ theta), g + weight_decay * theta
             if on_step is not None:
                 on_step(Step(step, epoch, theta, float(loss), g, idx))
             state = optimizer.update(step, g, state)
@@ -82,22 +99,28 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
 def evaluate(net, theta, data) -> dict:
     """{'train_loss', 'test_loss', 'train_acc', 'test_acc'} at θ (n_params,), floats; the
     accuracies are NaN for a regression dataset. Raises ValueError as MLP.loss. Cost: one
-    forward pass per split (two for classification)."""
-    theta = np.asarray(theta, dtype=np.float64)
-    out = {"train_loss": float(net.loss(theta, data.x_train, data.y_train)),
-           "test_loss": float(net.loss(theta, data.x_test, data.y_test))}
+    forward pass per split, shared by the loss and the accuracy (the numbers are MLP.loss's and
+    MLP.accuracy's exactly: the same functions of the same outputs)."""
+    theta = net.check_theta(np.asarray(theta, dtype=np.float64))
+    loss_of = get_loss(net.loss_name)
     classify = data.task == "classification"
+    out = {}
     for part, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
-        out[f"{part}_acc"] = float(net.accuracy(theta, x, y)) if classify else float("nan")
-    return out
+        x, y = net.check_data(x, y)
+        outputs = net.forward(theta, x)
+        out[f"{part}_loss"] = float(loss_of(outputs, y))
+        out[f"{part}_acc"] = float(accuracy(outputs, y)) if classify else float("nan")
+    return {k: out[k] for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
 
 
-def fit_lbfgs(value_and_grad_fn, theta0, iterations: int):
+def fit_lbfgs(value_and_grad_fn, theta0, iterations: int, callback: Callable | None = None):
     """Full-batch L-BFGS-B (scipy.optimize.minimize) for `iterations` iterations from θ₀ (n,):
     value_and_grad_fn(θ) → (L, ∇L). Its tolerances are off (gtol = ftol = 0: scipy's defaults
     stop far from the flat end of training) and maxfun = 20·iterations + 100 lies beyond the line
     searches, so the iteration count is the limit. Returns scipy's OptimizeResult (x, fun, nit,
     message); a non-finite objective ends it as scipy does (ABNORMAL line search).
+    callback(θ_k) after each iteration may raise StopIteration to end the fit there (scipy ≥
+    1.11; the result then carries θ_k and nit = k).
     Cost: about 1–2 evaluations per iteration."""
     if not (isinstance(iterations, (int, np.integer)) and iterations >= 1):
         raise ValueError(f"iterations={iterations!r} must be a positive integer")
@@ -105,6 +128,7 @@ def fit_lbfgs(value_and_grad_fn, theta0, iterations: int):
 
     return scipy.optimize.minimize(
         value_and_grad_fn, np.array(theta0, dtype=np.float64), jac=True, method="L-BFGS-B",
+        callback=callback,
         options={"maxiter": int(iterations), "maxfun": 20 * int(iterations) + 100,
                  "gtol": 0.0, "ftol": 0.0})
 
