@@ -1,5 +1,6 @@
 """Eigenvalues of H: the dense spectrum with the sign tolerance τ, H as a matrix-free operator
-(trace, SLQ density) and its extreme eigenpairs by verified Lanczos."""
+(trace, SLQ density) and its extreme eigenpairs by verified Lanczos; Hessian, all of them as
+methods of one object."""
 from .dense import (
     Spectrum,
     eigen_tolerance,
@@ -9,10 +10,17 @@ from .dense import (
     symmetric_eigh,
 )
 from .eigenpairs import Eigenpairs, extreme_eigenvalues
-from .lanczos import hutchinson_trace, hvp_operator, slq_density, symmetric_operator
+from .hessian import TRACE_METHODS, Hessian
+from .lanczos import (
+    hutchinson_trace,
+    hutchpp_trace,
+    hvp_operator,
+    slq_density,
+    symmetric_operator,
+)
 
 __all__ = [
     "Spectrum", "eigen_tolerance", "kernel_share", "spectrum", "spectrum_from_eigenvalues",
     "symmetric_eigh", "Eigenpairs", "extreme_eigenvalues", "hutchinson_trace", "hvp_operator",
-    "slq_density", "symmetric_operator",
+    "slq_density", "symmetric_operator", "hutchpp_trace", "Hessian", "TRACE_METHODS",
 ]

@@ -9,6 +9,7 @@ to vectors, through Hessian-vector products (HVPs) built once per θ.
                        R-operator, engine.derivatives.autodiff.mlp_hvp_fn) as a LinearOperator
   (engine.spectra.eigenpairs: the top-k / bottom-k eigenpairs by Lanczos, verified)
   hutchinson_trace     tr H ≈ mean of zᵀHz over Rademacher z, with its standard error
+  hutchpp_trace        Hutch++: the top of H exactly on a sketched subspace, Hutchinson on the rest
   slq_density          spectral density by stochastic Lanczos quadrature
 
 SLQ (Ubaru, Chen, Saad 2017; Ghorbani et al. 2019): for a unit probe v, m Lanczos steps give a
@@ -23,6 +24,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
+from engine.adapters.base import FlatLoss
 from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_fn
 from engine.nets.model import MLP
 
@@ -58,7 +60,9 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
     """H(θ) = ∇²L(θ) as a symmetric (n, n) LinearOperator, H never formed.
 
     model: a loss function `loss(theta) -> scalar` (autograd-differentiable; x and y must then be
-    None: the function carries its data), or an MLP with its data (x, y), L = net.loss(θ, x, y).
+    None: the function carries its data), an MLP with its data (x, y), L = net.loss(θ, x, y), or
+    a FlatLoss (engine.adapters: a torch, jax or autograd model; its stacked products serve
+    matmat).
     θ: one parameter vector (n,), cast to float64.
     Loss function: autograd's make_hvp traces the gradient's graph once at θ; each product is
     one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
@@ -85,9 +89,14 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
                                    for start in range(0, V.shape[1], block)], axis=1)
 
         return symmetric_operator(apply, n, matmat)
+    if isinstance(model, FlatLoss):
+        if x is not None or y is not None:
+            raise ValueError("x and y are only for an MLP; a FlatLoss carries its own data")
+        apply = model.hvp_at(_one_vector(check_vector(theta, "theta")))
+        return symmetric_operator(apply, model.n_params, lambda V: apply(V.T).T)
     if not callable(model):
-        raise ValueError(f"model is a {type(model).__name__}; give a loss function of θ or an "
-                         "MLP (with x and y)")
+        raise ValueError(f"model is a {type(model).__name__}; give a loss function of θ, an "
+                         "MLP (with x and y) or a FlatLoss (engine.adapters)")
     if x is not None or y is not None:
         raise ValueError("x and y are only for an MLP; a loss function carries its own data, "
                          "e.g. hvp_operator(lambda t: loss(t, x, y), theta)")
@@ -108,6 +117,33 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
     Z = rng.integers(0, 2, size=(n, n_probes)).astype(np.float64) * 2.0 - 1.0
     samples = np.einsum("ip,ip->p", Z, op.matmat(Z))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes))
+
+
+def hutchpp_trace(op, n_products=99, *, rng) -> tuple[float, float]:
+    """(estimate, standard error) of tr H by Hutch++ (Meyer, Musco, Musco & Woodruff 2021, Alg. 1)
+    from n_products HVPs: k = n_products // 3 each for
+      Q = orth(HS), S (n, k) Rademacher     a basis of the dominant part of H's range
+      tr(QᵀHQ)                              that part's trace, exact
+      Hutchinson on (I − QQᵀ)H(I − QQᵀ)     the rest, with k Rademacher probes G (n, k).
+    Where H's spectrum decays (a net's Hessian: a few large eigenvalues, a bulk near 0) the rest
+    is small and the variance with it: error O(1/m) against Hutchinson's O(1/√m) in products m.
+    The standard error is that of the Hutchinson part (sample std of its k probes / √k; the
+    sketched part is exact given S); when k ≥ n the sketch spans ℝⁿ and the trace is exact up
+    to rounding (standard error 0). op: a symmetric LinearOperator or (n, n) array; rng: a numpy
+    Generator. Cost: 3k products through matmat, a QR of (n, k). Raises ValueError for
+    n_products < 6 (two probes are needed for an error bar) or a non-square op.
+    """
+    op, n = _as_operator(op)
+    k = _check_count("n_products", n_products, minimum=6) // 3
+    S = rng.integers(0, 2, size=(n, min(k, n))).astype(np.float64) * 2.0 - 1.0
+    Q, _ = np.linalg.qr(op.matmat(S))
+    top = float(np.einsum("ip,ip->", Q, op.matmat(Q)))
+    if Q.shape[1] >= n:
+        return top, 0.0
+    G = rng.integers(0, 2, size=(n, k)).astype(np.float64) * 2.0 - 1.0
+    G -= Q @ (Q.T @ G)
+    samples = np.einsum("ip,ip->p", G, op.matmat(G))
+    return top + float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(k))
 
 
 def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
