@@ -1,6 +1,7 @@
 """Critical points: the Newton-MR step, the searches for ∇L = 0, the classification (critical,
 gradient-flat, not converged) and continuation, the index–loss fit, and known answers by
 embedding."""
+from .checks import shape_checked
 from .classification import (
     LABELS,
     VERDICTS,
@@ -13,7 +14,17 @@ from .classification import (
     saturation,
 )
 from .embedding import EMBEDDINGS, add_units, effective_widths, embed, split_curvature, split_unit
+from .cut import CUTS, certified_tau, sign_cut
 from .finders import METHODS, STATUS_NAMES, FinderResult, find_critical
+from .linear_autoencoder import (
+    CriticalClass,
+    LinearAutoencoder,
+    analytic_point,
+    critical_classes,
+    nearest_subset,
+    spectrum_data,
+)
+from .search_result import counted
 from .index_loss import index_loss_fit, power_curve
 from .newton_mr import accelerated, newton_model, next_radius
 
@@ -21,5 +32,7 @@ __all__ = [
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify", "continuation",
     "sampled_minimal_ratio", "saturation", "EMBEDDINGS", "add_units", "effective_widths", "embed",
     "split_curvature", "split_unit", "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
-    "index_loss_fit", "power_curve", "accelerated", "newton_model", "next_radius",
+    "index_loss_fit", "power_curve", "accelerated", "newton_model", "next_radius", "shape_checked",
+    "CUTS", "certified_tau", "sign_cut", "CriticalClass", "LinearAutoencoder", "analytic_point",
+    "critical_classes", "nearest_subset", "spectrum_data", "counted",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.io.errors import UsageError
 from engine.io.version import __version__
 
-LOCK_NAME = ".lock"
+_LOCK_NAME = ".lock"
 
 
 def check_output_folder(path, flag: str) -> Path:
@@ -68,7 +68,7 @@ def hold_folder(path, owner) -> weakref.finalize | None:
         lock = _LOCKS.get(path)
         if lock is None:
             # thread_local=False: the release may come from the garbage collector's thread
-            lock = _LOCKS[path] = FileLock(str(path / LOCK_NAME), thread_local=False)
+            lock = _LOCKS[path] = FileLock(str(path / _LOCK_NAME), thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:

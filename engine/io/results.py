@@ -37,8 +37,8 @@ from engine.io.files import (  # noqa: F401  (re-exported: the results API in on
 from engine.io.folders import check_output_folder, hold_folder, provenance
 
 # ----------------------------------------------------------------------------- result store
-MANIFEST = "__arrays__"  # in a run's .json: {name: [shape, dtype]} of the arrays its .npz holds
-WAIT = 0.2  # seconds between two looks at a folder another process holds
+_MANIFEST = "__arrays__"  # in a run's .json: {name: [shape, dtype]} of the arrays its .npz holds
+_WAIT = 0.2  # seconds between two looks at a folder another process holds
 
 
 class Store:
@@ -85,7 +85,7 @@ class Store:
                                 "with the same configuration; waiting for it, then reusing "
                                 "its runs")
                     waiting = True
-            time.sleep(WAIT)
+            time.sleep(_WAIT)
         try:
             saved = self._saved()
             if saved is not None and not self._has_results():
@@ -175,7 +175,7 @@ class Store:
                   if k not in arrays]
         if absent:
             raise DamagedFile(f"{base}.npz lacks the arrays {absent}")
-        written = info.get(MANIFEST)
+        written = info.get(_MANIFEST)
         if not isinstance(written, dict):
             raise DamagedFile(f"{base}.json lacks the list of the arrays its run wrote")
         held = {k: [list(a.shape), a.dtype.str] for k, a in arrays.items()}
@@ -198,14 +198,14 @@ class Store:
         arrays = {k: np.asarray(v) for k, v in arrays.items()}
         save_npz(base.with_suffix(".npz"), arrays)
         manifest = {k: [list(a.shape), a.dtype.str] for k, a in arrays.items()}
-        save_json(base.with_suffix(".json"), {**info, MANIFEST: manifest})  # last: marks done
+        save_json(base.with_suffix(".json"), {**info, _MANIFEST: manifest})  # last: marks done
         self._intact.add(run)
 
     def load_run(self, run: int) -> tuple[dict, dict]:
         """(arrays, info) of a saved run; DamagedFile naming the file if one cannot be read."""
         base = self._run_path(run)
         info = load_json(base.with_suffix(".json"))
-        info.pop(MANIFEST, None)
+        info.pop(_MANIFEST, None)
         return load_npz(base.with_suffix(".npz")), info
 
     def save_summary(self, arrays: dict, summary: dict) -> Path:

@@ -99,9 +99,10 @@ def main(argv=None):
     def action():
         # the folder written, checked before any work (str: Path('') would be '.')
         if opts.gallery is not None:
+            folder = check_output_folder(opts.gallery, "--gallery")
             # the figures' names depend on the data (gradnorm_digits): read from the results
             names = all_figures(load_metas(opts.results))
-            paths = gallery(opts.figures, names, check_output_folder(opts.gallery, "--gallery"))
+            paths = gallery(opts.figures, names, folder)
         else:
             paths = build(opts.results, opts.figures, check_output_folder(opts.out, "--out"))
         for path in paths:
