@@ -30,14 +30,17 @@ public name, and each package re-exports its own (`from engine.critical import c
   io           results (the resumable Store), files (atomic files), folders (output folders
                checked, claimed by a lock; provenance), errors (UsageError), cli (the one-line
                error contract), version (losslab's)
+  adapters     your model in autograd.numpy, PyTorch or JAX as a FlatLoss of a flat θ, the input
+               of every tool (from_autograd, from_torch, from_jax; the last two optional extras)
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
-METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS (name tables: the accepted names and what
-they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK (numbers; each
-module's docstring says why its value).
+METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, TRACE_METHODS, ROUTES (name tables: the
+accepted names and what they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS,
+FULL_CHUNK (numbers; each module's docstring says why its value).
 """
-from . import critical, data, derivatives, io, landscape, nets, spectra, training
-from .critical import *  # noqa: F403  (each package's __all__ is its public face)
+from . import adapters, critical, data, derivatives, io, landscape, nets, spectra, training
+from .adapters import *  # noqa: F403  (each package's __all__ is its public face)
+from .critical import *  # noqa: F403
 from .data import *  # noqa: F403
 from .derivatives import *  # noqa: F403
 from .io import *  # noqa: F403
@@ -48,4 +51,5 @@ from .spectra import *  # noqa: F403
 from .training import *  # noqa: F403
 
 __all__ = [*nets.__all__, *derivatives.__all__, *spectra.__all__, *training.__all__,
-           *critical.__all__, *landscape.__all__, *data.__all__, *io.__all__]
+           *critical.__all__, *landscape.__all__, *data.__all__, *io.__all__,
+           *adapters.__all__]
