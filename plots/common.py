@@ -10,6 +10,7 @@ drawn off-screen by the Agg canvas, chosen here where they are saved, never on i
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -65,14 +66,34 @@ def legible(fig) -> float:
     return min(sizes, default=MIN_PT)
 
 
+def wrap_titles(fig) -> int:
+    """Wrap the figure's suptitle and every axes title to the width they have at print size
+    (DejaVu Sans averages ≈ 0.55 em per character), so no title is clipped at the figure's
+    edge; returns the number of titles rewrapped. Call after print_size and legible."""
+    width_pt = fig.get_size_inches()[0] * 72
+    texts = [(fig._suptitle, width_pt)] if fig._suptitle is not None else []
+    texts += [(ax.title, ax.get_position().width * width_pt) for ax in fig.axes]
+    wrapped = 0
+    for text, room in texts:
+        chars = max(10, int(room / (0.55 * text.get_fontsize())))
+        lines = text.get_text().split("\n")
+        new = "\n".join(textwrap.fill(line, chars) if line else line for line in lines)
+        if new != text.get_text():
+            text.set_text(new)
+            wrapped += 1
+    return wrapped
+
+
 def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None = None
                 ) -> list[Path]:
     """Write fig as figures_dir/name.png (at `dpi`) and .pdf (vector), each atomically, at its
     print size (print_size, `width` 'full' | 'half' | None) with every text in [MIN_PT, MAX_PT]
-    pt (legible), laid out by matplotlib's constrained layout; then close it."""
+    pt (legible), titles wrapped to their width (wrap_titles), laid out by matplotlib's
+    constrained layout; then close it."""
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
     print_size(fig, width)
     legible(fig)
+    wrap_titles(fig)
     if fig.get_layout_engine() is None:  # a figure laid out and frozen by its plot keeps it
         fig.set_layout_engine("constrained")  # the exact print size: no bbox_inches="tight"
     paths = []

@@ -139,6 +139,7 @@ def _depth_comment(f: Facts, targets) -> str:
         wins["none" if who is None else "deep" if str(deep) in who else "shallow"] += 1
         sentences.append(f"on {name}, {claim.text}")
     capped = sum(f.get(*s, *p, "stopped_by").get("cap", 0) for p in targets)
+    stalled = sum(f.get(*s, *p, "stopped_by").get("stalled", 0) for p in targets)
     text = ("**Comment.** Deepest against shallowest at the same parameter count: "
             + "; ".join(sentences) + ". ")
     if wins["deep"] and not wins["shallow"]:
@@ -165,6 +166,7 @@ def _depth_comment(f: Facts, targets) -> str:
              "exceeds the range over the seeds; "
              + (f"{capped} model(s) hit the cap before the stop rule, so they may not have "
                 "converged: train them longer before trusting their rank."
-                if capped else "every model was stopped by the rule (target or plateau), "
-                "none by the cap, so the ranks compare trained models."))
+                if capped else "no model hit the cap, so the ranks compare trained models"
+                + (f" ({stalled} ended where L-BFGS found no further descent: a stalled line "
+                   "search, counted apart in the tables)." if stalled else ".")))
     return text

@@ -68,11 +68,12 @@ def generalization_section(f: Facts) -> list[str]:
                  if memorized else
                  "The net did not reach the memorization target before it stopped, so these "
                  "data show only the start of memorization; a longer cap would settle it. ")
-             + ("Test accuracy stays near chance, as it must: nothing learned from permuted "
-                "labels transfers to the true ones, and as the net grows more confident on its "
-                "memorized labels its test loss grows. " if test.stats.get("direction") ==
-                "rises" else "Test accuracy stays near chance, as it must: nothing learned "
-                "from permuted labels transfers to the true ones. ")
+             + ("Nothing learned from permuted labels can transfer to the true ones, so the "
+                "test accuracy can only be near chance (the bullet above gives it), and as the "
+                "net grows more confident on its memorized labels its test loss grows. "
+                if test.stats.get("direction") == "rises" else
+                "Nothing learned from permuted labels can transfer to the true ones, so the "
+                "test accuracy can only be near chance (the bullet above gives it). ")
              + "How sure: one seed; the curves are per epoch on all training and test data.", ""]
     p = (*s, "parameters")
     lines += ["## 1-3.2 Number of parameters against generalization — task and the ≥ 10 "
