@@ -74,6 +74,11 @@ def _clean_log(ax, x_ticks=None):
         ax.xaxis.set_major_formatter(ScalarFormatter())
 
 
+# what ended the random-labels run, as engine.training.stopping records it
+STOPPED_BY_TEXT = {"target": "memorization (the accuracy target)", "plateau": "a loss plateau",
+                   "cap": "the epoch cap", "rule": "the accuracy target"}  # 'rule': older files
+
+
 def random_figure(arrays, summary, config):
     """Random labels: train and test cross-entropy (left axis) and accuracy (right axis, 0–1)
     against the epoch; the title says what stopped the training. Returns the Figure."""
@@ -84,7 +89,7 @@ def random_figure(arrays, summary, config):
     widths = "-".join(map(str, r["sizes"]))
     ax.set_title(f"random training labels, {data_name(summary['dataset'])}: {widths} "
                  f"({r['n_params']} params, {summary['n_train']} samples); stopped by "
-                 f"{'the accuracy target' if r['stopped_by'] == 'rule' else 'the epoch cap'}",
+                 f"{STOPPED_BY_TEXT.get(r['stopped_by'], r['stopped_by'])}",
                  fontsize=9)
     return fig
 
@@ -110,8 +115,11 @@ def params_figure(arrays, summary, config):
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
+    stops = summary["parameters"].get("stopped_by")
+    ended = ", ".join(f"{n} by {k}" for k, n in stops.items() if n) if stops else ""
     fig.suptitle(f"one hidden layer of width {config['widths'][0]} … {config['widths'][-1]}, "
-                 f"{data_name(summary['dataset'])}", fontsize=10)
+                 f"{data_name(summary['dataset'])}" + (f"; stopped: {ended}" if ended else ""),
+                 fontsize=10)
     return fig
 
 

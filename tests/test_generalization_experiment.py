@@ -7,7 +7,8 @@ from conftest import cli, quick_results
 
 from engine import MLP, evaluate
 from engine.io import results as store_files
-from experiments.generalization.experiment import Config, plateau
+from engine.training.stopping import STOPPED_BY, StopRule
+from experiments.generalization.experiment import Config, loss_rule, memorized
 from experiments.harness.datasets import load_data
 from plots.generalization import render
 
@@ -33,7 +34,7 @@ def test_quick_run_keeps_the_result_contract(quick):
         assert arrays[f"interp_{name}_alpha"][[0, -1]].tolist() == [-1.0, 2.0]
     assert all(np.all(np.isfinite(a)) for a in arrays.values())
     assert np.all(arrays["batch_sensitivity"] > 0) and np.all(arrays["batch_sharpness"] >= 0)
-    assert s["random"]["stopped_by"] in ("rule", "cap") and s["n_train"] == c.n_train
+    assert s["random"]["stopped_by"] in STOPPED_BY and s["n_train"] == c.n_train
     # the random-label net holds more parameters than there are training samples
     assert s["random"]["n_params"] > s["n_train"]
 
@@ -66,11 +67,26 @@ def test_trend_facts_are_the_saved_measures(quick):
         assert facts[key]["trend"] in ("rises", "falls", "is flat")
 
 
-def test_plateau_rule():
-    records = [{"train_loss": v} for v in (1.0, 0.5, 0.499, 0.498)]
-    assert plateau(2, records)  # 0.498 is not 1 % below 0.5
-    assert not plateau(2, records[:3] + [{"train_loss": 0.3}])
-    assert plateau(5, [{"train_loss": 1e-4}])
+def test_each_part_stops_by_the_shared_rule():
+    rule = StopRule(window=2, rel_tol=0.01, target=1e-3)
+    stop = loss_rule(rule)
+    records = [{"train_loss": v, "train_acc": 0.5} for v in (0.5, 0.499, 0.499, 0.498)]
+    assert stop(records) == "plateau"  # median 0.4985 is < 1 % below the median 0.4995
+    assert stop(records[:3]) is None   # fewer than two windows
+    assert stop(records[:2] + [{"train_loss": 0.3}] * 2) is None  # 40 % lower: keeps going
+    assert stop([{"train_loss": 1e-4}]) == "target"
+    flat = [{"train_loss": 0.5, "train_acc": a} for a in (0.5, 0.5, 0.5, 0.995)]
+    assert memorized(0.99, StopRule(window=2, rel_tol=0.01))(flat) == "target"
+    assert memorized(0.99, StopRule(window=2, rel_tol=0.01))(flat[:3]) is None
+
+
+def test_summary_counts_what_stopped_each_model(quick):
+    _, meta = store_files.load_summary(quick[0], "generalization")
+    s, c = meta["summary"], Config.quick()
+    assert sum(s["stopping"]["stopped_by"].values()) == len(c.units)
+    assert sum(s["parameters"]["stopped_by"].values()) == s["parameters"]["n_models"]
+    assert s["parameters"]["stopped_by_rule"] == s["parameters"]["n_models"] - s["parameters"][
+        "stopped_by"]["cap"]
 
 
 def test_figures_are_drawn_from_saved_files(quick, tmp_path):

@@ -2,15 +2,21 @@
 
 Four parts on one classification task (digits offline; MNIST or CIFAR-10 with --data-root), all
 cross-entropy with Adam; each unit of work is one trained network:
+Every model stops by the one rule of engine.training.stopping (as in experiments.deepshallow):
+its target, or a plateau — the median training loss over the last `stop_window` checks less
+than `stop_rel_tol` below the median over the window before — or the cap; which ended each
+model is saved ('target', 'plateau', 'cap'):
   random labels   the training labels permuted once (seeded), the test labels kept; a network
-                  with more parameters than training samples, trained until the training
-                  accuracy reaches `random_target_acc` or `random_max_epochs` (which was hit is
-                  saved); train and test loss and accuracy after every epoch
+                  with more parameters than training samples, checked every epoch; its target is
+                  memorization, a training accuracy ≥ `random_target_acc`; cap
+                  `random_max_epochs`; train and test loss and accuracy after every epoch
   parameters      one hidden layer of each width in `widths` (≥ 10, ≥ 2 decades of parameters),
-                  `width_seeds` seeds each, every one stopped by the same rule (`fit`, `plateau`)
+                  `width_seeds` seeds each, checked every epoch, target a training loss ≤
+                  `width_target`, cap `width_max_epochs`
   flatness        one network trained with each of `batch_sizes` from one shared initialization,
-                  each until its training loss is ≤ `target_loss` (same loss, not the same epochs:
-                  a fixed epoch budget leaves large batches under-trained) or `max_steps`; per
+                  checked every `check_every` steps, target a training loss ≤ `target_loss`
+                  (same loss, not the same epochs: a fixed epoch budget leaves large batches
+                  under-trained), cap `max_steps`; per
                   model: train/test loss and accuracy, the sensitivity
                   (engine.landscape.generalization:
                   mean ‖∂softmax/∂x‖_F over the test points), λ_max of the training-loss Hessian
@@ -37,6 +43,7 @@ from engine.io.results import Store, UsageError
 from engine.landscape.generalization import epsilon_sharpness, sensitivity, top_eigenvalue
 from engine.training.loop import evaluate
 from engine.training.optim import adam
+from engine.training.stopping import StopRule, stop_reason
 from experiments.generalization.summary import summarize
 from experiments.harness.checks import (
     FULL_TRAIN,
@@ -64,12 +71,14 @@ class Config:
     lr: float = 0.001                        # Adam's default step size, for every part
     random_hidden: tuple[int, ...] = (256, 256)  # 85k parameters, ≫ the 1437 digits samples
     random_target_acc: float = 0.99          # "memorized": stop at this training accuracy
-    random_max_epochs: int = 400             # the cap, if memorizing takes longer
+    random_max_epochs: int = 1000            # the cap, if memorizing takes longer (never hit)
     random_batch: int = 128                  # a common minibatch
     widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 16, 32, 64, 128)  # 10 nets, 85 … 9.6k params
     width_seeds: int = 2                     # seeds per width: the spread, not one draw
-    width_max_epochs: int = 60               # cap of the shared stopping rule
-    width_patience: int = 5                  # stop when 5 epochs gave < 1 % lower training loss
+    width_max_epochs: int = 2000             # cap of the width sweep (never hit)
+    width_target: float = 0.01               # cross-entropy target, as experiments.deepshallow
+    stop_window: int = 10                    # checks per window of the plateau rule
+    stop_rel_tol: float = 0.01               # plateau: window median < 1 % below the one before
     width_batch: int = 128                   # minibatch of the width sweep
     hidden: tuple[int, ...] = (64, 64)       # the flatness network (9k parameters on digits)
     batch_sizes: tuple[int, ...] = (8, 32, 64, 128, 512, 1024)  # 2.1 decades of batch size
@@ -87,7 +96,7 @@ class Config:
     def quick(cls):
         """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
         return cls(n_train=200, random_hidden=(64,), random_max_epochs=3, widths=(2, 4, 8),
-                   width_seeds=1, width_max_epochs=3, width_patience=2, hidden=(8,),
+                   width_seeds=1, width_max_epochs=3, stop_window=2, hidden=(8,),
                    batch_sizes=(16, 64, 256), target_loss=0.5, max_steps=30, check_every=5,
                    interp_pair=(16, 256), n_alphas=7, sharpness_starts=2, sharpness_iters=3)
 
@@ -96,10 +105,11 @@ class Config:
         size, loss or ε ≤ 0, an accuracy outside (0, 1], unknown data, an --interp-pair not in
         --batch-sizes, no batch 64, or < 2 distinct widths or batch sizes; before any work."""
         check_ints(self, seed=0, n_train=0, random_hidden=1, random_max_epochs=1, random_batch=1,
-                   widths=1, width_seeds=1, width_max_epochs=1, width_patience=1, width_batch=1,
+                   widths=1, width_seeds=1, width_max_epochs=1, stop_window=1, width_batch=1,
                    hidden=1, batch_sizes=1, max_steps=1, check_every=1, interp_pair=1,
                    n_alphas=3, sharpness_starts=1, sharpness_iters=1)
-        check_positive(self, "lr", "lr_variant", "target_loss", "epsilon")
+        check_positive(self, "lr", "lr_variant", "target_loss", "epsilon", "width_target")
+        check_range(self, "stop_rel_tol", 0.0, 1.0)
         check_range(self, "random_target_acc", 0.0, 1.0, high_open=False)
         check_image_data(self.dataset, self.data_root)
         if len(self.interp_pair) != 2 or not set(self.interp_pair) <= set(self.batch_sizes):
@@ -126,6 +136,10 @@ class Config:
                                  for s in range(self.width_seeds)]
                 + [("batch", b, self.lr) for b in self.batch_sizes]
                 + [("batch", 64, self.lr_variant)])
+
+    def stop_rule(self, target: float | None = None) -> StopRule:
+        """The one stop rule of every model (engine.training.stopping), with a loss target."""
+        return StopRule(self.stop_window, self.stop_rel_tol, target)
 
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
@@ -160,7 +174,8 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
         epochs = -(-len(data.x_train) // config.width_batch)
         theta, records, info = fit(net, net.init(rng, "he"), data, adam(config.lr),
                                    config.width_batch, rng, config.width_max_epochs * epochs,
-                                   epochs, functools.partial(plateau, config.width_patience))
+                                   epochs, loss_rule(config.stop_rule(config.width_target)))
+        info["epochs"] = info["steps"] // epochs  # a check is one epoch of steps
         arrays = _curves(records) | {"theta": theta}
     else:
         batch, lr = args
@@ -171,7 +186,7 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
         theta0 = net.init(np.random.default_rng(shared), "he")
         theta, records, info = fit(net, theta0, data, adam(lr), batch, rng, config.max_steps,
                                    config.check_every,
-                                   lambda r: r[-1]["train_loss"] <= config.target_loss)
+                                   loss_rule(config.stop_rule(config.target_loss)))
         arrays = _curves(records) | {"theta": theta}
         info |= measures(config, net, theta, data, rng)
     return arrays, info | {"kind": kind, "args": args, "wall_time": time.perf_counter() - start}
@@ -185,11 +200,10 @@ def network(data, hidden, activation) -> MLP:
 
 def fit(net, theta, data, opt, batch_size, rng, max_steps, check_every, stop):
     """Adam/SGD minibatch steps (a permutation per epoch, as engine.training.loop) until
-    stop(records)
-    after a check, or max_steps. A check every `check_every` steps evaluates train/test loss and
-    accuracy (engine.training.loop.evaluate). Returns (θ, records, info) with info["stopped_by"]
-    'rule'
-    or 'cap' and the step count."""
+    stop(records) names a reason ('target', 'plateau') after a check, or max_steps. A check every
+    `check_every` steps evaluates train/test loss and accuracy (engine.training.loop.evaluate).
+    Returns (θ, records, info) with info["stopped_by"] the reason or 'cap' and the step
+    count."""
     x, y = data.x_train, data.y_train
     n = len(x)
     state, step, position, order = opt.init(theta), 0, n, np.arange(n)
@@ -208,20 +222,27 @@ def fit(net, theta, data, opt, batch_size, rng, max_steps, check_every, stop):
         step += 1
         if step % check_every == 0 or step == max_steps:
             records.append(evaluate(net, opt.params(state), data) | {"step": step})
-            if stop(records):
-                stopped_by = "rule"
+            reason = stop(records)
+            if reason is not None:
+                stopped_by = reason
                 break
     return opt.params(state), records, {"steps": step, "stopped_by": stopped_by,
                                         "sizes": net.sizes, "n_params": net.n_params}
 
 
-def plateau(patience: int, records) -> bool:
-    """The width sweep's rule: the training loss is ≤ 1e-3, or the last `patience` checks lowered
-    its best value by less than 1 %."""
-    losses = [r["train_loss"] for r in records]
-    if losses[-1] <= 1e-3:
-        return True
-    return len(losses) > patience and min(losses[-patience:]) > 0.99 * min(losses[:-patience])
+def loss_rule(rule: StopRule):
+    """stop(records) for `fit`: engine.training.stopping's reason on the checks' training
+    losses."""
+    return lambda records: stop_reason([r["train_loss"] for r in records], rule)
+
+
+def memorized(target_acc: float, rule: StopRule):
+    """stop(records) for random labels: 'target' once the training accuracy is ≥ target_acc
+    (memorized), else the plateau of `rule` on the training loss."""
+    def stop(records):
+        return "target" if records[-1]["train_acc"] >= target_acc else stop_reason(
+            [r["train_loss"] for r in records], rule)
+    return stop
 
 
 def measures(config: Config, net, theta, data, rng) -> dict:
@@ -244,7 +265,7 @@ def _random_labels(config: Config, data, rng):
     theta, records, info = fit(
         net, net.init(rng, "he"), shuffled, adam(config.lr), config.random_batch, rng,
         config.random_max_epochs * epoch, epoch,
-        lambda r: r[-1]["train_acc"] >= config.random_target_acc)
+        memorized(config.random_target_acc, config.stop_rule()))
     kept = float(np.mean(shuffled.labels_train == data.labels_train))
     return _curves(records) | {"theta": theta}, info | {
         "labels_unchanged": kept, "epochs": info["steps"] // epoch}

@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 
 from engine import MLP
 from engine.landscape.generalization import interpolation
+from engine.training.stopping import count_stops
 
 FLAT_MEASURES = ("sensitivity", "lambda_max", "sharpness")
 METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
@@ -61,6 +62,15 @@ def summarize(config, runs, data) -> tuple[dict, dict]:
         line = interpolation(net, a, b, alphas, data)
         arrays |= {f"interp_{name}_{k}": v for k, v in line.items()}
         summary["interpolation"][name] = _line_facts(line)
+    summary["stopping"] = {
+        "rule": {"window": config.stop_window, "rel_tol": config.stop_rel_tol,
+                 "targets": {"random_train_acc": config.random_target_acc,
+                             "width_train_loss": config.width_target,
+                             "batch_train_loss": config.target_loss},
+                 "caps": {"random_epochs": config.random_max_epochs,
+                          "width_epochs": config.width_max_epochs,
+                          "batch_steps": config.max_steps}},
+        "stopped_by": count_stops(info["stopped_by"] for _, info in runs)}
     return arrays, summary
 
 
@@ -79,7 +89,10 @@ def _parameter_facts(arrays, infos) -> dict:
     i_loss = int(np.argmin(test_loss))
     return {"n_params_min": int(n_params[0]), "n_params_max": int(n_params[-1]),
             "decades": float(np.log10(n_params[-1] / n_params[0])),
-            "stopped_by_rule": int(sum(i["stopped_by"] == "rule" for i in infos)),
+            "stopped_by_rule": int(sum(i["stopped_by"] != "cap" for i in infos)),
+            "stopped_by": count_stops(i["stopped_by"] for i in infos),
+            "epochs_min": int(min(i["epochs"] for i in infos)),
+            "epochs_max": int(max(i["epochs"] for i in infos)),
             "n_models": len(infos),
             "test_acc_smallest": float(test_acc[0]), "test_acc_largest": float(test_acc[-1]),
             "test_acc_best": float(test_acc.max()),
@@ -94,7 +107,8 @@ def _parameter_facts(arrays, infos) -> dict:
 
 def _flatness_facts(config, arrays, infos) -> dict:
     log_b = np.log(arrays["batch_sizes"])
-    facts = {"stopped_by_rule": int(sum(i["stopped_by"] == "rule" for i in infos)),
+    facts = {"stopped_by_rule": int(sum(i["stopped_by"] != "cap" for i in infos)),
+             "stopped_by": count_stops(i["stopped_by"] for i in infos),
              "n_models": len(infos), "n_params": infos[0]["n_params"]}
     for k in (*FLAT_MEASURES, "test_acc", "test_loss", "train_loss"):
         values = arrays[f"batch_{k}"]
