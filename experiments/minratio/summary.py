@@ -82,8 +82,9 @@ def summarize(arrays, infos, config) -> dict:
     nontrivial = saddle & (loss < 0.99 * trivial_loss)
     staying = np.flatnonzero(nontrivial & (arrays["verdict"] == "stays"))
     unique = staying[distinct(loss[staying], arrays["eigenvalues"][staying])]
+    # the constant fit's copies (several indices at one loss) are trivial: out of the fit
     fit = index_loss_fit(loss[settled], arrays["index"][settled],
-                         rng=np.random.default_rng(config.seed))
+                         rng=np.random.default_rng(config.seed), trivial_loss=trivial_loss)
     return {
         "counts": {name: per_class[name]["count"] for name in LABELS},
         "critical_flat": int((crit & (arrays["flat"] == 1)).sum()),

@@ -188,16 +188,23 @@ def saddle_lines(f: Facts, name: str) -> list[str]:
         lines.append(f"- Index against loss over the critical points that do not escape: "
                      f"Spearman ρ = {f.num(*fit, 'spearman', 'rho', fmt='{:.2f}')} (95 % "
                      f"bootstrap interval {f.num(*fit, 'spearman', 'low', fmt='{:.2f}')} … "
-                     f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')}).")
+                     f"{f.num(*fit, 'spearman', 'high', fmt='{:.2f}')}); the index rises by "
+                     f"{f.num(*fit, 'slope', 'per_decade', fmt='{:.3f}')} per decade of loss "
+                     f"({f.num(*fit, 'slope', 'low', fmt='{:.3f}')} … "
+                     f"{f.num(*fit, 'slope', 'high', fmt='{:.3f}')}); copies of the constant "
+                     f"fit left out: {f.num(*fit, 'n_trivial', fmt='{:d}')}.")
     if f.get(*fit, "power"):
         inside = f.get(*fit, "power", "contains")
         lines.append(f"  Pennington & Bahri's α = α₀·((ε − ε_c)/ε_c)^p: p = "
                      f"{f.num(*fit, 'power', 'exponent', fmt='{:.2f}')} (95 % interval "
                      f"{f.num(*fit, 'power', 'low', fmt='{:.2f}')} … "
-                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}); " + (
+                     f"{f.num(*fit, 'power', 'high', fmt='{:.2f}')}; no parameter on a bound; "
+                     f"{f.num(*fit, 'power_status', 'parameters_per_point', fmt='{:.2f}')} "
+                     "parameters per point); " + (
                          "p sits at its bound: the data do not determine it." if f.get(
                              *fit, "power").get("at_bound") else
                          f"3/2 lies {'inside' if inside else 'outside: the data reject it'}."))
     else:
-        lines.append("  No power-law fit: fewer than four distinct losses among the saddles.")
+        lines.append("  Pennington & Bahri's power law cannot be fitted: "
+                     f"{f.get(*fit, 'power_status', 'reason')}.")
     return lines
