@@ -1,6 +1,6 @@
 # losslab: two commands do everything on a fresh machine (python3, pip, make):
 #   make all    set up .venv, run every experiment on the offline data, write figures/ and report/
-#   make test   set up .venv with the test and cluster extras and run pytest
+#   make test   set up .venv with the test, cluster and docs extras and run pytest (notebooks too)
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -24,7 +24,7 @@ RUN      = $(PY) -m experiments.$@ --out "$(RESULTS)/$@" --figures "$(FIGURES)" 
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)" --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
+.PHONY: all notebooks test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -35,10 +35,19 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-# the cluster extra too: the tests run units on a real dask.distributed cluster
+# the cluster and docs extras too: the tests run units on a real dask.distributed cluster and
+# execute the notebooks
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,cluster]'
+	$(PY) -m pip install --quiet -e '.[test,cluster,docs]'
 	touch $@
+
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $@
+
+# docs/notebooks: each jupytext *.py source → an executed .ipynb beside it (≈ 2 min on 2 cores)
+notebooks: $(VENV)/.installed-docs
+	$(PY) docs/notebooks/build.py
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
