@@ -16,7 +16,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
-    parser.add_argument("--only", choices=["curvature", "hvp", "training", "finders"],
+    parser.add_argument("--only", choices=["curvature", "hvp", "training", "finders", "trace",
+                                           "routes"],
                         help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:
@@ -30,6 +31,12 @@ def main(argv=None):
     if opts.only in (None, "training"):
         from experiments.bench.training import bench_training, print_table
         print_table(bench_training(repeats=opts.repeats))
+    if opts.only in (None, "trace"):
+        from experiments.bench.trace import bench_trace, print_table
+        print_table(bench_trace())
+    if opts.only in (None, "routes"):
+        from experiments.bench.routes import bench_routes, print_table
+        print_table(bench_routes())
     if opts.only in (None, "finders"):  # one pass: searches are deterministic
         from experiments.bench.finders import bench_finders, print_table
         print_table(bench_finders())

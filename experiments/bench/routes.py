@@ -1,0 +1,110 @@
+"""Own losses by three routes (`python -m experiments.bench --only routes`): the README's 1-3-1
+example and a 1-40-40-1 tanh net on N = 1000 sinc points, written once per framework, the
+time of one Hessian and of one critical-point search (lm+newton from one θ₀) by
+  autograd   from_autograd with batched=False (autograd.hessian, column by column)
+  stacked    from_autograd of the loss written for stacks of θ (⌈n/32⌉ stacked passes)
+  torch      from_torch (torch.func), one intra-op thread
+  jax        from_jax (jax.jit), one XLA thread
+Columns show – when the framework is not installed. Medians over `repeats` after a warm-up; the
+search once (it is deterministic). The 1-40-40-1 search is capped at 20 iterations per stage.
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+
+import autograd.numpy as anp
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from engine import find_critical
+from engine.adapters import from_autograd, from_jax, from_torch
+
+ROUTES = ("autograd", "stacked", "torch", "jax")
+CASES = (("README 1-3-1, N=30", (1, 3, 1), 30, None),
+         ("1-40-40-1, N=1000", (1, 40, 40, 1), 1000, 20))
+
+
+def _mlp(xp, theta, x, sizes):
+    """The tanh MLP of any array module xp, θ (..., n) in engine.nets.layout's order."""
+    h, start = x, 0
+    for layer, (m, k) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        W = theta[..., start:start + m * k].reshape(theta.shape[:-1] + (1, m, k))[..., 0, :, :]
+        b = theta[..., None, start + m * k:start + m * k + k]
+        start += m * k + k
+        h = h @ W + b
+        h = xp.tanh(h) if layer < len(sizes) - 2 else h
+    return h
+
+
+def _functions(route, sizes, x, y, theta0):
+    if route in ("autograd", "stacked"):
+        def loss(t):
+            return 0.5 * anp.mean(anp.sum((_mlp(anp, t, x, sizes) - y) ** 2, -1), -1)
+        return from_autograd(loss, theta0, batched=route == "stacked")
+    if route == "jax":
+        import jax.numpy as jnp
+        return from_jax(lambda t, x, y: 0.5 * jnp.mean(jnp.sum((_mlp(jnp, t, x, sizes) - y) ** 2,
+                                                               -1)), theta0, (x, y))
+    import torch
+    torch.set_num_threads(1)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.theta = torch.nn.Parameter(torch.from_numpy(theta0.copy()))
+
+        def forward(self, x):
+            return _mlp(torch, self.theta, x, sizes)
+
+    mse = lambda out, t: 0.5 * torch.mean(torch.sum((out - t) ** 2, -1))  # noqa: E731
+    return from_torch(Net(), mse, (x, y))
+
+
+def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
+    """One row per case: {case, params, <route>_hessian_s, <route>_search_s} (None: absent)."""
+    rows = []
+    with threadpool_limits(limits=1):
+        for name, sizes, n_samples, cap in CASES:
+            x = np.linspace(-1.0, 1.0, n_samples)[:, None]
+            y = np.sin(3.0 * x) if n_samples == 30 else np.sinc(5.0 * x)
+            n = sum(m * k + k for m, k in zip(sizes[:-1], sizes[1:], strict=True))
+            theta0 = np.random.default_rng(seed).normal(size=n) / np.sqrt(2.0)
+            row = {"case": name, "params": n}
+            for route in ROUTES:
+                row[f"{route}_hessian_s"] = row[f"{route}_search_s"] = None
+                if route in ("torch", "jax") and importlib.util.find_spec(route) is None:
+                    continue
+                f = _functions(route, sizes, x, y, theta0)
+                f.hessian(theta0)  # warm-up (jax compiles)
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    f.hessian(theta0)
+                    times.append(time.perf_counter() - start)
+                f.gradient(theta0)
+                start = time.perf_counter()
+                find_critical(theta0, f.gradient, f.hessian, max_iter=cap)
+                row[f"{route}_hessian_s"] = float(np.median(times))
+                row[f"{route}_search_s"] = time.perf_counter() - start
+            rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    """The rows as a Markdown table, seconds, with each route's ratio to jax."""
+    print("\nOwn loss by route: one Hessian / one search (lm+newton), seconds, 1 thread\n")
+    print("| case | params | " + " | ".join(f"{r} Hessian | {r} search" for r in ROUTES) + " |")
+    print("|---|---|" + "---|---|" * len(ROUTES))
+    for row in rows:
+        cells = []
+        for route in ROUTES:
+            for what in ("hessian", "search"):
+                t, ref = row[f"{route}_{what}_s"], row[f"jax_{what}_s"]
+                ratio = f" ({t / ref:.1f}×)" if t is not None and ref else ""
+                cells.append("–" if t is None else f"{t:.4g}{ratio}")
+        print(f"| {row['case']} | {row['params']} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    print_table(bench_routes())
