@@ -80,3 +80,14 @@ def test_hutchpp_beats_hutchinson_on_a_decaying_spectrum():
 def test_hutchpp_refuses_too_few_products():
     with pytest.raises(ValueError, match="n_products"):
         hutchpp_trace(np.eye(4), 5, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("diagonal, kind", [
+    ((1.0, 2.0), "minimum"), ((-1.0, -2.0), "maximum"), ((1.0, -2.0, -3.0), "saddle of index 2"),
+    ((1.0, -2.0, -3.0, 0.0), "saddle of index 2 (1 flat)"), ((1.0, 0.0), "minimum (1 flat)")])
+def test_classify_names_the_point_with_its_index(diagonal, kind):
+    from engine import classify
+    n = len(diagonal)
+    assert classify(np.zeros(n), np.zeros(n), np.diag(diagonal)).kind == kind
+    # not critical: the label, no index
+    assert classify(np.zeros(n), np.ones(n), np.diag(diagonal)).kind != kind

@@ -72,6 +72,22 @@ class PointClass:
     flat_cosine: float
     spectrum: Spectrum | None
 
+    @property
+    def kind(self) -> str:
+        """What the point is, in words: for a critical point 'minimum', 'maximum' or 'saddle of
+        index k' (k = n₋, the eigenvalues below −τ), with ' (m flat)' when m eigenvalues lie
+        within ±τ — the second-order test cannot tell along them, so 'minimum (2 flat)' may be a
+        degenerate saddle; otherwise the label ('gradient-flat', 'not-converged')."""
+        if self.label != "critical" or self.spectrum is None:
+            return self.label
+        s = self.spectrum
+        flat = f" ({s.n_zero} flat)" if s.n_zero else ""
+        if s.n_neg == 0:
+            return "minimum" + flat
+        if s.n_pos == 0:
+            return "maximum" + flat
+        return f"saddle of index {s.n_neg}{flat}"
+
 
 def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
              rtol=1e-6, tau_max=math.inf) -> PointClass:
