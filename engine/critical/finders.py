@@ -5,9 +5,10 @@
   lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H: steps solve
              (H² + μD)p = −H∇L, so the part of ∇L in ker H is never reduced.
   newton     Newton-MR (Roosta et al. 2018): p = argmin ‖Hp + g‖ of least norm (truncated
-             pseudo-inverse, |λ| > τ; LSMR for n > dense_max), damped to a trust region
-             ‖p‖ ≤ Δ (engine.critical.newton_mr). ρ = (actual / predicted decrease of ‖g‖²): ρ < ¼
-             shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it, ρ > eta accepts the step.
+             pseudo-inverse, |λ| > τ; inexact LSMR on HVPs for n > dense_max), damped to a
+             trust region ‖p‖ ≤ Δ (engine.critical.newton_mr). ρ = (actual / predicted
+             decrease of ‖g‖²): ρ < ¼ shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it,
+             ρ > eta accepts the step.
              With geodesic acceleration (the default; Transtrum & Sethna 2012) the trial step
              is p + a/2, a the damped solve for the second directional derivative of ∇L along
              p (one more gradient, at θ + h·p), kept when 2‖a‖ ≤ alpha·‖p‖, else p alone.
@@ -23,7 +24,8 @@ status is reported, never trusted: θ is the evaluated point of least ‖∇L‖
 status DIVERGED, never an exception (a non-finite θ₀ is refused: ValueError). Is the end point
 critical? engine.critical.classification answers, after
 the search. Cost per iteration: a gradient and a Hessian (lm, trf) or HVP (gradnorm); newton
-adds an O(n³) eigh per accepted step and a gradient per trial radius (two with geodesic
+adds an O(n³) eigh per accepted step (n ≤ dense_max) or an inexact LSMR solve on HVPs to
+Eisenstat & Walker's forcing term (above it), and a gradient per trial radius (two with geodesic
 acceleration).
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ import numpy as np
 import scipy.optimize
 
 from engine.critical.checks import shape_checked
+from engine.critical.monitor import Halt, Monitor, result_of, run_scipy
 from engine.critical.newton_mr import accelerated, newton_model, next_radius
 from engine.critical.search_result import (  # noqa: F401 (STATUS_NAMES: public here too)
     CONVERGED,
@@ -51,6 +54,11 @@ from engine.critical.search_result import (  # noqa: F401 (STATUS_NAMES: public 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 
 _EPS = np.finfo(np.float64).eps
+# The size switch: above it no stage factors the dense n × n Hessian — lm+newton skips LM and
+# Newton-MR solves by LSMR on HVPs. One LM Hessian evaluation with MINPACK's unblocked QR (one
+# BLAS thread, 1-h-h-1 tanh on 1000 sinc points): 0.01 s at n = 97, 0.16 s at 481, 1.15 s at
+# 1021 (∝ n³), ~100 s at 2022; a search takes hundreds.
+DENSE_MAX = 500
 # windows: on tanh nets LM / Newton-MR still halve ‖∇L‖ every ~100 steps after the fast phase
 # grad_sq_tol: a search that stops making progress with ‖∇L‖² ≤ this has converged (the
 # classification's and Frye et al.'s 1e-10), not stalled; the stop itself is the same
@@ -59,7 +67,9 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
             "lm": _COMMON, "trf": _COMMON,
             "newton": _COMMON | {"window": 200, "rtol": 1e-6, "tau_max": math.inf,
                                  "max_step": 1.0, "eta": 1e-4, "max_rejections": 30,
-                                 "dense_max": 2000, "lsmr_tol": 1e-10, "geodesic": True,
+                                 "dense_max": DENSE_MAX, "lsmr_tol": 1e-10, "forcing_max": 0.5,
+                                 "lsmr_maxiter": 250, "warm_start": True, "max_hvp": None,
+                                 "geodesic": True,
                                  "geodesic_h": 0.1, "geodesic_alpha": 0.75}}
 # In lm+newton, LM does the fast first phase only and hands over after 100 evaluations without
 # halving ‖∇L‖: Newton-MR with geodesic acceleration follows the slow, curved valleys (hidden
@@ -83,10 +93,15 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     (∞): keep |λ| > max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)), engine.critical.classification's τ, so
     the polish
     removes the step that classification measures; max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta
-    (1e-4: accept when ρ > eta), max_rejections (30 trial radii per step), dense_max (2000),
-    lsmr_tol (1e-10), geodesic (True: geodesic acceleration), geodesic_h (0.1: the finite
-    difference's step, a share of p), geodesic_alpha (0.75: keep the correction a when
-    2‖a‖ ≤ alpha·‖p‖; Transtrum & Sethna's values for h and alpha).
+    (1e-4: accept when ρ > eta), max_rejections (30 trial radii per step), dense_max
+    (DENSE_MAX = 500: above it lm+newton skips LM and Newton-MR runs on HVPs), lsmr_tol (1e-10,
+    the floor of the forcing term), forcing_max (0.5: η_0 and the cap of `forcing_term`),
+    lsmr_maxiter (250 LSMR iterations, 2 HVPs each, per solve), warm_start (True: LSMR starts
+    from the best multiple of the previous step), max_hvp (None: no budget; else the search
+    stops, status max_iter, once this many Hessian calls or HVPs are spent, checked before each
+    step, so it can overshoot by one step's solves), geodesic (True: geodesic acceleration),
+    geodesic_h (0.1: the finite difference's step, a share of p), geodesic_alpha (0.75: keep
+    the correction a when 2‖a‖ ≤ alpha·‖p‖; Transtrum & Sethna's values for h and alpha).
     """
     start = time.perf_counter()
     theta0 = np.array(theta0, dtype=np.float64)
@@ -94,14 +109,15 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
         raise ValueError(f"theta0 has shape {theta0.shape}; give one parameter vector (n,)")
     if method not in METHODS:
         raise ValueError(f"method={method!r} is unknown; choose one of {list(METHODS)}")
-    stages = ("lm", "newton") if method == "lm+newton" else (method,)
-    known = set().union(*(_OPTIONS[s] for s in stages))
+    dense = theta0.size <= opts.get("dense_max", DENSE_MAX)
+    stages = (("lm", "newton") if dense else ("newton",)) if method == "lm+newton" else (method,)
+    known = set().union(*(_OPTIONS[s] for s in (("lm", "newton") if method == "lm+newton"
+                                                 else stages)))
     if set(opts) - known:
         raise ValueError(f"options {sorted(set(opts) - known)} are unknown for method="
                          f"{method!r}; valid options: {sorted(known)}")
     if max_iter is not None and not (int(max_iter) == max_iter and max_iter >= 1):
         raise ValueError(f"max_iter={max_iter!r} must be a positive integer or None")
-    dense = theta0.size <= opts.get("dense_max", 2000)
     if hess_fn is None and any(s in ("lm", "trf") or hvp_fn is None or s == "newton" and dense
                                for s in stages):
         raise ValueError(f"method={method!r} needs hess_fn (the Hessian as an (n, n) array)")
@@ -113,11 +129,12 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     hess_fn, hvp_fn, n_jev = counted(hess_fn, hvp_fn)
     results, theta = [], theta0
     for stage in stages:
-        stage_opts = (_OPTIONS[stage] | (_CHAIN[stage] if len(stages) > 1 else {})
+        stage_opts = (_OPTIONS[stage] | (_CHAIN[stage] if method == "lm+newton" else {})
                       | {k: v for k, v in opts.items() if k in _OPTIONS[stage]})
         cap = int(max_iter or (2000 if stage == "newton" else 20000))
         runner = {"newton": _newton, "gradnorm": _gradnorm}.get(stage, _lsq)
-        results.append(runner(theta, grad_fn, hess_fn, hvp_fn, stage, cap, stage_opts))
+        results.append(runner(theta, grad_fn, hess_fn, hvp_fn, stage, cap,
+                              stage_opts | {"_count": n_jev}))
         theta = results[-1].theta
         if results[-1].status == DIVERGED:
             break
@@ -137,82 +154,42 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
             (r.scipy_status for r in results[::-1] if r.scipy_status is not None), None))
 
 
-class _Halt(Exception):
-    """args = (status, message): a stop rule fired inside a callback."""
-
-
-class _Monitor:
-    """Counts evaluations, keeps the best point and the trace, applies the stop rules."""
-
-    def __init__(self, grad_fn, cap, opts):
-        self.grad_fn, self.cap = grad_fn, cap
-        self.window, self.factor = int(opts["window"]), float(opts["factor"])
-        self.floor_rel, self.tol = float(opts["grad_sq_floor"]), float(opts["grad_sq_tol"])
-        self.n_eval, self.trace, self.norms, self.history = 0, [], [], []
-        self.best_theta, self.best_norm, self.floor = None, np.inf, None
-
-    def evaluate(self, theta):  # (g, ‖g‖), ‖g‖ = inf when g is not finite
-        self.n_eval += 1
-        with np.errstate(all="ignore"):
-            g = np.asarray(self.grad_fn(theta), dtype=np.float64)
-            return g, float(np.linalg.norm(g)) if np.all(np.isfinite(g)) else np.inf
-
-    def record(self, theta, norm):
-        """Note an evaluated (or accepted) point; raise _Halt when a stop rule fires."""
-        if self.floor is None:
-            self.floor = self.floor_rel * max(1.0, norm * norm) if np.isfinite(norm) else 0.0
-            self.best_theta = np.array(theta, dtype=np.float64)
-        if norm < self.best_norm:
-            self.best_theta, self.best_norm = np.array(theta, dtype=np.float64), norm
-            self.trace.append(norm)
-            self.norms.append(float(np.linalg.norm(self.best_theta)))
-        self.history.append(self.best_norm)
-        best, k = self.best_norm, len(self.history)
-        if not np.isfinite(norm) and not self.trace:
-            raise _Halt(DIVERGED, "∇L is not finite at the start")
-        if best ** 2 <= self.floor:
-            raise _Halt(CONVERGED, f"‖∇L‖² = {best ** 2:.3g} reached the rounding floor")
-        if k > self.window and self.history[k - 1 - self.window] < self.factor * best:
-            if best ** 2 <= self.tol:
-                raise _Halt(CONVERGED, f"converged: ‖∇L‖² = {best ** 2:.3g} ≤ {self.tol:g} and "
-                                       f"no further progress over {self.window} steps")
-            raise _Halt(STALLED, f"stalled: best ‖∇L‖ = {best:.3g} fell by less than "
-                                 f"{self.factor:g}× over the last {self.window} steps")
-        if k >= self.cap:
-            raise _Halt(MAX_ITER, f"safety cap of {self.cap} reached at ‖∇L‖ = {best:.3g}")
-
-    def stop(self, why):
-        """(status, message) of a search that can make no more progress: converged when the best
-        ‖∇L‖² ≤ grad_sq_tol, else stalled."""
-        if self.best_norm ** 2 <= self.tol:
-            return CONVERGED, f"converged: ‖∇L‖² = {self.best_norm ** 2:.3g} ≤ {self.tol:g}; {why}"
-        return STALLED, f"stalled: {why}"
-
-    def strict(self, theta):
-        """evaluate and record, for scipy's callbacks: a non-finite ∇L ends the search."""
-        g, norm = self.evaluate(theta)
-        self.record(theta, norm)
-        if not np.isfinite(norm):
-            raise _Halt(DIVERGED, "∇L became non-finite during the search")
-        return g, norm
+def forcing_term(norm, previous, last, forcing_max=0.5, floor=1e-10):
+    """Eisenstat & Walker's (1996) forcing term, choice 1, from ‖∇L‖: the relative residual
+    ‖Hp + g‖ ≤ η_k‖g‖ the Krylov solve must reach at step k,
+      η_k = |‖g_k‖ − ‖g_{k−1} + H_{k−1}p_{k−1}‖| / ‖g_{k−1}‖,
+    how far the actual ‖∇L‖ after the last step is from what the linear model promised (small
+    where ∇L is nearly affine: solve tightly; large in curved regions: a rough step will do),
+    kept ≥ η_{k−1}^φ, φ = (1 + √5)/2, when that exceeds 0.1 (their safeguard against η falling
+    on one lucky step), capped by ‖g_k‖ (η_k = O(‖∇L‖): quadratic convergence at a
+    nondegenerate critical point) and by forcing_max, floored at `floor`. previous: (‖g_{k−1}‖,
+    ‖g_{k−1} + H_{k−1}p_{k−1}‖) or None at the first step (η_0 = forcing_max); last: η_{k−1}."""
+    if previous is None or last is None:
+        eta = forcing_max
+    else:
+        eta = abs(norm - previous[1]) / previous[0]
+        safeguard = last ** (0.5 * (1.0 + math.sqrt(5.0)))
+        if safeguard > 0.1:
+            eta = max(eta, safeguard)
+    return float(max(floor, min(forcing_max, eta, norm)))
 
 
 def _lsq(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
-    start, mon, n_jac = time.perf_counter(), _Monitor(grad_fn, cap, opts), [0]
+    start, mon, n_jac = time.perf_counter(), Monitor(grad_fn, cap, opts), [0]
 
     def jac(theta):
         n_jac[0] += 1
         with np.errstate(all="ignore"):
             return hess_fn(theta)
 
-    status, message, scipy_status = _run(lambda: scipy.optimize.least_squares(
+    status, message, scipy_status = run_scipy(lambda: scipy.optimize.least_squares(
         lambda t: mon.strict(t)[0], theta0, jac=jac, method=method, ftol=_EPS, xtol=_EPS,
         gtol=_EPS, max_nfev=cap + 1))
-    return _result(mon, n_jac[0], status, message, method, start, scipy_status)
+    return result_of(mon, n_jac[0], status, message, method, start, scipy_status)
 
 
 def _gradnorm(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
-    start, mon, n_iter = time.perf_counter(), _Monitor(grad_fn, cap, opts), [0]
+    start, mon, n_iter = time.perf_counter(), Monitor(grad_fn, cap, opts), [0]
     solver = opts["solver"]
     if solver not in ("L-BFGS-B", "BFGS"):
         raise ValueError(f"solver={solver!r} is unknown; choose 'L-BFGS-B' or 'BFGS'")
@@ -234,29 +211,38 @@ def _gradnorm(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
     for _ in range(int(opts["max_restarts"]) + 1):
         norm0 = mon.evaluate(theta)[1]
         scale = norm0 * norm0 if np.isfinite(norm0) and norm0 > 0 else 1.0
-        status, message, scipy_status = _run(lambda s=scale, t=theta: scipy.optimize.minimize(
+        status, message, scipy_status = run_scipy(lambda s=scale, t=theta: scipy.optimize.minimize(
             objective, t, args=(s,), jac=True, method=solver, callback=count, options=options))
         if status != SOLVER_STOPPED or not mon.best_norm < before / opts["factor"]:
             break
         theta, before = mon.best_theta, mon.best_norm
-    return _result(mon, n_iter[0], status, message, method, start, scipy_status)
+    return result_of(mon, n_iter[0], status, message, method, start, scipy_status)
 
 
 def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
-    start, mon = time.perf_counter(), _Monitor(grad_fn, cap + 1, opts)  # records: steps + 1
+    start, mon = time.perf_counter(), Monitor(grad_fn, cap + 1, opts)  # records: steps + 1
     theta, n_iter, radius = np.array(theta0, dtype=np.float64), 0, None
     g, norm = mon.evaluate(theta)
+    krylov, forcing, warm, previous = theta.size > opts["dense_max"], None, None, None
     try:
         mon.record(theta, norm)
         while True:
+            if opts["max_hvp"] is not None and opts["_count"][0] >= opts["max_hvp"]:
+                raise Halt(MAX_ITER, f"HVP budget of {opts['max_hvp']} spent "
+                                     f"({opts['_count'][0]}) at ‖∇L‖ = {mon.best_norm:.3g}")
+            if krylov:  # inexact Newton: solve only as well as ‖∇L‖ warrants
+                forcing = forcing_term(norm, previous, forcing, opts["forcing_max"],
+                                       opts["lsmr_tol"])
             model = newton_model(theta, g, hess_fn, hvp_fn, rtol=opts["rtol"],
                                  tau_max=opts["tau_max"], dense_max=opts["dense_max"],
-                                 lsmr_tol=opts["lsmr_tol"])
+                                 lsmr_tol=forcing or opts["lsmr_tol"],
+                                 lsmr_maxiter=opts["lsmr_maxiter"] if krylov else None,
+                                 warm=warm if opts["warm_start"] else None)
             if model is None:
-                raise _Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
+                raise Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
                                       "search")
             if not model.newton_norm > 0.0:
-                raise _Halt(*mon.stop(f"∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel"))
+                raise Halt(*mon.stop(f"∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel"))
             # Δ starts at the full step and carries over between steps (Moré 1978)
             radius = min(model.newton_norm if radius is None else radius,
                          opts["max_step"] * (1.0 + np.linalg.norm(theta)))
@@ -272,27 +258,13 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                 if ratio > opts["eta"]:
                     break
             else:
-                raise _Halt(*mon.stop(f"no decrease of ‖∇L‖ = {norm:.3g} within "
+                raise Halt(*mon.stop(f"no decrease of ‖∇L‖ = {norm:.3g} within "
                                       f"{opts['max_rejections']} trust-region shrinks"))
+            warm, previous = trial - theta, (norm, math.sqrt(max(norm * norm - predicted, 0.0)))
             theta, g, norm, n_iter = trial, g_trial, norm_trial, n_iter + 1
             mon.record(theta, norm)
-    except _Halt as halt:
+    except Halt as halt:
         status, message = halt.args
-    return _result(mon, n_iter, status, message, method, start, None)
+    return result_of(mon, n_iter, status, message, method, start, None)
 
 
-def _run(solve):
-    """(status, message, scipy status) of a scipy solve whose callbacks may raise _Halt."""
-    try:
-        res = solve()
-    except _Halt as halt:
-        return (*halt.args, None)
-    return SOLVER_STOPPED, f"scipy stopped on its own test: {res.message}", int(res.status)
-
-
-def _result(mon, n_iter, status, message, method, start, scipy_status):
-    return FinderResult(
-        theta=mon.best_theta, grad_norms=np.array(mon.trace if mon.trace else [mon.best_norm]),
-        theta_norms=np.array(mon.norms if mon.norms else [np.linalg.norm(mon.best_theta)]),
-        n_iter=int(n_iter), n_eval=mon.n_eval, status=status, message=f"{method}: {message}",
-        method=method, wall_time=time.perf_counter() - start, scipy_status=scipy_status)

@@ -37,14 +37,19 @@ from engine.spectra.dense import eigen_tolerance
 
 
 def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, lsmr_tol=1e-10,
-                 tau_max=math.inf):
+                 tau_max=math.inf, lsmr_maxiter=None, warm=None):
     """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
     length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
     predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, keeping
     |λ| > τ of rtol and tau_max (engine.spectra.dense.eigen_tolerance), else LSMR
     through hvp_fn(θ, v) → Hv (or hess_fn) with atol = btol = lsmr_tol (its stopping test on
-    ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet), at most 10·n
-    iterations. None when H is not finite or LAPACK cannot decompose it."""
+    ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet; an inexact
+    Newton method passes its forcing term η_k here), at most lsmr_maxiter iterations (None:
+    10·n). warm (n,), the previous step: LSMR starts from its best multiple c·warm,
+    c = −gᵀHw/‖Hw‖² (one more HVP), when that lowers ‖Hp + g‖ below ‖g‖ — consecutive Newton
+    directions along a valley are nearly parallel. The kernel part of a warm start is not
+    removed (LSMR keeps iterates in x₀ + range(H)), so a warm step is least-norm only up to
+    the previous step's kernel part. None when H is not finite or LAPACK cannot decompose it."""
     g = np.asarray(g, dtype=np.float64)
     n = g.size
     if n > dense_max:
@@ -58,12 +63,14 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
         if op is None:
             return None
 
-        def least_norm(r):  # −H⁺r, the least-norm minimizer of ‖Hp + r‖
+        maxiter = 10 * n if lsmr_maxiter is None else int(lsmr_maxiter)
+
+        def least_norm(r, x0=None):  # −H⁺r, the least-norm minimizer of ‖Hp + r‖
             with np.errstate(all="ignore"):
                 return -scipy.sparse.linalg.lsmr(op, r, atol=lsmr_tol, btol=lsmr_tol,
-                                                 maxiter=10 * n)[0]
+                                                 maxiter=maxiter, x0=x0)[0]
 
-        p = least_norm(g)
+        p = least_norm(g, _warm_start(op, g, warm))
         with np.errstate(all="ignore"):
             hp = np.asarray(op @ p, dtype=np.float64)
         return _KrylovModel(g, p, hp, op, least_norm) if np.all(np.isfinite(hp)) else None
@@ -77,6 +84,20 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
         return None
     keep = np.abs(lam) > eigen_tolerance(lam, rtol, tau_max)
     return _EigenModel(lam[keep], vecs[:, keep], vecs[:, keep].T @ g)
+
+
+def _warm_start(op, g, warm):
+    """−c·warm for LSMR's x₀ (it solves Hx = g, p = −x), c = −gᵀHw/‖Hw‖², or None when there
+    is no previous step or its best multiple does not reduce the residual."""
+    if warm is None or not np.any(warm):
+        return None
+    with np.errstate(all="ignore"):
+        hw = np.asarray(op @ warm, dtype=np.float64)
+    curv = float(hw @ hw)
+    if not (np.isfinite(curv) and curv > 0.0):
+        return None
+    c = -float(g @ hw) / curv
+    return -c * warm if c != 0.0 else None  # c = 0: w is orthogonal to what H can reach
 
 
 def next_radius(radius, ratio, length):

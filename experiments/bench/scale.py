@@ -1,0 +1,126 @@
+"""Finders at scale: one search for ∇L = 0 per net, from a trained start, on one core
+(`python -m experiments.bench.scale`; one BLAS thread).
+
+Above engine.critical.finders.DENSE_MAX the default chain (lm+newton) skips LM and runs
+Newton-MR on Hessian-vector products (inexact LSMR solves to Eisenstat & Walker's forcing term,
+an iteration cap, warm starts, geodesic acceleration). Nets:
+  sinc 1-44-44-1 tanh, MSE on 1000 points (2,113 parameters; the aim: ends in ≤ 30 s)
+  digits 64-128-64-10 tanh, MSE on the 1437 training images of digits 8×8 (17,226; ≤ 5 min)
+Each start: seeded init, then 300 L-BFGS steps on the loss (not timed). The search's CPU and wall
+seconds, its HVPs (njev) and the peak resident memory of its process (each net in a fresh
+process, so the peak is this net's: data, training and search) are the columns; the end status
+is the finder's verdict with ‖∇L‖² (critical needs ‖∇L‖² ≤ 1e-10 and, at n ≤ 2,500, the
+classification of engine.critical.classification on the exact Hessian; beyond that the index
+needs item 4's verified extreme eigenpairs and is not computed here).
+Cost: about 4 minutes of CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import time
+
+import numpy as np
+import scipy.optimize
+
+NETS = {"sinc": ((1, 44, 44, 1), "tanh"), "digits": ((64, 128, 64, 10), "tanh")}
+TRAIN_STEPS = 300
+# the stated stop: an HVP budget sized to the aims on this machine (one HVP ≈ 2 ms CPU at
+# n = 2,113 on 1000 points, ≈ 8 ms at 17,226 on 1437 images): ≤ 30 s and ≤ 5 min
+BUDGET = {"sinc": 10_000, "digits": 20_000}
+# (net, finder options): the default chain, and without geodesic acceleration beside it
+CASES = (("sinc", {}), ("sinc", {"geodesic": False}), ("digits", {}))
+
+
+def search(name: str, seed: int = 0, **opts) -> dict:
+    """One row: {net, n, status, label, grad_sq, n_hvp, n_eval, n_iter, cpu_s, wall_s,
+    peak_mib}. Run it in a fresh process for a meaningful peak_mib."""
+    from threadpoolctl import threadpool_limits
+
+    from engine import MLP
+    from engine.critical.classification import classify
+    from engine.critical.finders import STATUS_NAMES, find_critical
+    from engine.data.datasets import function_dataset, load_digits
+    from engine.derivatives.autodiff import mlp_hvp_fn
+    from engine.derivatives.backprop import mlp_mse_gradient
+    from engine.derivatives.curvature import exact_hessian
+
+    sizes, activation = NETS[name]
+    data = (function_dataset("sinc", n_samples=1000) if name == "sinc"
+            else load_digits(rng=np.random.default_rng(seed)))
+    x, y = data.x_train, data.y_train
+    net = MLP(sizes, activation, "mse")
+    gradient = mlp_mse_gradient(net, x, y)
+    cache = {}
+
+    def hvp(theta, v):  # the R-operator's forward and backward passes built once per θ
+        key = theta.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = mlp_hvp_fn(net, np.array(theta), x, y)
+        return cache[key](v)
+
+    with threadpool_limits(limits=1):
+        theta0 = scipy.optimize.minimize(
+            lambda t: (net.loss(t, x, y), gradient(t)), net.init(np.random.default_rng(seed)),
+            jac=True, method="L-BFGS-B", options={"maxiter": TRAIN_STEPS}).x
+        cpu, wall = time.process_time(), time.perf_counter()
+        found = find_critical(theta0, gradient, None, hvp_fn=hvp,
+                              **({"max_hvp": BUDGET[name]} | opts))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        grad_sq = float(np.sum(gradient(found.theta) ** 2))
+        label = None
+        if net.n_params <= 2500:
+            H = exact_hessian(net, found.theta, x, y)
+            label = classify(found.theta, gradient(found.theta), H).label
+    return {"net": f"{name} {'-'.join(map(str, sizes))} {activation}" + (
+        "" if opts.get("geodesic", True) else ", no geodesic acceleration"), "n": net.n_params,
+            "status": STATUS_NAMES[found.status], "label": label, "grad_sq": grad_sq,
+            "n_hvp": found.n_jev, "n_eval": found.n_eval, "n_iter": found.n_iter,
+            "cpu_s": cpu, "wall_s": wall, "message": found.message,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_scale(names=tuple(NETS), seed: int = 0) -> list[dict]:
+    """One row per case of CASES on the named nets, each searched in a fresh spawned process."""
+    ctx = multiprocessing.get_context("spawn")
+    rows = []
+    for name, opts in CASES:
+        if name in names:
+            with ctx.Pool(1) as pool:
+                rows.append(pool.apply(search, (name, seed), opts))
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    """The rows as a Markdown table."""
+    print("\nNewton-MR on HVPs above the size switch, from 300 L-BFGS steps, HVP budgets "
+          f"{BUDGET}; one BLAS thread\n")
+    print("| net | n | end status | ‖∇L‖² | HVPs | gradients | steps | CPU s | wall s | "
+          "peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        status = r["status"] + (f" ({r['label']})" if r["label"] else "")
+        print(f"| {r['net']} | {r['n']:,} | {status} | {r['grad_sq']:.1e} | {r['n_hvp']:,} | "
+              f"{r['n_eval']:,} | {r['n_iter']} | {r['cpu_s']:.1f} | {r['wall_s']:.1f} | "
+              f"{r['peak_mib']:.0f} |")
+    for r in rows:
+        print(f"- {r['net']}: {r['message']}")
+    print("\nload average (1, 5, 15 min) after measuring: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="experiments.bench.scale", description=__doc__)
+    parser.add_argument("--nets", nargs="+", choices=list(NETS), default=list(NETS))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print_table(bench_scale(tuple(args.nets), args.seed))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    main()

@@ -1,0 +1,39 @@
+"""Above the size switch the default chain runs Newton-MR on HVPs alone and ends with a stated
+status (no timing asserts: speed is `python -m experiments.bench.scale`)."""
+import numpy as np
+
+from engine import MLP
+from engine.critical.finders import DENSE_MAX, STATUS_NAMES, find_critical, forcing_term
+from engine.data.datasets import function_dataset
+from engine.derivatives.autodiff import mlp_hvp_fn
+from engine.derivatives.backprop import mlp_mse_gradient
+
+
+def test_a_2000_parameter_search_runs_on_hvps_and_ends_with_a_stated_status():
+    net = MLP((1, 44, 44, 1), "tanh", "mse")
+    data = function_dataset("sinc", n_samples=100)
+    x, y = data.x_train, data.y_train
+    gradient = mlp_mse_gradient(net, x, y)
+    assert net.n_params > DENSE_MAX  # 2,113: above the switch, no n × n matrix is formed
+
+    def hessian(theta):
+        raise AssertionError("the dense Hessian was asked for above the size switch")
+
+    theta0 = net.init(np.random.default_rng(0))
+    found = find_critical(theta0, gradient, hessian,
+                          hvp_fn=lambda t, v: mlp_hvp_fn(net, t, x, y)(v), max_hvp=1500)
+    assert found.method == "lm+newton" and found.message.startswith("newton: ")  # LM skipped
+    assert STATUS_NAMES[found.status] in ("converged", "stalled", "max_iter")
+    if STATUS_NAMES[found.status] == "max_iter":
+        assert "HVP budget of 1500 spent" in found.message and found.n_jev >= 1500
+    assert np.linalg.norm(gradient(found.theta)) < np.linalg.norm(gradient(theta0))
+
+
+def test_forcing_term_follows_eisenstat_walker_choice_1():
+    # first step: η_0 = forcing_max; the linear model exact (‖g_k‖ = its prediction): the floor
+    assert forcing_term(1.0, None, None) == 0.5
+    assert forcing_term(1e-3, (1e-2, 1e-3), 1e-3) == 1e-10
+    # |1e-3 − 4e-3| / 1e-2 = 0.3, capped by ‖g_k‖ = 1e-3
+    assert forcing_term(1e-3, (1e-2, 4e-3), 1e-3) == 1e-3
+    # the safeguard: η_{k−1}^φ = 0.5^1.618 ≈ 0.326 > 0.1 keeps η from collapsing at once
+    assert np.isclose(forcing_term(2.0, (4.0, 2.0), 0.5), 0.5 ** (0.5 * (1 + 5 ** 0.5)))
