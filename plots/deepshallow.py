@@ -56,6 +56,12 @@ def _seeds(ax, xs, values, lengths, colour, label):
         ax.plot(x[n - 1], v[n - 1], "o", color=colour, ms=3)
 
 
+def _figure_legend(fig, ax):
+    """One legend for the figure, below its panels (over a panel it hid the curves)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+
+
 def functions_loss(arrays, summary, config):
     """One panel per target function: the training loss ½·mean (f − y)² (log y) against the
     full-batch L-BFGS iteration, per depth one line per seed ending in a dot where the stop rule
@@ -75,7 +81,7 @@ def functions_loss(arrays, summary, config):
         ax.set_title(f"{FUNCTION_NAMES.get(name, name)}: {config['seeds']} seeds, "
                      "• = stopped", fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+    _figure_legend(fig, axes[0, 0])
     return fig
 
 
@@ -100,7 +106,7 @@ def functions_fit(arrays, summary, config):
         ax.set_ylabel("f(x)")
         ax.set_title(f"{FUNCTION_NAMES.get(name, name)}: fit of the median seed", fontsize=10)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="best", framealpha=0.7)
+    _figure_legend(fig, axes[0, 0])
     return fig
 
 
@@ -126,7 +132,7 @@ def task_figure(arrays, summary, config, task="task"):
         ax.grid(True, which="major", alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("epoch")
-    axes[0, 0].legend(fontsize=8)
+    _figure_legend(fig, axes[0, 0])
     name = summary[task].get("dataset", summary["dataset"])
     n_train = summary["n_train"] if task == "task" else config["checker_samples"]
     what = (f"{config['checker_cells']}×{config['checker_cells']} checkerboard on [−1, 1]²"
