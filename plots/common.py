@@ -15,6 +15,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import atomic_write
@@ -93,9 +94,10 @@ def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None =
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
     print_size(fig, width)
     legible(fig)
-    wrap_titles(fig)
     if fig.get_layout_engine() is None:  # a figure laid out and frozen by its plot keeps it
         fig.set_layout_engine("constrained")  # the exact print size: no bbox_inches="tight"
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        wrap_titles(fig)  # only where the layout makes room for the extra lines
     paths = []
     for ext in ("png", "pdf"):
         buffer = io.BytesIO()

@@ -13,6 +13,7 @@ Losses span decades, so every loss axis and colour scale is logarithmic.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -89,10 +90,12 @@ def plot_diverged(name, info):
     d = info["diverged"]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     cause = f" ({info['skipped']})" if info.get("skipped") else ""
-    ax.text(0.5, 0.5, f"{name}: not drawn{cause}\n{d.get('phase', 'training')} diverged: "
+    note = (f"{name}: not drawn{cause}\n{d.get('phase', 'training')} diverged: "
             f"{d.get('reason', 'non-finite loss')} at step {d['step']} (epoch {d['epoch']})\n"
-            "lower its step size (--sinc-lr, --dnn-lr or --gd-lr)", transform=ax.transAxes,
-            ha="center", va="center", fontsize=9)
+            "lower its step size (--sinc-lr, --dnn-lr or --gd-lr)")
+    # wrapped to the half-width print (7.8 cm at 9 pt): a wider text collapses the layout
+    note = "\n".join(textwrap.fill(line, 40) for line in note.split("\n"))
+    ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=9)
     ax.set(xticks=[], yticks=[])
     ax.set_title(_title(info), fontsize=9)
     return fig

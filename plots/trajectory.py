@@ -25,6 +25,7 @@ from plots.common import (
     legible,
     plot_main,
     save_figure,
+    wrap_titles,
 )
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
@@ -128,6 +129,7 @@ def plot_trajectories(coords, run, values, explained_variance, off_plane, *, tit
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 10),
                fontsize=MIN_PT, handlelength=1.2, columnspacing=0.8, frameon=False)
     legible(fig)
+    wrap_titles(fig)  # before the layout is frozen: a long setting line is not clipped
     fig.canvas.draw()  # the final layout, so the labels placed next are measured where printed
     fig.set_layout_engine("none")
     texts = [value_format.format(v) for v in values]

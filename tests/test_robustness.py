@@ -338,8 +338,8 @@ def test_diverged_runs_are_left_out_of_the_pca(rng):
         arrays["whole_coords"], arrays["run"], arrays["train_loss"],
         arrays["whole_explained_variance"], arrays["whole_off_plane"],
         diverged=summary["diverged"]))
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend[:2] == ["run 0", "run 2"] and "run 1: diverged at step 7,\nleft out" in legend
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend below the panels
+    assert legend[:2] == ["run 0", "run 2"] and "run 1: diverged at step 7, left out" in legend
 
 
 @pytest.mark.parametrize("lr", ["10", "1e3"])
@@ -494,10 +494,11 @@ def test_a_single_run_of_one_hidden_layer_renders_without_warnings(tmp_path, mon
     assert summary["n_points"] == 4 and summary["final"]["test_acc"]["std"] is None
     assert summary["whole"]["start_distance_median"] is None  # one run: no distance
     figures, save = [], pt.save_figure
-    monkeypatch.setattr(pt, "save_figure", lambda fig, *a: (figures.append(fig), save(fig, *a))[1])
+    monkeypatch.setattr(pt, "save_figure",
+                        lambda fig, *a, **k: (figures.append(fig), save(fig, *a, **k))[1])
     no_warnings(lambda: pt.render(tmp_path / "r", tmp_path / "g"))
-    title = figures[0].axes[0].get_title()
-    assert "1 run," in title and "64-8-10 relu" in title
+    title = figures[0].get_suptitle().replace("\n", " ")  # the setting heads the figure
+    assert "1 run;" in title and "64-8-10 relu" in title
 
 
 def test_a_network_without_hidden_layers_renders_with_a_true_title(tmp_path):

@@ -172,4 +172,8 @@ def _rho_text(stats) -> str:
 
 
 def _list(values) -> str:
+    """'0.25, 0.5' — or, for more than four distances, their count and range (a sentence, not a
+    table: the saved stats keep every distance)."""
+    if len(values) > 4:
+        return f"{len(values)} distances in {min(values):.2g} … {max(values):.2g}"
     return ", ".join(f"{v:.2g}" for v in values) or "no distance"

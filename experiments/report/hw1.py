@@ -56,12 +56,11 @@ def deepshallow_section(f: Facts) -> list[str]:
     for task in tasks:
         lines += _ranking(f, (task,), f"On {_task_name(f, task)}", (f"{task}_train_loss",),
                           "epochs")
-        for depth in map(str, c["depths"]):
-            m = (*s, task, "models", depth)
-            lines.append(f"- {depth} hidden: median final training accuracy "
-                         f"{f.num(*m, 'train_acc_median', fmt='{:.1%}')}, test accuracy "
-                         f"{f.num(*m, 'test_acc_median', fmt='{:.1%}')}.")
-        lines.append("")
+        lines += ["- Median final training / test accuracy: " + "; ".join(
+            f"{depth} hidden "
+            f"{f.num(*s, task, 'models', depth, 'train_acc_median', fmt='{:.1%}')} / "
+            f"{f.num(*s, task, 'models', depth, 'test_acc_median', fmt='{:.1%}')}"
+            for depth in map(str, c["depths"])) + ".", ""]
         lines += figures(f, "deepshallow", (f"deepshallow_{task}",))
     lines += [_depth_comment(f, [(t,) for t in tasks]), ""]
     return lines

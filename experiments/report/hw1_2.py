@@ -37,19 +37,11 @@ def trajectory_section(f: Facts) -> list[str]:
                                 "together; (b) one fit on all runs' displacements θ_t − θ_0"),
         ("runs", f"{runs} independent initializations (seeds spawned from seed {c['seed']})"),
     ])
-    for name, label in (("whole", "Whole model"), ("layer1", "Layer 1")):
-        lines.append(
-            f"- {label}: PC1 explains "
-            f"{f.num(*s, name, 'explained_variance_pc1', fmt='{:.1%}')} and PC2 "
-            f"{f.num(*s, name, 'explained_variance_pc2', fmt='{:.1%}')} of the variance of the "
-            "collected points; the median share of a point's displacement (from the mean) off the "
-            f"PCA plane is {f.num(*s, name, 'off_plane_median', fmt='{:.1%}')} (largest "
-            f"{f.num(*s, name, 'off_plane_max', fmt='{:.1%}')}).")
-    for metric in ("test_acc", "test_loss"):
-        if metric in f.get(*s, "final"):  # a regression run (sinc) has no accuracy
-            lines.append(f"- Final {metric.replace('_', ' ')} over the runs: mean "
-                         f"{f.num(*s, 'final', metric, 'mean', fmt='{:.4g}')}, standard deviation "
-                         f"{f.num(*s, 'final', metric, 'std', fmt='{:.2g}')}.")
+    lines.append("- Whole model and layer 1: the median share of a point's displacement (from "
+                 "the mean) off the PCA plane is "
+                 f"{f.num(*s, 'whole', 'off_plane_median', fmt='{:.0%}')} and "
+                 f"{f.num(*s, 'layer1', 'off_plane_median', fmt='{:.0%}')}: what the picture "
+                 "hides.")
     lines += [""] + section_figures(f, "trajectory")
     w = (*s, "whole")
     whole = f.get(*w)
@@ -192,9 +184,9 @@ def surface_section(f: Facts) -> list[str]:
     lines.append(f"- Perturbation view: the exact Hessian diagonal H_ii ranges from "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_min')} to "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_max')}.")
-    shown = ("surface_line_dnn", "surface_plane_hessian_sinc")  # 2 of 10: the report has 10 pages
-    rest = [n for n in f.figures["surface"] if n not in shown]
-    lines.append(f"- Also drawn, in the figures folder: {', '.join(rest)}.")
+    shown = ("surface_plane_hessian_sinc",)  # 1 of 10 views: the report has 10 pages
+    lines.append(f"- Also drawn, in the figures folder: the other {len(f.figures['surface']) - 1}"
+                 " views (surface_line_dnn: the start→end line of the DNN).")
     return lines + [""] + figures(f, "surface", shown) + surface_comment(f)
 
 
@@ -244,34 +236,8 @@ def surface_comment(f: Facts) -> list[str]:
 
 
 def spectrum_section(f: Facts) -> list[str]:
-    """The appendix, Hessian spectra at the end of training: the sign counts of H and G at τ
-    on the sinc net, its loss and ‖R‖/‖H‖; the DNN's trace ± SE, λ_max and test accuracy; the
-    figures. Every measured number goes through Facts.num."""
-    s = ("spectrum", "summary")
-    lines = ["## Appendix: Hessian spectra at the end of training", "",
-             "The exact spectrum of a trained sin(5πx)/(5πx) net ("
-             f"{f.setting('spectrum', 'sinc_activation')}, hidden "
-             f"{f.setting('spectrum', 'sinc_hidden')}, L-BFGS) and the spectral density of a "
-             f"trained {data_name(f.get('spectrum', 'summary', 'dnn', 'dataset'))} DNN ("
-             f"{f.setting('spectrum', 'activation')}, hidden {f.setting('spectrum', 'hidden')}, "
-             "Adam) by stochastic Lanczos quadrature; every "
-             "setting is in facts.json.", ""]
-    f.settings("spectrum", [])  # recorded in facts.json; the sentence above says what matters
-    for name, label in (("H", "H"), ("G", "its Gauss–Newton part G = JᵀΛJ")):
-        c = (*s, "sinc", "counts", name)
-        lines.append(
-            f"- sinc net, {label}: n₊ = {f.num(*c, 'n_pos', fmt='{:d}')}, n₋ = "
-            f"{f.num(*c, 'n_neg', fmt='{:d}')}, n₀ = {f.num(*c, 'n_zero', fmt='{:d}')} at τ = "
-            f"{f.num(*c, 'tau')}; the raw share of eigenvalues > 0 with no tolerance is "
-            f"{f.num(*c, 'raw_positive_share', fmt='{:.2f}')}.")
-    lines.append(f"- sinc net: loss {f.num(*s, 'sinc', 'loss')}, ‖R‖/‖H‖ = "
-                 f"{f.num(*s, 'sinc', 'residual_share')}.")
-    d = (*s, "dnn")
-    lines.append(f"- {f.get(*d, 'dataset')} DNN ({f.num(*d, 'n_params', fmt='{:d}')} parameters): "
-                 f"tr H = {f.num(*d, 'trace')} ± {f.num(*d, 'trace_se', fmt='{:.2g}')} "
-                 f"(Hutchinson), λ_max = {f.num(*d, 'lambda_max')} (Lanczos), test accuracy "
-                 f"{f.num(*d, 'test_acc', fmt='{:.1%}')}.")
-    # the figures stay in the figures folder: the template does not ask for them, and the
-    # report has ten pages
-    return lines + ["", f"Figures {', '.join(f.figures['spectrum'])} in the figures folder.",
-                    ""]
+    """The Hessian spectra at the end of training, which the template does not ask for: one
+    sentence saying what was computed and where it is (its figures stay in the figures folder:
+    the report has ten pages)."""
+    f.settings("spectrum", [])  # every setting in facts.json; the figures in the folder
+    return []

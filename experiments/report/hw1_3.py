@@ -216,7 +216,6 @@ def _flatness(f: Facts, c) -> list[str]:
         + f"How sure: {len(c['batch_sizes'])} batch sizes from one initialization and one seed; "
         "a trend is claimed only when the bootstrap interval of its rank correlation excludes "
         "0, and more seeds per batch size would settle the trends the data leave open.", ""]
-    v = (*fl, "lr_variant")
     lam, sharp = claims["lambda_max"], claims["sharpness"]
     agree = [name for name, cl in (("λ_max", lam), ("the ε-sharpness", sharp))
              if cl.stats.get("direction") and loss and cl.stats["direction"] == loss]
@@ -233,18 +232,15 @@ def _flatness(f: Facts, c) -> list[str]:
         f"{c['batch_sizes'][-1]}: {lam.text}.",
         f"- ε-sharpness {f.num(*fl, 'sharpness', 'smallest_batch')} at batch "
         f"{c['batch_sizes'][0]}, {f.num(*fl, 'sharpness', 'largest_batch')} at batch "
-        f"{c['batch_sizes'][-1]}: {sharp.text}.",
-        f"- The batch-64 net with learning rate {c['lr_variant']:g}: test accuracy "
-        f"{f.num(*v, 'test_acc', fmt='{:.1%}')}, λ_max {f.num(*v, 'lambda_max')}, ε-sharpness "
-        f"{f.num(*v, 'sharpness')}, sensitivity {f.num(*v, 'sensitivity')}.", "",
+        f"{c['batch_sizes'][-1]}: {sharp.text}.", "",
         "**Comment.** A measure of generalization should move with the test loss. "
         + (f"Over the batch sizes, {' and '.join(agree)} move in the same direction as the test "
            "loss" if agree else "Over the batch sizes, the data do not show λ_max or the "
            "ε-sharpness moving in the same direction as the test loss")
         + " (the claims above and in 1-3.4). Both are read from the Hessian or from a box "
         "around θ in the coordinates of θ, so a rescaling of the layers that leaves the "
-        "function unchanged can change them at will (Dinh et al. 2017): a ReLU net's weights "
-        "can be multiplied by α in one layer and 1/α in the next. The sensitivity of 1-3.4 is "
+        "function unchanged (α in one ReLU layer, 1/α in the next) can change them at will "
+        "(Dinh et al. 2017). The sensitivity of 1-3.4 is "
         "a property of the function and does not have this freedom; a normalized sharpness or "
         "a PAC-Bayes bound (Neyshabur et al. 2017) would be the next measure to try.", ""]
     return lines

@@ -88,7 +88,6 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escape, "
                  f"{f.num(*s, 'verdicts', 'drifted', fmt='{:d}')} drift off.")
     lines += saddle_lines(f, "minratio")
-    lines.append(f"- Wall time of the experiment: {f.num(*s, 'wall_time', fmt='{:.1f}')} s.")
     return lines + [""] + figures(f, "minratio", f.figures["minratio"][:1]) + ratio_comment(
         f, "minratio")
 
@@ -151,15 +150,10 @@ def minratio_wd_section(f: Facts) -> list[str]:
                                         "as the coercive objective promises." if more else
                                         "did not find more finite, non-trivial saddles that "
                                         "stay put.") +
-              " A reducible critical point — some hidden units copies of one another (up to "
-              "sign), or dead — is a critical point of a smaller network, embedded. A search "
-              "reaches one only as the copies merge, along a curved valley of small ‖∇L‖ whose "
-              "Hessian eigenvalues lie below λ: LM crawls there, and Newton-MR follows it with "
-              "geodesic acceleration, resolving the whole spectrum. With the decay the "
-              f"classification's cut is capped at τ ≤ λ/10 = {c['weight_decay'] / 10:g}, so "
-              "every direction curved by the decay alone counts as curved, in n₊ and in the "
-              "critical test.", ""]
-    lines += saddle_lines(f, "minratio_wd")
+              " With the decay the classification's cut is capped at τ ≤ λ/10 = "
+              f"{c['weight_decay'] / 10:g}, so every direction curved by the decay alone counts "
+              "as curved, in n₊ and in the critical test; its saddles and index–loss fit are "
+              "in its summary.json.", ""]
     # its figure (the same four panels) stays in the figures folder: the report has ten pages
     return lines + ["", f"The figure of this run is {f.figures['minratio_wd'][0]} in the "
                     "figures folder (the same panels as above).", ""] + ratio_comment(

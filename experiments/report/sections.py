@@ -20,7 +20,7 @@ SECTIONS = ("deepshallow", "trajectory", "gradnorm", "minratio", "minratio_wd", 
 # the experiment whose results each section's folder holds (summary.json's "experiment")
 EXPERIMENTS = {name: name for name in SECTIONS} | {"minratio_wd": "minratio"}
 PARTS = {"deepshallow": "# HW1-1 Deep vs shallow", "trajectory": "# HW1-2 Optimization",
-         "generalization": "# HW1-3 Generalization", "spectrum": "# Appendix"}
+         "generalization": "# HW1-3 Generalization"}
 
 WRITERS = {"deepshallow": deepshallow_section, "trajectory": trajectory_section,
            "gradnorm": gradnorm_section, "minratio": minratio_section,

@@ -113,3 +113,12 @@ def test_trend_on_fewer_than_two_points_says_too_few(n):
     x = np.arange(n, dtype=float)
     claim = trend(x, x, "y", "x")
     assert not claim.holds and "too few" in claim.text and claim.stats["n"] == n
+
+
+def test_steeper_names_many_distances_by_count_and_range():
+    alpha = np.round(np.linspace(-1, 2, 61), 9)
+    loss = np.where(alpha < 0, -alpha, np.where(alpha > 1, alpha - 1, 0.0))
+    loss = loss + np.where(alpha < -0.5, 1.0, 0.0) * (-alpha)  # a steeper beyond −0.5 only
+    claim = steeper(alpha, loss, "a", "b")
+    assert not claim.holds and "distances in" in claim.text
+    assert len(claim.stats["distances"]) == 20
