@@ -20,13 +20,13 @@ public name, and each package re-exports its own (`from engine.critical import c
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
                eigenpairs (extreme eigenpairs, verified)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
-               recording, divergence
+               recording, divergence, stopping (one stop rule: a loss target or a plateau)
   critical     newton_mr, finders (searches for ∇L = 0), checks (at the finders' door),
                classification (critical, gradient-flat, not converged; continuation), index_loss,
                embedding (known answers)
   landscape    surface (lines, planes, perturbations, path PCA), generalization (sharpness,
                sensitivity, interpolation)
-  data         datasets (sinc & co., digits, MNIST, CIFAR-10), files (IDX and CIFAR readers)
+  data         datasets (sinc & co., digits, the checkerboard, MNIST, CIFAR-10), files (IDX and CIFAR readers)
   io           results (the resumable Store), files (atomic files), folders (output folders
                checked, claimed by a lock; provenance), errors (UsageError), cli (the one-line
                error contract), version (losslab's)
@@ -34,9 +34,9 @@ public name, and each package re-exports its own (`from engine.critical import c
                of every tool (from_autograd, from_torch, from_jax; the last two optional extras)
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
-METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, TRACE_METHODS, ROUTES (name tables: the
-accepted names and what they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS,
-FULL_CHUNK (numbers; each module's docstring says why its value).
+METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, TRACE_METHODS, ROUTES, STOPPED_BY (name
+tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR,
+N_CHECKS, FULL_CHUNK (numbers; each module's docstring says why its value).
 """
 from . import adapters, critical, data, derivatives, io, landscape, nets, spectra, training
 from .adapters import *  # noqa: F403  (each package's __all__ is its public face)
