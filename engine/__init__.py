@@ -26,7 +26,8 @@ public name, and each package re-exports its own (`from engine.critical import c
                embedding (known answers)
   landscape    surface (lines, planes, perturbations, path PCA), generalization (sharpness,
                sensitivity, interpolation)
-  data         datasets (sinc & co., digits, the checkerboard, MNIST, CIFAR-10), files (IDX and CIFAR readers)
+  data         datasets (sinc & co., digits, the checkerboard, MNIST, CIFAR-10), files (IDX and
+               CIFAR readers)
   io           results (the resumable Store), files (atomic files), folders (output folders
                checked, claimed by a lock; provenance), errors (UsageError), cli (the one-line
                error contract), version (losslab's)
