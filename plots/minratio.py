@@ -159,7 +159,8 @@ def _index_panel(ax, arrays, label, fit):
     if not text:
         text.append("too few critical saddles for a fit")
     elif fit and not fit.get("power"):
-        text.append("no power-law fit: < 4 distinct saddle losses")
+        reason = (fit.get("power_status") or {}).get("reason", "< 4 distinct saddle losses")
+        text.append(f"no power-law fit: {reason}")
     ax.set_xscale("log")
     ax.set_xlabel("loss (MSE) at the end point (log scale)")
     ax.set_ylabel("index n₋/n")

@@ -120,7 +120,11 @@ class Config:
                    stall_window=0, n_train=0, dlae_dim=1)
         check_range(self, "weight_decay", 0.0, low_open=False)
         check_range(self, "move_tol")
-        if self.starts == "embedded" and (len(self.embed_hidden) != len(self.hidden) or any(
+        # a --embed-hidden given is checked even when nothing embeds (a typo is still a typo); the
+        # default is checked only where it is read, so any --hidden depth runs without it
+        given = self.embed_hidden != type(self).__dataclass_fields__["embed_hidden"].default
+        if (given or self.starts == "embedded") and (
+                len(self.embed_hidden) != len(self.hidden) or any(
                 s > b for s, b in zip(self.embed_hidden, self.hidden, strict=True))):
             raise UsageError(f"--embed-hidden {' '.join(map(str, self.embed_hidden))}: give one "
                              f"width per hidden layer of --hidden "
