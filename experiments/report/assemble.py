@@ -19,7 +19,7 @@ from pathlib import Path
 from engine.io.cli import OneLineParser, guarded
 from engine.io.folders import check_output_folder
 from engine.io.results import UsageError, atomic_write, load_summary, save_json
-from experiments.report.facts import Facts, figure_names
+from experiments.report.facts import Facts, MissingFact, figure_names
 from experiments.report.pdf import check_images, gallery, write_pdf
 from experiments.report.sections import EXPERIMENTS, PARTS, SECTIONS, WRITERS
 
@@ -67,9 +67,11 @@ def build(results: Path, figures: Path, out: Path) -> tuple[Path, Path]:
         lines += [PARTS[name], ""] if name in PARTS else []
         try:
             lines += WRITERS[name](facts)
-        except KeyError as err:  # a summary.json of this experiment without a number it reads
-            raise UsageError(f"{results / name / 'summary.json'} lacks {err} (written by another "
-                             f"version?); run `make {name}` into a fresh folder") from None
+        except MissingFact as err:  # a summary.json without a value a section reads
+            where = results / err.experiment / "summary.json"
+            raise UsageError(f"{where} lacks {'/'.join(map(str, err.path))} (written by another "
+                             f"version?); run `make {err.experiment}` into a fresh folder"
+                             ) from None
     out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines) + "\n"
     md = out / "report.md"

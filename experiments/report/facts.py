@@ -36,6 +36,15 @@ def figure_names(meta: dict) -> list[str]:
     raise ValueError(f"plots.{meta['experiment']} exports no figure_names")
 
 
+class MissingFact(LookupError):
+    """A value a section reads is not in the saved summary of its experiment: the results folder
+    was written by another version or damaged — bad input, unlike a KeyError of the code."""
+
+    def __init__(self, experiment, path):
+        super().__init__(f"{experiment}: no {'/'.join(map(str, path))}")
+        self.experiment, self.path = experiment, tuple(path)
+
+
 class Facts:
     """Numbers quoted in the report, each with its source: (experiment, key path in summary);
     claims, each with its rule and the saved arrays or summary values it was applied to."""
@@ -75,10 +84,14 @@ class Facts:
 
     def get(self, experiment, *path):
         """The value at metas[experiment][path…], not recorded: for settings, labels and the
-        choice of words, never for a printed measurement (that is `num`). KeyError if absent."""
+        choice of words, never for a printed measurement (that is `num`). MissingFact if the
+        saved summary has no such value."""
         value = self.metas[experiment]
-        for key in path:
-            value = value[key]
+        for depth, key in enumerate(path):
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError):
+                raise MissingFact(experiment, path[:depth + 1]) from None
         return value
 
     def num(self, experiment, *path, fmt="{:.3g}") -> str:
@@ -139,4 +152,4 @@ def figures(f: Facts, section: str, names) -> list[str]:
     return [f"![{name}]({folder}/{name}.png)" for name in names] + [""]
 
 
-__all__ = ["Facts", "figure_names", "figures", "resolve", "section_figures"]
+__all__ = ["Facts", "MissingFact", "figure_names", "figures", "resolve", "section_figures"]

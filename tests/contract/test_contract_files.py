@@ -108,3 +108,32 @@ def test_the_report_on_damaged_inputs_is_one_line_and_writes_nothing(case, tmp_p
             ["--results", results, "--figures", figures, "--gallery", tmp_path / "g"]),
             "experiments.report", word)
         assert not (tmp_path / "g").exists()
+
+
+def test_a_summary_without_a_value_a_section_reads_is_bad_input(tmp_path, one_line_error):
+    """The fake summaries hold none of the numbers the sections read: one line naming the file
+    and the missing path (MissingFact), nothing written."""
+    results, figures, _ = _fake_results(tmp_path)
+    out = tmp_path / "report"
+    one_line_error(lambda: cli("experiments.report")(
+        ["--results", results, "--figures", figures, "--out", out]), "experiments.report",
+        "summary.json lacks")
+    assert not out.exists()
+
+
+def test_a_key_error_of_the_code_is_not_disguised_as_bad_input(tmp_path, monkeypatch):
+    """A KeyError raised by a section's own code (a bug) stays an internal failure: it is not
+    reported as a damaged summary.json."""
+    from engine.io.errors import UsageError
+    from experiments.report import assemble, sections
+
+    results, figures, first = _fake_results(tmp_path)
+
+    def buggy(facts):
+        raise KeyError("a key the code got wrong")
+
+    monkeypatch.setitem(sections.WRITERS, first, buggy)
+    with pytest.raises(KeyError, match="the code got wrong") as caught:
+        assemble.build(results, figures, tmp_path / "report")
+    assert not isinstance(caught.value, UsageError)
+    assert not (tmp_path / "report").exists()
