@@ -18,12 +18,13 @@ public name, and each package re-exports its own (`from engine.critical import c
   derivatives  autodiff (∇L, HVPs, Hessians of any loss; the MLP's R-operator), backprop,
                curvature (the MLP's exact Hessian, H = G + R)
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
-               eigenpairs (extreme eigenpairs, verified)
+               eigenpairs (extreme eigenpairs, verified), facade (the Hessian object)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
                recording, divergence, stopping (one stop rule: a loss target or a plateau)
-  critical     newton_mr, finders (searches for ∇L = 0), checks (at the finders' door),
+  critical     newton_mr, finders (searches for ∇L = 0), monitor (their stop rules),
+               search_result, checks (at the finders' door), cut (the eigenvalue sign cut),
                classification (critical, gradient-flat, not converged; continuation), index_loss,
-               embedding (known answers)
+               embedding and linear_autoencoder (known answers)
   landscape    surface (lines, planes, perturbations, path PCA), generalization (sharpness,
                sensitivity, interpolation)
   data         datasets (sinc & co., digits, the checkerboard, MNIST, CIFAR-10), files (IDX and
@@ -31,13 +32,15 @@ public name, and each package re-exports its own (`from engine.critical import c
   io           results (the resumable Store), files (atomic files), folders (output folders
                checked, claimed by a lock; provenance), errors (UsageError), cli (the one-line
                error contract), version (losslab's)
-  adapters     your model in autograd.numpy, PyTorch or JAX as a FlatLoss of a flat θ, the input
-               of every tool (from_autograd, from_torch, from_jax; the last two optional extras)
+  adapters     your model as a FlatLoss of a flat θ, the input of every tool: base (FlatLoss),
+               autograd, torch and jax (one route each; the last two optional extras, imported
+               by frameworks only when called)
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
-METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, TRACE_METHODS, ROUTES, STOPPED_BY (name
-tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR,
-N_CHECKS, FULL_CHUNK (numbers; each module's docstring says why its value).
+METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, STOPPED_BY
+(name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
+RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX (numbers; each module's docstring says why its
+value).
 """
 from . import adapters, critical, data, derivatives, io, landscape, nets, spectra, training
 from .adapters import *  # noqa: F403  (each package's __all__ is its public face)

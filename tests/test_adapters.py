@@ -10,7 +10,7 @@ from engine.adapters import FlatLoss, from_autograd, takes_stacks
 from engine.derivatives.autodiff import grad
 from engine.derivatives.curvature import exact_hessian
 from engine.landscape.surface import plane
-from engine.spectra.hessian import Hessian
+from engine.spectra.facade import Hessian
 from engine.spectra.lanczos import hvp_operator
 
 SIZES = (1, 5, 4, 1)

@@ -4,7 +4,7 @@ import pytest
 
 from engine import MLP
 from engine.derivatives.curvature import exact_hessian
-from engine.spectra.hessian import Hessian
+from engine.spectra.facade import Hessian
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace
 
 

@@ -30,6 +30,14 @@ NOT_EXPORTED = {
     "data.files": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
     "training.optim": {"OPTIMIZERS"},  # make_optimizer's table
     "spectra.dense": {"EPS"},  # numpy's float64 epsilon
+    # the finders' shared stop rules and their scipy wrapper: the machinery behind find_critical
+    "critical.monitor": {"Halt", "Monitor", "run_scipy", "result_of"},
+    "critical.finders": {"forcing_term"},  # Eisenstat–Walker's η_k, a step of Newton-MR's loop
+    # the fit's thresholds, each explained in the module docstring beside its use
+    "critical.index_loss": {"BOUND_RTOL", "BOUND_SHARE", "N_PARAMETERS", "TRIVIAL_SHARE"},
+    # the adapters' stacking of basis vectors into HVP blocks
+    "adapters.autograd": {"BLOCK"},
+    "adapters.base": {"blocks", "identity_rows"},
 }
 
 

@@ -13,9 +13,10 @@ from .classification import (
     sampled_minimal_ratio,
     saturation,
 )
-from .embedding import EMBEDDINGS, add_units, effective_widths, embed, split_curvature, split_unit
 from .cut import CUTS, certified_tau, sign_cut
-from .finders import METHODS, STATUS_NAMES, FinderResult, find_critical
+from .embedding import EMBEDDINGS, add_units, effective_widths, embed, split_curvature, split_unit
+from .finders import DENSE_MAX, METHODS, STATUS_NAMES, FinderResult, find_critical
+from .index_loss import index_loss_fit, power_curve
 from .linear_autoencoder import (
     CriticalClass,
     LinearAutoencoder,
@@ -24,14 +25,14 @@ from .linear_autoencoder import (
     nearest_subset,
     spectrum_data,
 )
-from .search_result import counted
-from .index_loss import index_loss_fit, power_curve
 from .newton_mr import accelerated, newton_model, next_radius
+from .search_result import counted
 
 __all__ = [
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify", "continuation",
     "sampled_minimal_ratio", "saturation", "EMBEDDINGS", "add_units", "effective_widths", "embed",
-    "split_curvature", "split_unit", "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
+    "split_curvature", "split_unit", "DENSE_MAX",
+    "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
     "index_loss_fit", "power_curve", "accelerated", "newton_model", "next_radius", "shape_checked",
     "CUTS", "certified_tau", "sign_cut", "CriticalClass", "LinearAutoencoder", "analytic_point",
     "critical_classes", "nearest_subset", "spectrum_data", "counted",

@@ -10,7 +10,7 @@ from .dense import (
     symmetric_eigh,
 )
 from .eigenpairs import Eigenpairs, extreme_eigenvalues
-from .hessian import TRACE_METHODS, Hessian
+from .facade import TRACE_METHODS, Hessian
 from .lanczos import (
     hutchinson_trace,
     hutchpp_trace,
