@@ -24,7 +24,7 @@ RUN      = $(PY) -m experiments.$@ --out "$(RESULTS)/$@" --figures "$(FIGURES)" 
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)" --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all notebooks test test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
+.PHONY: all notebooks test test-extras test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -96,6 +96,16 @@ docs: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
+
+# engine.adapters against the real libraries: PyTorch (2.13.0, the CPU build this machine keeps on
+# disk; a bare `torch` would pull a CUDA build of gigabytes) and JAX on the CPU. Neither is needed
+# by `make all` or `make test`, whose adapter tests skip the routes of a missing extra.
+$(VENV)/.installed-extras: $(VENV)/.installed-test
+	$(PY) -m pip install --quiet torch==2.13.0 jax
+	touch $@
+
+test-extras: $(VENV)/.installed-extras
+	$(PY) -m pytest -p no:cacheprovider tests/test_adapters.py tests/test_own_model.py
 
 # the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows
 test-min: $(VENV_MIN)/.installed
