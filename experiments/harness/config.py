@@ -2,13 +2,25 @@
 
 An experiment module defines
   * `Config`, a frozen dataclass: one field per setting, each default on its own line with a
-    comment saying why (the comment is also the flag's --help text; `Literal[...]` fields become
-    choice flags), a `quick()` classmethod (the tiny preset the tests use) and `validate()`,
-    which raises UsageError naming the flag (experiments.harness.checks has the shared vocabulary);
+    comment saying why, `Literal[...]` fields become choice flags, a `quick()` classmethod (the
+    tiny preset the tests use) and `validate()`, which raises UsageError naming the flag
+    (experiments.harness.checks has the shared vocabulary);
   * `run(config, out_dir, options) -> Path | None`, which computes the missing units of work and
     saves the summary (None: a --shard run that left units to other shards);
   * `render` (in plots/<name>.py), which draws figures from the saved files only.
 Every check runs before any work or write (engine.io.cli states the error contract).
+
+--help is read from the Config's source (field_docs):
+  * a field's help is its whole comment: the `# …` after the default plus the comment-only lines
+    right under it (a leading `…` there marks the continuation and is dropped). It must read as
+    a complete text on its own (tests/test_help.py checks the rule); the default is appended
+    once, as `(default: …)`, so a comment never states it;
+  * a comment line `# --- title ---` opens a group: the fields below it, up to the next such
+    line, are listed under that title (what to compute, search, classify, …); fields above the
+    first one go under "settings". The flags every experiment shares (--quick, --out, --figures,
+    --jobs, --backend, --scheduler, --shard, --debug, -h) form the last group, "run";
+  * the description is the first paragraph of the docstring `main` gets, with a pointer to the
+    rest (README.md and `python -m pydoc <the Config's module>`).
 """
 from __future__ import annotations
 
@@ -26,17 +38,73 @@ from experiments.harness.checks import check_literals
 from experiments.harness.parallel import BACKENDS, RunOptions, parse_shard
 
 
-def field_help(config_cls) -> dict[str, str]:
-    """The trailing comment of each field line in the Config's source: one text for readers and
-    --help."""
+_GROUP = re.compile(r"^\s*#\s*---\s*(.+?)\s*---\s*$")
+_FIELD = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*?(?:#\s*(.*))?$")
+_CONTINUED = re.compile(r"^\s*#\s?(.*)$")
+UNGROUPED, RUN = "settings", "run"
+
+
+def field_docs(config_cls) -> dict[str, tuple[str, str]]:
+    """{field: (help, group)} from the Config's source: the whole comment of each field (its
+    trailing `#` text and the comment lines under it) and the title of the `# --- title ---`
+    line above it (UNGROUPED if none). No source (a class built at run time): {}."""
     try:
-        source = inspect.getsource(config_cls)
+        lines = inspect.getsource(config_cls).splitlines()
     except (OSError, TypeError):
         return {}
-    pattern = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*#\s*(.+)$")
-    # argparse %-formats help strings: a literal % in a comment must reach it as %%
-    return {m.group(1): m.group(2).strip().replace("%", "%%")
-            for m in map(pattern.match, source.splitlines()) if m}
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    docs, group, current = {}, UNGROUPED, None
+    for line in lines[1:]:
+        if re.match(r"^\s+(@|def )", line):  # the fields end where the methods begin
+            break
+        if m := _GROUP.match(line):
+            group, current = m.group(1), None
+        elif (m := _FIELD.match(line)) and m.group(1) in names:
+            current = m.group(1)
+            docs[current] = [(m.group(2) or "").strip()], group
+        elif current and (m := _CONTINUED.match(line)):
+            docs[current][0].append(m.group(1).strip().removeprefix("…"))
+        else:
+            current = None
+    return {name: (" ".join(filter(None, parts)), group) for name, (parts, group) in docs.items()}
+
+
+def field_help(config_cls) -> dict[str, str]:
+    """{field: its whole comment}: one text for readers and --help (see field_docs)."""
+    return {name: text for name, (text, _) in field_docs(config_cls).items()}
+
+
+def shown_default(value) -> str:
+    """A default as one would type it after the flag: a tuple space-separated, '' quoted."""
+    if isinstance(value, tuple):
+        return " ".join(map(shown_default, value))
+    return "''" if value == "" else str(value)
+
+
+def short_description(description: str, config_cls) -> str:
+    """The docstring's first paragraph and where the rest is."""
+    first = description.strip().split("\n\n")[0]
+    if not first:
+        return ""
+    return f"{first} More: README.md and `python -m pydoc {config_cls.__module__}`."
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, filling each paragraph of the description on its own and keeping
+    a flag's `(default: …)` on one line."""
+
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32)
+
+    def _fill_text(self, text, width, indent):
+        return "\n\n".join(super(HelpFormatter, self)._fill_text(part, width, indent)
+                             for part in text.split("\n\n"))
+
+    def _split_lines(self, text, width):
+        # a default is read as one piece: "(default: 8 8)" is never broken across lines
+        head, sep, tail = text.rpartition("(default: ")
+        glued = head + sep.replace(" ", "\0") + tail.replace(" ", "\0") if sep else text
+        return [line.replace("\0", " ") for line in super()._split_lines(glued, width)]
 
 
 def _flag_kwargs(tp):
@@ -54,39 +122,43 @@ def _flag_kwargs(tp):
 
 
 def build_parser(config_cls, prog: str, description: str = "") -> argparse.ArgumentParser:
-    """One flag per Config field (`--field-name`, default None = the Config's), plus --quick,
-    --out, --figures, --jobs, --backend, --scheduler, --shard and --debug."""
-    parser = OneLineParser(prog=prog, description=description,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    """One flag per Config field (`--field-name`, default None = the Config's), in the Config's
+    groups, then the "run" group: -h, --quick, --out, --figures, --jobs, --backend, --scheduler,
+    --shard and --debug."""
+    parser = OneLineParser(prog=prog, description=short_description(description, config_cls),
+                           usage="%(prog)s [-h] [--quick] [--FLAG VALUE ...]",
+                           formatter_class=HelpFormatter, add_help=False)
     hints = typing.get_type_hints(config_cls)
-    helps = field_help(config_cls)
+    docs = field_docs(config_cls)
     defaults = config_cls()
+    groups = {}
     for f in dataclasses.fields(config_cls):
-        default = getattr(defaults, f.name)
-        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
-                            help=f"{helps.get(f.name, '')} (default: {shown})",
-                            **_flag_kwargs(hints[f.name]))
-    add = parser.add_argument
+        text, title = docs.get(f.name, ("", UNGROUPED))
+        group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
+        # argparse %-formats help strings: a literal % in a comment must reach it as %%
+        shown = shown_default(getattr(defaults, f.name)).replace("%", "%%")
+        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
+                           help=f"{text.replace('%', '%%')} (default: {shown})".lstrip(),
+                           **_flag_kwargs(hints[f.name]))
+    add = parser.add_argument_group(RUN).add_argument
+    add("-h", "--help", action="help", help="show this help and exit")
     add("--quick", action="store_true",
-        help="start from the tiny preset the tests use (other flags still apply)")
+        help="start from the tests' tiny preset (other flags still apply)")
     # str, not Path: Path('') is '.', and an empty --out must be refused, not mean "here"
-    add("--out", type=str, default=Path("results") / prog.split(".")[-1],
+    add("--out", type=str, default=Path("results") / prog.split(".")[-1], metavar="DIR",
         help="results folder (default: %(default)s)")
-    add("--figures", type=str, default=Path("figures"),
+    add("--figures", type=str, default=Path("figures"), metavar="DIR",
         help="where figures are written (default: %(default)s)")
-    add("--jobs", type=int, default=-1,
+    add("--jobs", type=int, default=-1, metavar="INT",
         help="parallel worker processes, -1 = all cores (default: %(default)s)")
     add("--backend", choices=BACKENDS, default="loky",
-        help="where units run: joblib's loky (this machine) or a dask.distributed cluster "
-             "(optional extra `cluster`) (default: %(default)s)")
+        help="loky (this machine) or dask (extra `cluster`) (default: %(default)s)")
     add("--scheduler", default=None, metavar="ADDRESS",
-        help="with --backend dask: the scheduler, e.g. tcp://host:8786; none = a local cluster")
+        help="dask's scheduler, e.g. tcp://host:8786 (default: a local cluster)")
     add("--shard", default=None, metavar="I/K",
-        help="run only the units with index ≡ I (mod K), e.g. one task of a job array; a later "
-             "run without --shard builds the summary and figures")
+        help="only units ≡ I (mod K); a run without it sums up (default: all)")
     add("--debug", action="store_true",
-        help="show the traceback of an internal error instead of a one-line message")
+        help="show an internal error's traceback, not a one-line message")
     return parser
 
 

@@ -72,40 +72,47 @@ EXPERIMENT = "minratio"
 class Config:
     """The settings of the minimal-ratio experiment; each field's comment is its --help text."""
 
-    runs: int = 100                      # slides: "Train 100 times"
+    # --- compute (the task, the net, its training) ---
+    runs: int = 100                      # the slides' "Train 100 times"
     seed: int = 0                        # run r uses SeedSequence(seed).spawn(runs)[r]
-    task: str = "sinc"                   # a function (sinc, sign, …), digits, mnist, cifar10, or
-    # …dlae: the deep linear autoencoder (bias-free, linear; critical points known in closed form)
+    task: str = "sinc"                   # a function (sinc, sign, …), digits, mnist, cifar10 or
+    # …dlae, a linear autoencoder whose critical points are known
     loss: Literal["mse", "cross_entropy"] = "mse"  # cross_entropy: image tasks only
-    data_root: str = ""                  # mnist/cifar10: the folder holding MNIST/raw or cifar-10…
+    data_root: str = ""                  # image tasks: holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                     # image tasks: a fixed subset of this many (0 = all)
-    dlae_dim: int = 16                   # dlae: k inputs, data eigenvalues 1…k (Frye et al. 16)
-    hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1, 97 params: more runs end critical than 1-5-5-1
-    activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth: H
-    n_samples: int = 100                 # grid on [−1, 1]: 10 points per zero of sinc (dlae: rows)
-    trainer: Literal["trf", "lm", "lbfgs", "adam"] = "trf"  # trf/lm on residuals: 1e-8 in 0.3 s
+    dlae_dim: int = 16                   # dlae: k inputs, data eigenvalues 1…k (Frye et al.)
+    hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1 (97 params): more end critical than 1-5-5-1
+    activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth: the
+    # …Hessian exists everywhere
+    n_samples: int = 100                 # grid on [−1, 1], 10 per zero of sinc (dlae: rows)
+    trainer: Literal["trf", "lm", "lbfgs", "adam"] = "trf"  # trf/lm fit the residuals: 1e-8 in
+    # …0.3 s
     switch_min: int = 2                  # fewest training steps before the search
-    switch_max: int = 1000               # most; log-uniform between: early saddles to late minima
+    switch_max: int = 1000               # most (log-uniform): early stops reach saddles too
     lr: float = 0.01                     # Adam's step (--trainer adam)
-    finder: Literal["lm+newton", "lm", "trf", "newton", "gradnorm"] = "lm+newton"  # default: LM
-    stall_window: int = 0                # > 0: each stage stops when ‖∇L‖ has not halved over
-    # …this many evaluations (LM) or steps (Newton-MR); 0: the finder's own (300, 200). Longer
-    # searches end critical more often and reach saddles whose duplicated units merge slowly
-    grad_sq_tol: float = 1e-10           # critical: ‖∇L‖² ≤ this (Frye et al. 2019; 1e-8: loose)
-    newton_tol: float = 1e-6             # …and ‖H_τ⁺∇L‖ ≤ this (absolute: engine.classify)
+    # --- search (for ∇L = 0 from each trained net) ---
+    finder: Literal["lm+newton", "lm", "trf", "newton", "gradnorm"] = "lm+newton"  # lm+newton: LM,
+    # …then Newton-MR once LM slows
+    stall_window: int = 0                # > 0: a stage stops when ‖∇L‖ has not halved over this
+    # …many LM evaluations or Newton-MR steps (0: the finder's own, 300 and 200); longer searches
+    # end critical more often
+    weight_decay: float = 0.0            # λ: search the coercive L + (λ/2)‖θ‖²
+    starts: Literal["trained", "embedded"] = "trained"  # embedded: critical points of a smaller
+    # …net (--embed-hidden) split up to --hidden, saddles of known origin
+    embed_hidden: tuple[int, ...] = (2, 2)  # --starts embedded: the smaller net's hidden widths
+    # --- classify (the end points) ---
+    grad_sq_tol: float = 1e-10           # critical: ‖∇L‖² ≤ this (Frye et al. 2019)
+    newton_tol: float = 1e-6             # critical: also the Newton step ‖H_τ⁺∇L‖ ≤ this
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
-    cos_tol: float = 5e-4                # …or ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this (Frye et al.)
-    rtol: float = 1e-6                   # eigenvalue sign tolerance τ = max(n·ε, rtol)·‖H‖₂
+    cos_tol: float = 5e-4                # gradient-flat too: ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this
+    rtol: float = 1e-6                   # eigenvalue sign cut τ = max(n·ε, rtol)·‖H‖₂
     cut: Literal["relative", "certified"] = "relative"  # certified: τ from the eigenvalues'
-    # …distance to the critical point, the same anywhere on a symmetry orbit (engine.critical.cut)
-    band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band (tight, loose)
-    radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampling radii r, ‖θ − θ*‖ = r
+    # …distance to the critical point, alike on a symmetry orbit
+    band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band
+    radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampled ratio: radii r = ‖θ − θ*‖
     n_directions: int = 1000             # K samples per radius: standard error ≤ 0.016
-    weight_decay: float = 0.0            # λ: search L + (λ/2)‖θ‖², coercive (nothing at infinity)
-    starts: Literal["trained", "embedded"] = "trained"  # embedded: a critical point of a
-    embed_hidden: tuple[int, ...] = (2, 2)  # …1-2-2-1 net split up to --hidden (known origin)
-    continue_evals: int = 100            # continuation from each critical end point (escaping?)
-    move_tol: float = 1e-4               # it stays put when it moves less than this·‖θ*‖
+    continue_evals: int = 100            # continuation: evaluations from each critical point
+    move_tol: float = 1e-4               # stays put: the continuation moves < this·‖θ*‖
 
     @classmethod
     def quick(cls):
