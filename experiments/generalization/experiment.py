@@ -14,7 +14,8 @@ model is saved ('target', 'plateau', 'cap'):
                   `width_seeds` seeds each, checked every epoch, target a training loss ≤
                   `width_target`, cap `width_max_epochs`
   flatness        one network trained with each of `batch_sizes` from one shared initialization,
-                  checked every `check_every` steps, target a training loss ≤ `target_loss`
+                  checked every `check_every` steps (its plateau window: `stop_window` epochs,
+                  at least that many checks), target a training loss ≤ `target_loss`
                   (same loss, not the same epochs: a fixed epoch budget leaves large batches
                   under-trained), cap `max_steps`; per
                   model: train/test loss and accuracy, the sensitivity
@@ -63,27 +64,33 @@ EXPERIMENT = "generalization"
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- compute (the data and nets of every part) ---
     seed: int = 0                            # one SeedSequence for every unit
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
     activation: Literal["relu", "tanh"] = "relu"  # the usual DNN choice on images
-    lr: float = 0.001                        # Adam's default step size, for every part
+    lr: float = 0.001                        # Adam's usual step size, for every part
+    # --- random labels ---
     random_hidden: tuple[int, ...] = (256, 256)  # 85k parameters, ≫ the 1437 digits samples
     random_target_acc: float = 0.99          # "memorized": stop at this training accuracy
     random_max_epochs: int = 1000            # the cap, if memorizing takes longer (never hit)
     random_batch: int = 128                  # a common minibatch
+    # --- parameters (the width sweep) ---
     widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 16, 32, 64, 128)  # 10 nets, 85 … 9.6k params
     width_seeds: int = 2                     # seeds per width: the spread, not one draw
     width_max_epochs: int = 2000             # cap of the width sweep (never hit)
     width_target: float = 0.01               # cross-entropy target, as experiments.deepshallow
+    # --- compute (the data and nets of every part) ---
     stop_window: int = 10                    # checks per window of the plateau rule
     stop_rel_tol: float = 0.01               # plateau: window median < 1 % below the one before
+    # --- parameters (the width sweep) ---
     width_batch: int = 128                   # minibatch of the width sweep
+    # --- flatness (batch sizes, interpolation, sharpness) ---
     hidden: tuple[int, ...] = (64, 64)       # the flatness network (9k parameters on digits)
     batch_sizes: tuple[int, ...] = (8, 32, 64, 128, 512, 1024)  # 2.1 decades of batch size
     target_loss: float = 0.01                # train each batch size to this training loss
-    max_steps: int = 6000                    # unless it takes more steps than this
+    max_steps: int = 6000                    # the cap: at most this many steps
     check_every: int = 20                    # steps between checks of the whole training loss
     lr_variant: float = 0.01                 # the second learning rate of the interpolation
     interp_pair: tuple[int, ...] = (64, 1024)  # the two batch sizes interpolated
@@ -184,9 +191,14 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
         # (its own stream: child n_units of the SeedSequence, which no unit draws from)
         shared = run_seeds(config.seed, len(config.units) + 1)[-1]
         theta0 = net.init(np.random.default_rng(shared), "he")
+        # the plateau window spans stop_window epochs (as the width sweep's) or checks, whichever
+        # is longer: 10 checks of 20 steps at batch 8 are one noisy epoch, and the rule stopped
+        # that run at loss 0.023, short of the target every other batch size reached
+        epoch_steps = -(-len(data.x_train) // batch)
+        rule = StopRule(config.stop_window * max(1, -(-epoch_steps // config.check_every)),
+                        config.stop_rel_tol, config.target_loss)
         theta, records, info = fit(net, theta0, data, adam(lr), batch, rng, config.max_steps,
-                                   config.check_every,
-                                   loss_rule(config.stop_rule(config.target_loss)))
+                                   config.check_every, loss_rule(rule))
         arrays = _curves(records) | {"theta": theta}
         info |= measures(config, net, theta, data, rng)
     return arrays, info | {"kind": kind, "args": args, "wall_time": time.perf_counter() - start}
