@@ -54,28 +54,33 @@ RUN_KEYS = ("step_loss", "step_grad_norm", "epoch_start", "full_step", "full_los
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- compute (which task, which norm) ---
     task: Literal["both", "sinc", "dnn"] = "both"  # one folder, a figure per task
     p: str = "2"                         # gradient p-norm: a number ≥ 1 or 'inf' (slides: 2)
     seed: int = 0                        # task t trains on SeedSequence(seed).spawn(2)[t]
+    # --- sinc (the function task) ---
     sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters: < 1 ms per step
-    sinc_activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth
+    sinc_activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth,
+    # …as in the slides
     sinc_samples: int = 1000             # grid points of sin(5πx)/(5πx) on [−1, 1]
     sinc_steps: int = 8000               # iterations (whole epochs): ~4 s CPU
-    sinc_lr: float = 3e-3                # Adam (both tasks): 1e-3 needs 2× the steps
-    sinc_minibatch: bool = False         # full batch as in the slides; the flag: minibatches
+    sinc_lr: float = 3e-3                # Adam's step on sinc: 1e-3 needs 2× the steps
+    sinc_minibatch: bool = False         # minibatches instead of the slides' full batch
     sinc_batch_size: int = 100           # minibatch size with --sinc-minibatch
+    # --- dnn (the image task, trained by Adam too) ---
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                  # folder holding MNIST/raw (torchvision layout)
     n_train: int = 0                     # 0 = every training image; >0 a seeded subset
     hidden: tuple[int, ...] = (128, 64)  # the DNN of the trajectory experiment
-    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # trajectory's
+    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # as trajectory's
     steps: int = 3000                    # iterations (whole epochs): MNIST 7 epochs, digits 8×8 250
     batch_size: int = 128                # minibatch size of the trajectory experiment
-    lr: float = 1e-3                     # Adam's default step
+    lr: float = 1e-3                     # Adam's usual step (Kingma & Ba)
     full_evals: int = 60                 # whole-data gradients per minibatch run (MNIST 0.6 s)
+    # --- rises (when a rise of the gradient norm counts) ---
     smooth: float = 0.02                 # moving-average window: share of a series, ≥ 3 points
     rise_factor: float = 1.5             # a rise of G̃ by ≥ 1.5× counts (clear on a log axis)
-    rise_loss_drop: float = 0.05         # …and L̃ fell ≥ 5 per cent meanwhile (not a spike)
+    rise_loss_drop: float = 0.05         # the rise counts if L̃ fell ≥ 5 % meanwhile (not a spike)
 
     @classmethod
     def quick(cls):

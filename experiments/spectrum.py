@@ -51,20 +51,23 @@ RUN_KEYS = (("theta", "eigenvalues_H", "eigenvalues_G"),
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- (a) sinc: the exact spectrum of a small net ---
     seed: int = 0                            # one SeedSequence for both parts
     sinc_hidden: tuple[int, ...] = (10, 10)  # 1-10-10-1, 141 parameters
     sinc_activation: Literal["tanh", "sigmoid", "softplus"] = "tanh"  # smooth: H exists everywhere
     sinc_samples: int = 1000                 # grid points of sin(5πx)/(5πx) on [−1, 1]
     sinc_iterations: int = 3000              # L-BFGS iterations: far into the flat end of training
     rtol: float = 1e-6                       # sign tolerance τ = max(n·ε, rtol)·‖H‖₂
+    # --- (b) dnn: the image net, through Hessian-vector products ---
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # folder holding MNIST/raw (torchvision layout)
     n_train: int = 0                         # 0 = every training image; >0 a seeded subset
     hidden: tuple[int, ...] = (128, 64)      # the DNN of the trajectory experiment
-    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # trajectory's
+    activation: Literal["relu", "tanh", "sigmoid", "softplus", "linear"] = "relu"  # as trajectory's
     epochs: int = 20                         # Adam epochs before the spectrum is taken
     batch_size: int = 128                    # minibatch size
-    lr: float = 1e-3                         # Adam's default step
+    lr: float = 1e-3                         # Adam's usual step (Kingma & Ba)
+    # --- (b) dnn: the estimators on its Hessian ---
     top_k: int = 20                          # largest eigenvalues by Lanczos
     probes: int = 100                        # Hutchinson probes: SE ∝ 1/√probes
     slq_steps: int = 80                      # Lanczos steps per SLQ probe

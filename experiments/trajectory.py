@@ -74,16 +74,19 @@ Init = Literal["he", "lecun", "glorot"]
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- runs (how many, and what is recorded) ---
     seed: int = 0                            # one SeedSequence; run r uses its spawn(runs)[r]
     runs: int = 8                            # "train 8 times" (slides 3/3)
     every: int = 3                           # collect the weights every 3 epochs (slides 3/3)
     epochs: int = 24                         # 0, 3, …, 24: nine points per run (≥ 8 wanted)
+    # --- data and net ---
     dataset: Literal["", "mnist", "digits", "cifar10", "sinc"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
     hidden: tuple[int, ...] = (128, 64)      # the slides' DNN: two hidden layers
     activation: Activation = "relu"          # usual on images
     init: Init = "he"                        # variance 2/d_in keeps ReLU activations at scale
+    # --- training ---
     optimizer: Literal["adam", "sgd"] = "adam"  # 'sgd': heavy-ball momentum 0.9
     lr: float = 0.0                          # step size; 0 = 1e-3 for Adam, 0.01 for SGD
     batch_size: int = 128                    # the common MNIST minibatch

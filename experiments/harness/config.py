@@ -37,7 +37,6 @@ from engine.io.results import UsageError
 from experiments.harness.checks import check_literals
 from experiments.harness.parallel import BACKENDS, RunOptions, parse_shard
 
-
 _GROUP = re.compile(r"^\s*#\s*---\s*(.+?)\s*---\s*$")
 _FIELD = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*?(?:#\s*(.*))?$")
 _CONTINUED = re.compile(r"^\s*#\s?(.*)$")
@@ -81,12 +80,12 @@ def shown_default(value) -> str:
     return "''" if value == "" else str(value)
 
 
-def short_description(description: str, config_cls) -> str:
-    """The docstring's first paragraph and where the rest is."""
+def short_description(description: str, config_cls, prog: str) -> str:
+    """The docstring's first paragraph and where the rest is (the Config's module; prog when it
+    runs as __main__)."""
     first = description.strip().split("\n\n")[0]
-    if not first:
-        return ""
-    return f"{first} More: README.md and `python -m pydoc {config_cls.__module__}`."
+    module = prog if config_cls.__module__ == "__main__" else config_cls.__module__
+    return f"{first} More: README.md and `python -m pydoc {module}`." if first else ""
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -115,7 +114,7 @@ def _flag_kwargs(tp):
     if origin is typing.Literal:
         choices = typing.get_args(tp)
         return {"type": type(choices[0]), "choices": choices,
-                "metavar": "{" + ",".join(map(str, choices)) + "}"}
+                "metavar": "{" + ",".join(map(shown_default, choices)) + "}"}
     if tp is bool:
         return {"action": argparse.BooleanOptionalAction}
     return {"type": tp, "metavar": tp.__name__.upper()}
@@ -125,7 +124,7 @@ def build_parser(config_cls, prog: str, description: str = "") -> argparse.Argum
     """One flag per Config field (`--field-name`, default None = the Config's), in the Config's
     groups, then the "run" group: -h, --quick, --out, --figures, --jobs, --backend, --scheduler,
     --shard and --debug."""
-    parser = OneLineParser(prog=prog, description=short_description(description, config_cls),
+    parser = OneLineParser(prog=prog, description=short_description(description, config_cls, prog),
                            usage="%(prog)s [-h] [--quick] [--FLAG VALUE ...]",
                            formatter_class=HelpFormatter, add_help=False)
     hints = typing.get_type_hints(config_cls)

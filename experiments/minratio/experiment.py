@@ -94,8 +94,8 @@ class Config:
     finder: Literal["lm+newton", "lm", "trf", "newton", "gradnorm"] = "lm+newton"  # lm+newton: LM,
     # …then Newton-MR once LM slows
     stall_window: int = 0                # > 0: a stage stops when ‖∇L‖ has not halved over this
-    # …many LM evaluations or Newton-MR steps (0: the finder's own, 300 and 200); longer searches
-    # end critical more often
+    # …many LM evaluations or Newton-MR steps (0: the finder's own, lm+newton's 100 and 600);
+    # longer searches end critical more often
     weight_decay: float = 0.0            # λ: search the coercive L + (λ/2)‖θ‖²
     starts: Literal["trained", "embedded"] = "trained"  # embedded: critical points of a smaller
     # …net (--embed-hidden) split up to --hidden, saddles of known origin

@@ -55,26 +55,30 @@ UNIT_KEYS = {"train": ("theta0", "theta_end", "snapshots", "epochs"),
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- compute (which views) ---
     view: Literal["all", "line", "plane", "tsne", "perturb"] = "all"  # which views to compute
     seed: int = 0  # unit k draws from SeedSequence(seed).spawn(8)[k]
+    # --- trained ends (the sinc net and the dnn) ---
     sinc_hidden: tuple[int, ...] = (10, 10)  # the homework's net, 141 parameters
     sinc_samples: int = 1000  # x evenly spaced in [-1, 1]; test: midpoints
     sinc_epochs: int = 300  # Adam reaches L ~ 2e-4: a trained end
-    sinc_lr: float = 0.01  # trains it smoothly
+    sinc_lr: float = 0.01  # Adam's step: trains it smoothly
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""  # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0  # 0: all digits, 2000 of MNIST/CIFAR-10
     dnn_hidden: tuple[int, ...] = (32,)  # 2410 parameters on digits
     dnn_epochs: int = 60  # ~99 % training accuracy on digits
-    dnn_lr: float = 0.001  # Adam's default step
+    dnn_lr: float = 0.001  # Adam's usual step (Kingma & Ba)
     batch_size: int = 64  # minibatches of both Adam runs
     every: int = 3  # snapshot period (epochs) for the PCA plane
+    # --- line, planes and perturbation ---
     line_points: int = 81  # alpha in [-0.5, 1.5], steps of 0.025
     grid: int = 51  # points per plane axis: 2601 losses a plane
     plane_radius: float = 1.0  # random planes: a, b in [-1, 1] (Li et al.)
     hessian_rise: float = 1.0  # Hessian plane: to L = (1+rise) L(theta*)
     perturb_range: float = 0.5  # delta in [-0.5, 0.5] for every parameter
     perturb_points: int = 41  # odd: delta = 0 is on the grid
+    # --- tsne (a tiny net's path and sampled neighbours) ---
     tiny_hidden: tuple[int, ...] = (5, 5)  # 46 parameters: the slides ask for < 50
     tiny_samples: int = 64  # the fixed set of inputs
     gd_epochs: int = 2000  # full-batch gradient descent
@@ -82,7 +86,8 @@ class Config:
     newton_steps: int = 20  # trust-region Newton steps before sampling
     extra_steps: int = 10  # "about 10 epochs further" (Newton steps), sampling
     neighbours: int = 100  # samples per extra epoch
-    sample_radius: float = 0.2  # half-width of the fastest parameter
+    sample_radius: float = 0.2  # half-width for the fastest-descending parameter (others ∝
+    # …their GD rate of descent)
     perplexity: float = 30.0  # t-SNE neighbourhood size (5-50 typical)
     tsne_iter: int = 500  # KL 0.68 here vs 0.65 at 1000: the same picture
 
