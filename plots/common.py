@@ -101,8 +101,13 @@ def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None =
     paths = []
     for ext in ("png", "pdf"):
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=ext, dpi=dpi)
+        # PNG compression level 1: the 300-dpi PNGs were a large share of make all's drawing time
+        # (zlib's default 6 is ~10 % smaller for ~2× the time); the pixels are the same
+        fig.savefig(buffer, format=ext, dpi=dpi,
+                    **({"pil_kwargs": {"compress_level": 1}} if ext == "png" else {}))
         paths.append(atomic_write(Path(figures_dir) / f"{name}.{ext}", buffer.getvalue()))
+        # the layout the PNG was drawn with holds for the PDF at the same size: not solved again
+        fig.set_layout_engine("none")
     plt.close(fig)
     return paths
 

@@ -114,14 +114,7 @@ def test_each_default_is_shown_once_and_right(prog, monkeypatch):
         assert entries[flag if flag != "--help" else "-h"][0].count("default") <= 1
 
 
-# experiments/deepshallow/experiment.py is at the 300-line ceiling (tests/test_architecture.py)
-# and only its Config's comments were ours to edit: its group lines wait for the file's split
-UNGROUPED_FOR_NOW = pytest.mark.xfail(strict=True, reason="deepshallow/experiment.py has no line "
-                                      "left for `# --- title ---` group lines (300-line ceiling)")
-
-
-@pytest.mark.parametrize("prog", [pytest.param(p, marks=UNGROUPED_FOR_NOW)
-                                  if p == "experiments.deepshallow" else p for p in EXPERIMENTS])
+@pytest.mark.parametrize("prog", EXPERIMENTS)
 def test_flags_are_in_the_configs_groups_and_the_shared_ones_under_run(prog, monkeypatch):
     module = importlib.import_module(EXPERIMENTS[prog])
     entries = _entries(_help(prog, monkeypatch))

@@ -40,13 +40,12 @@ import numpy as np
 
 from engine import MLP
 from engine.data.datasets import FUNCTIONS, function_dataset, load_checkerboard
-from engine.derivatives.backprop import mlp_mse_gradient
 from engine.io.results import Store, UsageError
-from engine.nets.activations import get_activation
 from engine.nets.budget import n_params_of, sizes_for_budget
-from engine.training.loop import evaluate, fit_lbfgs, train
+from engine.training.loop import evaluate, train
 from engine.training.optim import adam
 from engine.training.stopping import StopRule, stop_reason
+from experiments.deepshallow.fitting import fit_function, kinks_on_data
 from experiments.deepshallow.summary import TASK_METRICS, summarize
 from experiments.harness.checks import (
     FULL_TRAIN,
@@ -68,9 +67,11 @@ EXPERIMENT = "deepshallow"
 class Config:
     """Experiment settings; each field's comment is its --help text; quick(): the tests' preset."""
 
+    # --- compute (models, seeds) ---
     seed: int = 0                            # one SeedSequence; unit u uses its spawn(n_units)[u]
     seeds: int = 3                           # initializations per model: ≥ 3 to see the spread
     depths: tuple[int, ...] = (1, 2, 4)      # hidden layers: shallow, middle, deep (bonus: ≥ 3)
+    # --- simulate a function ---
     functions: tuple[str, ...] = ("sinc", "sign")  # sin(5πx)/(5πx) and the square wave
     function_width: int = 133                # 1-133-1: a budget of 400 parameters (±2 %)
     function_samples: int = 256              # training grid on [−1, 1]; tested on its midpoints
@@ -78,7 +79,9 @@ class Config:
     record_every: int = 20                   # L-BFGS iterations between checks of the stop rule
     stop_window: int = 10                    # checks per window of the plateau rule
     stop_rel_tol: float = 0.01               # plateau: window median < 1 % below the one before
+    # --- compute (models, seeds) ---
     activation: Literal["relu", "tanh"] = "relu"  # kinks let depth pay off on the square wave
+    # --- train on an actual task ---
     dataset: Literal["", "digits", "mnist", "cifar10"] = ""  # '' = mnist with --data-root
     data_root: str = ""                      # holds MNIST/raw or cifar-10-batches-py
     n_train: int = 0                         # 0 = every training sample; >0 a fixed subset
@@ -214,37 +217,6 @@ def unit(config: Config, index: int) -> tuple[dict, dict]:
                            "n_params": net.n_params, "wall_time": time.perf_counter() - start}
 
 
-def fit_function(net, theta0, data, rule: StopRule, max_iters: int, every: int):
-    """Full-batch L-BFGS (engine.training.loop.fit_lbfgs) on the MSE of `data` from θ₀, the loss
-    recorded at iteration 0 and every `every` iterations, until `rule` stops it, the cap
-    `max_iters`, or a line search finds no descent ('stalled'). Returns (θ, {'train_loss',
-    'loss_iters'}, {'stopped_by', 'steps', 'final_grad_norm'}); the gradient is the NumPy backward
-    pass (engine.derivatives.backprop, ~5× autograd's here). Cost: ~1.1 evaluations/iteration."""
-    x, y = data.x_train, data.y_train
-    gradient = mlp_mse_gradient(net, x, y)
-    losses, iters, why = [float(net.loss(theta0, x, y))], [0], []
-
-    def check(intermediate_result):  # scipy's name: it then passes x and fun of iterate k
-        check.k += 1
-        if check.k % every == 0:
-            losses.append(float(intermediate_result.fun))
-            iters.append(check.k)
-            why.append(stop_reason(losses, rule))
-            if why[-1] is not None:
-                raise StopIteration
-
-    check.k = 0
-    result = fit_lbfgs(lambda t: (float(net.loss(t, x, y)), gradient(t)), theta0, max_iters,
-                       callback=check)
-    if iters[-1] != result.nit:  # ended between checks: record where it ended
-        losses.append(float(net.loss(result.x, x, y)))
-        iters.append(int(result.nit))
-    stopped = why[-1] if why and why[-1] else "cap" if result.nit >= max_iters else "stalled"
-    return result.x, {"train_loss": np.array(losses), "loss_iters": np.array(iters)}, {
-        "stopped_by": stopped, "steps": int(result.nit),
-        "final_grad_norm": float(np.linalg.norm(gradient(result.x)))}  # ≈ 0: a stationary end
-
-
 def rule_dict(config: Config, target: str) -> dict:
     """What a run records of its stop rule: window, rel_tol, target and the cap with its unit."""
     if target in FUNCTIONS:
@@ -272,21 +244,6 @@ def _run_keys(index, info) -> tuple[str, ...]:
     """The arrays `unit` saves: a function fit's or a task model's."""
     fit = ("train_loss", "loss_iters", "theta", "prediction", "test_loss")
     return fit if info.get("target") in FUNCTIONS else (*TASK_METRICS, "theta")
-
-
-def kinks_on_data(net, theta, x, rng) -> np.ndarray:
-    """θ with each hidden layer's biases set, layer by layer, so that every unit's
-    pre-activation is 0 at a training input drawn from rng: each ReLU kink starts on the data,
-    no unit dead on all of it (a data-dependent init, Krähenbühl et al. 2016, biases only). Why:
-    with random biases deep fits of sin(5πx)/(5πx) ended on straight lines across the side lobes
-    (loss 6e-4, no kink there); the same seeds reach ~1e-5 so. Cost: one forward pass."""
-    theta, h = np.array(theta), x
-    for layer in range(net.layout.n_layers - 1):
-        z = h @ theta[net.layout.weight_slice(layer)].reshape(net.layout.shape_of(layer))
-        bias = -z[rng.integers(0, len(x), size=z.shape[1]), np.arange(z.shape[1])]
-        theta[net.layout.bias_slice(layer)] = bias
-        h = get_activation(net.activation).fn(z + bias)
-    return theta
 
 
 def _sizes(width, d_in, d_out, depth, flag) -> tuple[int, ...]:
