@@ -5,8 +5,8 @@ Each `Activation` carries
   d1(z)   σ'(z)  and  d2(z)  σ''(z), plain NumPy (used by the structured Hessian, which needs
           them in closed form rather than through another reverse pass).
 
-Closed forms, with relative error a few ulps for every float z (tests/test_activations.py checks
-them against extended precision over z ∈ [−40, 40]); written in e^{−|z|}, which never overflows,
+Closed forms, with relative error a few ulps for every float z (the tests check them against
+extended precision over z ∈ [−40, 40]); written in e^{−|z|}, which never overflows,
 instead of 1 − tanh² or σ(1 − σ), which cancel to 0 once σ(z) rounds to ±1 (tanh'(20) = 1.7e-17):
   tanh'     = 4e^{−2|z|}/(1 + e^{−2|z|})²    tanh''     = −2 tanh(z)·tanh'(z)
   sigmoid'  = e^{−|z|}/(1 + e^{−|z|})²       sigmoid''  = −tanh(z/2)·sigmoid'(z)   (1 − 2σ(z))

@@ -29,7 +29,7 @@ bit-identical losses and gradients (softplus: a few ulps, its σ' is 1 − e^{�
 there). Hessians are bit-identical for relu and linear; for tanh and sigmoid they agree to a few
 ulps, since the z-route of saturated units (of all sigmoid units inside a second-order trace)
 runs through the recomputed z's nodes, which sum into θ's Hessian in another order
-(tests/test_fused.py).
+(tests/engine/nets/test_fused.py).
 Cost: the plain graph's arithmetic, O(N · d_l · d_{l+1}) per layer, with 1/7 of its nodes.
 """
 from __future__ import annotations

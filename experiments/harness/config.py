@@ -13,8 +13,8 @@ Every check runs before any work or write (engine.io.cli states the error contra
 --help is read from the Config's source (field_docs):
   * a field's help is its whole comment: the `# …` after the default plus the comment-only lines
     right under it (a leading `…` there marks the continuation and is dropped). It must read as
-    a complete text on its own (tests/test_help.py checks the rule); the default is appended
-    once, as `(default: …)`, so a comment never states it;
+    a complete text on its own (tests/contract/test_help.py checks the rule); the default is
+    appended once, as `(default: …)`, so a comment never states it;
   * a comment line `# --- title ---` opens a group: the fields below it, up to the next such
     line, are listed under that title (what to compute, search, classify, …); fields above the
     first one go under "settings". The flags every experiment shares (--quick, --out, --figures,

@@ -11,7 +11,7 @@ from experiments.report.assemble import SECTIONS, all_figures, load_metas
 from experiments.report.assemble import main as report_main
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

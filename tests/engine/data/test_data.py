@@ -461,5 +461,5 @@ def test_torchvision_is_never_imported_at_module_level():
             "        importlib.import_module(f'{pkg}.{m.name}')\n"
             "print(sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'torchvision')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(data.__file__).parents[1])
+                         cwd=Path(data.__file__).parents[2])
     assert out.stdout.strip() == "[]"

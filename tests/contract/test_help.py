@@ -15,7 +15,7 @@ import pytest
 
 from experiments.harness.config import UNGROUPED, build_parser, field_docs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # prog → the module holding its Config (its docstring is the description `main` gets)
 EXPERIMENTS = {
     "experiments.trajectory": "experiments.trajectory",

@@ -153,7 +153,7 @@ def test_saved_numbers_are_recomputed_from_theta_alone(quick):
         # another summation order (mlp_mse_gradient): equal to rounding, ~1e-18 at the floor
         assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12, atol=1e-15)
         # autograd's Hessian is an independent route; by Weyl |Δλ| ≤ ‖ΔH‖₂, and the two agree to
-        # ~1e-13·‖H‖ (tests/test_curvature.py checks 1e-12 in Frobenius norm)
+        # ~1e-13·‖H‖ (tests/engine/derivatives/test_curvature.py checks 1e-12 in Frobenius norm)
         eig = np.linalg.eigvalsh(hessian(net, theta, x, y))
         scale = np.abs(eig).max()
         assert_allclose(eig, arrays["eigenvalues"][run], rtol=0, atol=1e-11 * scale)

@@ -404,7 +404,7 @@ def test_a_diverging_spectrum_dnn_has_no_spectrum_and_says_so(tmp_path, monkeypa
 
 # ----------------------------------------------------------------------------- README routes
 def _readme_commands():
-    text = (Path(__file__).parents[1] / "README.md").read_text()
+    text = (Path(__file__).parents[2] / "README.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
     return [line.split("#")[0].split() for block in blocks for line in block.splitlines()
             if line.startswith("python -m ")]
