@@ -160,8 +160,10 @@ def plot_hessian_plane(plane, title):
     fig.get_layout_engine().set(wspace=0.06)
     _contour(fig, axes[0], a, b, np.log10(Z))
     axes[0].plot(0, 0, "w*", ms=12, mec="k")
-    axes[0].set(xlabel=f"a along v_max (λ_max = {lam_max:.3g})",
-                ylabel=f"b along v_min (λ_min = {lam_min:.3g})")
+    # at 16 cm for three panels every label is short: λ and ∇L·v go to each panel's title
+    axes[0].set(xlabel="a along v_max", ylabel="b along v_min",
+                title="log₁₀ L on the plane")
+    axes[0].yaxis.set_major_locator(MaxNLocator(4))
     cuts = ((a, Z[np.argmin(np.abs(b)), :], lam_max, plane["slopes"][0], "v_max"),
             (b, Z[:, np.argmin(np.abs(a))], lam_min, plane["slopes"][1], "v_min"))
     for ax, (r, cut, lam, slope, name) in zip(axes[1:], cuts, strict=True):
@@ -172,10 +174,14 @@ def plot_hessian_plane(plane, title):
         zoom = name == "v_min" and change.min() < 0
         if zoom:  # on the dip: the rise beyond it (often quartic) would flatten it to a line
             ax.set_ylim(1.6 * change.min(), -4.0 * change.min())
-        ax.set(xlabel=f"r along {name} (λ = {lam:.3g}, ∇L·v = {slope:.2g})",
-               ylabel="loss change" + (" (zoomed on the dip)" if zoom else ""))
-        ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.legend(fontsize=8, loc="upper center")
+        ax.set(xlabel=f"r along {name}", title=f"{name}: λ {lam:.3g}, ∇L·v {slope:.2g}",
+               ylabel="zoomed on the dip" if zoom else "")
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    axes[1].set_ylabel("loss change")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2)  # over a panel it hid a cut
     fig.suptitle("Plane of the Hessian eigenvectors of the largest and the most negative "
                  "eigenvalue at θ* — random planes average curvature and hide λ < 0\n" + title)
     return fig
@@ -264,8 +270,10 @@ def _contour(fig, ax, a, b, logZ):
     levels = MaxNLocator(24).tick_values(logZ.min(), logZ.max())
     filled = ax.contourf(a, b, logZ, levels=levels, cmap="viridis")
     ax.contour(a, b, logZ, levels=levels[::3], colors="k", linewidths=0.3)
-    fig.colorbar(filled, ax=ax, label="log₁₀ L (training loss)")
-    ax.xaxis.set_major_locator(MaxNLocator(5))
+    bar = fig.colorbar(filled, ax=ax, label="log₁₀ L (training loss)")
+    bar.locator = MaxNLocator(4)  # 24 levels: every one labelled overlaps at print size
+    bar.update_ticks()
+    ax.xaxis.set_major_locator(MaxNLocator(3))
 
 
 def _title(info):
