@@ -96,12 +96,25 @@ def _results(fn, todo, options, desc):
                 yield i, _single_threaded(fn, i)
                 bar.update()
             return
+        _quiet_resource_tracker()
         parallel = Parallel(n_jobs=min(workers, len(todo)), return_as="generator_unordered")
         for i, result in parallel(delayed(_indexed)(fn, i) for i in todo):
             yield i, result
             bar.update()
     finally:
         bar.close()
+
+
+# The resource tracker is a process of its own, started with this interpreter's -W options when
+# the pool makes its first semaphore. When Ctrl-C or SIGTERM makes joblib end busy workers, the
+# semaphores they held are left to it; it unlinks them — the cleanup works — and warns about
+# each, two lines after the one-line message of the interrupt. Only that warning is silenced.
+_TRACKER_WARNING = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker():
+    if _TRACKER_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNING)
 
 
 def _indexed(fn, index):

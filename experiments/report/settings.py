@@ -49,8 +49,9 @@ def _resolved(key, value, config, summary) -> tuple[str, str | None]:
     if key == "lr" and value == 0 and _find(summary, "lr") is not None:
         name = {"adam": "Adam's default", "sgd": "losslab's SGD default"}
         return f"{_find(summary, 'lr'):g}", name.get(config.get("optimizer"), "default")
-    if key == "dataset" and value == "":
-        found = _find(summary, "dataset") or _find(summary, "data") or "digits"
+    if key == "dataset" and value == "":  # the image data of the DNN part, not a 1-D task's
+        found = next((d for d in (*_find_all(summary, "dataset"), *_find_all(summary, "data"))
+                      if d in IMAGE_DATASETS), "digits")
         return found, ("found under --data-root" if config.get("data_root") else
                        "offline default (no --data-root)")
     if key == "data_root" and value == "":
@@ -61,6 +62,23 @@ def _resolved(key, value, config, summary) -> tuple[str, str | None]:
     if isinstance(value, list):
         return " ".join(map(str, value)), None
     return f"{value:g}" if isinstance(value, float) else str(value), None
+
+
+IMAGE_DATASETS = ("digits", "mnist", "cifar10")  # what --dataset '' can resolve to
+
+
+def _find_all(tree, key) -> list:
+    """Every value of `key` in a nested dict, depth first (lists of dicts included)."""
+    found = []
+    if isinstance(tree, dict):
+        if key in tree and not isinstance(tree[key], (dict, list)):
+            found.append(tree[key])
+        for value in tree.values():
+            found += _find_all(value, key)
+    elif isinstance(tree, list):
+        for value in tree:
+            found += _find_all(value, key)
+    return found
 
 
 def _find(tree, key):

@@ -43,8 +43,11 @@ def _alive(pid):
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "terminated"),
                                              (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_path):
+    # units that outlast the signal whatever the machine's speed: no plateau or target ends them
+    # early (the stop rule would end the quick fits within a second), only the caps
     argv = [sys.executable, "-m", "experiments.deepshallow", "--quick", "--jobs", "2", "--seeds",
-            "6", "--function-max-iters", "20000", "--out", str(tmp_path / "r"), "--figures",
+            "6", "--function-max-iters", "1000000", "--stop-rel-tol", "1e-12", "--task-target",
+            "1e-12", "--task-max-epochs", "100000", "--out", str(tmp_path / "r"), "--figures",
             str(tmp_path / "f")]
     # a session of its own: Ctrl-C goes to a terminal's whole process group, as here
     run = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
@@ -56,6 +59,7 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_pat
     time.sleep(4)  # and busy with their units
     workers = _descendants(run.pid)
     assert workers, "no worker processes to end"
+    assert run.poll() is None, "the run ended before the signal: give it longer units"
     if sig == signal.SIGINT:
         os.killpg(run.pid, sig)
     else:
