@@ -194,8 +194,14 @@ def plot_perturbation(pert, sizes, title):
     layout = Layout(tuple(sizes))
     layer = np.repeat(np.arange(layout.n_layers), np.diff(layout.offsets))
     loss0, n_layers = float(pert["loss0"]), layout.n_layers
-    fig, axes = plt.subplots(1, n_layers + 1, figsize=(4.4 * (n_layers + 1), 4.5),
-                             layout="constrained")
+    # a grid of two columns: at 16 cm a strip of n_layers + 1 panels clipped its own labels
+    rows = -(-(n_layers + 1) // 2)
+    fig, grid = plt.subplots(rows, 2, figsize=(8.8, 4.2 * rows), layout="constrained",
+                             squeeze=False)
+    axes = list(grid.flat)
+    for spare in axes[n_layers + 1:]:
+        spare.remove()
+    axes = axes[:n_layers + 1]
     # |Hᵢᵢ| on log scales: exact zeros (a unit that never bends) sit at the floor of the scale
     top = np.abs(H).max() if np.any(H != 0) else 1.0
     norm = LogNorm(max(np.abs(H).min(), 1e-12 * top), top)
@@ -208,10 +214,9 @@ def plot_perturbation(pert, sizes, title):
             quadratic = loss0 + pert["grad"][i] * fine + 0.5 * H[i] * fine**2
             ax.plot(fine, np.where(quadratic > 0, quadratic, np.nan), "--", color="k", lw=0.4,
                     alpha=0.5)
-        ax.set(yscale="log", xlabel="δ (parameter i moved alone)",
+        ax.set(yscale="log", xlabel="δ (parameter i alone)", ylabel="L(θ* + δeᵢ)",
                title=f"layer {ell + 1}: W{ell + 1}, b{ell + 1} "
                      f"({np.sum(layer == ell)} parameters)")
-    axes[0].set_ylabel("L(θ* + δeᵢ); dashed: L(θ*) + gᵢδ + ½Hᵢᵢδ²")
     rank = np.empty(len(H), dtype=int)
     rank[np.argsort(np.abs(H))] = np.arange(len(H))
     for ell in range(n_layers):
@@ -220,8 +225,8 @@ def plot_perturbation(pert, sizes, title):
                          s=8, label=f"layer {ell + 1}")
     axes[-1].legend(fontsize=8)
     axes[-1].set(yscale="log", xlabel="parameters sorted by |Hᵢᵢ|", ylabel="|Hᵢᵢ| (exact)",
-                 title=f"{np.sum(H < 0)} of {len(H)} parameters have Hᵢᵢ < 0"
-                 + (f", {np.sum(H == 0)} Hᵢᵢ = 0 (drawn at {norm.vmin:.0e})" if np.any(H == 0)
+                 title=f"{np.sum(H < 0)} of {len(H)} with Hᵢᵢ < 0"
+                 + (f", {np.sum(H == 0)} with Hᵢᵢ = 0 (at {norm.vmin:.0e})" if np.any(H == 0)
                     else ""))
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:-1], label="|Hᵢᵢ|",
                  pad=0.01)

@@ -449,7 +449,7 @@ def test_a_data_root_typo_is_refused_not_replaced_by_digits(tmp_path, one_line_e
 
 @pytest.fixture(scope="module")
 def mnist_root(tmp_path_factory):
-    from test_data import write_mnist
+    from filewriters import write_mnist
 
     root = tmp_path_factory.mktemp("mnist")
     write_mnist(root, np.random.default_rng(0), n_train=320, n_test=40)
@@ -470,7 +470,7 @@ def test_quick_with_a_data_root_uses_mnist(name, argv, key, mnist_root, tmp_path
 
 
 def test_gradnorm_runs_on_cifar10(tmp_path):
-    from test_data import write_cifar
+    from filewriters import write_cifar
 
     write_cifar(tmp_path / "data", np.random.default_rng(0), n_per_batch=6)
     cli("experiments.gradnorm")(["--quick", "--task", "dnn", "--dataset", "cifar10",
@@ -625,7 +625,7 @@ def test_the_readme_mnist_command_with_its_defaults(mnist_root, tmp_path):
 
 @pytest.mark.parametrize("name", ["trajectory", "gradnorm", "spectrum", "surface"])
 def test_a_damaged_data_file_is_named_before_any_write(name, tmp_path, one_line_error):
-    from test_data import write_mnist
+    from filewriters import write_mnist
 
     write_mnist(tmp_path / "data", np.random.default_rng(0), n_train=50, n_test=10)
     images = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte"
