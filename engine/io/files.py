@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.io.errors import DamagedFile
-from engine.io.folders import provenance
+from engine.io.folders import _umask, provenance
 
 
 # ----------------------------------------------------------------------------- atomic files
@@ -36,13 +36,6 @@ def to_jsonable(obj):
     if isinstance(obj, (np.floating, float)):
         return float(obj) if np.isfinite(obj) else None
     return obj
-
-
-def _umask() -> int:
-    # os.umask can only be read by setting it; set it back at once (one thread touches it here)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write(path, data: bytes) -> Path:

@@ -49,6 +49,13 @@ def check_output_folder(path, flag: str) -> Path:
     return path
 
 
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it back at once (one thread touches it here)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 # one FileLock per folder and process: flock locks of two descriptors of one process exclude
 # each other, so a second Store of the same folder in this process must reuse (re-enter) it
 _LOCKS: dict[Path, object] = {}
@@ -68,7 +75,10 @@ def hold_folder(path, owner) -> weakref.finalize | None:
         lock = _LOCKS.get(path)
         if lock is None:
             # thread_local=False: the release may come from the garbage collector's thread
-            lock = _LOCKS[path] = FileLock(str(path / _LOCK_NAME), thread_local=False)
+            # the mode the umask gives a new file, as for every file losslab writes: filelock 3.12
+            # (the floor) made the lock file 0o644 whatever the umask
+            lock = _LOCKS[path] = FileLock(str(path / _LOCK_NAME), thread_local=False,
+                                           mode=0o666 & ~_umask())
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -171,7 +171,13 @@ def test_gradient_norm_minimization_stalls_short_of_the_embedded_saddle(minimum,
     x, y = data
     net, saddle, res, point = _search_near_saddle(minimum, data, "gradnorm")
     assert point.grad_sq <= 1e-10 and 1e-6 < point.newton_norm < 19e-6
-    assert point.label == "not-converged"
+    assert point.label != "critical"
+    # which of the two non-critical labels is rounding's call: where L-BFGS stalls, the cosine
+    # ‖H∇L‖/(‖H‖₂‖∇L‖) came out 5.5e-3 with today's numpy/scipy and 3.6e-4 with the oldest
+    # setup.cfg allows, either side of the 5e-4 cut; the label must follow the rule from the κ
+    # and cosine the point has
+    flat = point.kappa >= 0.9 or point.flat_cosine <= 5e-4
+    assert point.label == ("gradient-flat" if flat else "not-converged")
     assert_allclose(net.loss(res.theta, x, y), net.loss(saddle, x, y), rtol=1e-6)
 
 
