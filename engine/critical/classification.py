@@ -90,12 +90,19 @@ class PointClass:
 
 
 def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
-             rtol=1e-6, tau_max=math.inf) -> PointClass:
+             rtol=1e-6, tau_max=math.inf, non_finite="raise") -> PointClass:
     """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
-    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0. Never raises on nan/inf (nor when both
-    LAPACK eigensolvers fail on a finite H: then not converged, spectrum None); raises
-    ValueError on shapes that do not fit, tolerances that are not positive numbers, or
-    kappa_tol > 1."""
+    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0.
+
+    non_finite: what a nan/inf in θ, g or H means. "raise" (the default, the library's door): a
+    ValueError naming the argument, as spectrum and find_critical do. "not-converged": the
+    caller is classifying where a search ended, and a search that left the finite numbers did
+    not converge — label "not-converged" with spectrum None and nan diagnostics (what the
+    experiments pass). When both LAPACK eigensolvers fail on a finite H the point is
+    "not-converged" with spectrum None either way. Raises ValueError on shapes that do not fit,
+    tolerances that are not positive numbers, kappa_tol > 1, or an unknown non_finite."""
+    if non_finite not in ("raise", "not-converged"):
+        raise ValueError(f"non_finite={non_finite!r} must be 'raise' or 'not-converged'")
     for name, value in (("grad_sq_tol", grad_sq_tol), ("newton_tol", newton_tol),
                         ("kappa_tol", kappa_tol), ("cos_tol", cos_tol), ("rtol", rtol)):
         if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
@@ -109,7 +116,14 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
                          f"{g.shape}, {H.shape}")
     with np.errstate(all="ignore"):
         grad_sq = float(g @ g)
-    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+    bad = {name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+           for name, a in (("theta", theta), ("g", g), ("H", H))}
+    if any(bad.values()):
+        if non_finite == "raise":
+            name, count = next((k, v) for k, v in bad.items() if v)
+            raise ValueError(f"{name} holds {count} non-finite entr{'y' if count == 1 else 'ies'}"
+                             " (nan/inf): classify a finite point, or pass "
+                             "non_finite='not-converged' for where a search ended")
         nan = float("nan")
         return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
 

@@ -83,7 +83,8 @@ def score(model, basis, classes, theta, cut):
     """(outcome, counts) of an end point θ: outcome one of correct, wrong counts, false, flat,
     not conv. (module docstring)."""
     g, H = model.gradient(theta), model.hessian(theta)
-    point = classify(theta, g, H, **sign_cut(cut, theta, g, H, model.hessian))
+    point = classify(theta, g, H, non_finite="not-converged",
+                     **sign_cut(cut, theta, g, H, model.hessian))
     if point.label == "gradient-flat":
         return "flat", None
     if point.label != "critical":

@@ -55,7 +55,7 @@ def bench_finders(runs=RUNS) -> list[dict]:
                 found = find_critical(theta0, gradient, hessian, **opts)
                 cpu = time.process_time() - start
                 point = classify(found.theta, gradient(found.theta), hessian(found.theta),
-                                 **tols)
+                                 non_finite="not-converged", **tols)
                 rows.append({"run": run, "case": case, "label": point.label,
                              "n_neg": point.spectrum.n_neg if point.spectrum else None,
                              "grad_sq": point.grad_sq, "n_eval": found.n_eval, "cpu_s": cpu})

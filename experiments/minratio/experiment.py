@@ -229,9 +229,10 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
 
     found = search(config, theta_start, gradient, hessian)
     g0, H0, g, H = (f(t) for t in (theta_start, found.theta) for f in (gradient, hessian))
-    at_start = classify(theta_start, g0, H0,
+    at_start = classify(theta_start, g0, H0, non_finite="not-converged",
                         **point_tolerances(config, theta_start, g0, H0, hessian))
-    point = classify(found.theta, g, H, **point_tolerances(config, found.theta, g, H, hessian))
+    point = classify(found.theta, g, H, non_finite="not-converged",
+                     **point_tolerances(config, found.theta, g, H, hessian))
     spec = point.spectrum
     cont = None
     if point.label == "critical":

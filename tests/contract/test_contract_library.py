@@ -32,6 +32,11 @@ def test_an_operator_with_non_finite_products_is_refused_before_arpack(capfd):
     assert capfd.readouterr().out == ""  # no '** On entry to DLASCL' from ARPACK's Fortran
 
 
+def test_classify_refuses_a_non_finite_theta_as_find_critical_does():
+    with pytest.raises(ValueError, match="theta holds 1 non-finite entry"):
+        classify(np.array([np.inf, 0.0]), np.zeros(2), np.eye(2))
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 def test_find_critical_refuses_a_non_finite_start(method, bad):

@@ -72,13 +72,18 @@ def test_critical_point_with_residual_gradient_in_the_kernel_is_flagged_flat():
 
 @pytest.mark.parametrize("bad", ["theta", "g", "H"])
 @pytest.mark.parametrize("value", [np.nan, np.inf])
-def test_non_finite_input_is_not_converged_without_raising(bad, value):
+def test_non_finite_input_is_refused_naming_it_or_not_converged_where_a_search_ended(bad, value):
     args = {"theta": np.zeros(2), "g": np.zeros(2), "H": np.eye(2)}
     args[bad] = args[bad].copy()
     args[bad].flat[0] = value
-    point = classify(args["theta"], args["g"], args["H"])
+    args[bad].flat[-1] = value
+    with pytest.raises(ValueError, match=rf"^{bad} holds 2 non-finite entries"):
+        classify(args["theta"], args["g"], args["H"])
+    point = classify(args["theta"], args["g"], args["H"], non_finite="not-converged")
     assert point.label == "not-converged" and point.spectrum is None
     assert np.isnan(point.kappa) and np.isnan(point.newton_norm)
+    with pytest.raises(ValueError, match="non_finite='ignore' must be"):
+        classify(np.zeros(2), np.zeros(2), np.eye(2), non_finite="ignore")
 
 
 def test_diagnostics_match_independent_routes(rng):
