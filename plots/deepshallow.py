@@ -25,8 +25,22 @@ FUNCTION_NAMES = {"sinc": "sin(5πx)/(5πx)", "sign": "sign(sin(5πx))",
                   "damped_cos": "exp(−x²)·cos(4πx)", "poly": "4x³ − 3x"}
 
 
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws from a results folder whose summary.json holds
+    `meta`: the two function figures if the config has target functions, then one per task
+    (the report and the gallery read them here, never from a copy)."""
+    config = meta["config"]
+    return ((["deepshallow_functions_loss", "deepshallow_functions_fit"]
+             if config["functions"] else []) + [f"deepshallow_{t}" for t in _tasks(config)])
+
+
+def _tasks(config) -> list[str]:
+    """'task' (digits or --dataset) and the second task, if any."""
+    return [task for task in ("task", config.get("second_task")) if task]
+
+
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
-    """Draw the three figures of a results folder of experiments.deepshallow."""
+    """Draw the figures of a results folder of experiments.deepshallow (figure_names)."""
     arrays, meta = load_summary(results_dir, "deepshallow")
     summary, config = meta["summary"], meta["config"]
     paths = []
@@ -35,10 +49,9 @@ def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
                              "deepshallow_functions_loss")
         paths += save_figure(functions_fit(arrays, summary, config), figures_dir,
                              "deepshallow_functions_fit")
-    for task in ("task", config.get("second_task") or None):
-        if task:
-            paths += save_figure(task_figure(arrays, summary, config, task), figures_dir,
-                                 f"deepshallow_{task}", width="full")
+    for task in _tasks(config):
+        paths += save_figure(task_figure(arrays, summary, config, task), figures_dir,
+                             f"deepshallow_{task}", width="full")
     return paths
 
 

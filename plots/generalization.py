@@ -29,15 +29,24 @@ MEASURES = (("sensitivity", "sensitivity  mean ‖∂softmax/∂x‖_F (test)"),
             ("sharpness", "ε-sharpness (%)"))
 
 
+FIGURES = ("random", "params", "interp", "flatness")  # generalization_<name>, in this order
+
+
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws (the same for every results folder; the report
+    and the gallery read them here, never from a copy)."""
+    return [f"generalization_{name}" for name in FIGURES]
+
+
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw the four figures of a results folder of experiments.generalization."""
     arrays, meta = load_summary(results_dir, "generalization")
     summary, config = meta["summary"], meta["config"]
+    draw = {"random": random_figure, "params": params_figure, "interp": interp_figure,
+            "flatness": flatness_figure}
     paths = []
-    for name, figure in (("random", random_figure), ("params", params_figure),
-                         ("interp", interp_figure), ("flatness", flatness_figure)):
-        paths += save_figure(figure(arrays, summary, config), figures_dir,
-                             f"generalization_{name}")
+    for name, path in zip(FIGURES, figure_names(meta), strict=True):
+        paths += save_figure(draw[name](arrays, summary, config), figures_dir, path)
     return paths
 
 

@@ -22,18 +22,7 @@ def figure_names(meta: dict) -> list[str]:
     """The figures the plots module of the experiment that wrote `meta` (summary.json: its
     "experiment") draws from it: plots.<experiment>.figure_names(meta), never a copy."""
     module = importlib.import_module(f"plots.{meta['experiment']}")
-    if hasattr(module, "figure_names"):
-        return list(module.figure_names(meta))
-    # plots.deepshallow and plots.generalization (other owners) do not export their names yet:
-    # the names their render functions write, from the same config fields
-    config = meta["config"]
-    if meta["experiment"] == "deepshallow":
-        tasks = [t for t in ("task", config.get("second_task")) if t]
-        return ((["deepshallow_functions_loss", "deepshallow_functions_fit"]
-                 if config.get("functions") else []) + [f"deepshallow_{t}" for t in tasks])
-    if meta["experiment"] == "generalization":
-        return [f"generalization_{n}" for n in ("random", "params", "interp", "flatness")]
-    raise ValueError(f"plots.{meta['experiment']} exports no figure_names")
+    return list(module.figure_names(meta))
 
 
 class MissingFact(LookupError):

@@ -8,7 +8,7 @@ from numpy.testing import assert_array_equal
 from engine import MLP
 from engine.io import results as store_files
 from experiments.deepshallow import Config, rank, unit
-from plots.deepshallow import render
+from plots.deepshallow import figure_names, render
 
 pytestmark = pytest.mark.slow
 PROG = "experiments.deepshallow"
@@ -101,6 +101,19 @@ def test_figures_are_drawn_from_saved_files(quick, tmp_path):
                                                              "task", "checkerboard")
                            for e in ("png", "pdf"))
     assert all((tmp_path / n).stat().st_size > 1000 for n in names)
+    # the names the report reads are the files render writes, in its order
+    written = [p.stem for p in render(quick[0], tmp_path) if p.suffix == ".png"]
+    assert figure_names(store_files.load_summary(quick[0], "deepshallow")[1]) == written
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"functions": [], "second_task": ""}, ["deepshallow_task"]),
+    ({"functions": ["sinc"]}, ["deepshallow_functions_loss", "deepshallow_functions_fit",
+                               "deepshallow_task"]),
+    ({"functions": [], "second_task": "checkerboard"},
+     ["deepshallow_task", "deepshallow_checkerboard"])])
+def test_figure_names_follow_the_config(config, expected):
+    assert figure_names({"config": config}) == expected
 
 
 @pytest.mark.parametrize("argv, expected", [

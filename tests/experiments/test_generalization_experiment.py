@@ -10,7 +10,7 @@ from engine.io import results as store_files
 from engine.training.stopping import STOPPED_BY, StopRule
 from experiments.generalization.experiment import Config, loss_rule, memorized
 from experiments.harness.datasets import load_data
-from plots.generalization import render
+from plots.generalization import figure_names, render
 
 pytestmark = pytest.mark.slow
 PROG = "experiments.generalization"
@@ -93,6 +93,9 @@ def test_figures_are_drawn_from_saved_files(quick, tmp_path):
     names = sorted(p.name for p in render(quick[0], tmp_path))
     kinds = ("random", "params", "interp", "flatness")
     assert names == sorted(f"generalization_{n}.{e}" for n in kinds for e in ("png", "pdf"))
+    # the names the report reads are the files render writes, in its order
+    written = [p.stem for p in render(quick[0], tmp_path) if p.suffix == ".png"]
+    assert figure_names(store_files.load_summary(quick[0], "generalization")[1]) == written
 
 
 @pytest.mark.parametrize("argv, expected", [
