@@ -51,6 +51,7 @@ import scipy.optimize
 import scipy.stats
 
 from engine.critical.finders import find_critical
+from engine.io.errors import check_finite
 from engine.nets.activations import get_activation
 from engine.spectra.dense import Spectrum, kernel_share, spectrum, spectrum_from_eigenvalues
 
@@ -94,12 +95,10 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
     """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
     docstring. c = 0 when Hg = 0 and κ = 0 when g = 0.
 
-    non_finite: what a nan/inf in θ, g or H means. "raise" (the default, the library's door): a
-    ValueError naming the argument, as spectrum and find_critical do. "not-converged": the
-    caller is classifying where a search ended, and a search that left the finite numbers did
-    not converge — label "not-converged" with spectrum None and nan diagnostics (what the
-    experiments pass). When both LAPACK eigensolvers fail on a finite H the point is
-    "not-converged" with spectrum None either way. Raises ValueError on shapes that do not fit,
+    non_finite: a nan/inf in θ, g or H raises ValueError naming it ("raise", the library's door,
+    as in spectrum and find_critical), or, where a search ended ("not-converged", what the
+    experiments pass), is that label with spectrum None and nan diagnostics — as when both
+    LAPACK eigensolvers fail on a finite H. Raises ValueError on shapes that do not fit,
     tolerances that are not positive numbers, kappa_tol > 1, or an unknown non_finite."""
     if non_finite not in ("raise", "not-converged"):
         raise ValueError(f"non_finite={non_finite!r} must be 'raise' or 'not-converged'")
@@ -116,13 +115,10 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
                          f"{g.shape}, {H.shape}")
     with np.errstate(all="ignore"):
         grad_sq = float(g @ g)
-    bad = {name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-           for name, a in (("theta", theta), ("g", g), ("H", H))}
-    if any(bad.values()):
+    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
         if non_finite == "raise":
-            name, count = next((k, v) for k, v in bad.items() if v)
-            raise ValueError(f"{name} holds {count} non-finite entr{'y' if count == 1 else 'ies'}"
-                             " (nan/inf): classify a finite point, or pass "
+            for name, value in (("theta", theta), ("g", g), ("H", H)):
+                check_finite(name, value, "classify a finite point, or pass "
                              "non_finite='not-converged' for where a search ended")
         nan = float("nan")
         return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
@@ -186,8 +182,9 @@ def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
         if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
             raise ValueError(f"{name}={value!r} must be a positive finite number")
     theta = np.asarray(theta, dtype=np.float64)
-    if theta.ndim != 1 or not np.all(np.isfinite(theta)):
-        raise ValueError("continuation needs one finite parameter vector θ (n,)")
+    if theta.ndim != 1:
+        raise ValueError(f"continuation needs one parameter vector θ (n,); got {theta.shape}")
+    check_finite("theta", theta, "continue from a finite critical point")
     res = find_critical(theta, grad_fn, hess_fn, method=method, max_iter=int(max_eval),
                         grad_sq_floor=0.0, window=int(max_eval))
     end = res.theta
@@ -215,7 +212,8 @@ def saturation(net, theta, x, *, tol=1e-3):
     """(share, max |z|): the share of hidden units of `net` at θ (n,) saturated on the inputs x
     (N, d_in) — σ'(z_{n,i}) ≤ tol·σ'(0) for every sample n: the unit is a constant there and its
     incoming weights are free to grow — and the largest |pre-activation| of a hidden unit.
-    Cost: one forward pass, O(N·n)."""
+    Cost: one forward pass, O(N·n). Raises ValueError on a non-finite θ."""
+    check_finite("theta", theta, "saturation is measured at a finite parameter vector")
     act = get_activation(net.activation)
     h, zs = np.asarray(x, dtype=np.float64), []
     params = net.layout.unpack(np.asarray(theta, dtype=np.float64))
@@ -245,19 +243,27 @@ class SampledRatio:
 
 
 def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
-                          loss0=None) -> SampledRatio:
+                          loss0=None, non_finite="raise") -> SampledRatio:
     """Share of K = n_directions points θ + r·d with L > L(θ), for each r in radii.
 
     d is uniform on the unit sphere (normalized Gaussian vectors), so every sample lies at exactly
     distance r and the share is a function of r alone; the same K directions serve every radius
     (common random numbers: differences between radii are not sampling noise). loss_batched maps
     (K, n) to (K,), called once per radius (no Python loop over samples). A sample whose loss is
-    nan counts as not higher, +inf as higher. loss0 defaults to loss_batched(θ[None])[0]; a
-    non-finite θ or loss0 gives nan shares and intervals.
+    nan counts as not higher, +inf as higher. loss0 defaults to loss_batched(θ[None])[0]; where
+    that is not finite the shares and intervals are nan. A non-finite θ or given loss0 raises
+    ValueError naming it, unless non_finite="nan" (the caller samples where a search ended,
+    which may have diverged): then nan shares too.
     Cost: len(radii) batched loss calls of K networks; memory O(K·n).
     """
     theta = np.asarray(theta, dtype=np.float64)
     radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
+    if non_finite not in ("raise", "nan"):
+        raise ValueError(f"non_finite={non_finite!r} must be 'raise' or 'nan'")
+    if non_finite == "raise":
+        check_finite("theta", theta, "sample around a finite point, or pass non_finite='nan'")
+        if loss0 is not None:
+            check_finite("loss0", loss0, "give L(θ), or leave loss0 out to compute it")
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
     if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator
 
+from engine.io.errors import check_finite
 from engine.nets.layout import Layout
 from engine.spectra.dense import symmetric_eigh
 from engine.spectra.eigenpairs import extreme_eigenvalues
@@ -121,8 +122,7 @@ def path_pca(points, center=None) -> PathPCA:
     if points.ndim != 2 or points.shape[0] < 3 or points.shape[1] < 2:
         raise ValueError(f"points has shape {points.shape}; expected (m ≥ 3, n ≥ 2): record at "
                          "least three points of the path, of at least two parameters")
-    if not np.all(np.isfinite(points)):
-        raise ValueError("points has non-finite entries; leave diverged runs out")
+    check_finite("points", points, "leave diverged runs out")
     center = points.mean(axis=0) if center is None else _vector(center, "center")
     if center.size != points.shape[1]:
         raise ValueError(f"center has {center.size} entries; the points have {points.shape[1]}")
@@ -187,8 +187,7 @@ def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.nda
         deltas = np.broadcast_to(deltas, (n, deltas.size))
     if deltas.ndim != 2 or deltas.shape[0] != n or deltas.shape[1] < 1:
         raise ValueError(f"deltas has shape {deltas.shape}; expected (K,) or ({n}, K) with K ≥ 1")
-    if not np.all(np.isfinite(deltas)):
-        raise ValueError("deltas has non-finite entries; give finite offsets")
+    check_finite("deltas", deltas, "give finite offsets")
     K = deltas.shape[1]
 
     def rows(start, stop):
@@ -280,8 +279,7 @@ def _vector(v, name: str, like=None) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64)
     if v.ndim != 1 or v.size < 1:
         raise ValueError(f"{name} has shape {v.shape}; expected a 1-D array (n_params,) or grid")
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} has non-finite entries; give finite numbers")
+    check_finite(name, v, "give finite numbers")
     if like is not None and v.size != like.size:
         raise ValueError(f"{name} has {v.size} entries but theta has {like.size}; pass vectors "
                          "of the same network")

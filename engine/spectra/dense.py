@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.linalg
 
+from engine.io.errors import check_finite
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -110,8 +112,7 @@ def symmetric_eigh(H, eigenvectors=True):
     H = np.asarray(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"H has shape {H.shape}; give a non-empty square matrix (n, n)")
-    if not np.all(np.isfinite(H)):
-        raise ValueError("H has non-finite entries (nan or inf); compute it at a finite θ")
+    check_finite("H", H, "compute it at a finite θ")
     sym = 0.5 * (H + H.T)
     if eigenvectors:
         return scipy.linalg.eigh(sym)
@@ -175,8 +176,7 @@ def _check_eigenvalues(eigenvalues) -> np.ndarray:
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues has shape {lam.shape}; give a non-empty 1-D array")
-    if not np.all(np.isfinite(lam)):
-        raise ValueError("eigenvalues has non-finite entries (nan or inf); check H")
+    check_finite("eigenvalues", lam, "check H")
     return lam
 
 

@@ -244,7 +244,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
         loss_total = float(objective(found.theta))
         sampled = sampled_minimal_ratio(objective, found.theta, config.radii,
                                         n_directions=config.n_directions, rng=rng,
-                                        loss0=loss_total)
+                                        loss0=loss_total, non_finite="nan")
         finite = np.all(np.isfinite(found.theta)) and not linear  # no units to saturate
         saturated, max_z = saturation(net, found.theta, x) if finite else (float("nan"),) * 2
         widths = list(effective_widths(net.sizes, found.theta, config.activation)) if finite \

@@ -186,13 +186,29 @@ def test_sampled_points_lie_at_exactly_radius_r(rng):
     assert_allclose(np.linalg.norm(seen[0] - 1.0, axis=1), 0.5, rtol=1e-14)
 
 
-def test_sampled_ratio_is_reproducible_and_nan_at_a_nan_point():
+def test_sampled_ratio_is_reproducible_and_refuses_a_nan_point_unless_asked_for_nan():
     a, b = (sampled_minimal_ratio(saddle, np.zeros(2), [0.1], n_directions=100,
                                   rng=np.random.default_rng(3)) for _ in range(2))
     assert a.n_higher[0] == b.n_higher[0]
+    with pytest.raises(ValueError, match="^theta holds 1 non-finite entry"):
+        sampled_minimal_ratio(saddle, np.array([np.nan, 0.0]), [0.1], n_directions=10,
+                              rng=np.random.default_rng(3))
+    with pytest.raises(ValueError, match="^loss0 holds 1 non-finite entry"):
+        sampled_minimal_ratio(saddle, np.zeros(2), [0.1], n_directions=10,
+                              rng=np.random.default_rng(3), loss0=np.inf)
     res = sampled_minimal_ratio(saddle, np.array([np.nan, 0.0]), [0.1], n_directions=10,
-                                rng=np.random.default_rng(3))
+                                rng=np.random.default_rng(3), non_finite="nan")
     assert np.isnan(res.share).all() and np.isnan(res.low).all()
+
+
+def test_saturation_and_continuation_refuse_a_non_finite_theta():
+    net = MLP((1, 3, 1), "tanh", "mse")
+    theta = net.init(np.random.default_rng(0))
+    theta[2] = np.inf
+    with pytest.raises(ValueError, match="^theta holds 1 non-finite entry"):
+        saturation(net, theta, np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="^theta holds 1 non-finite entry"):
+        continuation(theta, lambda t: t, lambda t: np.eye(t.size), lambda t: 0.0)
 
 
 @pytest.mark.parametrize("kwargs, match", [
