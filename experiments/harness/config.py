@@ -17,8 +17,8 @@ Every check runs before any work or write (engine.io.cli states the error contra
     appended once, as `(default: …)`, so a comment never states it;
   * a comment line `# --- title ---` opens a group: the fields below it, up to the next such
     line, are listed under that title (what to compute, search, classify, …); fields above the
-    first one go under "settings". The flags every experiment shares (--quick, --out, --figures,
-    --jobs, --backend, --scheduler, --shard, --debug, -h) form the last group, "run";
+    first one go under "settings". The flags every experiment shares (--quick, --config, --out,
+    --figures, --jobs, --backend, --scheduler, --shard, --debug, -h) form the last group, "run";
   * the description is the first paragraph of the docstring `main` gets, with a pointer to the
     rest (README.md and `python -m pydoc <the Config's module>`).
 """
@@ -36,6 +36,7 @@ from engine.io.folders import check_output_folder
 from engine.io.results import UsageError
 from experiments.harness.checks import check_literals
 from experiments.harness.parallel import BACKENDS, RunOptions, parse_shard
+from experiments.harness.rerun import experiment_name, read_saved_config
 
 _GROUP = re.compile(r"^\s*#\s*---\s*(.+?)\s*---\s*$")
 _FIELD = re.compile(r"^\s+(\w+)\s*:[^=#]+=[^#]*?(?:#\s*(.*))?$")
@@ -122,10 +123,10 @@ def _flag_kwargs(tp):
 
 def build_parser(config_cls, prog: str, description: str = "") -> argparse.ArgumentParser:
     """One flag per Config field (`--field-name`, default None = the Config's), in the Config's
-    groups, then the "run" group: -h, --quick, --out, --figures, --jobs, --backend, --scheduler,
-    --shard and --debug."""
+    groups, then the "run" group: -h, --quick, --config, --out, --figures, --jobs, --backend,
+    --scheduler, --shard and --debug."""
     parser = OneLineParser(prog=prog, description=short_description(description, config_cls, prog),
-                           usage="%(prog)s [-h] [--quick] [--FLAG VALUE ...]",
+                           usage="%(prog)s [-h] [--quick | --config FILE] [--FLAG VALUE ...]",
                            formatter_class=HelpFormatter, add_help=False)
     hints = typing.get_type_hints(config_cls)
     docs = field_docs(config_cls)
@@ -143,6 +144,8 @@ def build_parser(config_cls, prog: str, description: str = "") -> argparse.Argum
     add("-h", "--help", action="help", help="show this help and exit")
     add("--quick", action="store_true",
         help="start from the tests' tiny preset (other flags still apply)")
+    add("--config", default=None, metavar="FILE",
+        help="rerun a saved config.json; the flags given override its values")
     # str, not Path: Path('') is '.', and an empty --out must be refused, not mean "here"
     add("--out", type=str, default=Path("results") / prog.split(".")[-1], metavar="DIR",
         help="results folder (default: %(default)s)")
@@ -162,8 +165,15 @@ def build_parser(config_cls, prog: str, description: str = "") -> argparse.Argum
 
 
 def parse_config(config_cls, argv=None, prog="experiment", description=""):
-    """(Config, options) from the command line; UsageError on values the checks reject."""
+    """(Config, options) from the command line; UsageError on values the checks reject.
+
+    The settings, lowest first: the Config's defaults (or its quick() preset with --quick), the
+    fields of --config FILE (experiments.harness.rerun checks the file), the flags given."""
     opts = build_parser(config_cls, prog, description).parse_args(argv)
+    if opts.quick and opts.config:
+        raise UsageError("--quick and --config both set every field; give one of them")
+    saved = {} if opts.config is None else read_saved_config(
+        config_cls, opts.config, experiment_name(config_cls, prog))
     base = config_cls.quick() if opts.quick else config_cls()
     hints = typing.get_type_hints(config_cls)
     changes = {}
@@ -171,9 +181,17 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
         value = getattr(opts, f.name)
         if value is not None:
             changes[f.name] = tuple(value) if typing.get_origin(hints[f.name]) is tuple else value
-    config = dataclasses.replace(base, **changes)
-    check_literals(config)
-    config.validate()
+    config = dataclasses.replace(base, **{**saved, **changes})  # the command line wins
+    try:
+        check_literals(config)
+        config.validate()
+    except UsageError as err:
+        from_file = [name for name in saved if name not in changes and
+                     str(err).startswith("--" + name.replace("_", "-") + " ")]
+        if from_file:  # the flag it names was not typed: say where the value came from
+            raise UsageError(f"{err} (the value of {from_file[0]!r} in --config {opts.config})"
+                             ) from None
+        raise
     if opts.jobs == 0 or opts.jobs < -1:
         raise UsageError(f"--jobs {opts.jobs}: give a positive number of workers, or -1 for all "
                          "cores")

@@ -26,8 +26,8 @@ EXPERIMENTS = {
     "experiments.surface": "experiments.surface.experiment",
     "experiments.generalization": "experiments.generalization.experiment",
 }
-RUN_FLAGS = ("--help", "--quick", "--out", "--figures", "--jobs", "--backend", "--scheduler",
-             "--shard", "--debug")
+RUN_FLAGS = ("--help", "--quick", "--config", "--out", "--figures", "--jobs", "--backend",
+             "--scheduler", "--shard", "--debug")
 MAX_LINES, COLUMNS = 60, 100
 
 # The rule for "a complete text": a help text, its "(default: …)" taken off, must not
@@ -126,8 +126,7 @@ def test_flags_are_in_the_configs_groups_and_the_shared_ones_under_run(prog, mon
         assert entries["--" + name.replace("_", "-")][1] == group
     run = [flag for flag, (_, section) in entries.items() if section == "run"]
     shared = {"-h" if f == "--help" else f for f in RUN_FLAGS}
-    config_flag = {"--config"} & set(entries)  # item 5 of issue 24 may add it
-    assert set(run) == shared | config_flag
+    assert set(run) == shared
     assert list(entries.values())[-1][1] == "run"
 
 
