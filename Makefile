@@ -62,11 +62,18 @@ $(VENV_MIN)/.installed: setup.cfg pyproject.toml .ci/floors.py
 	$(VENV_MIN)/bin/python -m pip install --quiet -c $(VENV_MIN)/constraints.txt -e '.[test]'
 	touch $@
 
-# Each experiment reuses the finished runs of the same configuration in its results folder.
-trajectory gradnorm spectrum surface deepshallow generalization: $(VENV)/.installed
+# The experiments of the registry (experiments/report/sections.py, one line each in the report's
+# order, read here without Python): `make all` runs them all. Each reuses the finished runs of the
+# same configuration in its results folder. The DNN experiments take the data flags; minratio_wd
+# has a rule of its own below; any other runs as python -m experiments.<name> with the shared flags.
+REGISTERED := $(shell sed -n 's/^    "\([a-z0-9_]*\)": Experiment.*/\1/p' experiments/report/sections.py)
+DNN_EXPERIMENTS := trajectory gradnorm spectrum surface deepshallow generalization
+.PHONY: $(REGISTERED)
+
+$(DNN_EXPERIMENTS): $(VENV)/.installed
 	$(RUN) $(DNN_DATA)
 
-minratio: $(VENV)/.installed
+$(filter-out $(DNN_EXPERIMENTS) minratio_wd,$(REGISTERED)): $(VENV)/.installed
 	$(RUN)
 
 # the same searches on MSE + (λ/2)‖θ‖²: no critical point at infinity (figures minratio_wd*)
@@ -85,7 +92,7 @@ hw1-1: deepshallow
 hw1-2: trajectory gradnorm minratio minratio_wd surface spectrum
 hw1-3: generalization
 
-report: hw1-1 hw1-2 hw1-3
+report: $(REGISTERED)
 	$(PY) -m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --out "$(REPORT)"
 
 # The README's gallery (small PNGs of the default run's figures under docs/) and its measured

@@ -1,5 +1,6 @@
 """What every section of the report shares: the figures of each experiment (named by its
-plots module), the `Facts` that records each quoted number with its source, and the figure lines.
+plots module, given by the registry), the `Facts` that records each quoted number with its
+source, and the figure lines.
 
 Every number goes through `Facts.num`, which records its source (experiment, path in
 summary.json) so that a test can check each printed number against the results files; settings
@@ -8,7 +9,6 @@ compact table (`Facts.settings`), all of them in facts.json.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +16,6 @@ import numpy as np
 from engine.io.results import load_summary
 from experiments.report.claims import RULES, Claim
 from experiments.report.settings import compact_table, settings_rows, shown
-
-
-def figure_names(meta: dict) -> list[str]:
-    """The figures the plots module of the experiment that wrote `meta` (summary.json: its
-    "experiment") draws from it: plots.<experiment>.figure_names(meta), never a copy."""
-    module = importlib.import_module(f"plots.{meta['experiment']}")
-    return list(module.figure_names(meta))
 
 
 class MissingFact(LookupError):
@@ -36,14 +29,18 @@ class MissingFact(LookupError):
 
 class Facts:
     """Numbers quoted in the report, each with its source: (experiment, key path in summary);
-    claims, each with its rule and the saved arrays or summary values it was applied to."""
+    claims, each with its rule and the saved arrays or summary values it was applied to.
+    metas: {section: summary.json}; registry: {section: entry}, each entry with .module (its
+    Config) and .plots (its figure_names), as experiments.report.sections.REGISTRY has them."""
 
-    def __init__(self, metas: dict, figure_dir: Path, results: Path | None = None):
+    def __init__(self, metas: dict, figure_dir: Path, results: Path | None = None, *, registry):
         self.metas = metas
         self.figure_dir = figure_dir  # the figures folder, relative to the report
         self.results = results        # the results folder: the claims read its arrays
         self.records = []
-        self.figures = {name: figure_names(meta) for name, meta in metas.items()}
+        self.registry = registry
+        self.figures = {name: list(registry[name].plots.figure_names(meta))
+                        for name, meta in metas.items()}
 
     def settings(self, section: str, rows) -> list[str]:
         """The compact table of what a question asks for, rows (label, value) — a value a str,
@@ -51,7 +48,7 @@ class Facts:
         every setting of the section's config with its value and source."""
         meta = self.metas[section]
         self.records.append({"experiment": section, "settings": settings_rows(
-            meta["experiment"], meta["config"], meta["summary"])})
+            self.registry[section].module.Config, meta["config"], meta["summary"])})
         return compact_table(rows)
 
     def setting(self, section: str, key: str) -> str:
@@ -141,4 +138,4 @@ def figures(f: Facts, section: str, names) -> list[str]:
     return [f"![{name}]({folder}/{name}.png)" for name in names] + [""]
 
 
-__all__ = ["Facts", "MissingFact", "figure_names", "figures", "resolve", "section_figures"]
+__all__ = ["Facts", "MissingFact", "figures", "resolve", "section_figures"]

@@ -1,8 +1,8 @@
 """The report's settings: each setting of a saved config with the value used and where it came
 from (the Config's default, the --quick preset, the command line), and for the defaults that mean
 "decide at run time" (lr 0, dataset '', n_train 0, data_root '') what was decided, read from the
-experiment's summary. The Config is the one of the experiment named in summary.json
-("experiment"), never guessed from the field names.
+experiment's summary. The Config is the one the registry gives for the section
+(experiments.report.sections), never guessed from the field names.
 
 The report prints a compact table of what each question asks for (`compact_table`); every
 setting goes to facts.json (`settings_rows`).
@@ -10,18 +10,16 @@ setting goes to facts.json (`settings_rows`).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 
 from engine.io.results import to_jsonable
 
 
-def settings_rows(experiment: str, config: dict, summary: dict | None = None) -> list[dict]:
-    """[{"key", "value", "source"}] for every setting of `config`, a config of `experiment`
-    (the name summary.json records): the value used and where it came from — the Config's
-    default, the --quick preset, or the command line; a default that means "decide at run time"
-    (lr 0, dataset '', n_train 0, data_root '') shows what was decided, read from `summary`.
-    ValueError for an experiment without a Config."""
-    cls = _config_class(experiment)
+def settings_rows(cls, config: dict, summary: dict | None = None) -> list[dict]:
+    """[{"key", "value", "source"}] for every setting of `config`, a config of the Config
+    dataclass `cls` (the registry's, experiments.report.sections): the value used and where it
+    came from — the Config's default, the --quick preset, or the command line; a default that
+    means "decide at run time" (lr 0, dataset '', n_train 0, data_root '') shows what was
+    decided, read from `summary`."""
     default = to_jsonable(dataclasses.asdict(cls()))
     quick = to_jsonable(dataclasses.asdict(cls.quick()))
     rows = []
@@ -91,12 +89,3 @@ def _find(tree, key):
             if found is not None:
                 return found
     return None
-
-
-def _config_class(experiment: str):
-    """The Config of the experiment summary.json names (experiments.<name>.Config)."""
-    try:
-        return importlib.import_module(f"experiments.{experiment}").Config
-    except (ImportError, AttributeError):
-        raise ValueError(f"experiment {experiment!r} has no experiments.{experiment}.Config"
-                         ) from None

@@ -1,5 +1,6 @@
 """Issue 20: readers of user files — data files, results summaries, figures — refuse damaged
 input in one line naming the file; sizes are checked before memory is asked for."""
+import dataclasses
 import errno
 import json
 import struct
@@ -61,20 +62,20 @@ def _fake_results(tmp_path):
     from PIL import Image
 
     from experiments.report.assemble import all_figures, load_metas
-    from experiments.report.sections import EXPERIMENTS, SECTIONS
+    from experiments.report.sections import REGISTRY, saved_as
     from experiments.surface.experiment import UNITS
 
     results, figures = tmp_path / "results", tmp_path / "figures"
-    for name in SECTIONS:  # what each plots module reads to name its figures
+    for name in REGISTRY:  # what each plots module reads to name its figures
         summary = ({u: {} for u in UNITS} if name == "surface" else
                    {"tasks": {"sinc": {}, "dnn": {"dataset": "digits"}}} if name == "gradnorm"
                    else {"n": 1})
         config = {"seed": 0, "functions": ["sinc"], "weight_decay": 1e-5 * (name != "minratio")}
-        _summary(results / name, EXPERIMENTS[name], config, summary)
+        _summary(results / name, saved_as(name), config, summary)
     figures.mkdir()
     for fig in all_figures(load_metas(results)):
         Image.new("RGB", (4, 4)).save(figures / f"{fig}.png")
-    return results, figures, SECTIONS[0]
+    return results, figures, next(iter(REGISTRY))
 
 
 REPORT_CASES = {
@@ -132,7 +133,8 @@ def test_a_key_error_of_the_code_is_not_disguised_as_bad_input(tmp_path, monkeyp
     def buggy(facts):
         raise KeyError("a key the code got wrong")
 
-    monkeypatch.setitem(sections.WRITERS, first, buggy)
+    monkeypatch.setitem(sections.REGISTRY, first,
+                        dataclasses.replace(sections.REGISTRY[first], section=buggy))
     with pytest.raises(KeyError, match="the code got wrong") as caught:
         assemble.build(results, figures, tmp_path / "report")
     assert not isinstance(caught.value, UsageError)

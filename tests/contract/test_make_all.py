@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.report.assemble import SECTIONS, all_figures, load_metas
+from experiments.report.assemble import all_figures, load_metas
 from experiments.report.assemble import main as report_main
+from experiments.report.sections import REGISTRY
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +73,7 @@ def test_report_settings_come_from_the_saved_configs(made):
                 {row["key"]: row for row in fact["settings"]})
     sources = ("default", "--quick preset", "command line", "Adam's default", "offline default",
                "offline default (no --data-root)")
-    for section in SECTIONS:
+    for section in REGISTRY:
         config = json.loads((made["RESULTS"] / section / "summary.json").read_text())["config"]
         assert set(recorded[section]) == set(config), section
         for key, value in config.items():
