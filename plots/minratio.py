@@ -9,7 +9,7 @@ minratio         (a) minimal ratio n₊/n against the loss (log axis), one point
                  loss, 95 % Wilson bars) against the eigenvalue ratio, one marker per radius;
                  (d) the index n₋/n of the critical points that are not escaping against their
                  loss, with Pennington & Bahri's fit α₀·((ε − ε_c)/ε_c)^p and the bootstrap
-                 intervals of p and of Spearman's ρ; the constant fit's loss ½Var(y) marked.
+                 intervals of p and of Spearman's ρ; the constant fit's loss marked.
                  Critical points whose continuation escaped to infinity, or drifted off (L or ∇L
                  changed), are classes of their own: the fit and ρ use the settled ones only.
 minratio_traces  ‖∇L‖ of every run along its search (accepted steps) on a log axis, by class,
@@ -26,7 +26,7 @@ from matplotlib.ticker import NullFormatter
 from engine.critical.index_loss import power_curve
 from engine.io.results import UsageError, load_summary
 
-from .common import CM, FULL_WIDTH, HALF_WIDTH, plot_main, save_figure
+from .common import CM, FULL_WIDTH, HALF_WIDTH, data_name, plot_main, save_figure
 
 STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D"),
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
@@ -124,25 +124,35 @@ def ratio_figure(arrays, config, summary=None):
     ax_samp.set_ylabel(f"share of {config['n_directions']} θ*+r·d\nwith L > L(θ*)")
     ax_samp.set_title("(c) sampled ratio against the Hessian's")
     ax_samp.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
-    _index_panel(ax_idx, arrays, label, (summary or {}).get("index_loss_fit"))
+    _index_panel(ax_idx, arrays, label, summary or {}, _loss_name(config))
     decay = config.get("weight_decay", 0.0)
-    objective = f"MSE + ({decay:g}/2)‖θ‖²" if decay else "MSE"
+    loss_name = _loss_name(config)
+    objective = f"{loss_name} + ({decay:g}/2)‖θ‖²" if decay else loss_name
+    task = config.get("task", "sinc")
     fig.suptitle(f"{len(label)} searches ({config['finder']}) on {objective}, "
                  f"{'-'.join(map(str, config['sizes']))} {config['activation']}, "
-                 "sin(5πx)/(5πx)")
+                 + ("linear autoencoder" if task == "dlae" else data_name(task)))
     return fig
 
 
-def _index_panel(ax, arrays, label, fit):
+def _loss_name(config) -> str:
+    return "cross-entropy" if config.get("loss") == "cross_entropy" else "MSE"
+
+
+def _index_panel(ax, arrays, label, summary, loss_name):
     loss, index = arrays["loss"], arrays["index"]
-    trivial = 0.5 * float(np.var(arrays["y"]))
+    fit = summary.get("index_loss_fit")
+    # the constant fit's loss as the experiment computed it (½ mean‖y − ȳ‖² for the MSE, the
+    # class entropy for cross-entropy, ½ mean‖y‖² bias-free); a summary older than the field
+    # holds a 1-output MSE run, where it is ½Var(y)
+    trivial = summary.get("trivial_loss", 0.5 * float(np.var(arrays["y"])))
     for name in ("critical", "drifting", "escaping"):
         sel = (label == name) & np.isfinite(loss) & (loss > 0)
         colour, marker = STYLE[name]
         _points(ax, loss[sel], index[sel], colour, marker, name != "critical",
                 f"{name} ({int(sel.sum())})")
     ax.axvline(0.99 * trivial, color="0.5", ls=":", lw=0.8,
-               label="0.99·½Var(y)")
+               label="0.99 × constant fit's loss")
     text = []
     if fit and fit.get("power"):
         p = fit["power"]
@@ -162,7 +172,7 @@ def _index_panel(ax, arrays, label, fit):
         reason = (fit.get("power_status") or {}).get("reason", "< 4 distinct saddle losses")
         text.append(f"no power-law fit: {reason}")
     ax.set_xscale("log")
-    ax.set_xlabel("loss (MSE) at the end point (log scale)")
+    ax.set_xlabel(f"loss ({loss_name}) at the end point (log scale)")
     ax.set_ylabel("index n₋/n")
     ax.set_ylim(bottom=-0.01)
     ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels on a short range

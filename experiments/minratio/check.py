@@ -1,24 +1,24 @@
 """Check minratio results by recomputing them: `python -m experiments.minratio.check DIR [DIR …]`.
 
-Each DIR is a folder written by `python -m experiments.minratio --out DIR` (with or without
---weight-decay λ). From summary.npz's θ, x, y and summary.json's sizes, activation and config,
-every run is recomputed from scratch by experiments.minratio.recompute, whose docstring lists
-the quantities, why they are recomputed independently and their tolerances. A stored number
-outside its tolerance is an internal inconsistency (exit 1). Each row of the first table gives
-the worst run, the one nearest to or farthest beyond it.
+Each DIR is a folder written by `python -m experiments.minratio --out DIR`: any task, loss and
+weight decay λ (the deep linear autoencoder as the bias-free linear net it is). From
+summary.npz's θ, x, y and summary.json's sizes, activation, loss, biases and config, every run
+is recomputed from scratch by experiments.minratio.recompute, whose docstring lists the
+quantities, why they are recomputed independently and their tolerances. A stored number outside
+its tolerance is an internal inconsistency (exit 1). Each row of the first table gives the worst
+run, the one nearest to or farthest beyond it.
 Then the headline numbers, by the rule at τ: runs, critical end points, critical and not
-escaping, the non-trivial saddles (n₋ > 0, MSE < 0.99·½Var(y), continuation verdict "stays"),
-how many are distinct, their index range and MSE span (decades), and the wall time
-(summary.json's summary.wall_time). The continuation (escaping, verdict) is NOT rerun: it is
-read from the file. summary.json's runs, critical, critical and not escaping and non-trivial
-staying saddles must equal the recomputed ones unless a run is borderline; its distinct count
-(its own grouping) is shown as a note when it differs.
-
-TARGETS are the experiment's targets for a run of 100 searches (the default `make minratio`);
-the table says whether they are met, and missing one is not an error (exit 0). The wall time is
-summary.json's, of the invocation that wrote the summary (a resumed run's is shorter). Bad input
-(no folder, no summary, a damaged or incomplete file) is one line and exit 2 (engine.io.cli),
-before any output; nothing is ever written.
+escaping, the non-trivial saddles (n₋ > 0, L < 0.99 × the constant fit's loss, continuation
+verdict "stays"), how many are distinct, their index range and loss span (decades), and the wall
+time (summary.json's). The continuation (escaping, verdict) is NOT rerun: it is read from the
+file. summary.json's runs, critical, critical and not escaping and non-trivial staying saddles
+must equal the recomputed ones unless a run is borderline; its distinct count (its own
+grouping) is shown as a note when it differs.
+TARGETS are the homework run's for 100 searches (`make minratio`: sinc, MSE; another task shows
+none); the table says whether they are met, and missing one is not an error (exit 0). The wall
+time is that of the invocation that wrote the summary (a resumed run's is shorter). Bad input (no
+folder, no summary, a damaged or incomplete file) is one line and exit 2 (engine.io.cli), before
+any output; nothing is ever written.
 Cost: the recomputation of every run, on one BLAS thread: ~4 s per folder of 100 runs of 1-8-8-1
 (measured).
 """
@@ -34,14 +34,13 @@ from threadpoolctl import threadpool_limits
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import UsageError, load_summary
-from engine.nets.layout import Layout
+from experiments.minratio.independent import model_of, n_params, trivial_loss
 from experiments.minratio.recompute import (
     EIG_RTOL,
     EPS,
     GRAD_RTOL,
     LOSS_RTOL,
     NEWTON_RTOL,
-    activation_fn,
     band,
     distinct,
     newton_floor,
@@ -55,7 +54,7 @@ PROG = "experiments.minratio.check"
 # the experiment's targets for a run of 100 searches (module docstring); printed, never enforced
 TARGETS = {"critical_not_escaping": 50, "distinct": 20, "index_range": (1, 10),
            "decades": 2.0, "wall_time": 120.0}
-NONTRIVIAL = 0.99       # non-trivial: MSE < this·½Var(y), the constant fit's MSE
+NONTRIVIAL = 0.99       # non-trivial: L < this × the constant fit's loss (independent.py)
 ARRAYS = ("theta", "x", "y", "loss", "grad_sq", "eigenvalues", "n_neg", "label", "verdict",
           "escaping")
 
@@ -83,7 +82,7 @@ def disagreements(points, bands, arrays, config) -> list[dict]:
     def rel(a, b):
         return diff(a, b) and diff(a, b) / max(abs(b), EPS * EPS)
 
-    for key, attr, name in (("loss", "mse", "MSE vs loss"),
+    for key, attr, name in (("loss", "loss", "L vs loss"),
                             ("loss_total", "total", "L_λ vs loss_total")):
         if key in arrays:
             stored = arrays[key]
@@ -132,17 +131,17 @@ def headline(points, bands, arrays, meta) -> dict:
     """The headline numbers recomputed from `points` (the rule at τ; verdict and escaping are
     read from the file): runs, critical, not_escaping, staying (run indices of the non-trivial
     saddles staying put), distinct (one run per distinct point), index_range (min, max n₋),
-    decades (MSE span), wall_time (summary.json), borderline (runs whose `bands` allow both)."""
+    decades (loss span), wall_time (summary.json), borderline (runs whose `bands` allow both)."""
     config, summary = meta["config"], meta["summary"]
-    mse = np.array([p.mse for p in points])
+    loss = np.array([p.loss for p in points])
     n_neg = np.array([p.n_neg() for p in points])
     crit = np.array([p.critical(config["grad_sq_tol"], config["newton_tol"]) for p in points])
     not_escaping = crit & ~(arrays["escaping"].astype(bool) | (arrays["verdict"] == "escaping"))
-    trivial = 0.5 * float(np.var(arrays["y"]))  # the constant fit f = mean(y)
-    staying = np.flatnonzero(not_escaping & (n_neg > 0) & (mse < NONTRIVIAL * trivial)
+    trivial = trivial_loss(arrays["y"], summary.get("loss", "mse"), summary.get("bias", True))
+    staying = np.flatnonzero(not_escaping & (n_neg > 0) & (loss < NONTRIVIAL * trivial)
                              & (arrays["verdict"] == "stays"))
-    unique = staying[distinct(mse[staying], np.array([points[r].eigenvalues for r in staying]))]
-    losses = mse[unique]
+    unique = staying[distinct(loss[staying], np.array([points[r].eigenvalues for r in staying]))]
+    losses = loss[unique]
     return {"runs": len(points), "critical": int(crit.sum()),
             "not_escaping": int(not_escaping.sum()), "staying": staying, "distinct": unique,
             "index_range": (int(n_neg[unique].min()), int(n_neg[unique].max()))
@@ -157,7 +156,8 @@ def check_folder(folder, arrays, meta) -> tuple[list[str], list[str]]:
     """(lines of the two tables, failures: one text per inconsistency) for one loaded folder."""
     start, config, summary = time.perf_counter(), meta["config"], meta["summary"]
     x, y, decay = arrays["x"], arrays["y"], float(config.get("weight_decay", 0.0))
-    fns = objective(summary["sizes"], summary["activation"], x, y, decay)
+    activation, loss, bias = model_of(summary)
+    fns = objective(summary["sizes"], activation, x, y, decay, loss=loss, bias=bias)
     # one BLAS thread: a 97 × 97 eigh took 0.9 ms on one, 0.1 s on two threads of a busy
     # 2-core machine (the experiment's units run on one thread too)
     with threadpool_limits(limits=1):
@@ -189,13 +189,15 @@ def check_folder(folder, arrays, meta) -> tuple[list[str], list[str]]:
          len(head["distinct"]) >= TARGETS["distinct"]],
         ["… their index range n₋", "—" if span is None else f"{span[0]}…{span[1]}",
          f"covers {low}…{high}", span is not None and span[0] <= low and span[1] >= high],
-        ["… their MSE span (decades)", "—" if decades is None else f"{decades:.2f}",
+        ["… their loss span (decades)", "—" if decades is None else f"{decades:.2f}",
          f"≥ {TARGETS['decades']:g}", decades is not None and decades >= TARGETS["decades"]],
         ["wall time of the run (s)", "—" if wall is None else f"{wall:.1f}",
          f"≤ {TARGETS['wall_time']:g}", wall is not None and wall <= TARGETS["wall_time"]]]
+    # the targets are the homework run's (sinc, MSE); another task has none
+    homework = config.get("task", "sinc") == "sinc" and model_of(summary)[1] == "mse"
     lines += _table(["quantity", "recomputed", "target", "met"],
                     [[q, v, t, m if isinstance(m, str) else ("yes" if m else "no")]
-                     for q, v, t, m in table])
+                     if homework else [q, v, "—", "—"] for q, v, t, m in table])
     if summary.get("runs_computed", head["runs"]) < head["runs"]:
         lines.append(f"note: the wall time is that of the last invocation, which computed "
                      f"{summary['runs_computed']} of {head['runs']} runs (the rest resumed)")
@@ -234,7 +236,7 @@ def load(folder) -> tuple[dict, dict]:
     if absent:
         raise UsageError(f"{folder}/summary.npz or .json lacks {absent}; {redo}")
     try:
-        n = Layout(tuple(summary["sizes"])).n_params
+        n = n_params(tuple(summary["sizes"]), model_of(summary)[2])
     except (TypeError, ValueError) as err:
         raise UsageError(f"{folder}/summary.json: sizes {summary['sizes']!r}: {err}") from None
     runs = len(arrays["theta"])
@@ -248,7 +250,8 @@ def load(folder) -> tuple[dict, dict]:
              if arrays[k].shape != s]
     if wrong:
         raise UsageError(f"{folder}/summary.npz has arrays of the wrong shape: {wrong}; {redo}")
-    activation_fn(summary["activation"])
+    activation, loss, _ = model_of(summary)
+    objective(summary["sizes"], activation, arrays["x"], arrays["y"], 0.0, loss=loss)
     return arrays, meta
 
 

@@ -1,28 +1,27 @@
 """The independent numerics of experiments.minratio.check: a minratio run recomputed from θ.
 
-From a run's θ, the data x, y, the sizes and activation, the config's rtol and the weight decay
-λ, every stored number is recomputed from scratch:
-  MSE = 1/(2N) Σᵢ (f(xᵢ; θ) − yᵢ)² (engine.nets.losses.mse)  vs `loss`
-  L_λ = MSE + (λ/2)‖θ‖²                                 vs `loss_total` (when saved)
+From a run's θ, the data x, y, the sizes, activation, loss and biases (summary.json), the
+config's rtol and the weight decay λ, every stored number is recomputed from scratch:
+  L, the MSE or cross-entropy (experiments.minratio.independent)  vs `loss`
+  L_λ = L + (λ/2)‖θ‖²                                   vs `loss_total` (when saved)
   ‖∇L_λ‖²                                                vs `grad_sq`
   the eigenvalues of ∇²L_λ                               vs `eigenvalues`, and τ vs `tau`
   τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, λ/10)), n₋ = #{λ<−τ}  vs `n_neg` (the cap λ/10 only with λ > 0)
   ‖H_τ⁺∇L_λ‖ = ‖Σ_{|λᵢ|>τ} (vᵢᵀg/λᵢ) vᵢ‖                  vs `newton_norm`
   critical ⇔ ‖∇L_λ‖² ≤ grad_sq_tol and ‖H_τ⁺∇L_λ‖ ≤ newton_tol  vs label == "critical".
 
-Why independent: a check that shares the code it checks shares its bugs. Written here: the
-forward pass, the activations (in e^{−|z|}: no overflow for saturated units), the loss and the
-weight decay, the derivatives (autograd's reverse mode on this module's own function, not the
-engine's structured Hessian or NumPy backward pass), the eigensolver (numpy.linalg.eigh, LAPACK
-syevd; the engine uses scipy's syevr), the classification rule and the grouping into distinct
-points. Shared: engine.nets.layout (where W_l, b_l sit in θ) and, in the checker, the results
-readers
-only.
+Why independent: a check that shares the code it checks shares its bugs. Written in the
+checker: the forward pass, the activations (in e^{−|z|}: no overflow for saturated units), the
+losses and the weight decay (experiments.minratio.independent), the derivatives (autograd's
+reverse mode on that module's own function, not the engine's structured Hessian or NumPy
+backward pass), the eigensolver (numpy.linalg.eigh, LAPACK syevd; the engine uses scipy's
+syevr), the classification rule and the grouping into distinct points. Shared: engine.nets.layout
+(where W_l, b_l sit in θ) and, in the checker, the results readers only.
 
 Tolerances, within which a stored number agrees with its recomputation:
-  MSE, L_λ      relative 1e-9 plus the rounding floor (1/N) Σᵢ |fᵢ − yᵢ|·e(fᵢ), e(f) the
+  L, L_λ        relative 1e-9 plus the rounding floor (1/N) Σᵢ |∂ℓᵢ/∂fᵢ|·e(fᵢ), e(f) the
                 forward error bound of the layers (`objective`): the floor matters only for a
-                near-interpolating fit (MSE ~1e-11). Measured on the default runs ≤ 4e-11.
+                near-interpolating fit (L ~1e-11). Measured on the default runs ≤ 4e-11.
   ‖∇L_λ‖        1e-6·‖∇L_λ‖ + 1e-6·√grad_sq_tol: the absolute part is a millionth of the
                 critical threshold's ‖∇L‖ (measured differences ≤ 1e-15).
   eigenvalues   1e-8·‖H‖₂ each (Weyl: |Δλ| ≤ ‖ΔH‖₂; two exact Hessian routes differ by
@@ -38,7 +37,7 @@ Why the measured δ and not 1e-8·‖H‖₂: with λ > 0 the directions the MSE
 eigenvalues ≈ λ; before the experiment capped τ at λ/10, ‖H‖₂ ≈ 10 put τ = 1e-6·‖H‖₂ on λ
 (10–43 eigenvalues per critical point within 1e-9 of τ, 15 runs borderline at a flat δ), and
 any eigenvalue cluster near τ still makes a flat δ too coarse.
-Distinct: two points are the same when their MSEs agree to relative 1e-7 and every eigenvalue
+Distinct: two points are the same when their losses agree to relative 1e-7 and every eigenvalue
 to 1e-7·‖H‖₂ (copies under permuted or sign-flipped units); points linked by a chain of such
 pairs count once (connected components).
 Cost: per run one gradient, one Hessian (`hessian`: two batched reverse passes) and one eigh,
@@ -47,31 +46,31 @@ O(n³): ~0.04 s for the 97 parameters of 1-8-8-1 on one BLAS thread (measured).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
 
 import autograd
 import autograd.numpy as anp
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
-from engine.io.results import UsageError
-from engine.nets.layout import Layout
+from experiments.minratio.independent import EPS, Objective, activation_fn, objective
 
-EPS = np.finfo(np.float64).eps
-LOSS_RTOL = 1e-9        # MSE and L_λ, relative
+__all__ = ["EPS", "Objective", "activation_fn", "objective", "recompute", "band", "distinct",
+           "hessian", "stored_checks", "sizes_disagree", "newton_floor"]
+
+LOSS_RTOL = 1e-9        # L and L_λ, relative
 GRAD_RTOL = 1e-6        # ‖∇L_λ‖, relative, plus GRAD_RTOL·√grad_sq_tol absolute
 EIG_RTOL = 1e-8         # each eigenvalue, in units of ‖H‖₂; also τ, relative
 NEWTON_RTOL = 1e-6      # ‖H_τ⁺∇L‖, relative, plus ε‖H‖₂‖θ‖/τ absolute
-DISTINCT_RTOL = 1e-7    # same MSE and spectrum to this: one distinct point
+DISTINCT_RTOL = 1e-7    # same loss and spectrum to this: one distinct point
 
 
 @dataclass(frozen=True, eq=False)
 class Point:
-    """One run recomputed: mse, total (L_λ), grad_sq ‖∇L_λ‖², loss_floor (the MSE's rounding
+    """One run recomputed: loss (L), total (L_λ), grad_sq ‖∇L_λ‖², loss_floor (L's rounding
     floor, module docstring), eigenvalues (n,) ascending, coef Vᵀ∇L_λ (n,) in their eigenbasis,
     h_norm ‖H‖₂, tau τ, theta_norm ‖θ‖. Spectral fields are nan when θ, ∇L or H is not finite."""
 
-    mse: float
+    loss: float
     total: float
     grad_sq: float
     loss_floor: float
@@ -121,49 +120,6 @@ class Band:
         return self.n_neg[0] != self.n_neg[1] or self.critical[0] != self.critical[1]
 
 
-class Objective(NamedTuple):
-    """The functions of θ that `objective` builds: mse, total (L_λ), loss_floor (module
-    docstring), each θ (..., n) ↦ (...)."""
-
-    mse: Callable
-    total: Callable
-    loss_floor: Callable
-
-
-def objective(sizes, activation, x, y, weight_decay) -> Objective:
-    """θ ↦ MSE = 1/(2N) Σᵢ ‖f(xᵢ; θ) − yᵢ‖², L_λ = MSE + (λ/2)‖θ‖² (both in autograd.numpy,
-    differentiable to any order) and the MSE's rounding floor (1/N) Σᵢ |fᵢ − yᵢ|·e(fᵢ), with
-    e(f) the forward error bound of the dense layers, e(z) = e(h)|W| + (d+1)ε(|h||W| + |b|)
-    (Higham's γ_{d+1}; |σ'| ≤ 1 passes e on, σ adds a few ulps). UsageError for an unknown
-    activation. Cost: one forward pass each, two for the floor."""
-    sigma, layout = activation_fn(activation), Layout(tuple(sizes))
-
-    def mse(theta):
-        h = x
-        params = layout.unpack(theta)
-        for layer, (W, b) in enumerate(params):
-            z = anp.matmul(h, W) + b[..., None, :]
-            h = sigma(z) if layer < len(params) - 1 else z
-        return 0.5 * anp.mean(anp.sum((h - y) ** 2, axis=-1), axis=-1)
-
-    def loss_floor(theta):
-        h, err = x, np.zeros_like(x)
-        params = layout.unpack(theta)
-        for layer, (W, b) in enumerate(params):
-            err = err @ np.abs(W) + (W.shape[-2] + 1) * EPS * (np.abs(h) @ np.abs(W)
-                                                                + np.abs(b)[..., None, :])
-            h = h @ W + b[..., None, :]
-            if layer < len(params) - 1:
-                h = sigma(h)
-                err = err + 4 * EPS * np.abs(h)  # σ's own rounding: a few ulps
-        return np.mean(np.sum(np.abs(h - y) * err, axis=-1), axis=-1)
-
-    def total(theta):
-        return mse(theta) + 0.5 * weight_decay * anp.sum(theta * theta, axis=-1)
-
-    return Objective(mse, total, loss_floor)
-
-
 def hessian(total, theta):
     """∇²L(θ), (n, n), for a batched loss `total` (θ (..., n) ↦ (...)), by autograd reverse over
     reverse on n copies of θ at once: row b is ∇_θ_b (∇L(θ_b)·e_b) = H e_b. The numbers of
@@ -180,7 +136,7 @@ def recompute(theta, fns: Objective, *, rtol, decay=0.0) -> Point:
     Cost: one gradient, one Hessian (`hessian`), one eigh, O(n³)."""
     n, nan = theta.size, float("nan")
     with np.errstate(all="ignore"):
-        m, t, floor = float(fns.mse(theta)), float(fns.total(theta)), float(fns.loss_floor(theta))
+        m, t, floor = float(fns.loss(theta)), float(fns.total(theta)), float(fns.loss_floor(theta))
         g = autograd.grad(fns.total)(theta) if np.all(np.isfinite(theta)) else np.full(n, nan)
         H = hessian(fns.total, theta) if np.all(np.isfinite(g)) else np.full((n, n), nan)
     norm = float(np.linalg.norm(theta))
@@ -213,14 +169,14 @@ def band(point, stored_eigenvalues, config) -> Band:
                 (low, high), (bool(sure), bool(possible)))
 
 
-def distinct(mse, eigenvalues, rtol=DISTINCT_RTOL) -> np.ndarray:
-    """Indices of the first point of each connected group, two points joined when their MSEs
+def distinct(loss, eigenvalues, rtol=DISTINCT_RTOL) -> np.ndarray:
+    """Indices of the first point of each connected group, two points joined when their losses
     agree to rtol (relative) and every eigenvalue to rtol·max(‖H‖₂); shape (n_groups,)."""
-    if len(mse) == 0:
+    if len(loss) == 0:
         return np.zeros(0, dtype=int)
     scale = np.max(np.abs(eigenvalues), axis=1)
-    same = (np.abs(mse[:, None] - mse[None, :]) <= rtol * np.maximum.outer(np.abs(mse),
-                                                                           np.abs(mse)))
+    same = (np.abs(loss[:, None] - loss[None, :]) <= rtol * np.maximum.outer(np.abs(loss),
+                                                                             np.abs(loss)))
     gap = np.max(np.abs(eigenvalues[:, None, :] - eigenvalues[None, :, :]), axis=2)
     same &= gap <= rtol * np.maximum.outer(scale, scale)
     _, group = connected_components(same, directed=False)
@@ -266,31 +222,3 @@ def newton_floor(point) -> float:
     """engine.critical.classification's rounding floor of ‖H_τ⁺∇L‖:
     ‖H_τ⁺‖·ε‖H‖₂‖θ‖ ≤ ε‖H‖₂‖θ‖/τ (0 at τ = 0)."""
     return EPS * point.h_norm * point.theta_norm / point.tau if point.tau > 0 else 0.0
-
-
-def activation_fn(name):
-    """σ named `name` in autograd.numpy, from e^{−|z|} (never overflows; |z| with slope +1 at
-    0). UsageError for a name it does not know."""
-    def parts(z):
-        return anp.where(z >= 0, z, -z), anp.where(z >= 0, 1.0, -1.0)
-
-    def tanh(z):
-        a, s = parts(z)
-        e = anp.exp(-2.0 * a)
-        return s * -anp.expm1(-2.0 * a) / (1.0 + e)
-
-    def sigmoid(z):
-        e = anp.exp(-parts(z)[0])
-        return anp.where(z >= 0, 1.0, e) / (1.0 + e)
-
-    def softplus(z):
-        return anp.where(z >= 0, z, 0.0) + anp.log1p(anp.exp(-parts(z)[0]))
-
-    def relu(z):
-        return anp.where(z > 0, z, 0.0)
-
-    table = {"tanh": tanh, "sigmoid": sigmoid, "softplus": softplus, "relu": relu}
-    if name not in table:
-        raise UsageError(f"activation {name!r} in summary.json is unknown here; choose one of "
-                         f"{sorted(table)}")
-    return table[name]

@@ -118,7 +118,8 @@ def summarize(arrays, infos, config) -> dict:
 
 
 def constant_fit_loss(y, config) -> float:
-    """The loss of the best constant output: ½Var(y) (MSE, f = ȳ; the homework's trivial fit),
+    """The loss of the best constant output: ½ mean‖y − ȳ‖² = ½ Σ_k Var(y_k) (MSE, f = ȳ; the
+    homework's trivial fit — ½Var(y) of the flattened y only for one output),
     the class frequencies' entropy −Σ p_c log p_c (cross-entropy, softmax of log p), or ½‖y‖²/N
     for the bias-free autoencoder (f = 0, θ = 0: no bias can output ȳ)."""
     y = np.asarray(y, dtype=np.float64)
@@ -127,7 +128,10 @@ def constant_fit_loss(y, config) -> float:
     if getattr(config, "loss", "mse") == "cross_entropy":
         p = y.mean(axis=0)
         return float(-np.sum(p[p > 0] * np.log(p[p > 0])))
-    return 0.5 * float(np.var(y))
+    # per column, then summed: the variance of the flattened (N, 10) one-hot y of digits is 10×
+    # too small (0.09 instead of Σ_k p_k(1 − p_k) ≈ 0.9), and saddles below ½·0.9 were counted
+    # as the constant fit's copies
+    return 0.5 * float(np.sum(np.var(y, axis=0)))
 
 
 def _int_range(values):

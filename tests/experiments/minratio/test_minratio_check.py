@@ -55,8 +55,8 @@ def test_own_loss_gradient_and_hessian_match_the_engine(activation, rng):
     # two float64 routes through the same sums: agreement to a few ulps of the terms, and within
     # the rounding floor the check allows beyond its relative tolerance
     loss = net.loss(theta, x, y)
-    assert_allclose(fns.mse(theta), loss, rtol=1e-13)
-    assert abs(fns.mse(theta) - loss) <= 1e-9 * loss + fns.loss_floor(theta)
+    assert_allclose(fns.loss(theta), loss, rtol=1e-13)
+    assert abs(fns.loss(theta) - loss) <= 1e-9 * loss + fns.loss_floor(theta)
     assert 0 < fns.loss_floor(theta) < 1e-12
     assert_allclose(fns.total(theta), loss + 0.5 * decay * theta @ theta, rtol=1e-13)
     H = numerics.hessian(fns.total, theta)
@@ -81,9 +81,9 @@ def test_saturated_units_keep_the_hessian_finite():
 
 def test_distinct_joins_chains_of_equal_points():
     eig = np.array([[-1.0, 2.0], [-1.0, 2.0 + 1e-12], [-1.0, 3.0], [-1.0, 2.0], [-1.0, 3.0]])
-    mse = np.array([0.5, 0.5 * (1 + 1e-12), 0.5, 0.7, 0.5 * (1 + 5e-8)])
+    loss = np.array([0.5, 0.5 * (1 + 1e-12), 0.5, 0.7, 0.5 * (1 + 5e-8)])
     # 0 ~ 1 (a permuted copy), 2 ~ 4 (loss within 1e-7); 3 has another loss
-    assert numerics.distinct(mse, eig).tolist() == [0, 2, 3]
+    assert numerics.distinct(loss, eig).tolist() == [0, 2, 3]
     assert numerics.distinct(np.zeros(0), np.zeros((0, 2))).size == 0
 
 
@@ -96,7 +96,7 @@ def test_headline_counts_saddles_by_hand():
     points = [numerics.Point(m, m, 0.0, 0.0, np.array(e), np.zeros(3), 5.0, 5e-6, 1.0)
               for m, e in zip(mse, spectra, strict=True)]
     bands = [numerics.Band(0.0, (p.n_neg(),) * 2, (0.0, 0.0), (True, True)) for p in points]
-    arrays = {"y": np.array([[-1.0], [1.0]]),  # ½Var(y) = 0.5: run 3 is trivial
+    arrays = {"y": np.array([[-1.0], [1.0]]),  # the constant fit's ½Var(y) = 0.5: run 3 is trivial
               "verdict": np.array(["stays"] * 4 + ["escaping"]),
               "escaping": np.array([False] * 4 + [True])}
     meta = {"config": {"grad_sq_tol": 1e-10, "newton_tol": 1e-6}, "summary": {"wall_time": 3.0}}
@@ -116,7 +116,7 @@ def test_recomputed_numbers_agree_and_exit_0(which, request, capsys):
     arrays, meta, points, bands = _points(folder)
     before = sorted((p, p.stat().st_mtime_ns) for p in folder.rglob("*"))
     # the tolerances of minratio_recompute's docstring, here as plain asserts on the arrays
-    assert_allclose([p.mse for p in points], arrays["loss"], rtol=1e-9)
+    assert_allclose([p.loss for p in points], arrays["loss"], rtol=1e-9)
     assert_allclose([p.total for p in points], arrays["loss_total"], rtol=1e-9)
     assert_allclose(np.sqrt([p.grad_sq for p in points]), np.sqrt(arrays["grad_sq"]),
                     rtol=1e-6, atol=1e-11)
@@ -160,7 +160,7 @@ def test_a_nonfinite_run_agrees_when_both_sides_are_nan(monkeypatch, tmp_path, c
                              n_directions=50, continue_evals=10)
     out = minratio.run(config, out_dir=tmp_path / "r", options=RunOptions(jobs=1))
     arrays, meta, points, bands = _points(out)
-    assert np.isnan(arrays["theta"][0]).all() and np.isnan(points[0].mse)
+    assert np.isnan(arrays["theta"][0]).all() and np.isnan(points[0].loss)
     assert points[0].n_neg() == -1 and not bands[0].critical[1]
     assert check.main([str(out)]) is None
     assert " NO" not in capsys.readouterr().out
