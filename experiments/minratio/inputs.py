@@ -7,7 +7,8 @@
 Every refusal is a UsageError naming the file (or flag), what is wrong and what to give: a file
 that is not an .npz archive (an empty file, an .npy), sizes that are not one row of integers ≥ 1,
 θ or weights that are not finite real numbers, weights of the wrong dimensions, data with no
-rows or not (N, d) arrays, and state dicts that hold more than bias-carrying Linear layers.
+rows or not (N, d) arrays, and state dicts that hold more than bias-carrying Linear layers (those
+go through --module: experiments.minratio.module_point).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from engine.data.datasets import FUNCTIONS
 from engine.io.results import UsageError
 from engine.nets.activations import ACTIVATIONS
 from experiments.harness.checks import check_memory
+from experiments.minratio.module_point import read_state_dict
 
 POINT_FORMS = "an .npz (theta and sizes, or W0, b0, W1, b1, …) or a PyTorch state dict (.pt)"
 
@@ -163,16 +165,7 @@ def _torch_layers(path):
     except ImportError:
         raise UsageError(f"POINT {path}: reading a state dict needs torch (pip install torch); "
                          "or save the weights as an .npz of W0, b0, W1, b1, …") from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a file it will not unpickle
-        reason = " ".join(f"{type(err).__name__}: {err}".split())[:160]
-        raise UsageError(f"POINT {path}: not a state dict of tensors ({reason}); save "
-                         "model.state_dict(), not the model") from None
-    if not isinstance(state, dict) or not all(
-            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
-        raise UsageError(f"POINT {path}: not a state dict (name → tensor); save "
-                         "model.state_dict()")
+    state = read_state_dict(path, torch)
     names = [k[:-len(".weight")] for k in state if k.endswith(".weight")]
     linear = [n for n in names if state[n + ".weight"].ndim == 2]
     other = sorted(set(state) - {f"{n}.{p}" for n in linear for p in ("weight", "bias")})
@@ -180,7 +173,8 @@ def _torch_layers(path):
     if other or no_bias or not linear:
         what = (f"layers other than Linear ({other[:4]})" if other else
                 f"Linear layers without a bias ({no_bias[:4]})" if no_bias else "no layers")
-        raise UsageError(f"POINT {path}: holds {what}; the MLP here is Linear layers with "
-                         "biases and one activation between them")
+        raise UsageError(f"POINT {path}: holds {what}, not an MLP of Linear layers with biases "
+                         "and one activation; give --module package.module:factory, the "
+                         "callable that makes its module")
     return [(state[n + ".weight"].double().numpy().T, state[n + ".bias"].double().numpy())
             for n in linear]
