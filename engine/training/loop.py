@@ -15,7 +15,9 @@ Callbacks:
   stop()                      after each snapshot: True ends training there (the caller's rule,
                               e.g. engine.training.stopping on the losses its snapshots record).
 A weight decay λ trains L_λ = L + (λ/2)‖θ‖² (L2 regularization, added to the gradient: with Adam
-this is Adam + L2, not AdamW); on_step then sees the loss and gradient of L_λ.
+this is Adam + L2, not AdamW); on_step then sees the loss and gradient of L_λ. An `objective`
+(θ, x_B, y_B) → (L_B(θ), ∇L_B(θ)) trains another loss than the MLP's (a model with closed forms,
+e.g. engine.critical.linear_autoencoder's); the weight decay is added to it the same way.
 Cost per step: one forward and one reverse pass on the minibatch, O(batch_size · n_params).
 """
 from __future__ import annotations
@@ -44,13 +46,15 @@ class Step(NamedTuple):
 def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np.random.Generator,
           every: int | None = None, on_step: Callable | None = None,
           on_snapshot: Callable | None = None, stop: Callable | None = None,
-          weight_decay: float = 0.0, progress: bool = False, desc: str = "epochs"):
+          weight_decay: float = 0.0, objective: Callable | None = None, progress: bool = False,
+          desc: str = "epochs"):
     """Train net from θ₀ (n_params,) on data.x_train, data.y_train for `epochs` epochs of
     minibatches of batch_size drawn from rng (module docstring); return the optimizer's final
     state (`optimizer.params(state)` is θ after training). every: epochs between snapshots
     (None: no on_snapshot calls); stop() → True after a snapshot ends training there (epochs is
     then the cap); weight_decay λ ≥ 0 adds (λ/2)‖θ‖² to the loss (λ = 0: exactly the plain loop);
-    progress shows a tqdm bar labelled desc.
+    objective(θ, x_B, y_B) → (loss, gradient (n_params,)) replaces net's loss (default:
+    engine.derivatives.autodiff.value_and_grad of net); progress shows a tqdm bar labelled desc.
 
     Raises ValueError for a negative or fractional epochs, batch_size < 1, every < 1, stop
     without every, or weight_decay < 0. Cost:
@@ -84,7 +88,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
             theta = optimizer.params(state)
-            loss, g = value_and_grad(net, theta, xb, yb)
+            loss, g = (value_and_grad(net, theta, xb, yb) if objective is None
+                       else objective(theta, xb, yb))
             if weight_decay:  # skipped at 0, so λ = 0 is bit-identical to the plain loss
                 loss, g = loss + 0.5 * weight_decay * (theta @ theta), g + weight_decay * theta
             if on_step is not None:

@@ -106,24 +106,19 @@ def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.
                 method=trainer, ftol=_EPS, xtol=_EPS, gtol=_EPS, max_nfev=steps)
             return res.x, int(res.nfev)
 
-        linear = isinstance(net, LinearAutoencoder)
-
-        def objective(t):
-            value, g = (net.loss(t), net.gradient(t)) if linear else value_and_grad(net, t, x, y)
-            return value + 0.5 * weight_decay * (t @ t), g + weight_decay * t
-
+        # the autoencoder has its own closed forms; an MLP's loss is engine.train's default
+        closed = ((lambda t, *_: (net.loss(t), net.gradient(t)))
+                  if isinstance(net, LinearAutoencoder) else None)
         if trainer == "lbfgs":
+            def objective(t):
+                value, g = closed(t) if closed else value_and_grad(net, t, x, y)
+                return value + 0.5 * weight_decay * (t @ t), g + weight_decay * t
+
             res = fit_lbfgs(objective, theta0, steps)
             return res.x, int(res.nit)
-        if weight_decay == 0.0 and not linear:
-            optimizer = adam(lr)
-            state = train(net, theta0, data, optimizer, epochs=steps, batch_size=len(x),
-                          rng=rng)
-            return optimizer.params(state), steps
-        optimizer = adam(lr)  # full batch: the loop is the whole of engine.training.loop's work
-        state = optimizer.init(theta0)
-        for step in range(steps):
-            state = optimizer.update(step, objective(optimizer.params(state))[1], state)
+        optimizer = adam(lr)  # full batch: `steps` epochs of one step each
+        state = train(net, theta0, data, optimizer, epochs=steps, batch_size=len(x), rng=rng,
+                      weight_decay=weight_decay, objective=closed)
         return optimizer.params(state), steps
 
 

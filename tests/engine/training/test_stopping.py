@@ -131,6 +131,30 @@ def test_weight_decay_adds_lambda_theta_to_the_gradient():
     assert decayed.loss == pytest.approx(plain.loss + 0.5 * lam * theta0 @ theta0, rel=1e-12)
 
 
+def test_an_objective_replaces_the_nets_loss_and_takes_the_decay():
+    """A model with closed forms (the deep linear autoencoder) trained by engine.train through
+    `objective` moves exactly as the full-batch Adam loop written out on L + (λ/2)‖θ‖²."""
+    from engine.critical.linear_autoencoder import LinearAutoencoder, spectrum_data
+
+    x, _ = spectrum_data(np.arange(1.0, 5.0), 40, np.random.default_rng(0))
+    model = LinearAutoencoder(x.T @ x / len(x), 2)
+    data = type("Data", (), {"x_train": x, "y_train": x})()
+    theta0 = model.init(np.random.default_rng(3))
+    lam, steps, seen = 1e-3, 30, []
+    opt = adam(1e-2)
+    state = train(None, theta0, data, opt, epochs=steps, batch_size=len(x),
+                  rng=np.random.default_rng(1), weight_decay=lam, on_step=seen.append,
+                  objective=lambda t, xb, yb: (model.loss(t), model.gradient(t)))
+    by_hand = adam(1e-2)
+    hand = by_hand.init(theta0)
+    for step in range(steps):
+        t = by_hand.params(hand)
+        hand = by_hand.update(step, model.gradient(t) + lam * t, hand)
+    assert_array_equal(opt.params(state), by_hand.params(hand))
+    assert seen[0].loss == model.loss(theta0) + 0.5 * lam * (theta0 @ theta0)
+    assert len(seen) == steps and all(s.batch is None for s in seen)
+
+
 def test_fit_lbfgs_ends_where_the_callback_raises_stop_iteration():
     net, data, theta0 = _net_and_data()
     from engine import value_and_grad
