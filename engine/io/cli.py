@@ -5,7 +5,8 @@
                                       holds the traceback, exit 1 (`--debug`: the traceback
                                       itself);
   Ctrl-C                              one line saying how to resume, exit 130;
-  SIGTERM                             the same unwinding (worker processes ended), exit 143.
+  SIGTERM                             the same unwinding (worker processes ended), exit 143;
+                                      a second Ctrl-C or SIGTERM waits for the unwinding.
 Bad input is checked before any work or write, so a refused command leaves nothing behind.
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ def guarded(prog: str, action, *, debug: bool = False, resume_hint: str = "") ->
     KeyboardInterrupt → exit 130 with resume_hint, any other exception → exit 1 with the
     traceback in a log file. debug=True re-raises instead (except Ctrl-C). Returns None when
     action() does; otherwise exits (SystemExit)."""
-    previous = _on_sigterm()
+    signals = _Signals()
     try:
         action()
     except Terminated:
@@ -57,8 +58,7 @@ def guarded(prog: str, action, *, debug: bool = False, resume_hint: str = "") ->
               f"in {log}; rerun with --debug to see it)", file=sys.stderr)
         sys.exit(1)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        signals.restore()
 
 
 class Terminated(KeyboardInterrupt):
@@ -67,16 +67,36 @@ class Terminated(KeyboardInterrupt):
     leaves its worker processes running."""
 
 
-def _terminate(signum, frame):
-    raise Terminated()
+class _Signals:
+    """Ctrl-C and SIGTERM while `guarded` runs (main thread only: signal.signal's rule; SIGINT
+    only where Python's own handler is set — a background job that ignores it keeps ignoring
+    it). The first raises KeyboardInterrupt (Terminated for SIGTERM) and starts the unwinding:
+    joblib ends its workers, the finished runs stay saved. Every later one is ignored until the
+    process ends — a second Ctrl-C during the unwinding, or during the interpreter's exit after
+    it (joblib's and loky's atexit handlers), killed the parent half-way (exit −2). The
+    unwinding is bounded; `kill -9` still works."""
 
+    def __init__(self):
+        self.previous, self.signalled = {}, False
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
 
-def _on_sigterm():
-    """Install _terminate for SIGTERM (main thread only: signal.signal's rule); the previous
-    handler, or None when it could not be set."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _terminate)
+    def _handle(self, signum, frame):
+        self.signalled = True
+        for other in self.previous:
+            signal.signal(other, signal.SIG_IGN)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def restore(self):
+        """Put the previous handlers back, unless a signal came to a command-line run, which
+        then ends; a REPL or notebook (its __main__ has no file) that catches the SystemExit
+        gets them back and stays interruptible."""
+        if not self.signalled or not hasattr(sys.modules["__main__"], "__file__"):
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
 
 
 def _one_line(err) -> str:

@@ -1,5 +1,5 @@
 """Issue 20: SIGTERM and Ctrl-C of a run with --jobs 2 end every worker process and print one
-line; the finished runs stay saved."""
+line, also when a second one follows during the unwinding; the finished runs stay saved."""
 import os
 import signal
 import subprocess
@@ -40,9 +40,13 @@ def _alive(pid):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
-@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "terminated"),
-                                             (signal.SIGINT, 130, "interrupted")])
-def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_path):
+@pytest.mark.parametrize("sig, code, word, again", [
+    (signal.SIGTERM, 143, "terminated", None), (signal.SIGINT, 130, "interrupted", None),
+    # a second Ctrl-C (or kill) while the first unwinds: it used to kill the parent half-way,
+    # exit −2; now it waits for the unwinding
+    (signal.SIGINT, 130, "interrupted", signal.SIGINT),
+    (signal.SIGTERM, 143, "terminated", signal.SIGTERM)])
+def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, tmp_path):
     # units that outlast the signal whatever the machine's speed: no plateau or target ends them
     # early (the stop rule would end the quick fits within a second), only the caps
     argv = [sys.executable, "-m", "experiments.deepshallow", "--quick", "--jobs", "2", "--seeds",
@@ -60,10 +64,12 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_pat
     workers = _descendants(run.pid)
     assert workers, "no worker processes to end"
     assert run.poll() is None, "the run ended before the signal: give it longer units"
-    if sig == signal.SIGINT:
-        os.killpg(run.pid, sig)
-    else:
-        os.kill(run.pid, sig)  # `kill PID`: the parent only
+    for signum in (sig, again):
+        if signum == signal.SIGINT:
+            os.killpg(run.pid, signum)
+        elif signum == signal.SIGTERM:
+            os.kill(run.pid, signum)  # `kill PID`: the parent only
+        time.sleep(0.3)
     try:
         assert run.wait(timeout=120) == code
         err = run.stderr.read()
@@ -78,3 +84,31 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, tmp_pat
         for pid in [run.pid, *workers]:  # only what this test started
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("has_file, restored", [(True, False), (False, True)])
+def test_after_a_signal_a_command_line_run_ignores_the_next_a_repl_gets_its_handler_back(
+        monkeypatch, has_file, restored):
+    from types import ModuleType
+
+    from engine.io.cli import _Signals
+
+    main = ModuleType("__main__")
+    if has_file:
+        main.__file__ = "/x/run.py"
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        signals = _Signals()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs at the next bytecode
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN  # during the unwinding
+        signals.restore()
+        now = {s: signal.getsignal(s) for s in before}
+        assert (now == before) == restored
+        if not restored:
+            assert set(now.values()) == {signal.SIG_IGN}
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
