@@ -14,7 +14,8 @@ take what they return — operators (extreme_eigenvalues, hutchinson_trace, slq_
 
 The tour, one package per concept, one module per idea; `from engine import …` reaches every
 public name, and each package re-exports its own (`from engine.critical import classify`):
-  nets         layout (θ ↔ per-layer W, b), activations, losses, model (the MLP), fused, budget
+  nets         layout (θ ↔ per-layer W, b), activations, losses, model (the MLP), fused, budget,
+               passes (the hand-written forward and backward passes, one notation)
   derivatives  autodiff (∇L, HVPs, Hessians of any loss; the MLP's R-operator), backprop,
                curvature (the MLP's exact Hessian, H = G + R)
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),

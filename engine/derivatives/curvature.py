@@ -1,9 +1,10 @@
 """The exact Hessian of an MLP's loss from the network's structure: H = G + R.
 
-Notation (layers l = 0 … L−1 as in engine.nets.layout): h̃_l = [h_l, 1] (h_0 = x), z_l = h̃_l W̃_l with
-W̃_l = [W_l; b_l] of shape (d_l + 1, d_{l+1}) (its C-order flattening is θ's block for layer l),
-h_{l+1} = σ(z_l) for hidden l < L−1, f = z_{L−1}. Per sample n, J_l = ∂z_l/∂θ has nonzero
-columns only for layers ≤ l, and its own-layer columns are Kronecker-sparse:
+Notation of engine.nets.passes (layers l = 0 … L−1): h̃_l = [h_l, 1] (h_0 = x), W̃_l = [W_l; b_l]
+(d_l + 1, d_{l+1}), θ's block of layer l; z_l = h̃_l W̃_l, h_{l+1} = σ(z_l) for hidden l < L−1,
+f = z_{L−1}; its forward_augmented is this module's forward sweep. Per sample n,
+J_l = ∂z_l/∂θ has nonzero columns only for layers ≤ l, and its own-layer columns are
+Kronecker-sparse:
 ∂z_{l,j}/∂W̃_l[a,i] = h̃_{l,a}·[i = j]. Backprop: δ_l = ∂L/∂z_l,
 g_l = δ_{l+1} W_{l+1}ᵀ = ∂L/∂h_{l+1}, δ_l = g_l ⊙ σ'(z_l) for hidden l.
 
@@ -37,7 +38,7 @@ import functools
 import numpy as np
 import scipy.linalg.blas
 
-from engine.nets.activations import get_activation
+from engine.nets.passes import forward_augmented
 
 # Per-chunk budget of float64 entries alive during the sweep (2¹⁸ = 2 MB; 290 samples of
 # 1-10-10-1, 77 of 1-20-20-1). Large enough for efficient BLAS calls, small enough that malloc
@@ -79,7 +80,7 @@ def output_jacobian(net, theta, x) -> np.ndarray:
     """
     theta, x, _ = _check(net, theta, x, None)
     params = _params(net, theta)
-    h_tilde, d1s, _, _ = _forward(net, params, x, second=False)
+    h_tilde, d1s, _, _ = forward_augmented(net.activation, params, x, second=False)
     J = _output_jacobian(net, params, h_tilde, d1s)
     return np.ascontiguousarray(J.transpose(1, 0, 2))
 
@@ -145,7 +146,7 @@ def _strict_lower(size):
 def _accumulate(net, params, x, y, n_total, G, sums):
     """Add one chunk's share of the 1/N mean to G's upper triangle and (sums not None) to the
     per-layer sums Q_l, CZ_l of the residual part, all in place."""
-    h_tilde, d1s, d2s, f = _forward(net, params, x, second=sums is not None)
+    h_tilde, d1s, d2s, f = forward_augmented(net.activation, params, x, second=sums is not None)
     if net.loss_name == "mse":
         delta, p = (f - y) / n_total, None
     else:
@@ -170,22 +171,6 @@ def _accumulate(net, params, x, y, n_total, G, sums):
     A = J.reshape(-1, J.shape[2])
     scipy.linalg.blas.dsyrk(1.0 / n_total, A.T, beta=1.0, c=G.T, trans=0, lower=1,
                             overwrite_c=1)
-
-
-def _forward(net, params, x, second):
-    """[h̃_l] for every layer, σ'(z_l) and (second=True) σ''(z_l) for hidden l, and f."""
-    act = get_activation(net.activation)
-    h_tilde, d1s, d2s = [], [], []
-    h = x
-    for layer, W in enumerate(params):
-        h_tilde.append(np.concatenate([h, np.ones((h.shape[0], 1))], axis=1))
-        z = h_tilde[-1] @ W
-        if layer < len(params) - 1:
-            d1s.append(act.d1(z))
-            if second:
-                d2s.append(act.d2(z))
-            h = act.fn(z)
-    return h_tilde, d1s, d2s, z
 
 
 def _output_jacobian(net, params, h_tilde, d1s, sums=None, gs=None, d2s=None, deltas=None):

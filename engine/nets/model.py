@@ -1,7 +1,8 @@
 """A dense network as a pure function of (θ, x): the MLP spec, its forward pass and its loss.
 
-f(x; θ) = h_L with h_0 = x, z_l = h_{l−1} @ W_l + b_l, h_l = σ(z_l) for hidden layers and
-h_L = z_L (the output layer is linear; the loss supplies the softmax where there is one).
+f(x; θ) = z_{L−1} with h_0 = x, z_l = h_l W_l + b_l and h_{l+1} = σ(z_l) for the hidden layers
+l < L−1 (the output layer is linear; the loss supplies the softmax where there is one): the
+notation of engine.nets.passes, which holds the hand-written passes side by side.
 θ may carry leading batch axes (..., n_params): B parameter vectors are evaluated in one call,
 giving outputs (..., N, d_out) and losses (...). Cost: one forward pass, O(B·N·n_params).
 
@@ -12,7 +13,8 @@ only its shape is checked, never cast. Cost: a few µs per call, O(N·k) for cro
 
 `forward` runs one fused autograd node per layer (engine.nets.fused: same values, differentiable to
 any order; MNIST training 1.4× faster on one BLAS thread, `make bench`); `forward_unfused` is the
-plain graph it replaces, kept as the reference the fused layer is tested and benchmarked against.
+plain graph it replaces (engine.nets.passes), kept as the reference the fused layer is tested and
+benchmarked against.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from engine.nets.activations import get_activation
 from engine.nets.fused import mlp_forward
 from engine.nets.layout import Layout
 from engine.nets.losses import accuracy, get_loss
+from engine.nets.passes import forward_unfused
 
 INITS = ("lecun", "glorot", "he")
 
@@ -141,15 +144,10 @@ class MLP:
         return mlp_forward(self.layout, self.activation, theta, x)
 
     def forward_unfused(self, theta, x):
-        """`forward` as the plain autograd graph of slices, matmul, add and σ (the reference).
-        No input checks: it is called with what `forward` would receive after them."""
-        sigma = get_activation(self.activation).fn
-        params = self.layout.unpack(theta)
-        h = x
-        for layer, (W, b) in enumerate(params):
-            z = h @ W + b[..., None, :]
-            h = sigma(z) if layer < len(params) - 1 else z
-        return h
+        """`forward` as the plain autograd graph of slices, matmul, add and σ (the reference,
+        engine.nets.passes.forward_unfused). No input checks: it is called with what `forward`
+        would receive after them."""
+        return forward_unfused(self.layout, self.activation, theta, x)
 
     def loss(self, theta, x, y):
         """L(θ) on the data (x, y), shape (...) for θ (..., n_params): mse

@@ -1,0 +1,87 @@
+"""engine.nets.passes: each hand-written pass against autograd — the plain forward graph, the
+augmented forward sweep with σ' and σ'' (the structured Hessian's), and the MSE gradient by
+backpropagation — for every activation, with batches of θ where the pass takes them."""
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from engine import ACTIVATIONS, MLP
+from engine.nets.activations import get_activation
+from engine.nets.fused import mlp_forward
+from engine.nets.passes import forward_augmented, forward_unfused, mlp_mse_gradient
+
+SIZES = (3, 5, 4, 2)
+
+
+def _case(rng, activation, loss="mse"):
+    net = MLP(SIZES, activation, loss)
+    theta = rng.normal(scale=0.7, size=net.n_params)
+    x = rng.normal(size=(9, SIZES[0]))
+    y = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], 9)] if loss != "mse" else \
+        rng.normal(size=(9, SIZES[-1]))
+    return net, theta, x, y
+
+
+def _reference_forward(net, theta, x):
+    """[h_l], [z_l] of the module's notation, written with autograd.numpy from layout.unpack."""
+    sigma = get_activation(net.activation).fn
+    hs, zs, h = [x], [], x
+    for layer, (W, b) in enumerate(net.layout.unpack(theta)):
+        zs.append(anp.dot(h, W) + b)
+        if layer < net.layout.n_layers - 1:
+            h = sigma(zs[-1])
+            hs.append(h)
+    return hs, zs
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_forward_unfused_is_the_fused_forward_and_differentiates_as_it(rng, activation):
+    net, _, x, y = _case(rng, activation)
+    thetas = rng.normal(scale=0.7, size=(4, net.n_params))  # a batch of θ
+    plain = forward_unfused(net.layout, activation, thetas, x)
+    fused = mlp_forward(net.layout, activation, thetas, x)
+    assert plain.shape == (4, 9, SIZES[-1])
+    assert_allclose(plain, fused, rtol=1e-14, atol=1e-15)
+    # autograd through the plain graph gives the gradient autograd gives through the fused one
+    def loss(forward):
+        return lambda t: anp.sum(anp.mean((forward(net.layout, activation, t, x) - y) ** 2, 1))
+    assert_allclose(autograd.grad(loss(forward_unfused))(thetas),
+                    autograd.grad(loss(mlp_forward))(thetas), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_forward_augmented_gives_the_layers_and_autograds_slopes(rng, activation):
+    net, theta, x, _ = _case(rng, activation)
+    W_tildes = [theta[net.layout.slice_of(layer)].reshape(SIZES[layer] + 1, SIZES[layer + 1])
+                for layer in range(net.layout.n_layers)]
+    h_tilde, d1s, d2s, f = forward_augmented(activation, W_tildes, x, second=True)
+    hs, zs = _reference_forward(net, theta, x)
+    assert_allclose(f, net.forward(theta, x), rtol=1e-13, atol=1e-14)
+    assert len(h_tilde) == net.layout.n_layers and len(d1s) == len(d2s) == len(hs) - 1
+    for h, ht in zip(hs, h_tilde, strict=True):
+        assert_allclose(ht[:, :-1], h, rtol=1e-13, atol=1e-14)
+        assert_array_equal(ht[:, -1], 1.0)
+    sigma = get_activation(activation).fn
+    slope = autograd.elementwise_grad(sigma)
+    for z, d1, d2 in zip(zs[:-1], d1s, d2s, strict=True):  # σ'(z_l), σ''(z_l) vs autograd's
+        assert_allclose(d1, slope(z), rtol=1e-12, atol=1e-15)
+        if activation in ("relu", "linear"):  # σ' is constant: autograd's σ'' has no graph
+            assert_array_equal(d2, 0.0)
+        else:
+            assert_allclose(d2, autograd.elementwise_grad(slope)(z), rtol=1e-9, atol=1e-12)
+    assert forward_augmented(activation, W_tildes, x, second=False)[2] == []
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_mlp_mse_gradient_is_autograds(rng, activation):
+    net, theta, x, y = _case(rng, activation)
+    want = autograd.grad(lambda t: net.loss(t, x, y))(theta)
+    assert_allclose(mlp_mse_gradient(net, x, y)(theta), want, rtol=1e-12, atol=1e-15)
+
+
+def test_mlp_mse_gradient_refuses_another_loss(rng):
+    net, _, x, y = _case(rng, "tanh", "cross_entropy")
+    with pytest.raises(ValueError, match="loss 'mse'"):
+        mlp_mse_gradient(net, x, y)
