@@ -8,16 +8,19 @@
     s = spectrum(exact_hessian(net, theta, data.x_train, data.y_train))
 
 Your own model: the derivative builders take a loss function of a flat θ written with
-autograd.numpy (gradient, hvp_fn, hvp_at, hessian_fn, hvp_operator), and the tools downstream
-take what they return — operators (extreme_eigenvalues, hutchinson_trace, slq_density), arrays
-(spectrum, classify, kernel_share) or callables (find_critical) — so none of them needs an MLP.
+autograd.numpy (gradient, hvp_fn, hvp_at, hessian_fn, hvp_operator: transforms, as in jax and
+autograd; the MLP's own derivatives at (net, θ, x, y) carry the prefix mlp_), and the tools
+downstream take what they return — operators (extreme_eigenvalues, hutchinson_trace,
+slq_density), arrays (spectrum, classify, kernel_share) or callables (find_critical) — so none of
+them needs an MLP.
 
 The tour, one package per concept, one module per idea; `from engine import …` reaches every
 public name, and each package re-exports its own (`from engine.critical import classify`):
   nets         layout (θ ↔ per-layer W, b), activations, losses, model (the MLP), fused, budget,
                passes (the hand-written forward and backward passes, one notation)
   derivatives  autodiff (∇L, HVPs, Hessians of any loss; the MLP's R-operator), backprop,
-               curvature (the MLP's exact Hessian, H = G + R)
+               curvature (the MLP's exact Hessian, H = G + R), renamed (the previous release's
+               names: grad is now mlp_gradient, hvp mlp_hvp, …, warning for one release)
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
                eigenpairs (extreme eigenpairs, verified), facade (the Hessian object)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
@@ -48,6 +51,7 @@ from .adapters import *  # noqa: F403  (each package's __all__ is its public fac
 from .critical import *  # noqa: F403
 from .data import *  # noqa: F403
 from .derivatives import *  # noqa: F403
+from .derivatives.autodiff import __getattr__  # noqa: F401  (the previous release's names)
 from .io import *  # noqa: F403
 from .io.version import __version__  # noqa: F401  (losslab.__version__: setup.cfg reads it)
 from .landscape import *  # noqa: F403

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine import MLP, value_and_grad
+from engine import MLP, mlp_value_and_gradient
 from engine.data.datasets import function_dataset
 from engine.derivatives.curvature import hessian_parts
 from engine.io.results import Store, UsageError
@@ -145,7 +145,7 @@ def _sinc_part(config, rng):
     data = function_dataset("sinc", n_samples=config.sinc_samples)
     net = MLP((1, *config.sinc_hidden, 1), config.sinc_activation, "mse")
     x, y = data.x_train, data.y_train
-    result = fit_lbfgs(lambda t: value_and_grad(net, t, x, y), net.init(rng),
+    result = fit_lbfgs(lambda t: mlp_value_and_gradient(net, t, x, y), net.init(rng),
                        config.sinc_iterations)
     theta = result.x
     G, R = hessian_parts(net, theta, x, y)
@@ -158,7 +158,7 @@ def _sinc_part(config, rng):
                         "minimal_ratio": s.minimal_ratio, "resolved_ratio": s.resolved_ratio,
                         "lambda_max": float(eig[-1]), "lambda_min": float(eig[0]),
                         "raw_positive_share": float(np.mean(eig > 0))}
-    g = value_and_grad(net, theta, x, y)[1]
+    g = mlp_value_and_gradient(net, theta, x, y)[1]
     info = {"sizes": net.sizes, "n_params": net.n_params, "loss": float(result.fun),
             "grad_norm": float(np.linalg.norm(g)),
             "lbfgs_iterations": int(result.nit), "lbfgs_message": str(result.message),

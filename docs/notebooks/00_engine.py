@@ -49,12 +49,12 @@ from engine import (  # noqa: E402
     exact_hessian,
     fit_lbfgs,
     function_dataset,
-    grad,
-    hessian,
     hessian_parts,
-    hvp,
+    mlp_gradient,
+    mlp_hessian_autograd,
+    mlp_hvp,
+    mlp_value_and_gradient,
     spectrum,
-    value_and_grad,
 )
 
 rng = np.random.default_rng(0)
@@ -100,7 +100,7 @@ print("pack(unpack(θ)) == θ:", np.array_equal(layout.pack(params), theta))
 data = function_dataset("sinc", n_samples=20)
 x, y = data.x_train, data.y_train
 L = net.loss(theta, x, y)
-g = grad(net, theta, x, y)
+g = mlp_gradient(net, theta, x, y)
 print(f"L(θ) = {L:.6f}, ‖∇L‖ = {np.linalg.norm(g):.4f}, ∇L has shape {g.shape}")
 batch = np.stack([theta, 0.5 * theta, 0 * theta])
 print("a batch of 3 θ gives losses of shape", net.loss(batch, x, y).shape)
@@ -123,14 +123,14 @@ print(f"‖FD − autograd‖ / ‖autograd‖ = {grad_error:.1e}")
 # ## 4. A Hessian-vector product
 #
 # Second-order tools (Lanczos for λ_max, Newton steps) need only products Hv, never H itself.
-# `hvp` computes Hv exactly, at the cost of about two gradients (Pearlmutter's R-operator).
+# `mlp_hvp` computes Hv exactly, at the cost of about two gradients (Pearlmutter's R-operator).
 # The check: Hv is the directional derivative of the gradient,
 # (∇L(θ + hv) − ∇L(θ − hv)) / 2h.
 
 # %%
 v = rng.normal(size=net.n_params)
-Hv = hvp(net, theta, x, y, v)
-Hv_fd = (grad(net, theta + h * v, x, y) - grad(net, theta - h * v, x, y)) / (2 * h)
+Hv = mlp_hvp(net, theta, x, y, v)
+Hv_fd = (mlp_gradient(net, theta + h * v, x, y) - mlp_gradient(net, theta - h * v, x, y)) / (2 * h)
 hvp_error = np.linalg.norm(Hv - Hv_fd) / np.linalg.norm(Hv)
 print(f"‖Hv − FD of ∇L‖ / ‖Hv‖ = {hvp_error:.1e}")
 
@@ -149,11 +149,11 @@ print(f"‖Hv − FD of ∇L‖ / ‖Hv‖ = {hvp_error:.1e}")
 #   f(xᵢ) − yᵢ. It vanishes where the fit is exact.
 #
 # `hessian_parts` builds both in one forward sweep; `exact_hessian` their sum. autograd's
-# `hessian` (n reverse passes) is the reference.
+# `mlp_hessian_autograd` (n reverse passes) is the reference.
 
 # %%
 start = time.perf_counter()
-H_autograd = hessian(net, theta, x, y)
+H_autograd = mlp_hessian_autograd(net, theta, x, y)
 t_autograd = time.perf_counter() - start
 start = time.perf_counter()
 G, R = hessian_parts(net, theta, x, y)
@@ -182,9 +182,10 @@ print(f"time: autograd {t_autograd:.3f} s, structured (G and R) {t_parts:.3f} s"
 # look at the spectra of H and of G there.
 
 # %%
-fit = fit_lbfgs(lambda t: value_and_grad(net, t, x, y), theta, iterations=2000)
+fit = fit_lbfgs(lambda t: mlp_value_and_gradient(net, t, x, y), theta, iterations=2000)
 theta_star = fit.x
-print(f"after L-BFGS: L = {fit.fun:.1e}, ‖∇L‖ = {np.linalg.norm(grad(net, theta_star, x, y)):.1e}")
+g_star = mlp_gradient(net, theta_star, x, y)
+print(f"after L-BFGS: L = {fit.fun:.1e}, ‖∇L‖ = {np.linalg.norm(g_star):.1e}")
 G_star, R_star = hessian_parts(net, theta_star, x, y)
 H_star = G_star + R_star
 

@@ -1,25 +1,26 @@
 """∇L, HVPs and Hessians: autograd transforms of any loss of θ, the MLP's R-operator, its plain
-NumPy backward pass and its exact Hessian from the Gauss–Newton + residual structure."""
+NumPy backward pass and its exact Hessian from the Gauss–Newton + residual structure. The
+previous release's names (grad, hessian, hvp, …) still work for one release, with a
+DeprecationWarning naming the new one (renamed)."""
 from .autodiff import (
+    __getattr__,  # noqa: F401  (the previous release's names, for one release: renamed)
     check_p,
-    grad,
     grad_norm,
     gradient,
-    hessian,
     hessian_fn,
-    hessian_of,
-    hessian_vector_product,
-    hvp,
     hvp_at,
     hvp_fn,
-    mlp_hvp_fn,
-    value_and_grad,
+    mlp_gradient,
+    mlp_hessian_autograd,
+    mlp_hvp,
+    mlp_hvp_at,
+    mlp_value_and_gradient,
 )
 from .backprop import mlp_mse_gradient
 from .curvature import exact_hessian, gauss_newton, hessian_parts, output_jacobian
 
 __all__ = [
-    "check_p", "grad", "grad_norm", "gradient", "hessian", "hessian_fn", "hessian_of",
-    "hessian_vector_product", "hvp", "hvp_at", "hvp_fn", "mlp_hvp_fn", "value_and_grad",
+    "check_p", "grad_norm", "gradient", "hessian_fn", "hvp_at", "hvp_fn", "mlp_gradient",
+    "mlp_hessian_autograd", "mlp_hvp", "mlp_hvp_at", "mlp_value_and_gradient",
     "mlp_mse_gradient", "exact_hessian", "gauss_newton", "hessian_parts", "output_jacobian",
 ]

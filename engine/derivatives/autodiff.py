@@ -4,19 +4,20 @@ Function-first: any `loss(theta)` written with autograd.numpy, returning a scala
 (n,) — or, for a batched loss, shape (...) for θ (..., n), the losses of independent θ_b (the
 gradient of Σ_b L(θ_b) is then the stack of the gradients: one reverse pass serves B vectors).
 
-  gradient(loss)                      θ ↦ ∇L(θ)           cost ≈ 2–4 forward passes
-  hvp_fn(loss)                        (θ, v) ↦ H(θ)v      reverse-over-reverse, ≈ 2 gradients
-  hessian_vector_product(loss, θ, v)  H(θ)v once
-  hvp_at(loss, θ)                     v ↦ H(θ)v, the gradient's graph traced once at θ
-  hessian_fn(loss)                    θ ↦ ∇²L(θ) (n × n)  n reverse passes of the gradient
-  hessian_of(loss, θ)                 ∇²L(θ) once
-A loss returning anything but one number per parameter vector is refused (ValueError).
+  gradient(loss)     θ ↦ ∇L(θ)           cost ≈ 2–4 forward passes
+  hvp_fn(loss)       (θ, v) ↦ H(θ)v      reverse-over-reverse, ≈ 2 gradients
+  hvp_at(loss, θ)    v ↦ H(θ)v, the gradient's graph traced once at θ
+  hessian_fn(loss)   θ ↦ ∇²L(θ) (n × n)  n reverse passes of the gradient
+(once: hvp_fn(loss)(θ, v), hessian_fn(loss)(θ)). A loss returning anything but one number per
+parameter vector is refused (ValueError).
 
 The MLP layer takes (net, θ, x, y), checks the shapes with `net.check_theta` / `net.check_data`
 (one ValueError naming what is wrong), casts to float64 and computes the same derivatives of
-L(θ) = net.loss(θ, x, y): value_and_grad, grad, hessian by autograd; hvp by Pearlmutter's exact
-R-operator written out for the MLP (`mlp_hvp_fn`, below; several times faster than autograd's
-HVP, `make bench`).
+L(θ) = net.loss(θ, x, y): mlp_value_and_gradient, mlp_gradient, mlp_hessian_autograd by autograd;
+mlp_hvp by Pearlmutter's exact R-operator written out for the MLP (`mlp_hvp_at`, below; several
+times faster than autograd's HVP, `make bench`). The `mlp_` prefix: in jax and autograd `grad`,
+`hessian`, `value_and_grad` are function transforms; the previous release's names still work for
+one release, with a DeprecationWarning (engine.derivatives.renamed).
 grad_norm: ‖g‖_p = (Σ|gᵢ|^p)^{1/p}, ‖g‖_∞ = max|gᵢ| (the slides' formula for p = 2).
 Source: autograd (Maclaurin, Duvenaud, Johnson), `grad`, `make_vjp`, `make_hvp`, `hessian`.
 """
@@ -26,6 +27,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
+from engine.derivatives import renamed
 from engine.nets.activations import get_activation
 
 # σ'' = 0 (almost everywhere): the R-operator skips the curvature term of these activations
@@ -69,12 +71,6 @@ def hvp_at(loss, theta):
     return lambda v: product(check_direction(v, theta.shape[-1]))
 
 
-def hessian_vector_product(loss, theta, v) -> np.ndarray:
-    """H(θ)v for one θ (or a batch, as hvp_fn), shape like θ. Cost ≈ 2 gradients plus one
-    trace of the gradient's graph; ValueError as hvp_fn."""
-    return hvp_fn(loss)(theta, v)
-
-
 def hessian_fn(loss):
     """The function θ ↦ ∇²L(θ), shape (n, n), for one θ (n,). Cost: n reverse passes of the
     gradient, O(n) gradients. Raises ValueError for a batched θ or a loss that is not scalar."""
@@ -90,12 +86,7 @@ def hessian_fn(loss):
     return apply
 
 
-def hessian_of(loss, theta) -> np.ndarray:
-    """∇²L(θ), shape (n, n), for one θ (n,); cost and errors of hessian_fn."""
-    return hessian_fn(loss)(theta)
-
-
-def value_and_grad(net, theta, x, y):
+def mlp_value_and_gradient(net, theta, x, y):
     """(L(θ), ∇L(θ)) of an MLP with shapes (...) and (..., n_params), from one forward and one
     reverse pass: the VJP of the batched losses with a cotangent of ones stacks the gradients.
     Raises ValueError for shapes or targets the network refuses (net.check_theta, check_data)."""
@@ -104,34 +95,35 @@ def value_and_grad(net, theta, x, y):
     return losses, vjp(np.ones_like(losses))
 
 
-def grad(net, theta, x, y) -> np.ndarray:
+def mlp_gradient(net, theta, x, y) -> np.ndarray:
     """∇L(θ) of an MLP, shape (..., n_params); one forward and one reverse pass. Raises
-    ValueError as value_and_grad."""
+    ValueError as mlp_value_and_gradient."""
     theta, x, y = _mlp_args(net, theta, x, y)
     return gradient(lambda t: net.loss(t, x, y))(theta)
 
 
-def hvp(net, theta, x, y, v) -> np.ndarray:
-    """H(θ)v of an MLP without forming H, by the exact R-operator (mlp_hvp_fn); θ and v of shape
+def mlp_hvp(net, theta, x, y, v) -> np.ndarray:
+    """H(θ)v of an MLP without forming H, by the exact R-operator (mlp_hvp_at); θ and v of shape
     (n_params,) or (..., n_params), broadcast against each other. Cost ≈ 2 gradients. Raises
-    ValueError as value_and_grad, or for v of another length."""
+    ValueError as mlp_value_and_gradient, or for v of another length."""
     theta, x, y = _mlp_args(net, theta, x, y)
-    return mlp_hvp_fn(net, theta, x, y)(check_direction(v, net.n_params))
+    return mlp_hvp_at(net, theta, x, y)(check_direction(v, net.n_params))
 
 
-def hessian(net, theta, x, y) -> np.ndarray:
+def mlp_hessian_autograd(net, theta, x, y) -> np.ndarray:
     """The exact H = ∇²L(θ) of an MLP, shape (n_params, n_params), by autograd (the reference;
     engine.derivatives.curvature.exact_hessian is the structured route, many times faster: `make
     bench`).
-    One θ (n_params,); cost n_params reverse passes. Raises ValueError as value_and_grad."""
+    One θ (n_params,); cost n_params reverse passes. Raises ValueError as
+    mlp_value_and_gradient."""
     theta, x, y = _mlp_args(net, theta, x, y)
-    return hessian_of(lambda t: net.loss(t, x, y), theta)
+    return hessian_fn(lambda t: net.loss(t, x, y))(theta)
 
 
-def mlp_hvp_fn(net, theta, x, y):
+def mlp_hvp_at(net, theta, x, y):
     """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
     R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy. θ (..., n_params) and (x, y)
-    must be checked float64 arrays already (`hvp` and hvp_operator check them); v (...,
+    must be checked float64 arrays already (`mlp_hvp` and hvp_operator check them); v (...,
     n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
 
     Built once per θ: the forward pass z_l = h_{l−1}W_l + b_l, h_l = σ(z_l), and the backward pass
@@ -287,3 +279,7 @@ def _mlp_args(net, theta, x, y):
     theta = net.check_theta(theta)
     x, y = net.check_data(x, y)
     return theta, x, y
+
+
+def __getattr__(name):  # the previous release's names, for one release (PEP 562)
+    return renamed.old_name(name, globals())

@@ -67,7 +67,7 @@ def hessian_parts(net, theta, x, y) -> tuple[np.ndarray, np.ndarray]:
 def exact_hessian(net, theta, x, y) -> np.ndarray:
     """H = ∇²L(θ) = G + R, shape (n, n), exactly symmetric.
 
-    Equals engine.derivatives.autodiff.hessian (autograd) to rounding, and faster: `make bench`
+    Equals engine.derivatives.autodiff.mlp_hessian_autograd to rounding, and faster: `make bench`
     measures
     by how much (the README's table). Raises ValueError as gauss_newton. Cost: module docstring.
     """

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.optimize
 from autograd.scipy.special import logsumexp
 
-from engine.derivatives.autodiff import value_and_grad
+from engine.derivatives.autodiff import mlp_value_and_gradient
 from engine.nets.losses import get_loss
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator
@@ -160,5 +160,5 @@ def epsilon_sharpness(net, theta, x, y, epsilon: float = 1e-3, **options) -> Sha
     """box_sharpness of the loss L(θ) = net.loss(θ, x, y) (ε = 1e-3: one of Keskar et al.'s two
     radii, with 5e-4); options are box_sharpness's."""
     net.layout.check(theta)
-    return box_sharpness(lambda t: value_and_grad(net, t, x, y), theta, epsilon, **options)
+    return box_sharpness(lambda t: mlp_value_and_gradient(net, t, x, y), theta, epsilon, **options)
 

@@ -72,8 +72,8 @@ def mlp_mse_gradient(net, x, y):
     reverse pass in plain NumPy (module notation; W_l, b_l are the views of W̃_l):
         z_l = h_l W_l + b_l,   δ_{L−1} = (f − y)/N,   ∂L/∂W̃_l = h̃_lᵀ δ_l,
         δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}).
-    Source: backpropagation (Rumelhart, Hinton & Williams 1986). engine.grad computes the same
-    through autograd's graph: equal to rounding (the tests), ~5× faster on 1-8-8-1 (0.1 against
+    Source: backpropagation (Rumelhart, Hinton & Williams 1986). engine.mlp_gradient computes the
+    same through autograd's graph: equal to rounding (the tests), ~5× faster on 1-8-8-1 (0.1 against
     0.5 ms measured), which matters as a search evaluates ∇L thousands of times. ValueError for
     a net whose loss is not 'mse' or data it refuses (net.check_data); θ is not checked: a
     search's own vector (n,). Cost: one forward and one backward pass, O(N·n)."""

@@ -27,7 +27,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from engine.derivatives.autodiff import value_and_grad
+from engine.derivatives.autodiff import mlp_value_and_gradient
 from engine.nets.losses import accuracy, get_loss
 
 
@@ -54,7 +54,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
     (None: no on_snapshot calls); stop() → True after a snapshot ends training there (epochs is
     then the cap); weight_decay λ ≥ 0 adds (λ/2)‖θ‖² to the loss (λ = 0: exactly the plain loop);
     objective(θ, x_B, y_B) → (loss, gradient (n_params,)) replaces net's loss (default:
-    engine.derivatives.autodiff.value_and_grad of net); progress shows a tqdm bar labelled desc.
+    engine.derivatives.autodiff.mlp_value_and_gradient of net); progress shows a tqdm bar
+    labelled desc.
 
     Raises ValueError for a negative or fractional epochs, batch_size < 1, every < 1, stop
     without every, or weight_decay < 0. Cost:
@@ -88,7 +89,7 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
             theta = optimizer.params(state)
-            loss, g = (value_and_grad(net, theta, xb, yb) if objective is None
+            loss, g = (mlp_value_and_gradient(net, theta, xb, yb) if objective is None
                        else objective(theta, xb, yb))
             if weight_decay:  # skipped at 0, so λ = 0 is bit-identical to the plain loss
                 loss, g = loss + 0.5 * weight_decay * (theta @ theta), g + weight_decay * theta

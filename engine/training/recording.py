@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine.derivatives.autodiff import grad_norm, value_and_grad
+from engine.derivatives.autodiff import grad_norm, mlp_value_and_gradient
 from engine.training.divergence import Diverged, quiet_overflow, stop_on_nonfinite
 from engine.training.loop import train
 
@@ -89,6 +89,6 @@ def full_point(net, theta, x, y, p, chunk=FULL_CHUNK):
     loss, g = 0.0, 0.0
     for start in range(0, len(x), chunk):
         xs, ys = x[start:start + chunk], y[start:start + chunk]
-        l_c, g_c = value_and_grad(net, theta, xs, ys)
+        l_c, g_c = mlp_value_and_gradient(net, theta, xs, ys)
         loss, g = loss + l_c * len(xs) / len(x), g + g_c * len(xs) / len(x)
     return float(loss), grad_norm(g, p)

@@ -2,12 +2,12 @@
 
 The sinc nets of HW1-2 part 3 (tanh, MSE, N = 1000 points x ∈ [−1, 1], y = sinc(5x)) at their
 LeCun initialization (the speed does not depend on θ), per network:
-  autograd    engine.derivatives.autodiff.hessian: n reverse passes (the reference)
+  autograd    engine.derivatives.autodiff.mlp_hessian_autograd: n reverse passes (the reference)
   structured  engine.derivatives.curvature.exact_hessian: Jacobian sweep + Gauss–Newton Gram +
   residual
-  HVP         one engine.derivatives.autodiff.hvp (the exact R-operator, never forms H); the unit
-  of work
-              for large nets (experiments.bench.hvp compares it with autograd's and JAX's)
+  HVP         one engine.derivatives.autodiff.mlp_hvp (the exact R-operator, never forms H);
+              the unit of work for large nets (experiments.bench.hvp compares it with autograd's
+              and JAX's)
   eigsh       the top 10 eigenvalues by Lanczos on the HVP operator, verified
   (engine.spectra.lanczos)
   eigvalsh    the whole spectrum of the structured H, dense: on nets this small forming H and
@@ -26,7 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from engine import MLP, hessian, hvp
+from engine import MLP, mlp_hessian_autograd, mlp_hvp
 from engine.derivatives.curvature import exact_hessian
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator
@@ -61,9 +61,9 @@ def _bench_network(sizes, repeats, seed) -> dict:
     op = hvp_operator(net, theta, x, y)
     times = {"autograd": [], "structured": [], "hvp": [], "eigsh": [], "eigvalsh": []}
     for run in range(repeats + 1):  # run 0 is the warm-up
-        H_ref, t_ref = _timed(hessian, net, theta, x, y)
+        H_ref, t_ref = _timed(mlp_hessian_autograd, net, theta, x, y)
         H, t_fast = _timed(exact_hessian, net, theta, x, y)
-        _, t_hvp = _timed(hvp, net, theta, x, y, v)
+        _, t_hvp = _timed(mlp_hvp, net, theta, x, y, v)
         _, t_eigsh = _timed(extreme_eigenvalues, op, TOP_K, "LA", rng=np.random.default_rng(seed))
         _, t_eigvalsh = _timed(np.linalg.eigvalsh, H)
         if run:

@@ -4,10 +4,10 @@ One product H(θ)v, H = ∇²L, on the sinc nets of HW1-2 part 3 (tanh, MSE, N =
 x ∈ [−1, 1], y = sinc(5x)) and on the digits DNN (64-128-64-10 ReLU, softmax cross-entropy,
 scikit-learn's digits, the 1438 training samples of engine.load_digits), each at its
 LeCun / He initialization:
-  autograd re-traced  hessian_vector_product(loss, θ, v): autograd builds the gradient's graph
+  autograd re-traced  hvp_fn(loss)(θ, v): autograd builds the gradient's graph
                       and reverses it for every product (the engine's route before the R-operator)
   make_hvp operator   hvp_operator(loss, θ): the graph built once per θ, one reverse pass each
-  R-op hvp            hvp(net, θ, x, y, v): the exact R-operator, forward and backward included
+  R-op hvp            mlp_hvp(net, θ, x, y, v): the exact R-operator, forward and backward included
   R-op operator       hvp_operator(net, θ, x, y): the R-operator with the forward and backward
                       passes kept per θ — the unit of work of Lanczos, Hutchinson and SLQ
   jax                 jax.jit of forward-over-reverse jvp(grad(L)) at (θ, v), x64, compiled once
@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from engine import MLP, load_digits
-from engine.derivatives.autodiff import hessian_vector_product, hvp
+from engine.derivatives.autodiff import hvp_fn, mlp_hvp
 from engine.spectra.lanczos import hvp_operator
 
 SINC_NETWORKS = ((1, 10, 10, 1), (1, 20, 20, 1), (1, 40, 40, 1))
@@ -86,9 +86,9 @@ def _bench_network(net, theta, x, y, repeats, seed, jax) -> dict:
     op_loss = hvp_operator(loss, theta)
     op_net = hvp_operator(net, theta, x, y)
     calls = {
-        "retraced": lambda: hessian_vector_product(loss, theta, v),
+        "retraced": lambda: hvp_fn(loss)(theta, v),
         "make_hvp": lambda: op_loss.matvec(v),
-        "rop_hvp": lambda: hvp(net, theta, x, y, v),
+        "rop_hvp": lambda: mlp_hvp(net, theta, x, y, v),
         "rop_operator": lambda: op_net.matvec(v),
     }
     reference = None

@@ -43,7 +43,7 @@ def search(name: str, seed: int = 0, **opts) -> dict:
     from engine.critical.classification import classify
     from engine.critical.finders import STATUS_NAMES, find_critical
     from engine.data.datasets import function_dataset, load_digits
-    from engine.derivatives.autodiff import mlp_hvp_fn
+    from engine.derivatives.autodiff import mlp_hvp_at
     from engine.derivatives.backprop import mlp_mse_gradient
     from engine.derivatives.curvature import exact_hessian
 
@@ -59,7 +59,7 @@ def search(name: str, seed: int = 0, **opts) -> dict:
         key = theta.tobytes()
         if key not in cache:
             cache.clear()
-            cache[key] = mlp_hvp_fn(net, np.array(theta), x, y)
+            cache[key] = mlp_hvp_at(net, np.array(theta), x, y)
         return cache[key](v)
 
     with threadpool_limits(limits=1):

@@ -39,7 +39,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine import MLP, Dataset, value_and_grad
+from engine import MLP, Dataset, mlp_value_and_gradient
 from engine.io.results import Store, UsageError
 from engine.landscape.generalization import epsilon_sharpness, sensitivity, top_eigenvalue
 from engine.training.loop import evaluate
@@ -229,7 +229,7 @@ def fit(net, theta, data, opt, batch_size, rng, max_steps, check_every, stop):
                 order, position = rng.permutation(n), 0
             idx = order[position:position + batch_size]
             position += batch_size
-        _, g = value_and_grad(net, opt.params(state), x[idx], y[idx])
+        _, g = mlp_value_and_gradient(net, opt.params(state), x[idx], y[idx])
         state = opt.update(step, g, state)
         step += 1
         if step % check_every == 0 or step == max_steps:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import MLP, exact_hessian, grad
+from engine import MLP, exact_hessian, mlp_gradient
 from engine.critical.classification import classify, continuation
 from engine.derivatives.curvature import output_jacobian
 from engine.io.cli import OneLineParser, guarded
@@ -46,7 +46,7 @@ def course_rule(net, theta, x, y):
     """The course's rule on the weights-only Gauss–Newton block G_w = J_wᵀJ_w/N in float32,
     eigenvalues by a general `eig` as in its public solutions: {grad_norm, share (of
     eigenvalues > 0), n_weights, rank_bound (N·d_out), verdict}."""
-    g_norm = float(np.linalg.norm(grad(net, theta, x, y)))
+    g_norm = float(np.linalg.norm(mlp_gradient(net, theta, x, y)))
     layout = net.layout
     cols = np.concatenate([np.arange(n_params)[layout.weight_slice(l)]
                            for l, n_params in enumerate([layout.n_params] * layout.n_layers)])
@@ -70,7 +70,7 @@ def course_verdict(g_norm: float, J: np.ndarray, n_samples: int) -> dict:
 
 def assess(net, theta, x, y, *, rtol=1e-6, continue_evals=100):
     """The honest label and the course rule's verdict side by side, with the explanation."""
-    return assess_functions(theta, lambda t: grad(net, t, x, y),
+    return assess_functions(theta, lambda t: mlp_gradient(net, t, x, y),
                             lambda t: exact_hessian(net, t, x, y),
                             lambda t: float(net.loss(t, x, y)),
                             lambda: course_rule(net, theta, x, y), rtol=rtol,

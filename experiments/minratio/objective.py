@@ -10,7 +10,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from engine import MLP, value_and_grad
+from engine import MLP, mlp_value_and_gradient
 from engine.critical.cut import sign_cut
 from engine.critical.linear_autoencoder import LinearAutoencoder, spectrum_data
 from engine.data.datasets import FUNCTIONS, Dataset, function_dataset
@@ -111,7 +111,7 @@ def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.
                   if isinstance(net, LinearAutoencoder) else None)
         if trainer == "lbfgs":
             def objective(t):
-                value, g = closed(t) if closed else value_and_grad(net, t, x, y)
+                value, g = closed(t) if closed else mlp_value_and_gradient(net, t, x, y)
                 return value + 0.5 * weight_decay * (t @ t), g + weight_decay * t
 
             res = fit_lbfgs(objective, theta0, steps)
@@ -127,7 +127,7 @@ def objective_fns(net, x, y, weight_decay):
     (L its MSE or cross-entropy on x, y) or a LinearAutoencoder (its own closed forms; x, y
     unused). loss takes a batch of θ (..., n); the Hessian of a non-finite θ is nan (so classify
     says not converged). The MSE gradient is `mse_gradient`'s plain NumPy backward pass
-    (engine.grad to rounding), the cross-entropy's autograd's.
+    (engine.mlp_gradient to rounding), the cross-entropy's autograd's.
     Where a search's time goes (1-8-8-1 on 100 points, λ = 1e-5, LM, one BLAS thread, measured
     per evaluation over 3000): Hessian 0.78 ms (exact_hessian, at the ~90 % of evaluations scipy
     accepts), MINPACK's own QR and damping 0.58 ms, gradient 0.13 ms (autograd's: 0.60 ms),
@@ -136,7 +136,8 @@ def objective_fns(net, x, y, weight_decay):
     linear = isinstance(net, LinearAutoencoder)
     data_loss = net.loss if linear else lambda theta: net.loss(theta, x, y)
     data_grad = (net.gradient if linear else mlp_mse_gradient(net, x, y)
-                 if net.loss_name == "mse" else lambda theta: value_and_grad(net, theta, x, y)[1])
+                 if net.loss_name == "mse"
+                 else lambda theta: mlp_value_and_gradient(net, theta, x, y)[1])
 
     def loss(theta):
         theta = np.asarray(theta, dtype=np.float64)

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.manifold import TSNE
 
-from engine import grad
+from engine import mlp_gradient
 from engine.derivatives.curvature import exact_hessian
 from engine.landscape import surface as es
 from engine.spectra.lanczos import hvp_operator
@@ -102,7 +102,7 @@ def plane(config, model, net, data, trained, loss, rng, chunk):
     v_max, v_min, lam_max, lam_min = es.hessian_directions(H, rng=rng)
     add("hessian", v_max, v_min, *(np.linspace(-h, h, config.grid) for h in (
         es.rise_radius(loss, theta, v, config.hessian_rise, chunk) for v in (v_max, v_min))))
-    g = grad(net, theta, x, y)
+    g = mlp_gradient(net, theta, x, y)
     arrays |= {"pca_coords": coords, "pca_ratio": ratio, "lam": np.array([lam_max, lam_min]),
                "loss0": np.array(loss0), "slopes": np.array([g @ v_max, g @ v_min])}
     return arrays, {"loss0": loss0, "lam_max": lam_max, "lam_min": lam_min,
@@ -117,7 +117,8 @@ def perturb(config, model, net, data, trained, loss, rng, chunk):
     deltas = np.linspace(-config.perturb_range, config.perturb_range, config.perturb_points)
     H_diag = np.diag(exact_hessian(net, theta, x, y))
     return ({"deltas": deltas, "curves": es.perturbation_curves(loss, theta, deltas, chunk),
-             "H_diag": H_diag, "grad": grad(net, theta, x, y), "loss0": np.array(loss(theta))},
+             "H_diag": H_diag, "grad": mlp_gradient(net, theta, x, y),
+             "loss0": np.array(loss(theta))},
             {"H_diag_min": H_diag.min(), "H_diag_max": H_diag.max()})
 
 
@@ -144,7 +145,7 @@ def tsne(config, model, net, data, trained, loss, rng, chunk):
     steps = []
     with quiet_overflow():
         res = minimize(lambda t: float(loss(t)), gd.params(state), method="trust-exact",
-                       jac=lambda t: grad(net, t, x, y),
+                       jac=lambda t: mlp_gradient(net, t, x, y),
                        hess=lambda t: exact_hessian(net, t, x, y),
                        callback=lambda t: steps.append(np.copy(t)),
                        options={"maxiter": config.newton_steps + config.extra_steps,

@@ -29,6 +29,8 @@ NOT_EXPORTED = {
     "nets.passes": {"forward_unfused", "forward_augmented"},
     # argument checks of the HVP builders
     "derivatives.autodiff": {"check_vector", "check_direction"},
+    # the previous release's names, resolved by the modules' __getattr__ for one release
+    "derivatives.renamed": {"RENAMED", "REPLACED", "old_name"},
     "data.files": {"MNIST_FILES", "CIFAR10_FILES", "existing", "locate", "check_labels"},
     "training.optim": {"OPTIMIZERS"},  # make_optimizer's table
     "spectra.dense": {"EPS"},  # numpy's float64 epsilon

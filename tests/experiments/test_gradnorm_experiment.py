@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import MLP, grad, grad_norm
+from engine import MLP, grad_norm, mlp_gradient
 from engine.data.datasets import function_dataset, load_dataset
 from engine.io.results import load_summary
 from engine.training.recording import N_CHECKS
@@ -103,7 +103,7 @@ def test_recorded_norms_equal_a_recomputation(quick, name, task):
         # Whole data: one autograd pass here against the recorded (chunked, weighted) sum. Both are
         # float64 sums of the same terms in another order: ~1e-15 relative; 1e-12 leaves room.
         (where,) = np.nonzero(a["full_step"] == step)
-        assert_allclose(grad_norm(grad(net, theta, x, y), p), a["full_grad_norm"][where[0]],
+        assert_allclose(grad_norm(mlp_gradient(net, theta, x, y), p), a["full_grad_norm"][where[0]],
                         rtol=1e-12)
         assert_allclose(net.loss(theta, x, y), a["full_loss"][where[0]], rtol=1e-12)
         batch = a["check_batch"][a["check_batch_start"][c]:a["check_batch_start"][c + 1]]
@@ -117,7 +117,7 @@ def test_recorded_norms_equal_a_recomputation(quick, name, task):
         # The minibatch the step used: the same pass on the same rows, so equal up to rounding
         # of a differently ordered sum (rtol 1e-12 as above).
         xb, yb = x[batch], y[batch]
-        assert_allclose(grad_norm(grad(net, theta, xb, yb), p), a["step_grad_norm"][step],
+        assert_allclose(grad_norm(mlp_gradient(net, theta, xb, yb), p), a["step_grad_norm"][step],
                         rtol=1e-12)
         assert_allclose(net.loss(theta, xb, yb), a["step_loss"][step], rtol=1e-12)
     assert n_minibatch_checks == N_CHECKS - 1

@@ -7,7 +7,7 @@ import pytest
 
 from engine import MLP, classify, find_critical, spectrum
 from engine.adapters import FlatLoss, from_autograd, takes_stacks
-from engine.derivatives.autodiff import grad
+from engine.derivatives.autodiff import mlp_gradient
 from engine.derivatives.curvature import exact_hessian
 from engine.landscape.surface import plane
 from engine.spectra.facade import Hessian
@@ -34,7 +34,7 @@ def _check_route(f: FlatLoss, theta, net, x, y, H, perm=None):
     V = np.random.default_rng(0).standard_normal((3, net.n_params))
     assert f.n_params == net.n_params
     assert abs(f.loss(t) - float(net.loss(theta, x, y))) <= TOL
-    np.testing.assert_allclose(f.gradient(t), grad(net, theta, x, y)[p], rtol=0, atol=TOL)
+    np.testing.assert_allclose(f.gradient(t), mlp_gradient(net, theta, x, y)[p], rtol=0, atol=TOL)
     np.testing.assert_allclose(f.hessian(t), H[np.ix_(p, p)], rtol=0, atol=TOL)
     np.testing.assert_allclose(f.hvp_at(t)(V[:, p]), (V @ H)[:, p], rtol=0, atol=TOL)
     np.testing.assert_allclose(f.hvp(t, V[0, p]), (H @ V[0])[p], rtol=0, atol=TOL)

@@ -4,7 +4,7 @@ import pytest
 import scipy.optimize
 from numpy.testing import assert_allclose
 
-from engine import MLP, exact_hessian, function_dataset, grad
+from engine import MLP, exact_hessian, function_dataset, mlp_gradient
 from engine.critical.classification import classify
 from engine.critical.embedding import (
     add_units,
@@ -14,7 +14,7 @@ from engine.critical.embedding import (
     split_unit,
 )
 from engine.critical.finders import METHODS, find_critical
-from engine.derivatives.autodiff import hessian
+from engine.derivatives.autodiff import mlp_hessian_autograd
 from engine.derivatives.curvature import output_jacobian
 
 SMALL = (1, 3, 1)
@@ -38,9 +38,9 @@ def minimum(data):
         lambda t: scale * (net.forward(t, x) - y).ravel(), net.init(np.random.default_rng(0)),
         jac=lambda t: scale * output_jacobian(net, t, x).reshape(-1, net.n_params),
         method="trf", ftol=EPS, xtol=EPS, gtol=EPS, max_nfev=300).x
-    theta = find_critical(start, lambda t: grad(net, t, x, y),
+    theta = find_critical(start, lambda t: mlp_gradient(net, t, x, y),
                           lambda t: exact_hessian(net, t, x, y)).theta
-    g, lam = grad(net, theta, x, y), np.linalg.eigvalsh(exact_hessian(net, theta, x, y))
+    g, lam = mlp_gradient(net, theta, x, y), np.linalg.eigvalsh(exact_hessian(net, theta, x, y))
     assert g @ g <= 1e-28 and lam[0] > 1e-6  # the premise: critical, positive definite
     assert net.loss(theta, x, y) < 0.5 * np.var(y) / 10  # far below the constant fit
     return theta
@@ -49,7 +49,7 @@ def minimum(data):
 def _check_critical(sizes, theta, data):
     x, y = data
     net = MLP(sizes, "tanh")
-    g = grad(net, theta, x, y)
+    g = mlp_gradient(net, theta, x, y)
     assert g @ g <= 1e-18
     return net, g
 
@@ -66,7 +66,7 @@ def test_split_unit_is_critical_with_the_index_the_inertia_theorem_gives(minimum
     assert_allclose(MLP(sizes, "tanh").forward(theta, x), small.forward(minimum, x),
                     rtol=0, atol=1e-14)
     net, g = _check_critical(sizes, theta, data)
-    H = hessian(net, theta, x, y)  # autograd's, an independent route from exact_hessian
+    H = mlp_hessian_autograd(net, theta, x, y)  # an independent route from exact_hessian
     # Sylvester: H ≅ diag(H_small, s(1 − s)B, 0). H_small ≻ 0 here, so the index is that of
     # s(1 − s)B. rtol 1e-9: every non-zero eigenvalue here is ≥ 1e-6, the zero one ≤ 1e-15
     predicted = np.linalg.eigvalsh(share * (1 - share) * split_curvature(small, minimum, x, y,
@@ -146,9 +146,10 @@ def _search_near_saddle(minimum, data, method):
     sizes, saddle = split_unit(SMALL, minimum, 1, 1, 0.3)
     net = MLP(sizes, "tanh")
     start = saddle + 1e-5 * np.random.default_rng(2).standard_normal(saddle.size)
-    res = find_critical(start, lambda t: grad(net, t, x, y),
+    res = find_critical(start, lambda t: mlp_gradient(net, t, x, y),
                         lambda t: exact_hessian(net, t, x, y), method=method)
-    point = classify(res.theta, grad(net, res.theta, x, y), exact_hessian(net, res.theta, x, y))
+    point = classify(res.theta, mlp_gradient(net, res.theta, x, y),
+                     exact_hessian(net, res.theta, x, y))
     return net, saddle, res, point
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from engine import MLP
 from engine.critical.finders import DENSE_MAX, STATUS_NAMES, find_critical, forcing_term
 from engine.data.datasets import function_dataset
-from engine.derivatives.autodiff import mlp_hvp_fn
+from engine.derivatives.autodiff import mlp_hvp_at
 from engine.derivatives.backprop import mlp_mse_gradient
 
 
@@ -21,7 +21,7 @@ def test_a_2000_parameter_search_runs_on_hvps_and_ends_with_a_stated_status():
 
     theta0 = net.init(np.random.default_rng(0))
     found = find_critical(theta0, gradient, hessian,
-                          hvp_fn=lambda t, v: mlp_hvp_fn(net, t, x, y)(v), max_hvp=1500)
+                          hvp_fn=lambda t, v: mlp_hvp_at(net, t, x, y)(v), max_hvp=1500)
     assert found.method == "lm+newton" and found.message.startswith("newton: ")  # LM skipped
     assert STATUS_NAMES[found.status] in ("converged", "stalled", "max_iter")
     if STATUS_NAMES[found.status] == "max_iter":

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import engine.derivatives.curvature as curvature
-from engine import ACTIVATIONS, MLP, hessian, hvp
+from engine import ACTIVATIONS, MLP, mlp_hessian_autograd, mlp_hvp
 from engine.derivatives.curvature import exact_hessian, gauss_newton, hessian_parts, output_jacobian
 
 # 1–3 hidden layers, several input/output widths; k ≥ 2 so that softmax cross-entropy is not
@@ -38,7 +38,7 @@ def test_exact_hessian_matches_autograd(rng, activation, loss, sizes):
     H = exact_hessian(net, theta, x, y)
     # Both routes sum O(N·n) float64 products in different orders: rounding ~ n·ε ≈ 1e-14
     # relative; 1e-12 leaves a margin of 100.
-    assert _rel_frobenius(H, hessian(net, theta, x, y)) <= 1e-12
+    assert _rel_frobenius(H, mlp_hessian_autograd(net, theta, x, y)) <= 1e-12
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -48,7 +48,7 @@ def test_sinc_shaped_net_matches_autograd(rng, activation):
     x = np.linspace(-1.0, 1.0, 60)[:, None]
     y = np.sinc(5.0 * x)
     H = exact_hessian(net, theta, x, y)
-    assert _rel_frobenius(H, hessian(net, theta, x, y)) <= 1e-12  # as above
+    assert _rel_frobenius(H, mlp_hessian_autograd(net, theta, x, y)) <= 1e-12  # as above
 
 
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
@@ -106,14 +106,13 @@ def test_linear_model_closed_form(rng):
 
 @pytest.mark.parametrize("activation", ["tanh", "softplus"])
 def test_hvp_agrees_with_exact_hessian(rng, activation):
-    # engine.derivatives.autodiff.hvp never forms H (autograd reverse-over-reverse): the route for
-    # big nets
+    # engine.derivatives.autodiff.mlp_hvp never forms H (the R-operator): the route for big nets
     net, theta, x, y = _problem(rng, (2, 6, 5, 3), activation, "cross_entropy")
     V = rng.normal(size=(3, net.n_params))
     H = exact_hessian(net, theta, x, y)
     for v in V:
         # H v sums n terms of size ‖H‖·|v|: rounding ~ n·ε relative to ‖H‖‖v‖
-        assert_allclose(hvp(net, theta, x, y, v), H @ v, rtol=0,
+        assert_allclose(mlp_hvp(net, theta, x, y, v), H @ v, rtol=0,
                         atol=1e-12 * np.linalg.norm(H, 2) * np.linalg.norm(v))
 
 
@@ -138,7 +137,7 @@ def test_saturated_units_stay_finite(rng):
     y = np.sin(x)
     H = exact_hessian(net, theta, x, y)
     assert np.all(np.isfinite(H))
-    assert _rel_frobenius(H, hessian(net, theta, x, y)) <= 1e-12  # as in the main test
+    assert _rel_frobenius(H, mlp_hessian_autograd(net, theta, x, y)) <= 1e-12  # as in the main test
 
 
 @pytest.mark.parametrize(
@@ -170,8 +169,8 @@ def test_network_without_hidden_layers(rng, activation):
     ce = MLP((3, 4), activation=activation, loss_name="cross_entropy")
     labels = np.eye(4)[rng.integers(0, 4, 25)]
     # as the main test: two summation orders, rounding ~ n·ε
-    assert _rel_frobenius(exact_hessian(ce, theta, x, labels), hessian(ce, theta, x, labels)) \
-        <= 1e-12
+    assert _rel_frobenius(exact_hessian(ce, theta, x, labels),
+                          mlp_hessian_autograd(ce, theta, x, labels)) <= 1e-12
 
 
 @pytest.mark.parametrize("n", [1, 5, 97, 128, 129, 300])

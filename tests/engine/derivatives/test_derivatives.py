@@ -4,15 +4,21 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from engine import ACTIVATIONS, MLP, grad, grad_norm, hessian, hvp, value_and_grad
+from engine import (
+    ACTIVATIONS,
+    MLP,
+    grad_norm,
+    mlp_gradient,
+    mlp_hessian_autograd,
+    mlp_hvp,
+    mlp_value_and_gradient,
+)
 from engine.derivatives.autodiff import (
     gradient,
     hessian_fn,
-    hessian_of,
-    hessian_vector_product,
     hvp_at,
     hvp_fn,
-    mlp_hvp_fn,
+    mlp_hvp_at,
 )
 from engine.nets.losses import cross_entropy
 
@@ -44,19 +50,19 @@ def test_gradient_matches_central_differences(sizes, activation, loss_name, rng)
     fd = central_differences(lambda t: net.loss(t, x, y), theta, h=1e-5)
     # truncation error ~h²·|L'''| ≈ 1e-10 and rounding ~ε·|L|/h ≈ 1e-11, against gradient entries
     # of order 1e-2…1: rtol 1e-6 leaves a margin of 10⁴, atol for entries exactly zero (relu).
-    assert_allclose(grad(net, theta, x, y), fd, rtol=1e-6, atol=1e-9)
+    assert_allclose(mlp_gradient(net, theta, x, y), fd, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
 @pytest.mark.parametrize("loss_name", ["mse", "cross_entropy"])
 def test_hessian_symmetric_and_matches_differences_of_the_gradient(activation, loss_name, rng):
     net, theta, x, y = problem((2, 4, 3, 2), activation, loss_name, rng)
-    H = hessian(net, theta, x, y)
+    H = mlp_hessian_autograd(net, theta, x, y)
     # autograd builds H row by row from reverse passes: symmetric up to rounding, ~ε·‖H‖
     assert_allclose(H, H.T, rtol=0, atol=1e-12 * np.abs(H).max())
     h = 1e-5
     steps = h * np.eye(theta.size)
-    g = grad(net, np.concatenate([theta + steps, theta - steps]), x, y)
+    g = mlp_gradient(net, np.concatenate([theta + steps, theta - steps]), x, y)
     fd = (g[: theta.size] - g[theta.size:]) / (2 * h)
     # central differences of ∇L: truncation h²·|L''''| ~ 1e-10, rounding ε·|∇L|/h ~ 1e-11
     assert_allclose(H, fd, rtol=1e-6, atol=1e-8)
@@ -68,21 +74,21 @@ def test_hessian_symmetric_and_matches_differences_of_the_gradient(activation, l
 def test_r_operator_hvp_equals_autograd_hessian_times_vector(sizes, activation, loss_name, rng):
     net, theta, x, y = problem(sizes, activation, loss_name, rng)
     V = rng.normal(size=(3, net.n_params))
-    expected = V @ hessian(net, theta, x, y)
+    expected = V @ mlp_hessian_autograd(net, theta, x, y)
     # two exact routes (R-operator in closed form, autograd reverse-over-reverse) that differ
     # only in the order of floating-point sums: ~n·ε relative to the largest entry
     scale = np.abs(expected).max()
-    assert_allclose(hvp(net, theta, x, y, V[0]), expected[0], rtol=0, atol=1e-12 * scale)
-    assert_allclose(hvp(net, theta, x, y, V), expected, rtol=0, atol=1e-12 * scale)
+    assert_allclose(mlp_hvp(net, theta, x, y, V[0]), expected[0], rtol=0, atol=1e-12 * scale)
+    assert_allclose(mlp_hvp(net, theta, x, y, V), expected, rtol=0, atol=1e-12 * scale)
 
 
 def test_r_operator_broadcasts_batched_theta_against_v(rng):
     net, theta, x, y = problem((2, 4, 3, 2), "sigmoid", "cross_entropy", rng)
     thetas = theta + 0.2 * rng.normal(size=(2, net.n_params))
     V = rng.normal(size=(2, net.n_params))
-    apply = mlp_hvp_fn(net, thetas, x, y)
+    apply = mlp_hvp_at(net, thetas, x, y)
     for b in range(2):
-        H = hessian(net, thetas[b], x, y)
+        H = mlp_hessian_autograd(net, thetas[b], x, y)
         atol = 1e-12 * np.abs(H).max() * np.abs(V).sum(axis=1).max()
         assert_allclose(apply(V)[b], H @ V[b], rtol=0, atol=atol)  # row b: H(θ_b) v_b
         assert_allclose(apply(V[0])[b], H @ V[0], rtol=0, atol=atol)  # one v for every θ_b
@@ -92,16 +98,16 @@ def test_hvp_of_a_wrong_length_v_is_a_clear_error(rng):
     net, theta, x, y = problem((2, 3, 1), "tanh", "mse", rng)
     with pytest.raises(ValueError,
                        match=r"v has shape \(12,\); an HVP at this θ needs \(\.\.\., 13\)"):
-        hvp(net, theta, x, y, np.ones(12))
+        mlp_hvp(net, theta, x, y, np.ones(12))
 
 
 def test_mlp_entry_points_cast_to_float64(rng):
     net, theta, x, y = problem((2, 3, 1), "tanh", "mse", rng)
     v = np.ones(net.n_params, dtype=np.float32)
-    out = hvp(net, list(theta), x.astype(np.float32), y, v)
+    out = mlp_hvp(net, list(theta), x.astype(np.float32), y, v)
     assert out.dtype == np.float64
     # the same float64 numbers, whichever type came in
-    assert_allclose(out, hvp(net, theta, x.astype(np.float32).astype(np.float64), y,
+    assert_allclose(out, mlp_hvp(net, theta, x.astype(np.float32).astype(np.float64), y,
                              v.astype(np.float64)), rtol=0, atol=0)
 
 
@@ -125,10 +131,10 @@ def test_function_first_derivatives_match_closed_forms(rng):
     theta = rng.normal(size=6)
     H = rosenbrock_hessian(theta)
     # autograd is exact: it differs from the closed form only by rounding, ~ε·|entries| ≤ 1e-12
-    assert_allclose(hessian_of(rosenbrock, theta), H, rtol=1e-13, atol=1e-12)
+    assert_allclose(hessian_fn(rosenbrock)(theta), H, rtol=1e-13, atol=1e-12)
     assert_allclose(hessian_fn(rosenbrock)(list(theta)), H, rtol=1e-13, atol=1e-12)
     v = rng.normal(size=6)
-    assert_allclose(hessian_vector_product(rosenbrock, theta, v), H @ v, rtol=1e-13, atol=1e-11)
+    assert_allclose(hvp_fn(rosenbrock)(theta, v), H @ v, rtol=1e-13, atol=1e-11)
     assert_allclose(hvp_at(rosenbrock, theta)(v), H @ v, rtol=1e-13, atol=1e-11)
     fd = central_differences(rosenbrock, theta, h=1e-6)
     # truncation h²·|L'''| ~ 1e-9, rounding ε·|L|/h ~ 1e-8, against entries of order 10²
@@ -153,9 +159,10 @@ def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
     net, theta, x, y = problem((2, 4, 2), "softplus", "cross_entropy", rng)
     loss = lambda t: net.loss(t, x, y)  # noqa: E731
     v = rng.normal(size=net.n_params)
-    assert_allclose(gradient(loss)(theta), grad(net, theta, x, y), rtol=0, atol=0)  # same pass
+    # the same pass
+    assert_allclose(gradient(loss)(theta), mlp_gradient(net, theta, x, y), rtol=0, atol=0)
     # the R-operator against autograd's reverse-over-reverse: rounding only
-    assert_allclose(hvp_fn(loss)(theta, v), hvp(net, theta, x, y, v), rtol=1e-11, atol=1e-14)
+    assert_allclose(hvp_fn(loss)(theta, v), mlp_hvp(net, theta, x, y, v), rtol=1e-11, atol=1e-14)
 
 
 @pytest.mark.parametrize(
@@ -164,8 +171,8 @@ def test_function_first_on_the_mlp_loss_agrees_with_the_mlp_layer(rng):
         (lambda: gradient("loss"), "not a function of θ"),
         (lambda: hvp_fn(rosenbrock)(np.ones(4), np.ones(3)), r"v has shape \(3,\)"),
         (lambda: hvp_fn(rosenbrock)(np.ones(4), np.ones((2, 4))), "one v per θ"),
-        (lambda: hessian_of(rosenbrock, np.ones((2, 4))), "one parameter vector"),
-        (lambda: hessian_vector_product(rosenbrock, np.ones(0), np.ones(0)), "theta has shape"),
+        (lambda: hessian_fn(rosenbrock)(np.ones((2, 4))), "one parameter vector"),
+        (lambda: hvp_fn(rosenbrock)(np.ones(0), np.ones(0)), "theta has shape"),
         (lambda: gradient(rosenbrock)("abc"), "theta is not an array of numbers"),
         # a loss of (N, 1) residuals summed as rᵀr returns shape (1, 1): refused, not summed
         (lambda: gradient(lambda t: anp.reshape(t, (-1, 1)).T @ anp.reshape(t, (-1, 1)))(
@@ -184,7 +191,7 @@ def test_linear_model_mse_hessian_is_closed_form(rng):
     x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
     A = np.hstack([x, np.ones((40, 1))])
     # H is exact up to rounding in the products: ε·‖A‖²
-    assert_allclose(hessian(net, rng.normal(size=4), x, y), A.T @ A / 40, rtol=1e-12)
+    assert_allclose(mlp_hessian_autograd(net, rng.normal(size=4), x, y), A.T @ A / 40, rtol=1e-12)
 
 
 def test_cross_entropy_is_finite_and_exact_for_huge_logits():
@@ -227,18 +234,19 @@ def test_grad_norm_rejects_bad_order(bad):
 def test_batched_theta_equals_separate_calls(loss_name, rng):
     net, theta, x, y = problem((3, 5, 4, 2), "tanh", loss_name, rng)
     thetas = theta + 0.3 * rng.normal(size=(2, 3, net.n_params))
-    losses, grads = value_and_grad(net, thetas, x, y)
+    losses, grads = mlp_value_and_gradient(net, thetas, x, y)
     assert losses.shape == (2, 3) and grads.shape == (2, 3, net.n_params)
     for i in range(2):
         for j in range(3):
             # batched matmuls may sum in another order: agreement to a few ulps
             assert_allclose(losses[i, j], net.loss(thetas[i, j], x, y), rtol=1e-13)
-            assert_allclose(grads[i, j], grad(net, thetas[i, j], x, y), rtol=1e-11, atol=1e-15)
-    assert_allclose(hvp(net, thetas[0, :2], x, y, np.ones(net.n_params))[1],
-                    hvp(net, thetas[0, 1], x, y, np.ones(net.n_params)), rtol=1e-11, atol=1e-15)
+            assert_allclose(grads[i, j], mlp_gradient(net, thetas[i, j], x, y), rtol=1e-11,
+                            atol=1e-15)
+    assert_allclose(mlp_hvp(net, thetas[0, :2], x, y, np.ones(net.n_params))[1],
+                    mlp_hvp(net, thetas[0, 1], x, y, np.ones(net.n_params)), rtol=1e-11, atol=1e-15)
 
 
 def test_wrong_theta_length_is_a_clear_error(rng):
     net = MLP((1, 4, 1))
     with pytest.raises(ValueError, match=r"needs \(\.\.\., 13\)"):
-        grad(net, np.zeros(12), np.zeros((3, 1)), np.zeros((3, 1)))
+        mlp_gradient(net, np.zeros(12), np.zeros((3, 1)), np.zeros((3, 1)))

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.sparse.linalg import aslinearoperator
 
-from engine import MLP, hessian
+from engine import MLP, mlp_hessian_autograd
 from engine.landscape.surface import (
     chunk_for,
     filter_normalized_direction,
@@ -134,7 +134,7 @@ def test_perturbation_curvature_matches_the_exact_hessian_diagonal(sizes, activa
     L0 = net.loss(theta, x, y)
     assert_allclose(C[:, 1], L0, rtol=1e-12)  # δ = 0 is θ itself; batched summation order only
     curvature = (C[:, 0] - 2.0 * C[:, 1] + C[:, 2]) / delta**2
-    H_diag = np.diag(hessian(net, theta, x, y))
+    H_diag = np.diag(mlp_hessian_autograd(net, theta, x, y))
     # Central second difference: truncation δ²/12·∂⁴L ≈ 1e-7·∂⁴L; rounding 4ε·L/δ² ≤ 1.3e-9 (L ≤ 1.5
     # here), under 3e-6 of every |H_ii| > 5e-4: rtol 1e-5 holds both.
     assert np.min(np.abs(H_diag)) > 5e-4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import MLP, get_activation, get_loss, value_and_grad
+from engine import MLP, get_activation, get_loss, mlp_value_and_gradient
 from engine.nets.activations import SATURATION_CUT
 from engine.nets.fused import FUSED_ACTIVATIONS, mlp_forward
 
@@ -123,10 +123,10 @@ def test_input_gradient_and_batched_inputs_match_the_plain_graph(rng, activation
 def test_value_and_grad_of_a_batch_is_the_stack_of_single_runs(rng):
     net, theta, x, y = _problem(rng, "relu", "cross_entropy")
     thetas = theta + 0.2 * rng.normal(size=(4,) + theta.shape)
-    losses, grads = value_and_grad(net, thetas, x, y)
+    losses, grads = mlp_value_and_gradient(net, thetas, x, y)
     assert losses.shape == (4,) and grads.shape == thetas.shape
     for b in range(4):
-        loss, g = value_and_grad(net, thetas[b], x, y)
+        loss, g = mlp_value_and_gradient(net, thetas[b], x, y)
         # the stacked matmuls sum the same products in the same order
         assert_array_equal(losses[b], loss)
         assert_array_equal(grads[b], g)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import MLP, grad
+from engine import MLP, mlp_gradient
 from engine.training.loop import evaluate, train
 from engine.training.optim import adam, make_optimizer, sgd
 
@@ -89,7 +89,8 @@ def test_training_records_steps_and_snapshots(rng):
     s = steps[5]
     assert s.batch.shape == (16,) and len(set(np.concatenate([t.batch for t in steps[4:8]]))) == 64
     # the recorded gradient is the gradient of the recorded minibatch at the recorded θ
-    assert_array_equal(s.grad, grad(net, s.theta, data.x_train[s.batch], data.y_train[s.batch]))
+    assert_array_equal(s.grad, mlp_gradient(net, s.theta, data.x_train[s.batch],
+                                            data.y_train[s.batch]))
     start, end = evaluate(net, snaps[0][1], data), evaluate(net, state[0], data)
     assert end["train_loss"] < start["train_loss"] and np.isnan(end["test_acc"])
 
@@ -99,7 +100,7 @@ def test_full_batch_step_uses_the_full_gradient(rng):
     net, steps, _, _ = _run(0, 1000, data)
     assert len(steps) == 7 and steps[0].batch is None
     # same θ, same data, same code path: exact equality
-    assert_array_equal(steps[2].grad, grad(net, steps[2].theta, data.x_train, data.y_train))
+    assert_array_equal(steps[2].grad, mlp_gradient(net, steps[2].theta, data.x_train, data.y_train))
 
 
 @pytest.mark.parametrize("kwargs", [{"epochs": -1}, {"batch_size": 0}, {"every": 0}])

@@ -157,7 +157,7 @@ def test_an_objective_replaces_the_nets_loss_and_takes_the_decay():
 
 def test_fit_lbfgs_ends_where_the_callback_raises_stop_iteration():
     net, data, theta0 = _net_and_data()
-    from engine import value_and_grad
+    from engine import mlp_value_and_gradient
 
     calls = []
 
@@ -166,6 +166,6 @@ def test_fit_lbfgs_ends_where_the_callback_raises_stop_iteration():
         if len(calls) == 5:
             raise StopIteration
 
-    result = fit_lbfgs(lambda t: value_and_grad(net, t, data.x_train, data.y_train), theta0,
+    result = fit_lbfgs(lambda t: mlp_value_and_gradient(net, t, data.x_train, data.y_train), theta0,
                        100, callback=callback)
     assert result.nit == 5 and result.fun == pytest.approx(calls[-1])

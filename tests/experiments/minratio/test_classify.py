@@ -3,7 +3,7 @@ course rule."""
 import numpy as np
 import pytest
 
-from engine import MLP, function_dataset, grad
+from engine import MLP, function_dataset, mlp_gradient
 from engine.training.optim import adam
 from experiments.minratio import classify
 
@@ -20,7 +20,7 @@ def course_point(tmp_path_factory):
     opt = adam(1e-3)
     state = opt.init(net.init(np.random.default_rng(0), "he"))
     for step in range(3000):
-        state = opt.update(step, grad(net, opt.params(state), x, y), state)
+        state = opt.update(step, mlp_gradient(net, opt.params(state), x, y), state)
     theta = opt.params(state)
     (W0, b0), (W1, b1) = net.layout.unpack(theta)
     path = tmp_path_factory.mktemp("classify") / "point.npz"
@@ -57,7 +57,7 @@ def test_command_prints_both_verdicts_and_why(course_point, capsys):
     assert "warning: relu is piecewise linear" in out
     assert "course rule: " in out and "honest label: " in out
     assert "at most 6 of 256 are truly positive" in out and "above 0.023 is impossible" in out
-    g = grad(net, theta, x, y)
+    g = mlp_gradient(net, theta, x, y)
     assert f"‖∇L‖² = {g @ g:.3g}" in out
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import quick_results
 from numpy.testing import assert_allclose
 
-from engine import MLP, grad, hessian
+from engine import MLP, mlp_gradient, mlp_hessian_autograd
 from engine.io.results import load_summary, save_npz
 from experiments.harness.parallel import RunOptions
 from experiments.minratio import check
@@ -60,10 +60,10 @@ def test_own_loss_gradient_and_hessian_match_the_engine(activation, rng):
     assert 0 < fns.loss_floor(theta) < 1e-12
     assert_allclose(fns.total(theta), loss + 0.5 * decay * theta @ theta, rtol=1e-13)
     H = numerics.hessian(fns.total, theta)
-    reference = hessian(net, theta, x, y) + decay * np.eye(net.n_params)
+    reference = mlp_hessian_autograd(net, theta, x, y) + decay * np.eye(net.n_params)
     assert_allclose(H, reference, rtol=0, atol=1e-13 * np.abs(reference).max())
     point = numerics.recompute(theta, fns, rtol=1e-6)
-    g = grad(net, theta, x, y) + decay * theta
+    g = mlp_gradient(net, theta, x, y) + decay * theta
     assert_allclose(point.grad_sq, g @ g, rtol=1e-12)
     assert_allclose(point.eigenvalues, np.linalg.eigvalsh(reference), rtol=0,
                     atol=1e-13 * point.h_norm)

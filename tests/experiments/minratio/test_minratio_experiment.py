@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine import MLP, grad, hessian
+from engine import MLP, mlp_gradient, mlp_hessian_autograd
 from engine.critical.classification import LABELS, VERDICTS, classify
 from engine.critical.embedding import effective_widths
 from engine.critical.finders import find_critical
@@ -128,11 +128,12 @@ def test_weight_decay_and_embedded_starts_end_to_end(starts, tmp_path):
         mse = net.loss(theta, x, y)
         assert_allclose(arrays["loss"][run], mse, rtol=1e-14)
         assert_allclose(arrays["loss_total"][run], mse + 0.5 * decay * theta @ theta, rtol=1e-14)
-        g = grad(net, theta, x, y) + decay * theta
+        g = mlp_gradient(net, theta, x, y) + decay * theta
         # atol: the run's ∇L is mlp_mse_gradient's, another summation order than autograd's; at the
         # rounding floor (‖∇L‖ ~ 1e-16) only the absolute difference (~1e-18) is meaningful
         assert_allclose(arrays["grad_norm"][run], np.linalg.norm(g), rtol=1e-12, atol=1e-15)
-        eig = np.linalg.eigvalsh(hessian(net, theta, x, y) + decay * np.eye(net.n_params))
+        eig = np.linalg.eigvalsh(mlp_hessian_autograd(net, theta, x, y)
+                                 + decay * np.eye(net.n_params))
         assert_allclose(arrays["eigenvalues"][run], eig, rtol=0, atol=1e-11 * np.abs(eig).max())
     if starts == "embedded":  # (2, 2) → (3, 3): one split per hidden layer, logged
         assert all(len(r["embedding"]) == 2 for r in _run_infos(tmp_path))
@@ -149,12 +150,12 @@ def test_saved_numbers_are_recomputed_from_theta_alone(quick):
     x, y = arrays["x"], arrays["y"]
     for run, theta in enumerate(arrays["theta"]):
         assert_allclose(net.loss(theta, x, y), arrays["loss"][run], rtol=1e-14)  # same operations
-        g = grad(net, theta, x, y)
+        g = mlp_gradient(net, theta, x, y)
         # another summation order (mlp_mse_gradient): equal to rounding, ~1e-18 at the floor
         assert_allclose(np.linalg.norm(g), arrays["grad_norm"][run], rtol=1e-12, atol=1e-15)
         # autograd's Hessian is an independent route; by Weyl |Δλ| ≤ ‖ΔH‖₂, and the two agree to
         # ~1e-13·‖H‖ (tests/engine/derivatives/test_curvature.py checks 1e-12 in Frobenius norm)
-        eig = np.linalg.eigvalsh(hessian(net, theta, x, y))
+        eig = np.linalg.eigvalsh(mlp_hessian_autograd(net, theta, x, y))
         scale = np.abs(eig).max()
         assert_allclose(eig, arrays["eigenvalues"][run], rtol=0, atol=1e-11 * scale)
         spec = spectrum_from_eigenvalues(arrays["eigenvalues"][run], meta["config"]["rtol"])
@@ -237,14 +238,15 @@ def test_a_nonfinite_run_is_recorded_and_the_others_finish(monkeypatch, tmp_path
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu"])
 def test_the_numpy_gradient_is_autograds_to_rounding(activation):
-    """mlp_mse_gradient (the searches' ∇L) against engine.grad, with units in their linear range and
-    saturated (θ ×30: tanh' down to ~1e-20, taken in closed form from z by both)."""
+    """mlp_mse_gradient (the searches' ∇L) against engine.mlp_gradient, with units in their
+    linear range and saturated (θ ×30: tanh' down to ~1e-20, taken in closed form from z by
+    both)."""
     data = function_dataset("sinc", n_samples=40)
     net = MLP((1, 5, 4, 1), activation, "mse")
     fast = mlp_mse_gradient(net, data.x_train, data.y_train)
     for scale in (1.0, 30.0):
         theta = scale * net.init(np.random.default_rng(1))
-        g = grad(net, theta, data.x_train, data.y_train)
+        g = mlp_gradient(net, theta, data.x_train, data.y_train)
         assert_allclose(fast(theta), g, rtol=0, atol=1e-14 * np.abs(g).max())
 
 
@@ -258,7 +260,7 @@ def test_the_fast_gradient_leaves_the_search_unchanged():
     _, gradient, hessian_fn = minratio.objective_fns(net, x, y, config.weight_decay)
 
     def reference(theta):
-        return grad(net, theta, x, y) + config.weight_decay * theta
+        return mlp_gradient(net, theta, x, y) + config.weight_decay * theta
 
     theta0 = minratio.train_until(net, net.init(np.random.default_rng(3)), data, "trf", 100,
                                   None, weight_decay=config.weight_decay)[0]
