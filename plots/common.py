@@ -30,7 +30,7 @@ FULL_WIDTH = 16.0        # cm: a figure printed at the text width
 HALF_WIDTH = 7.8         # cm: a figure printed two to a row
 MIN_PT, MAX_PT = 7.0, 9.0  # every text of a printed figure: no smaller (legible), no larger
 TICK_PT = 7.5
-DPI = 300                # the PNG the report embeds (fpdf2 cannot embed the PDF: see pdf.py)
+DPI = 300                # the PNG of report.md and the gallery (report.pdf draws the vector PDF)
 
 
 def data_name(name: str) -> str:

@@ -6,7 +6,9 @@ so every Unicode symbol of the report — θ, ∇, ‖, λ₊ — has a glyph on
 every column (a long three-column table is folded into two halves side by side to save height),
 and figures at the text width: wide ones alone in a row, narrower ones two to a row. A row of
 figures that does not fit on the page floats to the top of the next one while the text goes on
-(as LaTeX floats figures), so no page ends in a blank half.
+(as LaTeX floats figures), so no page ends in a blank half. Each figure is its own vector PDF
+(figures/<name>.pdf, beside the PNG that report.md and the gallery show), drawn at its print
+size in the box the layout leaves for it (vector.stamp): text stays text, nothing is rasterized.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from engine.io.results import UsageError, atomic_write
+from experiments.report.vector import print_size, stamp
 
 IMAGE = re.compile(r"^!\[(?P<name>[^\]]*)\]\((?P<path>[^)]+)\)$")
 MARGIN = 12.0            # mm on every side
@@ -31,19 +34,22 @@ GAP = 4.0                # mm between two figures of a row
 
 def write_pdf(markdown: str, figures: Path, path: Path) -> Path:
     """Typeset `markdown` (the report's subset: # / ## / ### headings, paragraphs, - bullets,
-    | tables |, ![name](path) images, whose files are looked up in `figures`) into `path`,
-    atomically. Returns path; its page count is `page_count(path)`."""
+    | tables |, ![name](path) images: figures/<stem of path>.pdf, the figure's vector PDF, is
+    drawn) into `path`, atomically. Returns path; its page count is `page_count(path)`."""
     pdf = _Typesetter(Path(figures))
     pdf.run(markdown.splitlines())
     while pdf.deferred:  # figures still floating at the end: on pages of their own
         pdf.add_page()
-    return atomic_write(path, bytes(pdf.output()))  # the reader never sees half a PDF
+    # the reader never sees half a PDF
+    return atomic_write(path, stamp(bytes(pdf.output()), pdf.boxes))
 
 
 def page_count(path) -> int:
-    """Pages of a PDF written by write_pdf (its page tree's /Count)."""
-    counts = re.findall(rb"/Type /Pages\s*/Count (\d+)|/Count (\d+)", Path(path).read_bytes())
-    return max(int(a or b) for a, b in counts)
+    """Pages of a PDF (its page tree, as pikepdf reads it)."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
 
 
 def check_images(paths) -> None:
@@ -91,6 +97,7 @@ class _Typesetter(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.figures = figures
         self.deferred = []  # rows of figures floating to the top of the next page
+        self.boxes = []  # (page, x, y, width, height, figure PDF) for vector.stamp, in mm
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, MARGIN)
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -114,8 +121,8 @@ class _Typesetter(FPDF):
         images, table = [], []
         for line in [*lines, ""]:
             text = line.strip()
-            if IMAGE.match(text):
-                images.append(self.figures / Path(IMAGE.match(text)["path"]).name)
+            if IMAGE.match(text):  # the vector PDF beside the PNG that report.md shows
+                images.append(self.figures / f"{Path(IMAGE.match(text)['path']).stem}.pdf")
                 continue
             if text.startswith("|"):
                 table.append(text)
@@ -185,21 +192,15 @@ class _Typesetter(FPDF):
 
     def images(self, paths):
         """Figures at the text width: one with width/height ≥ WIDE alone in a row, others two
-        to a row, each at most MAX_HEIGHT mm high; a row that does not fit starts a new page."""
-        from PIL import Image
-
-        sizes, printed = [], {}
-        for path in paths:
-            with Image.open(path) as image:
-                sizes.append(image.size)
-                dpi = image.info.get("dpi", (0, 0))[0]
-                # a figure drawn at its print size (plots.common) is placed at that size, so
-                # its 7-pt texts print at 7 pt; PNG, not SVG: fpdf2 cannot embed a PDF, and its
-                # SVG renderer ignores clip paths and image transforms (markers outside axes)
-                printed[path] = image.size[0] / dpi * 25.4 if dpi else None
+        to a row, each at most MAX_HEIGHT mm high; a row that does not fit starts a new page.
+        `paths` are the figures' vector PDFs, whose page size is their print size."""
+        # a figure drawn at its print size (plots.common) is placed at that size, so its 7-pt
+        # texts print at 7 pt
+        sizes = [print_size(path) for path in paths]  # mm
+        printed = {path: w for path, (w, _) in zip(paths, sizes, strict=True)}
         rows, pending = [], []
         for path, (w, h) in zip(paths, sizes, strict=True):
-            if w / h >= WIDE or (printed[path] or 0) > 100:  # drawn for the full text width
+            if w / h >= WIDE or printed[path] > 100:  # drawn for the full text width
                 rows.append([(path, w / h)])
             else:
                 pending.append((path, w / h))
@@ -219,13 +220,14 @@ class _Typesetter(FPDF):
                 self._place(row, height, printed)
 
     def _place(self, row, height, printed):
-        """Draw one row of figures `height` mm high at the current y, each centred in its cell
-        at most its printed width, and move below it."""
+        """Leave one row of figures `height` mm high at the current y, each centred in its
+        cell at most its printed width, as boxes (self.boxes) that vector.stamp fills with the
+        figures' vector PDFs once the pages are typeset; move below it."""
         cell = (self.width - GAP * (len(row) - 1)) / len(row)
         x, y = MARGIN, self.get_y()
         for path, aspect in row:
             w = min(cell, height * aspect, printed.get(path) or cell)
-            self.image(str(path), x=x + (cell - w) / 2, y=y, w=w, h=w / aspect)
+            self.boxes.append((self.page, x + (cell - w) / 2, y, w, w / aspect, path))
             x += cell + GAP
         self.set_y(y + height + 2.0)
 

@@ -58,7 +58,7 @@ def test_plots_minratio_on_a_summary_with_an_empty_config_is_one_line(tmp_path,
 
 def _fake_results(tmp_path):
     """A results tree the report's checks accept up to its first write: one finished summary per
-    section (surface with every unit) and a valid PNG for every figure."""
+    section (surface with every unit) and a valid PNG and vector PDF for every figure."""
     from PIL import Image
 
     from experiments.report.assemble import all_figures, load_metas
@@ -73,9 +73,69 @@ def _fake_results(tmp_path):
         config = {"seed": 0, "functions": ["sinc"], "weight_decay": 1e-5 * (name != "minratio")}
         _summary(results / name, saved_as(name), config, summary)
     figures.mkdir()
+    vector = _figure_pdf()
     for fig in all_figures(load_metas(results)):
         Image.new("RGB", (4, 4)).save(figures / f"{fig}.png")
+        (figures / f"{fig}.pdf").write_bytes(vector)
     return results, figures, next(iter(REGISTRY))
+
+
+def _figure_pdf() -> bytes:
+    """A small matplotlib figure as PDF (a line and a label: drawing and font streams)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1))
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [1, 0, 1])
+    ax.set_xlabel("a label")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="pdf")
+    return buffer.getvalue()
+
+
+def _damage_a_stream(data: bytes) -> bytes:
+    """`data` with 40 bytes inside its first compressed stream overwritten by zeros: the file
+    still opens, its drawing does not decode."""
+    start = data.index(b"stream\n") + len(b"stream\n") + 8
+    return data[:start] + bytes(40) + data[start + 40:]
+
+
+def _shorten_a_stream(data: bytes) -> bytes:
+    """`data` with the last 10 bytes of its first stream cut out: qpdf opens it only by
+    repairing it (a warning, no error), with part of a drawing lost."""
+    end = data.index(b"endstream")
+    return data[:end - 10] + data[end:]
+
+
+PDF_CASES = {
+    "empty pdf": lambda p: p.write_bytes(b""),
+    "garbage pdf": lambda p: p.write_bytes(b"not a pdf at all"),
+    "truncated pdf": lambda p: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]),
+    "damaged stream pdf": lambda p: p.write_bytes(_damage_a_stream(p.read_bytes())),
+    "shortened stream pdf": lambda p: p.write_bytes(_shorten_a_stream(p.read_bytes())),
+    "missing pdf": lambda p: p.unlink(),
+}
+
+
+@pytest.mark.parametrize("case", list(PDF_CASES))
+def test_the_report_on_a_damaged_figure_pdf_is_one_line_and_writes_nothing(case, tmp_path,
+                                                                           one_line_error):
+    """report.pdf draws each figure from its vector PDF: a damaged one is refused in one line
+    naming it, before anything is written; the gallery, which reads only the PNGs, still works."""
+    results, figures, _ = _fake_results(tmp_path)
+    pdf = sorted(figures.glob("*.pdf"))[-1]
+    PDF_CASES[case](pdf)
+    word = (f"figures missing: {pdf}" if case == "missing pdf" else
+            f"{pdf} cannot be read as a PDF figure")
+    out = tmp_path / "report"
+    one_line_error(lambda: cli("experiments.report")(
+        ["--results", results, "--figures", figures, "--out", out]), "experiments.report", word)
+    assert not out.exists()
+    cli("experiments.report")(["--results", results, "--figures", figures,
+                               "--gallery", tmp_path / "g"])
+    assert len(list((tmp_path / "g").glob("*.png"))) == len(list(figures.glob("*.png")))
 
 
 REPORT_CASES = {

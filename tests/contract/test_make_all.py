@@ -106,6 +106,25 @@ def test_tables_are_complete_and_the_pdf_fits_ten_pages(made):
     assert 1 <= page_count(made["REPORT"] / "report.pdf") <= 10
 
 
+def test_every_figure_of_the_pdf_is_its_own_vector_pdf_at_print_size(made):
+    """report.pdf draws, in report.md's order, each figure report.md shows as a PNG from the
+    PDF beside it (the same drawing, as a form at its page's size), and no raster image."""
+    import re
+
+    import pikepdf
+    from pdfpages import MM, drawn_xobjects
+
+    shown = re.findall(r"^!\[[^\]]*\]\(([^)]+)\)$", (made["REPORT"] / "report.md").read_text(),
+                       flags=re.M)
+    drawn = drawn_xobjects(made["REPORT"] / "report.pdf")
+    assert [kind for _, kind, *_ in drawn] == ["/Form"] * len(shown) and shown
+    for png, (_, _, (_, _, w, h), content, _) in zip(shown, drawn, strict=True):
+        with pikepdf.open(made["FIGURES"] / f"{Path(png).stem}.pdf") as figure:
+            x0, y0, x1, y1 = (float(v) for v in figure.pages[0].mediabox)
+            assert content == figure.pages[0].Contents.read_bytes(), png
+        assert abs(w - (x1 - x0) * MM) < 0.01 and abs(h - (y1 - y0) * MM) < 0.01, png
+
+
 def test_report_names_what_is_missing(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         report_main(["--results", str(tmp_path), "--figures", str(tmp_path), "--out",
