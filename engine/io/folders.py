@@ -3,9 +3,12 @@
   check_output_folder(path, flag)  UsageError when `path` is empty, is (or lies under) a file, or
                                    cannot be written: the folder a command will write, checked
                                    before the command computes anything.
-  hold_folder(path)                the lock `path/.lock` (filelock, one `flock` per process):
+  hold_folder(path, owner, name)   the lock `path/.lock` (filelock, one `flock` per process):
                                    acquired by a Store for the whole run, so two processes never
-                                   compute into one folder unseen by each other.
+                                   compute into one folder unseen by each other; a shard of a
+                                   job array holds `path/.shard-I-of-K.lock` instead, once it
+                                   has claimed the folder, so the shards compute side by side.
+  busy_shards(path)                the shard locks of `path` some process holds now.
   provenance()                     losslab's version and the git commit of this checkout.
 """
 from __future__ import annotations
@@ -62,28 +65,53 @@ _LOCKS: dict[Path, object] = {}
 _GUARD = threading.Lock()
 
 
-def hold_folder(path, owner) -> weakref.finalize | None:
-    """Try to take the lock of folder `path` (created if missing) for `owner` without waiting
-    (re-entrant within this process). Returns the release: a call releases it once, and so does
-    the garbage collection of `owner` (or the end of the process); None when another process
-    holds the lock."""
+def hold_folder(path, owner, name: str = _LOCK_NAME) -> weakref.finalize | None:
+    """Try to take the lock `name` (default `.lock`, the folder's) of folder `path` (created if
+    missing) for `owner` without waiting (re-entrant within this process). Returns the release:
+    a call releases it once, and so does the garbage collection of `owner` (or the end of the
+    process); None when another process holds the lock."""
     from filelock import FileLock, Timeout
 
     path = Path(path).resolve()
     path.mkdir(parents=True, exist_ok=True)
     with _GUARD:
-        lock = _LOCKS.get(path)
+        lock = _LOCKS.get(path / name)
         if lock is None:
             # thread_local=False: the release may come from the garbage collector's thread
             # the mode the umask gives a new file, as for every file losslab writes: filelock 3.12
             # (the floor) made the lock file 0o644 whatever the umask
-            lock = _LOCKS[path] = FileLock(str(path / _LOCK_NAME), thread_local=False,
-                                           mode=0o666 & ~_umask())
+            lock = _LOCKS[path / name] = FileLock(str(path / name), thread_local=False,
+                                                  mode=0o666 & ~_umask())
     try:
         lock.acquire(timeout=0)
     except Timeout:
         return None
     return weakref.finalize(owner, lock.release)
+
+
+def shard_lock_name(shard: tuple[int, int]) -> str:
+    """The lock file a shard (I, K) holds while it computes: `.shard-I-of-K.lock`."""
+    return f".shard-{shard[0]}-of-{shard[1]}.lock"
+
+
+def busy_shards(path) -> list[str]:
+    """The names of the shard locks in folder `path` that another process holds now (each tried
+    without waiting, and let go at once when free)."""
+    from filelock import FileLock, Timeout
+
+    busy = []
+    for lock_path in sorted(Path(path).glob(".shard-*-of-*.lock")):
+        with _GUARD:
+            held_here = lock_path.resolve() in _LOCKS and _LOCKS[lock_path.resolve()].is_locked
+        if held_here:
+            busy.append(lock_path.name)
+            continue
+        try:
+            with FileLock(str(lock_path), timeout=0, thread_local=False):
+                pass
+        except Timeout:
+            busy.append(lock_path.name)
+    return busy
 
 
 @lru_cache(maxsize=1)

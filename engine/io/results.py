@@ -6,6 +6,8 @@ read), so neither imports the other to share it.
 Layout of a results folder (every file written atomically: a temporary file in the same folder,
 then `os.replace`, with the permissions the user's umask gives a new file):
   .lock                    held (filelock) by the process computing into the folder
+  .shard-I-of-K.lock       held instead by shard I/K of a job array (`--shard`), so the shards
+                           of one configuration compute side by side
   config.json              {"experiment", "config", "versions"}: a folder holds one config only,
                            of one losslab version (versions: losslab, its git commit, libraries)
   runs/run_007.npz/.json   one finished unit of work; the .json is written last and marks it done
@@ -34,7 +36,13 @@ from engine.io.files import (  # noqa: F401  (re-exported: the results API in on
     to_jsonable,
     versions,
 )
-from engine.io.folders import check_output_folder, hold_folder, provenance
+from engine.io.folders import (
+    busy_shards,
+    check_output_folder,
+    hold_folder,
+    provenance,
+    shard_lock_name,
+)
 
 # ----------------------------------------------------------------------------- result store
 _MANIFEST = "__arrays__"  # in a run's .json: {name: [shape, dtype]} of the arrays its .npz holds
@@ -88,7 +96,9 @@ class Store:
             time.sleep(_WAIT)
         try:
             saved = self._saved()
-            if saved is not None and not self._has_results():
+            if saved is not None and not self._has_results() and busy_shards(self.out):
+                self._refuse_other(saved, busy=True)  # shards of a job array compute in it now
+            elif saved is not None and not self._has_results():
                 if saved.get("config") != self.config:
                     self.notice(f"{self.experiment}: {self.out} was claimed by a run of another "
                                 "configuration that saved nothing; it is reused for this one")
@@ -103,6 +113,23 @@ class Store:
             release()
             raise
         return release
+
+    def share(self, shard: tuple[int, int]) -> None:
+        """Compute as shard (I, K) of a job array beside the other shards: hold the shard's own
+        lock (engine.io.folders) and let go of the folder's, which this Store claimed. A second
+        process running the same shard waits for the first. The folder stays refused to another
+        configuration while any shard lock is held."""
+        import time
+
+        waiting = False
+        while (release := hold_folder(self.out, self, shard_lock_name(shard))) is None:
+            if not waiting:
+                self.notice(f"{self.experiment}: another process is computing shard "
+                            f"{shard[0]}/{shard[1]} in {self.out}; waiting for it")
+                waiting = True
+            time.sleep(_WAIT)
+        self.release()
+        self.release = release
 
     def _saved(self) -> dict | None:
         path = self.out / "config.json"

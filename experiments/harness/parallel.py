@@ -69,6 +69,8 @@ def compute(store, fn, ids, options: RunOptions = LOCAL, desc: str = "runs"):
     ids = list(ids)
     mine = ids if options.shard is None else [i for i in ids if i % options.shard[1]
                                               == options.shard[0]]
+    if options.shard is not None:
+        store.share(options.shard)  # the shards of a job array compute side by side
     todo = store.missing(mine)
     if todo:
         for index, (arrays, info) in _results(fn, todo, options, desc):
