@@ -69,6 +69,7 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
                                  "max_step": 1.0, "eta": 1e-4, "max_rejections": 30,
                                  "dense_max": DENSE_MAX, "lsmr_tol": 1e-10, "forcing_max": 0.5,
                                  "lsmr_maxiter": 250, "warm_start": True, "max_hvp": None,
+                                 "krylov": "lanczos",
                                  "geodesic": True,
                                  "geodesic_h": 0.1, "geodesic_alpha": 0.75}}
 # In lm+newton, LM does the fast first phase only and hands over after 100 evaluations without
@@ -237,7 +238,8 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                                  tau_max=opts["tau_max"], dense_max=opts["dense_max"],
                                  lsmr_tol=forcing or opts["lsmr_tol"],
                                  lsmr_maxiter=opts["lsmr_maxiter"] if krylov else None,
-                                 warm=warm if opts["warm_start"] else None)
+                                 warm=warm if opts["warm_start"] else None,
+                                 krylov=opts["krylov"])
             if model is None:
                 raise Halt(DIVERGED, "H became non-finite (or not decomposable) during the "
                                       "search")

@@ -8,11 +8,14 @@ the minimizer of ‖g + Hp‖² + μ‖p‖² over span{vᵢ : i ∈ K}. p(0) = 
 least-norm step; for ‖p(0)‖ > Δ, μ > 0 solves ‖p(μ)‖ = Δ (‖p(μ)‖ falls monotonically in μ). Growing
 μ turns p from the Newton step towards −Hg/μ, the steepest descent of ½‖g‖², and damps the
 directions of small |λ| first, where the full step of a nearly singular H is long and wrong.
-Large n: p = −H⁺g, the least-norm minimizer of ‖Hp + g‖, by LSMR (Fong & Saunders 2011) on HVPs
-(H is symmetric, so Hᵀv = Hv), scaled back to ‖p‖ ≤ Δ. Not MINRES: on a singular, inconsistent
-system (g with a part in ker H, exactly the gradient-flat case) scipy's `minres` returns a
-solution with a huge kernel component and reports success; LSMR from x₀ = 0 keeps its iterates in
-range(Hᵀ) = range(H), so it converges to the minimum-norm least-squares solution.
+Large n (krylov='lanczos', the default): the same model on the Krylov subspace 𝒦_k(H, Hg) ⊂
+range(H) built by Lanczos on HVPs, one product per iteration (engine.critical.krylov): the
+least-norm minimizer of ‖Hp + g‖ there and its trust-region damping p(μ), with the singular
+values of the projected T̄ in place of λ. krylov='lsmr': p = −H⁺g by LSMR (Fong & Saunders 2011;
+two HVPs per iteration, H symmetric so Hᵀv = Hv), scaled back to ‖p‖ ≤ Δ. Not scipy's MINRES:
+on a singular, inconsistent system (g with a part in ker H, exactly the gradient-flat case) it
+returns a solution with a huge kernel component and reports success; both routes here keep their
+iterates in range(H), so they tend to the minimum-norm least-squares solution.
 Either way `predicted` = ‖g‖² − ‖g + Hp‖² ≥ 0, the decrease of ‖∇L‖² if ∇L were affine; the
 caller compares it with the actual decrease and sets the next Δ by `next_radius`.
 Geodesic acceleration (Transtrum & Sethna 2012, for Levenberg–Marquardt): where ∇L curves along
@@ -22,8 +25,9 @@ steps. The second-order correction a solves the same damped system for the secon
 derivative r = D²∇L[p, p] (`solve`: a = −Σ_{i∈K} λᵢ(vᵢᵀr)/(λᵢ² + μ) vᵢ, the μ of the last
 `step`), so p + a/2 follows ∇L(θ + tp) to second order in t; `curvature(p)` = Hp gives r by the
 finite difference r ≈ (2/h)·((∇L(θ + hp) − ∇L(θ))/h − Hp), and `accelerated` puts them together.
-Cost: dense, one eigh O(n³) per model and O(n·|K|) per trial radius or correction; LSMR, two
-HVPs per iteration plus one, per step and per correction.
+Cost: dense, one eigh O(n³) per model and O(n·|K|) per trial radius or correction; Lanczos, one
+HVP per iteration plus one per step, and none per trial radius or correction; LSMR, two HVPs per
+iteration plus one, per step and per correction.
 """
 from __future__ import annotations
 
@@ -33,25 +37,42 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse.linalg
 
+from engine.critical.krylov import subspace_model
 from engine.spectra.dense import eigen_tolerance
+
+# the solvers of the model above dense_max: Lanczos on 𝒦(H, Hg) (engine.critical.krylov, one HVP
+# per iteration) or LSMR (two)
+KRYLOV_SOLVERS = ("lanczos", "lsmr")
 
 
 def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, lsmr_tol=1e-10,
-                 tau_max=math.inf, lsmr_maxiter=None, warm=None):
+                 tau_max=math.inf, lsmr_maxiter=None, warm=None, krylov="lanczos"):
     """The Newton-MR model at θ (n,) with gradient g (n,): an object with `newton_norm` (the
     length of the undamped step, 0 when no step reduces ‖g + Hp‖) and `step(radius)` → (p (n,),
     predicted decrease of ‖g‖²). Dense through hess_fn(θ) → (n, n) for n ≤ dense_max, keeping
-    |λ| > τ of rtol and tau_max (engine.spectra.dense.eigen_tolerance), else LSMR
-    through hvp_fn(θ, v) → Hv (or hess_fn) with atol = btol = lsmr_tol (its stopping test on
+    |λ| > τ of rtol and tau_max (engine.spectra.dense.eigen_tolerance), else through
+    hvp_fn(θ, v) → Hv (or hess_fn) by `krylov` (KRYLOV_SOLVERS): 'lanczos'
+    (engine.critical.krylov.subspace_model with tol = lsmr_tol, maxiter = lsmr_maxiter; warm is
+    not used) or 'lsmr' with atol = btol = lsmr_tol (its stopping test on
     ‖Hr‖/(‖H‖‖r‖), r = Hp + g, which is what an inconsistent system can meet; an inexact
     Newton method passes its forcing term η_k here), at most lsmr_maxiter iterations (None:
     10·n). warm (n,), the previous step: LSMR starts from its best multiple c·warm,
     c = −gᵀHw/‖Hw‖² (one more HVP), when that lowers ‖Hp + g‖ below ‖g‖ — consecutive Newton
     directions along a valley are nearly parallel. The kernel part of a warm start is not
     removed (LSMR keeps iterates in x₀ + range(H)), so a warm step is least-norm only up to
-    the previous step's kernel part. None when H is not finite or LAPACK cannot decompose it."""
+    the previous step's kernel part. None when H is not finite or LAPACK cannot decompose it.
+    Raises ValueError for an unknown krylov."""
     g = np.asarray(g, dtype=np.float64)
     n = g.size
+    if krylov not in KRYLOV_SOLVERS:
+        raise ValueError(f"krylov={krylov!r} is unknown; choose one of {list(KRYLOV_SOLVERS)}")
+    if n > dense_max and krylov == "lanczos":
+        if hvp_fn is None:
+            with np.errstate(all="ignore"):
+                H = np.asarray(hess_fn(theta), dtype=np.float64)
+        matvec = (lambda v: H @ v) if hvp_fn is None else (lambda v: hvp_fn(theta, v))
+        return subspace_model(matvec, g, tol=lsmr_tol, rtol=rtol, tau_max=tau_max,
+                              maxiter=10 * n if lsmr_maxiter is None else lsmr_maxiter)
     if n > dense_max:
         if hvp_fn is None:
             H = np.asarray(hess_fn(theta), dtype=np.float64)

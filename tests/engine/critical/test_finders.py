@@ -228,12 +228,27 @@ def test_krylov_model_scales_the_newton_step_to_the_radius(rng):
     A, b, minimum = convex_problem(rng)
     theta = rng.normal(size=b.size)
     g = A @ theta + b
-    model = newton_model(theta, g, None, lambda t, v: A @ v, dense_max=0)
+    model = newton_model(theta, g, None, lambda t, v: A @ v, dense_max=0, krylov="lsmr")
     full, _ = model.step(np.inf)
     # LSMR to tol 1e-10 on an SPD system of condition 10
     assert_allclose(theta + full, minimum, rtol=1e-8)
     p, predicted = model.step(0.5 * model.newton_norm)
     assert_allclose(p, 0.5 * full, rtol=1e-15)  # the same vector, halved
+    assert_allclose(predicted, g @ g - np.sum((g + A @ p) ** 2), rtol=1e-9)
+
+
+def test_lanczos_model_damps_the_newton_step_to_the_radius(rng):
+    """The default solver above dense_max: the full step, then the trust-region step
+    −(A² + μI)⁻¹Ag of length Δ (the subspace is all of ℝ⁶ here)."""
+    A, b, minimum = convex_problem(rng)
+    theta = rng.normal(size=b.size)
+    g = A @ theta + b
+    model = newton_model(theta, g, None, lambda t, v: A @ v, dense_max=0)
+    full, _ = model.step(np.inf)
+    assert_allclose(theta + full, minimum, rtol=1e-8)
+    p, predicted = model.step(0.5 * model.newton_norm)
+    assert_allclose(np.linalg.norm(p), 0.5 * model.newton_norm, rtol=1e-9)
+    assert_allclose(p, -np.linalg.solve(A @ A + model.mu * np.eye(b.size), A @ g), rtol=1e-8)
     assert_allclose(predicted, g @ g - np.sum((g + A @ p) ** 2), rtol=1e-9)
 
 
@@ -245,7 +260,8 @@ def _inconsistent_system():
     return 0.5 * (H + H.T), Q @ np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.8, -0.6])
 
 
-def test_krylov_step_on_a_singular_inconsistent_system_is_the_least_norm_step():
+@pytest.mark.parametrize("krylov", ["lanczos", "lsmr"])
+def test_krylov_step_on_a_singular_inconsistent_system_is_the_least_norm_step(krylov):
     """MINRES returned a step of length 6.8e12 here; the least-norm step −H⁺g has length
     √(1/9 + 1/4 + 1 + 4 + 1/0.49 + 1/2.25) = 2.8012."""
     H, g = _inconsistent_system()
@@ -253,7 +269,7 @@ def test_krylov_step_on_a_singular_inconsistent_system_is_the_least_norm_step():
     assert_allclose(np.linalg.norm(expected), np.sqrt(1 / 9 + 1 / 4 + 1 + 4 + 1 / 0.49 + 1 / 2.25),
                     rtol=1e-12)
     for hvp_fn, hess_fn in ((lambda t, v: H @ v, None), (None, lambda t: H)):
-        model = newton_model(np.zeros(8), g, hess_fn, hvp_fn, dense_max=0)
+        model = newton_model(np.zeros(8), g, hess_fn, hvp_fn, dense_max=0, krylov=krylov)
         p, predicted = model.step(np.inf)
         # LSMR stops when ‖Hr‖ ≤ 1e-10·‖H‖‖r‖ (r = Hp + g, ‖r‖ ≥ 1): the error in range(H) is
         # ≤ 1e-10·‖H‖/λ_min ≈ 4e-10 relative; the kernel part stays at rounding level

@@ -55,11 +55,29 @@ def test_the_correction_uses_the_damping_of_the_last_step(rng):
 
 def test_the_krylov_correction_is_the_scaled_least_norm_solve(rng):
     g, r = rng.normal(size=3), rng.normal(size=3)
-    model = newton_model(np.zeros(3), g, None, lambda t, v: A @ v, dense_max=0)
+    model = newton_model(np.zeros(3), g, None, lambda t, v: A @ v, dense_max=0, krylov="lsmr")
     p, _ = model.step(0.5 * model.newton_norm)
     assert_allclose(model.curvature(p), A @ p, rtol=1e-14)
     # LSMR to 1e-10 on a system of condition 3: the same α = ½ scales the correction
     assert_allclose(model.solve(r), -0.5 * np.linalg.solve(A, r), rtol=1e-8)
+
+
+def test_the_lanczos_correction_is_the_damped_solve_in_the_subspace_without_products(rng):
+    g, r = rng.normal(size=3), rng.normal(size=3)
+    count = [0]
+
+    def hvp(t, v):
+        count[0] += 1
+        return A @ v
+
+    model = newton_model(np.zeros(3), g, None, hvp, dense_max=0)
+    p, _ = model.step(0.5 * model.newton_norm)
+    built = count[0]
+    assert_allclose(model.curvature(p), A @ p, rtol=1e-12)
+    # the subspace is all of ℝ³: the correction is −(A² + μI)⁻¹Ar, the μ of the step
+    assert_allclose(model.solve(r), -np.linalg.solve(A @ A + model.mu * np.eye(3), A @ r),
+                    rtol=1e-10)
+    assert count[0] == built  # curvature and correction reuse the Krylov basis
 
 
 def valley_grad(t):
