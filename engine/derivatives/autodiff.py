@@ -14,8 +14,9 @@ parameter vector is refused (ValueError).
 The MLP layer takes (net, θ, x, y), checks the shapes with `net.check_theta` / `net.check_data`
 (one ValueError naming what is wrong), casts to float64 and computes the same derivatives of
 L(θ) = net.loss(θ, x, y): mlp_value_and_gradient, mlp_gradient, mlp_hessian_autograd by autograd;
-mlp_hvp by Pearlmutter's exact R-operator written out for the MLP (`mlp_hvp_at`, below; several
-times faster than autograd's HVP, `make bench`). The `mlp_` prefix: in jax and autograd `grad`,
+mlp_hvp by Pearlmutter's exact R-operator written out for the MLP (`mlp_hvp_at`, in
+engine.nets.passes beside the network's other hand-written passes; several times faster than
+autograd's HVP, `make bench`). The `mlp_` prefix: in jax and autograd `grad`,
 `hessian`, `value_and_grad` are function transforms; the previous release's names still work for
 one release, with a DeprecationWarning (engine.derivatives.renamed).
 grad_norm: ‖g‖_p = (Σ|gᵢ|^p)^{1/p}, ‖g‖_∞ = max|gᵢ| (the slides' formula for p = 2).
@@ -28,10 +29,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from engine.derivatives import renamed
-from engine.nets.activations import get_activation
-
-# σ'' = 0 (almost everywhere): the R-operator skips the curvature term of these activations
-_PIECEWISE_LINEAR = ("relu", "linear")
+from engine.nets.passes import mlp_hvp_at
 
 
 def gradient(loss):
@@ -120,87 +118,6 @@ def mlp_hessian_autograd(net, theta, x, y) -> np.ndarray:
     return hessian_fn(lambda t: net.loss(t, x, y))(theta)
 
 
-def mlp_hvp_at(net, theta, x, y):
-    """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
-    R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy. θ (..., n_params) and (x, y)
-    must be checked float64 arrays already (`mlp_hvp` and hvp_operator check them); v (...,
-    n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
-
-    Built once per θ: the forward pass z_l = h_{l−1}W_l + b_l, h_l = σ(z_l), and the backward pass
-    δ_l = ∂L/∂z_l, with σ', σ'' in closed form (engine.nets.activations). Each product then runs
-      R-forward   Rz_l = Rh_{l−1}W_l + h_{l−1}V_l + c_l,   Rh_l = σ'(z_l) ⊙ Rz_l
-      output      Rδ_L = Rf/N (MSE),   Rδ_L = (p ⊙ (Rf − (p·Rf)))/N (softmax cross-entropy)
-      R-backward  (Hv)_{W_l} = Rh_{l−1}ᵀδ_l + h_{l−1}ᵀRδ_l,   (Hv)_{b_l} = Σ_samples Rδ_l,
-                  Rδ_{l−1} = (Rδ_l W_lᵀ + δ_l V_lᵀ) ⊙ σ'(z_{l−1})
-                             + (δ_l W_lᵀ) ⊙ σ''(z_{l−1}) ⊙ Rz_{l−1}
-    with v = [vec(V_0), c_0, …] in θ's layout. Cost per product: at most 6 matrix products per
-    layer (a gradient takes 3), O(N·n_params), and no graph; memory: the activations, σ', σ''
-    terms and δ of the hidden layers, O(N·Σ d_l) per θ (x itself is not copied). Checked
-    against autograd's Hessian in the tests.
-    """
-    act = get_activation(net.activation)
-    layout = net.layout
-    last, scale = layout.n_layers - 1, 1.0 / x.shape[0]
-    params = layout.unpack(theta)  # views of θ
-    inputs, pre, slopes = [x], [], []
-    for layer, (W, b) in enumerate(params):
-        z = inputs[-1] @ W
-        z += b[..., None, :]
-        if layer < last:
-            pre.append(z)
-            inputs.append(act.fn(z))
-            slopes.append(act.d1(z))
-    if net.loss_name == "mse":
-        probs, delta = None, (z - y) * scale
-    else:
-        probs = np.exp(z - z.max(axis=-1, keepdims=True))
-        probs /= probs.sum(axis=-1, keepdims=True)
-        delta = (probs - y) * scale
-    weights_t = [np.swapaxes(W, -1, -2) for W, _ in params]
-    deltas, curvatures = [delta], []
-    for layer in range(last, 0, -1):
-        g_h = deltas[0] @ weights_t[layer]
-        curved = act.name not in _PIECEWISE_LINEAR
-        curvatures.insert(0, g_h * act.d2(pre[layer - 1]) if curved else None)
-        deltas.insert(0, g_h * slopes[layer - 1])
-    inputs_t = [np.swapaxes(h, -1, -2) for h in inputs]
-    ones = np.ones(x.shape[0])  # Σ over samples as a matrix-vector product: BLAS, not a reduce
-
-    def apply(v):
-        directions = layout.unpack(v)
-        r_h, r_inputs, r_z = None, [None], []
-        for layer, (V, c) in enumerate(directions):
-            rz = inputs[layer] @ V
-            rz += c[..., None, :]
-            if r_h is not None:
-                rz += r_h @ params[layer][0]
-            if layer < last:
-                # Rz is needed again only for the σ'' term; otherwise Rh overwrites it
-                curved = curvatures[layer] is not None
-                r_z.append(rz if curved else None)
-                r_h = slopes[layer] * rz if curved else _times(rz, slopes[layer])
-                r_inputs.append(r_h)
-        if probs is None:
-            r_delta = _times(rz, scale)
-        else:
-            r_delta = probs * (rz - np.sum(probs * rz, axis=-1, keepdims=True))
-            r_delta *= scale
-        out = np.empty(np.broadcast_shapes(theta.shape, v.shape))
-        for layer in range(last, -1, -1):
-            r_w = inputs_t[layer] @ r_delta
-            if layer:
-                r_w += np.swapaxes(r_inputs[layer], -1, -2) @ deltas[layer]
-            out[..., layout.weight_slice(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
-            out[..., layout.bias_slice(layer)] = ones @ r_delta
-            if layer:
-                r_g = r_delta @ weights_t[layer]
-                r_g += deltas[layer] @ np.swapaxes(directions[layer][0], -1, -2)
-                r_delta = _times(r_g, slopes[layer - 1])
-                if curvatures[layer - 1] is not None:
-                    r_delta += _times(r_z[layer - 1], curvatures[layer - 1])
-        return out
-
-    return apply
 
 
 def grad_norm(g, p=2) -> np.ndarray:
@@ -267,12 +184,6 @@ def _summed(loss):
     return total
 
 
-def _times(a, b):
-    """a·b, in a's memory when a is a temporary of a's final shape (fewer fresh pages)."""
-    if np.shape(b) == () or np.broadcast_shapes(a.shape, np.shape(b)) == a.shape:
-        a *= b
-        return a
-    return a * b
 
 
 def _mlp_args(net, theta, x, y):

@@ -10,8 +10,9 @@ with W_l (d_l, d_{l+1}) and b_l (d_{l+1},). The fused form appends a column of o
 and W̃_l flattened in C order is θ's block of layer l, [vec(W_l), b_l]. Backward:
     δ_{L−1} = ∂L/∂f,   δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}),   ∂L/∂W̃_l = h̃_lᵀ δ_l,
 with σ' and σ'' in closed form from z (engine.nets.activations: accurate for saturated units).
-In code: W, b, W_tilde, h_tilde; hs = [h_l], d1s = [σ'(z_l)], d2s = [σ''(z_l)] of the hidden
-layers.
+A direction v of θ has the blocks (V_l, c_l) of (W_l, b_l); R{·} = ∂/∂r (·)(θ + r v)|₀. In code:
+W, b, W_tilde, h_tilde; hs = [h_l], zs = [z_l], d1s = [σ'(z_l)], d2s = [σ''(z_l)] of the hidden
+layers, deltas = [δ_l].
 
   forward_unfused     f through autograd's plain graph (slices of θ, matmul, add, σ), any batch
                       of θ: MLP.forward_unfused, the reference of the fused layer
@@ -20,8 +21,8 @@ layers.
                       sweep of the structured Hessian (engine.derivatives.curvature)
   mlp_mse_gradient    ∇ of the MSE by one forward and one backward pass in NumPy (z_l from W_l,
                       b_l, the views of W̃_l): the searches' ∇L (experiments.minratio)
-The fourth, the R-operator (H v: forward, R-forward, backward, R-backward), is
-engine.derivatives.autodiff's MLP HVP.
+  mlp_hvp_at          v ↦ H v by Pearlmutter's R-operator: forward and backward once, then
+                      R-forward and R-backward per product (engine.mlp_hvp, hvp_operator)
 
 Each pass keeps the operations, and their order, of the code the results files were made with
 (moved here unchanged but for names): the numbers are the same bit for bit.
@@ -31,6 +32,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.nets.activations import get_activation
+
+# σ'' = 0 (almost everywhere): the R-operator skips the curvature term of these activations
+_PIECEWISE_LINEAR = ("relu", "linear")
 
 
 def forward_unfused(layout, activation: str, theta, x):
@@ -105,3 +109,94 @@ def mlp_mse_gradient(net, x, y):
         return out
 
     return gradient
+
+
+def mlp_hvp_at(net, theta, x, y):
+    """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
+    R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy, with v = [vec(V_0), c_0, …] in
+    θ's layout (V_l, c_l: the directions of W_l, b_l). θ (..., n_params) and (x, y) must be
+    checked float64 arrays already (engine.mlp_hvp and hvp_operator check them); v (...,
+    n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
+
+    Built once per θ: the forward pass (z_l = h_l W_l + b_l, h_{l+1} = σ(z_l): the module's
+    notation) and the backward pass δ_l = ∂L/∂z_l. Each product then runs
+      R-forward   Rz_l = Rh_l W_l + h_l V_l + c_l,   Rh_{l+1} = σ'(z_l) ⊙ Rz_l   (Rh_0 = 0)
+      output      Rδ_{L−1} = Rf/N (MSE),   (p ⊙ (Rf − (p·Rf)))/N (softmax cross-entropy)
+      R-backward  (Hv)_{W_l} = Rh_lᵀδ_l + h_lᵀRδ_l,   (Hv)_{b_l} = Σ_samples Rδ_l,
+                  Rδ_{l−1} = (Rδ_l W_lᵀ + δ_l V_lᵀ) ⊙ σ'(z_{l−1})
+                             + (δ_l W_lᵀ) ⊙ σ''(z_{l−1}) ⊙ Rz_{l−1}
+    Cost per product: at most 6 matrix products per layer (a gradient takes 3), O(N·n_params),
+    and no graph; memory: the activations, σ', σ'' terms and δ of the hidden layers,
+    O(N·Σ d_l) per θ (x itself is not copied).
+    """
+    act = get_activation(net.activation)
+    layout = net.layout
+    last, scale = layout.n_layers - 1, 1.0 / x.shape[0]
+    params = layout.unpack(theta)  # views of θ
+    hs, zs, d1s = [x], [], []
+    for layer, (W, b) in enumerate(params):
+        z = hs[-1] @ W
+        z += b[..., None, :]
+        if layer < last:
+            zs.append(z)
+            hs.append(act.fn(z))
+            d1s.append(act.d1(z))
+    if net.loss_name == "mse":
+        probs, delta = None, (z - y) * scale
+    else:
+        probs = np.exp(z - z.max(axis=-1, keepdims=True))
+        probs /= probs.sum(axis=-1, keepdims=True)
+        delta = (probs - y) * scale
+    weights_t = [np.swapaxes(W, -1, -2) for W, _ in params]
+    deltas, curvatures = [delta], []
+    for layer in range(last, 0, -1):
+        g_h = deltas[0] @ weights_t[layer]
+        curved = act.name not in _PIECEWISE_LINEAR
+        curvatures.insert(0, g_h * act.d2(zs[layer - 1]) if curved else None)
+        deltas.insert(0, g_h * d1s[layer - 1])
+    hs_t = [np.swapaxes(h, -1, -2) for h in hs]
+    ones = np.ones(x.shape[0])  # Σ over samples as a matrix-vector product: BLAS, not a reduce
+
+    def apply(v):
+        directions = layout.unpack(v)
+        r_h, r_hs, r_z = None, [None], []
+        for layer, (V, c) in enumerate(directions):
+            rz = hs[layer] @ V
+            rz += c[..., None, :]
+            if r_h is not None:
+                rz += r_h @ params[layer][0]
+            if layer < last:
+                # Rz is needed again only for the σ'' term; otherwise Rh overwrites it
+                curved = curvatures[layer] is not None
+                r_z.append(rz if curved else None)
+                r_h = d1s[layer] * rz if curved else _times(rz, d1s[layer])
+                r_hs.append(r_h)
+        if probs is None:
+            r_delta = _times(rz, scale)
+        else:
+            r_delta = probs * (rz - np.sum(probs * rz, axis=-1, keepdims=True))
+            r_delta *= scale
+        out = np.empty(np.broadcast_shapes(theta.shape, v.shape))
+        for layer in range(last, -1, -1):
+            r_w = hs_t[layer] @ r_delta
+            if layer:
+                r_w += np.swapaxes(r_hs[layer], -1, -2) @ deltas[layer]
+            out[..., layout.weight_slice(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
+            out[..., layout.bias_slice(layer)] = ones @ r_delta
+            if layer:
+                r_g = r_delta @ weights_t[layer]
+                r_g += deltas[layer] @ np.swapaxes(directions[layer][0], -1, -2)
+                r_delta = _times(r_g, d1s[layer - 1])
+                if curvatures[layer - 1] is not None:
+                    r_delta += _times(r_z[layer - 1], curvatures[layer - 1])
+        return out
+
+    return apply
+
+
+def _times(a, b):
+    """a·b, in a's memory when a is a temporary of a's final shape (fewer fresh pages)."""
+    if np.shape(b) == () or np.broadcast_shapes(a.shape, np.shape(b)) == a.shape:
+        a *= b
+        return a
+    return a * b

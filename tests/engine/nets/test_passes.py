@@ -1,6 +1,7 @@
 """engine.nets.passes: each hand-written pass against autograd — the plain forward graph, the
-augmented forward sweep with σ' and σ'' (the structured Hessian's), and the MSE gradient by
-backpropagation — for every activation, with batches of θ where the pass takes them."""
+augmented forward sweep with σ' and σ'' (the structured Hessian's), the MSE gradient by
+backpropagation and the R-operator's H v — for every activation, with batches of θ where the
+pass takes them."""
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -10,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from engine import ACTIVATIONS, MLP
 from engine.nets.activations import get_activation
 from engine.nets.fused import mlp_forward
-from engine.nets.passes import forward_augmented, forward_unfused, mlp_mse_gradient
+from engine.nets.passes import forward_augmented, forward_unfused, mlp_hvp_at, mlp_mse_gradient
 
 SIZES = (3, 5, 4, 2)
 
@@ -85,3 +86,17 @@ def test_mlp_mse_gradient_refuses_another_loss(rng):
     net, _, x, y = _case(rng, "tanh", "cross_entropy")
     with pytest.raises(ValueError, match="loss 'mse'"):
         mlp_mse_gradient(net, x, y)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_mlp_hvp_at_is_autograds_hessian_times_v(rng, activation, loss):
+    net, theta, x, y = _case(rng, activation, loss)
+    thetas = theta + 0.1 * rng.normal(size=(2, net.n_params))  # a batch of θ, one v each
+    V = rng.normal(size=(2, net.n_params))
+    products = mlp_hvp_at(net, thetas, x, y)(V)
+    for b in range(2):
+        H = autograd.hessian(lambda t: net.loss(t, x, y))(thetas[b])
+        # two exact routes that differ only in the order of the floating-point sums
+        atol = 1e-12 * np.abs(H).max() * np.abs(V[b]).sum()
+        assert_allclose(products[b], H @ V[b], rtol=0, atol=atol)
