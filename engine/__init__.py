@@ -22,12 +22,14 @@ public name, and each package re-exports its own (`from engine.critical import c
                curvature (the MLP's exact Hessian, H = G + R), renamed (the previous release's
                names: grad is now mlp_gradient, hvp mlp_hvp, …, warning for one release)
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
-               eigenpairs (extreme eigenpairs, verified), facade (the Hessian object)
+               eigenpairs (extreme eigenpairs, verified), facade (the Hessian object),
+               inertia (sign counts beyond the dense limit: LDLᵀ inertia or Lanczos)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
                recording, divergence, stopping (one stop rule: a loss target or a plateau)
   critical     newton_mr, finders (searches for ∇L = 0), monitor (their stop rules),
                search_result, checks (at the finders' door), cut (the eigenvalue sign cut),
-               classification (critical, gradient-flat, not converged; continuation), index_loss,
+               classification (critical, gradient-flat, not converged; continuation),
+               sampled_ratio (the slides' sampled ratio), index_loss,
                embedding and linear_autoencoder (known answers)
   landscape    surface (lines, planes, perturbations, path PCA), generalization (sharpness,
                sensitivity, interpolation)
@@ -41,10 +43,10 @@ public name, and each package re-exports its own (`from engine.critical import c
                by frameworks only when called)
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
-METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, STOPPED_BY
-(name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
-RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX (numbers; each module's docstring says why its
-value).
+METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, COUNT_ROUTES,
+STOPPED_BY (name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
+RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX, EIGH_MAX (numbers; each module's docstring says
+why its value).
 """
 from . import adapters, critical, data, derivatives, io, landscape, nets, spectra, training
 from .adapters import *  # noqa: F403  (each package's __all__ is its public face)

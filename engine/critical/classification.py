@@ -34,12 +34,11 @@ end, moved = ‖θ_c − θ*‖/‖θ*‖ and growth = (‖θ_c‖ − ‖θ*‖
 A tangent move along a bounded set of radius ~‖θ*‖ changes ‖θ‖ only to second order (growth ≈
 moved²/2), hence the test on the outward share of the move.
 
-The sampled ratio is the slides' second definition, named for what it measures: the share of
-points θ + r·d, d uniform on the unit sphere, with L > L(θ). Along d the loss changes by
-r∇L·d + ½r²dᵀHd, and dᵀHd = Σλᵢzᵢ² is dominated by a few large positive eigenvalues, so the share
-is near 1 even at saddles whose negative eigenvalues are small (Li et al. 2018, §6): it measures
-how rarely a random direction descends, not the share of positive eigenvalues.
-Cost: classify one eigh, O(n³); sampled_minimal_ratio one batched loss call per radius.
+Beyond the dense limit (n > eigh_max, EIGH_MAX; or H a LinearOperator of HVPs) there is no eigh:
+engine.spectra.inertia counts the signs (LDLᵀ inertia, or verified Lanczos with "index ≥ k" when
+not exact) and gives newton_norm and κ Tikhonov-filtered (λ²/(λ² + τ²) for the 0/1 step at τ).
+The sampled ratio: engine.critical.sampled_ratio (re-exported here).
+Cost: classify one eigh, O(n³) (beyond the limit two LDLᵀ and a complex solve, ≈ 2n³/3 flops).
 """
 from __future__ import annotations
 
@@ -47,13 +46,14 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.optimize
-import scipy.stats
+from scipy.sparse.linalg import LinearOperator
 
 from engine.critical.finders import find_critical
+from engine.critical.sampled_ratio import SampledRatio, sampled_minimal_ratio  # noqa: F401
 from engine.io.errors import check_finite
 from engine.nets.activations import get_activation
 from engine.spectra.dense import Spectrum, kernel_share, spectrum, spectrum_from_eigenvalues
+from engine.spectra.inertia import EIGH_MAX, counted_newton
 
 LABELS = ("critical", "gradient-flat", "not-converged")
 VERDICTS = ("stays", "manifold", "escaping", "drifted")
@@ -91,9 +91,10 @@ class PointClass:
 
 
 def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, cos_tol=5e-4,
-             rtol=1e-6, tau_max=math.inf, non_finite="raise") -> PointClass:
-    """Classify θ (n,) with gradient g (n,) and Hessian H (n, n) by the rules in the module
-    docstring. c = 0 when Hg = 0 and κ = 0 when g = 0.
+             rtol=1e-6, tau_max=math.inf, non_finite="raise", eigh_max=EIGH_MAX) -> PointClass:
+    """Classify θ (n,) with gradient g (n,) and Hessian H (n, n; an array or a LinearOperator)
+    by the rules in the module docstring, without eigh when n > eigh_max or H is an operator.
+    c = 0 when Hg = 0 and κ = 0 when g = 0.
 
     non_finite: a nan/inf in θ, g or H raises ValueError naming it ("raise", the library's door,
     as in spectrum and find_critical), or, where a search ended ("not-converged", what the
@@ -108,21 +109,26 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
             raise ValueError(f"{name}={value!r} must be a positive finite number")
     if kappa_tol > 1:  # κ = ‖P₀g‖/‖g‖ ≤ 1: a larger cut never fires (the CLI's --kappa-tol too)
         raise ValueError(f"kappa_tol={kappa_tol!r} must lie in (0, 1]: κ is a share of ‖∇L‖")
-    theta, g, H = (np.asarray(a, dtype=np.float64) for a in (theta, g, H))
-    n = theta.size
+    theta, g = (np.asarray(a, dtype=np.float64) for a in (theta, g))
+    H = H if isinstance(H, LinearOperator) else np.asarray(H, dtype=np.float64)
+    n, nan = theta.size, float("nan")
     if theta.shape != (n,) or g.shape != (n,) or H.shape != (n, n) or n == 0:
         raise ValueError(f"classify needs theta (n,), g (n,), H (n, n); got {theta.shape}, "
                          f"{g.shape}, {H.shape}")
     with np.errstate(all="ignore"):
         grad_sq = float(g @ g)
-    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g))
+            and (isinstance(H, LinearOperator) or np.all(np.isfinite(H)))):
         if non_finite == "raise":
             for name, value in (("theta", theta), ("g", g), ("H", H)):
                 check_finite(name, value, "classify a finite point, or pass "
                              "non_finite='not-converged' for where a search ended")
-        nan = float("nan")
         return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
-
+    if isinstance(H, LinearOperator) or n > eigh_max:  # no eigh (module docstring)
+        counted = counted_newton(H, g, rtol, tau_max)
+        if counted is None:  # a non-finite product, Lanczos or a factorization failed
+            return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
+        return _labelled(grad_sq, *counted, grad_sq_tol, newton_tol, kappa_tol, cos_tol)
     try:
         spec = spectrum(H, rtol=rtol, eigenvectors=True, tau_max=tau_max)
     except np.linalg.LinAlgError:
@@ -131,7 +137,6 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
         try:
             lam, vecs = np.linalg.eigh(0.5 * (H + H.T))
         except np.linalg.LinAlgError:
-            nan = float("nan")
             return PointClass("not-converged", False, grad_sq, nan, nan, nan, None)
         spec = replace(spectrum_from_eigenvalues(lam, rtol, tau_max), eigenvectors=vecs)
     lam, vecs = spec.eigenvalues, spec.eigenvectors
@@ -140,7 +145,13 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
     newton_norm = float(np.linalg.norm(coef[keep] / lam[keep]))
     kappa = kernel_share(g, lam, vecs, spec.tau)
     hg_norm = float(np.linalg.norm(lam * coef))
-    h_norm = float(np.max(np.abs(lam)))
+    return _labelled(grad_sq, spec, newton_norm, kappa, hg_norm, grad_sq_tol, newton_tol,
+                     kappa_tol, cos_tol)
+
+
+def _labelled(grad_sq, spec, newton_norm, kappa, hg_norm, grad_sq_tol, newton_tol, kappa_tol,
+              cos_tol) -> PointClass:
+    h_norm = float(np.max(np.abs(spec.eigenvalues)))  # ‖H‖₂ (the extremes found, at scale)
     flat_cosine = hg_norm / (h_norm * np.sqrt(grad_sq)) if hg_norm > 0.0 else 0.0
 
     critical = grad_sq <= grad_sq_tol and newton_norm <= newton_tol
@@ -170,9 +181,10 @@ class Continuation:
 
 
 def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
-                 grad_sq_tol=1e-10, move_tol=1e-4, grow_share=0.1, loss_rtol=1e-6) -> Continuation:
-    """Continue the search from a critical point θ (n,) by engine.critical.finders' `method` for at
-    most
+                 grad_sq_tol=1e-10, move_tol=1e-4, grow_share=0.1, loss_rtol=1e-6,
+                 hvp_fn=None, **finder_opts) -> Continuation:
+    """Continue the search from a critical point θ (n,) by engine.critical.finders' `method` (with
+    hvp_fn and finder_opts, e.g. max_hvp: beyond its dense switch) for at most
     max_eval evaluations, with no convergence floor and no stall window shorter than the budget,
     and give the verdict of the module docstring. grad_fn(θ) → (n,), hess_fn(θ) → (n, n),
     loss_fn(θ) → float. Cost: up to max_eval gradients and Hessians (lm). Raises ValueError on
@@ -186,7 +198,7 @@ def continuation(theta, grad_fn, hess_fn, loss_fn, *, method="lm", max_eval=200,
         raise ValueError(f"continuation needs one parameter vector θ (n,); got {theta.shape}")
     check_finite("theta", theta, "continue from a finite critical point")
     res = find_critical(theta, grad_fn, hess_fn, method=method, max_iter=int(max_eval),
-                        grad_sq_floor=0.0, window=int(max_eval))
+                        grad_sq_floor=0.0, window=int(max_eval), hvp_fn=hvp_fn, **finder_opts)
     end = res.theta
     scale = max(float(np.linalg.norm(theta)), np.finfo(np.float64).tiny)
     moved = float(np.linalg.norm(end - theta)) / scale
@@ -226,74 +238,3 @@ def saturation(net, theta, x, *, tol=1e-3):
         flat = np.all(np.abs(act.d1(z)) <= tol * ref, axis=0)
     return (float(flat.mean()) if flat.size else 0.0,
             float(np.max(np.abs(z))) if z.size else 0.0)
-
-
-@dataclass(frozen=True, eq=False)
-class SampledRatio:
-    """share[i] = n_higher[i]/n_directions of the points at radius radii[i] with L > loss0, and its
-    95 % Wilson interval [low[i], high[i]]; all arrays of shape (n_radii,)."""
-
-    radii: np.ndarray
-    share: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    n_higher: np.ndarray
-    n_directions: int
-    loss0: float
-
-
-def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
-                          loss0=None, non_finite="raise") -> SampledRatio:
-    """Share of K = n_directions points θ + r·d with L > L(θ), for each r in radii.
-
-    d is uniform on the unit sphere (normalized Gaussian vectors), so every sample lies at exactly
-    distance r and the share is a function of r alone; the same K directions serve every radius
-    (common random numbers: differences between radii are not sampling noise). loss_batched maps
-    (K, n) to (K,), called once per radius (no Python loop over samples). A sample whose loss is
-    nan counts as not higher, +inf as higher. loss0 defaults to loss_batched(θ[None])[0]; where
-    that is not finite the shares and intervals are nan. A non-finite θ or given loss0 raises
-    ValueError naming it, unless non_finite="nan" (the caller samples where a search ended,
-    which may have diverged): then nan shares too.
-    Cost: len(radii) batched loss calls of K networks; memory O(K·n).
-    """
-    theta = np.asarray(theta, dtype=np.float64)
-    radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
-    if non_finite not in ("raise", "nan"):
-        raise ValueError(f"non_finite={non_finite!r} must be 'raise' or 'nan'")
-    if non_finite == "raise":
-        check_finite("theta", theta, "sample around a finite point, or pass non_finite='nan'")
-        if loss0 is not None:
-            check_finite("loss0", loss0, "give L(θ), or leave loss0 out to compute it")
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
-    if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):
-        raise ValueError(f"radii={radii.tolist()} must be positive finite numbers, e.g. "
-                         "(1e-3, 1e-2, 1e-1)")
-    if int(n_directions) != n_directions or n_directions < 1:
-        raise ValueError(f"n_directions={n_directions!r} must be a positive integer, e.g. 1000")
-    n_directions = int(n_directions)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
-    d = rng.standard_normal((n_directions, theta.size))
-    d /= np.linalg.norm(d, axis=1, keepdims=True)
-    with np.errstate(all="ignore"):
-        if loss0 is None and np.all(np.isfinite(theta)):
-            loss0 = float(np.asarray(loss_batched(theta[None, :])).reshape(-1)[0])
-    loss0 = float("nan") if loss0 is None else float(loss0)
-    nan = np.full(radii.size, np.nan)
-    if not (np.isfinite(loss0) and np.all(np.isfinite(theta))):
-        return SampledRatio(radii, nan, nan.copy(), nan.copy(), np.zeros(radii.size, int),
-                            n_directions, loss0)
-    n_higher = np.empty(radii.size, dtype=int)
-    low, high = np.empty(radii.size), np.empty(radii.size)
-    for i, r in enumerate(radii):
-        with np.errstate(all="ignore"):
-            losses = np.asarray(loss_batched(theta + r * d), dtype=np.float64)
-        if losses.shape != (n_directions,):
-            raise ValueError(f"loss_batched returned shape {losses.shape} for θ of shape "
-                             f"{(n_directions, theta.size)}; it must return one loss per row")
-        n_higher[i] = int(np.count_nonzero(losses > loss0))
-        ci = scipy.stats.binomtest(int(n_higher[i]), n_directions).proportion_ci(
-            confidence_level=0.95, method="wilson")
-        low[i], high[i] = ci.low, ci.high
-    return SampledRatio(radii, n_higher / n_directions, low, high, n_higher, n_directions, loss0)

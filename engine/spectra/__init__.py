@@ -11,6 +11,15 @@ from .dense import (
 )
 from .eigenpairs import Eigenpairs, extreme_eigenvalues
 from .facade import TRACE_METHODS, Hessian
+from .inertia import (
+    COUNT_ROUTES,
+    EIGH_MAX,
+    CountedSpectrum,
+    count_spectrum,
+    counted_newton,
+    filtered_newton,
+    sylvester_inertia,
+)
 from .lanczos import (
     hutchinson_trace,
     hutchpp_trace,
@@ -23,4 +32,6 @@ __all__ = [
     "Spectrum", "eigen_tolerance", "kernel_share", "spectrum", "spectrum_from_eigenvalues",
     "symmetric_eigh", "Eigenpairs", "extreme_eigenvalues", "hutchinson_trace", "hvp_operator",
     "slq_density", "symmetric_operator", "hutchpp_trace", "Hessian", "TRACE_METHODS",
+    "COUNT_ROUTES", "EIGH_MAX", "CountedSpectrum", "count_spectrum", "counted_newton",
+    "filtered_newton", "sylvester_inertia",
 ]
