@@ -26,7 +26,8 @@ public name, and each package re-exports its own (`from engine.critical import c
                inertia (sign counts beyond the dense limit: LDLᵀ inertia or Lanczos)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
                recording, divergence, stopping (one stop rule: a loss target or a plateau)
-  critical     newton_mr, finders (searches for ∇L = 0), monitor (their stop rules),
+  critical     newton_mr, krylov (its model on HVPs), finders (searches for ∇L = 0), monitor
+               (their stop rules),
                search_result, checks (at the finders' door), cut (the eigenvalue sign cut),
                classification (critical, gradient-flat, not converged; continuation),
                sampled_ratio (the slides' sampled ratio), index_loss,
@@ -44,7 +45,7 @@ public name, and each package re-exports its own (`from engine.critical import c
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
 METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, COUNT_ROUTES,
-STOPPED_BY (name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
+STOPPED_BY, KRYLOV_SOLVERS (name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
 RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX, EIGH_MAX (numbers; each module's docstring says
 why its value).
 """

@@ -25,14 +25,15 @@ from .linear_autoencoder import (
     nearest_subset,
     spectrum_data,
 )
-from .newton_mr import accelerated, newton_model, next_radius
+from .krylov import SubspaceModel, subspace_model
+from .newton_mr import KRYLOV_SOLVERS, accelerated, newton_model, next_radius
 from .search_result import counted
 
 __all__ = [
     "LABELS", "VERDICTS", "Continuation", "PointClass", "SampledRatio", "classify", "continuation",
     "sampled_minimal_ratio", "saturation", "EMBEDDINGS", "add_units", "effective_widths", "embed",
-    "split_curvature", "split_unit", "DENSE_MAX",
-    "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
+    "split_curvature", "split_unit", "DENSE_MAX", "KRYLOV_SOLVERS", "SubspaceModel",
+    "subspace_model", "METHODS", "STATUS_NAMES", "FinderResult", "find_critical",
     "index_loss_fit", "power_curve", "accelerated", "newton_model", "next_radius", "shape_checked",
     "CUTS", "certified_tau", "sign_cut", "CriticalClass", "LinearAutoencoder", "analytic_point",
     "critical_classes", "nearest_subset", "spectrum_data", "counted",

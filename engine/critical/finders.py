@@ -5,7 +5,8 @@
   lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H: steps solve
              (H² + μD)p = −H∇L, so the part of ∇L in ker H is never reduced.
   newton     Newton-MR (Roosta et al. 2018): p = argmin ‖Hp + g‖ of least norm (truncated
-             pseudo-inverse, |λ| > τ; inexact LSMR on HVPs for n > dense_max), damped to a
+             pseudo-inverse, |λ| > τ; for n > dense_max inexact, on a Krylov subspace built
+             from HVPs), damped to a
              trust region ‖p‖ ≤ Δ (engine.critical.newton_mr). ρ = (actual / predicted
              decrease of ‖g‖²): ρ < ¼ shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it,
              ρ > eta accepts the step.
@@ -24,9 +25,11 @@ status is reported, never trusted: θ is the evaluated point of least ‖∇L‖
 status DIVERGED, never an exception (a non-finite θ₀ is refused: ValueError). Is the end point
 critical? engine.critical.classification answers, after
 the search. Cost per iteration: a gradient and a Hessian (lm, trf) or HVP (gradnorm); newton
-adds an O(n³) eigh per accepted step (n ≤ dense_max) or an inexact LSMR solve on HVPs to
-Eisenstat & Walker's forcing term (above it), and a gradient per trial radius (two with geodesic
-acceleration).
+adds an O(n³) eigh per accepted step (n ≤ dense_max) or an inexact Krylov solve on HVPs to
+Eisenstat & Walker's forcing term (above it: Lanczos on 𝒦(H, Hg), one HVP per iteration, or
+LSMR, two), and a gradient per trial radius (two with geodesic acceleration). Above dense_max a
+search also stops when the gradient has gone flat: ∇L stays in H's near-kernel (κ̂ ≥ 0.9 of it,
+the subspace model's kernel share) for 10 models in a row without halving.
 """
 from __future__ import annotations
 
@@ -69,7 +72,7 @@ _OPTIONS = {"gradnorm": _COMMON | {"window": 100, "solver": "L-BFGS-B", "max_res
                                  "max_step": 1.0, "eta": 1e-4, "max_rejections": 30,
                                  "dense_max": DENSE_MAX, "lsmr_tol": 1e-10, "forcing_max": 0.5,
                                  "lsmr_maxiter": 250, "warm_start": True, "max_hvp": None,
-                                 "krylov": "lanczos",
+                                 "krylov": "lanczos", "flat_kappa": 0.9, "flat_window": 10,
                                  "geodesic": True,
                                  "geodesic_h": 0.1, "geodesic_alpha": 0.75}}
 # In lm+newton, LM does the fast first phase only and hands over after 100 evaluations without
@@ -95,10 +98,16 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     the polish
     removes the step that classification measures; max_step (1: Δ ≤ max_step·(1 + ‖θ‖)), eta
     (1e-4: accept when ρ > eta), max_rejections (30 trial radii per step), dense_max
-    (DENSE_MAX = 500: above it lm+newton skips LM and Newton-MR runs on HVPs), lsmr_tol (1e-10,
-    the floor of the forcing term), forcing_max (0.5: η_0 and the cap of `forcing_term`),
-    lsmr_maxiter (250 LSMR iterations, 2 HVPs each, per solve), warm_start (True: LSMR starts
-    from the best multiple of the previous step), max_hvp (None: no budget; else the search
+    (DENSE_MAX = 500: above it lm+newton skips LM and Newton-MR runs on HVPs), krylov
+    ('lanczos': the model on 𝒦(H, Hg), one HVP per iteration, engine.critical.krylov; 'lsmr'
+    the former route), lsmr_tol (1e-10, the floor of the forcing term; both solvers),
+    forcing_max (0.5: η_0 and the cap of `forcing_term`), lsmr_maxiter (250 iterations per
+    solve: one HVP each with lanczos, two with lsmr), warm_start (True, lsmr only: LSMR starts
+    from the best multiple of the previous step), flat_kappa (0.9) and flat_window (10; 0 turns
+    it off; lanczos only): stop, stalled (or converged if ‖∇L‖² ≤ grad_sq_tol), when each of the
+    last flat_window models left κ̂ ≥ flat_kappa of ∇L in H's near-kernel (classification's
+    gradient-flat test, Frye et al. 2019) and the best ‖∇L‖ fell by less than `factor` over
+    them — Newton steps cannot remove that part, max_hvp (None: no budget; else the search
     stops, status max_iter, once this many Hessian calls or HVPs are spent, checked before each
     step, so it can overshoot by one step's solves), geodesic (True: geodesic acceleration),
     geodesic_h (0.1: the finite difference's step, a share of p), geodesic_alpha (0.75: keep
@@ -225,6 +234,7 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
     theta, n_iter, radius = np.array(theta0, dtype=np.float64), 0, None
     g, norm = mon.evaluate(theta)
     krylov, forcing, warm, previous = theta.size > opts["dense_max"], None, None, None
+    flat, window = [], opts["flat_window"]  # (κ̂, best ‖∇L‖) of the last Krylov models
     try:
         mon.record(theta, norm)
         while True:
@@ -245,6 +255,14 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                                       "search")
             if not model.newton_norm > 0.0:
                 raise Halt(*mon.stop(f"∇L (‖∇L‖ = {norm:.3g}) is in H's near-kernel"))
+            if window and getattr(model, "kernel_share", None) is not None:
+                flat = (flat + [(model.kernel_share, mon.best_norm)])[-int(window):]
+                if (len(flat) == window and min(f[0] for f in flat) >= opts["flat_kappa"]
+                        and flat[0][1] < opts["factor"] * mon.best_norm):
+                    raise Halt(*mon.stop(
+                        f"gradient-flat: in each of the last {window} Newton models "
+                        f"κ̂ ≥ {opts['flat_kappa']:g} of ∇L lay in H's near-kernel, and the best "
+                        f"‖∇L‖ = {mon.best_norm:.3g} fell by less than {opts['factor']:g}×"))
             # Δ starts at the full step and carries over between steps (Moré 1978)
             radius = min(model.newton_norm if radius is None else radius,
                          opts["max_step"] * (1.0 + np.linalg.norm(theta)))

@@ -2,8 +2,10 @@
 (`python -m experiments.bench.scale`; one BLAS thread).
 
 Above engine.critical.finders.DENSE_MAX the default chain (lm+newton) skips LM and runs
-Newton-MR on Hessian-vector products (inexact LSMR solves to Eisenstat & Walker's forcing term,
-an iteration cap, warm starts, geodesic acceleration). Nets:
+Newton-MR on Hessian-vector products (inexact solves on the Lanczos subspace 𝒦(H, Hg) of
+engine.critical.krylov, one HVP per iteration, to Eisenstat & Walker's forcing term with an
+iteration cap, geodesic acceleration in the same subspace); beside it the former route (LSMR,
+two HVPs per iteration, warm starts) and the default without geodesic acceleration. Nets:
   sinc 1-44-44-1 tanh, MSE on 1000 points (2,113 parameters; the aim: ends in ≤ 30 s)
   digits 64-128-64-10 tanh, MSE on the 1437 training images of digits 8×8 (17,226; ≤ 5 min)
 Each start: seeded init, then 300 L-BFGS steps on the loss (not timed). The search's CPU and wall
@@ -11,8 +13,13 @@ seconds, its HVPs (njev) and the peak resident memory of its process (each net i
 process, so the peak is this net's: data, training and search) are the columns; the end status
 is the finder's verdict with ‖∇L‖² (critical needs ‖∇L‖² ≤ 1e-10 and, at n ≤ 2,500, the
 classification of engine.critical.classification on the exact Hessian; beyond that the index
-needs item 4's verified extreme eigenpairs and is not computed here).
-Cost: about 4 minutes of CPU.
+needs item 4's verified extreme eigenpairs and is not computed here). κ̂ at the end point:
+the share of ∇L that Newton-MR's least-norm step on 𝒦(H, Hg) cannot remove, from one solve to
+‖H(Hp + g)‖ ≤ 1e-10‖Hg‖ or 500 products (not counted in the HVPs column): Frye et al.'s
+κ = ‖P₀∇L‖/‖∇L‖ when the subspace resolves every |λ| > τ, else larger (unresolved directions
+count as kernel); κ ≥ 0.9 is their gradient-flat test. At n ≤ 2,500 the exact κ of the
+classification is printed beside it.
+Cost: about 5 minutes of CPU.
 """
 from __future__ import annotations
 
@@ -30,8 +37,11 @@ TRAIN_STEPS = 300
 # the stated stop: an HVP budget sized to the aims on this machine (one HVP ≈ 2 ms CPU at
 # n = 2,113 on 1000 points, ≈ 8 ms at 17,226 on 1437 images): ≤ 30 s and ≤ 5 min
 BUDGET = {"sinc": 10_000, "digits": 20_000}
-# (net, finder options): the default chain, and without geodesic acceleration beside it
-CASES = (("sinc", {}), ("sinc", {"geodesic": False}), ("digits", {}))
+# (net, finder options): the default chain; the former LSMR route and the default without
+# geodesic acceleration beside it on the small net
+CASES = (("sinc", {}), ("sinc", {"krylov": "lsmr"}), ("sinc", {"geodesic": False}),
+         ("digits", {}))
+KAPPA_PRODUCTS = 500
 
 
 def search(name: str, seed: int = 0, **opts) -> dict:
@@ -42,6 +52,7 @@ def search(name: str, seed: int = 0, **opts) -> dict:
     from engine import MLP
     from engine.critical.classification import classify
     from engine.critical.finders import STATUS_NAMES, find_critical
+    from engine.critical.krylov import subspace_model
     from engine.data.datasets import function_dataset, load_digits
     from engine.derivatives.autodiff import mlp_hvp_at
     from engine.derivatives.backprop import mlp_mse_gradient
@@ -70,13 +81,18 @@ def search(name: str, seed: int = 0, **opts) -> dict:
         found = find_critical(theta0, gradient, None, hvp_fn=hvp,
                               **({"max_hvp": BUDGET[name]} | opts))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        grad_sq = float(np.sum(gradient(found.theta) ** 2))
-        label = None
+        g_end = gradient(found.theta)
+        grad_sq = float(np.sum(g_end ** 2))
+        kappa_hat = subspace_model(lambda v: hvp(found.theta, v), g_end, tol=1e-10,
+                                   maxiter=KAPPA_PRODUCTS).kernel_share
+        label, kappa = None, None
         if net.n_params <= 2500:
-            H = exact_hessian(net, found.theta, x, y)
-            label = classify(found.theta, gradient(found.theta), H).label
+            point = classify(found.theta, g_end, exact_hessian(net, found.theta, x, y))
+            label, kappa = point.label, point.kappa
     return {"net": f"{name} {'-'.join(map(str, sizes))} {activation}" + (
-        "" if opts.get("geodesic", True) else ", no geodesic acceleration"), "n": net.n_params,
+        "" if opts.get("geodesic", True) else ", no geodesic acceleration") + (
+        ", LSMR (former route)" if opts.get("krylov") == "lsmr" else ""), "n": net.n_params,
+            "kappa_hat": kappa_hat, "kappa": kappa,
             "status": STATUS_NAMES[found.status], "label": label, "grad_sq": grad_sq,
             "n_hvp": found.n_jev, "n_eval": found.n_eval, "n_iter": found.n_iter,
             "cpu_s": cpu, "wall_s": wall, "message": found.message,
@@ -98,14 +114,16 @@ def print_table(rows: list[dict]) -> None:
     """The rows as a Markdown table."""
     print("\nNewton-MR on HVPs above the size switch, from 300 L-BFGS steps, HVP budgets "
           f"{BUDGET}; one BLAS thread\n")
-    print("| net | n | end status | ‖∇L‖² | HVPs | gradients | steps | CPU s | wall s | "
-          "peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| net | n | end status | ‖∇L‖² | κ̂ (κ) | HVPs | gradients | steps | CPU s | wall s "
+          "| peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         status = r["status"] + (f" ({r['label']})" if r["label"] else "")
-        print(f"| {r['net']} | {r['n']:,} | {status} | {r['grad_sq']:.1e} | {r['n_hvp']:,} | "
-              f"{r['n_eval']:,} | {r['n_iter']} | {r['cpu_s']:.1f} | {r['wall_s']:.1f} | "
-              f"{r['peak_mib']:.0f} |")
+        kappa = f"{r['kappa_hat']:.2f}" + (f" ({r['kappa']:.2f})" if r["kappa"] is not None
+                                           else "")
+        print(f"| {r['net']} | {r['n']:,} | {status} | {r['grad_sq']:.1e} | {kappa} | "
+              f"{r['n_hvp']:,} | {r['n_eval']:,} | {r['n_iter']} | {r['cpu_s']:.1f} | "
+              f"{r['wall_s']:.1f} | {r['peak_mib']:.0f} |")
     for r in rows:
         print(f"- {r['net']}: {r['message']}")
     print("\nload average (1, 5, 15 min) after measuring: "

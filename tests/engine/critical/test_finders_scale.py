@@ -37,3 +37,25 @@ def test_forcing_term_follows_eisenstat_walker_choice_1():
     assert forcing_term(1e-3, (1e-2, 4e-3), 1e-3) == 1e-3
     # the safeguard: η_{k−1}^φ = 0.5^1.618 ≈ 0.326 > 0.1 keeps η from collapsing at once
     assert np.isclose(forcing_term(2.0, (4.0, 2.0), 0.5), 0.5 ** (0.5 * (1 + 5 ** 0.5)))
+
+
+def test_a_search_in_the_near_kernel_stops_as_gradient_flat_after_flat_window_models():
+    """f = x⁴/4 + z: ∇f = (x³, 1), H = diag(3x², 0). From x = 0.7, κ = 1/√(1 + x⁶) ≥ 0.9 at
+    every step: Newton-MR shrinks x by ⅓ a step (accepted, ratio ≈ 0.91) while ‖∇f‖ → 1, the
+    gradient-flat floor. The Krylov route stops after flat_window models saying so; without the
+    rule it goes on until the trust region can find no decrease."""
+    def grad(t):
+        return np.array([t[0] ** 3, 1.0])
+
+    def hvp(t, v):
+        return np.array([3.0 * t[0] ** 2 * v[0], 0.0])
+
+    opts = {"method": "newton", "hvp_fn": hvp, "dense_max": 0}
+    flat = find_critical([0.7, 0.0], grad, None, **opts)
+    assert STATUS_NAMES[flat.status] == "stalled"
+    assert "gradient-flat: in each of the last 10 Newton models" in flat.message
+    assert flat.n_iter == 9  # 10 models, the 10th not stepped from
+    plain = find_critical([0.7, 0.0], grad, None, flat_window=0, **opts)
+    assert "gradient-flat" not in plain.message and plain.n_iter > flat.n_iter
+    for res in (flat, plain):
+        assert abs(np.linalg.norm(grad(res.theta)) - 1.0) < 1e-3
