@@ -42,6 +42,8 @@ NOT_EXPORTED = {
     # the adapters' stacking of basis vectors into HVP blocks
     "adapters.autograd": {"BLOCK"},
     "adapters.base": {"blocks", "identity_rows"},
+    "io.errors": {"check_finite"},  # the one wording of the tools' refusal of nan/inf
+    "io.folders": {"busy_shards", "shard_lock_name"},  # the Store's locks for --shard
 }
 
 
