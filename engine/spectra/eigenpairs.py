@@ -1,11 +1,21 @@
 """The k most extreme eigenpairs of a symmetric operator H (e.g. an HVP operator of
-engine.spectra.lanczos), by implicitly restarted Lanczos (scipy's eigsh, ARPACK), and verified.
+engine.spectra.lanczos), by block Lanczos (ARPACK's eigsh when that does not converge within its
+memory), and verified.
 
 Why verified: ARPACK reports success while missing eigenvalues — Lanczos from one start vector
 converges to one vector per eigenspace, so a multiple eigenvalue can come back once and the k-th
 value is then too small (a linear 40→8 MSE model, every eigenvalue 8-fold: [11.85, 11.85, 10.66,
-10.66] where the truth is four copies of 11.85). Every answer's residuals are recomputed, and a
-deflated run looks for an eigenvalue beyond the k-th that was missed.
+10.66] where the truth is four copies of 11.85).
+
+How, without a second Lanczos pass: the run starts from a block of b = 2 random vectors. In
+exact arithmetic a block Krylov space from b generic vectors holds min(b, m) independent
+vectors of an m-fold eigenspace (Cullum & Donath 1974; Golub & Underwood 1977; Parlett, The
+Symmetric Eigenvalue Problem, 1998, §13.12), so an eigenvalue found fewer than b times has no
+copy left out; only one found b times may have more, and then a deflated run on the complement
+of the found vectors looks for them (and repairs). Each Ritz pair's residual is free from the
+run, ‖R_j s_last‖ (Parlett §13.2: A Q_j = Q_j T_j + Q_{j+1} R_j E_jᵀ), and decides convergence;
+one block product of the accepted Ritz vectors then recomputes the residuals afresh, so a pair
+that is not an eigenpair of the operator as it applies now is refused.
 """
 from __future__ import annotations
 
@@ -19,6 +29,11 @@ from engine.spectra.lanczos import _as_operator, _check_count, symmetric_operato
 
 _EPS = np.finfo(np.float64).eps
 _TINY = np.finfo(np.float64).tiny
+# block size of the Lanczos run: two random start vectors, so that a repeated eigenvalue shows up
+# as a second copy (module docstring)
+_BLOCK = 2
+# the block Lanczos basis and its products within 2²⁴ entries each (128 MB); ARPACK beyond
+_BASIS_ENTRIES = 2**24
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,9 +43,11 @@ class Eigenpairs:
     values (k,) most extreme first; vectors (n, k) unit columns (None unless asked for);
     residuals (k,) ‖Hvᵢ − λᵢvᵢ‖, computed afresh; bound (k,) what each residual may be;
     next_value the most extreme eigenvalue of H on the orthogonal complement of the k vectors
-    (the deflated check: below λ_k for 'LA', above for 'SA', when nothing was missed);
-    verified = residuals ≤ bound and next_value not beyond λ_k (up to bound[-1]); ncv the Lanczos
-    subspace size of the first run; rounds of deflated repair; n_products HVPs spent; message.
+    when the deflated check ran (below λ_k for 'LA', above for 'SA', when nothing was missed),
+    else the (k+1)-th Ritz value of the block run (no farther out than λ_{k+1});
+    verified = residuals ≤ bound and next_value not beyond λ_k (up to bound[-1]); ncv the
+    ARPACK subspace size of the deflated check and of the fall-back; rounds of the deflated
+    check (0: no value came back b times, none needed); n_products HVPs spent; message.
     np.asarray(result) is result.values. eq=False: the fields hold arrays.
     """
 
@@ -54,14 +71,16 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     """The k algebraically largest ('LA') or smallest ('SA') eigenpairs of a symmetric op (a
     LinearOperator or an (n, n) array), most extreme first, verified.
 
-    1. scipy's eigsh (ARPACK implicitly restarted Lanczos, Lehoucq–Sorensen) with subspace size
-       ncv (scipy's default min(n, max(2k + 1, 20))) and tolerance tol (0: machine precision).
+    1. Block Lanczos (b = 2, module docstring) with full re-orthogonalization and no restart,
+       until the k most extreme Ritz pairs pass ARPACK's test, residual ≤ max(tol, ε)·max(|θ|,
+       ε^{2/3}) (tol 0: machine precision), within a basis of min(n, max(2·ncv, 2²⁴/n)) vectors;
+       if it does not converge there, scipy's eigsh (ARPACK, Lehoucq–Sorensen) with subspace
+       size ncv (scipy's default min(n, max(2k + 1, 20))) and step 3 always runs.
     2. Residuals ‖Hvᵢ − λᵢvᵢ‖ from k fresh products, against ARPACK's own test
        max(tol, ε)·max(|λᵢ|, ε^{2/3}) plus the rounding of a product, 10·√n·ε·‖H‖ (‖H‖
-       estimated by the largest |λ| seen and ‖Hz‖/‖z‖ for a random z).
-    3. Missed eigenvalues: Lanczos converges to one vector per eigenspace from one start vector,
-       so a multiple eigenvalue can be returned once and the k-th value is then too small, with
-       ARPACK reporting success. A second eigsh (k = 1) on H deflated to the orthogonal
+       estimated by the largest |λ| seen, the Ritz values and the first products' norms).
+    3. Missed eigenvalues, only when a value came back b times (or after ARPACK): a second eigsh
+       (k = 1) on H deflated to the orthogonal
        complement P = I − VVᵀ of the found vectors, PHP + c(I − P) with c beyond λ_k, gives
        next_value, the most extreme eigenvalue left; it must not lie beyond λ_k. If it does,
        a deflated eigsh finds k more candidates, a Rayleigh–Ritz step on all of them keeps the
@@ -69,14 +88,17 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
        least the deflated top eigenvector, so k rounds can fill all k places).
     Eigenpairs.verified says whether 2 and 3 hold; np.asarray(result) gives the values.
 
-    The start vector comes from rng (Gaussian, n draws: the checks draw from a stream seeded by
-    it); without rng it is the fixed vector sin(1), …, sin(n), which has no symmetry: a start
-    vector invariant under permuting hidden units would be orthogonal to whole families of
-    eigenvectors of an MLP's Hessian. Cost: the first eigsh
-    (O(k … ncv) products per restart), k products for the residuals, one more eigsh for the
-    check, and per repair round an eigsh and 2k products. Raises ValueError on bad arguments
-    and when a product H·v is not finite (checked on the start vector, before ARPACK);
-    scipy's ArpackNoConvergence when an eigsh does not converge within maxiter.
+    The first start vector comes from rng (Gaussian, n draws: the second and the checks draw
+    from a stream seeded by it); without rng it is the fixed vector sin(1), …, sin(n), which has
+    no symmetry: a start vector invariant under permuting hidden units would be orthogonal to
+    whole families of eigenvectors of an MLP's Hessian. Cost: the block run, 2 products per step
+    in one matmat (`make bench` compares the count and time with eigsh alone) plus an eigh of
+    the m × m projected matrix every few steps, memory 2²⁴ entries at most; k products for the
+    residuals (no second Lanczos pass, which the check of step 3 is); when a value repeats, an
+    eigsh for the check and per repair round an eigsh and 2k products. Raises ValueError on bad
+    arguments and when a product H·v is not finite (checked on the first products, before any
+    ARPACK call); scipy's ArpackNoConvergence when an eigsh does not converge within maxiter
+    (which bounds the ARPACK runs only).
     """
     op, n, ncv, max_rounds = _check_eigen_arguments(op, k, which, tol, ncv, max_rounds)
     counted = _Counted(op)
@@ -86,19 +108,26 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     # one leaves nothing in the eigenspaces the first run saw (one direction in each). They come
     # from a stream seeded by v0, so the caller's rng gives one draw, as eigsh alone would.
     rng = np.random.default_rng(np.frombuffer(v0.tobytes(), dtype=np.uint32)[:8])
-    # one product before ARPACK: a nan or inf in H·v makes its Fortran print on stdout (DLASCL)
-    # and fail with its own words
-    if not np.all(np.isfinite(np.asarray(op.matvec(v0), dtype=np.float64))):
-        raise ValueError("op gives a non-finite product H·v (nan or inf): θ, the data or the "
-                         "operator are not finite; check them before asking for eigenvalues")
-    V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0, ncv=ncv,
-                                  maxiter=maxiter)[1]
-    # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals, when
-    # the eigenvalues sought ('SA' of a positive definite H) are small beside ‖H‖
-    z = rng.standard_normal(n)
-    scale = float(np.linalg.norm(counted.matvec(z)) / np.linalg.norm(z))
-    lam, V, AV = _ritz(V, sign * counted.matmat(V))
+    found = _block_lanczos(counted, sign, np.column_stack([v0, rng.standard_normal(n)]), k, tol,
+                           min(n, max(2 * ncv, _BASIS_ENTRIES // n)))
+    if found is None:  # not converged within the memory cap: ARPACK, restarted, then the check
+        V = scipy.sparse.linalg.eigsh(counted, k=k, which=which, tol=tol, v0=v0, ncv=ncv,
+                                      maxiter=maxiter)[1]
+        # ‖Hz‖/‖z‖ for a random z: a cheap scale of H for the rounding floor of the residuals,
+        # when the eigenvalues sought ('SA' of a positive definite H) are small beside ‖H‖
+        z = rng.standard_normal(n)
+        scale = float(np.linalg.norm(counted.matvec(z)) / np.linalg.norm(z))
+        lam, V, AV = _ritz(V, sign * counted.matmat(V))
+        repeated = True
+    else:
+        lam, V, mu, scale = found
+        AV = sign * counted.matmat(V)  # one block product: the residuals afresh
+        repeated = _repeated(lam, _BLOCK)
     for rounds in range(max_rounds + 1):
+        if not repeated:  # the block Krylov space holds every copy (module docstring)
+            bound = _residual_bound(lam, max(float(np.abs(lam).max()), abs(mu), scale), tol, n)
+            missed = False
+            break
         deflated = _deflated(counted, sign, V, lam[-1] - max(abs(lam[0]), _TINY))
         mu = float(scipy.sparse.linalg.eigsh(deflated, k=1, which="LA", tol=tol, maxiter=maxiter,
                                              v0=_project(V, rng.standard_normal(n)),
@@ -111,6 +140,7 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
                                       maxiter=maxiter, v0=_project(V, rng.standard_normal(n)))[1]
         Q = np.linalg.qr(np.hstack([V, W]))[0]
         lam, V, AV = _ritz(Q, sign * counted.matmat(Q), keep=k)
+        repeated = True
     residuals = np.linalg.norm(AV - V * lam, axis=0)
     fits = bool(np.all(residuals <= bound))
     problems = (["residuals exceed the bound"] if not fits else []) + (
@@ -121,6 +151,79 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
                       verified=not problems, ncv=ncv, rounds=rounds, n_products=counted.count,
                       message="; ".join(problems) or "verified",
                       vectors=V.copy() if return_vectors else None)
+
+
+def _block_lanczos(op, sign, V0, k, tol, max_dim):
+    """(λ (k,), V (n, k), AV (n, k), the (k+1)-th Ritz value, a lower bound of ‖H‖) of A = sign·H
+    by block Lanczos from the block V0 (n, b) with full re-orthogonalization (twice) and no
+    restart, or None when the top k are not converged within max_dim basis vectors.
+
+    Block Arnoldi on a symmetric A: A Q_j = Σ_i Q_i T_ij + Q_{j+1} R_j, T = QᵀAQ block
+    tridiagonal. A Ritz pair (θ, Qs) has the residual ‖R_j s_last‖ (s_last: the last b entries
+    of s; Parlett 1998, §13.2 and §13.12), free from T; it is tested, every few steps, against
+    ARPACK's max(tol, ε)·max(|θ|, ε^{2/3}). The products AQ are kept, so the accepted pairs'
+    residuals are then recomputed from them, AV = (AQ)s, without a new product. Raises
+    ValueError when the first products are not finite."""
+    n, b = V0.shape
+    Q = np.empty((max_dim, n))  # rows: a block is contiguous, and only touched pages are mapped
+    T = np.zeros((max_dim, max_dim))
+    Q[:b] = np.linalg.qr(V0)[0].T
+    m, h_norm, next_check, last = b, 0.0, 0, None
+    while True:
+        block = slice(m - b, m)
+        W = sign * np.asarray(op.matmat(Q[block].T), dtype=np.float64).T
+        if m == b:
+            if not np.all(np.isfinite(W)):
+                raise ValueError("op gives a non-finite product H·v (nan or inf): θ, the data or "
+                                 "the operator are not finite; check them before asking for "
+                                 "eigenvalues")
+            h_norm = float(np.linalg.norm(W, axis=1).max())
+        # the three-term recurrence (the last two blocks), then one pass against the whole basis
+        # and a second only when it removed much (Kahan–Parlett: twice is enough)
+        for start, full in ((max(0, m - 2 * b), False), (0, True), (0, True)):
+            before = np.linalg.norm(W)
+            coef = Q[start:m] @ W.T
+            W -= coef.T @ Q[start:m]
+            T[start:m, block] += coef
+            if full and np.linalg.norm(W) > 0.5 * before:
+                break
+        T[block, :m] = T[:m, block].T
+        q, R = np.linalg.qr(W.T)
+        if m + b <= max_dim:
+            Q[m:m + b] = q.T
+        invariant = np.abs(np.diag(R)).min() <= 1e-10 * max(h_norm, _TINY)
+        if m >= max(k + b, next_check) or invariant or m + b > max_dim:
+            theta, S = np.linalg.eigh(T[:m, :m])
+            theta, S = theta[::-1], S[:, ::-1]
+            estimate = np.linalg.norm(R @ S[m - b:m, :k], axis=0)
+            worst = float(np.max(estimate / (max(tol, _EPS) * np.maximum(np.abs(theta[:k]),
+                                                                          _EPS ** (2 / 3)))))
+            if worst <= 1.0:
+                h_norm = max(h_norm, float(np.abs(theta).max()))
+                return theta[:k], Q[:m].T @ S[:, :k], theta[k], h_norm
+            next_check = m + _next_test(m, b, worst, last)
+            last = (m, worst)
+        if invariant or m + b > max_dim:
+            return None
+        m += b
+
+
+def _next_test(m, b, worst, last):
+    """Steps until the next convergence test of the block Lanczos run: each test costs an eigh of
+    the m × m matrix T, so not every step. The largest residual-to-target ratio `worst` falls
+    about geometrically with the steps; half the steps its last fall rate says are left, at least
+    one block and at most m/4 (so the run overshoots its convergence by little)."""
+    if last is not None and last[1] > worst:
+        left = np.log(worst) / (np.log(last[1] / worst) / (m - last[0]))
+        return int(min(max(b, b * (left // (2 * b))), max(b, b * (m // (4 * b)))))
+    return max(b, b * (m // (8 * b)))
+
+
+def _repeated(lam, b):
+    """Whether some value occurs b times among λ (sorted, most extreme first): equal up to
+    1e-6·max|λ|, generously, since a false alarm only costs the deflated check."""
+    spread = lam[: lam.size - b + 1] - lam[b - 1:]  # b values in a row: sorted, so first − last
+    return bool(np.any(spread <= 1e-6 * max(float(np.abs(lam).max()), _TINY)))
 
 
 class _Counted(scipy.sparse.linalg.LinearOperator):

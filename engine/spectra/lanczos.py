@@ -6,7 +6,7 @@ to vectors, through Hessian-vector products (HVPs) built once per θ.
 
   symmetric_operator   the one LinearOperator builder: H from a function v ↦ Hv
   hvp_operator         ∇²L(θ) of a loss function (autograd's make_hvp) or of an MLP (the exact
-                       R-operator, engine.derivatives.autodiff.mlp_hvp_fn) as a LinearOperator
+                       R-operator, engine.derivatives.autodiff.mlp_hvp_at) as a LinearOperator
   (engine.spectra.eigenpairs: the top-k / bottom-k eigenpairs by Lanczos, verified)
   hutchinson_trace     tr H ≈ mean of zᵀHz over Rademacher z, with its standard error
   hutchpp_trace        Hutch++: the top of H exactly on a sketched subspace, Hutchinson on the rest
@@ -25,15 +25,18 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from engine.adapters.base import FlatLoss
-from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_fn
+from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_at
 from engine.nets.model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
-# operations), but every stored R-activation grows to B·N·width. At most 8 columns, and fewer
-# when B·N·Σwidths would pass 2²² entries (32 MB per stored activation stack): on all of MNIST
-# (N = 60000) the columns go one by one.
-_MATMAT_BLOCK = 8
+# operations), but every stored R-activation grows to B·N·width. Measured per product (`make
+# bench` nets, one thread): B = 2 is 0.9–0.98× the time of one by one, B = 4 and 8 are 1.2–2.2×
+# (the stacks leave the cache); fewer when B·N·Σwidths would pass 2²² entries (32 MB per stored
+# activation stack): on all of MNIST (N = 60000) the columns go one by one.
+_MATMAT_BLOCK = 2
 _MATMAT_ENTRIES = 2**22
+# SLQ runs as many probes' Lanczos recursions at once as keep their bases within 2²⁴ entries
+_LANCZOS_ENTRIES = 2**24
 
 
 def symmetric_operator(matvec, n: int, matmat=None) -> scipy.sparse.linalg.LinearOperator:
@@ -66,7 +69,7 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
     θ: one parameter vector (n,), cast to float64.
     Loss function: autograd's make_hvp traces the gradient's graph once at θ; each product is
     one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
-    R-operator (engine.derivatives.autodiff.mlp_hvp_fn) keeps the forward and backward passes at θ;
+    R-operator (engine.derivatives.autodiff.mlp_hvp_at) keeps the forward and backward passes at θ;
     each
     product is at most 6 matrix products per layer and no graph (0.5–0.9× the time of jax.jit of
     jvp∘grad on this homework's nets, `make bench`), and matmat runs blocks of columns through
@@ -80,7 +83,7 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
             raise ValueError("hvp_operator(net, theta, x, y) needs the data x and y of the MLP")
         theta = _one_vector(model.check_theta(theta))
         x, y = model.check_data(x, y)
-        apply = mlp_hvp_fn(model, theta, x, y)
+        apply = mlp_hvp_at(model, theta, x, y)
         n = theta.size
         block = max(1, min(_MATMAT_BLOCK, _MATMAT_ENTRIES // (len(x) * sum(model.sizes[1:]))))
 
@@ -155,20 +158,26 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     (PyHessian's choice). nodes and weights are 1-D, all probes concatenated, Σ w = 1, so that
     Σ w·nodeᵏ is exactly the quadrature's estimate of (1/n)·tr Hᵏ (module docstring).
 
-    Each probe runs min(n_steps, n) Lanczos steps with full re-orthogonalization (twice, the
-    Kahan–Parlett "twice is enough"), so no ghost copies of converged eigenvalues appear; a
-    probe stops early when its Krylov space is invariant (β_j ≤ 1e-10·‖T‖). Cost: n_probes·n_steps
-    HVPs plus O(n_probes·n_steps²·n) for re-orthogonalization; memory n_steps·n.
+    Each probe runs min(n_steps, n) Lanczos steps with full re-orthogonalization (after the
+    three-term recurrence, one pass against every earlier vector, a second when the first removed
+    more than half: Kahan–Parlett's "twice is enough"), so no ghost copies of converged
+    eigenvalues appear; a
+    probe stops early when its Krylov space is invariant (β_j ≤ 1e-10·‖T‖). The probes' recursions
+    advance together, their products one matmat per step (_lanczos). Cost: n_probes·n_steps
+    HVPs plus O(n_probes·n_steps²·n) for re-orthogonalization; memory n_steps·n per probe, for
+    as many probes at once as fit in 2²⁴ entries (128 MB; at least one).
     Raises ValueError for counts < 1, a non-square op, sigma2 ≤ 0 or a grid that is not a
     finite 1-D array.
     """
     op, n = _as_operator(op)
     n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)
     n_probes = _check_count("n_probes", n_probes, minimum=1)
+    Z = np.stack([rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
+                  for _ in range(n_probes)])  # drawn probe by probe, as one at a time would be
+    group = max(1, min(n_probes, _LANCZOS_ENTRIES // (n_steps * n)))
     all_nodes, all_weights = [], []
-    for _ in range(n_probes):
-        z = rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
-        alpha, beta = _lanczos(op, z / np.sqrt(n), n_steps)
+    for alpha, beta in (pair for start in range(0, n_probes, group)
+                        for pair in _lanczos(op, Z[start:start + group] / np.sqrt(n), n_steps)):
         theta, Q = scipy.linalg.eigh_tridiagonal(alpha, beta)
         all_nodes.append(theta)
         all_weights.append(Q[0] ** 2 / n_probes)
@@ -191,25 +200,41 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     return grid, gauss @ weights / (sigma * np.sqrt(2.0 * np.pi)), nodes, weights
 
 
-def _lanczos(op, v, n_steps):
-    """(α, β) of the Lanczos tridiagonal for a unit start vector v, lengths (m,), (m − 1,)."""
-    n = v.shape[0]
-    V = np.empty((n_steps, n))
-    alpha, beta = [], []
-    V[0] = v
+def _lanczos(op, V0, n_steps):
+    """[(α, β)] of the Lanczos tridiagonals for the unit start vectors V0 (P, n), lengths (m,),
+    (m − 1,) each, m ≤ n_steps. The P recursions are independent but advance together: step j
+    applies op to their P current vectors in one matmat (the MLP operator runs blocks of columns
+    through one R-operator pass, several times cheaper per product on small nets than one by
+    one), and each re-orthogonalizes against its own earlier vectors only. A recursion whose
+    Krylov space became invariant stops there; its later columns are zero and never read."""
+    n_probes, n = V0.shape
+    V = np.zeros((n_probes, n_steps, n))  # each probe's basis contiguous: BLAS products per probe
+    alpha, beta = np.zeros((n_steps, n_probes)), np.zeros((n_steps, n_probes))
+    length = np.full(n_probes, n_steps)
+    V[:, 0] = V0
     for j in range(n_steps):
-        w = np.asarray(op.matvec(V[j]), dtype=np.float64).ravel()
-        alpha.append(float(w @ V[j]))
-        basis = V[: j + 1]
-        for _ in range(2):  # full re-orthogonalization against every earlier Lanczos vector
-            w -= basis.T @ (basis @ w)
-        b = float(np.linalg.norm(w))
-        scale = max(abs(a) for a in alpha) + max(beta, default=0.0)
-        if j == n_steps - 1 or b <= 1e-10 * scale:
+        W = np.asarray(op.matmat(V[:, j].T), dtype=np.float64).T.copy()
+        alpha[j] = np.einsum("pi,pi->p", W, V[:, j])
+        # the three-term recurrence, then full re-orthogonalization
+        W -= alpha[j, :, None] * V[:, j]
+        if j:
+            W -= beta[j - 1, :, None] * V[:, j - 1]
+        basis = V[:, : j + 1]
+        for _ in range(2):  # against every earlier vector; again only when it removed much
+            before = np.linalg.norm(W)
+            W -= (np.matmul(basis, W[:, :, None]).transpose(0, 2, 1) @ basis)[:, 0]
+            if np.linalg.norm(W) > 0.5 * before:  # Kahan–Parlett: twice is enough
+                break
+        b = np.linalg.norm(W, axis=1)
+        scale = np.abs(alpha[: j + 1]).max(axis=0) + beta[:j].max(axis=0, initial=0.0)
+        ends = (length == n_steps) & ((j == n_steps - 1) | (b <= 1e-10 * scale))
+        length[ends] = j + 1
+        if j == n_steps - 1 or np.all(length <= j + 1):
             break
-        beta.append(b)
-        V[j + 1] = w / b
-    return np.array(alpha), np.array(beta)
+        going = length > j + 1
+        beta[j, going] = b[going]
+        V[going, j + 1] = W[going] / b[going, None]
+    return [(alpha[:m, p], beta[: m - 1, p]) for p, m in enumerate(length)]
 
 
 def _as_operator(op):

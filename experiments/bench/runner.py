@@ -16,8 +16,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
-    parser.add_argument("--only", choices=["curvature", "hvp", "training", "finders", "trace",
-                                           "routes"],
+    parser.add_argument("--only", choices=["curvature", "hvp", "spectra", "training", "finders",
+                                           "trace", "routes", "peers"],
                         help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:
@@ -28,6 +28,9 @@ def main(argv=None):
     if opts.only in (None, "hvp"):
         from experiments.bench.hvp import bench_hvp, print_table
         print_table(bench_hvp(repeats=opts.repeats))
+    if opts.only in (None, "spectra"):
+        from experiments.bench.spectra import bench_spectra, print_table
+        print_table(bench_spectra(repeats=opts.repeats))
     if opts.only in (None, "training"):
         from experiments.bench.training import bench_training, print_table
         print_table(bench_training(repeats=opts.repeats))
@@ -37,6 +40,9 @@ def main(argv=None):
     if opts.only in (None, "routes"):
         from experiments.bench.routes import bench_routes, print_table
         print_table(bench_routes())
+    if opts.only in (None, "peers"):  # PyHessian, hessian-eigenthings: when importable
+        from experiments.bench.peers import bench_peers, print_table
+        print_table(bench_peers(repeats=opts.repeats))
     if opts.only in (None, "finders"):  # one pass: searches are deterministic
         from experiments.bench.finders import bench_finders, print_table
         print_table(bench_finders())

@@ -6,6 +6,7 @@ import scipy.integrate
 import scipy.sparse.linalg
 from numpy.testing import assert_allclose
 
+import engine.spectra.eigenpairs as eigenpairs
 import engine.spectra.lanczos as lanczos
 from engine import MLP
 from engine.derivatives.curvature import exact_hessian
@@ -116,6 +117,16 @@ def test_slq_full_lanczos_recovers_the_spectrum(rng):
     assert_allclose(scipy.integrate.trapezoid(density, grid), 1.0, rtol=1e-5)
 
 
+def test_slq_probes_together_equal_probes_one_by_one(rng, small_net, monkeypatch):
+    op, _ = small_net
+    together = slq_density(op, n_steps=15, n_probes=3, rng=np.random.default_rng(5))
+    monkeypatch.setattr(lanczos, "_LANCZOS_ENTRIES", 1)  # one probe's basis at a time
+    alone = slq_density(op, n_steps=15, n_probes=3, rng=np.random.default_rng(5))
+    # the same probes and recursions, only batched: equal up to the rounding of the products
+    for a, b in zip(together[2:], alone[2:], strict=True):
+        assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max())
+
+
 def test_slq_density_uses_given_grid_and_variance(rng, small_net):
     op, _ = small_net
     grid = np.linspace(-1.0, 2.0, 7)
@@ -175,6 +186,50 @@ def test_eigsh_finds_every_copy_of_a_multiple_top_eigenvalue(rng, linear_multipl
     assert np.all(result.residuals <= result.bound)
     assert result.next_value <= lam[-1] * (1 + 1e-10)  # nothing left above the k-th
     assert result.ncv == 20  # scipy's default min(n, max(2k + 1, 20))
+    assert result.rounds >= 1  # a value came back twice: the deflated check ran and repaired
+
+
+def test_block_run_verifies_distinct_values_without_the_check(rng, small_net, monkeypatch):
+    op, H = small_net
+    lam = np.linalg.eigvalsh(H)
+
+    def no_eigsh(*args, **kwargs):
+        raise AssertionError("ARPACK ran: a second Lanczos pass")
+
+    monkeypatch.setattr(eigenpairs.scipy.sparse.linalg, "eigsh", no_eigsh)
+    for which, truth in (("LA", lam[::-1][:5]), ("SA", lam[:5])):
+        result = extreme_eigenvalues(op, k=5, which=which, rng=rng)
+        assert_allclose(result.values, truth, rtol=1e-8)  # as in the exact-spectrum test
+        # no value came back twice, so no copy can be missing: no deflated check, whose own
+        # Lanczos run cost as many products as the first; its next value is the 6th Ritz value
+        assert result.verified and result.rounds == 0
+        assert (result.next_value - truth[-1]) * (1 if which == "LA" else -1) <= 0
+
+
+def test_block_run_finds_both_copies_of_a_double_eigenvalue(rng):
+    lam = np.r_[np.linspace(-1.0, 1.0, 38), 3.0, 3.0]  # the top eigenvalue twice
+    Q, _ = np.linalg.qr(rng.normal(size=(40, 40)))
+    H = (Q * lam) @ Q.T
+    result = extreme_eigenvalues(H, k=3, which="LA", rng=rng)
+    # 3, 3, then 1: a single-vector Lanczos returns 3 once (in exact arithmetic) and 1 twice
+    assert_allclose(result.values, [3.0, 3.0, 1.0], rtol=1e-12)
+    assert result.verified
+
+
+def test_pair_of_a_changed_operator_is_refused(rng, small_net):
+    op, H = small_net
+    calls = [0]
+
+    def matvec(v):  # θ changed under the solver: after 30 products H becomes 1.01·H
+        calls[0] += 1
+        return H @ v * (1.0 if calls[0] <= 30 else 1.01)
+
+    stale = symmetric_operator(matvec, H.shape[0])
+    result = extreme_eigenvalues(stale, k=1, which="LA", rng=rng)
+    # the run converged on H (its own residual estimate is free of new products); the one block
+    # product of the Ritz vector meets 1.01·H, a residual of 1 % of λ₁ ≫ the bound
+    assert result.n_products > 30 and not result.verified
+    assert "residuals exceed the bound" in result.message
 
 
 def test_eigsh_bottom_of_a_multiple_eigenvalue(rng, linear_multiple):
@@ -187,7 +242,8 @@ def test_eigsh_bottom_of_a_multiple_eigenvalue(rng, linear_multiple):
 def test_unrepaired_miss_is_reported_not_hidden(linear_multiple):
     op, lam = linear_multiple
     result = extreme_eigenvalues(op, k=4, which="LA", tol=1e-8, max_rounds=0)
-    # ARPACK's own answer from the default start: the k-th value is the second eigenvalue
+    # the block run's own answer: two copies of each of the top two eigenvalues (a block of 2
+    # holds 2 vectors of an eigenspace), so the k-th value is the second eigenvalue
     assert result.values[-1] < lam[-1] * (1 - 1e-3)
     assert not result.verified and "missed" in result.message
     assert_allclose(result.next_value, lam[-1], rtol=1e-8)  # the check found what was missed
