@@ -8,7 +8,9 @@ The index of a critical point needs n₋ = #{λ < −τ}, not every eigenvalue. 
             s = −τ and s = +τ, give n₋, n₀ and n₊ exactly for a matrix within the
             factorization's backward error (a small multiple of n·ε·‖H‖₂, the floor τ never
             goes below) of H. Measured at n = 2,410 (digits 64-32-10, one thread): one LDLᵀ
-            0.34 s, eigvalsh 1.0 s, eigh with eigenvectors 2.5 s — the LDLᵀ is the cheaper.
+            0.34–0.54 s, eigvalsh 1.0 s, eigh with eigenvectors 2.5 s — for the counts the
+            LDLᵀ is the cheaper (classify beyond the limit also needs ‖H‖₂ and the Newton
+            quantities: EIGH_MAX below).
   lanczos   H only as an operator (HVPs, n ≈ 10⁴ and more): the k lowest eigenpairs by verified
             Lanczos (engine.spectra.eigenpairs: residuals recomputed, a deflated run looks for
             a missed eigenvalue), k doubled until the k-th found is ≥ −τ. Then every eigenvalue
@@ -42,8 +44,11 @@ from engine.spectra.eigenpairs import extreme_eigenvalues
 
 COUNT_ROUTES = ("ldl", "lanczos")
 # The dense limit of engine.critical.classification: above it the counts come from here. The
-# same n as engine.spectra.facade's max_dense; measured (one thread) the routes here take 1.8 s
-# at n = 2,410 and 6.0 s at 4,000 against eigh's 2.6 s and 11.0 s.
+# same n as engine.spectra.facade's max_dense. Measured, one thread, classify's whole route
+# here (λ_max by Lanczos, three LDLᵀ, one complex solve) against eigh with eigenvectors:
+# 1.5–1.6 s against 2.6–2.8 s on three census Hessians at n = 2,410 (a loaded machine; the same
+# labels and counts), ≈ 6 s against 11 s at 4,000; memory 4n² floats (the complex copy) against
+# eigh's 2n².
 EIGH_MAX = 2000
 # ARPACK's relative accuracy of each eigenvalue: a sign against τ needs a few digits, and the
 # machine-precision default (tol 0) did not converge in 10·n restarts on a bulk of eigenvalues
@@ -133,9 +138,10 @@ def count_spectrum(H, rtol=1e-6, tau_max=math.inf, *, k=16, k_max=256,
     route 'lanczos'), with τ = max(n·ε·‖H‖₂, min(rtol·‖H‖₂, tau_max)) (module docstring).
     k: the first number of lowest eigenpairs asked for (doubled up to k_max, at most n − 1).
     rng: the Lanczos start vectors (engine.spectra.eigenpairs; None: its fixed vector).
-    Cost: two verified Lanczos runs for ‖H‖₂ (tens of products), then two LDLᵀ (n³/3 each) or
-    Lanczos runs of k … k_max pairs (O(k) products and O(n·k²) work each). Raises ValueError
-    for a bad rtol, tau_max, k or k_max, a non-square H or non-finite products;
+    Cost: a verified Lanczos run for λ_max (tens of products) and, H an array, three LDLᵀ
+    (n³/3 flops each; the first shows whether ‖H‖₂ = λ_max, else Lanczos finds λ_min), or H an
+    operator, Lanczos runs of k … k_max lowest pairs (O(k) products and O(n·k²) work each).
+    Raises ValueError for a bad rtol, tau_max, k or k_max, a non-square H or non-finite products;
     scipy's ArpackNoConvergence when Lanczos does not converge."""
     op, n = _as_operator(H)
     k, k_max = _check_count("k", k, 1), _check_count("k_max", k_max, 1)
@@ -148,16 +154,19 @@ def count_spectrum(H, rtol=1e-6, tau_max=math.inf, *, k=16, k_max=256,
                          "engine.spectra.dense.spectrum)")
     k_max = min(k_max, n - 1)
     top = extreme_eigenvalues(op, 1, "LA", tol=_LANCZOS_TOL, rng=rng)
-    low = extreme_eigenvalues(op, min(k, k_max) if not isinstance(H, np.ndarray) else 1, "SA",
-                              tol=_LANCZOS_TOL, rng=rng)
-    products = top.n_products + low.n_products
-    norm = max(abs(float(top.values[0])), abs(float(low.values[0])))
+    lam_max, dense = float(top.values[0]), isinstance(H, np.ndarray)
+    # ‖H‖₂ = λ_max when nothing lies below −λ_max: one LDLᵀ instead of Lanczos at the bottom,
+    # where a bulk of eigenvalues near 0 made 'SA' take 655 products (3 s) at n = 2,410
+    low = top if dense and lam_max > 0 and sylvester_inertia(H, -lam_max)[0] == 0 else (
+        extreme_eigenvalues(op, 1 if dense else min(k, k_max), "SA", tol=_LANCZOS_TOL, rng=rng))
+    products = top.n_products + (low.n_products if low is not top else 0)
+    norm = max(abs(lam_max), abs(float(low.values[0])))
     tau = max(n * EPS * norm, min(rtol * norm, float(tau_max)))
     problems = [f"‖H‖₂ not verified ({r.message})" for r in (top, low) if not r.verified]
-    if isinstance(H, np.ndarray):
+    if dense:
         below = sylvester_inertia(H, -tau)[0]
         above = sylvester_inertia(H, tau)[2]
-        found = np.concatenate([low.values, top.values])
+        found = np.unique(np.concatenate([low.values, top.values]))
         return CountedSpectrum(n, np.sort(found), tau, float(rtol), float(tau_max), norm, below,
                                n - below - above, above, not problems, "ldl", products,
                                "; ".join(problems) or "exact: LDLᵀ inertia at ±τ")

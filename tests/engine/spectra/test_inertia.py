@@ -69,6 +69,10 @@ def test_lanczos_route_is_exact_when_every_negative_eigenvalue_is_found(rng):
     assert counted.n_zero is None and counted.n_pos is None  # out of Lanczos' reach
     bound = count_spectrum(op, k=2, k_max=4)  # four found, all below −τ: index ≥ 4
     assert not bound.exact and bound.n_neg == 4 and "index ≥ 4" in bound.message
+    point = classify(np.zeros(60), np.zeros(60), op, eigh_max=10)
+    assert point.label == "critical" and point.kind == "saddle of index 5"
+    # the same operator with the count's budget below the index: a bound, said so
+    assert count_spectrum(op, k=2, k_max=3).n_neg == 3
 
 
 def test_lanczos_route_on_an_mlp_operator_matches_eigh(rng, net_point):

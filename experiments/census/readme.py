@@ -1,0 +1,121 @@
+"""The README's census section and gallery copy, written from the results: `python -m
+experiments.census.readme RESULTS [--figures DIR] [--readme README.md] [--gallery docs]` (run by
+`make docs` when RESULTS/census exists).
+
+It reads RESULTS/census/summary.json (a finished summary of `python -m experiments.census`),
+rewrites the block of README.md between the lines `<!-- measured:census -->` and
+`<!-- /measured:census -->` — what the figure shows, every number read from the summary, and the
+versions that produced them — and writes the small PNG copy of FIGURES/census.png into the
+gallery folder (experiments.report.pdf.gallery). Bad input (no such folder, a damaged summary, a
+README without the markers, a missing figure) is one line, exit 2, and nothing is written.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from engine.io.cli import OneLineParser, guarded
+from engine.io.results import UsageError, atomic_write, load_summary
+from experiments.report.pdf import check_images, gallery
+
+PROG = "experiments.census.readme"
+BEGIN, END = "<!-- measured:census -->", "<!-- /measured:census -->"
+
+
+def block(results: Path) -> str:
+    """The README text of the census in RESULTS/census, every number from its summary.json."""
+    folder = Path(results) / "census"
+    if not (folder / "summary.json").is_file():
+        raise UsageError(f"{folder}: no finished census (summary.json); run `make census` first")
+    _, meta = load_summary(folder, "census")
+    try:
+        s, config = meta["summary"], meta["config"]
+        c, counts, t = s["census"], s["counts"], s["time"]
+        rho, slope = c["fit"]["spearman"], c["fit"]["slope"]
+        runs = len(s["runs"]) if "runs" in s else config["runs"]
+        loss, error = c["loss_range"], c["error_range"]
+        lines = [
+            f"{runs} searches on all {s['n_samples']} images of digits 8×8 with a "
+            f"{'-'.join(map(str, s['sizes']))} {s['activation']} net ({s['n_params']:,} "
+            f"parameters), MSE + (λ/2)‖θ‖² with λ = {config['weight_decay']:g}, each from a net "
+            f"trained for a log-uniform number of L-BFGS steps in [{config['switch_min']}, "
+            f"{config['switch_max']}], Newton-MR on HVPs with a budget of "
+            f"{config['max_hvp']:,} products: {counts['critical']} ended critical "
+            f"(‖∇L‖² ≤ {config['grad_sq_tol']:g}), {counts['gradient-flat']} gradient-flat, "
+            f"{counts['not-converged']} not converged. Of the critical points, "
+            f"{c['settled']} stay put under continuation ({s['verdicts']['escaping']} escaping, "
+            f"{s['verdicts']['drifted']} drifting); their index comes from the LDLᵀ inertia "
+            f"at ±τ (exact for {c['exact']} of {counts['critical']}), no eigh.",
+            "",
+            "| settled critical points | saddles | minima | index n₋ | training MSE ε | "
+            "misclassified | ρ(ε, α) (95 %) | α per decade of ε (95 %) | CPU (sum, median "
+            "per search) |",
+            "|---|---|---|---|---|---|---|---|---|",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} s, {:.1f} s |".format(
+                c["settled"], c["saddles"], c["minima"],
+                "{} … {}".format(*c["index_range"]) if c["index_range"] else "—",
+                _span(loss, "{:.3g}"), _span(error, "{:.1%}"),
+                f"{rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})" if rho else "—",
+                f"{slope['per_decade']:.3g} ({slope['low']:.3g} … {slope['high']:.3g})"
+                if slope else "—", t["cpu_sum"], t["cpu_median"]),
+        ]
+    except (KeyError, TypeError, IndexError, ValueError) as err:
+        raise UsageError(f"{folder / 'summary.json'} lacks what the README reads ({err!r}); "
+                         "run python -m experiments.census into a fresh folder") from None
+    v = meta.get("versions") or {}
+    lines += ["", f"Written by `make docs` from the results of losslab {v.get('losslab', '?')} "
+              f"(commit {(v.get('commit') or 'unknown')[:12]}), numpy {v.get('numpy', '?')}, "
+              f"scipy {v.get('scipy', '?')}, Python {v.get('python', '?')}."]
+    return "\n".join(lines)
+
+
+def _span(span, fmt):
+    if not span:
+        return "—"
+    return f"{fmt.format(span['min'])} … {fmt.format(span['max'])} ({span['decades']:.2f} decades)"
+
+
+def rewrite(readme: Path, text: str) -> Path:
+    """readme with the block between BEGIN and END replaced by text (atomically)."""
+    try:
+        old = readme.read_text()
+    except OSError as err:
+        raise UsageError(f"--readme {readme}: cannot be read ({err.strerror or err})") from None
+    if old.count(BEGIN) != 1 or old.count(END) != 1 or old.index(END) < old.index(BEGIN):
+        raise UsageError(f"--readme {readme}: needs one block between the lines {BEGIN} and "
+                         f"{END}")
+    head, rest = old.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    return atomic_write(readme, f"{head}{BEGIN}\n{text}\n{END}{tail}".encode())
+
+
+def main(argv=None):
+    """`python -m experiments.census.readme RESULTS [--figures DIR] [--readme README.md]
+    [--gallery DIR]`."""
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", type=Path, help="the folder holding census/")
+    parser.add_argument("--figures", type=Path, default=Path("figures"),
+                        help="the folder holding census.png (default: figures)")
+    parser.add_argument("--readme", type=Path, default=Path("README.md"),
+                        help="the file whose census block is rewritten (default: README.md)")
+    parser.add_argument("--gallery", type=Path, default=None,
+                        help="write the small copy of census.png here (e.g. docs)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = parser.parse_args(argv)
+
+    def action():
+        text = block(args.results)
+        if args.gallery is not None:  # checked before the README is touched
+            figure = args.figures / "census.png"
+            if not figure.is_file():
+                raise UsageError(f"{figure} is missing: run `make census` before `make docs`")
+            check_images([figure])
+        print(rewrite(args.readme, text))
+        if args.gallery is not None:
+            print(*gallery(args.figures, ["census"], args.gallery), sep="\n")
+
+    guarded(PROG, action, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

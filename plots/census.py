@@ -1,0 +1,77 @@
+"""Figure of experiments.census: `python -m plots.census RESULTS_DIR [--figures DIR]`.
+
+census  Dauphin et al.'s (2014) plane: the index α = n₋/n of each critical point against its
+        training error, (a) ε the training MSE, (b) the misclassified share, both on log axes;
+        one point per search that ended critical. Settled points (the continuation stays or
+        slides along a set of critical points) are filled, minima (α = 0) drawn as squares;
+        points whose continuation escaped or drifted are hollow and out of the statistics.
+        The title gives Spearman's ρ(ε, α) over the settled non-trivial points with its 95 %
+        bootstrap interval, how many there are and the decades of ε they span.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from engine.io.results import load_summary
+
+from .common import CM, FULL_WIDTH, data_name, plot_main, save_figure
+
+FIGURES = ("census",)
+
+
+def figure_names(meta: dict) -> list[str]:
+    """The names of the figures `render` draws."""
+    return list(FIGURES)
+
+
+def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
+    """Draw `census` from a results folder of experiments.census."""
+    arrays, meta = load_summary(results_dir, "census")
+    return save_figure(census_figure(arrays, meta["summary"]), figures_dir, FIGURES[0])
+
+
+def census_figure(arrays, summary):
+    """Index α against training MSE and against the misclassified share (module docstring)."""
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH * CM, 7.0 * CM), sharey=True)
+    crit = arrays["label"] == "critical"
+    settled = arrays["settled"]
+    census = summary["census"]
+    for ax, key, xlabel in ((axes[0], "loss", "training MSE ε (log)"),
+                            (axes[1], "error", "misclassified share of the 1797 (log)")):
+        x, alpha = arrays[key], arrays["index"]
+        shown = crit & (x > 0)
+        for mask, style in (
+                (shown & settled & (alpha > 0), {"marker": "o", "color": "C0",
+                                                 "label": "saddle, settled"}),
+                (shown & settled & (alpha == 0), {"marker": "s", "color": "C2",
+                                                  "label": "minimum, settled"}),
+                (shown & ~settled, {"marker": "o", "facecolors": "none", "color": "C3",
+                                    "label": "escaped or drifted"})):
+            if mask.any():
+                ax.scatter(x[mask], alpha[mask], s=14, **style)
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    axes[0].axvline(census["trivial_loss"], color="0.5", lw=0.8, ls=":",
+                    label="constant fit's MSE")
+    axes[0].set_ylabel("index α = n₋/n")
+    axes[0].legend(loc="upper left", fontsize=7)
+    zero = census["error_zero"]
+    if zero:
+        axes[1].set_title(f"{zero} settled point(s) with no error are not drawn")
+    rho = census["fit"]["spearman"]
+    span = census["loss_range"]
+    head = (f"ρ(ε, α) = {rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})"
+            if rho else "ρ not computed (fewer than three non-trivial saddles)")
+    decades = f"{span['decades']:.2f} decades of ε" if span else "no ε span"
+    fig.suptitle(f"{data_name(summary['dataset'])}, {'-'.join(map(str, summary['sizes']))} "
+                 f"{summary['activation']} ({summary['n_params']:,} parameters): "
+                 f"{census['settled']} settled critical points of {len(crit)} searches, "
+                 f"{decades}; {head}")
+    return fig
+
+
+if __name__ == "__main__":
+    plot_main(render, prog="plots.census")

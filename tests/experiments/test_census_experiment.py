@@ -1,0 +1,93 @@
+"""experiments.census, plots.census and the README writer: --quick end to end, each saved index
+against an independent eigh, the figure from saved files, the README block and gallery copy,
+and bad flags refused before any work."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import scipy.linalg
+from conftest import cli, quick_results
+
+from engine import MLP
+from engine.derivatives.curvature import exact_hessian
+from engine.io import results as common
+from experiments.census import readme as census_readme
+from experiments.census.experiment import Config, digits
+from experiments.census.readme import BEGIN, END
+from plots.census import render
+
+PROG = "experiments.census"
+quick = quick_results("census")
+
+
+@pytest.mark.slow
+def test_quick_census_keeps_its_contract(quick):
+    arrays, meta = common.load_summary(quick[0], "census")
+    config, summary = Config.quick(), meta["summary"]
+    n = MLP(config.sizes).n_params
+    assert arrays["theta"].shape == (config.runs, n) == arrays["theta_start"].shape
+    assert sum(summary["counts"].values()) == config.runs
+    assert summary["n_samples"] == 1797 and summary["dataset"] == "digits"
+    # the budget is a stated stop: no search spent much more than it (one step's solves)
+    assert np.all(arrays["n_hvp"] <= config.max_hvp + 600)
+    settled = arrays["settled"]
+    assert summary["census"]["settled"] == int(settled.sum())
+    assert np.all(arrays["label"][settled] == "critical")
+
+
+@pytest.mark.slow
+def test_each_saved_index_is_the_eigh_count(quick):
+    """The LDLᵀ route's n₋ against eigvalsh of the exact Hessian of L_λ, τ recomputed."""
+    arrays, _ = common.load_summary(quick[0], "census")
+    config = Config.quick()
+    data = digits()
+    net = MLP(config.sizes, config.activation, "mse")
+    for r in range(2):  # two end points: eigh of 2,410 × 2,410 is seconds each
+        H = exact_hessian(net, arrays["theta"][r], data.x_train, data.y_train)
+        H[np.diag_indices_from(H)] += config.weight_decay
+        lam = scipy.linalg.eigvalsh(0.5 * (H + H.T))
+        norm = np.abs(lam).max()
+        tau = max(n_eps := lam.size * np.finfo(float).eps * norm,
+                  min(config.rtol * norm, config.weight_decay / 10))
+        assert tau >= n_eps
+        np.testing.assert_allclose(arrays["tau"][r], tau, rtol=1e-8)
+        assert arrays["n_neg"][r] == np.sum(lam < -tau)
+        assert arrays["n_pos"][r] == np.sum(lam > tau)
+
+
+@pytest.mark.slow
+def test_figure_and_readme_from_saved_files(quick, tmp_path):
+    out, _ = quick
+    paths = render(out, tmp_path / "figures")
+    assert [p.name for p in paths] == ["census.png", "census.pdf"]
+    results = tmp_path / "results"
+    shutil.copytree(out, results / "census")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{BEGIN}\nold\n{END}\nafter\n")
+    census_readme.main([str(results), "--figures", str(tmp_path / "figures"),
+                        "--readme", str(readme), "--gallery", str(tmp_path / "docs")])
+    text = readme.read_text()
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert text.startswith("before\n") and text.endswith(f"{END}\nafter\n") and "old" not in text
+    assert f"{summary['counts']['critical']} ended critical" in text
+    assert (tmp_path / "docs" / "census.png").is_file()
+
+
+def test_readme_without_results_is_one_line(tmp_path, one_line_error):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{BEGIN}\n{END}\n")
+    one_line_error(lambda: census_readme.main([str(tmp_path), "--readme", str(readme)]),
+                   census_readme.PROG, "make census")
+    assert readme.read_text() == f"{BEGIN}\n{END}\n"
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--hidden", "8"], "parameters"),        # 610 parameters: not the census's size
+    (["--max-hvp", "0"], "--max-hvp"),
+    (["--weight-decay", "0"], "--weight-decay"),
+])
+def test_bad_flags_are_one_line_before_work(tmp_path, one_line_error, flags, expected):
+    out = tmp_path / "out"
+    one_line_error(lambda: cli(PROG)([*flags, "--out", out]), PROG, expected)
+    assert not out.exists()
