@@ -10,12 +10,14 @@ drawn off-screen by the Agg canvas, chosen here where they are saved, never on i
 from __future__ import annotations
 
 import io
-import textwrap
+import math
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import atomic_write
@@ -31,6 +33,14 @@ HALF_WIDTH = 7.8         # cm: a figure printed two to a row
 MIN_PT, MAX_PT = 7.0, 9.0  # every text of a printed figure: no smaller (legible), no larger
 TICK_PT = 7.5
 DPI = 300                # the PNG of report.md and the gallery (report.pdf draws the vector PDF)
+# the shared style of every saved figure: TrueType (Type 42) fonts in the PDF, not matplotlib's
+# default Type 3 glyph procedures, so that the text of a vector figure is real text for printers,
+# search and copy
+STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42}
+MIN_LOG_LABELS = 3       # labelled values on a log axis whose view holds fewer than 2 decades
+# spaces that never break a title's line: around an operator, so "L = 2.9e-04" or "θₜ − θ₀" stays
+# on one line (and, separately, every space inside $…$ mathtext, which must not be split)
+_GLUE = re.compile(r" ([=≈≤≥<>−+×±→]) ")
 
 
 def data_name(name: str) -> str:
@@ -68,32 +78,118 @@ def legible(fig) -> float:
 
 
 def wrap_titles(fig) -> int:
-    """Wrap the figure's suptitle and every axes title to the width they have at print size
-    (DejaVu Sans averages ≈ 0.55 em per character), so no title is clipped at the figure's
-    edge; returns the number of titles rewrapped. Call after print_size and legible."""
+    """Wrap the figure's suptitle and every axes title to the width they have at print size, so
+    no title is clipped at the figure's edge; returns the number of titles rewrapped. Widths are
+    measured by the renderer (mathtext as typeset), a line breaks only between words (never
+    inside $…$ mathtext, at a hyphen or next to an operator: 'L = 2.9e-04' stays whole), and the
+    lines of a wrapped title are balanced: the narrowest width that needs no more lines, so no
+    word is left alone on a last line. Call after print_size and legible."""
     width_pt = fig.get_size_inches()[0] * 72
     texts = [(fig._suptitle, width_pt)] if fig._suptitle is not None else []
     texts += [(ax.title, ax.get_position().width * width_pt) for ax in fig.axes]
+    renderer = fig.canvas.get_renderer()
     wrapped = 0
     for text, room in texts:
-        chars = max(10, int(room / (0.55 * text.get_fontsize())))
         lines = text.get_text().split("\n")
-        new = "\n".join(textwrap.fill(line, chars) if line else line for line in lines)
+        room_px = room * fig.dpi / 72.0
+        new = "\n".join(_wrap_line(text, line, room_px, renderer) if line else line
+                         for line in lines)
         if new != text.get_text():
             text.set_text(new)
             wrapped += 1
     return wrapped
 
 
+def _wrap_line(text, line, room, renderer) -> str:
+    """line broken between words into as few lines of width ≤ room (pixels) as the words allow,
+    then balanced (the narrowest width that keeps that number of lines)."""
+    glued = re.sub(r"\$[^$]*\$", lambda m: m.group().replace(" ", "\0"), line)
+    glued = _GLUE.sub(lambda m: f"\0{m.group(1)}\0", glued)
+    words = glued.split(" ")
+    prop = text.get_fontproperties()
+
+    def width(s):
+        s, ismath = text._preprocess_math(s.replace("\0", " "))
+        return renderer.get_text_width_height_descent(s, prop, ismath)[0]
+
+    sizes, space = [width(w) for w in words], width("a b") - width("ab")
+
+    def fill(limit):
+        rows, row, used = [], [], 0.0
+        for word, size in zip(words, sizes, strict=True):
+            if row and used + space + size > limit:
+                rows.append(row)
+                row, used = [], 0.0
+            used += (space if row else 0.0) + size
+            row.append(word)
+        return rows + [row]
+
+    rows = fill(room)
+    if len(rows) > 1:
+        low, high = max(sizes), room  # bisect for the narrowest width giving as few lines
+        for _ in range(20):
+            mid = (low + high) / 2
+            low, high = (low, mid) if len(fill(mid)) <= len(rows) else (mid, high)
+        rows = fill(high)
+    return "\n".join(" ".join(row) for row in rows).replace("\0", " ")
+
+
+def label_log_axes(fig) -> int:
+    """Give every log axis of fig whose view shows fewer than 2 labelled major ticks (less than
+    two decades) labels at 2× and 5× each decade (all 2…9× when that is still too few), in the
+    major labels' style, so that at least MIN_LOG_LABELS values can be read off it; returns the
+    number of axes relabelled. Call after the data are drawn (the view is final)."""
+    relabelled = 0
+    for ax in fig.axes:
+        if ax.name == "3d":
+            continue
+        for axis, view in ((ax.xaxis, ax.get_xlim), (ax.yaxis, ax.get_ylim)):
+            low, high = sorted(view())
+            if axis.get_scale() != "log" or low <= 0 or not axis.get_major_ticks():
+                continue
+            locs = [v for v in axis.get_major_locator()() if low <= v <= high]
+            major = axis.get_major_formatter()
+            major.set_locs(locs)
+            shown = sum(bool(major(v, i)) for i, v in enumerate(locs))
+            if shown >= 2:
+                continue
+            for subs in ((2, 5), (2, 3, 5), tuple(range(2, 10))):
+                minors = [c * 10.0 ** k for k in range(math.floor(math.log10(low)),
+                                                       math.ceil(math.log10(high)) + 1)
+                          for c in subs if low <= c * 10.0 ** k <= high]
+                if shown + len(minors) >= MIN_LOG_LABELS:
+                    break
+            axis.set_minor_formatter(_coefficient_formatter(subs))
+            relabelled += 1
+    return relabelled
+
+
+def _coefficient_formatter(subs):
+    """Minor tick labels c × 10^k for c in subs only, as matplotlib writes a log axis' labels."""
+    sci = LogFormatterSciNotation(labelOnlyBase=False)
+
+    def label(value, pos=None):
+        if value <= 0:
+            return ""
+        exponent = math.floor(math.log10(value) + 1e-9)
+        coefficient = value / 10.0 ** exponent
+        keep = any(abs(coefficient - c) < 1e-6 * c for c in subs)
+        return sci(value, pos) if keep else ""
+
+    return FuncFormatter(label)
+
+
 def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None = None
                 ) -> list[Path]:
     """Write fig as figures_dir/name.png (at `dpi`) and .pdf (vector), each atomically, at its
     print size (print_size, `width` 'full' | 'half' | None) with every text in [MIN_PT, MAX_PT]
-    pt (legible), titles wrapped to their width (wrap_titles), laid out by matplotlib's
-    constrained layout; then close it."""
+    pt (legible), every log axis with ≥ MIN_LOG_LABELS readable values (label_log_axes), titles
+    wrapped to their width (wrap_titles), laid out by matplotlib's constrained layout, in the
+    shared STYLE (TrueType fonts in the PDF); then close it."""
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
     print_size(fig, width)
     legible(fig)
+    label_log_axes(fig)
     if fig.get_layout_engine() is None:  # a figure laid out and frozen by its plot keeps it
         fig.set_layout_engine("constrained")  # the exact print size: no bbox_inches="tight"
     if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
@@ -103,8 +199,9 @@ def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None =
         buffer = io.BytesIO()
         # PNG compression level 1: the 300-dpi PNGs were a large share of make all's drawing time
         # (zlib's default 6 is ~10 % smaller for ~2× the time); the pixels are the same
-        fig.savefig(buffer, format=ext, dpi=dpi,
-                    **({"pil_kwargs": {"compress_level": 1}} if ext == "png" else {}))
+        with plt.rc_context(STYLE):
+            fig.savefig(buffer, format=ext, dpi=dpi,
+                        **({"pil_kwargs": {"compress_level": 1}} if ext == "png" else {}))
         paths.append(atomic_write(Path(figures_dir) / f"{name}.{ext}", buffer.getvalue()))
         # the layout the PNG was drawn with holds for the PDF at the same size: not solved again
         fig.set_layout_engine("none")

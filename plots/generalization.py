@@ -24,8 +24,11 @@ from engine.io.results import load_summary
 
 from .common import data_name, plot_main, save_figure
 
-MEASURES = (("sensitivity", "sensitivity  mean ‖∂softmax/∂x‖_F (test)"),
-            ("lambda_max", "λ_max of the training-loss Hessian"),
+# each measure's axis label (mathtext for the subscripts; two lines: one would be longer than
+# its panel)
+MEASURES = (("sensitivity", "sensitivity (test): mean\n"
+                            r"$\|\partial\,\mathrm{softmax}/\partial x\|_F$"),
+            ("lambda_max", "$\\lambda_{\\max}$ of the\ntraining-loss Hessian"),
             ("sharpness", "ε-sharpness (%)"))
 
 
@@ -64,15 +67,20 @@ def _loss_acc_axes(ax, x, arrays, prefix, log_x=False):
     twin.set_ylim(-0.02, 1.02)
     if log_x:
         ax.set_xscale("log")
-    lines = ax.get_lines() + twin.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center right")
     ax.grid(True, alpha=0.3)
     return twin
 
 
+def _legend_below(fig, lines, ncol=4):
+    """One legend for the figure, under its panels: inside one, it covers the curves."""
+    fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center",
+               ncol=ncol, fontsize=8, frameon=False, handlelength=1.8, columnspacing=1.2)
+
+
 def _clean_log(ax, x_ticks=None):
     """A log y axis spanning less than a decade becomes linear (it would show no major label and
-    crowded minor ones); no minor labels otherwise; the batch sizes as x ticks."""
+    crowded minor ones); no minor labels otherwise; the batch sizes as x ticks (as 2ᵏ when they
+    are powers of 2: the numbers of neighbouring sizes touch at print size)."""
     low, high = ax.get_ylim()
     if ax.get_yscale() == "log" and high < 10 * low:
         ax.set_yscale("linear")
@@ -80,7 +88,11 @@ def _clean_log(ax, x_ticks=None):
         axis.set_minor_formatter(NullFormatter())
     if x_ticks is not None:
         ax.set_xticks(x_ticks)
-        ax.xaxis.set_major_formatter(ScalarFormatter())
+        exponents = np.log2(np.asarray(x_ticks, dtype=float))
+        if np.allclose(exponents, np.round(exponents)):  # 2ᵏ: "512" and "1024" touched
+            ax.set_xticklabels([f"$2^{{{k:.0f}}}$" for k in exponents])
+        else:
+            ax.xaxis.set_major_formatter(ScalarFormatter())
 
 
 # what ended the random-labels run, as engine.training.stopping records it
@@ -92,7 +104,8 @@ def random_figure(arrays, summary, config):
     """Random labels: train and test cross-entropy (left axis) and accuracy (right axis, 0–1)
     against the epoch; the title says what stopped the training. Returns the Figure."""
     fig, ax = plt.subplots(figsize=(7.5, 4.0), constrained_layout=True)
-    _loss_acc_axes(ax, arrays["random_epoch"], arrays, "random_")
+    twin = _loss_acc_axes(ax, arrays["random_epoch"], arrays, "random_")
+    _legend_below(fig, ax.get_lines() + twin.get_lines())
     r = summary["random"]
     ax.set_xlabel("epoch")
     widths = "-".join(map(str, r["sizes"]))
@@ -123,7 +136,7 @@ def params_figure(arrays, summary, config):
         _clean_log(ax)
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+    _legend_below(fig, axes[0].get_lines(), ncol=2)
     stops = summary["parameters"].get("stopped_by")
     ended = ", ".join(f"{n} by {k}" for k, n in stops.items() if n) if stops else ""
     fig.suptitle(f"one hidden layer of width {config['widths'][0]} … {config['widths'][-1]}, "
@@ -141,11 +154,13 @@ def interp_figure(arrays, summary, config):
     titles = {"batch": f"θ₁: batch {b1}, θ₂: batch {b2} (lr {config['lr']:g})",
               "lr": f"θ₁: lr {config['lr']:g}, θ₂: lr {config['lr_variant']:g} (batch 64)"}
     for ax, name in zip(axes, ("batch", "lr"), strict=True):
-        _loss_acc_axes(ax, arrays[f"interp_{name}_alpha"], arrays, f"interp_{name}_")
+        twin = _loss_acc_axes(ax, arrays[f"interp_{name}_alpha"], arrays, f"interp_{name}_")
         for a in (0, 1):
             ax.axvline(a, color="grey", lw=0.8, ls=":")
         ax.set_xlabel("α   (θ = (1 − α)θ₁ + αθ₂)")
         ax.set_title(titles[name], fontsize=9)
+    _legend_below(fig, [line for line in ax.get_lines() + twin.get_lines()
+                        if not line.get_label().startswith("_")])
     return fig
 
 
@@ -162,19 +177,19 @@ def flatness_figure(arrays, summary, config):
         ax.set_yscale("log")
         ax.set_ylabel("cross-entropy loss", color="C0")
         twin = ax.twinx()
-        twin.plot(b, arrays[f"batch_{key}"], "C3-", marker="s", ms=4, label=label)
+        twin.plot(b, arrays[f"batch_{key}"], "C3-", marker="s", ms=4,
+                  label="the panel's measure (right axis)")
         twin.set_ylabel(label, color="C3", fontsize=8)
         _clean_log(ax)
-        lines = ax.get_lines() + twin.get_lines()
-        ax.legend(lines, [line.get_label() for line in lines], fontsize=7)
         ax.grid(True, alpha=0.3)
     ax = axes[1, 1]
     for part, style in (("train", "-"), ("test", "--")):
         ax.plot(b, arrays[f"batch_{part}_acc"], "C1" + style, marker="o", ms=3,
                 label=f"{part} accuracy")
     ax.set_ylabel("accuracy", color="C1")
-    ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
+    # one legend under the panels: in the upper left of each, it covered the curves
+    _legend_below(fig, axes[0, 0].get_lines() + ax.get_lines() + twin.get_lines(), ncol=5)
     for ax in axes[1]:
         ax.set_xscale("log")
         ax.set_xlabel("batch size (log)")

@@ -48,7 +48,7 @@ def figure_name(task, info) -> str:
 
 def task_figure(arrays, info, p, config):
     """The loss and gradient-norm panels of one task (module docstring); returns the Figure."""
-    fig, (ax_loss, ax_grad) = plt.subplots(2, 1, sharex=True, figsize=(HALF_WIDTH * CM, 10 * CM),
+    fig, (ax_loss, ax_grad) = plt.subplots(2, 1, sharex=True, figsize=(HALF_WIDTH * CM, 12 * CM),
                                            layout="constrained")
     norm = grad_symbol(p)
     loss_name = {"mse": "MSE", "cross_entropy": "cross-entropy"}.get(info["loss"], info["loss"])
@@ -82,12 +82,21 @@ def task_figure(arrays, info, p, config):
         m = full_facts["min_grad_norm"]
         ax_grad.plot([m["step"]], [m["value"]], "*", color="C3", ms=7, zorder=5,
                      label=f"smallest: {m['value']:.1e}")
-    ax_loss.set_ylabel(f"training loss ({loss_name})")
-    ax_grad.set_ylabel(f"gradient norm {norm}")
+    # two short lines each: one line longer than its panel runs into the other panel's label
+    ax_loss.set_ylabel(f"training loss\n({loss_name})")
+    ax_grad.set_ylabel(f"gradient norm\n{norm}")
+    fig.align_ylabels((ax_loss, ax_grad))
     ax_grad.set_xlabel("iteration (optimizer step)")
+    # one legend for both panels, under them: inside, the noisy raw curves fill every corner
+    handles, labels = {}, []
     for ax in (ax_loss, ax_grad):
-        ax.legend(fontsize=7, loc="best", framealpha=0.7, handlelength=1.2, borderpad=0.3,
-                  labelspacing=0.2)
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    fig.legend([handles[k] for k in labels], labels, loc="outside lower center",
+               ncol=1 if len(labels) < 3 else 2, fontsize=7, handlelength=1.2, borderpad=0.3,
+               labelspacing=0.2, columnspacing=0.8, frameon=False)
     if "final" in full_facts:
         final = full_facts["final"]
         end = full_facts.get("end", final)

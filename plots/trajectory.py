@@ -3,7 +3,7 @@
 trajectory_whole, trajectory_layer1: (a) the collected points of every run in the PCA plane shared
 by all runs, joined in time order (one colour per run, ○ start, ★ end), each labelled with its
 training accuracy in % (training loss for regression) as in the slides; (b) the displacements
-θ_t − θ_0 of every run in their own shared PCA plane (every run starts at 0), the ends labelled.
+θₜ − θ₀ of every run in their own shared PCA plane (every run starts at 0), the ends labelled.
 Labels never overlap: placed after the final layout, greedily, end points first, at the first of
 four offsets around their point that is free; a label with no free offset is left out.
 """
@@ -32,6 +32,7 @@ PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
 _OFFSETS = (((1, 1), "left", "bottom"), ((-1, 1), "right", "bottom"),
             ((1, -1), "left", "top"), ((-1, -1), "right", "top"))
+LABEL_GAP = 1.5  # points kept free around a label
 _MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's markersize)
 
 
@@ -90,7 +91,7 @@ def plot_trajectories(coords, run, values, explained_variance, off_plane, *, tit
                       value_label="train accuracy (%)", value_format="{:.0f}", diverged=(),
                       motion=None):
     """Trajectories in the PCA plane shared by all runs, (a); with `motion` = (coords,
-    explained_variance, off_plane) of the displacements θ_t − θ_0, the motion of each run
+    explained_variance, off_plane) of the displacements θₜ − θ₀, the motion of each run
     beside it, (b). coords (n_points, 2), run (n_points,) in time order within each run, values
     (n_points,) the labels' numbers (every point in (a), the end points in (b)),
     explained_variance (2,) ratios, off_plane (n_points,) shares; diverged: {'run', 'step',
@@ -99,7 +100,7 @@ def plot_trajectories(coords, run, values, explained_variance, off_plane, *, tit
     coords, run = np.asarray(coords), np.asarray(run)
     panels = [("(a) joint PCA of θ", coords, explained_variance, off_plane, True)]
     if motion is not None:
-        panels.append(("(b) PCA of the displacements θ_t − θ_0", *motion, False))
+        panels.append(("(b) PCA of the displacements θₜ − θ₀", *motion, False))
     fig, axes = plt.subplots(1, len(panels), figsize=(FULL_WIDTH * CM, 7.2 * CM),
                              layout="constrained", squeeze=False)
     runs = np.unique(run)
@@ -156,6 +157,7 @@ def _label_points(ax, coords, run, texts, fontsize=MIN_PT, ends_only=False):
     pixels = radius * fig.dpi / 72.0
     taken = [Bbox.from_extents(x - p, y - p, x + p, y + p)
              for (x, y), p in zip(centres, pixels, strict=True)]
+    labels = []  # the boxes of the labels placed so far
     order = index[last] if ends_only else np.concatenate(
         [index[last], index[first & ~last], index[~first & ~last][::-1]])
     for i in order:
@@ -166,10 +168,13 @@ def _label_points(ax, coords, run, texts, fontsize=MIN_PT, ends_only=False):
                                 textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
                                 color=colour)
             box = label.get_window_extent(renderer)
+            # LABEL_GAP kept between two labels: labels touching read as one ("12 99")
+            spaced = box.padded(LABEL_GAP * fig.dpi / 72.0)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 \
                 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(other) for other in taken):
-                taken.append(box)
+            if inside and not any(box.overlaps(other) for other in taken) \
+                    and not any(spaced.overlaps(other) for other in labels):
+                labels.append(box)
                 break
             label.remove()
 

@@ -34,7 +34,7 @@ def trajectory_section(f: Facts) -> list[str]:
                       f"{c['epochs']} epochs"),
         ("weights recorded", f"at epoch 0, every {c['every']} epochs and after the last"),
         ("dimension reduction", "PCA (scikit-learn): (a) one fit on the points of all runs "
-                                "together; (b) one fit on all runs' displacements θ_t − θ_0"),
+                                "together; (b) one fit on all runs' displacements θₜ − θ₀"),
         ("runs", f"{runs} independent initializations (seeds spawned from seed {c['seed']})"),
     ])
     lines.append("- Whole model and layer 1: the median share of a point's displacement (from "
@@ -57,7 +57,7 @@ def trajectory_section(f: Facts) -> list[str]:
                "and the joint picture mostly shows where the runs started." if start_far else
                ": training moves the runs further than their starts lie apart, so the joint PCA "
                "(a) shows the motion as much as the starts.")
-            + " The PCA of the displacements θ_t − θ_0 (b) puts every start at the origin and "
+            + " The PCA of the displacements θₜ − θ₀ (b) puts every start at the origin and "
             f"shows the motion itself: its two axes hold "
             f"{f.num(*w, 'motion_explained_variance_pc1', fmt='{:.0%}')} and "
             f"{f.num(*w, 'motion_explained_variance_pc2', fmt='{:.0%}')} of the displacements' "
