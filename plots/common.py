@@ -17,7 +17,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogFormatterSciNotation,
+    MaxNLocator,
+)
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import atomic_write
@@ -137,7 +142,8 @@ def _wrap_line(text, line, room, renderer) -> str:
 def label_log_axes(fig) -> int:
     """Give every log axis of fig whose view shows fewer than 2 labelled major ticks (less than
     two decades) labels at 2× and 5× each decade (all 2…9× when that is still too few), in the
-    major labels' style, so that at least MIN_LOG_LABELS values can be read off it; returns the
+    major labels' style (round values by MaxNLocator in a view too narrow for any of them), so
+    that at least MIN_LOG_LABELS values can be read off it; returns the
     number of axes relabelled. Call after the data are drawn (the view is final)."""
     relabelled = 0
     for ax in fig.axes:
@@ -159,7 +165,12 @@ def label_log_axes(fig) -> int:
                           for c in subs if low <= c * 10.0 ** k <= high]
                 if shown + len(minors) >= MIN_LOG_LABELS:
                     break
-            axis.set_minor_formatter(_coefficient_formatter(subs))
+            if shown + len(minors) >= 2:
+                axis.set_minor_formatter(_coefficient_formatter(subs))
+            else:  # a view narrower than the gap between 2× and 3×: plain round values
+                axis.set_minor_locator(FixedLocator(
+                    [v for v in MaxNLocator(3).tick_values(low, high) if low <= v <= high]))
+                axis.set_minor_formatter(FuncFormatter(lambda v, pos=None: f"{v:.3g}"))
             relabelled += 1
     return relabelled
 

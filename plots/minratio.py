@@ -159,7 +159,8 @@ def _index_panel(ax, arrays, label, summary, loss_name):
         grid = np.geomspace(p["loss_c"], max(np.nanmax(loss[label == "critical"]), p["loss_c"]
                                                * 1.01), 200)
         ax.plot(grid, power_curve(grid, p["alpha0"], p["loss_c"], p["exponent"]), color="k",
-                lw=1, label=f"α₀((ε − ε_c)/ε_c)^p, p = {p['exponent']:.2f}")
+                lw=1, label=rf"$\alpha_0((\varepsilon - \varepsilon_c)/\varepsilon_c)^p$, "
+                      f"p = {p['exponent']:.2f}")
         text.append(f"p = {p['exponent']:.2f} [{p['low']:.2f}, {p['high']:.2f}] (95 %, "
                     f"{p['n_boot']} resamples)" + ("; p at its bound: undetermined" if p.get(
                         "at_bound") else f"; 3/2 {'inside' if p['contains'] else 'outside'}"))
@@ -183,7 +184,7 @@ def _index_panel(ax, arrays, label, summary, loss_name):
 def trace_figure(arrays, config):
     """‖∇L‖ along every search (log axis, by class) with the critical cutoff √grad_sq_tol;
     returns the Figure."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * CM, 6.5 * CM), layout="constrained")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * CM, 8 * CM), layout="constrained")
     starts, trace, label = arrays["trace_start"], arrays["trace"], categories(arrays)
     seen = set()
     for run in range(len(label)):
@@ -202,7 +203,9 @@ def trace_figure(arrays, config):
     ax.set_xlabel("accepted step of the search (symlog)")
     ax.set_ylabel("‖∇L(θ)‖ (log scale)")
     ax.set_title(f"‖∇L‖ along each search ({config['finder']})")
-    ax.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
+    # under the panel: inside, the traces fill every corner
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7,
+               handletextpad=0.4, labelspacing=0.2, columnspacing=0.8, frameon=False)
     return fig
 
 

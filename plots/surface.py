@@ -143,8 +143,9 @@ def plot_pca_plane(plane, trained, title):
     ax.plot(*coords[0], "wo", ms=8, mec="k", label=f"θ₀ (epoch {trained['epochs'][0]})")
     ax.plot(*coords[-1], "w*", ms=13, mec="k", label=f"θ* (epoch {trained['epochs'][-1]})")
     ax.legend(loc="best", fontsize=8)
+    # the y label on two lines: on one it is longer than the panel and runs into the title
     ax.set(xlabel=f"PC1 ({100 * ratio[0]:.1f} % of path variance)",
-           ylabel=f"PC2 ({100 * ratio[1]:.1f} % of path variance)")
+           ylabel=f"PC2\n({100 * ratio[1]:.1f} % of path variance)")
     every = int(trained["epochs"][1] - trained["epochs"][0]) if len(trained["epochs"]) > 1 else 0
     fig.suptitle("Plane of the training path's two leading PCA directions (Li et al. §7),\n"
                  f"path projected onto it, one dot every {every} epochs\n{title}")
@@ -161,17 +162,18 @@ def plot_hessian_plane(plane, title):
     _contour(fig, axes[0], a, b, np.log10(Z))
     axes[0].plot(0, 0, "w*", ms=12, mec="k")
     # at 16 cm for three panels every label is short: λ and ∇L·v go to each panel's title
-    axes[0].set(xlabel="a along v_max", ylabel="b along v_min",
+    # Unicode subscripts, as log₁₀ and θ₀ elsewhere: "v_max" printed its underscore
+    axes[0].set(xlabel="a along vₘₐₓ", ylabel="b along vₘᵢₙ",
                 title="log₁₀ L on the plane")
     axes[0].yaxis.set_major_locator(MaxNLocator(4))
-    cuts = ((a, Z[np.argmin(np.abs(b)), :], lam_max, plane["slopes"][0], "v_max"),
-            (b, Z[:, np.argmin(np.abs(a))], lam_min, plane["slopes"][1], "v_min"))
+    cuts = ((a, Z[np.argmin(np.abs(b)), :], lam_max, plane["slopes"][0], "vₘₐₓ"),
+            (b, Z[:, np.argmin(np.abs(a))], lam_min, plane["slopes"][1], "vₘᵢₙ"))
     for ax, (r, cut, lam, slope, name) in zip(axes[1:], cuts, strict=True):
         change = cut - loss0
         ax.plot(r, change, ".-", color=RUN_COLOURS[0], ms=3, label="L(θ* + r v) − L(θ*)")
         ax.plot(r, slope * r + 0.5 * lam * r**2, "k--", lw=1, label="(∇L·v) r + ½λr²")
         ax.axhline(0.0, color="0.6", lw=0.6)
-        zoom = name == "v_min" and change.min() < 0
+        zoom = name == "vₘᵢₙ" and change.min() < 0
         if zoom:  # on the dip: the rise beyond it (often quartic) would flatten it to a line
             ax.set_ylim(1.6 * change.min(), -4.0 * change.min())
         ax.set(xlabel=f"r along {name}", title=f"{name}: λ {lam:.3g}, ∇L·v {slope:.2g}",
@@ -257,7 +259,9 @@ def plot_tsne(tsne, info, config):
         ax.annotate(name, emb[i], xytext=(8, 8), textcoords="offset points", fontsize=9,
                     arrowprops={"arrowstyle": "-", "lw": 0.6})
     fig.colorbar(points, ax=ax, label="training loss L (log scale)")
-    ax.legend(handles=handles, loc="best", fontsize=8)
+    # under the map: inside, every corner holds sampled neighbours
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
     ax.set(xticks=[], yticks=[], xlabel="t-SNE 1", ylabel="t-SNE 2")
     ax.set_title(f"Tiny net {'-'.join(map(str, [1, *config['tiny_hidden'], 1]))} on "
                  f"{config['tiny_samples']} fixed inputs: {config['gd_epochs']} GD epochs, then "

@@ -122,3 +122,14 @@ def test_figure_names_follow_the_config(config, expected):
 def test_bad_flags_are_one_line(one_line_error, tmp_path, argv, expected):
     one_line_error(lambda: _main("--quick", *argv, "--out", tmp_path / "r"), PROG, expected)
     assert not (tmp_path / "r").exists()
+
+
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4: no literal '_'/'^', no overlapping texts, no legend over the data, ≥ 2
+    # labels on every log axis — in every figure, as saved at its print size
+    from figurefaults import rendered_faults
+
+    import plots.deepshallow
+
+    faults = rendered_faults(plots.deepshallow, quick[0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults

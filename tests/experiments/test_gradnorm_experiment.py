@@ -258,3 +258,14 @@ def test_help_lists_every_field():
     text = build_parser(gradnorm.Config, "experiments.gradnorm").format_help()  # '%' would raise
     for name in gradnorm.Config.__dataclass_fields__:
         assert "--" + name.replace("_", "-") in text
+
+
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4: no literal '_'/'^', no overlapping texts, no legend over the data, ≥ 2
+    # labels on every log axis — in every figure, as saved at its print size
+    from figurefaults import rendered_faults
+
+    import plots.gradnorm
+
+    faults = rendered_faults(plots.gradnorm, quick["default"][0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults

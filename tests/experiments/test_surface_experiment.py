@@ -176,3 +176,15 @@ def test_render_refuses_other_experiments(tmp_path):
 def test_the_tiny_model_has_fewer_than_50_parameters():
     config = surface.Config()
     assert MLP((1, *config.tiny_hidden, 1)).n_params == 46  # 10 + 30 + 6: the slides' < 50
+
+
+@pytest.mark.slow
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4: no literal '_'/'^', no overlapping texts, no legend over the data, ≥ 2
+    # labels on every log axis — in every figure, as saved at its print size
+    from figurefaults import rendered_faults
+
+    import plots.surface
+
+    faults = rendered_faults(plots.surface, quick[0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults

@@ -176,3 +176,14 @@ def test_render_refuses_a_folder_of_another_experiment(tmp_path):
     common.Store(tmp_path, "gradnorm", Config()).save_summary({"x": np.zeros(1)}, {})
     with pytest.raises(ValueError, match="not of trajectory"):
         render(tmp_path, tmp_path / "f")
+
+
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4: no literal '_'/'^', no overlapping texts, no legend over the data, ≥ 2
+    # labels on every log axis — in every figure, as saved at its print size
+    from figurefaults import rendered_faults
+
+    import plots.trajectory
+
+    faults = rendered_faults(plots.trajectory, quick[0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults
