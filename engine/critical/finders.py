@@ -259,10 +259,20 @@ def _newton(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
                 flat = (flat + [(model.kernel_share, mon.best_norm)])[-int(window):]
                 if (len(flat) == window and min(f[0] for f in flat) >= opts["flat_kappa"]
                         and flat[0][1] < opts["factor"] * mon.best_norm):
-                    raise Halt(*mon.stop(
-                        f"gradient-flat: in each of the last {window} Newton models "
-                        f"κ̂ ≥ {opts['flat_kappa']:g} of ∇L lay in H's near-kernel, and the best "
-                        f"‖∇L‖ = {mon.best_norm:.3g} fell by less than {opts['factor']:g}×"))
+                    # inexact solves count unresolved range directions in κ̂: confirm by a
+                    # tight one (lsmr_tol, twice the iterations), the better model to go on with
+                    model, flat = newton_model(
+                        theta, g, hess_fn, hvp_fn, rtol=opts["rtol"], tau_max=opts["tau_max"],
+                        dense_max=opts["dense_max"], lsmr_tol=opts["lsmr_tol"],
+                        lsmr_maxiter=2 * opts["lsmr_maxiter"], krylov=opts["krylov"]), []
+                    if model is not None and model.kernel_share >= opts["flat_kappa"]:
+                        raise Halt(*mon.stop(
+                            f"gradient-flat: the last {window} Newton models left κ̂ ≥ "
+                            f"{opts['flat_kappa']:g} of ∇L in H's near-kernel (a tight solve: "
+                            f"{model.kernel_share:.2f}) and the best ‖∇L‖ = "
+                            f"{mon.best_norm:.3g} fell by less than {opts['factor']:g}×"))
+                    if model is None:  # (no kept direction: κ̂ = 1, stopped above)
+                        raise Halt(DIVERGED, "H became non-finite during the search")
             # Δ starts at the full step and carries over between steps (Moré 1978)
             radius = min(model.newton_norm if radius is None else radius,
                          opts["max_step"] * (1.0 + np.linalg.norm(theta)))

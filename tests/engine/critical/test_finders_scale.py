@@ -53,9 +53,27 @@ def test_a_search_in_the_near_kernel_stops_as_gradient_flat_after_flat_window_mo
     opts = {"method": "newton", "hvp_fn": hvp, "dense_max": 0}
     flat = find_critical([0.7, 0.0], grad, None, **opts)
     assert STATUS_NAMES[flat.status] == "stalled"
-    assert "gradient-flat: in each of the last 10 Newton models" in flat.message
+    assert "gradient-flat: the last 10 Newton models left κ̂ ≥ 0.9" in flat.message
     assert flat.n_iter == 9  # 10 models, the 10th not stepped from
     plain = find_critical([0.7, 0.0], grad, None, flat_window=0, **opts)
     assert "gradient-flat" not in plain.message and plain.n_iter > flat.n_iter
     for res in (flat, plain):
         assert abs(np.linalg.norm(grad(res.theta)) - 1.0) < 1e-3
+
+
+def test_the_flat_stop_is_confirmed_by_a_tighter_solve_and_the_label_is_classifys():
+    """∇f = Λθ + 1 with Λ = diag(1 … 0.003): nonsingular, κ = 0 everywhere. Solves of 2 Lanczos
+    iterations leave κ̂ ≥ 0.9 of ∇f unresolved; the confirming solve (4 iterations) refuses the
+    first would-be stop (κ̂ = 0.73), so the search goes on past flat_window. When a capped
+    confirmation does stop it, the label still comes from classify: not gradient-flat."""
+    from engine.critical.classification import classify
+
+    lam = np.array([1.0, 0.3, 0.1, 0.03, 0.01, 0.003])
+    found = find_critical(np.zeros(6), lambda t: lam * t + 1.0, None, method="newton",
+                          hvp_fn=lambda t, v: lam * v, dense_max=0, lsmr_maxiter=2,
+                          flat_window=3, forcing_max=1e-10)
+    # κ̂ of the 2-iteration models: 0.78, 0.88, 0.94, 0.96, 0.97: unconfirmed, the 5th model
+    # ended the search after 4 steps; the confirmation (0.73) sent it on (16 steps measured)
+    assert found.n_iter > 4
+    point = classify(found.theta, lam * found.theta + 1.0, np.diag(lam))
+    assert point.kappa < 1e-12 and point.label == "not-converged"
