@@ -17,6 +17,7 @@ from .cut import CUTS, certified_tau, sign_cut
 from .embedding import EMBEDDINGS, add_units, effective_widths, embed, split_curvature, split_unit
 from .finders import DENSE_MAX, METHODS, STATUS_NAMES, FinderResult, find_critical
 from .index_loss import index_loss_fit, power_curve
+from .krylov import SubspaceModel, subspace_model
 from .linear_autoencoder import (
     CriticalClass,
     LinearAutoencoder,
@@ -25,7 +26,6 @@ from .linear_autoencoder import (
     nearest_subset,
     spectrum_data,
 )
-from .krylov import SubspaceModel, subspace_model
 from .newton_mr import KRYLOV_SOLVERS, accelerated, newton_model, next_radius
 from .search_result import counted
 
