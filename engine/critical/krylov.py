@@ -26,7 +26,7 @@ system can meet; ‖Hr‖ = ‖T̄_{k+1}T̄_k y + ‖Hg‖e₁‖ is known one i
 judges the solution on k columns after building k + 1 and the model keeps all k + 1. The test is
 made at k = 1…10 and then every ⌈k/10⌉ iterations (each check is one small SVD).
 Cost: k + 1 HVPs; O(n·k) per iteration for the reorthogonalization (at n = 17,226 and k = 250,
-5.6 ms a step beside an HVP's ≈ 8 ms) and per trial step; memory n·(k + 1) floats (V).
+at most 5.6 ms a step beside an HVP's 8–10 ms) and per trial step; memory n·(k + 1) floats (V).
 """
 from __future__ import annotations
 
