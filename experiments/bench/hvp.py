@@ -39,8 +39,9 @@ _SAMPLE_SECONDS = 0.02
 
 def bench_hvp(repeats: int = 5, seed: int = 0) -> dict:
     """{'jax': version or None, 'rows': one dict per network with {network, activation, loss,
-    params, n_samples, <route>_ms for each of ROUTES (None: not measured), rel_diff}}; times in
-    milliseconds per product, medians over `repeats` samples after a warm-up."""
+    params, n_samples, <route>_ms and <route>_cpu_ms for each of ROUTES (None: not measured),
+    rel_diff}}; wall and CPU milliseconds per product, medians over `repeats` samples after a
+    warm-up."""
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
     jax = _import_jax()
@@ -58,14 +59,17 @@ def print_table(result: dict) -> None:
     print("\nHessian-vector product, ms per product, float64, 1 BLAS thread, medians; "
           f"{jax_note}\n")
     print("| network | σ, loss | params | N | autograd re-traced | make_hvp operator | R-op hvp | "
-          "R-op operator | jax.jit(jvp∘grad) | operator / jax | max diff vs jax |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "R-op operator | jax.jit(jvp∘grad) | operator / jax | CPU: operator / jax | "
+          "max diff vs jax |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         ratio = (f"{r['rop_operator_ms'] / r['jax_ms']:.2f}×" if r["jax_ms"] else "–")
+        cpu = (f"{r['rop_operator_cpu_ms']:.3f} / {r['jax_cpu_ms']:.3f} = "
+               f"{r['rop_operator_cpu_ms'] / r['jax_cpu_ms']:.2f}×" if r["jax_ms"] else "–")
         times = " | ".join("–" if r[f"{k}_ms"] is None else f"{r[f'{k}_ms']:.3f}" for k in ROUTES)
         diff = "–" if r["rel_diff"] is None else f"{r['rel_diff']:.1e}"
         print(f"| {r['network']} | {r['activation']}, {r['loss']} | {r['params']} | "
-              f"{r['n_samples']} | {times} | {ratio} | {diff} |")
+              f"{r['n_samples']} | {times} | {ratio} | {cpu} | {diff} |")
 
 
 def _problems(seed):
@@ -96,7 +100,8 @@ def _bench_network(net, theta, x, y, repeats, seed, jax) -> dict:
         jax_hvp = _jax_hvp(jax, net, x, y)
         reference = np.asarray(jax_hvp(theta, v))
         calls["jax"] = lambda: jax_hvp(theta, v).block_until_ready()
-    times = {f"{route}_ms": None for route in ROUTES} | _median_ms(calls, repeats)
+    times = {f"{route}{unit}": None for route in ROUTES for unit in ("_ms", "_cpu_ms")}
+    times |= _median_ms(calls, repeats)
     rel_diff = None
     if reference is not None:
         rel_diff = float(np.abs(op_net.matvec(v) - reference).max() / np.abs(reference).max())
@@ -106,7 +111,9 @@ def _bench_network(net, theta, x, y, repeats, seed, jax) -> dict:
 
 
 def _median_ms(calls: dict, repeats: int) -> dict:
-    """{'<route>_ms': median ms per call}: `repeats` rounds; in each round every route runs one
+    """{'<route>_ms', '<route>_cpu_ms': median wall and process-CPU ms per call}: `repeats`
+    rounds (the CPU time is this process's own: a machine loaded by others inflates it less
+    than the wall clock); in each round every route runs one
     block of `inner` calls (≥ 20 ms), so a drift of the machine's speed hits all routes alike
     while no two routes alternate call by call."""
     inner = {}
@@ -117,13 +124,16 @@ def _median_ms(calls: dict, repeats: int) -> dict:
         inner[route] = max(1, int(np.ceil(_SAMPLE_SECONDS / max(time.perf_counter() - start,
                                                                 1e-9))))
     samples = {route: [] for route in calls}
+    cpu = {route: [] for route in calls}
     for _ in range(repeats):
         for route, call in calls.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in range(inner[route]):
                 call()
             samples[route].append((time.perf_counter() - start) / inner[route])
-    return {f"{route}_ms": 1e3 * float(np.median(t)) for route, t in samples.items()}
+            cpu[route].append((time.process_time() - start_cpu) / inner[route])
+    return ({f"{route}_ms": 1e3 * float(np.median(t)) for route, t in samples.items()}
+            | {f"{route}_cpu_ms": 1e3 * float(np.median(t)) for route, t in cpu.items()})
 
 
 def _import_jax():
