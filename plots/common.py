@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import (
@@ -198,10 +199,16 @@ def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None =
     wrapped to their width (wrap_titles), laid out by matplotlib's constrained layout, in the
     shared STYLE (TrueType fonts in the PDF); then close it."""
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
+    drawn = fig.get_size_inches().copy()
     print_size(fig, width)
     legible(fig)
     label_log_axes(fig)
-    if fig.get_layout_engine() is None:  # a figure laid out and frozen by its plot keeps it
+    resized = not np.allclose(drawn, fig.get_size_inches(), atol=0.02)
+    # a figure laid out and frozen by its plot at its print size keeps that layout; one frozen
+    # at another size (fig.tight_layout() leaves a frozen engine) is laid out again: its old
+    # positions clipped titles and labels at the new size
+    if fig.get_layout_engine() is None or (
+            resized and not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)):
         fig.set_layout_engine("constrained")  # the exact print size: no bbox_inches="tight"
     if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         wrap_titles(fig)  # only where the layout makes room for the extra lines

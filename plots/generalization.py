@@ -189,7 +189,7 @@ def flatness_figure(arrays, summary, config):
     ax.set_ylabel("accuracy", color="C1")
     ax.grid(True, alpha=0.3)
     # one legend under the panels: in the upper left of each, it covered the curves
-    _legend_below(fig, axes[0, 0].get_lines() + ax.get_lines() + twin.get_lines(), ncol=5)
+    _legend_below(fig, axes[0, 0].get_lines() + ax.get_lines() + twin.get_lines(), ncol=3)
     for ax in axes[1]:
         ax.set_xscale("log")
         ax.set_xlabel("batch size (log)")

@@ -82,7 +82,7 @@ def ratio_figure(arrays, config, summary=None):
     against the end points' loss on a log axis, one marker per class; returns the Figure."""
     label, loss = categories(arrays), arrays["loss"]
     flat = arrays["flat"].astype(bool)
-    fig, axes = plt.subplots(2, 2, figsize=(FULL_WIDTH * CM, 13 * CM), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(FULL_WIDTH * CM, 14 * CM), layout="constrained")
     ax_min, ax_res, ax_samp, ax_idx = axes.ravel()
     for name, (colour, marker) in STYLE.items():
         sel = (label == name) & np.isfinite(loss) & (loss > 0)
@@ -109,7 +109,6 @@ def ratio_figure(arrays, config, summary=None):
     tight, loose = config["band"][0], config["band"][-1]
     ax_min.set_ylabel("minimal ratio n₊/n")
     ax_min.set_title(f"(a) minimal ratio; bars: rtol {tight:g} … {loose:g}")
-    ax_min.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
     ax_res.set_ylabel("n₊/(n₊ + n₋) (dots), n₋/n (bars)")
     ax_res.set_title("(b) resolved ratio and index")
 
@@ -123,7 +122,15 @@ def ratio_figure(arrays, config, summary=None):
     ax_samp.set_xlabel("minimal ratio n₊/n from the Hessian")
     ax_samp.set_ylabel(f"share of {config['n_directions']} θ*+r·d\nwith L > L(θ*)")
     ax_samp.set_title("(c) sampled ratio against the Hessian's")
-    ax_samp.legend(fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
+    # the legends of (a) (classes, as in (b)) and (c) (radii) under the grid: inside a panel,
+    # the points reach every corner
+    # (rows: the classes, then (c)'s entries; matplotlib fills a legend column by column)
+    rows = [list(zip(*ax.get_legend_handles_labels(), strict=True)) for ax in (ax_min, ax_samp)]
+    ncol = max(map(len, rows))
+    blank = (plt.Line2D([], [], alpha=0.0), "")
+    entries = [row[i] if i < len(row) else blank for i in range(ncol) for row in rows]
+    fig.legend(*zip(*entries, strict=True), loc="outside lower center", ncol=ncol, fontsize=7,
+               handletextpad=0.3, labelspacing=0.2, columnspacing=1.0, frameon=False)
     _index_panel(ax_idx, arrays, label, summary or {}, _loss_name(config))
     decay = config.get("weight_decay", 0.0)
     loss_name = _loss_name(config)

@@ -110,7 +110,7 @@ def dnn_figure(arrays, info, config):
     ax.set_title(f"{data_name(info['dataset'])} DNN "
                  f"{'-'.join(map(str, info['sizes']))} {config['activation']} "
                  f"({info['n_params']} parameters): tr H = "
-                 f"{info['trace']:.3g} ± {info['trace_se']:.2g} (Hutchinson), λ_max = "
+                 f"{info['trace']:.3g} ± {info['trace_se']:.2g} (Hutchinson), λₘₐₓ = "
                  f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}"
                  f"{unverified}",
                  fontsize=9)

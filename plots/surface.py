@@ -143,9 +143,10 @@ def plot_pca_plane(plane, trained, title):
     ax.plot(*coords[0], "wo", ms=8, mec="k", label=f"θ₀ (epoch {trained['epochs'][0]})")
     ax.plot(*coords[-1], "w*", ms=13, mec="k", label=f"θ* (epoch {trained['epochs'][-1]})")
     ax.legend(loc="best", fontsize=8)
-    # the y label on two lines: on one it is longer than the panel and runs into the title
+    # a short y label: "PC2 (… % of path variance)" is longer than the panel is high and ran
+    # into the title (the x label says what the % are)
     ax.set(xlabel=f"PC1 ({100 * ratio[0]:.1f} % of path variance)",
-           ylabel=f"PC2\n({100 * ratio[1]:.1f} % of path variance)")
+           ylabel=f"PC2 ({100 * ratio[1]:.1f} %)")
     every = int(trained["epochs"][1] - trained["epochs"][0]) if len(trained["epochs"]) > 1 else 0
     fig.suptitle("Plane of the training path's two leading PCA directions (Li et al. §7),\n"
                  f"path projected onto it, one dot every {every} epochs\n{title}")
@@ -260,18 +261,20 @@ def plot_tsne(tsne, info, config):
                     arrowprops={"arrowstyle": "-", "lw": 0.6})
     fig.colorbar(points, ax=ax, label="training loss L (log scale)")
     # under the map: inside, every corner holds sampled neighbours
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
-               frameon=False)
-    ax.set(xticks=[], yticks=[], xlabel="t-SNE 1", ylabel="t-SNE 2")
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+    ax.set(xticks=[], yticks=[], ylabel="t-SNE 2")
     ax.set_title(f"Tiny net {'-'.join(map(str, [1, *config['tiny_hidden'], 1]))} on "
                  f"{config['tiny_samples']} fixed inputs: {config['gd_epochs']} GD epochs, then "
                  f"{info['newton_iterations']} Newton steps\n(L: {info['gd_loss']:.2e} → "
                  f"{info['newton_loss']:.2e}); neighbours sampled around the last "
                  f"{config['extra_steps']}", fontsize=10)
-    fig.text(0.01, -0.06, "Caveat: t-SNE keeps who is near whom, not distances — cluster sizes "
-             f"and gaps between clusters mean nothing (perplexity {config['perplexity']:g}).\n"
-             "Neighbour half-widths sᵢ ∝ each parameter's rate of descent in gradient descent "
-             f"(mean |Δθᵢ| per epoch), largest {config['sample_radius']:g}.", fontsize=8)
+    # the caveat under the x label, part of the axes' layout (as a figure text at y < 0 it was
+    # cut off the page), wrapped to the print width
+    caveat = ("Caveat: t-SNE keeps who is near whom, not distances — cluster sizes and gaps "
+              f"between clusters mean nothing (perplexity {config['perplexity']:g}). Neighbour "
+              "half-widths sᵢ ∝ each parameter's rate of descent in gradient descent (mean "
+              f"|Δθᵢ| per epoch), largest {config['sample_radius']:g}.")
+    ax.set_xlabel("t-SNE 1\n" + textwrap.fill(caveat, 95), fontsize=8)
     return fig
 
 

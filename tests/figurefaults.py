@@ -5,6 +5,7 @@ leaves the figure at its print size with its final layout):
 - a literal '_' or '^' in a visible text outside $…$ mathtext ("θ_t", "‖_F", "^p");
 - two texts of the figure's decorations (suptitle, titles, axis labels, tick labels, offset
   texts, colorbar labels, annotations) whose boxes overlap, or one overlapping a legend;
+- a decoration text that reaches past the figure's edge (clipped on the page);
 - a log axis with fewer than 2 labelled values in its view;
 - a legend inside an axes that covers a drawn data point or segment of that axes (or its twin).
 rendered_faults(module, results_dir, tmp_path, monkeypatch) draws every figure of a plots module
@@ -20,9 +21,10 @@ from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
 import plots.common
+from plots.common import DPI
 
 _MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
-OVERLAP_PX = 1.0  # boxes may share this much (anti-aliasing, rounding) before they overlap
+OVERLAP_PX = 2.0  # px at DPI (0.17 mm): boxes may share this much (rounding) before overlapping
 
 
 def literal_markup(text: str) -> bool:
@@ -38,11 +40,15 @@ def _tick_texts(ax):
     """The tick labels drawn by ax: visible, non-empty, at a tick inside the view."""
     out = []
     for axis in (ax.xaxis, ax.yaxis):
-        low, high = sorted(axis.get_view_interval())
-        span = high - low
+        # compared where drawn (pixels): a log axis' tolerance in data units is meaningless
+        scale = axis.get_transform()
+        low, high = sorted(scale.transform(np.asarray(axis.get_view_interval(), dtype=float)))
         for tick in axis.get_major_ticks() + axis.get_minor_ticks():
             loc = tick.get_loc()
-            if loc is None or not (low - 1e-9 * span <= loc <= high + 1e-9 * span):
+            if loc is None or (axis.get_scale() == "log" and loc <= 0):
+                continue
+            where = float(scale.transform(np.array([loc], dtype=float))[0])
+            if not (low - 1e-9 * (high - low) <= where <= high + 1e-9 * (high - low)):
                 continue
             out += [t for t in (tick.label1, tick.label2) if t.get_visible() and _shown(t)]
     return out
@@ -104,6 +110,7 @@ def print_faults(fig) -> list[str]:
     """The faults listed in the module docstring, one line each ([] for a readable figure)."""
     if not hasattr(fig.canvas, "get_renderer"):  # closed by save_figure: draw it off-screen
         FigureCanvasAgg(fig)
+    fig.set_dpi(DPI)  # measured as the PNG is drawn (text metrics round with the resolution)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     faults = []
@@ -113,6 +120,10 @@ def print_faults(fig) -> list[str]:
     texts = [(name, t.get_window_extent(renderer)) for name, t in decoration_texts(fig)]
     legends = [(name, lg.get_window_extent(renderer)) for name, lg in _legends(fig)]
     boxes = texts + legends
+    page = fig.bbox
+    faults += [f"{name} is clipped at the figure's edge" for name, box in boxes
+               if box.x0 < page.x0 - OVERLAP_PX or box.x1 > page.x1 + OVERLAP_PX
+               or box.y0 < page.y0 - OVERLAP_PX or box.y1 > page.y1 + OVERLAP_PX]
     for i, (name_a, a) in enumerate(boxes):
         for name_b, b in boxes[i + 1:]:
             if _boxes_overlap(a, b) and not (name_a in dict(legends) and name_b in dict(legends)):

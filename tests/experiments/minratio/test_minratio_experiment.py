@@ -360,3 +360,14 @@ def test_eigenvalues_near_the_cut_are_recounted(quick):
     crit = arrays["label"] == "critical"
     if crit.any():
         assert meta["summary"]["near_tau"]["max"] == arrays["n_near_tau"][crit].max()
+
+
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4: no literal '_'/'^', no overlapping texts, no legend over the data, ≥ 2
+    # labels on every log axis — in every figure, as saved at its print size
+    from figurefaults import rendered_faults
+
+    import plots.minratio
+
+    faults = rendered_faults(plots.minratio, quick[0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults
