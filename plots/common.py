@@ -23,6 +23,7 @@ from matplotlib.ticker import (
     FuncFormatter,
     LogFormatterSciNotation,
     MaxNLocator,
+    NullFormatter,
 )
 
 from engine.io.cli import OneLineParser, guarded
@@ -141,11 +142,11 @@ def _wrap_line(text, line, room, renderer) -> str:
 
 
 def label_log_axes(fig) -> int:
-    """Give every log axis of fig whose view shows fewer than 2 labelled major ticks (less than
-    two decades) labels at 2× and 5× each decade (all 2…9× when that is still too few), in the
-    major labels' style (round values by MaxNLocator in a view too narrow for any of them), so
-    that at least MIN_LOG_LABELS values can be read off it; returns the
-    number of axes relabelled. Call after the data are drawn (the view is final)."""
+    """Give every log axis of fig whose view shows fewer than 2 labelled major ticks readable
+    values: at 2× and 5× each decade in the major labels' style when the view spans a decade or
+    more (≥ MIN_LOG_LABELS values then), else round values written plainly (MaxNLocator; the
+    default labels of every 2…9× touch in so narrow a view); returns the number of axes
+    relabelled. Call after the data are drawn (the view is final)."""
     relabelled = 0
     for ax in fig.axes:
         if ax.name == "3d":
@@ -160,18 +161,13 @@ def label_log_axes(fig) -> int:
             shown = sum(bool(major(v, i)) for i, v in enumerate(locs))
             if shown >= 2:
                 continue
-            for subs in ((2, 5), (2, 3, 5), tuple(range(2, 10))):
-                minors = [c * 10.0 ** k for k in range(math.floor(math.log10(low)),
-                                                       math.ceil(math.log10(high)) + 1)
-                          for c in subs if low <= c * 10.0 ** k <= high]
-                if shown + len(minors) >= MIN_LOG_LABELS:
-                    break
-            if shown + len(minors) >= 2:
-                axis.set_minor_formatter(_coefficient_formatter(subs))
-            else:  # a view narrower than the gap between 2× and 3×: plain round values
-                axis.set_minor_locator(FixedLocator(
-                    [v for v in MaxNLocator(3).tick_values(low, high) if low <= v <= high]))
-                axis.set_minor_formatter(FuncFormatter(lambda v, pos=None: f"{v:.3g}"))
+            if math.log10(high / low) >= 1.0:  # a decade or more: 2× and 5× are ≥ 3 values
+                axis.set_minor_formatter(_coefficient_formatter((2, 5)))
+            else:  # less than a decade: round values (matplotlib's crowded minor labels touch)
+                axis.set_major_locator(FixedLocator(
+                    [v for v in MaxNLocator(4).tick_values(low, high) if low <= v <= high]))
+                axis.set_major_formatter(FuncFormatter(lambda v, pos=None: f"{v:.3g}"))
+                axis.set_minor_formatter(NullFormatter())
             relabelled += 1
     return relabelled
 

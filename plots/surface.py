@@ -142,7 +142,8 @@ def plot_pca_plane(plane, trained, title):
     ax.plot(coords[:, 0], coords[:, 1], "-o", color="w", lw=1.2, ms=3.5, mec="k", mew=0.3)
     ax.plot(*coords[0], "wo", ms=8, mec="k", label=f"θ₀ (epoch {trained['epochs'][0]})")
     ax.plot(*coords[-1], "w*", ms=13, mec="k", label=f"θ* (epoch {trained['epochs'][-1]})")
-    ax.legend(loc="best", fontsize=8)
+    # under the panel: inside, it covered the path wherever the path ran
+    fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     # a short y label: "PC2 (… % of path variance)" is longer than the panel is high and ran
     # into the title (the x label says what the % are)
     ax.set(xlabel=f"PC1 ({100 * ratio[0]:.1f} % of path variance)",

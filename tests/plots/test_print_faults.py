@@ -113,3 +113,17 @@ def test_saved_pdf_has_truetype_fonts_not_type3(tmp_path):
                if p.suffix == ".pdf").read_bytes()
     assert b"/Type3" not in pdf
     assert b"/CIDFontType2" in pdf or b"/TrueType" in pdf
+
+
+def test_a_log_axis_narrower_than_a_decade_gets_round_values_that_do_not_touch():
+    # surface_line_sinc's --quick kind: 0.085 … 0.12 drew "9×10⁻²" over "10⁻¹"
+    fig, ax = plt.subplots(layout="constrained")
+    ax.semilogy([0, 1], [0.085, 0.12])
+    _at_print_size(fig)
+    assert label_log_axes(fig) == 1
+    fig.canvas.draw()
+    shown = [t.get_text() for t in ax.yaxis.get_ticklabels(which="both") if t.get_text()
+             and 0.085 <= t.get_position()[1] <= 0.12]
+    assert len(shown) >= 2 and all("times" not in s for s in shown), shown
+    assert print_faults(fig) == []
+    plt.close(fig)
