@@ -6,13 +6,16 @@ census  Dauphin et al.'s (2014) plane: the index α = n₋/n of each critical po
         slides along a set of critical points) are filled, minima (α = 0) drawn as squares;
         points whose continuation escaped or drifted are hollow and out of the statistics.
         The title gives Spearman's ρ(ε, α) over the settled non-trivial points with its 95 %
-        bootstrap interval, how many there are and the decades of ε they span.
+        bootstrap interval, how many there are and the decades of ε they span. End points that
+        are not critical (the budget ran out first) are grey crosses, with their own ρ in the
+        title: where the searches stopped, not a census of critical points.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from engine.io.results import load_summary
 
@@ -29,26 +32,30 @@ def figure_names(meta: dict) -> list[str]:
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw `census` from a results folder of experiments.census."""
     arrays, meta = load_summary(results_dir, "census")
-    return save_figure(census_figure(arrays, meta["summary"]), figures_dir, FIGURES[0])
+    return save_figure(census_figure(arrays, meta["summary"]), figures_dir, FIGURES[0],
+                       width="full")
 
 
 def census_figure(arrays, summary):
     """Index α against training MSE and against the misclassified share (module docstring)."""
-    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH * CM, 7.0 * CM), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH * CM, 9.0 * CM), sharey=True)
     crit = arrays["label"] == "critical"
     settled = arrays["settled"]
     census = summary["census"]
     for ax, key, xlabel in ((axes[0], "loss", "training MSE ε (log)"),
-                            (axes[1], "error", "misclassified share of the 1797 (log)")):
+                            (axes[1], "error", "misclassified share (log)")):
         x, alpha = arrays[key], arrays["index"]
         shown = crit & (x > 0)
+        ended = ~crit & (x > 0) & np.isfinite(alpha)
         for mask, style in (
+                (ended, {"marker": "x", "color": "0.6", "linewidths": 0.8,
+                         "label": "end point, not critical"}),
                 (shown & settled & (alpha > 0), {"marker": "o", "color": "C0",
                                                  "label": "saddle, settled"}),
                 (shown & settled & (alpha == 0), {"marker": "s", "color": "C2",
                                                   "label": "minimum, settled"}),
                 (shown & ~settled, {"marker": "o", "facecolors": "none", "color": "C3",
-                                    "label": "escaped or drifted"})):
+                                    "label": "critical, escaped or drifted"})):
             if mask.any():
                 ax.scatter(x[mask], alpha[mask], s=14, **style)
         ax.set_xscale("log")
@@ -57,19 +64,22 @@ def census_figure(arrays, summary):
     axes[0].axvline(census["trivial_loss"], color="0.5", lw=0.8, ls=":",
                     label="constant fit's MSE")
     axes[0].set_ylabel("index α = n₋/n")
-    axes[0].legend(loc="upper left", fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
+               fontsize=7, handletextpad=0.2, borderpad=0.3)
     zero = census["error_zero"]
     if zero:
         axes[1].set_title(f"{zero} settled point(s) with no error are not drawn")
-    rho = census["fit"]["spearman"]
-    span = census["loss_range"]
+    rho, span = census["fit"]["spearman"], census["loss_range"]
     head = (f"ρ(ε, α) = {rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})"
             if rho else "ρ not computed (fewer than three non-trivial saddles)")
     decades = f"{span['decades']:.2f} decades of ε" if span else "no ε span"
+    ends = summary["end_points"]["spearman"]
+    tail = (f"; grey: end points that are not critical (all {summary['end_points']['n']}: "
+            f"ρ = {ends['rho']:.2f}, {ends['low']:.2f} … {ends['high']:.2f})" if ends else "")
     fig.suptitle(f"{data_name(summary['dataset'])}, {'-'.join(map(str, summary['sizes']))} "
-                 f"{summary['activation']} ({summary['n_params']:,} parameters): "
+                 f"{summary['activation']}, {summary['n_params']:,} parameters: "
                  f"{census['settled']} settled critical points of {len(crit)} searches, "
-                 f"{decades}; {head}")
+                 f"{decades}; {head}{tail}")
     return fig
 
 

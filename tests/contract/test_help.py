@@ -25,6 +25,7 @@ EXPERIMENTS = {
     "experiments.deepshallow": "experiments.deepshallow.experiment",
     "experiments.surface": "experiments.surface.experiment",
     "experiments.generalization": "experiments.generalization.experiment",
+    "experiments.census": "experiments.census.experiment",
 }
 RUN_FLAGS = ("--help", "--quick", "--config", "--out", "--figures", "--jobs", "--backend",
              "--scheduler", "--shard", "--debug")

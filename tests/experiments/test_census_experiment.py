@@ -33,6 +33,9 @@ def test_quick_census_keeps_its_contract(quick):
     assert np.all(arrays["n_hvp"] <= config.max_hvp + 600)
     settled = arrays["settled"]
     assert summary["census"]["settled"] == int(settled.sum())
+    ends = summary["end_points"]
+    assert ends["n"] == int(np.isfinite(arrays["index"]).sum())
+    assert ends["grad_sq_passed"] == int((arrays["grad_sq"] <= config.grad_sq_tol).sum())
     assert np.all(arrays["label"][settled] == "critical")
 
 
@@ -71,6 +74,7 @@ def test_figure_and_readme_from_saved_files(quick, tmp_path):
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert text.startswith("before\n") and text.endswith(f"{END}\nafter\n") and "old" not in text
     assert f"{summary['counts']['critical']} ended critical" in text
+    assert "The aim (≥ 30 settled critical points" in text  # judged by the rule, not typed
     assert (tmp_path / "docs" / "census.png").is_file()
 
 
