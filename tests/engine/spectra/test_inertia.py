@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP
-from engine.critical.classification import classify
+from engine.critical.classification import classify, continuation
 from engine.critical.finders import find_critical
 from engine.derivatives.backprop import mlp_mse_gradient
 from engine.derivatives.curvature import exact_hessian
@@ -125,3 +125,23 @@ def test_classify_takes_an_operator(net_point):
     dense = classify(near, gradient(near), hessian(near), tau_max=1e-5)
     assert point.label == dense.label and point.spectrum.n_neg == dense.spectrum.n_neg
     assert point.spectrum.route == "lanczos"
+
+
+def test_continuation_runs_on_hvps_above_the_switch(net_point):
+    """continuation passes hvp_fn and finder options to Newton-MR on HVPs (no Hessian formed):
+    from the critical point of the fixture it stays put, as with the dense default."""
+    net, x, y, gradient, hessian, near, far = net_point
+    op_at = {}
+
+    def hvp(theta, v):
+        key = theta.tobytes()
+        if key not in op_at:
+            op_at.clear()
+            op_at[key] = hvp_operator(net, theta, x, y)
+        return op_at[key].matvec(v) + 1e-4 * v
+
+    loss = lambda t: float(net.loss(t, x, y) + 0.5e-4 * t @ t)  # noqa: E731
+    cont = continuation(near, gradient, None, loss, method="newton", hvp_fn=hvp, max_eval=10,
+                        dense_max=0, max_hvp=2000)
+    assert cont.verdict == continuation(near, gradient, hessian, loss, max_eval=10).verdict
+    assert cont.verdict in ("stays", "manifold")
