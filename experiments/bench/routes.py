@@ -65,7 +65,8 @@ def _functions(route, sizes, x, y, theta0):
 
 
 def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
-    """One row per case: {case, params, <route>_hessian_s, <route>_search_s} (None: absent)."""
+    """One row per case: {case, params, <route>_hessian_s, <route>_search_s and their process-CPU
+    twins <route>_hessian_cpu_s, <route>_search_cpu_s} (None: absent)."""
     rows = []
     with threadpool_limits(limits=1):
         for name, sizes, n_samples, cap, routes in CASES:
@@ -75,36 +76,47 @@ def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
             theta0 = np.random.default_rng(seed).normal(size=n) / np.sqrt(2.0)
             row = {"case": name, "params": n}
             for route in ROUTES:
-                row[f"{route}_hessian_s"] = row[f"{route}_search_s"] = None
+                for key in ("hessian_s", "search_s", "hessian_cpu_s", "search_cpu_s"):
+                    row[f"{route}_{key}"] = None
                 if route not in routes or (route in ("torch", "jax")
                                            and importlib.util.find_spec(route) is None):
                     continue
                 f = _functions(route, sizes, x, y, theta0)
                 f.hessian(theta0)  # warm-up (jax compiles)
-                times = []
+                times, cpu = [], []
                 for _ in range(repeats):
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     f.hessian(theta0)
                     times.append(time.perf_counter() - start)
+                    cpu.append(time.process_time() - start_cpu)
                 f.gradient(theta0)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 find_critical(theta0, f.gradient, f.hessian, max_iter=cap)
                 row[f"{route}_hessian_s"] = float(np.median(times))
                 row[f"{route}_search_s"] = time.perf_counter() - start
+                row[f"{route}_hessian_cpu_s"] = float(np.median(cpu))
+                row[f"{route}_search_cpu_s"] = time.process_time() - start_cpu
             rows.append(row)
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
-    """The rows as a Markdown table, seconds, with each route's ratio to jax."""
-    print("\nOwn loss by route: one Hessian / one search (lm+newton), seconds, 1 thread\n")
+    """The rows as Markdown tables, wall and process-CPU seconds, with each route's ratio to
+    jax (the CPU time is this process's own: a machine loaded by others inflates it less)."""
+    for clock in ("", "_cpu"):
+        _print_clock(rows, clock)
+
+
+def _print_clock(rows, clock):
+    print(f"\nOwn loss by route: one Hessian / one search (lm+newton), "
+          f"{'process-CPU' if clock else 'wall'} seconds, 1 thread\n")
     print("| case | params | " + " | ".join(f"{r} Hessian | {r} search" for r in ROUTES) + " |")
     print("|---|---|" + "---|---|" * len(ROUTES))
     for row in rows:
         cells = []
         for route in ROUTES:
             for what in ("hessian", "search"):
-                t, ref = row[f"{route}_{what}_s"], row[f"jax_{what}_s"]
+                t, ref = row[f"{route}_{what}{clock}_s"], row[f"jax_{what}{clock}_s"]
                 ratio = f" ({t / ref:.1f}×)" if t is not None and ref else ""
                 cells.append("–" if t is None else f"{t:.4g}{ratio}")
         print(f"| {row['case']} | {row['params']} | " + " | ".join(cells) + " |")
