@@ -145,7 +145,7 @@ def gradnorm_section(f: Facts) -> list[str]:
 
 def surface_section(f: Facts) -> list[str]:
     """The HW1-2 bonus, the error surface: per net the line's monotonicity, the PCA plane's
-    variance and λ_max, λ_min at θ*; the t-SNE and perturbation facts; four of the ten figures.
+    variance and λₘₐₓ, λₘᵢₙ at θ*; the t-SNE and perturbation facts; four of the ten figures.
     Every measured number goes through Facts.num."""
     s = ("surface", "summary")
     lines = ["## 1-2 Bonus: visualize the error surface — the method and a comment (1 %)", "",
@@ -176,17 +176,17 @@ def surface_section(f: Facts) -> list[str]:
             f"{'monotone' if f.get(*s, f'{net}_line', 'monotone_train') else 'not monotone'}; "
             f"the PCA plane holds {f.num(*plane, 'pca_explained_variance', 0, fmt='{:.1%}')} + "
             f"{f.num(*plane, 'pca_explained_variance', 1, fmt='{:.1%}')} of the path's variance; "
-            f"λ_max = {f.num(*plane, 'lam_max')}, λ_min = {f.num(*plane, 'lam_min')} at θ*.")
+            f"λₘₐₓ = {f.num(*plane, 'lam_max')}, λₘᵢₙ = {f.num(*plane, 'lam_min')} at θ*.")
     t = (*s, "tiny_tsne")
     lines.append(f"- t-SNE example: gradient descent reached L = {f.num(*t, 'gd_loss')}, the "
                  f"second-order steps L = {f.num(*t, 'newton_loss')}; t-SNE KL divergence "
                  f"{f.num(*t, 'kl_divergence')}. t-SNE preserves neighbourhoods, not distances.")
-    lines.append(f"- Perturbation view: the exact Hessian diagonal H_ii ranges from "
+    lines.append(f"- Perturbation view: the exact Hessian diagonal Hᵢᵢ ranges from "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_min')} to "
                  f"{f.num(*s, 'sinc_perturb', 'H_diag_max')}.")
     shown = ("surface_plane_hessian_sinc",)  # 1 of 10 views: the report has 10 pages
     lines.append(f"- Also drawn, in the figures folder: the other {len(f.figures['surface']) - 1}"
-                 " views (surface_line_dnn: the start→end line of the DNN).")
+                 " views (`surface_line_dnn`: the start→end line of the DNN).")
     return lines + [""] + figures(f, "surface", shown) + surface_comment(f)
 
 
@@ -214,13 +214,13 @@ def surface_comment(f: Facts) -> list[str]:
                                                                       "lam_max")]
     if flat:
         text += ("At θ* of " + " and ".join(flat) + " the most negative Hessian eigenvalue is "
-                 "below 1 % of λ_max in magnitude: a few directions still curve down, but "
+                 "below 1 % of λₘₐₓ in magnitude: a few directions still curve down, but "
                  "barely — θ* lies near the flat floor of a valley, not at the bottom of a round "
-                 "bowl, which the Hessian plane shows as a basin stretched along the λ_min "
+                 "bowl, which the Hessian plane shows as a basin stretched along the λₘᵢₙ "
                  "direction. ")
     p = (*s, "sinc_perturb")
     if f.get(*p, "H_diag_min") > 0 and f.get(*p, "H_diag_max") > 100 * f.get(*p, "H_diag_min"):
-        text += ("Perturbed one at a time, the parameters' curvatures H_ii differ by more than "
+        text += ("Perturbed one at a time, the parameters' curvatures Hᵢᵢ differ by more than "
                  "a factor 100 (the bullet above): the loss is steep along a few parameters and "
                  "flat along most, so how sharp θ* looks depends on the direction one looks in. ")
     t = f.get(*s, "tiny_tsne")

@@ -12,7 +12,7 @@ from plots.common import data_name
 
 STOPS = {"target": "the target", "plateau": "the plateau rule", "cap": "the cap",
          "stalled": "a stalled optimizer", "rule": "the target"}
-MEASURE_NAMES = {"sensitivity": "the sensitivity", "lambda_max": "λ_max",
+MEASURE_NAMES = {"sensitivity": "the sensitivity", "lambda_max": "λₘₐₓ",
                  "sharpness": "the ε-sharpness"}
 
 
@@ -26,7 +26,7 @@ def _stops(f: Facts, *path) -> str:
 def generalization_section(f: Facts) -> list[str]:
     """HW1-3, generalization: fitting random labels, the number of parameters against
     generalization (trend rules over the parameter count), flatness (interpolation,
-    sensitivity) and the bonus (λ_max, ε-sharpness), each with its figures. Every measured
+    sensitivity) and the bonus (λₘₐₓ, ε-sharpness), each with its figures. Every measured
     number goes through Facts.num, every trend through a claim rule."""
     s, c = ("generalization", "summary"), f.get("generalization", "config")
     r = (*s, "random")
@@ -217,17 +217,17 @@ def _flatness(f: Facts, c) -> list[str]:
         "a trend is claimed only when the bootstrap interval of its rank correlation excludes "
         "0, and more seeds per batch size would settle the trends the data leave open.", ""]
     lam, sharp = claims["lambda_max"], claims["sharpness"]
-    agree = [name for name, cl in (("λ_max", lam), ("the ε-sharpness", sharp))
+    agree = [name for name, cl in (("λₘₐₓ", lam), ("the ε-sharpness", sharp))
              if cl.stats.get("direction") and loss and cl.stats["direction"] == loss]
     lines += [
         "## 1-3 Bonus: another metric for generalization — sharpness", "",
-        "Two measures of how sharp a minimum is, computed for every net of 1-3.4: λ_max, the "
+        "Two measures of how sharp a minimum is, computed for every net of 1-3.4: λₘₐₓ, the "
         "largest eigenvalue of the training-loss Hessian (Lanczos on Hessian-vector products), "
         f"and the ε-sharpness of Keskar et al. (2017), ε = {c['epsilon']:g}: "
         "100·(max L(θ + δ) − L(θ))/(1 + L(θ)) over the box |δᵢ| ≤ ε(|θᵢ| + 1), maximized by "
         f"L-BFGS-B with bounds from {c['sharpness_starts']} starts of "
         f"{c['sharpness_iters']} iterations.", "",
-        f"- λ_max {f.num(*fl, 'lambda_max', 'smallest_batch')} at batch "
+        f"- λₘₐₓ {f.num(*fl, 'lambda_max', 'smallest_batch')} at batch "
         f"{c['batch_sizes'][0]}, {f.num(*fl, 'lambda_max', 'largest_batch')} at batch "
         f"{c['batch_sizes'][-1]}: {lam.text}.",
         f"- ε-sharpness {f.num(*fl, 'sharpness', 'smallest_batch')} at batch "
@@ -235,7 +235,7 @@ def _flatness(f: Facts, c) -> list[str]:
         f"{c['batch_sizes'][-1]}: {sharp.text}.", "",
         "**Comment.** A measure of generalization should move with the test loss. "
         + (f"Over the batch sizes, {' and '.join(agree)} move in the same direction as the test "
-           "loss" if agree else "Over the batch sizes, the data do not show λ_max or the "
+           "loss" if agree else "Over the batch sizes, the data do not show λₘₐₓ or the "
            "ε-sharpness moving in the same direction as the test loss")
         + " (the claims above and in 1-3.4). Both are read from the Hessian or from a box "
         "around θ in the coordinates of θ, so a rescaling of the layers that leaves the "

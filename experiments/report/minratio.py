@@ -7,7 +7,7 @@ from __future__ import annotations
 from engine import Layout
 from experiments.report.facts import Facts, figures
 
-_LM = ("scipy's Levenberg–Marquardt (least_squares, method {}) on r(θ) = ∇L(θ) with the exact "
+_LM = ("scipy's Levenberg–Marquardt (`least_squares`, method {}) on r(θ) = ∇L(θ) with the exact "
        "Hessian as Jacobian")
 _NEWTON = ("Newton-MR steps (the least-norm solution of H p = −∇L over the eigenvalues above a "
            "cut — the classification's τ on the plain MSE, the rounding floor with a weight decay "
@@ -155,7 +155,7 @@ def minratio_wd_section(f: Facts) -> list[str]:
               "as curved, in n₊ and in the critical test; its saddles and index–loss fit are "
               "in its summary.json.", ""]
     # its figure (the same four panels) stays in the figures folder: the report has ten pages
-    return lines + ["", f"The figure of this run is {f.figures['minratio_wd'][0]} in the "
+    return lines + ["", f"The figure of this run is `{f.figures['minratio_wd'][0]}` in the "
                     "figures folder (the same panels as above).", ""] + ratio_comment(
         f, "minratio_wd")
 
