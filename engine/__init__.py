@@ -18,7 +18,7 @@ The tour, one package per concept, one module per idea; `from engine import …`
 public name, and each package re-exports its own (`from engine.critical import classify`):
   nets         layout (θ ↔ per-layer W, b), activations, losses, model (the MLP), fused, budget,
                passes (the hand-written forward and backward passes, one notation)
-  derivatives  autodiff (∇L, HVPs, Hessians of any loss; the MLP's R-operator), backprop,
+  derivatives  autodiff (∇L, HVPs, Hessians of any loss; the MLP's R-operator),
                curvature (the MLP's exact Hessian, H = G + R), renamed (the previous release's
                names: grad is now mlp_gradient, hvp mlp_hvp, …, warning for one release)
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
@@ -45,9 +45,9 @@ public name, and each package re-exports its own (`from engine.critical import c
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
 METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, COUNT_ROUTES,
-STOPPED_BY, KRYLOV_SOLVERS (name tables: the accepted names and what they map to); SATURATION_CUT, MAX_DEPTH,
-RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX, EIGH_MAX (numbers; each module's docstring says
-why its value).
+STOPPED_BY, KRYLOV_SOLVERS (name tables: the accepted names and what they map to);
+SATURATION_CUT, MAX_DEPTH, RUNAWAY_FACTOR, N_CHECKS, FULL_CHUNK, DENSE_MAX, EIGH_MAX (numbers;
+each module's docstring says why its value).
 """
 from . import adapters, critical, data, derivatives, io, landscape, nets, spectra, training
 from .adapters import *  # noqa: F403  (each package's __all__ is its public face)

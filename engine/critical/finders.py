@@ -52,6 +52,7 @@ from engine.critical.search_result import (  # noqa: F401 (STATUS_NAMES: public 
     FinderResult,
     counted,
 )
+from engine.io.errors import check_finite
 
 METHODS = ("gradnorm", "lm", "trf", "newton", "lm+newton")
 
@@ -131,9 +132,8 @@ def find_critical(theta0, grad_fn, hess_fn=None, *, method="lm+newton", hvp_fn=N
     if hess_fn is None and any(s in ("lm", "trf") or hvp_fn is None or s == "newton" and dense
                                for s in stages):
         raise ValueError(f"method={method!r} needs hess_fn (the Hessian as an (n, n) array)")
-    if not np.all(np.isfinite(theta0)):  # a search from nan/inf has no first step to take
-        raise ValueError(f"theta0 holds {int(np.sum(~np.isfinite(theta0)))} non-finite entries "
-                         "(nan or inf); start from a finite parameter vector")
+    # a search from nan/inf has no first step to take
+    check_finite("theta0", theta0, "start from a finite parameter vector")
     grad_fn = shape_checked(grad_fn, "grad_fn", theta0.shape)
     hess_fn = shape_checked(hess_fn, "hess_fn", theta0.shape * 2)
     hess_fn, hvp_fn, n_jev = counted(hess_fn, hvp_fn)

@@ -26,6 +26,7 @@ import scipy.sparse.linalg
 
 from engine.adapters.base import FlatLoss
 from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_at
+from engine.io.errors import check_finite
 from engine.nets.model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
@@ -246,9 +247,7 @@ def _one_vector(theta):
     if theta.ndim != 1:
         raise ValueError(f"theta has shape {theta.shape}; hvp_operator takes one vector (n,)")
     # at the door: a NaN θ reaches ARPACK otherwise, whose Fortran prints on stdout
-    if not np.all(np.isfinite(theta)):
-        raise ValueError(f"theta holds {int(np.sum(~np.isfinite(theta)))} non-finite entries "
-                         "(nan or inf); give a finite parameter vector")
+    check_finite("theta", theta, "give a finite parameter vector")
     return theta
 
 

@@ -55,8 +55,8 @@ def search(name: str, seed: int = 0, **opts) -> dict:
     from engine.critical.krylov import subspace_model
     from engine.data.datasets import function_dataset, load_digits
     from engine.derivatives.autodiff import mlp_hvp_at
-    from engine.derivatives.backprop import mlp_mse_gradient
     from engine.derivatives.curvature import exact_hessian
+    from engine.nets.passes import mlp_mse_gradient
 
     sizes, activation = NETS[name]
     data = (function_dataset("sinc", n_samples=1000) if name == "sinc"
@@ -87,7 +87,8 @@ def search(name: str, seed: int = 0, **opts) -> dict:
                                    maxiter=KAPPA_PRODUCTS).kernel_share
         label, kappa = None, None
         if net.n_params <= 2500:
-            point = classify(found.theta, g_end, exact_hessian(net, found.theta, x, y))
+            point = classify(found.theta, g_end, exact_hessian(net, found.theta, x, y),
+                             non_finite="not-converged")
             label, kappa = point.label, point.kappa
     return {"net": f"{name} {'-'.join(map(str, sizes))} {activation}" + (
         "" if opts.get("geodesic", True) else ", no geodesic acceleration") + (

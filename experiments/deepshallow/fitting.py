@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.derivatives.backprop import mlp_mse_gradient
 from engine.nets.activations import get_activation
+from engine.nets.passes import mlp_mse_gradient
 from engine.training.loop import fit_lbfgs
 from engine.training.stopping import StopRule, stop_reason
 
@@ -15,7 +15,7 @@ def fit_function(net, theta0, data, rule: StopRule, max_iters: int, every: int):
     recorded at iteration 0 and every `every` iterations, until `rule` stops it, the cap
     `max_iters`, or a line search finds no descent ('stalled'). Returns (θ, {'train_loss',
     'loss_iters'}, {'stopped_by', 'steps', 'final_grad_norm'}); the gradient is the NumPy backward
-    pass (engine.derivatives.backprop, ~5× autograd's here). Cost: ~1.1 evaluations/iteration."""
+    pass (engine.nets.passes, ~5× autograd's here). Cost: ~1.1 evaluations/iteration."""
     x, y = data.x_train, data.y_train
     gradient = mlp_mse_gradient(net, x, y)
     losses, iters, why = [float(net.loss(theta0, x, y))], [0], []

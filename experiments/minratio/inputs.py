@@ -122,9 +122,10 @@ def _real(array, where: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise UsageError(f"{where} holds {array.dtype} values; give real numbers (float64)")
     array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        raise UsageError(f"{where} holds {int(np.sum(~np.isfinite(array)))} non-finite entries "
-                         "(nan or inf); give finite numbers")
+    bad = int(np.sum(~np.isfinite(array)))
+    if bad:
+        raise UsageError(f"{where} holds {bad} non-finite entr{'y' if bad == 1 else 'ies'} "
+                         "(nan/inf); give finite numbers")
     return array
 
 

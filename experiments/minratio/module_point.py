@@ -128,8 +128,9 @@ def load_module_point(path, spec: str, loss: str, x: np.ndarray, y: np.ndarray) 
         if v.is_complex():
             raise UsageError(f"POINT {path}: {k} holds complex values; give real numbers")
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            raise UsageError(f"POINT {path}: {k} holds {int((~torch.isfinite(v)).sum())} "
-                             "non-finite entries (nan or inf); give finite numbers")
+            bad = int((~torch.isfinite(v)).sum())
+            raise UsageError(f"POINT {path}: {k} holds {bad} non-finite "
+                             f"entr{'y' if bad == 1 else 'ies'} (nan/inf); give finite numbers")
     model = model.to(torch.float64)  # before loading: the file's floats cast up exactly
     model.load_state_dict(state, strict=True)
     model.eval()

@@ -14,9 +14,9 @@ from engine import MLP, mlp_value_and_gradient
 from engine.critical.cut import sign_cut
 from engine.critical.linear_autoencoder import LinearAutoencoder, spectrum_data
 from engine.data.datasets import FUNCTIONS, Dataset, function_dataset
-from engine.derivatives.backprop import mlp_mse_gradient
 from engine.derivatives.curvature import exact_hessian, output_jacobian
 from engine.io.results import UsageError
+from engine.nets.passes import mlp_mse_gradient
 from engine.training.loop import fit_lbfgs, train
 from engine.training.optim import adam
 from experiments.harness.checks import check_image_data

@@ -48,7 +48,7 @@ POINTS = {
     "complex theta": (lambda t: _point(t, theta=np.ones(N_PARAMS) * (1 + 1j)),
                       "complex128 values; give real numbers"),
     "infinite theta": (lambda t: _point(t, theta=np.r_[np.inf, np.zeros(N_PARAMS - 1)]),
-                       "1 non-finite entries"),
+                       "1 non-finite entry"),
     "1-D W0": (lambda t: _layers(t, W0=np.ones(3)), "W0 (3,) and b0 (3,)"),
     "NaN W1": (lambda t: _layers(t, W1=np.full((3, 1), np.nan)), "W1 holds 3 non-finite"),
 }

@@ -104,7 +104,7 @@ def test_a_finder_started_near_root2_stalls_at_the_gradient_flat_point(method):
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_a_non_finite_start_is_refused_at_the_door(method, bad):
     # issue 20: a search from an infinite start used to return a finished "diverged" search
-    with pytest.raises(ValueError, match="theta0 holds 1 non-finite entries"):
+    with pytest.raises(ValueError, match="theta0 holds 1 non-finite entry"):
         find_critical([bad, 1.0], saddle_grad, saddle_hess, method=method)
 
 

@@ -6,7 +6,7 @@ from engine import MLP
 from engine.critical.finders import DENSE_MAX, STATUS_NAMES, find_critical, forcing_term
 from engine.data.datasets import function_dataset
 from engine.derivatives.autodiff import mlp_hvp_at
-from engine.derivatives.backprop import mlp_mse_gradient
+from engine.nets.passes import mlp_mse_gradient
 
 
 def test_a_2000_parameter_search_runs_on_hvps_and_ends_with_a_stated_status():

@@ -7,8 +7,8 @@ from numpy.testing import assert_allclose
 from engine import MLP
 from engine.critical.classification import classify, continuation
 from engine.critical.finders import find_critical
-from engine.derivatives.backprop import mlp_mse_gradient
 from engine.derivatives.curvature import exact_hessian
+from engine.nets.passes import mlp_mse_gradient
 from engine.spectra.dense import spectrum
 from engine.spectra.inertia import count_spectrum, filtered_newton, sylvester_inertia
 from engine.spectra.lanczos import hvp_operator, symmetric_operator

@@ -211,7 +211,7 @@ def _bad_state(tmp_path, nets, what):
     (["--module", "classify_nets:mlp"], "unexpected", "unexpected ['extra.weight']"),
     (["--module", "classify_nets:mlp"], "shape",
      "shapes: 0.weight (4, 1) in the file, (3, 1) in the module"),
-    (["--module", "classify_nets:mlp"], "nan", "0.bias holds 1 non-finite entries"),
+    (["--module", "classify_nets:mlp"], "nan", "0.bias holds 1 non-finite entry"),
     (["--module", "classify_nets:mlp"], "complex", "0.bias holds complex values"),
     (["--module", "classify_nets:layer_norm"], None, "does not fit the module"),
     (["--module", "classify_nets:mlp2"], "mlp2", "gives outputs (7, 2) for x (7, 1), but y has "

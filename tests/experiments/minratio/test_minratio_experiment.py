@@ -14,9 +14,9 @@ from engine.critical.classification import LABELS, VERDICTS, classify
 from engine.critical.embedding import effective_widths
 from engine.critical.finders import find_critical
 from engine.data.datasets import function_dataset
-from engine.derivatives.backprop import mlp_mse_gradient
 from engine.derivatives.curvature import exact_hessian
 from engine.io.results import load_summary
+from engine.nets.passes import mlp_mse_gradient
 from engine.spectra.dense import spectrum_from_eigenvalues
 from experiments.harness.parallel import RunOptions
 from experiments.minratio import experiment as minratio
