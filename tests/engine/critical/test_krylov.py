@@ -1,5 +1,7 @@
 """The Lanczos least-norm solver of Newton-MR's subproblem against independent routes: dense
 pinv / lstsq, the dense eigen-model's damped steps, and scipy's MINRES and LSMR."""
+import inspect
+
 import numpy as np
 import pytest
 import scipy.sparse.linalg
@@ -62,7 +64,9 @@ def test_scipy_minres_keeps_the_kernel_part_that_the_range_subspace_removes(rng)
     """Why not scipy's MINRES on the inconsistent system: its iterates start from g, so the
     kernel part of g stays in the step (and may grow); the range subspace has none."""
     H, g, kernel = singular_system(rng)
-    x = scipy.sparse.linalg.minres(H, g, rtol=1e-12, maxiter=500)[0]
+    # scipy 1.12 renamed minres's tol to rtol (and 1.14 removed tol); the floor is 1.11
+    tol = "rtol" if "rtol" in inspect.signature(scipy.sparse.linalg.minres).parameters else "tol"
+    x = scipy.sparse.linalg.minres(H, g, maxiter=500, **{tol: 1e-12})[0]
     model = subspace_model(lambda v: H @ v, g, tol=1e-12, maxiter=200)
     p, _ = model.step(np.inf)
     assert np.linalg.norm(kernel.T @ x) > 1e-3 * np.linalg.norm(x)
