@@ -109,8 +109,8 @@ def generalization_section(f: Facts) -> list[str]:
     lines += figures(f, "generalization", ("generalization_params",))
     acc_dir = claims["test_acc"].stats.get("direction")
     interior = f.get(*p, "test_loss_interior_minimum")
-    joined = "; ".join(claims[k].text for k in claims)
-    lines += ["**Comment.** " + joined[:1].upper() + joined[1:] + ". "
+    lines += ["**Comment.** Across the widths, " + "; ".join(claims[k].text for k in claims)
+              + ". "
               + ("More parameters did not make the test accuracy worse, although the largest "
                  "nets have many more parameters than training samples: the classical view "
                  "(more capacity, more overfitting) does not hold here, as Zhang et al. (2017) "
