@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
-from engine.io.results import UsageError, atomic_write, load_summary
+from engine.io.results import UsageError, load_summary
+from experiments.harness.readme import rewrite_block
 from experiments.report.pdf import check_images, gallery
 
 PROG = "experiments.census.readme"
@@ -107,16 +108,7 @@ def _span(span, fmt):
 
 def rewrite(readme: Path, text: str) -> Path:
     """readme with the block between BEGIN and END replaced by text (atomically)."""
-    try:
-        old = readme.read_text()
-    except OSError as err:
-        raise UsageError(f"--readme {readme}: cannot be read ({err.strerror or err})") from None
-    if old.count(BEGIN) != 1 or old.count(END) != 1 or old.index(END) < old.index(BEGIN):
-        raise UsageError(f"--readme {readme}: needs one block between the lines {BEGIN} and "
-                         f"{END}")
-    head, rest = old.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    return atomic_write(readme, f"{head}{BEGIN}\n{text}\n{END}{tail}".encode())
+    return rewrite_block(readme, BEGIN, END, text)
 
 
 def main(argv=None):
