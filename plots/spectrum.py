@@ -41,7 +41,7 @@ def sinc_figure(eig_h, eig_g, info, config):
     symmetric-log λ axis, linear inside the grey band ±τ; and counts of log₁₀ |λ|, λ > 0 up and
     λ < 0 down, with τ dashed. Returns the Figure."""
     tau = info["counts"]["H"]["tau"]
-    fig, (ax_sorted, ax_hist) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax_sorted, ax_hist) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     for eig, name, colour in ((eig_h, "H", "C3"), (eig_g, "G = JᵀΛJ", "C0")):
         c = info["counts"]["H" if name == "H" else "G"]
         label = f"{name}: n₊={c['n_pos']}, n₋={c['n_neg']}, n₀={c['n_zero']}"
@@ -52,8 +52,9 @@ def sinc_figure(eig_h, eig_g, info, config):
     ax_sorted.set_yticks(np.concatenate([-decades[::-1], [0.0], decades]))
     ax_sorted.axhspan(-tau, tau, color="0.85", zorder=0, label=f"|λ| ≤ τ = {tau:.1e}")
     ax_sorted.set_xlabel("eigenvalue number (ascending)")
-    ax_sorted.set_ylabel("λ (symmetric log; linear inside ±τ)")
-    ax_sorted.legend(fontsize=8, loc="upper left")
+    ax_sorted.set_ylabel("λ (symmetric log,\nlinear inside ±τ)")
+    # the legends under their panels: inside, they covered eigenvalues (the --quick spectrum)
+    ax_sorted.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
 
     # Histogram of log10|λ| with the sign as the direction of the bar: a symmetric-log view in
     # which the eigenvalues below τ, whose sign is noise, stay visible left of the τ line.
@@ -71,11 +72,11 @@ def sinc_figure(eig_h, eig_g, info, config):
     ax_hist.axhline(0.0, color="k", lw=0.5)
     ax_hist.set_xlabel("log₁₀ |λ|")
     ax_hist.set_ylabel("count: λ > 0 up, λ < 0 down")
-    ax_hist.legend(fontsize=8)
+    ax_hist.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
+                   frameon=False)
     fig.suptitle(f"Exact Hessian spectrum, {'-'.join(map(str, [1, *config['sinc_hidden'], 1]))} "
-                 f"{config['sinc_activation']} net on sin(5πx)/(5πx), loss {info['loss']:.2e}; "
+                 f"{config['sinc_activation']} net on sin(5πx)/(5πx)\nloss {info['loss']:.2e}; "
                  f"‖R‖/‖H‖ = {info['residual_share']:.1e}", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -95,7 +96,7 @@ def dnn_figure(arrays, info, config):
     """The DNN's SLQ spectral density (log y, six decades below its peak) against λ, with the
     Lanczos top eigenvalues as vertical lines; trace ± SE and λ_max in the title. Returns the
     Figure."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     grid, density = arrays["dnn_density_grid"], arrays["dnn_density"]
     ax.semilogy(grid, density, color="C0", label="SLQ density")
     for i, lam in enumerate(arrays["dnn_top_eigenvalues"]):
@@ -104,7 +105,8 @@ def dnn_figure(arrays, info, config):
     ax.set_ylim(density.max() * 1e-6, density.max() * 3)  # the Gaussian tails say nothing below
     ax.set_xlabel("λ")
     ax.set_ylabel("density (log)")
-    ax.legend(fontsize=8)
+    # under the panel: inside it, the legend covered the top eigenvalues' lines
+    fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     unverified = ("" if info.get("top_verified", True) else
                   f"\ntop eigenvalues NOT verified: {info.get('top_message', '')}")
     ax.set_title(f"{data_name(info['dataset'])} DNN "
@@ -114,8 +116,7 @@ def dnn_figure(arrays, info, config):
                  f"{info['lambda_max']:.3g}, smallest Ritz value {info['lambda_min_ritz']:.3g}"
                  f"{unverified}",
                  fontsize=9)
-    fig.tight_layout()
-    return fig
+    return fig  # laid out by its constrained layout (the legend outside the panel)
 
 
 if __name__ == "__main__":

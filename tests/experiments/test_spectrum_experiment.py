@@ -79,3 +79,36 @@ def test_rerun_reuses_the_saved_parts(quick, tmp_path):
                                   ["--sinc-activation", "swish"]])
 def test_bad_flags_are_one_line_and_exit_2(flag, tmp_path, one_line_error):
     one_line_error(lambda: _main("--quick", "--out", tmp_path, *flag), PROG)
+
+
+@pytest.mark.slow
+def test_figures_are_readable_on_paper(quick, tmp_path, monkeypatch):
+    # issue 22.4, as for the other experiments' figures: no literal '_'/'^', no overlapping or
+    # clipped texts, no legend over the data, ≥ 2 labels on every log axis
+    from figurefaults import rendered_faults
+
+    import plots.spectrum
+
+    faults = rendered_faults(plots.spectrum, quick[0], tmp_path, monkeypatch)
+    assert not any(faults.values()), faults
+
+
+def test_the_dnn_legend_is_under_the_panel_not_over_the_eigenvalue_lines():
+    # the top eigenvalues are vertical lines (axvline), which the fault finder reads as guides:
+    # inside the axes the legend covered them (spectrum_dnn of make all)
+    import matplotlib.pyplot as plt
+
+    from plots.spectrum import dnn_figure
+
+    arrays = {"dnn_density_grid": np.linspace(-1.0, 8.0, 50),
+              "dnn_density": np.exp(-np.linspace(-1.0, 8.0, 50) ** 2) + 1e-3,
+              "dnn_top_eigenvalues": np.array([7.0, 6.0, 5.0])}
+    info = {"dataset": "digits", "sizes": [64, 8, 10], "n_params": 610, "trace": 4.0,
+            "trace_se": 0.1, "lambda_max": 7.0, "lambda_min_ritz": -0.1}
+    fig = dnn_figure(arrays, info, {"activation": "relu"})
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    assert not ax.get_legend() and len(fig.legends) == 1
+    legend = fig.legends[0].get_window_extent()
+    assert legend.y1 <= ax.get_window_extent().y0
+    plt.close(fig)
