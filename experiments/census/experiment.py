@@ -47,6 +47,7 @@ from engine.io.results import Store, UsageError
 from experiments.harness.checks import check_ints, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 from experiments.minratio.objective import objective_fns, train_until
+from experiments.minratio.summary import decade_span
 
 EXPERIMENT = "census"
 N_PARAMS = (2000, 5000)  # the size: beyond the dense limit, within one machine's reach
@@ -232,8 +233,8 @@ def summarize(arrays, infos, config) -> dict:
         "counts": {name: int((label == name).sum()) for name in LABELS},
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
         "census": {"settled": int(settled.sum()), "saddles": int((index > 0).sum()),
-                   "minima": int((index == 0).sum()), "loss_range": _span(loss),
-                   "error_range": _span(error), "error_zero": int((error == 0).sum()),
+                   "minima": int((index == 0).sum()), "loss_range": decade_span(loss),
+                   "error_range": decade_span(error), "error_zero": int((error == 0).sum()),
                    "index_range": ([int(v) for v in (arrays["n_neg"][settled].min(),
                                                      arrays["n_neg"][settled].max())]
                                    if settled.any() else None),
@@ -241,7 +242,7 @@ def summarize(arrays, infos, config) -> dict:
                                     if info["label"] == "critical")),
                    "trivial_loss": trivial, "fit": fit},
         "end_points": {"n": int(ended.sum()), "spearman": ends["spearman"],
-                       "loss_range": _span(arrays["loss"][ended]),
+                       "loss_range": decade_span(arrays["loss"][ended]),
                        "index_range": [int(np.nanmin(arrays["n_neg"])),
                                        int(np.nanmax(arrays["n_neg"]))] if ended.any() else None,
                        "median_grad_sq": float(np.nanmedian(arrays["grad_sq"])),
@@ -254,10 +255,3 @@ def summarize(arrays, infos, config) -> dict:
                  "search_median": float(np.median(search)),
                  "wall_sum": float(arrays["wall_time"].sum())}}
 
-
-def _span(values):
-    values = values[np.isfinite(values) & (values > 0)]
-    if not values.size:
-        return None
-    low, high = float(values.min()), float(values.max())
-    return {"min": low, "max": high, "decades": float(np.log10(high / low))}

@@ -68,7 +68,7 @@ def summarize(arrays, infos, config) -> dict:
     drifting under continuation: a drifting point is not where the search stopped). Also the
     finder's statuses and times."""
     label, loss = arrays["label"], arrays["loss"]
-    per_class = {name: {"count": int((label == name).sum()), "loss_range": _range(
+    per_class = {name: {"count": int((label == name).sum()), "loss_range": decade_span(
         loss[label == name])} | {f"median_{k}": _finite(arrays[k][label == name]) for k in (
             "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
     crit = label == "critical"
@@ -102,10 +102,10 @@ def summarize(arrays, infos, config) -> dict:
                     "nontrivial_staying": int(staying.size), "distinct": int(unique.size),
                     "index_range": _int_range(arrays["n_neg"][unique]),
                     "reducible": int(arrays["reducible"][unique].sum()),
-                    "loss_range": _range(loss[unique]), "runs": unique.tolist()},
+                    "loss_range": decade_span(loss[unique]), "runs": unique.tolist()},
         "index_loss_fit": fit,
         "per_class": per_class, "spearman_minimal_ratio_loss": rho, "spearman_p_value": p_value,
-        "loss_range": _range(loss),
+        "loss_range": decade_span(loss),
         "finder": {"method": config.finder, "status_counts": {
             s: statuses.count(s) for s in STATUS_NAMES.values() if s in statuses}} | {
             f"median_{k}": float(np.median([i["finder"][k] for i in infos]))
@@ -144,7 +144,9 @@ def _finite(values, reduce=np.median):
     return float(reduce(values)) if values.size else None
 
 
-def _range(values):
+def decade_span(values):
+    """{min, max, decades} of the finite positive values (decades = log₁₀ max/min), None when
+    there are none."""
     values = values[np.isfinite(values) & (values > 0)]
     if not values.size:
         return None
