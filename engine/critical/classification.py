@@ -233,7 +233,7 @@ def saturation(net, theta, x, *, tol=1e-3):
     params = net.layout.unpack(np.asarray(theta, dtype=np.float64))
     with np.errstate(all="ignore"):
         for W, b in params[:-1]:
-            zs.append(h @ W + b)
+            zs.append(h @ W if b is None else h @ W + b)  # b None: a bias-free layer
             h = act.fn(zs[-1])
         z = np.concatenate(zs, axis=1) if zs else np.zeros((len(h), 0))
         ref = abs(float(act.d1(np.zeros(1))[0]))

@@ -137,9 +137,12 @@ def embed(sizes_small, theta_small, sizes_big, *, method="split", rng=None, shar
     return theta, log
 
 
-def effective_widths(sizes, theta, activation, *, rtol=1e-6) -> tuple[int, ...]:
+def effective_widths(sizes, theta, activation, *, rtol=1e-6, bias=True) -> tuple[int, ...]:
     """Per hidden layer, the number of units left after dropping dead and constant units and
-    merging duplicates (module docstring), for the MLP `sizes` at θ (n,).
+    merging duplicates (module docstring), for the MLP `sizes` (biases: `bias`, as
+    engine.nets.layout) at θ (n,). A unit's incoming column w̃_i lacks the bias entry where its
+    layer is bias-free; constant units (all σ(0) there) are absorbed only by a next layer with
+    a bias, else they are one unit — none when σ(0) = 0.
 
     Unit i of a hidden layer is dead when ‖a_i‖ ≤ rtol·max_j ‖a_j‖ (outgoing rows), constant when
     its incoming weights (bias excluded) have norm ≤ rtol·max_j of the same; units i, j are
@@ -148,22 +151,31 @@ def effective_widths(sizes, theta, activation, *, rtol=1e-6) -> tuple[int, ...]:
     not change the widths found in the others (each layer is read from its own weights).
     Raises ValueError for a θ that does not fit `sizes` or an unknown activation.
     """
-    layout = Layout(tuple(sizes))
+    layout = Layout(tuple(sizes), bias)
     theta = np.asarray(theta, dtype=np.float64)
     layout.check(theta)
     if theta.ndim != 1:
         raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
     act = get_activation(activation)
+    sigma0 = float(act.fn(np.zeros(1))[0])
     probe = np.array([0.3, 1.1, 2.7])
     signs = (1.0, -1.0) if np.allclose(act.fn(-probe), -act.fn(probe), rtol=1e-12) else (1.0,)
     params = layout.unpack(theta)
     widths = []
     for layer in range(1, len(layout.sizes) - 1):
         W_in, b_in = params[layer - 1]
-        cols = np.vstack([W_in, b_in[None, :]]).T       # w̃_i, one row per unit
+        cols = (W_in if b_in is None else np.vstack([W_in, b_in[None, :]])).T  # w̃_i per row
         rows = np.linalg.norm(params[layer][0], axis=1)  # ‖a_i‖
         weights = np.linalg.norm(W_in, axis=0)
-        live = (rows > rtol * rows.max()) & (weights > rtol * weights.max())
+        alive = rows > rtol * rows.max()
+        live = alive & (weights > rtol * weights.max())
+        # a constant unit outputs σ(b_i): absorbed by the next layer's bias if it has one;
+        # without, the constant units (all σ(0) when bias-free) act as one unit unless σ(0) = 0
+        constant = np.flatnonzero(alive & ~live)
+        outputs = np.full(constant.size, sigma0) if b_in is None else act.fn(b_in[constant])
+        if params[layer][1] is None and np.any(outputs != 0):
+            live = live.copy()
+            live[constant[0]] = True  # one unit carries their sum Σ_i σ(b_i)·a_i
         groups = []                                      # one representative column per group
         for col in cols[live]:
             scale = np.linalg.norm(col)

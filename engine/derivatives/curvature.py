@@ -17,11 +17,15 @@ with Λ_n = ∇²ℓ_n = I/N for mse and (diag(p_n) − p_n p_nᵀ)/N for softma
 two lines are R = Σ_{n,k} (∂L/∂f_{nk}) ∇²f_{nk}; R has no block for the output layer with itself
 (f is linear in W̃_{L−1}) and none for a bias with a later weight.
 
+A bias-free layer (engine.nets.layout) has h̃_l = h_l and W̃_l = W_l: every formula holds with
+its a_l = d_l rows (its own block has no bias row), nothing else changes.
+
 J_l is never stored densely: K_l = [E_l | h̃_l] (d_{l+1}, N, o_l + a_l), o_l = offsets[l],
-a_l = d_l + 1, holds its columns of layers < l (E_l) and, once per unit, the values of its
-Kronecker-sparse own block. Every sum over samples is then a BLAS product on K_l: the σ'' term
-costs O(N·d_{l+1}·(o_l + a_l)²) instead of O(N·d_{l+1}·o_{l+1}²), and R's blocks are assembled
-from small per-layer sums after the last chunk.
+a_l = d_l + β_l (β_l = 1 with a bias, 0 without), holds its columns of layers < l (E_l)
+and, once per unit, the values of its Kronecker-sparse own block. Every sum over samples is
+then a BLAS product on K_l: the σ'' term costs O(N·d_{l+1}·(o_l + a_l)²) instead of
+O(N·d_{l+1}·o_{l+1}²), and R's blocks are assembled from small per-layer sums after the last
+chunk.
 
 Exact symmetry by construction (eigvalsh, MINRES and least_squares assume it): G is accumulated
 in one triangle by BLAS syrk and mirrored, R's off-diagonal blocks are added together with their
@@ -115,11 +119,12 @@ def _entries_per_sample(net):
     """float64 entries alive per sample at the peak (layer l → l + 1): K_l and its s-scaled copy,
     W_{l+1}ᵀK_l, P_l and K_{l+1} (c_l = o_l + a_l columns; c_{L−1} = n)."""
     sizes, offsets, n = net.sizes, net.layout.offsets, net.n_params
+    beta = net.layout.has_bias
     peak = sizes[-1] * n
     for layer in range(len(sizes) - 2):
-        a, d, d_next = sizes[layer] + 1, sizes[layer + 1], sizes[layer + 2]
+        a, d, d_next = sizes[layer] + beta[layer], sizes[layer + 1], sizes[layer + 2]
         c = offsets[layer] + a
-        c_next = n if layer == len(sizes) - 3 else offsets[layer + 1] + d + 1
+        c_next = n if layer == len(sizes) - 3 else offsets[layer + 1] + d + beta[layer + 1]
         peak = max(peak, (2 * d + d_next) * c + a * d + d_next * c_next)
     return peak
 
@@ -155,7 +160,7 @@ def _accumulate(net, params, x, y, n_total, G, sums):
         delta = (p - y) / n_total
     deltas, gs = [delta], []
     for layer in range(len(params) - 2, -1, -1):
-        gs.append(deltas[-1] @ params[layer + 1][:-1].T)
+        gs.append(deltas[-1] @ params[layer + 1][:net.sizes[layer + 1]].T)  # W_{l+1}ᵀ
         deltas.append(gs[-1] * d1s[layer])
     deltas, gs = deltas[::-1], gs[::-1]
 
@@ -192,7 +197,7 @@ def _output_jacobian(net, params, h_tilde, d1s, sums=None, gs=None, d2s=None, de
         K *= d1.T[:, :, None]  # now σ'·J_l, compressed; J_l itself is not needed any more
         if sums is not None:
             _add_to(sums[layer], 1, np.matmul(deltas[layer + 1].T, K))
-        W_next = params[layer + 1][:-1]
+        W_next = params[layer + 1][:d]  # W_{l+1}, without the bias row where it has one
         d_next = W_next.shape[1]
         last = layer == n_hidden - 1
         n_cols = net.n_params if last else o_next + h_tilde[layer + 1].shape[1]
@@ -257,10 +262,10 @@ def _add_bilinear(R, CZ, o, o_next, w_rows):
 
 
 def _params(net, theta):
-    """[W̃_l] of shape (d_l + 1, d_{l+1}): θ's layer blocks are exactly these, C-ordered."""
+    """[W̃_l] of shape (d_l + β_l, d_{l+1}): θ's layer blocks are exactly these, C-ordered."""
     sizes = net.sizes
-    return [theta[net.layout.slice_of(layer)].reshape(sizes[layer] + 1, sizes[layer + 1])
-            for layer in range(net.layout.n_layers)]
+    return [theta[net.layout.slice_of(layer)].reshape(sizes[layer] + beta, sizes[layer + 1])
+            for layer, beta in enumerate(net.layout.has_bias)]
 
 
 def _check(net, theta, x, y):

@@ -53,7 +53,8 @@ def filter_normalized_direction(
     d ~ N(0, I), then 'filter': each unit j's filter d_{W_l}[:, j] (its incoming weights) is
     rescaled to ‖θ_{W_l}[:, j]‖; 'layer': each block d_{W_l} to ‖θ_{W_l}‖. Biases are zeroed
     (Li et al.'s default) or, zero_bias=False, count as weights from a constant input 1: the filter
-    is (W_l[:, j], b_l[j]), the block [vec W_l, b_l]. A zero block of θ gives zero. Raises
+    is (W_l[:, j], b_l[j]), the block [vec W_l, b_l] (a bias-free layer: W_l alone either way).
+    A zero block of θ gives zero. Raises
     ValueError for a normalization not in NORMALIZATIONS or θ not of layout's length. Cost: O(n).
     """
     if normalization not in NORMALIZATIONS:
@@ -69,12 +70,13 @@ def filter_normalized_direction(
     for layer in range(layout.n_layers):
         (Wd, bd), (Wt, bt) = params_d[layer], params_t[layer]
         # A unit's filter is its column; with biases kept, the bias is one more row of weights.
-        blocks_d = Wd if zero_bias else np.vstack([Wd, bd[None, :]])
-        blocks_t = Wt if zero_bias else np.vstack([Wt, bt[None, :]])
+        keep = not zero_bias and bd is not None  # a bias-free layer has no b_l to keep
+        blocks_d = np.vstack([Wd, bd[None, :]]) if keep else Wd
+        blocks_t = np.vstack([Wt, bt[None, :]]) if keep else Wt
         norm_t, norm_d = np.linalg.norm(blocks_t, axis=axis), np.linalg.norm(blocks_d, axis=axis)
         scaled = blocks_d * _safe_ratio(norm_t, norm_d)
         out[layout.weight_slice(layer)] = scaled[: Wd.shape[0]].ravel()
-        if not zero_bias:
+        if keep:
             out[layout.bias_slice(layer)] = scaled[-1]
     return out
 

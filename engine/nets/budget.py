@@ -5,7 +5,10 @@ A dense network (d_in, h_1, …, h_D, d_out) has n(h) = Σ_l (d_l + 1)·d_{l+1} 
 
     n(h) = (d_in + 1)·h + (D − 1)·(h + 1)·h + (h + 1)·d_out,
 
-a quadratic in h for D ≥ 2 (linear for D = 1). `width_for_budget` solves n(h) = budget for real h;
+a quadratic in h for D ≥ 2 (linear for D = 1). Without biases (`bias`, engine.nets.layout:
+β_l = 0 for a bias-free layer l) each (d_l + 1) becomes (d_l + β_l):
+    n(h) = (D − 1)·h² + (d_in + β_0 + Σ_{0<l<D} β_l + d_out)·h + β_D·d_out.
+`width_for_budget` solves n(h) = budget for real h;
 `sizes_for_budget` then tries integer widths near it, one per layer (each within ±`spread` of
 ⌊h⌋), and keeps the vector whose count is closest to the budget, preferring the most uniform one
 among those within the tolerance: a single integer width moves n by ≈ 2(D − 1)h, more than 2 % of
@@ -27,20 +30,30 @@ from engine.nets.layout import Layout
 MAX_DEPTH = 8  # (2·2 + 1)^8 = 390625 candidates: still a fraction of a second
 
 
-def n_params_of(sizes) -> int:
-    """Σ_l (d_l + 1)·d_{l+1} for sizes (d_in, h_1, …, d_out)."""
-    return Layout(tuple(sizes)).n_params
+def n_params_of(sizes, bias=True) -> int:
+    """Σ_l (d_l + β_l)·d_{l+1} for sizes (d_in, h_1, …, d_out) and `bias` (True, False or one bool
+    per layer, engine.nets.layout); ValueError as Layout."""
+    return Layout(tuple(sizes), bias).n_params
 
 
-def width_for_budget(budget: int, d_in: int, d_out: int, depth: int) -> float:
+def _betas(bias, depth: int) -> tuple[int, ...]:
+    """β_l per layer l = 0 … depth (depth + 1 layers) as ints; ValueError naming bias."""
+    flags = bias if not isinstance(bias, (bool, np.bool_)) else (bool(bias),) * (depth + 1)
+    return tuple(int(b) for b in Layout((1,) * (depth + 2), tuple(flags)).has_bias)
+
+
+def width_for_budget(budget: int, d_in: int, d_out: int, depth: int, bias=True) -> float:
     """The real width h ≥ 0 at which `depth` equal hidden layers have n(h) = budget parameters.
 
-    n(h) = a·h² + b·h + c with a = D − 1, b = d_in + 1 + (D − 1) + d_out, c = d_out; the positive
-    root of the quadratic (computed as 2(budget − c)/(b + √(b² + 4a(budget − c))), which does not
-    cancel for small a). ValueError if depth < 1 or budget cannot hold one unit per layer.
+    n(h) = a·h² + b·h + c with a = D − 1, b = d_in + β_0 + Σ_{0<l<D} β_l + d_out, c = β_D·d_out
+    (β_l = 1 for every layer with the default bias=True: b = d_in + 1 + (D − 1) + d_out,
+    c = d_out); the positive root of the quadratic (computed as 2(budget − c)/(b + √(b² +
+    4a(budget − c))), which does not cancel for small a). ValueError if depth < 1, budget
+    cannot hold one unit per layer, or bias is not a bool or one bool per layer (depth + 1).
     """
     _check_positive(depth=depth, d_in=d_in, d_out=d_out, budget=budget)
-    a, b, c = depth - 1, d_in + 1 + (depth - 1) + d_out, d_out
+    beta = _betas(bias, depth)
+    a, b, c = depth - 1, d_in + beta[0] + sum(beta[1:-1]) + d_out, beta[-1] * d_out
     rest = budget - c
     if rest <= 0:
         raise ValueError(f"budget={budget} is at most the {c} output biases; give more")
@@ -48,9 +61,10 @@ def width_for_budget(budget: int, d_in: int, d_out: int, depth: int) -> float:
 
 
 def sizes_for_budget(budget: int, d_in: int, d_out: int, depth: int, *, rtol: float = 0.02,
-                     spread: int = 2) -> tuple[int, ...]:
-    """Sizes (d_in, h_1, …, h_depth, d_out) whose parameter count is within rtol·budget of budget,
-    widths as equal as that allows (see the module docstring). ValueError when none is."""
+                     spread: int = 2, bias=True) -> tuple[int, ...]:
+    """Sizes (d_in, h_1, …, h_depth, d_out) whose parameter count (with `bias`, as
+    n_params_of) is within rtol·budget of budget, widths as equal as that allows (see the
+    module docstring). ValueError when none is, or for a bias as width_for_budget refuses."""
     if not (isinstance(spread, (int, np.integer)) and spread >= 0):
         raise ValueError(f"spread={spread!r}: give a non-negative integer")
     if not 0.0 <= rtol < 1.0:
@@ -58,13 +72,13 @@ def sizes_for_budget(budget: int, d_in: int, d_out: int, depth: int, *, rtol: fl
     if depth > MAX_DEPTH:
         raise ValueError(f"depth={depth}: at most {MAX_DEPTH} hidden layers (the search grows "
                          "as 5^depth)")
-    h = width_for_budget(budget, d_in, d_out, depth)
+    h = width_for_budget(budget, d_in, d_out, depth, bias)
     base = max(1, math.floor(h))
     offsets = range(-spread, spread + 1)
     widths = np.array(list(itertools.product(offsets, repeat=depth)), dtype=np.int64) + base
     widths = widths[(widths >= 1).all(axis=1)]
     full = np.column_stack([np.full(len(widths), d_in), widths, np.full(len(widths), d_out)])
-    counts = ((full[:, :-1] + 1) * full[:, 1:]).sum(axis=1)
+    counts = ((full[:, :-1] + np.array(_betas(bias, depth))) * full[:, 1:]).sum(axis=1)
     error = np.abs(counts - budget)
     uneven = widths.max(axis=1) - widths.min(axis=1)
     ok = error <= rtol * budget
@@ -79,10 +93,11 @@ def sizes_for_budget(budget: int, d_in: int, d_out: int, depth: int, *, rtol: fl
     return (d_in, *map(int, widths[pick]), d_out)
 
 
-def equal_budget_sizes(budget: int, d_in: int, d_out: int, depths, *, rtol: float = 0.02):
-    """{depth: sizes} for each depth, every count within rtol·budget of budget; ValueError naming
-    the first depth that cannot meet it."""
-    return {int(depth): sizes_for_budget(budget, d_in, d_out, int(depth), rtol=rtol)
+def equal_budget_sizes(budget: int, d_in: int, d_out: int, depths, *, rtol: float = 0.02,
+                       bias: bool = True):
+    """{depth: sizes} for each depth, every count (biases everywhere, or none: bias) within
+    rtol·budget of budget; ValueError naming the first depth that cannot meet it."""
+    return {int(depth): sizes_for_budget(budget, d_in, d_out, int(depth), rtol=rtol, bias=bias)
             for depth in depths}
 
 

@@ -30,6 +30,8 @@ there). Hessians are bit-identical for relu and linear; for tanh and sigmoid the
 ulps, since the z-route of saturated units (of all sigmoid units inside a second-order trace)
 runs through the recomputed z's nodes, which sum into θ's Hessian in another order
 (tests/engine/nets/test_fused.py).
+A bias-free layer (layout.has_bias[l] False) is the same node without b_l: z = h @ W_l, and its
+VJP's θ-part is the one block vec(∂/∂W_l).
 Cost: the plain graph's arithmetic, O(N · d_l · d_{l+1}) per layer, with 1/7 of its nodes.
 """
 from __future__ import annotations
@@ -86,17 +88,21 @@ def dense(h, theta, layout, layer: int, activation: str):
     W, b = _layer_params(np, theta, layout, layer)
     sigma = _SIGMA_KEEPING_Z.get(activation)
     if sigma is None:
-        return get_activation(activation).fn(h @ W + b[..., None, :])
+        return get_activation(activation).fn(h @ W if b is None else h @ W + b[..., None, :])
     hW = h @ W  # (..., N, d_{l+1}): its batch axes include θ's, hence b's
     zy = np.empty((2,) + hW.shape)
+    if b is None:
+        zy[0] = hW
+        return sigma(zy[0], out=zy[1])
     return sigma(np.add(hW, b[..., None, :], out=zy[0]), out=zy[1])
 
 
 def _layer_params(xp, theta, layout, layer):
+    """(W_l, b_l) as views of θ; b_l None for a bias-free layer."""
     m, n = layout.shape_of(layer)
     batch = theta.shape[:-1]
     W = xp.reshape(theta[..., layout.weight_slice(layer)], batch + (m, n))
-    return W, theta[..., layout.bias_slice(layer)]
+    return W, theta[..., layout.bias_slice(layer)] if layout.has_bias[layer] else None
 
 
 def _dense_vjp(argnums, y, args, kwargs):
@@ -116,7 +122,7 @@ def _dense_vjp(argnums, y, args, kwargs):
         # inside a second-order trace z must be a node: the forward's operations again, so the
         # forward's z bit for bit
         W, b = _layer_params(anp, theta, layout, layer)
-        return h @ W + b[..., None, :]
+        return h @ W if b is None else h @ W + b[..., None, :]
 
     def vjp(g):
         xp = anp if traced or isinstance(g, Box) else np
@@ -129,7 +135,8 @@ def _dense_vjp(argnums, y, args, kwargs):
             else:
                 # x may carry a batch that θ lacks: sum the gradient down to θ's batch shape
                 dW = _unbroadcast(xp, xp.swapaxes(h, -1, -2) @ g_z, batch + (m, n))
-                db = _unbroadcast(xp, xp.sum(g_z, axis=-2), batch + (n,))
+                db = (_unbroadcast(xp, xp.sum(g_z, axis=-2), batch + (n,))
+                      if layout.has_bias[layer] else None)
                 grads.append(scatter_layer(dW, db, theta_vs, layout, layer))
         return grads
 
@@ -142,12 +149,15 @@ defvjp_argnums(dense, _dense_vjp)
 @primitive
 def scatter_layer(dW, db, vs, layout, layer: int):
     """The vector of vspace `vs` (θ's shape) that is zero except [vec(dW), db] in layer l's block,
-    as autograd's sparse object: adding it into a gradient buffer touches only that block."""
-    w_slice, b_slice = layout.weight_slice(layer), layout.bias_slice(layer)
+    as autograd's sparse object: adding it into a gradient buffer touches only that block. db is
+    None for a bias-free layer."""
+    w_slice = layout.weight_slice(layer)
+    b_slice = layout.bias_slice(layer) if db is not None else None
 
     def mut_add(A):
         A[..., w_slice] += dW.reshape(dW.shape[:-2] + (-1,))
-        A[..., b_slice] += db
+        if b_slice is not None:
+            A[..., b_slice] += db
         return A
 
     return SparseObject(vs, mut_add)

@@ -2,7 +2,9 @@
 
 f(x; θ) = z_{L−1} with h_0 = x, z_l = h_l W_l + b_l and h_{l+1} = σ(z_l) for the hidden layers
 l < L−1 (the output layer is linear; the loss supplies the softmax where there is one): the
-notation of engine.nets.passes, which holds the hand-written passes side by side.
+notation of engine.nets.passes, which holds the hand-written passes side by side. `bias`
+(engine.nets.layout) drops b_l from every layer (False) or from some (one bool per layer):
+z_l = h_l W_l there, and θ has no entries for it.
 θ may carry leading batch axes (..., n_params): B parameter vectors are evaluated in one call,
 giving outputs (..., N, d_out) and losses (...). Cost: one forward pass, O(B·N·n_params).
 
@@ -40,32 +42,42 @@ INITS = ("lecun", "glorot", "he")
 _ROW_SUM_SLACK = 1e-5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MLP:
     """The dense network f(x; θ) of `sizes` (d_in, h_1, …, d_out), hidden activation σ (a name of
-    engine.ACTIVATIONS) and loss ('mse' | 'cross_entropy'); the formulas are the module's.
+    engine.ACTIVATIONS), loss ('mse' | 'cross_entropy') and biases (`bias`: True, False or one
+    bool per layer, engine.nets.layout); the formulas are the module's.
 
-    Raises ValueError for sizes that are not a network and for unknown names (listing the
-    choices). Frozen: a network is a spec; parameters are θ, passed to every method.
+    Raises ValueError for sizes that are not a network, for unknown names (listing the choices)
+    and for a bias that is not a bool or one bool per layer. Frozen: a network is a spec;
+    parameters are θ, passed to every method.
     """
 
     sizes: tuple[int, ...]
     activation: str = "tanh"
     loss_name: str = "mse"
+    bias: bool | tuple[bool, ...] = True
 
     def __post_init__(self):
-        object.__setattr__(self, "sizes", Layout(tuple(self.sizes)).sizes)
+        layout = Layout(tuple(self.sizes), self.bias)
+        object.__setattr__(self, "sizes", layout.sizes)
+        object.__setattr__(self, "bias", layout.bias)
         get_activation(self.activation)
         get_loss(self.loss_name)
+
+    def __repr__(self) -> str:
+        bias = "" if self.bias is True else f", bias={self.bias!r}"
+        return (f"MLP(sizes={self.sizes!r}, activation={self.activation!r}, "
+                f"loss_name={self.loss_name!r}{bias})")
 
     @cached_property
     def layout(self) -> Layout:
         """Where each layer's (W_l, b_l) lives in θ (engine.nets.layout), built once per network."""
-        return Layout(self.sizes)
+        return Layout(self.sizes, self.bias)
 
     @property
     def n_params(self) -> int:
-        """Length of θ, n_params = Σ_l (d_l + 1)·d_{l+1}."""
+        """Length of θ, n_params = Σ_l (d_l + β_l)·d_{l+1} (β_l = 1 with a bias, 0 without)."""
         return self.layout.n_params
 
     def check_theta(self, theta):
@@ -170,8 +182,9 @@ class MLP:
         return accuracy(self.forward(theta, x), y)
 
     def init(self, rng: np.random.Generator, scheme: str = "lecun") -> np.ndarray:
-        """θ of shape (n_params,) with W_l ~ N(0, s²) and b_l = 0, s² = 1/d_l (LeCun et al. 1998),
-        2/(d_l + d_{l+1}) (Glorot & Bengio 2010), 2/d_l (He et al. 2015).
+        """θ of shape (n_params,) with W_l ~ N(0, s²) and b_l = 0 (where the layer has a bias),
+        s² = 1/d_l (LeCun et al. 1998), 2/(d_l + d_{l+1}) (Glorot & Bengio 2010), 2/d_l (He et
+        al. 2015). The W_l draws do not depend on the biases: the same rng gives the same W_l.
 
         Raises ValueError if rng is not a numpy.random.Generator (randomness is an argument:
         np.random.default_rng(seed)), the scheme is unknown, or θ cannot fit in the machine's
@@ -192,7 +205,8 @@ class MLP:
         for layer in range(self.layout.n_layers):
             m, n = self.layout.shape_of(layer)
             var = {"lecun": 1.0 / m, "glorot": 2.0 / (m + n), "he": 2.0 / m}[scheme]
-            params.append((rng.normal(0.0, np.sqrt(var), size=(m, n)), np.zeros(n)))
+            params.append((rng.normal(0.0, np.sqrt(var), size=(m, n)),
+                           np.zeros(n) if self.layout.has_bias[layer] else None))
         return self.layout.pack(params)
 
 

@@ -10,6 +10,8 @@ with W_l (d_l, d_{l+1}) and b_l (d_{l+1},). The fused form appends a column of o
 and W̃_l flattened in C order is θ's block of layer l, [vec(W_l), b_l]. Backward:
     δ_{L−1} = ∂L/∂f,   δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}),   ∂L/∂W̃_l = h̃_lᵀ δ_l,
 with σ' and σ'' in closed form from z (engine.nets.activations: accurate for saturated units).
+A bias-free layer (engine.nets.layout: β_l = 0) has no b_l, no column of ones (h̃_l = h_l,
+W̃_l = W_l, (N, d_l) and (d_l, d_{l+1})) and no ∂L/∂b_l; every pass below takes it.
 A direction v of θ has the blocks (V_l, c_l) of (W_l, b_l); R{·} = ∂/∂r (·)(θ + r v)|₀. In code:
 W, b, W_tilde, h_tilde; hs = [h_l], zs = [z_l], d1s = [σ'(z_l)], d2s = [σ''(z_l)] of the hidden
 layers, deltas = [δ_l].
@@ -46,14 +48,15 @@ def forward_unfused(layout, activation: str, theta, x):
     params = layout.unpack(theta)
     h = x
     for layer, (W, b) in enumerate(params):
-        z = h @ W + b[..., None, :]
+        z = h @ W if b is None else h @ W + b[..., None, :]
         h = sigma(z) if layer < len(params) - 1 else z
     return h
 
 
 def forward_augmented(activation: str, W_tildes, x, second: bool):
-    """(h_tilde, d1s, d2s, f) for one θ given as its blocks W_tildes = [W̃_l] (d_l + 1, d_{l+1})
-    and x (N, d_0): h_tilde = [h̃_l] of every layer (N, d_l + 1), d1s = [σ'(z_l)] and
+    """(h_tilde, d1s, d2s, f) for one θ given as its blocks W_tildes = [W̃_l] (d_l + β_l,
+    d_{l+1}) and x (N, d_0): h_tilde = [h̃_l] of every layer (N, d_l + β_l; the column of ones
+    only where W̃_l has the bias row, d_l + 1 rows), d1s = [σ'(z_l)] and
     (second=True, else []) d2s = [σ''(z_l)] of the hidden layers (N, d_{l+1}), f = z_{L−1}
     (N, d_L), with z_l = h̃_l W̃_l (one product, the bias inside it). Plain NumPy, no checks.
     Cost: one forward pass, plus σ' (and σ'') per hidden unit."""
@@ -61,7 +64,8 @@ def forward_augmented(activation: str, W_tildes, x, second: bool):
     h_tilde, d1s, d2s = [], [], []
     h = x
     for layer, W_tilde in enumerate(W_tildes):
-        h_tilde.append(np.concatenate([h, np.ones((h.shape[0], 1))], axis=1))
+        biased = W_tilde.shape[0] == h.shape[1] + 1  # else bias-free: W̃_l = W_l, h̃_l = h_l
+        h_tilde.append(np.concatenate([h, np.ones((h.shape[0], 1))], axis=1) if biased else h)
         z = h_tilde[-1] @ W_tilde
         if layer < len(W_tildes) - 1:
             d1s.append(act.d1(z))
@@ -73,7 +77,8 @@ def forward_augmented(activation: str, W_tildes, x, second: bool):
 
 def mlp_mse_gradient(net, x, y):
     """θ (n,) ↦ ∇MSE(θ) (n,) of the MLP `net` (loss 'mse') on (x, y), by one forward and one
-    reverse pass in plain NumPy (module notation; W_l, b_l are the views of W̃_l):
+    reverse pass in plain NumPy (module notation; W_l, b_l are the views of W̃_l, no b_l in a
+    bias-free layer):
         z_l = h_l W_l + b_l,   δ_{L−1} = (f − y)/N,   ∂L/∂W̃_l = h̃_lᵀ δ_l,
         δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}).
     Source: backpropagation (Rumelhart, Hinton & Williams 1986). engine.mlp_gradient computes the
@@ -86,15 +91,18 @@ def mlp_mse_gradient(net, x, y):
     act = get_activation(net.activation)
     sigma = getattr(act.fn, "fun", act.fn)  # the primitive's NumPy function: no autograd boxing
     x, y = net.check_data(x, y)
-    blocks = [(net.layout.slice_of(layer), (net.sizes[layer] + 1, net.sizes[layer + 1]))
-              for layer in range(net.layout.n_layers)]
+    blocks = [(net.layout.slice_of(layer), (net.sizes[layer] + beta, net.sizes[layer + 1]))
+              for layer, beta in enumerate(net.layout.has_bias)]
+    rows = net.sizes[:-1]  # W_l = W̃_l[:d_l]; b_l = W̃_l[d_l] where the layer has one
 
     def gradient(theta):
         W_tildes = [theta[block].reshape(shape) for block, shape in blocks]
         hs, d1s, h = [], [], x
         for layer, W_tilde in enumerate(W_tildes):
             hs.append(h)
-            z = h @ W_tilde[:-1] + W_tilde[-1]  # h_l W_l + b_l
+            # h_l W_l + b_l (h_l W_l bias-free)
+            z = h @ W_tilde if len(W_tilde) == rows[layer] else \
+                h @ W_tilde[:-1] + W_tilde[-1]
             if layer < len(W_tildes) - 1:
                 d1s.append(act.d1(z))
                 h = sigma(z)
@@ -102,10 +110,11 @@ def mlp_mse_gradient(net, x, y):
         out = np.empty_like(theta)
         for layer in range(len(W_tildes) - 1, -1, -1):
             part = out[blocks[layer][0]].reshape(blocks[layer][1])  # ∂L/∂W̃_l, a view into out
-            np.matmul(hs[layer].T, delta, out=part[:-1])
-            part[-1] = delta.sum(axis=0)
+            np.matmul(hs[layer].T, delta, out=part[:rows[layer]])
+            if len(part) > rows[layer]:
+                part[-1] = delta.sum(axis=0)
             if layer:
-                delta = (delta @ W_tildes[layer][:-1].T) * d1s[layer - 1]
+                delta = (delta @ W_tildes[layer][:rows[layer]].T) * d1s[layer - 1]
         return out
 
     return gradient
@@ -114,7 +123,8 @@ def mlp_mse_gradient(net, x, y):
 def mlp_hvp_at(net, theta, x, y):
     """The function v ↦ H(θ)v of an MLP's loss at a fixed θ, by Pearlmutter's (1994) exact
     R-operator R{·} = ∂/∂r (·)(θ + r v)|₀ written out in NumPy, with v = [vec(V_0), c_0, …] in
-    θ's layout (V_l, c_l: the directions of W_l, b_l). θ (..., n_params) and (x, y) must be
+    θ's layout (V_l, c_l: the directions of W_l, b_l; no b_l, c_l in a bias-free layer, whose
+    terms in c_l and (Hv)_{b_l} drop out). θ (..., n_params) and (x, y) must be
     checked float64 arrays already (engine.mlp_hvp and hvp_operator check them); v (...,
     n_params) broadcasts against θ, so V of shape (B, n_params) gives B products in one pass.
 
@@ -136,7 +146,8 @@ def mlp_hvp_at(net, theta, x, y):
     hs, zs, d1s = [x], [], []
     for layer, (W, b) in enumerate(params):
         z = hs[-1] @ W
-        z += b[..., None, :]
+        if b is not None:
+            z += b[..., None, :]
         if layer < last:
             zs.append(z)
             hs.append(act.fn(z))
@@ -162,7 +173,8 @@ def mlp_hvp_at(net, theta, x, y):
         r_h, r_hs, r_z = None, [None], []
         for layer, (V, c) in enumerate(directions):
             rz = hs[layer] @ V
-            rz += c[..., None, :]
+            if c is not None:
+                rz += c[..., None, :]
             if r_h is not None:
                 rz += r_h @ params[layer][0]
             if layer < last:
@@ -182,7 +194,8 @@ def mlp_hvp_at(net, theta, x, y):
             if layer:
                 r_w += np.swapaxes(r_hs[layer], -1, -2) @ deltas[layer]
             out[..., layout.weight_slice(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
-            out[..., layout.bias_slice(layer)] = ones @ r_delta
+            if layout.has_bias[layer]:
+                out[..., layout.bias_slice(layer)] = ones @ r_delta
             if layer:
                 r_g = r_delta @ weights_t[layer]
                 r_g += deltas[layer] @ np.swapaxes(directions[layer][0], -1, -2)
