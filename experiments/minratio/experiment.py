@@ -32,9 +32,10 @@ constant on the data), max_preactivation, effective_units (hidden units left aft
 dead and constant ones and merging copies: engine.critical.embedding.effective_widths) and
 reducible (fewer
 than the net's: an embedded critical point of a smaller net), n_near_tau (eigenvalues within a
-factor 3 of ±τ: how much the counts hang on the cut). With summary.json's sizes and
-activation and engine.nets.layout, anyone can rebuild the net and recompute loss, gradient and
-spectrum.
+factor 3 of ±τ: how much the counts hang on the cut). With summary.json's sizes, activation,
+loss and bias (written for every run but the homework's sinc with biases; --no-bias: no b_l in
+any layer, θ laid out by engine.nets.layout without them) anyone can rebuild the net and
+recompute loss, gradient and spectrum (experiments.minratio.check does).
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ class Config:
     hidden: tuple[int, ...] = (8, 8)     # 1-8-8-1 (97 params): more end critical than 1-5-5-1
     activation: Literal["tanh", "sigmoid", "softplus", "relu", "linear"] = "tanh"  # smooth: the
     # …Hessian exists everywhere
+    bias: bool = True                    # --no-bias: layers without b_l (dlae has none)
     n_samples: int = 100                 # grid on [−1, 1], 10 per zero of sinc (dlae: rows)
     trainer: Literal["trf", "lm", "lbfgs", "adam"] = "trf"  # trf/lm fit the residuals: 1e-8 in
     # …0.3 s
@@ -106,8 +108,7 @@ class Config:
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
     cos_tol: float = 5e-4                # gradient-flat too: ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this
     rtol: float = 1e-6                   # eigenvalue sign cut τ = max(n·ε, rtol)·‖H‖₂
-    cut: Literal["relative", "certified"] = "relative"  # certified: τ from the eigenvalues'
-    # …distance to the critical point, alike on a symmetry orbit
+    cut: Literal["relative", "certified"] = "relative"  # certified: τ invariant on a symmetry orbit
     band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band
     radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampled ratio: radii r = ‖θ − θ*‖
     n_directions: int = 1000             # K samples per radius: standard error ≤ 0.016
@@ -142,7 +143,10 @@ class Config:
         check_range(self, "kappa_tol", 0.0, 1.0, high_open=False)  # κ ∈ [0, 1]
         check_range(self, "rtol", 0.0, 1.0)
         check_task(self)
-        net = MLP(self.sizes, self.activation)
+        if not self.bias and self.starts == "embedded":
+            raise UsageError("--no-bias with --starts embedded: the embedding splits units of a "
+                             "net with biases (engine.critical.embedding); use --starts trained")
+        net = MLP(self.sizes, self.activation, bias=self.bias)
         if self.trainer == "lm" and self.n_samples < net.n_params:
             raise UsageError(f"--trainer lm needs --n-samples ≥ n_params = {net.n_params} "
                              f"(MINPACK needs as many residuals as parameters), got "
@@ -176,8 +180,9 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
                                      "radii": np.array(config.radii),
                                      "band": np.array(config.band)}
     summary = {"sizes": config.sizes, "activation": config.activation}
-    if config.task != "sinc":  # the homework's summary stays as it was
-        summary |= {"task": config.task, "loss": config.loss, "bias": config.task != "dlae"}
+    if config.task != "sinc" or not config.bias:  # the homework's summary stays as it was
+        summary |= {"task": config.task, "loss": config.loss,
+                    "bias": config.bias and config.task != "dlae"}
     summary |= summarize(arrays, [info for _, info in runs], config)
     summary |= {"wall_time": time.perf_counter() - start, "runs_computed": len(todo)}
     return store.save_summary(arrays, summary)
@@ -247,8 +252,8 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
                                         loss0=loss_total, non_finite="nan")
         finite = np.all(np.isfinite(found.theta)) and not linear  # no units to saturate
         saturated, max_z = saturation(net, found.theta, x) if finite else (float("nan"),) * 2
-        widths = list(effective_widths(net.sizes, found.theta, config.activation)) if finite \
-            else None
+        widths = list(effective_widths(net.sizes, found.theta, config.activation,
+                                       bias=net.bias)) if finite else None
     nan, ratios = float("nan"), ("minimal_ratio", "resolved_ratio", "index")
     bands = [spec.at(r) for r in config.band] if spec else []
     arrays = {"theta_start": theta_start, "theta": found.theta, "trace": found.grad_norms,

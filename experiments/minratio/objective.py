@@ -75,7 +75,8 @@ def load_task(config):
     an even grid of n_samples points; an image set's fixed training subset (n_train, 0 = all;
     one-hot y); or 'dlae', n_samples rows whose second moment is Q diag(1, …, k) Qᵀ exactly
     (engine.critical.linear_autoencoder.spectrum_data, rng 0), y = x. model: the MLP of
-    task_sizes (activation, loss), or the bias-free LinearAutoencoder for 'dlae'."""
+    task_sizes (activation, loss, biases unless --no-bias), or the bias-free LinearAutoencoder
+    for 'dlae'."""
     if config.task == "dlae":
         x, _ = spectrum_data(np.arange(1.0, config.dlae_dim + 1), config.n_samples,
                              np.random.default_rng(0))
@@ -85,7 +86,7 @@ def load_task(config):
         data = function_dataset(config.task, n_samples=config.n_samples)
     else:
         data = load_data(config.task, config.data_root, config.n_train)
-    return data, MLP(task_sizes(config), config.activation, config.loss)
+    return data, MLP(task_sizes(config), config.activation, config.loss, config.bias)
 
 
 def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.0):

@@ -120,12 +120,17 @@ def summarize(arrays, infos, config) -> dict:
 def constant_fit_loss(y, config) -> float:
     """The loss of the best constant output: ½ mean‖y − ȳ‖² = ½ Σ_k Var(y_k) (MSE, f = ȳ; the
     homework's trivial fit — ½Var(y) of the flattened y only for one output),
-    the class frequencies' entropy −Σ p_c log p_c (cross-entropy, softmax of log p), or ½‖y‖²/N
-    for the bias-free autoencoder (f = 0, θ = 0: no bias can output ȳ)."""
+    the class frequencies' entropy −Σ p_c log p_c (cross-entropy, softmax of log p); without
+    biases (the autoencoder, --no-bias) θ = 0, f = 0: ½‖y‖²/N (MSE; no bias can output ȳ) and
+    log k (cross-entropy, the uniform softmax) — experiments.minratio.independent's
+    trivial_loss, recomputed by the checker."""
     y = np.asarray(y, dtype=np.float64)
-    if getattr(config, "task", "sinc") == "dlae":
-        return 0.5 * float(np.mean(np.sum(y * y, axis=1)))
-    if getattr(config, "loss", "mse") == "cross_entropy":
+    biased = getattr(config, "bias", True) and getattr(config, "task", "sinc") != "dlae"
+    cross_entropy = getattr(config, "loss", "mse") == "cross_entropy"
+    if not biased:
+        return float(np.log(y.shape[1])) if cross_entropy else \
+            0.5 * float(np.mean(np.sum(y * y, axis=1)))
+    if cross_entropy:
         p = y.mean(axis=0)
         return float(-np.sum(p[p > 0] * np.log(p[p > 0])))
     # per column, then summed: the variance of the flattened (N, 10) one-hot y of digits is 10×
