@@ -79,6 +79,11 @@ def test_structured_hessian_is_autograds_and_the_zero_bias_nets_block(rng, bias,
     scale = np.abs(reference).max()
     assert_allclose(H, reference, rtol=0, atol=1e-12 * scale)
     assert np.array_equal(H, H.T)
+    # column i of H: central differences of the gradient along e_i
+    step, eye = 1e-5, np.eye(net.n_params)
+    central = np.array([(mlp_gradient(net, theta + step * e, x, y)
+                         - mlp_gradient(net, theta - step * e, x, y)) / (2 * step) for e in eye])
+    assert_allclose(H, central, rtol=0, atol=1e-7 * max(scale, 1.0))
     G, R = hessian_parts(net, theta, x, y)
     assert_allclose(G + R, H, rtol=0, atol=1e-13 * scale)
     assert_allclose(gauss_newton(net, theta, x, y), G, rtol=0, atol=1e-13 * scale)
