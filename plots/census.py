@@ -1,11 +1,12 @@
 """Figure of experiments.census: `python -m plots.census RESULTS_DIR [--figures DIR]`.
 
 census  Dauphin et al.'s (2014) plane: the index α = n₋/n of each critical point against its
-        training error, (a) ε the training MSE, (b) the misclassified share, both on log axes;
+        training loss and error, (a) the training MSE, (b) the training error ε (the
+        misclassified share, Dauphin's ε), both on log axes;
         one point per search that ended critical. Settled points (the continuation stays or
         slides along a set of critical points) are filled, minima (α = 0) drawn as squares;
         points whose continuation escaped or drifted are hollow and out of the statistics.
-        The title gives Spearman's ρ(ε, α) over the settled non-trivial points with its 95 %
+        The title gives Spearman's ρ(MSE, α) over the settled non-trivial points with its 95 %
         bootstrap interval, how many there are and the decades of ε they span. End points that
         are not critical (the budget ran out first) are grey crosses, with their own ρ in the
         title: where the searches stopped, not a census of critical points.
@@ -42,8 +43,8 @@ def census_figure(arrays, summary):
     crit = arrays["label"] == "critical"
     settled = arrays["settled"]
     census = summary["census"]
-    for ax, key, xlabel in ((axes[0], "loss", "training MSE ε (log)"),
-                            (axes[1], "error", "misclassified share (log)")):
+    for ax, key, xlabel in ((axes[0], "loss", "training MSE (log)"),
+                            (axes[1], "error", "training error ε: misclassified share (log)")):
         x, alpha = arrays[key], arrays["index"]
         shown = crit & (x > 0)
         ended = ~crit & (x > 0) & np.isfinite(alpha)
@@ -69,8 +70,8 @@ def census_figure(arrays, summary):
     zero = census["error_zero"]
     if zero:
         axes[1].set_title(f"{zero} settled point(s) with no error are not drawn")
-    rho, span = census["fit"]["spearman"], census["loss_range"]
-    head = (f"ρ(ε, α) = {rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})"
+    rho, span = census["fit"]["spearman"], census["error_range"]
+    head = (f"ρ(MSE, α) = {rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})"
             if rho else "ρ not computed (fewer than three non-trivial saddles)")
     decades = f"{span['decades']:.2f} decades of ε" if span else "no ε span"
     ends = summary["end_points"]["spearman"]

@@ -4,9 +4,10 @@
 data; the fraction α = n₋/n of negative Hessian eigenvalues rises with the training error ε).
 Each of --runs searches (seeds from one SeedSequence) on all 1797 images of scikit-learn's 8×8
 digits, pixels/16, one-hot targets, with an MLP of 2,000–5,000 parameters:
-  1. trains the net from its own initialization for its own, seeded number of L-BFGS steps
-     (log-uniform in [switch_min, switch_max]) on L_λ = MSE + (λ/2)‖θ‖² (experiments.minratio's
-     starts: early stops lead the search to saddles, late ones to minima);
+  1. starts (experiments.census.starts; the share --embedded of the runs, spread evenly, the
+     second kind): from the net trained for its own, seeded number of L-BFGS steps (log-uniform
+     in [switch_min, switch_max]) on L_λ = MSE + (λ/2)‖θ‖², or from a narrower net's critical
+     point (k ≤ --embed-max hidden units) embedded with zero units and perturbed;
   2. searches for ∇L_λ = 0 by engine.critical.find_critical (above its size switch: Newton-MR on
      Hessian-vector products), with a budget of --max-hvp products (a stated stop);
   3. classifies the end point (engine.critical.classify): beyond the dense limit (EIGH_MAX) the
@@ -19,8 +20,10 @@ The weight decay makes L_λ coercive, so no critical point lies at infinity (on 
 searches crawl towards saturated units; measured: from the same starts ‖∇L‖² stayed ≥ 5e-6
 after 5000 HVPs with λ = 1e-4, and reached 5e-11 with λ = 1e-2).
 
-ε is the training MSE (the data part of L_λ); the misclassified share is saved beside it.
-Results contract, summary.npz: theta_start, theta (n_runs, n_params), per run switch_step,
+ε is the training error, as in Dauphin et al.'s Fig. 1: the misclassified share, with the training
+MSE (the data part of L_λ) beside it. Results contract, summary.npz: theta_start, theta
+(n_runs, n_params), per run start ('trained' | 'embedded'), embed_width (k, 0 for a trained
+start), embed_grad_sq (‖∇L_λ‖² of the embedded point before the noise), switch_step,
 train_loss, loss (ε), error (misclassified share), loss_total, grad_sq, newton_norm, kappa,
 n_neg, n_zero, n_pos, index (n₋/n), tau, label, verdict ('' when not critical), settled,
 n_hvp, cpu_time, wall_time; summary.json: the counts, the census (settled critical points:
@@ -44,9 +47,10 @@ from engine.critical.index_loss import index_loss_fit
 from engine.data.datasets import Dataset
 from engine.derivatives import mlp_hvp_at
 from engine.io.results import Store, UsageError
+from experiments.census.starts import STARTS, embedded_start, start_kinds, trained_start
 from experiments.harness.checks import check_ints, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
-from experiments.minratio.objective import objective_fns, train_until
+from experiments.minratio.objective import objective_fns
 from experiments.minratio.summary import decade_span
 
 EXPERIMENT = "census"
@@ -65,6 +69,11 @@ class Config:
     weight_decay: float = 1e-2           # λ: a coercive L_λ, no critical point at infinity
     switch_min: int = 2                  # fewest L-BFGS steps before the search
     switch_max: int = 1000               # most (log-uniform): early stops reach saddles
+    embedded: float = 0.5                # share of the searches from an embedded narrower net's
+    # …critical point (the rest from training paths; experiments.census.starts says why)
+    embed_max: int = 12                  # the narrower net has k = 1 … this hidden units (uniform)
+    embed_steps: int = 3000              # L-BFGS steps on the narrower net before its Newton-MR
+    embed_noise: float = 1e-2            # σ of the Gaussian noise added to the embedded point
     # --- search (for ∇L_λ = 0 from each trained net) ---
     max_hvp: int = 4000                  # the search's budget of Hessian-vector products: with
     # …training and classification ≈ 10 s of CPU a search, 100 searches in 10 min on 2 cores
@@ -80,12 +89,16 @@ class Config:
     @classmethod
     def quick(cls):
         """The tiny preset the tests use: 4 searches with small budgets (the same net)."""
-        return cls(runs=4, switch_max=200, max_hvp=300, continue_steps=5, continue_hvp=100)
+        return cls(runs=4, switch_max=200, max_hvp=300, continue_steps=5, continue_hvp=100,
+                   embed_max=2, embed_steps=200)
 
     def validate(self):
         """UsageError naming the flag for a setting that cannot run, before any work."""
         check_ints(self, runs=1, seed=0, hidden=1, switch_min=1, switch_max=self.switch_min,
-                   max_hvp=1, continue_steps=1, continue_hvp=1, eigh_max=1)
+                   max_hvp=1, continue_steps=1, continue_hvp=1, eigh_max=1, embed_max=1,
+                   embed_steps=1)
+        check_range(self, "embedded", 0.0, 1.0, low_open=False, high_open=False)
+        check_range(self, "embed_noise", 0.0, low_open=False)
         for name in ("weight_decay", "move_tol", "grad_sq_tol", "newton_tol"):
             check_range(self, name)
         check_range(self, "rtol", 0.0, 1.0)
@@ -94,6 +107,10 @@ class Config:
             raise UsageError(f"--hidden {' '.join(map(str, self.hidden))}: {n} parameters; the "
                              f"census is of nets with {N_PARAMS[0]}–{N_PARAMS[1]} (e.g. --hidden "
                              "32, 2,410)")
+        if self.embed_max > min(self.hidden):
+            raise UsageError(f"--embed-max {self.embed_max}: the narrower net must fit in "
+                             f"--hidden {' '.join(map(str, self.hidden))}; give at most "
+                             f"{min(self.hidden)}")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -138,10 +155,9 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     x, y = data.x_train, data.y_train
     net = MLP(config.sizes, config.activation, "mse")
     decay = config.weight_decay
-    switch = int(round(np.exp(rng.uniform(np.log(config.switch_min),
-                                          np.log(config.switch_max)))))
-    theta_start, steps = train_until(net, net.init(rng), data, "lbfgs", switch, rng,
-                                     weight_decay=decay)
+    kind = start_kinds(config.runs, config.embedded)[run]
+    theta_start, origin = (embedded_start if kind == "embedded" else trained_start)(
+        config, net, data, rng)
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, decay)
     hvp = _hvp_fn(net, x, y, decay)
@@ -160,7 +176,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
     spec, nan = point.spectrum, float("nan")
     with np.errstate(all="ignore"):
         out = net.forward(theta, x)
-    info = {"run": run, "switch_step": switch, "train_steps": steps,
+    info = {"run": run, **origin,
             "train_loss": float(net.loss(theta_start, x, y)), "loss": float(net.loss(theta, x, y)),
             "error": float(np.mean(np.argmax(out, axis=1) != np.argmax(y, axis=1))),
             "loss_total": float(objective(theta)), "label": point.label,
@@ -192,9 +208,9 @@ def _hvp_fn(net, x, y, decay):
     return hvp
 
 
-SCALARS = ("switch_step", "train_loss", "loss", "error", "loss_total", "grad_sq", "newton_norm",
-           "kappa", "n_neg", "n_zero", "n_pos", "index", "tau", "moved", "cpu_time",
-           "wall_time", "search_time")
+SCALARS = ("switch_step", "embed_width", "embed_grad_sq", "train_loss", "loss", "error",
+           "loss_total", "grad_sq", "newton_norm", "kappa", "n_neg", "n_zero", "n_pos",
+           "index", "tau", "moved", "cpu_time", "wall_time", "search_time")
 
 
 def stack(runs) -> dict:
@@ -202,7 +218,7 @@ def stack(runs) -> dict:
     out = {k: np.stack([a[k] for a, _ in runs]) for k in ("theta_start", "theta")}
     out |= {k: np.array([np.nan if info[k] is None else info[k] for _, info in runs],
                         dtype=np.float64) for k in SCALARS}
-    out |= {k: np.array([info[k] for _, info in runs]) for k in ("label", "verdict")}
+    out |= {k: np.array([info[k] for _, info in runs]) for k in ("label", "verdict", "start")}
     out["n_hvp"] = np.array([info["finder"]["n_hvp"] for _, info in runs])
     out["settled"] = (out["label"] == "critical") & np.isin(out["verdict"], ("stays",
                                                                              "manifold"))
@@ -229,18 +245,26 @@ def summarize(arrays, infos, config) -> dict:
                           rng=np.random.default_rng(config.seed), trivial_loss=trivial)
     statuses = [info["finder"]["status"] for info in infos]
     cpu, search = arrays["cpu_time"], arrays["search_time"]
+    # one critical point found twice counts once: the same index at the same L_λ (to 1e-9)
+    distinct = len({(int(n), round(float(v), 9)) for n, v in
+                    zip(arrays["n_neg"][settled], arrays["loss_total"][settled], strict=True)})
     return {
         "counts": {name: int((label == name).sum()) for name in LABELS},
         "verdicts": {v: int((crit & (arrays["verdict"] == v)).sum()) for v in VERDICTS},
-        "census": {"settled": int(settled.sum()), "saddles": int((index > 0).sum()),
-                   "minima": int((index == 0).sum()), "loss_range": decade_span(loss),
+        "census": {"settled": int(settled.sum()), "distinct": distinct,
+                   "saddles": int((index > 0).sum()), "minima": int((index == 0).sum()),
+                   "loss_range": decade_span(loss),
                    "error_range": decade_span(error), "error_zero": int((error == 0).sum()),
                    "index_range": ([int(v) for v in (arrays["n_neg"][settled].min(),
                                                      arrays["n_neg"][settled].max())]
                                    if settled.any() else None),
                    "exact": int(sum(info["exact"] for info in infos
                                     if info["label"] == "critical")),
-                   "trivial_loss": trivial, "fit": fit},
+                   "trivial_loss": trivial, "fit": fit,
+                   "by_start": {kind: {"runs": int((arrays["start"] == kind).sum()),
+                                       "critical": int((crit & (arrays["start"] == kind)).sum()),
+                                       "settled": int((settled & (arrays["start"] == kind)).sum())}
+                                for kind in STARTS}},
         "end_points": {"n": int(ended.sum()), "spearman": ends["spearman"],
                        "loss_range": decade_span(arrays["loss"][ended]),
                        "index_range": [int(np.nanmin(arrays["n_neg"])),

@@ -35,28 +35,35 @@ def block(results: Path) -> str:
         rho, slope = c["fit"]["spearman"], c["fit"]["slope"]
         runs = len(s["runs"]) if "runs" in s else config["runs"]
         loss, error = c["loss_range"], c["error_range"]
+        starts = c["by_start"]
         lines = [
             f"{runs} searches on all {s['n_samples']} images of digits 8×8 with a "
             f"{'-'.join(map(str, s['sizes']))} {s['activation']} net ({s['n_params']:,} "
-            f"parameters), MSE + (λ/2)‖θ‖² with λ = {config['weight_decay']:g}, each from a net "
-            f"trained for a log-uniform number of L-BFGS steps in [{config['switch_min']}, "
-            f"{config['switch_max']}], Newton-MR on HVPs with a budget of "
-            f"{config['max_hvp']:,} products: {counts['critical']} ended critical "
-            f"(‖∇L‖² ≤ {config['grad_sq_tol']:g} and a Newton step ≤ {config['newton_tol']:g}), "
+            f"parameters), MSE + (λ/2)‖θ‖² with λ = {config['weight_decay']:g}, Newton-MR on "
+            f"HVPs with a budget of {config['max_hvp']:,} products. "
+            f"{starts['trained']['runs']} start from the net trained for a log-uniform number "
+            f"of L-BFGS steps in [{config['switch_min']}, {config['switch_max']}], "
+            f"{starts['embedded']['runs']} from the critical point of a net with k = 1 … "
+            f"{config['embed_max']} hidden units embedded with zero units and perturbed by "
+            f"noise of σ = {config['embed_noise']:g} per parameter: {counts['critical']} ended "
+            f"critical (‖∇L‖² ≤ {config['grad_sq_tol']:g} and a Newton step ≤ "
+            f"{config['newton_tol']:g}; {starts['trained']['critical']} of the path starts, "
+            f"{starts['embedded']['critical']} of the embedded ones), "
             f"{counts['gradient-flat']} gradient-flat, "
             f"{counts['not-converged']} not converged. Of the critical points, "
             f"{c['settled']} stay put under continuation ({s['verdicts']['escaping']} escaping, "
-            f"{s['verdicts']['drifted']} drifting); their index comes from the LDLᵀ inertia "
-            f"at ±τ (exact for {c['exact']} of {counts['critical']}), no eigh.",
+            f"{s['verdicts']['drifted']} drifting), {c['distinct']} of them distinct (index and "
+            f"loss); their index comes from the LDLᵀ inertia at ±τ (exact for {c['exact']} of "
+            f"{counts['critical']}), no eigh.",
             "",
-            "| settled critical points | saddles | minima | index n₋ | training MSE ε | "
-            "misclassified | ρ(ε, α) (95 %) | α per decade of ε (95 %) | CPU (sum, median "
-            "per search) |",
+            "| settled critical points (distinct) | saddles | minima | index n₋ | training error "
+            "ε (misclassified) | training MSE | ρ(MSE, α) (95 %) | α per decade of MSE (95 %) | "
+            "CPU (sum, median per search) |",
             "|---|---|---|---|---|---|---|---|---|",
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} s, {:.1f} s |".format(
-                c["settled"], c["saddles"], c["minima"],
+            "| {} ({}) | {} | {} | {} | {} | {} | {} | {} | {:.0f} s, {:.1f} s |".format(
+                c["settled"], c["distinct"], c["saddles"], c["minima"],
                 "{} … {}".format(*c["index_range"]) if c["index_range"] else "—",
-                _span(loss, "{:.3g}"), _span(error, "{:.1%}"),
+                _span(error, "{:.1%}"), _span(loss, "{:.3g}"),
                 f"{rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})" if rho else "—",
                 f"{slope['per_decade']:.3g} ({slope['low']:.3g} … {slope['high']:.3g})"
                 if slope else "—", t["cpu_sum"], t["cpu_median"]),
@@ -91,13 +98,15 @@ def block(results: Path) -> str:
 
 def _aim(census, times, runs) -> str:
     """Issue 23's aim, judged by its rule on the saved numbers: ≥ 30 settled critical points of
-    100 searches spanning ≥ 1 decade of ε, in ≤ 10 min on 2 cores (CPU seconds / 2)."""
-    decades = census["loss_range"]["decades"] if census["loss_range"] else 0.0
+    100 searches spanning ≥ 1 decade of training error ε (the misclassified share: Dauphin et
+    al.'s ε is the error rate), in ≤ 10 min on 2 cores (CPU seconds / 2)."""
+    decades = census["error_range"]["decades"] if census["error_range"] else 0.0
     minutes = times["cpu_sum"] / 2 / 60
     met = census["settled"] >= 30 and decades >= 1.0 and minutes <= 10.0 and runs >= 100
-    return (f"The aim (≥ 30 settled critical points of 100 searches over ≥ 1 decade of ε, ≤ 10 "
-            f"min on 2 cores) is {'met' if met else 'missed'}: {census['settled']} points over "
-            f"{decades:.2f} decades from {runs} searches, {minutes:.1f} min of CPU on 2 cores.")
+    return (f"The aim (≥ 30 settled critical points of 100 searches over ≥ 1 decade of the "
+            f"training error ε, ≤ 10 min on 2 cores) is {'met' if met else 'missed'}: "
+            f"{census['settled']} points over {decades:.2f} decades of ε from {runs} searches, "
+            f"{minutes:.1f} min of CPU on 2 cores.")
 
 
 def _span(span, fmt):

@@ -3,6 +3,7 @@ against an independent eigh, the figure from saved files, the README block and g
 and bad flags refused before any work."""
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from engine.io import results as common
 from experiments.census import readme as census_readme
 from experiments.census.experiment import Config, digits
 from experiments.census.readme import BEGIN, END
+from experiments.census.starts import STARTS, embedded_start, start_kinds
+from experiments.minratio.objective import objective_fns
 from plots.census import render
 
 PROG = "experiments.census"
@@ -37,6 +40,40 @@ def test_quick_census_keeps_its_contract(quick):
     assert ends["n"] == int(np.isfinite(arrays["index"]).sum())
     assert ends["grad_sq_passed"] == int((arrays["grad_sq"] <= config.grad_sq_tol).sum())
     assert np.all(arrays["label"][settled] == "critical")
+    # the starts: the share of embedded runs, spread evenly, and each counted by kind
+    assert list(arrays["start"]) == start_kinds(config.runs, config.embedded)
+    by_start = summary["census"]["by_start"]
+    assert sum(v["runs"] for v in by_start.values()) == config.runs
+    assert sum(v["settled"] for v in by_start.values()) == summary["census"]["settled"]
+    embedded = arrays["start"] == "embedded"
+    assert np.all((arrays["embed_width"][embedded] >= 1)
+                  & (arrays["embed_width"][embedded] <= config.embed_max))
+    assert np.all(arrays["embed_width"][~embedded] == 0)
+    # a zero-unit embedding of the narrow net's critical point is critical in the census net
+    assert np.all(arrays["embed_grad_sq"][embedded] <= 1e-20)
+
+
+@pytest.mark.parametrize(("runs", "share", "embedded"), [
+    (4, 0.5, [1, 3]), (5, 0.0, []), (3, 1.0, [0, 1, 2]), (10, 0.3, [3, 6, 9])])
+def test_start_kinds_spread_the_share_evenly(runs, share, embedded):
+    kinds = start_kinds(runs, share)
+    assert [r for r, k in enumerate(kinds) if k == "embedded"] == embedded
+    assert set(kinds) <= set(STARTS)
+
+
+def test_an_embedded_start_without_noise_is_a_critical_point():
+    """The narrow net's Newton-MR end, embedded with zero units: ∇L_λ of the census net
+    vanishes to rounding (each zero unit's partial derivatives are exactly 0 for tanh)."""
+    config = replace(Config.quick(), embed_noise=0.0)
+    data = digits()
+    net = MLP(config.sizes, config.activation, "mse")
+    theta, info = embedded_start(config, net, data, np.random.default_rng(3))
+    _, gradient, _ = objective_fns(net, data.x_train, data.y_train, config.weight_decay)
+    g = gradient(theta)
+    assert info["start"] == "embedded" and 1 <= info["embed_width"] <= config.embed_max
+    assert g @ g <= 1e-20 and info["embed_grad_sq"] == pytest.approx(g @ g, abs=1e-30)
+    hidden = MLP(config.sizes).layout.unpack(theta)[0][0]
+    assert np.count_nonzero(np.linalg.norm(hidden, axis=0)) == info["embed_width"]
 
 
 @pytest.mark.slow
@@ -90,6 +127,9 @@ def test_readme_without_results_is_one_line(tmp_path, one_line_error):
     (["--hidden", "8"], "parameters"),        # 610 parameters: not the census's size
     (["--max-hvp", "0"], "--max-hvp"),
     (["--weight-decay", "0"], "--weight-decay"),
+    (["--embed-max", "33"], "--embed-max"),   # wider than the census net's 32 units
+    (["--embedded", "1.5"], "--embedded"),
+    (["--embed-noise", "-1"], "--embed-noise"),
 ])
 def test_bad_flags_are_one_line_before_work(tmp_path, one_line_error, flags, expected):
     out = tmp_path / "out"
