@@ -22,9 +22,11 @@ Why both: from training paths the searches on a tanh net crawl. Measured on the 
 net with λ = 0.01 (100 path starts, 4,000 HVPs each): 0 ended critical; near the training
 minimum 21 of 32 hidden units sit at norm ≈ 0.07 in tanh's linear regime, where the decay on
 the product of their weights makes rotations among them nearly free (eigenvalues of H_λ down
-to 1e-6, 41 of them below 1e-4), and even exact eigh Newton steps are cut to 1 % by the line
-search. Narrow nets (k ≤ 12) have no such units: their minima are non-degenerate, and the
-census covers the high-error critical points Dauphin et al. (2014) describe.
+to 1e-6, 41 of them below 1e-4), and even exact eigh Newton steps with a line search lowered
+‖∇L_λ‖² by only 0.15 % a step (2.10e-12 → 2.06e-12 in 11 steps) from a point whose Newton
+step is 0.12 long. Narrow nets (k ≤ 12) have no such units: their minima are non-degenerate
+(measured: n₀ = 0 at k = 1, 2, 3, 4, 6, 8, 12), and the census covers the high-error
+critical points Dauphin et al. (2014) describe.
 """
 from __future__ import annotations
 
