@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 
 from engine import MLP
 from engine.critical.classification import saturation
-from engine.critical.embedding import effective_widths
+from engine.critical.embedding import effective_widths, split_curvature, split_unit
 from engine.critical.linear_autoencoder import LinearAutoencoder, spectrum_data
 from engine.derivatives.autodiff import (
     hvp_fn,
@@ -131,3 +131,8 @@ def test_critical_tools_read_the_bias_free_layout(rng):
         effective_widths(net.sizes, theta, "tanh")  # the biased layout is longer
     share, max_z = saturation(net, theta, x)
     assert share == 0.0 and max_z == pytest.approx(np.abs(x @ W0).max())
+    # the embedding constructions take nets with biases: a bias-free θ is refused, not misread
+    with pytest.raises(ValueError, match="needs"):
+        split_unit(net.sizes, theta, 1, 0)
+    with pytest.raises(ValueError, match="needs"):
+        split_curvature(net, theta, x, x[:, :1], 1, 0)
