@@ -334,3 +334,36 @@ def test_verification_takes_one_start_vector_from_rng(small_net):
     fresh.standard_normal(H.shape[0])  # what eigsh's start vector alone takes
     # the caller's stream continues as without the checks (later probes stay the same)
     assert used.standard_normal() == fresh.standard_normal()
+
+
+def test_slq_density_skips_only_kernels_that_underflow(rng):
+    # a σ so small that most of the grid × nodes kernel underflows to 0: the windowed sum must
+    # still equal the dense one, on an unsorted grid of several blocks with points far from
+    # every node (density exactly 0 there)
+    nodes = np.sort(rng.uniform(-2.0, 3.0, size=57))
+    weights = rng.uniform(size=57)
+    weights /= weights.sum()
+    grid = rng.permutation(np.concatenate([np.linspace(-2.5, 3.5, 700), [-40.0, 55.0]]))
+    for sigma in (1e-3, 0.05, 30.0):
+        dense = np.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2) @ weights
+        order = rng.permutation(nodes.size)  # the nodes in any order, their weights with them
+        ours = lanczos._gauss_sum(grid, nodes[order], weights[order], sigma)
+        assert_allclose(ours, dense / (sigma * np.sqrt(2.0 * np.pi)), rtol=1e-13,
+                        atol=1e-300)
+
+
+def test_slq_probes_that_stop_early_are_exact_beside_those_that_go_on(rng):
+    # H = J ⊕ 3J, J = [[1, 1], [1, 1]] (eigenvalues 2, 0 and 6, 0): a Rademacher probe sees 1 or
+    # 2 distinct eigenvalues by its signs, so the probes' Krylov spaces become invariant after 1
+    # or 2 steps. Each stopped recursion is then an exact quadrature of its probe's measure:
+    # Σ w·nodeᵏ equals the mean of vᵀHᵏv over the same probes (v = z/√n) for every k
+    J = np.ones((2, 2))
+    H = np.block([[J, np.zeros((2, 2))], [np.zeros((2, 2)), 3.0 * J]])
+    _, _, nodes, weights = slq_density(H, n_steps=4, n_probes=12, rng=np.random.default_rng(3))
+    draws = np.random.default_rng(3)
+    Z = np.stack([draws.integers(0, 2, size=4) * 2.0 - 1.0 for _ in range(12)]) / 2.0
+    lengths = {np.linalg.matrix_rank(np.stack([v, H @ v, H @ H @ v]), tol=1e-9) for v in Z}
+    assert lengths == {1, 2}  # both kinds of probe are drawn
+    for k in range(4):
+        exact = np.mean(np.einsum("pi,ij,pj->p", Z, np.linalg.matrix_power(H, k), Z))
+        assert_allclose(np.sum(weights * nodes**k), exact, rtol=1e-12)
