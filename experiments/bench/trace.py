@@ -1,9 +1,11 @@
-"""Hutch++ against Hutchinson at the same number of Hessian-vector products (`make bench`, or
-`python -m experiments.bench --only trace`).
+"""Hutch++ and XTrace against Hutchinson at the same number of Hessian-vector products (`make
+bench`, or `python -m experiments.bench --only trace`).
 
 The sinc nets of experiments.bench.hvp (tanh, MSE, N = 1000, LeCun initialization); the exact
 tr H from the structured Hessian; each estimator run with `repeats` seeds at m products, and the
-RMS error over the seeds reported with the ratio Hutchinson / Hutch++ (the aim: ≥ 10).
+RMS error over the seeds reported with the ratios Hutchinson / Hutch++ and Hutchinson / XTrace
+(the aim: ≥ 10), and for each estimator the share of seeds whose error lies within two of its
+standard errors (the error bar's coverage; a normal ±2σ interval holds 95 %).
 """
 from __future__ import annotations
 
@@ -12,15 +14,18 @@ import numpy as np
 from engine import MLP
 from engine.derivatives.curvature import exact_hessian
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace, hvp_operator
+from engine.spectra.trace import xtrace
 
 NETWORKS = ((1, 10, 10, 1), (1, 20, 20, 1), (1, 40, 40, 1))
-PRODUCTS = (60, 150, 300)
+PRODUCTS = (30, 60, 150, 300)
+ESTIMATORS = (("hutchinson", hutchinson_trace), ("hutchpp", hutchpp_trace), ("xtrace", xtrace))
 N_SAMPLES = 1000
 
 
 def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
-    """One row per network and m: {network, params, trace, products, hutchinson_rms,
-    hutchpp_rms, ratio}."""
+    """One row per network and m: {network, params, trace, products, <estimator>_rms and
+    <estimator>_coverage for hutchinson, hutchpp, xtrace, ratio (Hutchinson / Hutch++ RMS),
+    xtrace_ratio (Hutchinson / XTrace RMS)}."""
     rng = np.random.default_rng(seed)
     x = np.linspace(-1.0, 1.0, N_SAMPLES)[:, None]
     y = np.sinc(5.0 * x)
@@ -31,26 +36,34 @@ def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
         op = hvp_operator(net, theta, x, y)
         exact = float(np.trace(exact_hessian(net, theta, x, y)))
         for m in PRODUCTS:
-            rms = {}
-            for name, estimate in (("hutchinson", hutchinson_trace), ("hutchpp", hutchpp_trace)):
-                errors = [estimate(op, m, rng=np.random.default_rng(s))[0] - exact
-                          for s in range(repeats)]
-                rms[name] = float(np.sqrt(np.mean(np.square(errors))))
-            rows.append({"network": "-".join(map(str, sizes)), "params": net.n_params,
-                         "trace": exact, "products": m, "hutchinson_rms": rms["hutchinson"],
-                         "hutchpp_rms": rms["hutchpp"],
-                         "ratio": rms["hutchinson"] / rms["hutchpp"]})
+            row = {"network": "-".join(map(str, sizes)), "params": net.n_params,
+                   "trace": exact, "products": m}
+            for name, estimate in ESTIMATORS:
+                runs = np.array([estimate(op, m, rng=np.random.default_rng(s))
+                                 for s in range(repeats)])
+                errors = runs[:, 0] - exact
+                row[f"{name}_rms"] = float(np.sqrt(np.mean(np.square(errors))))
+                row[f"{name}_coverage"] = float(np.mean(np.abs(errors) <= 2.0 * runs[:, 1]))
+            row["ratio"] = row["hutchinson_rms"] / row["hutchpp_rms"]
+            row["xtrace_ratio"] = row["hutchinson_rms"] / row["xtrace_rms"]
+            rows.append(row)
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
     """The rows as a Markdown table."""
-    print("\ntr H by Hutchinson and Hutch++ at the same number of HVPs, RMS error over seeds\n")
-    print("| network | params | tr H | products | Hutchinson RMS | Hutch++ RMS | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("\ntr H by Hutchinson, Hutch++ and XTrace at the same number of HVPs, RMS error over "
+          "seeds (ratio: Hutchinson's RMS / the estimator's), and the share of seeds within 2 "
+          "standard errors\n")
+    print("| network | params | tr H | products | Hutchinson RMS | Hutch++ RMS | ratio | "
+          "XTrace RMS | ratio | within 2 SE: Hutchinson / Hutch++ / XTrace |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['network']} | {r['params']} | {r['trace']:.4f} | {r['products']} | "
-              f"{r['hutchinson_rms']:.3g} | {r['hutchpp_rms']:.3g} | {r['ratio']:.1f}× |")
+              f"{r['hutchinson_rms']:.3g} | {r['hutchpp_rms']:.3g} | {r['ratio']:.1f}× | "
+              f"{r['xtrace_rms']:.3g} | {r['xtrace_ratio']:.1f}× | "
+              f"{r['hutchinson_coverage']:.2f} / {r['hutchpp_coverage']:.2f} / "
+              f"{r['xtrace_coverage']:.2f} |")
 
 
 if __name__ == "__main__":

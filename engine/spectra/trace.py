@@ -1,0 +1,85 @@
+"""XTrace: tr H from few Hessian-vector products, every probe used twice (Epperly, Tropp &
+Webber 2024), beside Hutchinson and Hutch++ (engine.spectra.lanczos).
+
+Hutch++ splits its m products in three: a sketch S, the products HQ on Q = orth(HS), and
+Hutchinson probes G on the complement of Q. Each probe does one job. XTrace draws s = m/2 probes
+Ω = [ω₁ … ω_s] and does both jobs with every one of them, exchangeably: for each i, the basis
+Q₍ᵢ₎ = orth(HΩ₋ᵢ) of the sketch *without* ω_i gives
+
+    tᵢ = tr(Q₍ᵢ₎ᵀ H Q₍ᵢ₎) + ω_iᵀ (I − P₍ᵢ₎) H (I − P₍ᵢ₎) ω_i,   P₍ᵢ₎ = Q₍ᵢ₎Q₍ᵢ₎ᵀ.
+
+P₍ᵢ₎ does not depend on ω_i and E[ωωᵀ] = I, so
+E[tᵢ | Ω₋ᵢ] = tr(P₍ᵢ₎HP₍ᵢ₎) + tr((I − P₍ᵢ₎)H(I − P₍ᵢ₎)) = tr H: every tᵢ is unbiased for any square
+H (symmetric, indefinite, no PSD needed — unlike XNysTrace, whose Nyström sketch assumes H ⪰ 0,
+which a Hessian away from a minimum is not). The estimate is the mean of the tᵢ: a sketch of rank
+s − 1 instead of Hutch++'s m/3 and s Hutchinson samples instead of m/3, for the same m products.
+
+Computed without s separate bases (the paper's downdating): Y = HΩ = QR (one QR); the vector
+Q R⁻ᵀeᵢ is orthogonal to every column of Y but the i-th, so with sᵢ = R⁻ᵀeᵢ / ‖R⁻ᵀeᵢ‖,
+P₍ᵢ₎ = Q(I − sᵢsᵢᵀ)Qᵀ; then Z = HQ (s more products), Ĥ = QᵀZ, W = QᵀΩ and
+    tr(Q₍ᵢ₎ᵀHQ₍ᵢ₎) = tr Ĥ − sᵢᵀĤsᵢ,
+    H(I − P₍ᵢ₎)ω_i = y_i − Z(I − sᵢsᵢᵀ)w_i,   (I − P₍ᵢ₎)ω_i = ω_i − Q(I − sᵢsᵢᵀ)w_i.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from engine.spectra.lanczos import _as_operator, _check_count
+
+# Y = HΩ counts as rank-deficient when σ_min(R) ≤ this share of σ_max(R): H then has (numerical)
+# rank below s, the leave-one-out bases all span the same range(Y), and R⁻ᵀ would only amplify
+# rounding (module docstring of xtrace)
+_RANK_RTOL = 1e-8
+
+
+def xtrace(op, n_products=100, *, rng) -> tuple[float, float]:
+    """(estimate, standard error) of tr H by XTrace (Epperly, Tropp & Webber 2024, "XTrace:
+    making the most of every sample in stochastic trace estimation", SIAM J. Matrix Anal. Appl.
+    45(1); module docstring for the math) from n_products HVPs.
+
+    s = min(n_products // 2, n) Rademacher probes Ω (n, s); Y = HΩ and Z = HQ, Q = orth(Y):
+    2s products through matmat, one QR of (n, s), O(n·s²) arithmetic. The estimate is the mean
+    of the s exchangeable unbiased estimates tᵢ; the standard error is their sample standard
+    deviation / √s (the paper's error estimate: the tᵢ share probes, so it is an estimate, not
+    a bound). Where H's spectrum decays, the error falls like Hutch++'s, O(1/m) against
+    Hutchinson's O(1/√m), but with a sketch of rank s − 1 = m/2 − 1 rather than m/3.
+    When s ≥ n, Q spans ℝⁿ and the trace is exact up to rounding (standard error 0); when Y
+    has numerical rank r < s (σ_min(R) ≤ 1e-8·σ_max(R): H of rank < s), every leave-one-out
+    basis spans range(Y), so P₍ᵢ₎ = Q_rQ_rᵀ for all i (r + s products).
+    op: a square LinearOperator or (n, n) array (symmetric or not); rng: a numpy Generator.
+    Raises ValueError for n_products < 4 (two probes are needed for an error bar) or a
+    non-square op.
+    """
+    op, n = _as_operator(op)
+    s = min(_check_count("n_products", n_products, minimum=4) // 2, n)
+    Omega = rng.integers(0, 2, size=(n, s)).astype(np.float64) * 2.0 - 1.0
+    Y = np.asarray(op.matmat(Omega), dtype=np.float64)
+    Q, R = np.linalg.qr(Y)
+    if s == n:  # Q is square and orthogonal: tr(QᵀHQ) = tr H
+        return float(np.einsum("ip,ip->", Q, op.matmat(Q))), 0.0
+    U, sigma, _ = np.linalg.svd(R)
+    rank = int(np.sum(sigma > _RANK_RTOL * sigma[0])) if sigma[0] > 0.0 else 0
+    if rank < s:
+        return _deflated(op, Q @ U[:, :rank], Omega, Y)
+    Z = np.asarray(op.matmat(Q), dtype=np.float64)
+    H_hat = Q.T @ Z
+    S = scipy.linalg.solve_triangular(R, np.eye(s), trans="T")  # column i: R⁻ᵀeᵢ
+    S /= np.linalg.norm(S, axis=0)
+    W = Q.T @ Omega
+    kept = W - S * np.einsum("ip,ip->p", S, W)  # (I − sᵢsᵢᵀ)wᵢ, column by column
+    residual = Omega - Q @ kept                 # (I − P₍ᵢ₎)ωᵢ
+    samples = np.einsum("ip,ip->p", residual, Y - Z @ kept)
+    estimates = np.trace(H_hat) - np.einsum("ip,ip->p", S, H_hat @ S) + samples
+    return float(estimates.mean()), float(estimates.std(ddof=1) / np.sqrt(s))
+
+
+def _deflated(op, Q, Omega, Y):
+    """tr(QᵀHQ) + Hutchinson with the probes Ω on the complement of Q (n, r): the XTrace estimate
+    when every leave-one-out basis spans range(Q)."""
+    s = Omega.shape[1]
+    Z = np.asarray(op.matmat(Q), dtype=np.float64) if Q.shape[1] else np.zeros_like(Q)
+    W = Q.T @ Omega
+    samples = np.einsum("ip,ip->p", Omega - Q @ W, Y - Z @ W)
+    estimates = float(np.einsum("ip,ip->", Q, Z)) + samples
+    return float(estimates.mean()), float(estimates.std(ddof=1) / np.sqrt(s))
