@@ -2,14 +2,13 @@
 
   gradnorm   min F = ½‖∇L‖²/s by scipy.optimize.minimize (L-BFGS-B | BFGS), exact ∇F = H∇L/s;
              s = ‖∇L‖² at each (re)start, so scipy's O(1) tolerances do not stop it at once.
-  lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H: steps solve
-             (H² + μD)p = −H∇L, so the part of ∇L in ker H is never reduced.
+  lm, trf    scipy.optimize.least_squares on r(θ) = ∇L(θ), jac = H (lm: engine.critical.minpack's
+             padding, same steps in every process): (H² + μD)p = −H∇L, ker H's part of ∇L stays.
   newton     Newton-MR (Roosta et al. 2018): p = argmin ‖Hp + g‖ of least norm (truncated
              pseudo-inverse, |λ| > τ; for n > dense_max inexact, on a Krylov subspace built
-             from HVPs), damped to a
-             trust region ‖p‖ ≤ Δ (engine.critical.newton_mr). ρ = (actual / predicted
-             decrease of ‖g‖²): ρ < ¼ shrinks Δ to ‖p‖/4, ρ > ¾ on the boundary doubles it,
-             ρ > eta accepts the step.
+             from HVPs), damped to a trust region ‖p‖ ≤ Δ (engine.critical.newton_mr). ρ =
+             (actual / predicted decrease of ‖g‖²): ρ < ¼ shrinks Δ to ‖p‖/4, ρ > ¾ on the
+             boundary doubles it, ρ > eta accepts the step.
              With geodesic acceleration (the default; Transtrum & Sethna 2012) the trial step
              is p + a/2, a the damped solve for the second directional derivative of ∇L along
              p (one more gradient, at θ + h·p), kept when 2‖a‖ ≤ alpha·‖p‖, else p alone.
@@ -40,6 +39,7 @@ import numpy as np
 import scipy.optimize
 
 from engine.critical.checks import shape_checked
+from engine.critical.minpack import least_squares
 from engine.critical.monitor import Halt, Monitor, result_of, run_scipy
 from engine.critical.newton_mr import accelerated, newton_model, next_radius
 from engine.critical.search_result import (  # noqa: F401 (STATUS_NAMES: public here too)
@@ -192,8 +192,8 @@ def _lsq(theta0, grad_fn, hess_fn, hvp_fn, method, cap, opts):
         with np.errstate(all="ignore"):
             return hess_fn(theta)
 
-    status, message, scipy_status = run_scipy(lambda: scipy.optimize.least_squares(
-        lambda t: mon.strict(t)[0], theta0, jac=jac, method=method, ftol=_EPS, xtol=_EPS,
+    status, message, scipy_status = run_scipy(lambda: least_squares(
+        lambda t: mon.strict(t)[0], theta0, jac, method=method, ftol=_EPS, xtol=_EPS,
         gtol=_EPS, max_nfev=cap + 1))
     return result_of(mon, n_jac[0], status, message, method, start, scipy_status)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
 
 from engine import MLP, mlp_value_and_gradient
 from engine.critical.cut import sign_cut
 from engine.critical.linear_autoencoder import LinearAutoencoder, spectrum_data
+from engine.critical.minpack import least_squares
 from engine.data.datasets import FUNCTIONS, Dataset, function_dataset
 from engine.derivatives.curvature import exact_hessian, output_jacobian
 from engine.io.results import UsageError
@@ -92,17 +92,18 @@ def load_task(config):
 def train_until(net, theta0, data, trainer, steps, rng, lr=0.01, weight_decay=0.0):
     """(θ, steps taken) after `steps` steps on L_λ = MSE + (λ/2)‖θ‖²: least_squares (trf, lm)
     on the residuals [(fᵢ − yᵢ)/√N, √λ·θ] (a step: one evaluation), L-BFGS-B or full-batch Adam.
-    Not lm by default: MINPACK's θ varied between processes (heap layout), amplified to O(1) in
-    50 steps (cond J ~1e20). The search works on L_λ, so its starts come from L_λ's curve."""
+    lm goes through engine.critical.minpack: scipy's own read a stray heap value, and θ varied
+    between processes, amplified to O(1) in 50 steps (cond J ~1e20); trf stays the default (the
+    saved results are trf's). The search works on L_λ, so its starts come from L_λ's curve."""
     x, y = data.x_train, data.y_train
     scale = 1.0 / np.sqrt(len(x))  # ½‖r‖², r = (f − y)/√N, is the MSE
     root = np.sqrt(weight_decay)   # ½‖√λ·θ‖² is the decay term
     n = net.n_params
     with np.errstate(all="ignore"):
         if trainer in ("trf", "lm"):
-            res = scipy.optimize.least_squares(
+            res = least_squares(
                 lambda t: np.concatenate([scale * (net.forward(t, x) - y).ravel(), root * t]),
-                theta0, jac=lambda t: np.vstack([
+                theta0, lambda t: np.vstack([
                     scale * output_jacobian(net, t, x).reshape(-1, n), root * np.eye(n)]),
                 method=trainer, ftol=_EPS, xtol=_EPS, gtol=_EPS, max_nfev=steps)
             return res.x, int(res.nfev)
