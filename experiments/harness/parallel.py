@@ -14,7 +14,11 @@ Backends:
 --shard I/K keeps the units with index ≡ I (mod K), for a job array of K machines.
 Every unit computes with one BLAS thread, in a worker or not: a BLAS product may sum in another
 order with two threads, so the numbers would depend on --jobs; and two threads per worker on two
-cores oversubscribe the machine (4× slower measured).
+cores oversubscribe the machine (4× slower measured). A unit must also read only what it wrote:
+scipy's C MINPACK read 8 bytes past a buffer, whatever that process's heap held there, and
+minratio --task dlae ended its searches elsewhere under --jobs 2 (engine.critical.minpack pads
+that away; tests/experiments/harness/test_parallel_determinism.py runs a unit in the parent and
+in a worker with another heap and hash seed, and compares the bits).
 """
 from __future__ import annotations
 
