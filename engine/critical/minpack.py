@@ -15,9 +15,10 @@ another, or the same unit run twice in one process).
 
 The fix here: solve the problem padded by one variable t and one residual s·t, s the smallest
 normal float64, r̃(θ, t) = (r(θ), s·t), J̃ = [[J, 0], [0, s]], from t = 0. The padding column has
-the smallest norm, so the pivoting keeps it last, its norm never falls (its only entry is in a
-row no other column touches), and it is never recomputed; the real columns' recomputations read
-one element further as before, and for the last real column that element is now the padding
+the smallest norm, so the pivoting keeps it last (only a column whose norm estimate fell to exactly
+0 goes behind it, and such a column is never recomputed either), its norm never falls (its only
+entry is in a row no other column touches), and it is never recomputed; a real column's
+recomputation still reads one element too many, and for the last real one that is now the padding
 column's first entry, an exact 0, which adds nothing to the norm (what the Fortran computes).
 Every other operation on the real block is the unpadded one plus exact zeros (rows and columns of
 0, a product with t = 0), so MINPACK takes the unpadded steps bit for bit wherever the stray
