@@ -17,7 +17,10 @@ Both columns of a row are timed side by side, taking turns run by run (one BLAS 
 thread); medians of wall-clock and of process CPU seconds (the CPU time is what this process
 spent, so a machine loaded by others inflates it less than the wall clock). The HVP column
 counts products; the diff columns compare the eigenvalues and the SLQ moments Σ w·node of the
-two routes.
+two routes. A third call takes the same turns: the engine's products alone, as many as its run
+used and in the same blocks (2 columns for top-k, one per probe for SLQ) — the engine's time
+without its algorithm, so "HVPs alone ÷ jax" is the ratio a faster recursion could reach at
+best; beyond it only a faster product or fewer of them help.
 """
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ NETWORKS = ("1-10-10-1", "1-40-40-1", "64-128-64-10")
 def bench_spectra(repeats: int = 5, seed: int = 0) -> dict:
     """{'jax': version or None, 'rows': one dict per network and tool with {network, params,
     tool, ours_s, ours_cpu_s, jax_s, jax_cpu_s, ours_products, jax_products, verified, diff}}
-    (jax entries None without jax); seconds, medians over `repeats` after a warm-up."""
+    (jax entries None without jax), products_cpu_s (the engine's products alone, module
+    docstring); seconds, medians over `repeats` after a warm-up."""
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
     jax = _import_jax()
@@ -63,16 +67,18 @@ def print_table(result: dict) -> None:
     print(f"\nVerified top-k and SLQ ({N_STEPS} steps × {N_PROBES} probes): engine vs the "
           f"same algorithm on jax.jit(jvp∘grad), 1 thread, medians; jax {result['jax'] or '–'}\n")
     print("| network | params | tool | engine s (CPU s) | jax s (CPU s) | wall ratio | CPU ratio "
-          "| HVPs engine / jax | verified | diff |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| HVPs engine / jax | HVPs alone CPU s (÷ jax) | verified | diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         jax_cell = "–" if r["jax_s"] is None else f"{r['jax_s']:.4f} ({r['jax_cpu_s']:.4f})"
         wall = "–" if r["jax_s"] is None else f"{r['ours_s'] / r['jax_s']:.2f}×"
         cpu = "–" if r["jax_s"] is None else f"{r['ours_cpu_s'] / r['jax_cpu_s']:.2f}×"
         diff = "–" if r["diff"] is None else f"{r['diff']:.1e}"
+        alone = f"{r['products_cpu_s']:.4f}" + (
+            "" if r["jax_s"] is None else f" ({r['products_cpu_s'] / r['jax_cpu_s']:.2f}×)")
         print(f"| {r['network']} | {r['params']} | {r['tool']} | {r['ours_s']:.4f} "
               f"({r['ours_cpu_s']:.4f}) | {jax_cell} | {wall} | {cpu} | {r['ours_products']} / "
-              f"{r['jax_products'] or '–'} | {r['verified']} | {diff} |")
+              f"{r['jax_products'] or '–'} | {alone} | {r['verified']} | {diff} |")
 
 
 def _top_k(op, jax_hvp, theta, repeats, seed, k):
@@ -81,7 +87,7 @@ def _top_k(op, jax_hvp, theta, repeats, seed, k):
     def ours():
         return extreme_eigenvalues(op, k, "LA", rng=np.random.default_rng(seed))
 
-    calls, count = {"ours": ours}, [0]
+    calls, count = {"ours": ours, "products": _products(op, ours().n_products, 2)}, [0]
     if jax_hvp is not None:
         def jax_matvec(v):
             count[0] += 1
@@ -111,7 +117,7 @@ def _slq(op, jax, jax_hvp, theta, repeats, seed):
     def ours():
         return slq_density(op, N_STEPS, N_PROBES, rng=np.random.default_rng(seed))[2:]
 
-    calls = {"ours": ours}
+    calls = {"ours": ours, "products": _products(op, N_STEPS * N_PROBES, N_PROBES)}
     if jax_hvp is not None:
         lanczos = _jax_lanczos(jax, jax_hvp, n, min(N_STEPS, n))
 
@@ -135,6 +141,19 @@ def _slq(op, jax, jax_hvp, theta, repeats, seed):
     return {"tool": "SLQ", **times, "ours_products": N_STEPS * N_PROBES,
             "jax_products": N_STEPS * N_PROBES if jax_hvp is not None else None,
             "verified": "–", "diff": diff}
+
+
+def _products(op, count, width):
+    """A call applying op to `count` vectors, `width` columns per matmat (the rest in one more)."""
+    V = np.random.default_rng(0).standard_normal((op.shape[0], width))
+
+    def products():
+        for _ in range(count // width):
+            op.matmat(V)
+        if count % width:
+            op.matmat(V[:, : count % width])
+
+    return products
 
 
 def _jax_lanczos(jax, jax_hvp, n, m):

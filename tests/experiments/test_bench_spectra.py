@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 from engine import MLP
 from engine.derivatives.curvature import exact_hessian
-from engine.spectra.lanczos import hvp_operator
+from engine.spectra.lanczos import hvp_operator, symmetric_operator
 
 
 @pytest.fixture
@@ -30,6 +30,17 @@ def test_top_k_and_slq_agree_with_jax(sinc_net):
     slq = _slq(op, jax, jax_hvp, theta, repeats=1, seed=0)
     # the same recursion on the same probes: the first moments agree to rounding
     assert slq["diff"] <= 1e-10
+
+
+def test_products_alone_apply_the_count_in_the_run_blocks():
+    from experiments.bench.spectra import _products
+    widths = []
+    op = symmetric_operator(lambda v: 2.0 * v, 5, lambda V: widths.append(V.shape[1]) or 2.0 * V)
+    _products(op, 7, 2)()
+    assert widths == [2, 2, 2, 1]  # 7 products, 2 columns per matmat as the block run's
+    widths.clear()
+    _products(op, 20, 10)()
+    assert widths == [10, 10]  # SLQ: one column per probe
 
 
 def test_peer_module_is_the_engine_net(sinc_net):
