@@ -9,21 +9,22 @@ two HVPs per iteration, warm starts) and the default without geodesic accelerati
   sinc 1-44-44-1 tanh, MSE on 1000 points (2,113 parameters; the aim: ends in ≤ 30 s)
   digits 64-128-64-10 tanh, MSE on the 1437 training images of digits 8×8 (17,226; ≤ 5 min)
 Each start: seeded init, then 300 L-BFGS steps on the loss (not timed); or, in the rows marked
-"embedded", the loss L + (λ/2)‖θ‖² with λ = 0.01 and a start next to a known critical point: the net
-with EMBED_WIDTH units per hidden layer trained 3000 L-BFGS steps and refined by dense Newton-MR,
-embedded with zero units (engine.critical.embed, 'zero': for tanh a critical point of the wide net,
-non-degenerate under the decay), plus Gaussian noise of σ = 1e-2 per parameter (experiments.census's
-embedded starts) — what a search does when a critical point is near. The search's CPU and wall
-seconds, its HVPs (njev) and the peak resident memory of its process (each net in a fresh process,
-so the peak is this net's: data, training and search) are the columns; the end status is the
-finder's verdict with ‖∇L‖² (critical needs ‖∇L‖² ≤ 1e-10 and, at n ≤ 2,500, the classification of
-engine.critical.classification on the exact Hessian; beyond that the index needs item 4's verified
-extreme eigenpairs and is not computed here). κ̂ at the end point: the share of ∇L that Newton-MR's
-least-norm step on 𝒦(H, Hg) cannot remove, from one solve to ‖H(Hp + g)‖ ≤ 1e-10‖Hg‖ or 500 products
-(not counted in the HVPs column): Frye et al.'s κ = ‖P₀∇L‖/‖∇L‖ when the subspace resolves every |λ|
-> τ, else larger (unresolved directions count as kernel); κ ≥ 0.9 is their gradient-flat test. At n
-≤ 2,500 the exact κ of the classification is printed beside it.
-Cost: about 5 minutes of CPU.
+"embedded", the loss L + (λ/2)‖θ‖² with λ = 0.01 and a start next to a known critical point: the
+net with EMBED_WIDTH units per hidden layer trained 3000 L-BFGS steps and refined by dense
+Newton-MR, embedded with zero units (engine.critical.embed, 'zero': for tanh a critical point of
+the wide net, non-degenerate under the decay), plus Gaussian noise of σ = 1e-2 (or 1e-3) per
+parameter (experiments.census's embedded starts) — what a search does when a critical point is
+near. The search's CPU and wall seconds, its HVPs (njev) and the peak resident memory of its
+process (each net in a fresh process, so the peak is this net's: data, training and search) are the
+columns; the end status is the finder's verdict with ‖∇L‖² (critical needs ‖∇L‖² ≤ 1e-10 and, at n
+≤ 2,500, the classification of engine.critical.classification on the exact Hessian; beyond that the
+index needs item 4's verified extreme eigenpairs and is not computed here). κ̂ at the end point:
+the share of ∇L that Newton-MR's least-norm step on 𝒦(H, Hg) cannot remove, from one solve to ‖H(Hp
++ g)‖ ≤ 1e-10‖Hg‖ or 500 products (not counted in the HVPs column): Frye et al.'s κ = ‖P₀∇L‖/‖∇L‖
+when the subspace resolves every |λ| > τ, else larger (unresolved directions count as kernel); κ ≥
+0.9 is their gradient-flat test. At n ≤ 2,500 the exact κ of the classification is printed beside
+it.
+Cost: about 10 minutes of CPU.
 """
 from __future__ import annotations
 
@@ -44,12 +45,14 @@ BUDGET = {"sinc": 10_000, "digits": 20_000}
 # (net, finder options): the default chain; the former LSMR route and the default without
 # geodesic acceleration beside it on the small net
 CASES = (("sinc", {}), ("sinc", {"krylov": "lsmr"}), ("sinc", {"geodesic": False}),
-         ("digits", {}), ("sinc", {"start": "embedded"}), ("digits", {"start": "embedded"}))
+         ("digits", {}), ("sinc", {"start": "embedded"}), ("digits", {"start": "embedded"}),
+         ("digits", {"start": "embedded", "noise": 1e-3}))
 EMBED_WIDTH, EMBED_DECAY, EMBED_NOISE = 4, 1e-2, 1e-2
 KAPPA_PRODUCTS = 500
 
 
-def search(name: str, seed: int = 0, start: str = "trained", **opts) -> dict:
+def search(name: str, seed: int = 0, start: str = "trained", noise: float | None = None,
+           **opts) -> dict:
     """One row: {net, n, status, label, grad_sq, n_hvp, n_eval, n_iter, cpu_s, wall_s,
     peak_mib}. Run it in a fresh process for a meaningful peak_mib."""
     from threadpoolctl import threadpool_limits
@@ -83,7 +86,7 @@ def search(name: str, seed: int = 0, start: str = "trained", **opts) -> dict:
         return cache[key](v) + decay * v
 
     with threadpool_limits(limits=1):
-        theta0 = (_embedded_start(net, x, y, seed) if start == "embedded" else
+        theta0 = (_embedded_start(net, x, y, seed, noise) if start == "embedded" else
                   scipy.optimize.minimize(
                       lambda t: (net.loss(t, x, y), gradient(t)),
                       net.init(np.random.default_rng(seed)), jac=True, method="L-BFGS-B",
@@ -106,7 +109,8 @@ def search(name: str, seed: int = 0, start: str = "trained", **opts) -> dict:
     return {"net": f"{name} {'-'.join(map(str, sizes))} {activation}" + (
         "" if opts.get("geodesic", True) else ", no geodesic acceleration") + (
         ", LSMR (former route)" if opts.get("krylov") == "lsmr" else "") + (
-        f", embedded start, λ = {decay:g}" if start == "embedded" else ""), "n": net.n_params,
+        f", embedded start, λ = {decay:g}, σ = {noise or EMBED_NOISE:g}" if start == "embedded"
+        else ""), "n": net.n_params,
             "kappa_hat": kappa_hat, "kappa": kappa,
             "status": STATUS_NAMES[found.status], "label": label, "grad_sq": grad_sq,
             "n_hvp": found.n_jev, "n_eval": found.n_eval, "n_iter": found.n_iter,
@@ -114,7 +118,7 @@ def search(name: str, seed: int = 0, start: str = "trained", **opts) -> dict:
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _embedded_start(net, x, y, seed):
+def _embedded_start(net, x, y, seed, noise=None):
     """A critical point of the net with EMBED_WIDTH units per hidden layer (L-BFGS, then dense
     Newton-MR) on L + (λ/2)‖θ‖², embedded in `net` with zero units, plus noise (not timed)."""
     from engine import MLP
@@ -134,7 +138,7 @@ def _embedded_start(net, x, y, seed):
                           lambda t: exact_hessian(narrow, t, x, y) + EMBED_DECAY * np.eye(t.size),
                           method="newton", rtol=0.0, dense_max=narrow.n_params, max_iter=100)
     big, _ = embed(narrow.sizes, found.theta, net.sizes, method="zero")
-    return big + EMBED_NOISE * rng.normal(size=big.size)
+    return big + (noise or EMBED_NOISE) * rng.normal(size=big.size)
 
 
 def bench_scale(names=tuple(NETS), seed: int = 0) -> list[dict]:
