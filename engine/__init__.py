@@ -28,7 +28,7 @@ public name, and each package re-exports its own (`from engine.critical import c
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
                recording, divergence, stopping (one stop rule: a loss target or a plateau)
   critical     newton_mr, krylov (its model on HVPs), finders (searches for ∇L = 0), monitor
-               (their stop rules),
+               (their stop rules), minpack (scipy's LM, padded: the same steps in every process),
                search_result, checks (at the finders' door), cut (the eigenvalue sign cut),
                classification (critical, gradient-flat, not converged; continuation),
                sampled_ratio (the slides' sampled ratio), index_loss,

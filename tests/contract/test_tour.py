@@ -37,6 +37,9 @@ NOT_EXPORTED = {
     # the finders' shared stop rules and their scipy wrapper: the machinery behind find_critical
     "critical.monitor": {"Halt", "Monitor", "run_scipy", "result_of"},
     "critical.finders": {"forcing_term"},  # Eisenstat–Walker's η_k, a step of Newton-MR's loop
+    # scipy's least_squares with method 'lm' padded (a stray read of scipy ≥ 1.15's MINPACK):
+    # what the finders' lm stage and minratio's --trainer lm call instead of scipy's
+    "critical.minpack": {"least_squares"},
     # the fit's thresholds, each explained in the module docstring beside its use
     "critical.index_loss": {"BOUND_RTOL", "BOUND_SHARE", "N_PARAMETERS", "TRIVIAL_SHARE"},
     # the adapters' stacking of basis vectors into HVP blocks
