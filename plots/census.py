@@ -79,7 +79,8 @@ def census_figure(arrays, summary):
             f"ρ = {ends['rho']:.2f}, {ends['low']:.2f} … {ends['high']:.2f})" if ends else "")
     fig.suptitle(f"{data_name(summary['dataset'])}, {'-'.join(map(str, summary['sizes']))} "
                  f"{summary['activation']}, {summary['n_params']:,} parameters: "
-                 f"{census['settled']} settled critical points of {len(crit)} searches, "
+                 f"{census['settled']} settled critical points ({census['distinct']} distinct) of "
+                 f"{len(crit)} searches, "
                  f"{decades}; {head}{tail}")
     return fig
 

@@ -1,4 +1,6 @@
 """Shared test set-up: the Agg backend (no display), and a seeded generator per test."""
+import shutil
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -46,6 +48,21 @@ def cli(prog):
     module = importlib.import_module(f"experiments.{name}")
     return lambda argv: main(module.Config, module.run, render, argv=[str(a) for a in argv],
                              prog=prog)
+
+
+def tampered_loss(folder, out, run):
+    """A copy of the minratio results `folder` in `out` whose saved loss of `run` is off by a
+    relative 1e-6 (what the independent checker must catch); returns out."""
+    from engine.io.results import load_summary, save_npz
+
+    arrays, _ = load_summary(folder)
+    out.mkdir()
+    for name in ("summary.json", "config.json"):
+        shutil.copy(folder / name, out / name)
+    loss = arrays["loss"].copy()
+    loss[run] *= 1 + 1e-6
+    save_npz(out / "summary.npz", arrays | {"loss": loss})
+    return out
 
 
 def quick_results(name, *flags):

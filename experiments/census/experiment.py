@@ -69,10 +69,12 @@ class Config:
     weight_decay: float = 1e-2           # λ: a coercive L_λ, no critical point at infinity
     switch_min: int = 2                  # fewest L-BFGS steps before the search
     switch_max: int = 1000               # most (log-uniform): early stops reach saddles
-    embedded: float = 0.5                # share of the searches from an embedded narrower net's
+    embedded: float = 0.8                # share of the searches from an embedded narrower net's
     # …critical point (the rest from training paths; experiments.census.starts says why)
     embed_max: int = 12                  # the narrower net has k = 1 … this hidden units (uniform)
-    embed_steps: int = 3000              # L-BFGS steps on the narrower net before its Newton-MR
+    embed_switch_min: int = 30           # fewest L-BFGS steps of the narrower net before its
+    # …Newton-MR (earlier stops seldom end critical: its search has 100 steps)
+    embed_switch_max: int = 3000         # most (log-uniform): a late stop is near its minimum
     embed_noise: float = 1e-2            # σ of the Gaussian noise added to the embedded point
     # --- search (for ∇L_λ = 0 from each trained net) ---
     max_hvp: int = 4000                  # the search's budget of Hessian-vector products: with
@@ -90,13 +92,13 @@ class Config:
     def quick(cls):
         """The tiny preset the tests use: 4 searches with small budgets (the same net)."""
         return cls(runs=4, switch_max=200, max_hvp=300, continue_steps=5, continue_hvp=100,
-                   embed_max=2, embed_steps=200)
+                   embed_max=2, embed_switch_max=200)
 
     def validate(self):
         """UsageError naming the flag for a setting that cannot run, before any work."""
         check_ints(self, runs=1, seed=0, hidden=1, switch_min=1, switch_max=self.switch_min,
                    max_hvp=1, continue_steps=1, continue_hvp=1, eigh_max=1, embed_max=1,
-                   embed_steps=1)
+                   embed_switch_min=1, embed_switch_max=self.embed_switch_min)
         check_range(self, "embedded", 0.0, 1.0, low_open=False, high_open=False)
         check_range(self, "embed_noise", 0.0, low_open=False)
         for name in ("weight_decay", "move_tol", "grad_sq_tol", "newton_tol"):

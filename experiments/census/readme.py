@@ -44,7 +44,9 @@ def block(results: Path) -> str:
             f"{starts['trained']['runs']} start from the net trained for a log-uniform number "
             f"of L-BFGS steps in [{config['switch_min']}, {config['switch_max']}], "
             f"{starts['embedded']['runs']} from the critical point of a net with k = 1 … "
-            f"{config['embed_max']} hidden units embedded with zero units and perturbed by "
+            f"{config['embed_max']} hidden units (trained for a log-uniform number of L-BFGS "
+            f"steps in [{config['embed_switch_min']}, {config['embed_switch_max']}], then "
+            "Newton-MR with eigh steps) embedded with zero units and perturbed by "
             f"noise of σ = {config['embed_noise']:g} per parameter: {counts['critical']} ended "
             f"critical (‖∇L‖² ≤ {config['grad_sq_tol']:g} and a Newton step ≤ "
             f"{config['newton_tol']:g}; {starts['trained']['critical']} of the path starts, "
@@ -78,7 +80,7 @@ def block(results: Path) -> str:
             f"{e['median_newton_norm']:.2g} (critical needs ≤ {config['newton_tol']:g}); index "
             + ("{} … {}".format(*e["index_range"]) if e["index_range"] else "—")
             + f" over MSE {_span(e['loss_range'], '{:.3g}')}"
-            + (f", ρ(ε, α) = {ends['rho']:.2f} ({ends['low']:.2f} … {ends['high']:.2f})"
+            + (f", ρ(MSE, α) = {ends['rho']:.2f} ({ends['low']:.2f} … {ends['high']:.2f})"
                if ends else "")
             + f". Per search (median): {t['cpu_median']:.1f} s of CPU in all, the search "
             f"{t['search_median']:.1f} s of wall time; the finder's stops: "
@@ -97,16 +99,18 @@ def block(results: Path) -> str:
 
 
 def _aim(census, times, runs) -> str:
-    """Issue 23's aim, judged by its rule on the saved numbers: ≥ 30 settled critical points of
-    100 searches spanning ≥ 1 decade of training error ε (the misclassified share: Dauphin et
-    al.'s ε is the error rate), in ≤ 10 min on 2 cores (CPU seconds / 2)."""
+    """Issue 23's aim, judged by its rule on the saved numbers: ≥ 30 distinct settled critical
+    points (one found twice counts once) of 100 searches spanning ≥ 1 decade of training error ε
+    (the misclassified share: Dauphin et al.'s ε is the error rate), in ≤ 10 min on 2 cores
+    (CPU seconds / 2)."""
     decades = census["error_range"]["decades"] if census["error_range"] else 0.0
     minutes = times["cpu_sum"] / 2 / 60
-    met = census["settled"] >= 30 and decades >= 1.0 and minutes <= 10.0 and runs >= 100
-    return (f"The aim (≥ 30 settled critical points of 100 searches over ≥ 1 decade of the "
-            f"training error ε, ≤ 10 min on 2 cores) is {'met' if met else 'missed'}: "
-            f"{census['settled']} points over {decades:.2f} decades of ε from {runs} searches, "
-            f"{minutes:.1f} min of CPU on 2 cores.")
+    met = census["distinct"] >= 30 and decades >= 1.0 and minutes <= 10.0 and runs >= 100
+    return (f"The aim (≥ 30 distinct settled critical points of 100 searches over ≥ 1 decade of "
+            f"the training error ε, ≤ 10 min on 2 cores) is {'met' if met else 'missed'}: "
+            f"{census['distinct']} distinct points ({census['settled']} settled) over "
+            f"{decades:.2f} decades of ε from {runs} searches, {minutes:.1f} min of CPU on 2 "
+            "cores.")
 
 
 def _span(span, fmt):

@@ -5,8 +5,10 @@ critical point embedded in the census net and perturbed.
             L-BFGS steps in [switch_min, switch_max] on L_λ (experiments.minratio's starts:
             early stops lead the search towards saddles, late ones towards minima).
 'embedded'  a net with k hidden units per layer (k uniform in 1 … embed_max) trained on the
-            same L_λ for embed_steps L-BFGS steps and refined by dense Newton-MR
-            (engine.critical.find_critical, eigh steps: it has ≤ ~900 parameters), then
+            same L_λ for a log-uniform number of L-BFGS steps in [embed_switch_min,
+            embed_switch_max] (a late stop lands near its minimum, an earlier one near a saddle
+            or minimum along its path: more distinct points) and refined by dense Newton-MR
+            (engine.critical.find_critical, ≤ NARROW_STEPS eigh steps: ≤ ~900 parameters), then
             embedded in the census net with its other units at zero (engine.critical.embed,
             method 'zero'; Fukumizu & Amari 2000). For an odd σ (tanh) a zero unit adds nothing
             to f and its every partial derivative of L_λ vanishes, so the embedded point is a
@@ -38,6 +40,10 @@ from engine.critical.finders import find_critical
 from experiments.minratio.objective import objective_fns, train_until
 
 STARTS = ("trained", "embedded")
+# the narrow search's Newton-MR steps (an eigh each, ~0.3 s at 910 parameters): measured on the
+# census, those that had not converged by 50 seldom did by 100, and the 100-step tail (4 of 80
+# runs: 30–44 s each) put the census over its 10 minutes
+NARROW_STEPS = 50
 
 
 def start_kinds(runs: int, embedded: float) -> list[str]:
@@ -66,15 +72,17 @@ def embedded_start(config, net, data, rng) -> tuple[np.ndarray, dict]:
     width = int(rng.integers(1, config.embed_max + 1))
     narrow = MLP((net.sizes[0], *(min(width, h) for h in net.sizes[1:-1]), net.sizes[-1]),
                  net.activation, "mse")
-    theta, steps = train_until(narrow, narrow.init(rng), data, "lbfgs", config.embed_steps, rng,
+    switch = int(round(np.exp(rng.uniform(np.log(config.embed_switch_min),
+                                           np.log(config.embed_switch_max)))))
+    theta, steps = train_until(narrow, narrow.init(rng), data, "lbfgs", switch, rng,
                                weight_decay=decay)
     _, gradient, hessian = objective_fns(narrow, x, y, decay)
     # dense Newton-MR: its eigh steps converge quadratically at these sizes (≤ 910 parameters)
     found = find_critical(theta, gradient, hessian, method="newton", rtol=0.0,
-                          dense_max=narrow.n_params, max_iter=100)
+                          dense_max=narrow.n_params, max_iter=NARROW_STEPS)
     big, _ = embed(narrow.sizes, found.theta, net.sizes, method="zero")
     _, big_gradient, _ = objective_fns(net, x, y, decay)
     g = big_gradient(big)
     start = big + config.embed_noise * rng.normal(size=big.size)
-    return start, {"start": "embedded", "switch_step": 0, "train_steps": steps,
+    return start, {"start": "embedded", "switch_step": switch, "train_steps": steps,
                    "embed_width": width, "embed_grad_sq": float(g @ g)}

@@ -2,17 +2,15 @@
 cross-entropy and bias-free linear net against the engine's, the constant fit's loss of every
 task, and saved --task dlae / --loss cross_entropy folders recomputed to exit 0, with tampering
 still caught."""
-import shutil
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import quick_results
+from conftest import quick_results, tampered_loss
 from numpy.testing import assert_allclose
 
 from engine import MLP, exact_hessian
 from engine.critical.linear_autoencoder import LinearAutoencoder
-from engine.io.results import load_summary, save_npz
 from experiments.minratio import check
 from experiments.minratio import independent as own
 from experiments.minratio.recompute import hessian, recompute
@@ -81,15 +79,7 @@ def test_saved_folders_of_other_tasks_recompute_and_exit_0(which, sizes, request
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["dlae", "cross_entropy"])
 def test_a_tampered_loss_of_another_task_is_exit_1(which, request, tmp_path, capsys):
-    folder = request.getfixturevalue(which)[0]
-    arrays, _ = load_summary(folder)
-    out = tmp_path / "tampered"
-    out.mkdir()
-    for name in ("summary.json", "config.json"):
-        shutil.copy(folder / name, out / name)
-    loss = arrays["loss"].copy()
-    loss[1] *= 1 + 1e-6
-    save_npz(out / "summary.npz", arrays | {"loss": loss})
+    out = tampered_loss(request.getfixturevalue(which)[0], tmp_path / "tampered", 1)
     with pytest.raises(SystemExit) as exit_info:
         check.main([str(out)])
     assert exit_info.value.code == 1

@@ -3,7 +3,6 @@ summary.json's "bias"; the independent checker recomputes the saved folder to ex
 catches a tampered loss; the checker's own bias-free net against the engine's; the constant fit
 without biases; --no-bias with --starts embedded is a one-line error."""
 import dataclasses
-import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,14 +10,14 @@ import pytest
 from numpy.testing import assert_allclose
 
 from engine import MLP, exact_hessian
-from engine.io.results import load_summary, save_npz
+from engine.io.results import load_summary
 from experiments.minratio import check
 from experiments.minratio import experiment as minratio
 from experiments.minratio import independent as own
 from experiments.minratio.objective import load_task
 from experiments.minratio.recompute import hessian
 from experiments.minratio.summary import constant_fit_loss
-from tests.conftest import cli, quick_results
+from tests.conftest import cli, quick_results, tampered_loss
 
 no_bias = quick_results("minratio", "--jobs", 1, "--no-bias")
 
@@ -44,15 +43,7 @@ def test_the_checker_recomputes_the_no_bias_folder_to_exit_0(no_bias, capsys):
 
 
 def test_a_tampered_loss_of_the_no_bias_folder_is_exit_1(no_bias, tmp_path, capsys):
-    folder = no_bias[0]
-    arrays, _ = load_summary(folder)
-    out = tmp_path / "tampered"
-    out.mkdir()
-    for name in ("summary.json", "config.json"):
-        shutil.copy(folder / name, out / name)
-    loss = arrays["loss"].copy()
-    loss[2] *= 1 + 1e-6
-    save_npz(out / "summary.npz", arrays | {"loss": loss})
+    out = tampered_loss(no_bias[0], tmp_path / "tampered", 2)
     with pytest.raises(SystemExit) as exit_info:
         check.main([str(out)])
     assert exit_info.value.code == 1
