@@ -38,6 +38,10 @@ def _alive(pid):
         return False
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
 @pytest.mark.parametrize("sig, code, word, again", [
@@ -54,8 +58,10 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, 
             "1e-12", "--task-max-epochs", "100000", "--out", str(tmp_path / "r"), "--figures",
             str(tmp_path / "f")]
     # a session of its own: Ctrl-C goes to a terminal's whole process group, as here
+    # and Ctrl-C's default action: a shell starts a background job (`pytest … &`) with SIGINT
+    # ignored, and a run that inherits SIG_IGN keeps ignoring it by design (engine.io.cli)
     run = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)
+                           start_new_session=True, preexec_fn=_default_sigint)
     for _ in range(1200):  # the workers started
         time.sleep(0.1)
         if len(_descendants(run.pid)) >= 2 or run.poll() is not None:
@@ -97,6 +103,10 @@ def test_after_a_signal_a_command_line_run_ignores_the_next_a_repl_gets_its_hand
     if has_file:
         main.__file__ = "/x/run.py"
     monkeypatch.setitem(sys.modules, "__main__", main)
+    inherited = signal.getsignal(signal.SIGINT)
+    # Python's own handler, as an interactive session has it (pytest started as a background
+    # job inherits SIGINT ignored, and Python then installs none)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         signals = _Signals()
@@ -110,5 +120,5 @@ def test_after_a_signal_a_command_line_run_ignores_the_next_a_repl_gets_its_hand
         if not restored:
             assert set(now.values()) == {signal.SIG_IGN}
     finally:
-        for signum, handler in before.items():
+        for signum, handler in (before | {signal.SIGINT: inherited}).items():
             signal.signal(signum, handler)
