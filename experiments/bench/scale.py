@@ -86,7 +86,7 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
         return cache[key](v) + decay * v
 
     with threadpool_limits(limits=1):
-        theta0 = (_embedded_start(net, x, y, seed, noise) if start == "embedded" else
+        theta0 = (_embedded_start(net, data, seed, noise) if start == "embedded" else
                   scipy.optimize.minimize(
                       lambda t: (net.loss(t, x, y), gradient(t)),
                       net.init(np.random.default_rng(seed)), jac=True, method="L-BFGS-B",
@@ -118,27 +118,15 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _embedded_start(net, x, y, seed, noise=None):
-    """A critical point of the net with EMBED_WIDTH units per hidden layer (L-BFGS, then dense
-    Newton-MR) on L + (λ/2)‖θ‖², embedded in `net` with zero units, plus noise (not timed)."""
-    from engine import MLP
-    from engine.critical.embedding import embed
-    from engine.critical.finders import find_critical
-    from engine.derivatives.curvature import exact_hessian
-    from engine.nets.passes import mlp_mse_gradient
+def _embedded_start(net, data, seed, noise=None):
+    """experiments.census's embedded point: the net with EMBED_WIDTH units per hidden layer,
+    3000 L-BFGS steps and ≤ 100 dense Newton-MR steps on L + (λ/2)‖θ‖², embedded in `net` with
+    zero units; plus noise (not timed)."""
+    from experiments.census.starts import embedded_point
 
     rng = np.random.default_rng(seed)
-    narrow = MLP((net.sizes[0], *[EMBED_WIDTH] * (len(net.sizes) - 2), net.sizes[-1]),
-                 net.activation, "mse")
-    grad = mlp_mse_gradient(narrow, x, y)
-    theta = scipy.optimize.minimize(
-        lambda t: (narrow.loss(t, x, y) + 0.5 * EMBED_DECAY * t @ t, grad(t) + EMBED_DECAY * t),
-        narrow.init(rng), jac=True, method="L-BFGS-B", options={"maxiter": 3000}).x
-    found = find_critical(theta, lambda t: grad(t) + EMBED_DECAY * t,
-                          lambda t: exact_hessian(narrow, t, x, y) + EMBED_DECAY * np.eye(t.size),
-                          method="newton", rtol=0.0, dense_max=narrow.n_params, max_iter=100)
-    big, _ = embed(narrow.sizes, found.theta, net.sizes, method="zero")
-    return big + (noise or EMBED_NOISE) * rng.normal(size=big.size)
+    point, _ = embedded_point(net, data, EMBED_WIDTH, EMBED_DECAY, 3000, rng, newton_steps=100)
+    return point + (noise or EMBED_NOISE) * rng.normal(size=point.size)
 
 
 def bench_scale(names=tuple(NETS), seed: int = 0) -> list[dict]:

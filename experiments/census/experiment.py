@@ -73,7 +73,7 @@ class Config:
     # …critical point (the rest from training paths; experiments.census.starts says why)
     embed_max: int = 12                  # the narrower net has k = 1 … this hidden units (uniform)
     embed_switch_min: int = 30           # fewest L-BFGS steps of the narrower net before its
-    # …Newton-MR (earlier stops seldom end critical: its search has 100 steps)
+    # …Newton-MR (earlier stops seldom end critical within its 50 steps)
     embed_switch_max: int = 3000         # most (log-uniform): a late stop is near its minimum
     embed_noise: float = 1e-2            # σ of the Gaussian noise added to the embedded point
     # --- search (for ∇L_λ = 0 from each trained net) ---

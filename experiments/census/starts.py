@@ -66,23 +66,34 @@ def trained_start(config, net, data, rng) -> tuple[np.ndarray, dict]:
 
 def embedded_start(config, net, data, rng) -> tuple[np.ndarray, dict]:
     """(θ start, info): a narrower net's refined critical point embedded with zero units and
-    perturbed (module docstring); info records k, the narrow search's end and ‖∇L_λ‖² of the
-    embedded point before the noise."""
-    x, y, decay = data.x_train, data.y_train, config.weight_decay
+    perturbed (module docstring); info records k, the narrow training's steps and ‖∇L_λ‖² of
+    the embedded point before the noise."""
     width = int(rng.integers(1, config.embed_max + 1))
-    narrow = MLP((net.sizes[0], *(min(width, h) for h in net.sizes[1:-1]), net.sizes[-1]),
-                 net.activation, "mse")
     switch = int(round(np.exp(rng.uniform(np.log(config.embed_switch_min),
                                            np.log(config.embed_switch_max)))))
-    theta, steps = train_until(narrow, narrow.init(rng), data, "lbfgs", switch, rng,
-                               weight_decay=decay)
-    _, gradient, hessian = objective_fns(narrow, x, y, decay)
-    # dense Newton-MR: its eigh steps converge quadratically at these sizes (≤ 910 parameters)
-    found = find_critical(theta, gradient, hessian, method="newton", rtol=0.0,
-                          dense_max=narrow.n_params, max_iter=NARROW_STEPS)
-    big, _ = embed(narrow.sizes, found.theta, net.sizes, method="zero")
-    _, big_gradient, _ = objective_fns(net, x, y, decay)
-    g = big_gradient(big)
-    start = big + config.embed_noise * rng.normal(size=big.size)
+    point, steps = embedded_point(net, data, width, config.weight_decay, switch, rng)
+    x, y = data.x_train, data.y_train
+    _, big_gradient, _ = objective_fns(net, x, y, config.weight_decay)
+    g = big_gradient(point)
+    start = point + config.embed_noise * rng.normal(size=point.size)
     return start, {"start": "embedded", "switch_step": switch, "train_steps": steps,
                    "embed_width": width, "embed_grad_sq": float(g @ g)}
+
+
+def embedded_point(net, data, width, decay, steps, rng, newton_steps=NARROW_STEPS):
+    """(θ (net.n_params,), L-BFGS steps taken): the net with `width` units per hidden layer
+    (at most the wide net's) from its init by rng, trained `steps` L-BFGS steps on
+    L_λ = MSE + (λ/2)‖θ‖², λ = decay, refined by ≤ newton_steps dense Newton-MR (eigh) steps,
+    and embedded in `net` with zero units (engine.critical.embed, 'zero'): a critical point of
+    `net` for tanh whenever the narrow search converged. Cost: the narrow training and search
+    (≤ ~900 parameters: an eigh of ≤ 0.3 s per Newton step)."""
+    x, y = data.x_train, data.y_train
+    narrow = MLP((net.sizes[0], *(min(width, h) for h in net.sizes[1:-1]), net.sizes[-1]),
+                 net.activation, "mse")
+    theta, taken = train_until(narrow, narrow.init(rng), data, "lbfgs", steps, rng,
+                               weight_decay=decay)
+    _, gradient, hessian = objective_fns(narrow, x, y, decay)
+    # dense Newton-MR: its eigh steps converge quadratically at these sizes
+    found = find_critical(theta, gradient, hessian, method="newton", rtol=0.0,
+                          dense_max=narrow.n_params, max_iter=newton_steps)
+    return embed(narrow.sizes, found.theta, net.sizes, method="zero")[0], taken
