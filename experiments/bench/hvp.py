@@ -13,13 +13,17 @@ LeCun / He initialization:
   jax                 jax.jit of forward-over-reverse jvp(grad(L)) at (θ, v), x64, compiled once
 Every product is timed in blocks of ≥ 20 ms of one route (never alternating call by call: JAX's
 worker threads keep spinning after a call and slow whatever runs next), the routes taking turns
-block by block so that a drift of the machine's speed hits all of them; one BLAS thread, XLA
-asked for one thread; medians of `repeats` blocks after a warm-up. jax is optional (the `bench`
-extra): without it the table says so and its jax columns show –. The last column is
-max |Hv − Hv_jax| / max |Hv_jax|, a check that both compute the same vector.
+block by block so that a drift of the machine's speed hits all of them; one BLAS thread, and the
+whole measurement on one CPU (one_core: jax sizes its thread pool by the process's CPU affinity,
+and XLA_FLAGS' thread options do not bound it — with them, jax 0.10 spent 1.8× its wall time in
+CPU on this 2-core machine, so its column ran on two cores); medians of `repeats` blocks after a
+warm-up. jax is optional (the `bench` extra): without it the table says so and its jax columns
+show –. The last column is max |Hv − Hv_jax| / max |Hv_jax|, a check that both compute the same
+vector.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -44,9 +48,9 @@ def bench_hvp(repeats: int = 5, seed: int = 0) -> dict:
     warm-up."""
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
-    jax = _import_jax()
     rows = []
-    with threadpool_limits(limits=1):
+    with one_core(), threadpool_limits(limits=1):
+        jax = _import_jax()
         for net, theta, x, y in _problems(seed):
             rows.append(_bench_network(net, theta, x, y, repeats, seed, jax))
     return {"jax": None if jax is None else jax.__version__, "rows": rows}
@@ -56,7 +60,7 @@ def print_table(result: dict) -> None:
     """The rows as a Markdown table, ms per Hessian-vector product."""
     jax_note = (f"jax {result['jax']}" if result["jax"] else
                 "jax is not installed (pip install jax, or the `bench` extra): no jax column")
-    print("\nHessian-vector product, ms per product, float64, 1 BLAS thread, medians; "
+    print("\nHessian-vector product, ms per product, float64, 1 BLAS thread, one CPU, medians; "
           f"{jax_note}\n")
     print("| network | σ, loss | params | N | autograd re-traced | make_hvp operator | R-op hvp | "
           "R-op operator | jax.jit(jvp∘grad) | operator / jax | CPU: operator / jax | "
@@ -136,8 +140,25 @@ def _median_ms(calls: dict, repeats: int) -> dict:
             | {f"{route}_cpu_ms": 1e3 * float(np.median(t)) for route, t in cpu.items()})
 
 
+@contextlib.contextmanager
+def one_core():
+    """Run the block on one CPU (the highest the process may use; restored after): every route
+    of a side-by-side table then computes on one core, whatever threads its library starts.
+    jax sizes its thread pool by this affinity when it first starts, so call it before jax's
+    first use (jax's own advice, jax-ml/jax#1539). A no-op where the OS has no affinity call."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {max(before)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def _import_jax():
-    # one XLA thread, like the one BLAS thread of the engine's columns; read when jax starts
+    # XLA's thread options, kept for older jax; one_core is what bounds jax's threads
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                        "intra_op_parallelism_threads=1")
     try:

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from engine.derivatives.curvature import exact_hessian
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator
-from experiments.bench.hvp import _problems
+from experiments.bench.hvp import _problems, one_core
 
 NETWORKS = ("1-40-40-1", "64-128-64-10")
 TOP_K = 5
@@ -45,7 +45,7 @@ def bench_peers(repeats: int = 5, seed: int = 0) -> dict:
         return {"found": found, "torch": None, "rows": rows}
     import torch
     torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
+    with one_core(), threadpool_limits(limits=1):
         for net, theta, x, y in _problems(seed):
             name = "-".join(map(str, net.sizes))
             if name in NETWORKS:
@@ -58,7 +58,7 @@ def print_table(result: dict) -> None:
     peers = ", ".join(f"{p} {'found' if ok else 'not installed'}"
                       for p, ok in result["found"].items())
     print(f"\nAgainst the PyTorch peers (torch {result['torch'] or 'not installed'}; {peers}); "
-          f"1 thread, medians\n")
+          f"1 thread, one CPU, medians\n")
     print("| network | params | HVP CPU ms engine | PyHessian (ratio) | eigenthings (ratio) | "
           "top-5 error engine | PyHessian | eigenthings | PyHessian 2nd object / 1st |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -4,7 +4,8 @@ time of one Hessian and of one critical-point search (lm+newton from one θ₀) 
   autograd   from_autograd with batched=False (autograd.hessian, column by column)
   stacked    from_autograd of the loss written for stacks of θ (⌈n/32⌉ stacked passes)
   torch      from_torch (torch.func), one intra-op thread
-  jax        from_jax (jax.jit), one XLA thread
+  jax        from_jax (jax.jit)
+All on one CPU (experiments.bench.hvp.one_core: jax's threads included).
 Columns show – when the framework is not installed, and for the column-by-column autograd route
 on 1-40-40-1 (1761 reverse passes per Hessian, minutes each: the stacked route replaced it).
 Medians over `repeats` after a warm-up; the search once (it is deterministic). The 1-40-40-1
@@ -22,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from engine import find_critical
 from engine.adapters import from_autograd, from_jax, from_torch
+from experiments.bench.hvp import one_core
 
 ROUTES = ("autograd", "stacked", "torch", "jax")
 CASES = (("README 1-3-1, N=30", (1, 3, 1), 30, None, ROUTES),
@@ -68,7 +70,7 @@ def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
     """One row per case: {case, params, <route>_hessian_s, <route>_search_s and their process-CPU
     twins <route>_hessian_cpu_s, <route>_search_cpu_s} (None: absent)."""
     rows = []
-    with threadpool_limits(limits=1):
+    with one_core(), threadpool_limits(limits=1):
         for name, sizes, n_samples, cap, routes in CASES:
             x = np.linspace(-1.0, 1.0, n_samples)[:, None]
             y = np.sin(3.0 * x) if n_samples == 30 else np.sinc(5.0 * x)

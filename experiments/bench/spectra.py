@@ -13,14 +13,15 @@ the digits 64-128-64-10 ReLU cross-entropy net), at their initialization, per ne
           (lax.fori_loop; the three-term recurrence, then full re-orthogonalization, a second
           pass when the first removed more than half, as in the engine and in Ghorbani et al.'s
           JAX code), the same Rademacher probes, the nodes by scipy's eigh_tridiagonal in both
-Both columns of a row are timed side by side, taking turns run by run (one BLAS thread, one XLA
-thread); medians of wall-clock and of process CPU seconds (the CPU time is what this process
-spent, so a machine loaded by others inflates it less than the wall clock). The HVP column
-counts products; the diff columns compare the eigenvalues and the SLQ moments Σ w·node of the
-two routes. A third call takes the same turns: the engine's products alone, as many as its run
-used and in the same blocks (2 columns for top-k, one per probe for SLQ) — the engine's time
-without its algorithm, so "HVPs alone ÷ jax" is the ratio a faster recursion could reach at
-best; beyond it only a faster product or fewer of them help.
+Both columns of a row are timed side by side, taking turns run by run (one BLAS thread, the
+whole table on one CPU: experiments.bench.hvp.one_core); medians of wall-clock and of process
+CPU seconds (the CPU time is what this process spent, so a machine loaded by others inflates it
+less than the wall clock). The HVP column counts products; the diff columns compare the
+eigenvalues and the SLQ moments Σ w·node of the two routes. A third call takes the same turns:
+the engine's products alone, as many as its run used and in the same blocks (2 columns for
+top-k, one per probe for SLQ) — the engine's time without its algorithm, so "HVPs alone ÷ jax"
+is the ratio a faster recursion could reach at best; beyond it only a faster product or fewer of
+them help.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator, slq_density
-from experiments.bench.hvp import _import_jax, _jax_hvp, _problems
+from experiments.bench.hvp import _import_jax, _jax_hvp, _problems, one_core
 
 TOP_K = (5, 20)  # 20: the spectrum experiment's top_k
 N_STEPS, N_PROBES = 80, 10
@@ -47,9 +48,9 @@ def bench_spectra(repeats: int = 5, seed: int = 0) -> dict:
     docstring); seconds, medians over `repeats` after a warm-up."""
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
-    jax = _import_jax()
     rows = []
-    with threadpool_limits(limits=1):
+    with one_core(), threadpool_limits(limits=1):
+        jax = _import_jax()
         for net, theta, x, y in _problems(seed):
             name = "-".join(map(str, net.sizes))
             if name not in NETWORKS:
@@ -65,7 +66,7 @@ def bench_spectra(repeats: int = 5, seed: int = 0) -> dict:
 def print_table(result: dict) -> None:
     """The rows as a Markdown table: seconds (wall, CPU), products, ratios ours / jax."""
     print(f"\nVerified top-k and SLQ ({N_STEPS} steps × {N_PROBES} probes): engine vs the "
-          f"same algorithm on jax.jit(jvp∘grad), 1 thread, medians; jax {result['jax'] or '–'}\n")
+          f"same algorithm on jax.jit(jvp∘grad), one CPU, medians; jax {result['jax'] or '–'}\n")
     print("| network | params | tool | engine s (CPU s) | jax s (CPU s) | wall ratio | CPU ratio "
           "| HVPs engine / jax | HVPs alone CPU s (÷ jax) | verified | diff |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

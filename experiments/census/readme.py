@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import UsageError, load_summary
-from experiments.harness.readme import rewrite_block
+from experiments.harness.readme import commit_label, rewrite_block
 from experiments.report.pdf import check_images, gallery
 
 PROG = "experiments.census.readme"
@@ -93,7 +93,7 @@ def block(results: Path) -> str:
                          "run python -m experiments.census into a fresh folder") from None
     v = meta.get("versions") or {}
     lines += ["", f"Written by `make docs` from the results of losslab {v.get('losslab', '?')} "
-              f"(commit {(v.get('commit') or 'unknown')[:12]}), numpy {v.get('numpy', '?')}, "
+              f"(commit {commit_label(v.get('commit'))}), numpy {v.get('numpy', '?')}, "
               f"scipy {v.get('scipy', '?')}, Python {v.get('python', '?')}."]
     return "\n".join(lines)
 

@@ -21,3 +21,13 @@ def rewrite_block(readme: Path, begin: str, end: str, text: str) -> Path:
     head, rest = old.split(begin, 1)
     tail = rest.split(end, 1)[1]
     return atomic_write(readme, f"{head}{begin}\n{text}\n{end}{tail}".encode())
+
+
+def commit_label(commit) -> str:
+    """A results file's commit as the README prints it: 12 hex digits, and ", with uncommitted
+    changes" when it was made from a work tree that differed from that commit (engine.io.version
+    records it as '<commit>-dirty'); 'unknown' when none was recorded."""
+    if not commit:
+        return "unknown"
+    head, dirty = (commit[:-len("-dirty")], True) if commit.endswith("-dirty") else (commit, False)
+    return head[:12] + (", with uncommitted changes" if dirty else "")

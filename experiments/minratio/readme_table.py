@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import UsageError, load_summary
-from experiments.harness.readme import rewrite_block
+from experiments.harness.readme import commit_label, rewrite_block
 
 PROG = "experiments.minratio.readme_table"
 BEGIN, END = "<!-- measured:minratio -->", "<!-- /measured -->"
@@ -63,7 +63,7 @@ def block(results: Path) -> str:
                              "run python -m experiments.minratio into a fresh folder") from None
         v = meta.get("versions") or {}
         made_by.append(f"{name}: losslab {v.get('losslab', '?')} (commit "
-                       f"{(v.get('commit') or 'unknown')[:12]}), numpy {v.get('numpy', '?')}, "
+                       f"{commit_label(v.get('commit'))}), numpy {v.get('numpy', '?')}, "
                        f"scipy {v.get('scipy', '?')}, Python {v.get('python', '?')}, "
                        f"{meta['config'].get('runs', '?')} runs")
     if not rows:

@@ -2,6 +2,8 @@
 augmented forward sweep with σ' and σ'' (the structured Hessian's), the MSE gradient by
 backpropagation and the R-operator's H v — for every activation, with batches of θ where the
 pass takes them."""
+from concurrent.futures import ThreadPoolExecutor
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -100,3 +102,37 @@ def test_mlp_hvp_at_is_autograds_hessian_times_v(rng, activation, loss):
         # two exact routes that differ only in the order of the floating-point sums
         atol = 1e-12 * np.abs(H).max() * np.abs(V[b]).sum()
         assert_allclose(products[b], H @ V[b], rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("sizes, bias", [((1, 6, 5, 1), True), ((2, 4, 1, 3), True),
+                                         ((1, 6, 5, 1), (False, True, False))])
+def test_mlp_hvp_at_reuses_its_work_arrays_safely(rng, sizes, bias):
+    """The products share work arrays per batch shape (engine.nets.passes.mlp_hvp_at): shapes
+    that come and go and results kept by the caller must all be H v. The sizes cover the fused
+    product of a width-1 layer (input, hidden and output)."""
+    net = MLP(sizes, "tanh", "mse", bias=bias)
+    theta = rng.normal(scale=0.7, size=net.n_params)
+    x, y = rng.normal(size=(11, sizes[0])), rng.normal(size=(11, sizes[-1]))
+    H = autograd.hessian(lambda t: net.loss(t, x, y))(theta)
+    apply = mlp_hvp_at(net, theta, x, y)
+    atol = 1e-12 * np.abs(H).max() * net.n_params
+    kept = []
+    for shape in [(), (3,), (2,), (), (2,), (3,), (1,)]:  # more shapes than the cache holds
+        V = rng.normal(size=shape + (net.n_params,))
+        kept.append((V, apply(V)))
+    for V, product in kept:
+        assert_allclose(product, V @ H, rtol=0, atol=atol)
+
+
+def test_mlp_hvp_at_products_in_two_threads_at_once_are_the_serial_ones(rng):
+    """Each thread has its own work arrays: products long enough for NumPy to release the GIL
+    in them, run in two threads at once, equal the same products run one after another."""
+    net = MLP((1, 30, 30, 1), "tanh", "mse")
+    theta = rng.normal(scale=0.5, size=net.n_params)
+    x = rng.normal(size=(4000, 1))
+    apply = mlp_hvp_at(net, theta, x, np.sin(x))
+    V = rng.normal(size=(2, 30, net.n_params))
+    serial = [[apply(v) for v in block] for block in V]
+    with ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(lambda block: [apply(v) for v in block], V))
+    assert_array_equal(np.array(parallel), np.array(serial))
