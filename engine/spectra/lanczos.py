@@ -30,10 +30,11 @@ from engine.io.errors import check_finite
 from engine.nets.model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
-# operations), but every stored R-activation grows to B·N·width. Measured per product (`make
-# bench` nets, one thread): B = 2 is 0.9–0.98× the time of one by one, B = 4 and 8 are 1.2–2.2×
-# (the stacks leave the cache); fewer when B·N·Σwidths would pass 2²² entries (32 MB per stored
-# activation stack): on all of MNIST (N = 60000) the columns go one by one.
+# operations), but every stored R-activation grows to B·N·width. Measured per product on the `make
+# bench` nets (one core, side by side, with mlp_hvp_at's work arrays): B = 2 takes 0.88–1.01× the
+# time of one by one (before those work arrays, 2×: page faults); fewer when B·N·Σwidths would
+# pass 2²² entries (32 MB per stored activation stack): on all of MNIST (N = 60000) the columns go
+# one by one.
 _MATMAT_BLOCK = 2
 _MATMAT_ENTRIES = 2**22
 # SLQ runs as many probes' Lanczos recursions at once as keep their bases within 2²⁴ entries
@@ -70,12 +71,11 @@ def hvp_operator(model, theta, x=None, y=None) -> scipy.sparse.linalg.LinearOper
     θ: one parameter vector (n,), cast to float64.
     Loss function: autograd's make_hvp traces the gradient's graph once at θ; each product is
     one reverse pass over it (≈ 2 gradients; matmat goes column by column). MLP: the exact
-    R-operator (engine.derivatives.autodiff.mlp_hvp_at) keeps the forward and backward passes at θ;
-    each
-    product is at most 6 matrix products per layer and no graph (0.5–0.9× the time of jax.jit of
-    jvp∘grad on this homework's nets, `make bench`), and matmat runs blocks of columns through
-    one pass. One name for both: the caller says what the model is, the engine picks the fastest
-    exact route it has for it.
+    R-operator (engine.derivatives.autodiff.mlp_hvp_at) keeps the forward and backward passes at
+    θ; each product is at most 6 matrix products per layer and no graph (0.67–1.00× the time of
+    jax.jit of jvp∘grad on this homework's nets, one CPU each, `make bench`), and matmat runs
+    blocks of columns through one pass. One name for both: the caller says what the model is,
+    the engine picks the fastest exact route it has for it.
     Raises ValueError for a batched or non-finite θ, data given with a function (or missing for
     an MLP); scipy raises ValueError ('dimension mismatch') for a vector of the wrong length.
     """
