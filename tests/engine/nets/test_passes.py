@@ -136,3 +136,17 @@ def test_mlp_hvp_at_products_in_two_threads_at_once_are_the_serial_ones(rng):
     with ThreadPoolExecutor(2) as pool:
         parallel = list(pool.map(lambda block: [apply(v) for v in block], V))
     assert_array_equal(np.array(parallel), np.array(serial))
+
+
+def test_mlp_hvp_at_of_two_thetas_of_one_net_alternate_safely(rng):
+    """Products at two θ of one net share the net's work arrays (kept across θ); alternating
+    them must give each θ's own H v — the fused width-1 layer's δ half is refilled per θ."""
+    net = MLP((1, 6, 5, 1), "tanh", "mse")
+    x, y = rng.normal(size=(13, 1)), rng.normal(size=(13, 1))
+    thetas = rng.normal(scale=0.7, size=(2, net.n_params))
+    applies = [mlp_hvp_at(net, theta, x, y) for theta in thetas]
+    hessians = [autograd.hessian(lambda t: net.loss(t, x, y))(theta) for theta in thetas]
+    for _ in range(3):
+        for apply, H in zip(applies, hessians, strict=True):
+            v = rng.normal(size=net.n_params)
+            assert_allclose(apply(v), H @ v, rtol=0, atol=1e-12 * np.abs(H).max() * net.n_params)
