@@ -17,8 +17,9 @@ parameter (experiments.census's embedded starts) — what a search does when a c
 near. The search's CPU and wall seconds, its HVPs (njev) and the peak resident memory of its
 process (each net in a fresh process, so the peak is this net's: data, training and search) are the
 columns; the end status is the finder's verdict with ‖∇L‖² (critical needs ‖∇L‖² ≤ 1e-10 and, at n
-≤ 2,500, the classification of engine.critical.classification on the exact Hessian; beyond that the
-index needs item 4's verified extreme eigenpairs and is not computed here). κ̂ at the end point:
+≤ 2,500, the classification of engine.critical.classification on the exact Hessian; beyond it,
+for a search that converged, the index n₋ by LDLᵀ inertia of H formed from n products:
+_dense_index, since verified Lanczos reaches only the 256 lowest eigenvalues). κ̂ at the end point:
 the share of ∇L that Newton-MR's least-norm step on 𝒦(H, Hg) cannot remove, from one solve to ‖H(Hp
 + g)‖ ≤ 1e-10‖Hg‖ or 500 products (not counted in the HVPs column): Frye et al.'s κ = ‖P₀∇L‖/‖∇L‖
 when the subspace resolves every |λ| > τ, else larger (unresolved directions count as kernel); κ ≥
@@ -99,13 +100,16 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
         grad_sq = float(np.sum(g_end ** 2))
         kappa_hat = subspace_model(lambda v: hvp(found.theta, v), g_end, tol=1e-10,
                                    maxiter=KAPPA_PRODUCTS).kernel_share
-        label, kappa = None, None
+        label, kappa, index = None, None, None
         if net.n_params <= 2500:
             H = exact_hessian(net, found.theta, x, y)
             H[np.diag_indices_from(H)] += decay
             point = classify(found.theta, g_end, H, non_finite="not-converged",
                              **({"tau_max": decay / 10} if decay else {}))
             label, kappa = point.label, point.kappa
+        elif grad_sq <= 1e-10 and found.success:
+            index = _dense_index(lambda V: hvp(found.theta, V), net.n_params,
+                                 decay / 10 if decay else np.inf)
     return {"net": f"{name} {'-'.join(map(str, sizes))} {activation}" + (
         "" if opts.get("geodesic", True) else ", no geodesic acceleration") + (
         ", LSMR (former route)" if opts.get("krylov") == "lsmr" else "") + (
@@ -114,8 +118,33 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
             "kappa_hat": kappa_hat, "kappa": kappa,
             "status": STATUS_NAMES[found.status], "label": label, "grad_sq": grad_sq,
             "n_hvp": found.n_jev, "n_eval": found.n_eval, "n_iter": found.n_iter,
-            "cpu_s": cpu, "wall_s": wall, "message": found.message,
+            "cpu_s": cpu, "wall_s": wall, "message": found.message, "index": index,
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _dense_index(hvp, n, tau_max):
+    """Item 4's index where verified Lanczos cannot reach it (it finds at most k_max = 256 of the
+    lowest eigenvalues, and the 17,226-parameter critical point has 368 below −τ): H formed
+    from n products of hvp (V (B, n) ↦ V H, the objective's Hessian, decay included), two
+    columns a pass, symmetrized (its asymmetry, a rounding measure, reported), then
+    engine.spectra.inertia.count_spectrum's LDLᵀ inertia at ±τ (exact for a matrix within
+    the factorization's backward error of H). n² floats: 2.4 GB at 17,226 (peak 11.8 GB with
+    the factorizations), ≈ 6 min on one core. Returns {n_neg, n_zero, n_pos, tau, norm,
+    exact, asymmetry, cpu_s}."""
+    from engine.spectra.inertia import count_spectrum
+
+    cpu = time.process_time()
+    H = np.empty((n, n))
+    for start in range(0, n, 2):
+        E = np.eye(min(2, n - start), n, start)
+        H[start:start + len(E)] = hvp(E)  # rows of the symmetric H: (H e_j)ᵀ
+    asymmetry = float(np.abs(H - H.T).max() / np.abs(H).max())
+    H += H.T
+    H *= 0.5
+    counted = count_spectrum(H, 1e-6, tau_max, rng=np.random.default_rng(0))
+    return {"n_neg": counted.n_neg, "n_zero": counted.n_zero, "n_pos": counted.n_pos,
+            "tau": counted.tau, "norm": counted.norm, "exact": counted.exact,
+            "asymmetry": asymmetry, "cpu_s": time.process_time() - cpu}
 
 
 def _embedded_start(net, data, seed, noise=None):
@@ -157,6 +186,12 @@ def print_table(rows: list[dict]) -> None:
               f"{r['wall_s']:.1f} | {r['peak_mib']:.0f} |")
     for r in rows:
         print(f"- {r['net']}: {r['message']}")
+        if r.get("index"):
+            i = r["index"]
+            print(f"  index by LDLᵀ inertia of H formed from {r['n']:,} products "
+                  f"(asymmetry {i['asymmetry']:.1e}): n₋ = {i['n_neg']}, n₀ = {i['n_zero']}, "
+                  f"n₊ = {i['n_pos']} at τ = {i['tau']:.1e} (‖H‖₂ = {i['norm']:.3g}), "
+                  f"{'exact' if i['exact'] else 'not verified'}, {i['cpu_s']:.0f} s CPU")
     print("\nload average (1, 5, 15 min) after measuring: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
