@@ -159,8 +159,9 @@ def mlp_hvp_at(net, theta, x, y):
     last, scale, batch = layout.n_layers - 1, 1.0 / x.shape[0], theta.shape[:-1]
     shapes = [(d + beta, k) for d, k, beta in zip(net.sizes[:-1], net.sizes[1:],
                                                          layout.has_bias, strict=True)]
-    W_tildes = [theta[..., layout.slice_of(layer)].reshape(batch + shape)
-                for layer, shape in enumerate(shapes)]
+    blocks = [layout.slice_of(layer) for layer in range(layout.n_layers)]  # W̃_l's in θ, Ṽ_l's in v
+    W_tildes = [theta[..., block].reshape(batch + shape)
+                for block, shape in zip(blocks, shapes, strict=True)]
     h_tildes, zs, d1s, h = [], [], [], x
     for layer, W_tilde in enumerate(W_tildes):
         h_tildes.append(_with_ones(h) if layout.has_bias[layer] else h)
@@ -198,16 +199,15 @@ def mlp_hvp_at(net, theta, x, y):
 
     def apply(v):
         shape = np.broadcast_shapes(batch, v.shape[:-1])
-        R_h, G, rz, r_delta_0 = work(shape)
-        V_tildes = [v[..., layout.slice_of(layer)].reshape(v.shape[:-1] + s)
-                    for layer, s in enumerate(shapes)]
+        R_h, G, rz, r_deltas = work(shape)
+        V_tildes = [v[..., block].reshape(v.shape[:-1] + s)
+                    for block, s in zip(blocks, shapes, strict=True)]
         np.matmul(h_tildes[0], V_tildes[0], out=rz[0])
         for layer in range(1, last + 1):
             np.multiply(d1s[layer - 1], rz[layer - 1], out=R_h[layer])
             np.matmul(h_tildes[layer], V_tildes[layer], out=rz[layer])
             rz[layer] += R_h[layer] @ weights[layer]
-        r_deltas = [G[layer][..., :net.sizes[layer + 1]] for layer in range(1, last + 1)]
-        r_delta = ([r_delta_0] + r_deltas)[last]
+        r_delta = r_deltas[last]
         if probs is None:
             np.multiply(rz[last], scale, out=r_delta)
         else:
@@ -220,7 +220,7 @@ def mlp_hvp_at(net, theta, x, y):
             if layer:
                 r_w[..., :net.sizes[layer], :] += (
                     np.swapaxes(R_h[layer], -1, -2) @ deltas[layer])
-                below = r_delta_0 if layer == 1 else r_deltas[layer - 2]
+                below = r_deltas[layer - 1]
                 V_t = np.swapaxes(V_tildes[layer][..., :net.sizes[layer], :], -1, -2)
                 if fused[layer]:
                     np.matmul(G[layer], _stack(weights_t[layer], V_t), out=below)
@@ -232,13 +232,13 @@ def mlp_hvp_at(net, theta, x, y):
                     rz[layer - 1] *= curvatures[layer - 1]
                     below += rz[layer - 1]
                 r_delta = below
-            out[..., layout.slice_of(layer)] = r_w.reshape(r_w.shape[:-2] + (-1,))
+            out[..., blocks[layer]] = r_w.reshape(r_w.shape[:-2] + (-1,))
         return out
 
     return apply
 
 
-# Per thread: net → {(N, batch shape): [owner θ's token, Rh, G, Rz, Rδ_0]}, the work arrays of
+# Per thread: net → {(N, batch shape): [owner θ's token, Rh, G, Rz, Rδ]}, the work arrays of
 # mlp_hvp_at's products, kept while the net lives (a WeakKeyDictionary), two shapes per net
 # (a block's and its remainder's). Kept across θ: a search builds mlp_hvp_at at every iterate
 # and applies it a few times there, and fresh arrays per θ took a page fault on every first
@@ -247,9 +247,10 @@ _WORK = threading.local()
 
 
 def _work_arrays(net, n_rows, shape, fused):
-    """The entry [owner, Rh, G, Rz, Rδ_0] of this thread for (net, n_rows, shape): Rh_l
+    """The entry [owner, Rh, G, Rz, Rδ] of this thread for (net, n_rows, shape): Rh_l
     (…, N, d_l) and G_l = Rδ_l or [Rδ_l, δ_l] where fused[l] (…, N, (1 + fused_l)·d_{l+1}) for
-    l ≥ 1, Rz_l (…, N, d_{l+1}) for every layer, Rδ_0 (…, N, d_1); owner None when new."""
+    l ≥ 1, Rz_l (…, N, d_{l+1}) for every layer, Rδ_l (…, N, d_{l+1}) for every layer (an
+    array of its own for l = 0, else the Rδ_l part of G_l); owner None when new."""
     spaces = _WORK.__dict__.setdefault("nets", weakref.WeakKeyDictionary()).setdefault(net, {})
     key = (n_rows, shape)
     if key not in spaces:
@@ -260,7 +261,9 @@ def _work_arrays(net, n_rows, shape, fused):
         G = [None] + [np.empty(shape + (n_rows, (1 + fused[l]) * sizes[l + 1]))
                       for l in range(1, last + 1)]
         rz = [np.empty(shape + (n_rows, k)) for k in sizes[1:]]
-        spaces[key] = [None, R_h, G, rz, np.empty(shape + (n_rows, sizes[1]))]
+        r_deltas = [np.empty(shape + (n_rows, sizes[1]))] + [G[l][..., :sizes[l + 1]]
+                                                             for l in range(1, last + 1)]
+        spaces[key] = [None, R_h, G, rz, r_deltas]
     return spaces[key]
 
 

@@ -63,9 +63,8 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
     from engine.critical.finders import STATUS_NAMES, find_critical
     from engine.critical.krylov import subspace_model
     from engine.data.datasets import function_dataset, load_digits
-    from engine.derivatives.autodiff import mlp_hvp_at
     from engine.derivatives.curvature import exact_hessian
-    from engine.nets.passes import mlp_mse_gradient
+    from experiments.minratio.objective import objective_fns, objective_hvp
 
     sizes, activation = NETS[name]
     data = (function_dataset("sinc", n_samples=1000) if name == "sinc"
@@ -73,18 +72,8 @@ def search(name: str, seed: int = 0, start: str = "trained", noise: float | None
     x, y = data.x_train, data.y_train
     net = MLP(sizes, activation, "mse")
     decay = EMBED_DECAY if start == "embedded" else 0.0
-    data_gradient = mlp_mse_gradient(net, x, y)
-    cache = {}
-
-    def gradient(theta):
-        return data_gradient(theta) + decay * theta
-
-    def hvp(theta, v):  # the R-operator's forward and backward passes built once per θ
-        key = theta.tobytes()
-        if key not in cache:
-            cache.clear()
-            cache[key] = mlp_hvp_at(net, np.array(theta), x, y)
-        return cache[key](v) + decay * v
+    _, gradient, _ = objective_fns(net, x, y, decay)
+    hvp = objective_hvp(net, x, y, decay)  # the R-operator's passes built once per θ
 
     with threadpool_limits(limits=1):
         theta0 = (_embedded_start(net, data, seed, noise) if start == "embedded" else
@@ -131,13 +120,13 @@ def _dense_index(hvp, n, tau_max):
     the factorization's backward error of H). n² floats: 2.4 GB at 17,226 (peak 11.8 GB with
     the factorizations), ≈ 6 min on one core. Returns {n_neg, n_zero, n_pos, tau, norm,
     exact, asymmetry, cpu_s}."""
+    from engine.adapters.base import blocks, identity_rows
     from engine.spectra.inertia import count_spectrum
 
     cpu = time.process_time()
     H = np.empty((n, n))
-    for start in range(0, n, 2):
-        E = np.eye(min(2, n - start), n, start)
-        H[start:start + len(E)] = hvp(E)  # rows of the symmetric H: (H e_j)ᵀ
+    for start, stop in blocks(n, 2):
+        H[start:stop] = hvp(identity_rows(start, stop, n))  # rows of the symmetric H: (H e_j)ᵀ
     asymmetry = float(np.abs(H - H.T).max() / np.abs(H).max())
     H += H.T
     H *= 0.5

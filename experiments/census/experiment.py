@@ -45,12 +45,11 @@ from engine.critical.classification import EIGH_MAX, LABELS, VERDICTS, classify,
 from engine.critical.finders import STATUS_NAMES, find_critical
 from engine.critical.index_loss import index_loss_fit
 from engine.data.datasets import Dataset
-from engine.derivatives import mlp_hvp_at
 from engine.io.results import Store, UsageError
 from experiments.census.starts import STARTS, embedded_start, start_kinds, trained_start
 from experiments.harness.checks import check_ints, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
-from experiments.minratio.objective import objective_fns
+from experiments.minratio.objective import objective_fns, objective_hvp
 from experiments.minratio.summary import decade_span
 
 EXPERIMENT = "census"
@@ -162,7 +161,7 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
         config, net, data, rng)
     train_time = time.perf_counter() - start
     objective, gradient, hessian = objective_fns(net, x, y, decay)
-    hvp = _hvp_fn(net, x, y, decay)
+    hvp = objective_hvp(net, x, y, decay)
     found = find_critical(theta_start, gradient, None, hvp_fn=hvp, max_hvp=config.max_hvp,
                           rtol=0.0)  # resolve every curvature the decay gives (minratio's rule)
     search_time = time.perf_counter() - start - train_time
@@ -194,20 +193,6 @@ def search_unit(config: Config, run: int) -> tuple[dict, dict]:
             "wall_time": time.perf_counter() - start,
             "cpu_time": time.process_time() - cpu_start}
     return {"theta_start": theta_start, "theta": theta}, info
-
-
-def _hvp_fn(net, x, y, decay):
-    """(θ, v) ↦ (∇²L(θ) + λI)v by the R-operator, its passes at θ kept for the next product."""
-    cache = {}
-
-    def hvp(theta, v):
-        key = np.asarray(theta).tobytes()
-        if key not in cache:
-            cache.clear()
-            cache[key] = mlp_hvp_at(net, np.array(theta, dtype=np.float64), x, y)
-        return cache[key](v) + decay * np.asarray(v)
-
-    return hvp
 
 
 SCALARS = ("switch_step", "embed_width", "embed_grad_sq", "train_loss", "loss", "error",

@@ -16,7 +16,7 @@ from engine.critical.minpack import least_squares
 from engine.data.datasets import FUNCTIONS, Dataset, function_dataset
 from engine.derivatives.curvature import exact_hessian, output_jacobian
 from engine.io.results import UsageError
-from engine.nets.passes import mlp_mse_gradient
+from engine.nets.passes import mlp_hvp_at, mlp_mse_gradient
 from engine.training.loop import fit_lbfgs, train
 from engine.training.optim import adam
 from experiments.harness.checks import check_image_data
@@ -159,6 +159,22 @@ def objective_fns(net, x, y, weight_decay):
             return np.full((n, n), np.nan)
 
     return loss, gradient, hessian
+
+
+def objective_hvp(net, x, y, weight_decay):
+    """(θ, v) ↦ (∇²L(θ) + λI)v of an MLP by the R-operator (engine.nets.passes.mlp_hvp_at), v
+    (n,) or a stack (B, n); its passes at the last θ kept for the next product (a Krylov search
+    applies it many times at one iterate). The HVP twin of objective_fns' Hessian."""
+    cache = {}
+
+    def hvp(theta, v):
+        key = np.asarray(theta).tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = mlp_hvp_at(net, np.array(theta, dtype=np.float64), x, y)
+        return cache[key](v) + weight_decay * np.asarray(v)
+
+    return hvp
 
 
 def tau_max(config) -> float:
