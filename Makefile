@@ -120,7 +120,8 @@ $(VENV)/.installed-extras: $(VENV)/.installed-test
 	touch $@
 
 test-extras: $(VENV)/.installed-extras
-	$(PY) -m pytest -p no:cacheprovider tests/engine/adapters/test_adapters.py tests/contract/test_own_model.py \
+	$(PY) -m pytest -p no:cacheprovider tests/engine/adapters/test_adapters.py tests/engine/adapters/test_twin.py \
+		tests/contract/test_own_model.py \
 		tests/experiments/minratio/test_classify_torch.py
 
 # the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows

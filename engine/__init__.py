@@ -42,7 +42,7 @@ public name, and each package re-exports its own (`from engine.critical import c
                error contract), version (losslab's)
   adapters     your model as a FlatLoss of a flat θ, the input of every tool: base (FlatLoss),
                autograd, torch and jax (one route each; the last two optional extras, imported
-               by frameworks only when called)
+               by frameworks only when called), twin (an autograd loss rebound to jax.numpy)
 
 Constants: ACTIVATIONS, LOSSES, INITS, FUSED_ACTIVATIONS, DATASETS, FUNCTIONS, NORMALIZATIONS,
 METHODS, STATUS_NAMES, LABELS, VERDICTS, EMBEDDINGS, CUTS, TRACE_METHODS, ROUTES, COUNT_ROUTES,

@@ -4,5 +4,7 @@ from_torch and from_jax import their framework only when called (the optional ex
 from .autograd import from_autograd, takes_stacks
 from .base import ROUTES, FlatLoss
 from .frameworks import from_jax, from_torch
+from .twin import jax_twin
 
-__all__ = ["FlatLoss", "ROUTES", "from_autograd", "from_jax", "from_torch", "takes_stacks"]
+__all__ = ["FlatLoss", "ROUTES", "from_autograd", "from_jax", "from_torch", "jax_twin",
+           "takes_stacks"]

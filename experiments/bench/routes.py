@@ -3,6 +3,8 @@ example and a 1-40-40-1 tanh net on N = 1000 sinc points, written once per frame
 time of one Hessian and of one critical-point search (lm+newton from one θ₀) by
   autograd   from_autograd with batched=False (autograd.hessian, column by column)
   stacked    from_autograd of the loss written for stacks of θ (⌈n/32⌉ stacked passes)
+  via_jax    from_autograd(…, via="jax"): the autograd loss itself, run by jax.jit
+             (engine.adapters.twin)
   torch      from_torch (torch.func), one intra-op thread
   jax        from_jax (jax.jit)
 All on one CPU (experiments.bench.hvp.one_core: jax's threads included).
@@ -25,7 +27,7 @@ from engine import find_critical
 from engine.adapters import from_autograd, from_jax, from_torch
 from experiments.bench.hvp import one_core
 
-ROUTES = ("autograd", "stacked", "torch", "jax")
+ROUTES = ("autograd", "stacked", "via_jax", "torch", "jax")
 CASES = (("README 1-3-1, N=30", (1, 3, 1), 30, None, ROUTES),
          ("1-40-40-1, N=1000", (1, 40, 40, 1), 1000, 5, ROUTES[1:]))
 
@@ -43,9 +45,11 @@ def _mlp(xp, theta, x, sizes):
 
 
 def _functions(route, sizes, x, y, theta0):
-    if route in ("autograd", "stacked"):
+    if route in ("autograd", "stacked", "via_jax"):
         def loss(t):
             return 0.5 * anp.mean(anp.sum((_mlp(anp, t, x, sizes) - y) ** 2, -1), -1)
+        if route == "via_jax":
+            return from_autograd(loss, theta0, via="jax")
         return from_autograd(loss, theta0, batched=route == "stacked")
     if route == "jax":
         import jax.numpy as jnp
@@ -80,8 +84,9 @@ def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
             for route in ROUTES:
                 for key in ("hessian_s", "search_s", "hessian_cpu_s", "search_cpu_s"):
                     row[f"{route}_{key}"] = None
-                if route not in routes or (route in ("torch", "jax")
-                                           and importlib.util.find_spec(route) is None):
+                framework = "jax" if route == "via_jax" else route
+                if route not in routes or (framework in ("torch", "jax")
+                                           and importlib.util.find_spec(framework) is None):
                     continue
                 f = _functions(route, sizes, x, y, theta0)
                 f.hessian(theta0)  # warm-up (jax compiles)

@@ -22,7 +22,7 @@ def readme_example() -> tuple[str, str]:
 
 
 def readme_examples() -> list[tuple[str, str]]:
-    """Every (```python, ```text) pair of the section: autograd, then PyTorch, then JAX."""
+    """Every (```python, ```text) pair of the section: autograd, PyTorch, JAX, autograd by jax."""
     section = (ROOT / "README.md").read_text(encoding="utf-8").split(SECTION, 1)[1]
     section = section.split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```.*?```text\n(.*?)```", section, re.S)
@@ -32,7 +32,7 @@ def test_readme_example_is_short():
     code, _ = readme_example()
     assert len(code.splitlines()) <= 25
     examples = readme_examples()
-    assert [c for c, _ in examples[:1]] == [code] and len(examples) == 3
+    assert [c for c, _ in examples[:1]] == [code] and len(examples) == 4
     assert all(len(c.splitlines()) <= 25 for c, _ in examples)
 
 
@@ -87,15 +87,16 @@ def test_readme_example_prints_what_the_readme_shows():
     assert_prints_like(done.stdout, expected)
 
 
-# The PyTorch and JAX routes of the same net: each runs when its optional extra is installed.
+# The PyTorch and JAX routes of the same net, and the autograd loss run by jax: each runs when its
+# optional extra is installed.
 # Same tolerances as above: the eigenvalues at θ₀ are simple and well separated (rounding moves
 # them ~1e-15), and L is constant on the flat set where the search ends.
 @pytest.mark.slow
-@pytest.mark.parametrize("index, framework", [(1, "torch"), (2, "jax")])
+@pytest.mark.parametrize("index, framework", [(1, "torch"), (2, "jax"), (3, "jax")])
 def test_framework_examples_print_what_the_readme_shows(index, framework):
     pytest.importorskip(framework, reason=f"the optional extra `{framework}` is not installed")
     code, expected = readme_examples()[index]
-    assert f"import {framework}" in code
+    assert f"import {framework}" in code or f'via="{framework}"' in code
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
