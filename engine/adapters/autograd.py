@@ -112,21 +112,35 @@ def _via_jax(loss, theta0) -> FlatLoss:
                                   "pip install -e '.[jax]'") from err
     from engine.adapters.twin import jax_twin
 
-    twin = jax_twin(loss)
     name = getattr(loss, "__name__", "loss")
+    points = (theta0, theta0 + 1e-3 * np.sin(np.arange(1, theta0.size + 1)))
+    try:  # the reference first: a loss autograd cannot differentiate cannot be checked
+        grad = gradient(loss)
+        theirs = [(float(loss(t)), grad(t)) for t in points]
+    except Exception as err:  # noqa: BLE001  (any failure of autograd on the loss)
+        raise ValueError(f"autograd cannot differentiate loss {name} ({_first_line(err)}), so "
+                         "its jax twin cannot be checked; write it with jax.numpy (from_jax)"
+                         ) from err
     try:
+        twin = jax_twin(loss)
         f = from_jax(lambda theta: twin(theta), theta0)
-        points = (theta0, theta0 + 1e-3 * np.sin(np.arange(1, theta0.size + 1)))
         ours = [(f.loss(t), f.gradient(t)) for t in points]
     except Exception as err:  # noqa: BLE001  (any failure of jax on the twin: the loss's fault)
-        first = (str(err).strip().splitlines() or [""])[0][:160]
-        raise ValueError(f"loss {name} does not run under jax ({type(err).__name__}: {first}); "
-                         "give via='autograd' or write it with jax.numpy (from_jax)") from err
-    grad = gradient(loss)
-    scale = max(float(np.linalg.norm(grad(t))) for t in points)
-    for t, (value, g) in zip(points, ours, strict=True):
-        if not (abs(value - float(loss(t))) <= 1e-10 * abs(float(loss(t)))
-                and np.linalg.norm(g - grad(t)) <= 1e-10 * scale):
+        raise ValueError(f"loss {name} does not run under jax ({_first_line(err)}); give "
+                         "via='autograd' or write it with jax.numpy (from_jax)") from err
+    # relative to the larger of the two points' values: L may be exactly 0 at θ₀ (a start at the
+    # teacher), where rounding of another order leaves ~1e-31 under jax
+    scale_l = max(abs(value) for value, _ in theirs)
+    scale_g = max(float(np.linalg.norm(g)) for _, g in theirs)
+    for (value, g), (ref, ref_g) in zip(ours, theirs, strict=True):
+        if not (abs(value - ref) <= 1e-10 * scale_l
+                and np.linalg.norm(g - ref_g) <= 1e-10 * scale_g):
             raise ValueError(f"loss {name} computes another L or ∇L under jax than under autograd "
-                             f"(L {value!r} against {float(loss(t))!r}); give via='autograd'")
+                             f"(L {value!r} against {ref!r}); give via='autograd'")
     return dataclasses.replace(f, describe=f"autograd loss {name}, run by jax.jit")
+
+
+def _first_line(err) -> str:
+    """'Type: first line of the message', cut to 160 characters: one line of an error."""
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first[:160]}{'…' if len(first) > 160 else ''}"

@@ -4,95 +4,115 @@ to their jax counterparts (`from_autograd(loss, θ₀, via="jax")`).
 autograd differentiates by tracing every call in Python, so its cost on a small loss is Python
 overhead: one Hessian of the README's 10-parameter example takes 1.6 ms by stacked passes and 6 ms
 column by column, where jax.jit(jax.hessian) takes 84 µs (`python -m experiments.bench --only
-routes`, one CPU). Yet a loss written with autograd.numpy is, nearly always, also a jax.numpy
-program: both modules carry numpy's names and meanings. jax_twin rebuilds the function — and,
-through its globals and closures, every plain Python function it calls — with each autograd.numpy
-or autograd.scipy module, and each function taken from one, replaced by the jax.numpy or
-jax.scipy one of the same place and name; nothing else changes (the data the loss closes over
-stay NumPy arrays, constants to jit). The twin is then traced once by jax.jit, and from_autograd
-keeps it only when it agrees with autograd (engine.adapters.autograd.from_autograd).
+routes`, one CPU). Yet a loss written with autograd.numpy is mostly also a jax.numpy program:
+both modules carry numpy's names and meanings. jax_twin rebuilds the function — and, through its
+globals, closure, defaults and the Python functions and modules it calls, everything of the
+caller's it reaches — with each autograd.numpy or autograd.scipy module (autograd.X) bound to
+jax.X, and each function taken from one to the jax function of the same place and name; nothing
+else changes (the data the loss closes over stay NumPy arrays, constants to jit). The twin is
+traced once by jax.jit, and from_autograd keeps it only when it agrees with autograd
+(engine.adapters.autograd.from_autograd).
 
-What cannot be twinned, said in one line: a callable that is not a Python function, a function of
-autograd that jax has not (autograd.grad inside the loss, say), and, at the check, a loss jit
-cannot trace (Python control flow on θ's values, NumPy functions applied to θ, in-place writes).
+What cannot be twinned fails when the twin runs, in one line: an autograd function jax has not
+(autograd.grad inside the loss, an own @primitive), Python control flow on θ's values, NumPy
+functions applied to θ, in-place writes, and Python lists where jax.numpy wants arrays
+(anp.sum([a, b]) — jax.numpy refuses lists; anp.sum(anp.array([a, b])) runs under both).
 """
 from __future__ import annotations
 
+import dis
 import importlib
+import sys
 import types
 
-# autograd's modules and their jax counterparts: a module maps to the module, a function found
-# in one maps to the attribute of the same name in the other (autograd's own __name__s do not
-# say it: anp.where is `custom_where`, anp.concatenate a lambda)
-_MODULES = (("autograd.numpy", "jax.numpy"), ("autograd.numpy.linalg", "jax.numpy.linalg"),
-            ("autograd.numpy.fft", "jax.numpy.fft"),
-            ("autograd.scipy.special", "jax.scipy.special"),
-            ("autograd.scipy.linalg", "jax.scipy.linalg"),
-            ("autograd.scipy.signal", "jax.scipy.signal"),
-            ("autograd.scipy.stats.norm", "jax.scipy.stats.norm"),
-            ("autograd.scipy.stats.multivariate_normal", "jax.scipy.stats.multivariate_normal"),
-            ("autograd.scipy.stats.t", "jax.scipy.stats.t"),
-            ("autograd.scipy.stats.gamma", "jax.scipy.stats.gamma"),
-            ("autograd.scipy.stats.beta", "jax.scipy.stats.beta"),
-            ("autograd.scipy.stats.poisson", "jax.scipy.stats.poisson"),
-            ("autograd.scipy.stats.dirichlet", "jax.scipy.stats.dirichlet"))
 # code from these packages is theirs, never rebuilt (only the caller's own functions are)
 _LIBRARIES = ("autograd", "jax", "jaxlib", "numpy", "scipy")
+# the autograd modules with jax counterparts: autograd.X ↦ jax.X
+_TRANSLATED = ("autograd.numpy", "autograd.scipy")
 
 
 def jax_twin(fn):
     """fn (a Python function written with autograd.numpy) with every autograd module and function
-    it reaches — through its globals, its closure and the Python functions it calls, to any
-    depth — replaced by the jax counterpart (module docstring). fn itself is not changed.
+    it reaches — through its globals, closure, defaults, the Python functions and modules it
+    calls, and the dicts, lists and tuples among them — replaced by the jax counterpart (module
+    docstring). fn itself is not changed; a function of autograd with no counterpart becomes one
+    that raises ValueError naming it when called.
 
-    Cost: one pass over the functions reached; nothing runs. Raises ValueError when fn is not a
-    Python function or reaches an autograd function with no jax counterpart."""
-    if not isinstance(fn, types.FunctionType):
+    Cost: one pass over what fn reaches; nothing runs. Raises ValueError when fn is not a Python
+    function of the caller's (a library function, a class instance, a partial)."""
+    twinner = _Twinner()
+    if isinstance(fn, types.FunctionType) and _library(fn) == "autograd":
+        twin = twinner.value(fn)
+        if twin is fn or getattr(twin, "_untranslated", False):
+            raise ValueError(f"loss is {_describe(fn)}, an autograd function with no jax "
+                             "counterpart")
+        return twin
+    if not isinstance(fn, types.FunctionType) or _library(fn) in _LIBRARIES:
         raise ValueError(f"loss is a {type(fn).__name__}; via='jax' takes a Python function "
                          "(def or lambda) written with autograd.numpy")
-    return _Twinner().function(fn)
+    return twinner.function(fn)
 
 
 class _Twinner:
     def __init__(self):
-        self.done: dict[int, types.FunctionType] = {}
-        self.pairs = [(importlib.import_module(a), importlib.import_module(j))
-                      for a, j in _MODULES if _importable(a) and _importable(j)]
-        self.modules = {id(a): j for a, j in self.pairs}
-        self.functions = {id(getattr(a, name)): (j, name) for a, j in self.pairs
-                          for name in dir(a) if not name.startswith("_")
-                          and callable(getattr(a, name)) and hasattr(j, name)}
+        self.done: dict[int, object] = {}
+        self.functions: dict[int, object] = {}  # id(autograd function) ↦ its jax counterpart
+        for name, module in list(sys.modules.items()):
+            counterpart = _counterpart_module(name) if module is not None else None
+            if counterpart is None:
+                continue
+            for attr in dir(module):
+                value = getattr(module, attr, None)
+                if (not attr.startswith("_") and callable(value)
+                        and not isinstance(value, type) and hasattr(counterpart, attr)):
+                    self.functions.setdefault(id(value), getattr(counterpart, attr))
 
     def value(self, value):
+        """The twin of one value: modules, functions, and the containers holding them."""
+        if id(value) in self.done:
+            return self.done[id(value)]
         if isinstance(value, types.ModuleType):
-            if id(value) in self.modules:
-                return self.modules[id(value)]
-            if value.__name__.split(".")[0] == "autograd":
-                raise ValueError(f"the loss uses the module {value.__name__}, which has no jax "
-                                 "counterpart here; write the loss with jax.numpy (from_jax)")
-            return value
+            return self.module(value)
         if callable(value) and id(value) in self.functions:
-            module, name = self.functions[id(value)]
-            return getattr(module, name)
+            return self.functions[id(value)]
         if isinstance(value, types.FunctionType):
-            library = (value.__module__ or "").split(".")[0]
+            library = _library(value)
             if library == "autograd":
-                raise ValueError(f"the loss calls autograd's {value.__module__}."
-                                 f"{value.__qualname__}, which has no jax counterpart here; "
-                                 "write the loss with jax.numpy (from_jax)")
-            if library not in _LIBRARIES:
-                return self.function(value)
+                return _untranslated(value)
+            return value if library in _LIBRARIES else self.function(value)
+        if type(value) in (tuple, list):
+            items = [self.value(item) for item in value]
+            changed = any(a is not b for a, b in zip(items, value, strict=True))
+            return type(value)(items) if changed else value
+        if type(value) is dict:
+            items = {key: self.value(item) for key, item in value.items()}
+            return items if any(items[k] is not value[k] for k in value) else value
         return value
 
+    def module(self, module):
+        name = module.__name__
+        counterpart = _counterpart_module(name)
+        if counterpart is not None:
+            return counterpart
+        if name.split(".")[0] in _LIBRARIES and name.split(".")[0] != "autograd":
+            return module
+        # the caller's own module, or autograd's (autograd.numpy.sum through `import autograd`):
+        # its attributes are translated as they are read
+        proxy = _ModuleTwin(name, module, self)
+        self.done[id(module)] = proxy
+        return proxy
+
     def function(self, fn):
-        if id(fn) in self.done:
-            return self.done[id(fn)]
         scope = dict(fn.__globals__)  # filled below: a function that calls itself finds its twin
         closure = (None if fn.__closure__ is None
                    else tuple(types.CellType() for _ in fn.__closure__))
-        twin = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, closure)
-        twin.__kwdefaults__, twin.__qualname__ = fn.__kwdefaults__, fn.__qualname__
+        twin = types.FunctionType(fn.__code__, scope, fn.__name__, None, closure)
         self.done[id(fn)] = twin
+        twin.__qualname__ = fn.__qualname__
+        twin.__dict__.update(fn.__dict__)
+        twin.__defaults__ = self.value(fn.__defaults__)
+        twin.__kwdefaults__ = (None if fn.__kwdefaults__ is None
+                               else {k: self.value(v) for k, v in fn.__kwdefaults__.items()})
         for name in _global_names(fn.__code__):
             if name in scope:
                 scope[name] = self.value(scope[name])
@@ -105,19 +125,56 @@ class _Twinner:
         return twin
 
 
+class _ModuleTwin(types.ModuleType):
+    """A module whose attributes are their twins, made on first read (`mylib.forward`,
+    `autograd.numpy.sum`)."""
+
+    def __init__(self, name, module, twinner):
+        super().__init__(name)
+        self._module, self._twinner = module, twinner
+
+    def __getattr__(self, attr):
+        return self._twinner.value(getattr(self._module, attr))
+
+
+def _untranslated(fn):
+    """A stand-in for an autograd function jax has no counterpart of: raises, naming it, when the
+    twin calls it (a name the loss only mentions costs nothing)."""
+    def missing(*args, **kwargs):
+        raise ValueError(f"it calls {_describe(fn)}, an autograd function with no jax "
+                         "counterpart")
+    missing._untranslated = True
+    return missing
+
+
+def _describe(fn):
+    """module.name of fn, or of the function an autograd primitive wraps (its .fun: an own
+    @primitive is named by the caller's function, not autograd.tracer's wrapper)."""
+    inner = getattr(fn, "fun", fn) if getattr(fn, "_is_autograd_primitive", False) else fn
+    return f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', repr(inner))}"
+
+
+def _counterpart_module(name):
+    """jax.X for autograd.X under autograd.numpy / autograd.scipy when it imports, else None."""
+    if not any(name == root or name.startswith(root + ".") for root in _TRANSLATED):
+        return None
+    try:
+        return importlib.import_module("jax" + name[len("autograd"):])
+    except ImportError:
+        return None
+
+
+def _library(fn):
+    return (getattr(fn, "__module__", None) or "").split(".")[0]
+
+
 def _global_names(code):
-    """The names code reads as globals or attributes, with those of the code nested in it
-    (lambdas, comprehensions, inner functions): the names its twin may need translated."""
-    names = set(code.co_names)
+    """The names code loads as globals, with those of the code nested in it (lambdas,
+    comprehensions, inner functions): the names its twin may need translated (attribute names,
+    `x.flatten()`, are not globals)."""
+    names = {ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS")}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
-
-
-def _importable(name):
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True

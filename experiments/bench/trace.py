@@ -64,7 +64,11 @@ def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
 def oracle_ratio(H, m: int) -> float:
     """Hutchinson's RMS error at m products over the least RMS error of tr(QᵀHQ) + Hutchinson on
     (I − QQᵀ)H(I − QQᵀ) with m − k probes, Q H's k most extreme eigenvectors given free, over
-    k = 0 … m − 2 (module docstring). H (n, n) symmetric; cost one eigh."""
+    k = 0 … m − 2 (module docstring). H (n, n) symmetric, m ≥ 2 (a ValueError otherwise); cost
+    one eigh. inf where k = n is reachable (the rest vanishes); nan where Hutchinson itself is
+    exact (H diagonal)."""
+    if not (isinstance(m, (int, np.integer)) and m >= 2):
+        raise ValueError(f"m={m!r}: give at least 2 products (one for tr(QᵀHQ), one probe)")
     lam, U = np.linalg.eigh(H)
     order = np.argsort(-np.abs(lam))
     lam, U = lam[order], U[:, order]
@@ -76,6 +80,8 @@ def oracle_ratio(H, m: int) -> float:
     variance = 2.0 * np.maximum(frobenius - np.sum(diagonals**2, axis=0), 0.0)
     full = np.sqrt(variance[0] / m)
     best = np.sqrt(variance / (m - k)).min()
+    if full == 0.0:
+        return float("nan")
     return float(full / best) if best > 0 else float("inf")
 
 

@@ -27,3 +27,9 @@ def test_oracle_ratio_equals_the_deflated_matrices_formed_outright():
 
 def test_oracle_ratio_is_infinite_where_k_eigenvectors_span_everything():
     assert oracle_ratio(np.diag([3.0, -1.0, 2.0]) + 0.1, 6) == np.inf
+
+
+def test_oracle_ratio_refuses_one_product_and_is_nan_where_hutchinson_is_exact():
+    with pytest.raises(ValueError, match="m=1"):
+        oracle_ratio(np.eye(3), 1)
+    assert np.isnan(oracle_ratio(np.diag([3.0, -1.0, 2.0]), 3))  # diagonal: Hutchinson exact

@@ -4,12 +4,14 @@ by ~1e-15), reaches the autograd names behind helpers, closures and recursion, l
 original function as it was, and refuses in one line what jax cannot run or computes otherwise.
 Needs the optional extra `jax` (skips, saying why, without it) but for the missing-extra test."""
 import sys
+import types
 
 import autograd
 import autograd.numpy as anp
 import autograd.scipy.special as special
 import numpy as np
 import pytest
+from autograd.misc.flatten import flatten  # noqa: F401  (shares a name with ndarray.flatten)
 from autograd.numpy import tanh  # a function taken from autograd.numpy, not the module
 
 from engine.adapters import from_autograd
@@ -49,12 +51,30 @@ def _structured_loss():
     return loss
 
 
+# the same name reached five more ways: a default argument, a dict, a module of the caller's
+# read by attribute, autograd's own package path, and an attribute name (.flatten) that is also
+# a global of this module but never loaded as one
+ACTIVATIONS = {"tanh": anp.tanh}
+mylib = types.ModuleType("mylib")
+mylib.hidden = _hidden
+
+
+def _reached_loss(theta, act=anp.tanh):
+    z = mylib.hidden(theta, 1) * theta[6:9] + ACTIVATIONS["tanh"](theta[9])
+    return autograd.numpy.mean(act(z).flatten() ** 2)
+
+
+def _zero_at_start(theta):  # L(θ₀) = 0 exactly under autograd, ~1e-31 under jax
+    return 0.5 * anp.sum((X @ theta[:1] - X @ THETA0[:1]) ** 2) + anp.sum((theta - THETA0) ** 4)
+
+
 @pytest.fixture(scope="module")
 def jax():
     return pytest.importorskip("jax", reason="the optional extra `jax` is not installed")
 
 
-@pytest.mark.parametrize("loss", [readme_loss, _structured_loss()], ids=["readme", "structured"])
+@pytest.mark.parametrize("loss", [readme_loss, _structured_loss(), _reached_loss, _zero_at_start],
+                         ids=["readme", "structured", "reached", "zero-at-start"])
 def test_the_jax_twin_gives_autograds_derivatives(jax, loss):
     f = from_autograd(loss, THETA0, via="jax")
     g = from_autograd(loss, THETA0, batched=False)
@@ -93,8 +113,12 @@ def test_what_jax_cannot_run_is_refused_in_one_line(jax):
         def __call__(self, theta):
             return anp.sum(theta**2)
 
+    def cumulative(theta):  # autograd has no VJP of cumprod: nothing to check the twin against
+        return anp.sum(anp.cumprod(theta))
+
     cases = ((branches, "does not run under jax"), (differentiates, "no jax counterpart"),
-             (noisy, "computes another L"), (Loss(), "takes a Python function"))
+             (noisy, "computes another L"), (Loss(), "takes a Python function"),
+             (cumulative, "autograd cannot differentiate loss cumulative"))
     for loss, message in cases:
         with pytest.raises(ValueError, match=message) as err:
             from_autograd(loss, THETA0, via="jax")
