@@ -1,8 +1,8 @@
 """An own loss written with autograd.numpy as a FlatLoss, with a fast Hessian for batched losses.
 
 autograd differentiates one trace at a time in Python, so its Hessian (n reverse passes of the
-gradient's graph, autograd.hessian) costs n times the Python overhead of a graph walk: 5–6 ms for
-the README's 10-parameter example, where jax.jit(jax.hessian) takes microseconds. When the loss
+gradient's graph, autograd.hessian) costs n times the Python overhead of a graph walk: 4.6 ms for
+the README's 10-parameter example, where jax.jit(jax.hessian) takes 0.1 ms. When the loss
 also takes a stack of parameter vectors — θ (..., n) ↦ L (...), as the engine's MLP does — the
 Hessian comes from ⌈n/B⌉ reverse-over-reverse passes instead: with Θ = B copies of θ and E the
 rows e_j of a block of the identity, make_hvp(Σ_b L(Θ_b))(Θ)(E) has row b = H(θ)e_b (the sum is
@@ -32,21 +32,26 @@ def from_autograd(loss, theta0, *, batched=None, via="autograd") -> FlatLoss:
 
     batched: whether loss also maps a stack θ (B, n) to (B,) losses; None tests it at θ₀ (module
     docstring). Batched, the Hessian costs ⌈n/32⌉ graph walks of 32 columns each (`make bench`,
-    one CPU: the README's example 1.6 ms against 6.3 ms column by column), hvp_at takes a stack
+    one CPU: the README's example 1.6 ms against 4.6 ms column by column), hvp_at takes a stack
     V (B, n) in one walk and loss_batched is one call.
     via: "autograd", or "jax" to run the same function by jax.jit (needs the optional extra
     `jax`): engine.adapters.twin binds its autograd names to jax's, and the twin is kept only
     if L and ∇L agree with autograd's at θ₀ and at a second point to 1e-10 relative (the same
     float64 arithmetic in another order differs by ~1e-15); then every function is jax's
     (route "jax"; `make bench`, one CPU: 0.9–1.2× the Hessian and search times of the same loss
-    written with jax.numpy, where autograd's stacked passes take 1.6–15×).
+    written with jax.numpy, where autograd's stacked passes take 1.6–15×). batched is for
+    via="autograd" only; like the autograd route's, the result has no parameters other than θ.
     Raises ValueError when loss is not callable, θ₀ is not one vector, loss(θ₀) is not a number,
-    via is unknown, or (via="jax") the loss does not run under jax or disagrees with autograd."""
+    via is unknown or given with batched, or (via="jax") the loss does not run under jax or
+    disagrees with autograd; ModuleNotFoundError (via="jax") without jax."""
     if not callable(loss):
         raise ValueError(f"loss is a {type(loss).__name__}, not a function of θ; give "
                          "loss(theta) -> scalar written with autograd.numpy")
     if via not in ("autograd", "jax"):
         raise ValueError(f"via={via!r}: give 'autograd' or 'jax'")
+    if via == "jax" and batched is not None:
+        raise ValueError("batched is for via='autograd'; jax stacks θ itself (give one or the "
+                         "other)")
     theta0 = check_vector(theta0, "theta0")
     if theta0.ndim != 1:
         raise ValueError(f"theta0 has shape {theta0.shape}; give one parameter vector (n,)")
@@ -137,7 +142,8 @@ def _via_jax(loss, theta0) -> FlatLoss:
                 and np.linalg.norm(g - ref_g) <= 1e-10 * scale_g):
             raise ValueError(f"loss {name} computes another L or ∇L under jax than under autograd "
                              f"(L {value!r} against {ref!r}); give via='autograd'")
-    return dataclasses.replace(f, describe=f"autograd loss {name}, run by jax.jit")
+    return dataclasses.replace(f, describe=f"autograd loss {name}, run by jax.jit",
+                               _to_parameters=None, _from_parameters=None)
 
 
 def _first_line(err) -> str:

@@ -2,14 +2,15 @@
 to their jax counterparts (`from_autograd(loss, θ₀, via="jax")`).
 
 autograd differentiates by tracing every call in Python, so its cost on a small loss is Python
-overhead: one Hessian of the README's 10-parameter example takes 1.6 ms by stacked passes and 6 ms
-column by column, where jax.jit(jax.hessian) takes 84 µs (`python -m experiments.bench --only
-routes`, one CPU). Yet a loss written with autograd.numpy is mostly also a jax.numpy program:
-both modules carry numpy's names and meanings. jax_twin rebuilds the function — and, through its
-globals, closure, defaults and the Python functions and modules it calls, everything of the
-caller's it reaches — with each autograd.numpy or autograd.scipy module (autograd.X) bound to
-jax.X, and each function taken from one to the jax function of the same place and name; nothing
-else changes (the data the loss closes over stay NumPy arrays, constants to jit). The twin is
+overhead: one Hessian of the README's 10-parameter example takes 1.6 ms by stacked passes and
+4.6 ms column by column, where jax.jit(jax.hessian) takes 0.1 ms (`python -m experiments.bench
+--only routes`, one CPU; the README's "Measured on this machine"). Yet a loss written with
+autograd.numpy is mostly also a jax.numpy program: both modules carry numpy's names and
+meanings. jax_twin rebuilds the function — and, through its globals, closure, defaults and the
+Python functions and modules it calls, everything of the caller's it reaches — with each
+autograd.numpy or autograd.scipy module (autograd.X) bound to jax.X, and each function taken
+from one to the jax function of the same place and name; nothing else changes (the data the loss
+closes over stay NumPy arrays, constants to jit). The twin is
 traced once by jax.jit, and from_autograd keeps it only when it agrees with autograd
 (engine.adapters.autograd.from_autograd).
 
@@ -38,8 +39,15 @@ def jax_twin(fn):
     docstring). fn itself is not changed; a function of autograd with no counterpart becomes one
     that raises ValueError naming it when called.
 
-    Cost: one pass over what fn reaches; nothing runs. Raises ValueError when fn is not a Python
-    function of the caller's (a library function, a class instance, a partial)."""
+    Cost: one pass over what fn reaches; nothing runs. fn may also be an autograd function itself
+    (anp.sum gives jax.numpy.sum). Raises ValueError when fn is not a Python function (a class
+    instance, a partial) or is an autograd function with no counterpart; ModuleNotFoundError
+    without jax. Importing the jax route sets jax to float64, as from_jax does."""
+    try:  # jax set to float64 (the jax route's import does it) before any jax function runs
+        import engine.adapters.jax  # noqa: F401
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError(f"jax_twin needs JAX ({err}); install the optional extra: "
+                                  "pip install -e '.[jax]'") from err
     twinner = _Twinner()
     if isinstance(fn, types.FunctionType) and _library(fn) == "autograd":
         twin = twinner.value(fn)

@@ -1,4 +1,4 @@
-"""Own losses by three routes (`python -m experiments.bench --only routes`): the README's 1-3-1
+"""Own losses by five routes (`python -m experiments.bench --only routes`): the README's 1-3-1
 example and a 1-40-40-1 tanh net on N = 1000 sinc points, written once per framework, the
 time of one Hessian and of one critical-point search (lm+newton from one θ₀) by
   autograd   from_autograd with batched=False (autograd.hessian, column by column)

@@ -33,3 +33,14 @@ def test_oracle_ratio_refuses_one_product_and_is_nan_where_hutchinson_is_exact()
     with pytest.raises(ValueError, match="m=1"):
         oracle_ratio(np.eye(3), 1)
     assert np.isnan(oracle_ratio(np.diag([3.0, -1.0, 2.0]), 3))  # diagonal: Hutchinson exact
+
+
+def test_oracle_ratio_keeps_two_probes_so_rank_m_minus_1_is_not_exact():
+    # k runs to m − 2: H of rank m − 1 keeps one eigenvalue in the Hutchinson part (a modest
+    # ratio); rank m − 2 is spanned by the k = m − 2 eigenvectors (only rounding is left)
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    m = 5
+    ratios = [oracle_ratio((Q[:, :r] * np.arange(1.0, r + 1)) @ Q[:, :r].T, m)
+              for r in (m - 1, m - 2)]
+    assert ratios[0] < 1e3 and ratios[1] > 1e10

@@ -11,7 +11,7 @@ import autograd.numpy as anp
 import autograd.scipy.special as special
 import numpy as np
 import pytest
-from autograd.misc.flatten import flatten  # noqa: F401  (shares a name with ndarray.flatten)
+from autograd.extend import defvjp, primitive
 from autograd.numpy import tanh  # a function taken from autograd.numpy, not the module
 
 from engine.adapters import from_autograd
@@ -51,17 +51,25 @@ def _structured_loss():
     return loss
 
 
-# the same name reached five more ways: a default argument, a dict, a module of the caller's
-# read by attribute, autograd's own package path, and an attribute name (.flatten) that is also
-# a global of this module but never loaded as one
+# the same names reached four more ways: positional and keyword-only defaults, a dict, a module
+# of the caller's read by attribute, and autograd's own package path (autograd.scipy.special:
+# a scipy function, which fails on a jax array untranslated, where numpy's mean would not)
 ACTIVATIONS = {"tanh": anp.tanh}
 mylib = types.ModuleType("mylib")
 mylib.hidden = _hidden
 
 
-def _reached_loss(theta, act=anp.tanh):
+def _reached_loss(theta, act=anp.tanh, *, squash=anp.tanh):
     z = mylib.hidden(theta, 1) * theta[6:9] + ACTIVATIONS["tanh"](theta[9])
-    return autograd.numpy.mean(act(z).flatten() ** 2)
+    return autograd.scipy.special.logsumexp(squash(act(z)).ravel())
+
+
+@primitive
+def _cube(t):  # an own autograd primitive: jax has no counterpart of it
+    return t**3
+
+
+defvjp(_cube, lambda ans, t: lambda g: 3.0 * g * t**2)
 
 
 def _zero_at_start(theta):  # L(θ₀) = 0 exactly under autograd, ~1e-31 under jax
@@ -93,6 +101,11 @@ def test_the_original_function_is_left_as_it_was(jax):
     assert twin is not readme_loss and twin.__name__ == "readme_loss"
     assert readme_loss.__globals__["anp"] is anp  # the module's own globals untouched
     assert twin.__globals__["anp"] is sys.modules["jax.numpy"]
+    assert jax_twin(readme_loss)(THETA0).dtype == np.float64  # jax_twin alone: float64 too
+    jax_twin(_reached_loss)
+    assert _reached_loss.__defaults__ == (anp.tanh,) and _reached_loss.__kwdefaults__ == {
+        "squash": anp.tanh}
+    assert ACTIVATIONS["tanh"] is anp.tanh and mylib.hidden is _hidden
     grad = autograd.grad(readme_loss)(THETA0)  # autograd still differentiates the original
     assert np.all(np.isfinite(grad))
 
@@ -116,15 +129,23 @@ def test_what_jax_cannot_run_is_refused_in_one_line(jax):
     def cumulative(theta):  # autograd has no VJP of cumprod: nothing to check the twin against
         return anp.sum(anp.cumprod(theta))
 
+    def with_primitive(theta):
+        return anp.sum(_cube(theta))
+
     cases = ((branches, "does not run under jax"), (differentiates, "no jax counterpart"),
              (noisy, "computes another L"), (Loss(), "takes a Python function"),
-             (cumulative, "autograd cannot differentiate loss cumulative"))
+             (cumulative, "autograd cannot differentiate loss cumulative"),
+             (with_primitive, r"calls \S*_cube, an autograd function with no jax counterpart"))
     for loss, message in cases:
         with pytest.raises(ValueError, match=message) as err:
             from_autograd(loss, THETA0, via="jax")
         assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match="via='numpy'"):
         from_autograd(readme_loss, THETA0, via="numpy")
+    with pytest.raises(ValueError, match="batched is for via='autograd'"):
+        from_autograd(readme_loss, THETA0, via="jax", batched=True)
+    with pytest.raises(ValueError, match="no other parameters"):  # as the autograd route's
+        from_autograd(readme_loss, THETA0, via="jax").to_parameters(THETA0)
 
 
 def test_via_jax_without_jax_says_how_to_install(monkeypatch):
