@@ -88,3 +88,24 @@ def test_make_reads_quick_as_yes_or_no(value, quick):
 def test_make_quotes_paths_with_spaces():
     lines = _make_n("minratio", "RESULTS=/tmp/a b", "FIGURES=/tmp/f g")
     assert lines and '--out "/tmp/a b/minratio" --figures "/tmp/f g"' in lines[0], lines
+
+
+def test_every_make_command_the_docs_give_names_a_target_and_only_variables():
+    """`make X …` in README.md, CHANGELOG.md and the notebooks: X a Makefile target, the rest
+    VAR=value (make takes no --flags of ours: `make bench --only hvp` failed as written)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text().replace("\\\n", " ")  # join continued lines
+    targets = set(re.findall(r"^([A-Za-z0-9_.-]+):", makefile, re.M))
+    targets |= {t for line in re.findall(r"^\.PHONY:(.*)$", makefile, re.M) for t in line.split()}
+    texts = [root / "README.md", root / "CHANGELOG.md", *sorted((root / "docs").rglob("*.md"))]
+    commands = [(path.name, c) for path in texts
+                for c in re.findall(r"`make ([^`]*)`", path.read_text(encoding="utf-8"))]
+    assert commands
+    for name, command in commands:
+        words = command.split()
+        assert words and words[0] in targets, f"{name}: `make {command}` names no target"
+        assert all(re.fullmatch(r"[A-Z_]+=\S+", w) for w in words[1:]), \
+            f"{name}: `make {command}` gives make something other than VAR=value"
