@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.adapters.base import FlatLoss, blocks, identity_rows
 from engine.derivatives.autodiff import check_vector, gradient, hessian_fn, hvp_at
+from engine.io.errors import error_reason
 
 # Columns per batched pass: B copies of every activation live at once (the 1-40-40-1 net on
 # N = 1000 points: 32 × 1000 × 40 floats, 10 MB per activation); more buys nothing measurable
@@ -123,15 +124,15 @@ def _via_jax(loss, theta0) -> FlatLoss:
         grad = gradient(loss)
         theirs = [(float(loss(t)), grad(t)) for t in points]
     except Exception as err:  # noqa: BLE001  (any failure of autograd on the loss)
-        raise ValueError(f"autograd cannot differentiate loss {name} ({_first_line(err)}), so "
+        raise ValueError(f"autograd cannot differentiate loss {name} ({error_reason(err)}), so "
                          "its jax twin cannot be checked; write it with jax.numpy (from_jax)"
                          ) from err
     try:
         twin = jax_twin(loss)
-        f = from_jax(lambda theta: twin(theta), theta0)
+        f = from_jax(twin, theta0)
         ours = [(f.loss(t), f.gradient(t)) for t in points]
     except Exception as err:  # noqa: BLE001  (any failure of jax on the twin: the loss's fault)
-        raise ValueError(f"loss {name} does not run under jax ({_first_line(err)}); give "
+        raise ValueError(f"loss {name} does not run under jax ({error_reason(err)}); give "
                          "via='autograd' or write it with jax.numpy (from_jax)") from err
     # relative to the larger of the two points' values: L may be exactly 0 at θ₀ (a start at the
     # teacher), where rounding of another order leaves ~1e-31 under jax
@@ -144,9 +145,3 @@ def _via_jax(loss, theta0) -> FlatLoss:
                              f"(L {value!r} against {ref!r}); give via='autograd'")
     return dataclasses.replace(f, describe=f"autograd loss {name}, run by jax.jit",
                                _to_parameters=None, _from_parameters=None)
-
-
-def _first_line(err) -> str:
-    """'Type: first line of the message', cut to 160 characters: one line of an error."""
-    first = (str(err).strip().splitlines() or [""])[0]
-    return f"{type(err).__name__}: {first[:160]}{'…' if len(first) > 160 else ''}"

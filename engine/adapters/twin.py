@@ -50,8 +50,8 @@ def jax_twin(fn):
                                   "pip install -e '.[jax]'") from err
     twinner = _Twinner()
     if isinstance(fn, types.FunctionType) and _library(fn) == "autograd":
-        twin = twinner.value(fn)
-        if twin is fn or getattr(twin, "_untranslated", False):
+        twin = twinner.value(fn)  # its counterpart, or a stand-in when it has none
+        if getattr(twin, "_untranslated", False):
             raise ValueError(f"loss is {_describe(fn)}, an autograd function with no jax "
                              "counterpart")
         return twin

@@ -21,3 +21,9 @@ def check_finite(name: str, value, advice: str) -> None:
     if count:
         raise ValueError(f"{name} holds {count} non-finite entr{'y' if count == 1 else 'ies'} "
                          f"(nan/inf): {advice}")
+
+
+def error_reason(err: BaseException) -> str:
+    """'Type: the first line of its message', at most 160 characters: an exception quoted as one
+    line inside another message (a damaged file's reason, a loss that jax cannot run)."""
+    return f"{type(err).__name__}: {str(err).strip()}".splitlines()[0][:160]

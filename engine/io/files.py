@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.errors import DamagedFile
+from engine.io.errors import DamagedFile, error_reason
 from engine.io.folders import _umask, provenance
 
 
@@ -80,7 +80,7 @@ def load_json(path) -> dict:
     try:
         value = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise DamagedFile(f"{path} cannot be read as JSON ({_reason(err)})") from None
+        raise DamagedFile(f"{path} cannot be read as JSON ({error_reason(err)})") from None
     if not isinstance(value, dict):
         raise DamagedFile(f"{path} holds a JSON {type(value).__name__}, not an object")
     return value
@@ -94,15 +94,11 @@ def load_npz(path, keys=()) -> dict:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, KeyError) as err:
-        raise DamagedFile(f"{path} cannot be read as .npz arrays ({_reason(err)})") from None
+        raise DamagedFile(f"{path} cannot be read as .npz arrays ({error_reason(err)})") from None
     absent = [k for k in keys if k not in arrays]
     if absent:
         raise DamagedFile(f"{path} lacks the arrays {absent}")
     return arrays
-
-
-def _reason(err) -> str:
-    return f"{type(err).__name__}: {err}".splitlines()[0][:160]
 
 
 def versions() -> dict:

@@ -32,7 +32,7 @@ N_SAMPLES = 1000
 def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
     """One row per network and m: {network, params, trace, products, <estimator>_rms and
     <estimator>_coverage for hutchinson, hutchpp, xtrace, ratio (Hutchinson / Hutch++ RMS),
-    xtrace_ratio (Hutchinson / XTrace RMS), oracle_ratio (oracle_ratio(H, m))}."""
+    xtrace_ratio (Hutchinson / XTrace RMS), oracle_ratio (oracle_ratio(H)(m))}."""
     rng = np.random.default_rng(seed)
     x = np.linspace(-1.0, 1.0, N_SAMPLES)[:, None]
     y = np.sinc(5.0 * x)
@@ -42,7 +42,7 @@ def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
         theta = net.init(rng)
         op = hvp_operator(net, theta, x, y)
         H = exact_hessian(net, theta, x, y)
-        exact = float(np.trace(H))
+        exact, oracle = float(np.trace(H)), oracle_ratio(H)
         for m in PRODUCTS:
             row = {"network": "-".join(map(str, sizes)), "params": net.n_params,
                    "trace": exact, "products": m}
@@ -54,36 +54,40 @@ def bench_trace(repeats: int = 30, seed: int = 0) -> list[dict]:
                 # + rounding: where the sketch spans ℝⁿ the estimate is exact, its error bar 0
                 within = np.abs(errors) <= 2.0 * runs[:, 1] + 1e-12 * abs(exact)
                 row[f"{name}_coverage"] = float(np.mean(within))
-            row["oracle_ratio"] = oracle_ratio(H, m)
+            row["oracle_ratio"] = oracle(m)
             row["ratio"] = row["hutchinson_rms"] / row["hutchpp_rms"]
             row["xtrace_ratio"] = row["hutchinson_rms"] / row["xtrace_rms"]
             rows.append(row)
     return rows
 
 
-def oracle_ratio(H, m: int) -> float:
-    """Hutchinson's RMS error at m products over the least RMS error of tr(QᵀHQ) + Hutchinson on
-    (I − QQᵀ)H(I − QQᵀ) with m − k probes, Q H's k most extreme eigenvectors given free, over
-    k = 0 … m − 2 (module docstring). H (n, n) symmetric, m ≥ 2 (a ValueError otherwise); cost
-    one eigh. inf where k = n is reachable (the rest vanishes); nan where Hutchinson itself is
-    exact (H diagonal)."""
-    if not (isinstance(m, (int, np.integer)) and m >= 2):
-        raise ValueError(f"m={m!r}: give at least 2 products (the Hutchinson part keeps at "
-                         "least 2 probes, for an error bar)")
+def oracle_ratio(H):
+    """m ↦ Hutchinson's RMS error at m products over the least RMS error of tr(QᵀHQ) +
+    Hutchinson on (I − QQᵀ)H(I − QQᵀ) with m − k probes, Q H's k most extreme eigenvectors given
+    free, over k = 0 … m − 2 (module docstring). H (n, n) symmetric; one eigh here, O(n·m) per
+    m. The function refuses m < 2 (ValueError) and gives inf where k = n is reachable (the rest
+    vanishes), nan where Hutchinson itself is exact (H diagonal)."""
     lam, U = np.linalg.eigh(H)
     order = np.argsort(-np.abs(lam))
     lam, U = lam[order], U[:, order]
-    k = np.arange(min(m - 1, lam.size + 1))
     # the rest after removing the top k: ‖·‖²_F = Σ_{j≥k} λ_j², its diagonal d_k = Σ_{j≥k} λ_j U_ij²
-    frobenius = np.concatenate([np.cumsum((lam**2)[::-1])[::-1], [0.0]])[k]
+    frobenius = np.concatenate([np.cumsum((lam**2)[::-1])[::-1], [0.0]])
     diagonals = np.concatenate([np.cumsum((U**2 * lam)[:, ::-1], axis=1)[:, ::-1],
-                                np.zeros((lam.size, 1))], axis=1)[:, k]
-    variance = 2.0 * np.maximum(frobenius - np.sum(diagonals**2, axis=0), 0.0)
-    full = np.sqrt(variance[0] / m)
-    best = np.sqrt(variance / (m - k)).min()
-    if full == 0.0:
-        return float("nan")
-    return float(full / best) if best > 0 else float("inf")
+                                np.zeros((lam.size, 1))], axis=1)
+    variance = 2.0 * np.maximum(frobenius - np.sum(diagonals**2, axis=0), 0.0)  # k = 0 … n
+
+    def ratio(m: int) -> float:
+        if not (isinstance(m, (int, np.integer)) and m >= 2):
+            raise ValueError(f"m={m!r}: give at least 2 products (the Hutchinson part keeps at "
+                             "least 2 probes, for an error bar)")
+        k = np.arange(min(m - 1, lam.size + 1))
+        full = np.sqrt(variance[0] / m)
+        best = np.sqrt(variance[k] / (m - k)).min()
+        if full == 0.0:
+            return float("nan")
+        return float(full / best) if best > 0 else float("inf")
+
+    return ratio
 
 
 def print_table(rows: list[dict]) -> None:

@@ -45,7 +45,8 @@ NOT_EXPORTED = {
     # the adapters' stacking of basis vectors into HVP blocks
     "adapters.autograd": {"BLOCK"},
     "adapters.base": {"blocks", "identity_rows"},
-    "io.errors": {"check_finite"},  # the one wording of the tools' refusal of nan/inf
+    # the one wording of the tools' refusal of nan/inf; an exception quoted in one line
+    "io.errors": {"check_finite", "error_reason"},
     "io.folders": {"busy_shards", "shard_lock_name"},  # the Store's locks for --shard
 }
 

@@ -20,19 +20,19 @@ def test_oracle_ratio_equals_the_deflated_matrices_formed_outright():
     order = np.argsort(-np.abs(lam))
     deflated = [H - (Q[:, order[:k]] * lam[order[:k]]) @ Q[:, order[:k]].T for k in range(m - 1)]
     best = min(np.sqrt(_rademacher_variance(A) / (m - k)) for k, A in enumerate(deflated))
-    assert oracle_ratio(H, m) == pytest.approx(np.sqrt(_rademacher_variance(H) / m) / best,
+    assert oracle_ratio(H)(m) == pytest.approx(np.sqrt(_rademacher_variance(H) / m) / best,
                                                rel=1e-10)
-    assert oracle_ratio(H, m) > 1.0
+    assert oracle_ratio(H)(m) > 1.0
 
 
 def test_oracle_ratio_is_infinite_where_k_eigenvectors_span_everything():
-    assert oracle_ratio(np.diag([3.0, -1.0, 2.0]) + 0.1, 6) == np.inf
+    assert oracle_ratio(np.diag([3.0, -1.0, 2.0]) + 0.1)(6) == np.inf
 
 
 def test_oracle_ratio_refuses_one_product_and_is_nan_where_hutchinson_is_exact():
     with pytest.raises(ValueError, match="m=1"):
-        oracle_ratio(np.eye(3), 1)
-    assert np.isnan(oracle_ratio(np.diag([3.0, -1.0, 2.0]), 3))  # diagonal: Hutchinson exact
+        oracle_ratio(np.eye(3))(1)
+    assert np.isnan(oracle_ratio(np.diag([3.0, -1.0, 2.0]))(3))  # diagonal: Hutchinson exact
 
 
 def test_oracle_ratio_keeps_two_probes_so_rank_m_minus_1_is_not_exact():
@@ -41,6 +41,6 @@ def test_oracle_ratio_keeps_two_probes_so_rank_m_minus_1_is_not_exact():
     rng = np.random.default_rng(1)
     Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
     m = 5
-    ratios = [oracle_ratio((Q[:, :r] * np.arange(1.0, r + 1)) @ Q[:, :r].T, m)
+    ratios = [oracle_ratio((Q[:, :r] * np.arange(1.0, r + 1)) @ Q[:, :r].T)(m)
               for r in (m - 1, m - 2)]
     assert ratios[0] < 1e3 and ratios[1] > 1e10
