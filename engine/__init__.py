@@ -24,7 +24,8 @@ public name, and each package re-exports its own (`from engine.critical import c
   spectra      dense (counts with the sign tolerance τ), lanczos (H applied, never formed),
                eigenpairs (extreme eigenpairs, verified), facade (the Hessian object),
                inertia (sign counts beyond the dense limit: LDLᵀ inertia or Lanczos),
-               trace (tr H by XTrace, beside lanczos's Hutchinson and Hutch++)
+               trace (tr H by XTrace and Krylov-aware Hutch++, beside lanczos's Hutchinson and
+               Hutch++)
   training     optim ((init, update, params) triples), loop (minibatch loop, L-BFGS fit),
                recording, divergence, stopping (one stop rule: a loss target or a plateau)
   critical     newton_mr, krylov (its model on HVPs), finders (searches for ∇L = 0), monitor

@@ -27,12 +27,12 @@ from .lanczos import (
     slq_density,
     symmetric_operator,
 )
-from .trace import xtrace
+from .trace import krylov_aware_trace, xtrace
 
 __all__ = [
     "Spectrum", "eigen_tolerance", "kernel_share", "spectrum", "spectrum_from_eigenvalues",
     "symmetric_eigh", "Eigenpairs", "extreme_eigenvalues", "hutchinson_trace", "hvp_operator",
     "slq_density", "symmetric_operator", "hutchpp_trace", "Hessian", "TRACE_METHODS",
     "COUNT_ROUTES", "EIGH_MAX", "CountedSpectrum", "count_spectrum", "counted_newton",
-    "filtered_newton", "sylvester_inertia", "xtrace",
+    "filtered_newton", "sylvester_inertia", "xtrace", "krylov_aware_trace",
 ]

@@ -4,7 +4,8 @@
     H = Hessian(loss, theta)                    # a loss of a flat θ, autograd.numpy
     H = Hessian(from_torch(model, loss_fn, (x, y)))   # torch / jax (engine.adapters), θ = θ₀
     H.eigenvalues(5)            top-5 eigenpairs by Lanczos, verified (Eigenpairs)
-    H.trace()                   (estimate, standard error) by Hutch++ (or 'hutchinson', 'xtrace')
+    H.trace()                   (estimate, standard error) by Hutch++ (or 'hutchinson', 'xtrace',
+                                'krylov-aware')
     H.density()                 (grid, ρ, nodes, weights) by stochastic Lanczos quadrature
     H.matrix()                  the dense (n, n) H, for n ≤ max_dense
     H.hvp(v), H @ v             H v for v (n,) or V (n, B)
@@ -24,10 +25,11 @@ from engine.derivatives.curvature import exact_hessian
 from engine.nets.model import MLP
 from engine.spectra.eigenpairs import Eigenpairs, extreme_eigenvalues
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace, hvp_operator, slq_density
-from engine.spectra.trace import xtrace
+from engine.spectra.trace import krylov_aware_trace, xtrace
 
-TRACE_METHODS = ("hutch++", "hutchinson", "xtrace")
-_TRACE_ESTIMATORS = {"hutch++": hutchpp_trace, "hutchinson": hutchinson_trace, "xtrace": xtrace}
+TRACE_METHODS = ("hutch++", "hutchinson", "xtrace", "krylov-aware")
+_TRACE_ESTIMATORS = {"hutch++": hutchpp_trace, "hutchinson": hutchinson_trace, "xtrace": xtrace,
+                     "krylov-aware": krylov_aware_trace}
 
 
 class Hessian:
@@ -93,8 +95,10 @@ class Hessian:
     def trace(self, method: str = "hutch++", n_products: int = 99, *, rng=None):
         """(estimate, standard error) of tr H from n_products HVPs: 'hutch++' (hutchpp_trace;
         on a net's Hessian many times more accurate per product than 'hutchinson',
-        hutchinson_trace) or 'xtrace' (engine.spectra.trace.xtrace: every probe both sketches
-        and samples; more accurate than Hutch++ at the same products, `make bench`). Raises
+        hutchinson_trace), 'xtrace' (engine.spectra.trace.xtrace: every probe both sketches
+        and samples) or 'krylov-aware' (engine.spectra.trace.krylov_aware_trace: the exact part
+        on a Krylov space, one product per dimension; the most accurate of the four at the same
+        products on the bench nets, `python -m experiments.bench --only trace`). Raises
         ValueError for another method."""
         if method not in TRACE_METHODS:
             raise ValueError(f"method={method!r} is unknown; choose one of {list(TRACE_METHODS)}")
