@@ -110,7 +110,9 @@ def krylov_aware_trace(op, n_products=100, *, rng) -> tuple[float, float]:
     unbiased for any Q, as G is drawn independently of it. Why: Hutch++ pays 2k products for a
     sketched k-dimensional space and its trace; a Krylov space costs one product per dimension and
     reaches the extreme eigenvectors of both signs, which carry most of ‖H‖_F on a net's Hessian
-    (`make bench`: the error falls far faster than Hutch++'s). When the Krylov space becomes
+    (`make bench`: the error falls far faster than Hutch++'s; where the spectrum is flat, as on a
+    digits 64-32-10 net at its initialization, it is within 0.8–2.3× of Hutchinson's accuracy from
+    60 to 300 products, as are Hutch++ and XTrace). When the Krylov space becomes
     invariant (a new direction below 1e-10 of its product's norm) it restarts from a fresh probe
     projected on the complement; when q ≥ n, Q spans ℝⁿ and the trace is exact up to rounding
     (standard error 0, n products). The standard error is the Hutchinson part's (sample std of its
