@@ -18,8 +18,12 @@ RESULTS ?= results$(TAG)
 FIGURES ?= figures$(TAG)
 REPORT  ?= report$(TAG)
 JOBS    ?= -1
+# an empty path variable would make --out "/trajectory" (the root folder): refused in one line,
+# exit 2, by the recipes that read it only (expanded when such a recipe runs, also under make -n)
+need     = $(if $(strip $($(1))),,$(error $(1) is empty; give a folder, e.g. $(1)=$(2), or leave \
+	it out))
 # paths in double quotes: a RESULTS, FIGURES, REPORT or DATA_ROOT with a space is one argument
-RUN      = $(PY) -m experiments.$@ --out "$(RESULTS)/$@" --figures "$(FIGURES)" --jobs $(JOBS) \
+RUN      = $(call need,RESULTS,results)$(call need,FIGURES,figures)$(PY) -m experiments.$@ --out "$(RESULTS)/$@" --figures "$(FIGURES)" --jobs $(JOBS) \
 	$(if $(QUICK_ON),--quick)
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)" --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
@@ -78,7 +82,8 @@ $(filter-out $(DNN_EXPERIMENTS) minratio_wd,$(REGISTERED)): $(VENV)/.installed
 
 # the same searches on MSE + (λ/2)‖θ‖²: no critical point at infinity (figures minratio_wd*)
 minratio_wd: $(VENV)/.installed
-	$(PY) -m experiments.minratio --weight-decay 1e-5 --out "$(RESULTS)/$@" --figures "$(FIGURES)" \
+	$(call need,RESULTS,results)$(call need,FIGURES,figures)$(PY) -m experiments.minratio \
+		--weight-decay 1e-5 --out "$(RESULTS)/$@" --figures "$(FIGURES)" \
 		--jobs $(JOBS) $(if $(QUICK_ON),--quick)
 
 # Dauphin's census (issue 23): index against training error of critical points of a 2,410-parameter
@@ -90,7 +95,7 @@ census: $(VENV)/.installed
 # the minratio folders present, recomputed independently (loss, ∇L, spectrum, n₋, labels; exit 1
 # on a disagreement) and their headline numbers against the targets; reads only, reruns nothing
 check-minratio: $(VENV)/.installed
-	set --; for d in minratio minratio_wd; do [ -d "$(RESULTS)/$$d" ] && set -- "$$@" "$(RESULTS)/$$d"; \
+	$(call need,RESULTS,results)set --; for d in minratio minratio_wd; do [ -d "$(RESULTS)/$$d" ] && set -- "$$@" "$(RESULTS)/$$d"; \
 	done; $(PY) -m experiments.minratio.check "$$@"
 
 # The homework's three parts, one by one: 1-1 deep vs shallow, 1-2 optimization, 1-3 generalization.
@@ -99,12 +104,15 @@ hw1-2: trajectory gradnorm minratio minratio_wd surface spectrum
 hw1-3: generalization
 
 report: $(REGISTERED)
-	$(PY) -m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --out "$(REPORT)"
+	$(call need,RESULTS,results)$(call need,FIGURES,figures)$(call need,REPORT,report)$(PY) \
+		-m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --out "$(REPORT)"
 
 # The README's gallery (small PNGs of the default run's figures under docs/) and its measured
 # minratio table, written from the results with the versions that produced them.
 docs: $(VENV)/.installed
-	$(PY) -m experiments.report --results "$(RESULTS)" --figures "$(FIGURES)" --gallery docs
+	$(if $(QUICK_ON),$(error make docs rewrites README.md's measured tables and docs/*.png from \
+	the default run; run it without QUICK=1))$(call need,RESULTS,results)$(call need,FIGURES,figures)$(PY) -m experiments.report \
+		--results "$(RESULTS)" --figures "$(FIGURES)" --gallery docs
 	$(PY) -m experiments.minratio.readme_table "$(RESULTS)" --readme README.md
 	if [ -d "$(RESULTS)/census" ]; then $(PY) -m experiments.census.readme "$(RESULTS)" \
 		--figures "$(FIGURES)" --readme README.md --gallery docs; fi

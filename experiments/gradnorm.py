@@ -38,6 +38,7 @@ from experiments.harness.checks import (
     check_ints,
     check_network_memory,
     check_range,
+    check_series,
 )
 from experiments.harness.config import main
 from experiments.harness.datasets import check_data, image_dataset_name, load_data
@@ -117,6 +118,9 @@ class Config:
                 raise UsageError(f"--full-evals {self.full_evals} with {flag_steps} {steps}: at "
                                  f"most one whole-data gradient per step; give --full-evals ≤ "
                                  f"{flag_steps}")
+        # the per-step series (loss, gradient norm) of each task run
+        check_series(self.sinc_steps, f"--sinc-steps {self.sinc_steps}")
+        check_series(self.steps, f"--steps {self.steps}")
         # θ, Adam's moments, the gradient, 4 checkpoints; activations of a whole-data slice
         check_network_memory("sinc", self.sinc_hidden, 10, self.sinc_samples,
                              f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}")

@@ -33,6 +33,7 @@ from engine.training.loop import evaluate, fit_lbfgs, train
 from engine.training.optim import adam
 from experiments.harness.checks import (
     FULL_TRAIN,
+    check_batch,
     check_image_data,
     check_ints,
     check_network_memory,
@@ -93,6 +94,9 @@ class Config:
         if n_sinc > 4000:  # H, G, R and eigh's workspace: 5 dense n × n matrices
             raise UsageError(f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}: {n_sinc} "
                              "parameters; the dense spectrum takes at most 4000")
+        # H, G, R and eigh's workspace, and the sinc grid's activations and their gradients
+        check_network_memory("sinc", self.sinc_hidden, 5 * n_sinc, self.sinc_samples,
+                             f"--sinc-samples {self.sinc_samples}")
         name = _dnn_dataset(self)
         rows = self.n_train or FULL_TRAIN[name]
         # the Lanczos vectors of eigsh (ncv ≥ 2k + 1) and of SLQ, Hutchinson's probes, Adam
@@ -113,7 +117,9 @@ class Config:
 
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute both parts (skipping a saved one; in parallel) and the summary; returns out_dir."""
-    check_data(_dnn_dataset(config), config.data_root, config.n_train)  # before any write
+    name = _dnn_dataset(config)
+    data = check_data(name, config.data_root, config.n_train)  # before any write
+    check_batch(config, "batch_size", len(data.x_train), name)  # on the data's real size
     store = Store(out_dir, EXPERIMENT, config, required=lambda part, info: () if info.get(
         "diverged") else RUN_KEYS[part])
     if compute(store, functools.partial(part_unit, config), (0, 1), options,

@@ -52,6 +52,7 @@ from engine.training.loop import evaluate, train
 from engine.training.optim import make_optimizer
 from experiments.harness.checks import (
     FULL_TRAIN,
+    check_batch,
     check_image_data,
     check_ints,
     check_network_memory,
@@ -128,6 +129,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the runs not saved in out_dir yet (in parallel), fit the PCAs, save the summary."""
     name = dataset_name(config)
     data = check_data(name, config.data_root, config.n_train)  # before any write
+    # after the data's own checks (a subset of 1 is refused there first), on its real size
+    check_batch(config, "batch_size", len(data.x_train), name)
     store = Store(out_dir, EXPERIMENT, config, required=_run_keys)
     store.missing(range(config.runs))  # a damaged run is deleted (one-line notice) before use
     for r in range(config.runs):  # a saved run must have used the data the config resolves to now

@@ -18,9 +18,18 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.io.results import load_summary
-
 from .common import CM, FULL_WIDTH, data_name, plot_main, save_figure
+from .schema import NONE, NUM, load_results
+
+_RHO = ({"rho": NUM, "low": NUM, "high": NUM}, NONE)
+# what render reads, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "summary": {"census": {"trivial_loss": NUM, "error_zero": NUM, "fit": {"spearman": _RHO},
+                           "error_range": (dict, NONE), "settled": int, "distinct": int},
+                "end_points": {"spearman": _RHO, "n": int}, "dataset": str, "sizes": [int],
+                "activation": str, "n_params": int},
+    "arrays": {"label": 1, "settled": 1, "index": 1, "loss": 1, "error": 1},
+}
 
 FIGURES = ("census",)
 
@@ -32,7 +41,7 @@ def figure_names(meta: dict) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw `census` from a results folder of experiments.census."""
-    arrays, meta = load_summary(results_dir, "census")
+    arrays, meta = load_results(results_dir, "census", SCHEMA)
     return save_figure(census_figure(arrays, meta["summary"]), figures_dir, FIGURES[0],
                        width="full")
 

@@ -27,6 +27,7 @@ from matplotlib.ticker import (
 )
 
 from engine.io.cli import OneLineParser, guarded
+from engine.io.folders import check_output_folder
 from engine.io.results import atomic_write
 
 RUN_COLOURS = plt.get_cmap("tab10").colors
@@ -228,14 +229,17 @@ def plot_main(render, argv=None, prog="plots"):
     results, under engine.io.cli's contract (bad input: one line, exit 2)."""
     parser = OneLineParser(prog=prog, description=render.__doc__)
     parser.add_argument("results_dir", type=Path, help="a folder written by the experiment")
-    parser.add_argument("--figures", type=Path, default=Path("figures"),
+    # str, not Path: Path("") is ".", and an empty --figures must be refused, not the cwd
+    parser.add_argument("--figures", type=str, default="figures",
                         help="where figures are written (default: %(default)s)")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an internal error")
     opts = parser.parse_args(argv)
 
     def action():
-        for path in render(opts.results_dir, figures_dir=opts.figures):
+        # the folder written, checked before any work (as the experiments check theirs)
+        figures = check_output_folder(opts.figures, "--figures")
+        for path in render(opts.results_dir, figures_dir=figures):
             print(path)
 
     guarded(prog, action, debug=opts.debug)

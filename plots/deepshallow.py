@@ -17,9 +17,25 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.io.results import load_summary
-
 from .common import data_name, plot_main, save_figure
+from .schema import NONE, Each, load_results
+
+_MODELS = Each({"sizes": [int], "n_params": int})
+_CURVES = ("train_loss", 3), ("test_loss", 3), ("train_acc", 3), ("test_acc", 3), ("n_checks", 2)
+# what render and figure_names read, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"functions": [str], "second_task?": (str, NONE), "seeds": int,
+               "checker_samples": int, "checker_cells": int},
+    "summary": lambda meta: {
+        "dataset": str, "n_train": int,
+        "functions": {name: {"models": _MODELS} for name in meta["config"]["functions"]},
+        **{task: {"models": _MODELS, "dataset?": str} for task in _tasks(meta["config"])}},
+    "arrays": lambda meta: {"depths": 1, **{f"{task}_{key}": n for task in _tasks(meta["config"])
+                                            for key, n in _CURVES},
+                            **({"function_iters": 4, "function_loss": 4, "function_n_checks": 3,
+                                "function_x_test": 1, "function_y_test": 2,
+                                "function_prediction": 4} if meta["config"]["functions"] else {})},
+}
 
 FUNCTION_NAMES = {"sinc": "sin(5πx)/(5πx)", "sign": "sign(sin(5πx))",
                   "damped_cos": "exp(−x²)·cos(4πx)", "poly": "4x³ − 3x"}
@@ -41,7 +57,7 @@ def _tasks(config) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw the figures of a results folder of experiments.deepshallow (figure_names)."""
-    arrays, meta = load_summary(results_dir, "deepshallow")
+    arrays, meta = load_results(results_dir, "deepshallow", SCHEMA)
     summary, config = meta["summary"], meta["config"]
     paths = []
     if config["functions"]:

@@ -20,9 +20,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from engine.io.results import load_summary
-
 from .common import data_name, plot_main, save_figure
+from .schema import NUM, load_results
+
+_CURVES = [f"{part}_{metric}" for part in ("train", "test") for metric in ("loss", "acc")]
+# what render reads, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"widths": [int], "interp_pair": [int], "lr": NUM, "lr_variant": NUM,
+               "hidden": [int], "target_loss": NUM, "max_steps": int},
+    "summary": {"dataset": str, "n_train": int, "parameters": {"stopped_by?": dict},
+                "random": {"sizes": [int], "n_params": int, "stopped_by": str}},
+    "arrays": {"random_epoch": 1, "width_n_params": 1, "batch_sizes": 1,
+               **{f"random_{k}": 1 for k in _CURVES}, **{f"width_{k}": 2 for k in _CURVES},
+               **{f"batch_{k}": 1 for k in _CURVES + ["sensitivity", "lambda_max", "sharpness"]},
+               **{f"interp_{n}_{k}": 1 for n in ("batch", "lr") for k in _CURVES + ["alpha"]}},
+}
 
 # each measure's axis label (mathtext for the subscripts; two lines: one would be longer than
 # its panel)
@@ -43,7 +55,7 @@ def figure_names(meta: dict) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw the four figures of a results folder of experiments.generalization."""
-    arrays, meta = load_summary(results_dir, "generalization")
+    arrays, meta = load_results(results_dir, "generalization", SCHEMA)
     summary, config = meta["summary"], meta["config"]
     draw = {"random": random_figure, "params": params_figure, "interp": interp_figure,
             "flatness": flatness_figure}

@@ -15,16 +15,32 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.io.results import load_summary
-
 from .common import CM, HALF_WIDTH, data_name, plot_main, save_figure
+from .schema import NONE, NUM, Each, load_results
+
+_SERIES = {"window": int, "rise?": dict, "min_grad_norm?": {"step": NUM, "value": NUM},
+           "final?": dict, "end?": {"loss": NUM, "grad_norm": NUM}}
+# what render and figure_names read, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"rise_factor": NUM},
+    "summary": {"p": (str, NUM), "tasks": Each({
+        "dataset": str, "n_train": int, "sizes": list, "activation": str, "loss": str,
+        "lr": NUM, "batch_size": int, "full_batch": bool, "n_steps": int, "full_every": int,
+        "diverged?": (dict, NONE), "facts": {"full": _SERIES, "step?": _SERIES}})},
+    "arrays": lambda meta: {f"{task}_{key}": 1 for task, info in meta["summary"]["tasks"].items()
+                            for key in ["full_step", "full_loss", "full_grad_norm",
+                                        "full_loss_smooth", "full_grad_norm_smooth"]
+                            + ([] if info["full_batch"] else
+                               ["epoch_start", "step_loss", "step_grad_norm",
+                                "step_loss_smooth", "step_grad_norm_smooth"])},
+}
 
 MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw gradnorm_<task> for each task of a results folder of experiments.gradnorm."""
-    arrays, meta = load_summary(results_dir, "gradnorm")
+    arrays, meta = load_results(results_dir, "gradnorm", SCHEMA)
     summary = meta["summary"]
     paths = []
     for task, info in summary["tasks"].items():

@@ -24,31 +24,31 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from engine.critical.index_loss import power_curve
-from engine.io.results import UsageError, load_summary
 
 from .common import CM, FULL_WIDTH, HALF_WIDTH, data_name, plot_main, save_figure
+from .schema import NONE, NUM, load_results
 
 STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D"),
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
 
 
 # what the figures read from a minratio summary
-NEEDED_CONFIG = ("band", "n_directions", "finder", "activation", "grad_sq_tol")
-NEEDED_ARRAYS = ("label", "loss", "flat", "minimal_ratio", "minimal_ratio_band",
-                 "resolved_ratio", "index", "radii", "sampled_ratio", "sampled_low",
-                 "sampled_high", "y")
+# what render and figure_names read, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"band": [NUM], "n_directions": int, "finder": str, "activation": str,
+               "grad_sq_tol": NUM, "weight_decay?": NUM, "task?": str, "loss?": str},
+    "summary": {"sizes": [int], "index_loss_fit?": (dict, NONE), "trivial_loss?": NUM},
+    "arrays": {"label": 1, "loss": 1, "flat": 1, "minimal_ratio": 1, "minimal_ratio_band": 2,
+               "resolved_ratio": 1, "index": 1, "radii": 1, "sampled_ratio": 2,
+               "sampled_low": 2, "sampled_high": 2, "y": 2, "trace_start": 1, "trace": 1,
+               "escaping?": 1, "verdict?": 1},
+}
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw minratio and minratio_traces (PNG, PDF) from a minratio results folder; a run with a
     weight decay draws minratio_wd and minratio_wd_traces, so both runs share a figures folder."""
-    arrays, meta = load_summary(results_dir, "minratio")
-    absent = [f"config.{k}" for k in NEEDED_CONFIG if k not in meta["config"]] + [
-        f"summary.{k}" for k in ("sizes",) if k not in meta["summary"]] + [
-        k for k in NEEDED_ARRAYS if k not in arrays]
-    if absent:  # a summary written by hand or by another version: one line, not a KeyError
-        raise UsageError(f"{Path(results_dir) / 'summary.json'} (or summary.npz) lacks {absent}; "
-                         "run python -m experiments.minratio into a fresh folder")
+    arrays, meta = load_results(results_dir, "minratio", SCHEMA)
     config = meta["config"] | {"sizes": meta["summary"]["sizes"]}
     ratio_name, trace_name = figure_names(meta)
     paths = save_figure(ratio_figure(arrays, config, meta["summary"]), figures_dir, ratio_name,

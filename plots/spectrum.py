@@ -13,9 +13,23 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from engine.io.results import load_summary
-
 from .common import data_name, plot_main, save_figure
+from .schema import NONE, NUM, load_results
+
+_COUNTS = {"n_pos": int, "n_neg": int, "n_zero": int}
+# what render reads, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"sinc_hidden": [int], "sinc_activation": str, "activation": str},
+    "summary": {
+        "sinc": {"loss": NUM, "residual_share": NUM, "sizes": [int], "n_params": int,
+                 "counts": {"H": {"tau": NUM, **_COUNTS}, "G": _COUNTS}},
+        "dnn": {"dataset": str, "n_params": int, "diverged?": (dict, NONE),
+                "sizes?": [int], "trace?": NUM, "trace_se?": NUM, "lambda_max?": NUM,
+                "lambda_min_ritz?": NUM}},
+    "arrays": lambda meta: {"sinc_eigenvalues_H": 1, "sinc_eigenvalues_G": 1, **({} if meta[
+        "summary"]["dnn"].get("diverged") else {"dnn_density_grid": 1, "dnn_density": 1,
+                                                "dnn_top_eigenvalues": 1})},
+}
 
 FIGURES = ("spectrum_sinc", "spectrum_dnn")
 
@@ -27,7 +41,7 @@ def figure_names(meta: dict) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw spectrum_sinc and spectrum_dnn from a results folder of experiments.spectrum."""
-    arrays, meta = load_summary(results_dir, "spectrum")
+    arrays, meta = load_results(results_dir, "spectrum", SCHEMA)
     sinc, dnn = meta["summary"]["sinc"], meta["summary"]["dnn"]
     paths = save_figure(sinc_figure(arrays["sinc_eigenvalues_H"], arrays["sinc_eigenvalues_G"],
                                     sinc, meta["config"]), figures_dir, FIGURES[0])

@@ -23,15 +23,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from engine import Layout
-from engine.io.results import load_summary
 from plots.common import RUN_COLOURS, data_name, plot_main, save_figure
-
-# the figures of each unit of experiments.surface, in the order render draws them
-UNIT_FIGURES = {
-    **{f"{m}_line": [f"surface_line_{m}"] for m in ("sinc", "dnn")},
-    **{f"{m}_plane": [f"surface_plane_{kind}_{m}" for kind in ("random", "pca", "hessian")]
-       for m in ("sinc", "dnn")},
-    "sinc_perturb": ["surface_perturb_sinc"], "tiny_tsne": ["surface_tsne"]}
+from plots.schema import load_results
+from plots.surface_units import SCHEMA, UNIT_FIGURES  # noqa: F401  (UNIT_FIGURES re-exported)
 
 
 def figure_names(meta: dict) -> list[str]:
@@ -43,7 +37,7 @@ def figure_names(meta: dict) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw every figure whose unit the surface results folder holds (PNG, PDF)."""
-    arrays, meta = load_summary(results_dir, "surface")
+    arrays, meta = load_results(results_dir, "surface", SCHEMA)
     info = meta["summary"]
 
     def unit(name):

@@ -15,7 +15,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.transforms import Bbox
 
-from engine.io.results import load_summary
 from plots.common import (
     CM,
     FULL_WIDTH,
@@ -27,6 +26,7 @@ from plots.common import (
     save_figure,
     wrap_titles,
 )
+from plots.schema import NUM, load_results
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
@@ -36,6 +36,21 @@ LABEL_GAP = 1.5  # points kept free around a label
 _MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's markersize)
 
 
+# what render reads, checked when the results are loaded (plots.schema)
+SCHEMA = {
+    "config": {"every": int, "hidden": [int], "optimizer": str, "activation": str,
+               "batch_size": int},
+    "summary": {"n_runs": int, "n_points?": int, "pca?": bool, "dataset": str, "sizes": [int],
+                "n_train": int, "lr": NUM,
+                "diverged?": [{"run": int, "step": int, "epoch": int}]},
+    "arrays": lambda meta: {"run": 1, **({"train_acc": 1} if "train_acc" in meta["summary"].get(
+        "metrics", ["train_acc"]) else {"train_loss": 1}), **({
+            f"{p}_{k}": n for p in PROJECTIONS for k, n in (
+                ("coords", 2), ("explained_variance", 1), ("off_plane", 1),
+                ("motion_coords?", 2), ("motion_explained_variance?", 1),
+                ("motion_off_plane?", 1))} if meta["summary"].get("pca", True) else {})},
+}
+
 def figure_names(meta: dict) -> list[str]:
     """The names of the figures `render` draws from a results folder whose summary.json holds
     `meta` (the report and the gallery read them here, never from a copy)."""
@@ -44,7 +59,7 @@ def figure_names(meta: dict) -> list[str]:
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
     """Draw trajectory_whole and trajectory_layer1 (PNG, PDF) from a trajectory results folder."""
-    arrays, meta = load_summary(results_dir, "trajectory")
+    arrays, meta = load_results(results_dir, "trajectory", SCHEMA)
     summary, config = meta["summary"], meta["config"]
     classify = "train_acc" in arrays
     values = 100.0 * arrays["train_acc"] if classify else arrays["train_loss"]

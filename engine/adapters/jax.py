@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from engine.adapters.base import FlatLoss, blocks
+from engine.io.errors import check_numeric
 
 jax.config.update("jax_enable_x64", True)  # before any array below: float64 throughout
 from jax import numpy as jnp  # noqa: E402
@@ -28,13 +29,18 @@ def from_jax(loss, params, data=(), *, block: int = 256) -> FlatLoss:
     flattening), data a tuple of arrays passed after it (cast to float64 when floating).
 
     block: directions per vmapped product (memory: block copies of the activations).
-    Raises ValueError when loss is not callable or does not return one number at params.
+    Raises ValueError when loss is not callable, params or data hold anything but numbers, or
+    loss does not return one number at params.
     Cost: each function compiles on its first call (XLA), then runs without Python overhead."""
     if not callable(loss):
         raise ValueError(f"loss is a {type(loss).__name__}; give loss(params, *data) -> scalar "
                          "written with jax.numpy")
     if not isinstance(data, (tuple, list)):
         raise ValueError("data must be a tuple of arrays, e.g. (x, y) (or () for none)")
+    for i, d in enumerate(data):
+        check_numeric(f"data[{i}]", d, "give arrays of numbers")
+    for leaf in jax.tree_util.tree_leaves(params):
+        check_numeric("params", leaf, "give a pytree of arrays of numbers (θ₀)")
     data = tuple(_f64(jnp.asarray(d)) for d in data)
     flat0, unravel = ravel_pytree(jax.tree_util.tree_map(lambda p: _f64(jnp.asarray(p)), params))
     flat0 = flat0.astype(jnp.float64)

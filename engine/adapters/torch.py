@@ -24,6 +24,7 @@ import torch
 from torch.func import functional_call, grad, jacrev, vjp, vmap
 
 from engine.adapters.base import FlatLoss, blocks
+from engine.io.errors import check_numeric
 
 
 def from_torch(model, loss_fn, data, *, block: int = 64) -> FlatLoss:
@@ -32,8 +33,8 @@ def from_torch(model, loss_fn, data, *, block: int = 64) -> FlatLoss:
 
     block: directions per vmapped pass (memory: block copies of the activations).
     Raises ValueError when model is not an nn.Module, it has no trainable parameters, data is
-    not a (inputs, targets) pair, or loss_fn does not return one number on it. Cost of the
-    functions: those of torch.func, one Python call each (no per-product tracing)."""
+    not a (inputs, targets) pair of numbers, or loss_fn does not return one number on it. Cost of
+    the functions: those of torch.func, one Python call each (no per-product tracing)."""
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model is a {type(model).__name__}; give a torch.nn.Module")
     if not callable(loss_fn):
@@ -41,6 +42,9 @@ def from_torch(model, loss_fn, data, *, block: int = 64) -> FlatLoss:
                          "(outputs, targets) -> scalar tensor, e.g. torch.nn.MSELoss()")
     if not (isinstance(data, (tuple, list)) and len(data) >= 2):
         raise ValueError("data must be a pair (inputs, targets) (or (inputs..., targets))")
+    for i, d in enumerate(data):
+        if not torch.is_tensor(d):
+            check_numeric(f"data[{i}]", d, "give tensors or arrays of numbers")
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError("model has no trainable parameters (requires_grad)")

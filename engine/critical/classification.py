@@ -51,7 +51,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from engine.critical.finders import find_critical
 from engine.critical.sampled_ratio import SampledRatio, sampled_minimal_ratio  # noqa: F401
-from engine.io.errors import check_finite
+from engine.io.errors import check_finite, check_float_array, is_real
 from engine.nets.activations import get_activation
 from engine.spectra.dense import Spectrum, kernel_share, spectrum, spectrum_from_eigenvalues
 from engine.spectra.inertia import EIGH_MAX, counted_newton
@@ -111,8 +111,10 @@ def classify(theta, g, H, *, grad_sq_tol=1e-10, newton_tol=1e-6, kappa_tol=0.9, 
             raise ValueError(f"{name}={value!r} must be a positive finite number")
     if kappa_tol > 1:  # κ = ‖P₀g‖/‖g‖ ≤ 1: a larger cut never fires (the CLI's --kappa-tol too)
         raise ValueError(f"kappa_tol={kappa_tol!r} must lie in (0, 1]: κ is a share of ‖∇L‖")
-    theta, g = (np.asarray(a, dtype=np.float64) for a in (theta, g))
-    H = H if isinstance(H, LinearOperator) else np.asarray(H, dtype=np.float64)
+    theta, g = (check_float_array(name, a, "give a vector (n,) of numbers")
+                for name, a in (("theta", theta), ("g", g)))
+    H = H if isinstance(H, LinearOperator) else check_float_array(
+        "H", H, "give the Hessian as an array (n, n) or a LinearOperator, not a function")
     n, nan = theta.size, float("nan")
     if theta.shape != (n,) or g.shape != (n,) or H.shape != (n, n) or n == 0:
         raise ValueError(f"classify needs theta (n,), g (n,), H (n, n); got {theta.shape}, "
@@ -226,10 +228,13 @@ def saturation(net, theta, x, *, tol=1e-3):
     """(share, max |z|): the share of hidden units of `net` at θ (n,) saturated on the inputs x
     (N, d_in) — σ'(z_{n,i}) ≤ tol·σ'(0) for every sample n: the unit is a constant there and its
     incoming weights are free to grow — and the largest |pre-activation| of a hidden unit.
-    Cost: one forward pass, O(N·n). Raises ValueError on a non-finite θ."""
+    Cost: one forward pass, O(N·n). Raises ValueError on a non-finite θ, x that is not (N, d_in)
+    or a tol that is not a finite number > 0."""
+    if not (is_real(tol) and np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol={tol!r} must be a finite number > 0 (a share of σ'(0))")
     check_finite("theta", theta, "saturation is measured at a finite parameter vector")
     act = get_activation(net.activation)
-    h, zs = np.asarray(x, dtype=np.float64), []
+    h, zs = net.check_data(x)[0], []
     params = net.layout.unpack(np.asarray(theta, dtype=np.float64))
     with np.errstate(all="ignore"):
         for W, b in params[:-1]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.io.errors import check_point
 from engine.spectra.dense import EPS
 
 CUTS = ("relative", "certified")
@@ -42,7 +43,11 @@ def sign_cut(cut, theta, g, H, hess_fn, rtol=1e-6) -> dict:
 
 
 def certified_tau(theta, g, H, hess_fn, rtol=1e-6) -> float:
-    """τ of the certified rule (module docstring), > 0."""
+    """τ of the certified rule (module docstring), > 0. Raises ValueError unless θ (n,), g (n,)
+    and H (n, n) fit together and hess_fn is callable."""
+    check_point(theta, g, H)
+    if not callable(hess_fn):
+        raise ValueError(f"hess_fn={hess_fn!r}: give a function θ ↦ H(θ) (n, n)")
     H = 0.5 * (H + H.T)
     lam, vecs = np.linalg.eigh(H)
     norm = float(np.max(np.abs(lam)))

@@ -24,6 +24,8 @@ import numpy as np
 import scipy.optimize
 import scipy.stats
 
+from engine.io.errors import check_float_array, check_rng, is_real
+
 N_PARAMETERS = 3  # α₀, ε_c, p
 TRIVIAL_SHARE = 0.99  # ε ≥ 0.99·(the constant fit's loss): a copy of the constant fit
 BOUND_RTOL = 1e-3  # a parameter within 0.1 % of a bound is on it (TRF stays just inside bounds)
@@ -46,8 +48,17 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5, trivial_loss=
     parameter, of the fit), "bound_share" (share of refits with a parameter on a bound),
     "parameters_per_point" (3 / the number of points fitted), "n_distinct" (distinct saddle
     losses). loss, index: (n_points,) arrays; trivial_loss: a float or None (nothing removed).
+    Raises ValueError for loss and index not 1-D of one length, an rng that is not a numpy
+    Generator or n_boot < 1.
     """
-    loss, index = np.asarray(loss, dtype=np.float64), np.asarray(index, dtype=np.float64)
+    loss = check_float_array("loss", loss, "give one loss per critical point (n_points,)", 1)
+    index = check_float_array("index", index, "give one index per critical point (n_points,)", 1)
+    if index.shape != loss.shape:
+        raise ValueError(f"index has shape {index.shape} but loss has {loss.shape}; give one "
+                         "index per loss")
+    check_rng(rng)
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
+        raise ValueError(f"n_boot={n_boot!r} must be an integer ≥ 1 (bootstrap resamples)")
     keep = np.isfinite(loss) & np.isfinite(index)
     trivial = keep & (loss >= TRIVIAL_SHARE * trivial_loss) if trivial_loss else keep & False
     loss, index = loss[keep & ~trivial], index[keep & ~trivial]
@@ -117,8 +128,13 @@ def index_loss_fit(loss, index, *, rng, n_boot=1000, exponent=1.5, trivial_loss=
 
 
 def power_curve(loss, alpha0, loss_c, exponent):
-    """α₀·max(0, (ε − ε_c)/ε_c)^p, elementwise."""
-    return alpha0 * np.maximum(0.0, (np.asarray(loss) - loss_c) / loss_c) ** exponent
+    """α₀·max(0, (ε − ε_c)/ε_c)^p, elementwise. Raises ValueError for loss that is not numbers,
+    or α₀, ε_c, p that are not finite numbers (ε_c ≠ 0)."""
+    for name, value in (("alpha0", alpha0), ("loss_c", loss_c), ("exponent", exponent)):
+        if not (is_real(value) and np.isfinite(value)) or (name == "loss_c" and value == 0):
+            raise ValueError(f"{name}={value!r} must be a finite number (loss_c ≠ 0)")
+    loss = check_float_array("loss", loss, "give losses ε (a number or an array)")
+    return alpha0 * np.maximum(0.0, (loss - loss_c) / loss_c) ** exponent
 
 
 def _power_fit(loss, index):

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.io.errors import check_finite, check_float_array, check_rng, is_real
+
 
 @dataclass(frozen=True, eq=False)
 class LinearAutoencoder:
@@ -102,7 +104,11 @@ class LinearAutoencoder:
         return self.hvp(theta, np.eye(self.n_params))
 
     def init(self, rng, scale=None):
-        """A random θ: entries N(0, scale²), scale = 1/√k by default (LeCun's for V₀)."""
+        """A random θ: entries N(0, scale²), scale = 1/√k by default (LeCun's for V₀). Raises
+        ValueError for an rng that is not a numpy Generator or a scale that is not a number ≥ 0."""
+        check_rng(rng)
+        if scale is not None and not (is_real(scale) and np.isfinite(scale) and scale >= 0):
+            raise ValueError(f"scale={scale!r} must be a finite number ≥ 0 (or None: 1/√k)")
         scale = 1.0 / np.sqrt(self.k) if scale is None else scale
         return scale * rng.standard_normal(self.n_params)
 
@@ -123,11 +129,12 @@ def critical_classes(eigenvalues, width) -> list[CriticalClass]:
     """Every class S ⊆ {0 … k−1}, |S| ≤ p, of the autoencoder whose C has these eigenvalues
     (k,) (distinct, > 0), with loss and counts from the module docstring's formulas.
     Σ_{r ≤ p} C(k, r) classes: 2517 for k = 16, p = 4. Raises ValueError for eigenvalues that
-    are not distinct and positive."""
-    lam = np.asarray(eigenvalues, dtype=np.float64)
+    are not distinct, finite and positive, or a width that is not an integer in [1, k]."""
+    lam = check_float_array("eigenvalues", eigenvalues, "give distinct positive numbers (k,)")
+    check_finite("eigenvalues", lam, "give distinct positive numbers (k,)")
     if lam.ndim != 1 or np.any(lam <= 0) or np.unique(lam).size != lam.size:
         raise ValueError("eigenvalues must be a 1-D array of distinct positive numbers")
-    k, p = lam.size, int(width)
+    k, p = lam.size, _check_width(width, lam.size)
     n, total = 2 * k * p, float(np.sum(lam))
     out = []
     for r in range(p + 1):
@@ -144,15 +151,33 @@ def critical_classes(eigenvalues, width) -> list[CriticalClass]:
 
 def analytic_point(basis, subset, width, gamma=None):
     """θ (2kp,) of the class `subset` with eigenvector basis U (k, k) (columns), on its orbit at
-    Γ (r, r) (identity by default): V₀ = [U_S Γ, 0], V₁ = [Γ⁻¹ U_Sᵀ; 0]."""
-    U = np.asarray(basis, dtype=np.float64)
-    k, r = U.shape[0], len(subset)
+    Γ (r, r) (identity by default): V₀ = [U_S Γ, 0], V₁ = [Γ⁻¹ U_Sᵀ; 0]. Raises ValueError for
+    a basis that is not square, a subset that is not distinct indices in [0, k), a width not in
+    [max(1, r), k] or a Γ that is not (r, r)."""
+    U = check_float_array("basis", basis, "give the eigenvector basis U (k, k)", 2)
+    k = U.shape[0]
+    if U.shape != (k, k) or k == 0:
+        raise ValueError(f"basis has shape {U.shape}; give the eigenvector basis U (k, k)")
+    listed = tuple(subset) if np.iterable(subset) and not isinstance(subset, str) else None
+    if listed is None or len(set(listed)) != len(listed) or not all(
+            isinstance(i, (int, np.integer)) and 0 <= i < k for i in listed):
+        raise ValueError(f"subset={subset!r}: give distinct column indices in [0, {k})")
+    subset, r = listed, len(listed)
+    width = _check_width(width, k, minimum=max(1, r))
+    if gamma is not None and np.shape(gamma) != (r, r):
+        raise ValueError(f"gamma has shape {np.shape(gamma)}; give an invertible ({r}, {r})")
     V0, V1 = np.zeros((k, width)), np.zeros((width, k))
     if r:
         gamma = np.eye(r) if gamma is None else np.asarray(gamma, dtype=np.float64)
         V0[:, :r] = U[:, list(subset)] @ gamma
         V1[:r] = np.linalg.solve(gamma, U[:, list(subset)].T)
     return np.concatenate([V0.ravel(), V1.ravel()])
+
+
+def _check_width(width, k, minimum=1):
+    if not (isinstance(width, (int, np.integer)) and minimum <= width <= k):
+        raise ValueError(f"width={width!r} must be an integer in [{minimum}, k = {k}]")
+    return int(width)
 
 
 def nearest_subset(model, basis, theta, tol=1e-4):
@@ -173,11 +198,18 @@ def nearest_subset(model, basis, theta, tol=1e-4):
 def spectrum_data(eigenvalues, n_samples, rng):
     """X (n_samples, k) whose second moment XᵀX/N is exactly Q diag(eigenvalues) Qᵀ (to
     rounding), Q a random rotation: Gaussian rows, whitened, then scaled. Returns (X, Q) with
-    the eigenvalues in Q's column order. Raises ValueError for n_samples < k."""
-    lam = np.asarray(eigenvalues, dtype=np.float64)
+    the eigenvalues in Q's column order. Raises ValueError for eigenvalues that are not finite
+    and ≥ 0 (a second moment is positive semidefinite), n_samples < k or a bad rng."""
+    lam = check_float_array("eigenvalues", eigenvalues, "give a 1-D array of variances ≥ 0", 1)
     k = lam.size
-    if n_samples < k:
-        raise ValueError(f"n_samples={n_samples} < k = {k}: the second moment needs N ≥ k rows")
+    check_finite("eigenvalues", lam, "give finite variances ≥ 0")
+    if k == 0 or np.any(lam < 0):
+        raise ValueError(f"eigenvalues={lam.tolist()} must be ≥ 0 (and at least one): they are "
+                         "the variances of a second moment")
+    check_rng(rng)
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= k):
+        raise ValueError(f"n_samples={n_samples!r} must be an integer ≥ k = {k}: the second "
+                         "moment needs N ≥ k rows")
     Z = rng.standard_normal((n_samples, k))
     # orthonormal columns scaled by √N: ZᵀZ/N = I exactly up to rounding
     Z = np.linalg.qr(Z)[0] * np.sqrt(n_samples)

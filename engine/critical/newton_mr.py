@@ -38,6 +38,7 @@ import scipy.optimize
 import scipy.sparse.linalg
 
 from engine.critical.krylov import subspace_model
+from engine.io.errors import check_point
 from engine.spectra.dense import eigen_tolerance
 
 # the solvers of the model above dense_max: Lanczos on 𝒦(H, Hg) (engine.critical.krylov, one HVP
@@ -61,7 +62,11 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
     directions along a valley are nearly parallel. The kernel part of a warm start is not
     removed (LSMR keeps iterates in x₀ + range(H)), so a warm step is least-norm only up to
     the previous step's kernel part. None when H is not finite or LAPACK cannot decompose it.
-    Raises ValueError for an unknown krylov."""
+    Raises ValueError for an unknown krylov, θ and g not vectors of one length, a hess_fn that is
+    not callable or a Hessian of another shape than (n, n)."""
+    check_point(theta, g)
+    if not all(f is None or callable(f) for f in (hess_fn, hvp_fn)) or hess_fn is hvp_fn is None:
+        raise ValueError(f"hess_fn={hess_fn!r}, hvp_fn={hvp_fn!r}: give functions of θ")
     g = np.asarray(g, dtype=np.float64)
     n = g.size
     if krylov not in KRYLOV_SOLVERS:
@@ -97,6 +102,8 @@ def newton_model(theta, g, hess_fn, hvp_fn=None, *, rtol=1e-6, dense_max=2000, l
         return _KrylovModel(g, p, hp, op, least_norm) if np.all(np.isfinite(hp)) else None
     with np.errstate(all="ignore"):
         H = np.asarray(hess_fn(theta), dtype=np.float64)
+    if H.shape != (n, n):
+        raise ValueError(f"hess_fn returned shape {H.shape}; expected the Hessian ({n}, {n})")
     if not np.all(np.isfinite(H)):
         return None
     try:

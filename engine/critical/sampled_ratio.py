@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
-from engine.io.errors import check_finite
+from engine.io.errors import check_finite, check_float_array
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,10 +43,11 @@ def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
     that is not finite the shares and intervals are nan. A non-finite θ or given loss0 raises
     ValueError naming it, unless non_finite="nan" (the caller samples where a search ended,
     which may have diverged): then nan shares too.
-    Cost: len(radii) batched loss calls of K networks; memory O(K·n).
+    Raises ValueError for radii that are not one or more positive finite numbers, a bad
+    n_directions or rng. Cost: len(radii) batched loss calls of K networks; memory O(K·n).
     """
-    theta = np.asarray(theta, dtype=np.float64)
-    radii = np.atleast_1d(np.asarray(radii, dtype=np.float64))
+    theta = check_float_array("theta", theta, "give one parameter vector (n,)")
+    radii = np.atleast_1d(check_float_array("radii", radii, "give positive radii, e.g. (1e-3,)"))
     if non_finite not in ("raise", "nan"):
         raise ValueError(f"non_finite={non_finite!r} must be 'raise' or 'nan'")
     if non_finite == "raise":
@@ -55,7 +56,7 @@ def sampled_minimal_ratio(loss_batched, theta, radii, *, n_directions=1000, rng,
             check_finite("loss0", loss0, "give L(θ), or leave loss0 out to compute it")
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta has shape {theta.shape}; give one parameter vector (n,)")
-    if radii.ndim != 1 or not np.all(np.isfinite(radii) & (radii > 0)):
+    if radii.ndim != 1 or radii.size == 0 or not np.all(np.isfinite(radii) & (radii > 0)):
         raise ValueError(f"radii={radii.tolist()} must be positive finite numbers, e.g. "
                          "(1e-3, 1e-2, 1e-1)")
     if int(n_directions) != n_directions or n_directions < 1:

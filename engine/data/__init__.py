@@ -12,11 +12,11 @@ from .datasets import (
     load_digits,
     load_mnist,
 )
-from .files import DataNotFoundError, read_cifar_batch, read_idx, torchvision_installed
+from .files import DataError, DataNotFoundError, read_cifar_batch, read_idx, torchvision_installed
 
 __all__ = [
     "DATASETS", "FUNCTIONS", "Dataset", "default_image_dataset", "function_dataset",
     "load_checkerboard", "load_cifar10", "load_dataset", "load_digits", "load_mnist",
-    "DataNotFoundError",
+    "DataError", "DataNotFoundError",
     "read_cifar_batch", "read_idx", "torchvision_installed",
 ]

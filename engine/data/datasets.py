@@ -15,6 +15,7 @@ import numpy as np
 from engine.data.files import (  # noqa: F401  (re-exported: the data API in one place)
     CIFAR10_FILES,
     MNIST_FILES,
+    DataError,
     DataNotFoundError,
     check_labels,
     existing,
@@ -22,6 +23,8 @@ from engine.data.files import (  # noqa: F401  (re-exported: the data API in one
     read_cifar_batch,
     read_idx,
 )
+from engine.io.errors import check_float_array, check_rng
+from engine.io.errors import is_real as _is_number
 
 FUNCTIONS = {
     # np.sinc(t) = sin(πt)/(πt) with its limit 1 at t = 0 built in: exact and warning-free.
@@ -49,7 +52,7 @@ class Dataset:
 
     def __post_init__(self):
         for field in ("x_train", "y_train", "x_test", "y_test"):
-            object.__setattr__(self, field, _frozen(getattr(self, field)))
+            object.__setattr__(self, field, _frozen(getattr(self, field), field))
         shapes = [a.shape for a in (self.x_train, self.y_train, self.x_test, self.y_test)]
         k = shapes[1][-1] if self.task == "classification" else None
         if ({len(s) for s in shapes} != {2} or shapes[0][0] != shapes[1][0] or shapes[2][0]
@@ -80,7 +83,8 @@ def function_dataset(name="sinc", n_samples=1000, low=-1.0, high=1.0, n_test=Non
     _check_count("n_samples", n_samples, 2)
     if n_test is not None:
         _check_count("n_test", n_test, 1)
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+    if not (_is_number(low) and _is_number(high) and np.isfinite(low) and np.isfinite(high)
+            and low < high):
         raise ValueError(f"low={low!r}, high={high!r}: expected finite numbers with low < high")
     x = np.linspace(low, high, n_samples)
     x_test = (x[:-1] + x[1:]) / 2 if n_test is None else np.linspace(low, high, n_test)
@@ -96,9 +100,9 @@ def load_digits(n_train=None, rng=None, test_fraction=0.2) -> Dataset:
     train part, a bad rng."""
     from sklearn.datasets import load_digits as sk_load_digits
 
-    if not 0.0 < test_fraction < 1.0:
+    if not (_is_number(test_fraction) and 0.0 < test_fraction < 1.0):
         raise ValueError(f"test_fraction={test_fraction!r}: expected a number in (0, 1)")
-    rng = _check_rng(rng)
+    rng = _rng_or_default(rng)
     bunch = sk_load_digits()
     order = rng.permutation(len(bunch.target))
     n_test = max(1, round(test_fraction * len(order)))
@@ -124,7 +128,7 @@ def load_checkerboard(n_train=None, rng=None, cells=6, n_test=None) -> Dataset:
     _check_count("n_train", n_train, 1)
     n_test = n_train if n_test is None else n_test
     _check_count("n_test", n_test, 1)
-    rng = _check_rng(rng)
+    rng = _rng_or_default(rng)
     x = rng.uniform(-1.0, 1.0, size=(n_train + n_test, 2))
     # the square of x: ⌊(x + 1)/2 · cells⌋ per coordinate, cells − 1 for the edge x = 1
     square = np.minimum(np.floor((x + 1.0) / 2.0 * cells), cells - 1).astype(int)
@@ -145,10 +149,10 @@ def load_mnist(root, n_train=None, rng=None, download=None) -> Dataset:
     for i in (0, 2):
         (images, labels), (p, q) = arrays[i:i + 2], paths[i:i + 2]
         if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
-            raise ValueError(f"{p} and {q} hold shapes {images.shape} and {labels.shape}; "
+            raise DataError(f"{p} and {q} hold shapes {images.shape} and {labels.shape}; "
                              "expected (N, 28, 28) images and N labels")
         check_labels(labels, q)
-    keep = _subset(len(arrays[1]), n_train, _check_rng(rng))
+    keep = _subset(len(arrays[1]), n_train, _rng_or_default(rng))
     return _classification("mnist", arrays[0][keep], arrays[1][keep], arrays[2], arrays[3])
 
 
@@ -159,7 +163,7 @@ def load_cifar10(root, n_train=None, rng=None, download=None) -> Dataset:
     The batches are pickles, which can run code: use only the official files."""
     batches = [read_cifar_batch(p) for p in locate("cifar10", root, download)]
     x, labels = (np.concatenate(a) for a in zip(*batches[:-1], strict=True))
-    keep = _subset(len(labels), n_train, _check_rng(rng))
+    keep = _subset(len(labels), n_train, _rng_or_default(rng))
     return _classification("cifar10", x[keep], labels[keep], *batches[-1])
 
 
@@ -177,6 +181,9 @@ def load_dataset(name, root=None, n_train=None, rng=None, download=None, **optio
         raise ValueError(f"dataset {name!r} takes options {sorted(allowed)}, got {sorted(options)}"
                          " (give n_train or n_samples, not both)")
     if name in FUNCTIONS:
+        if n_train is not None and not (_is_number(n_train) and n_train >= 2):
+            # a request the grid cannot meet, as a subset larger than an image set
+            raise DataError(f"n_train={n_train!r}: a function's grid needs at least 2 points")
         sizes = {} if n_train is None else {"n_samples": n_train}
         return function_dataset(name, **sizes, **options)
     if name == "digits":
@@ -208,9 +215,9 @@ def _classification(name, x_train, labels_train, x_test, labels_test, n_classes=
     return Dataset(name, "classification", *parts, n_classes)
 
 
-def _frozen(a):
+def _frozen(a, name):
     # A caller's array is copied so no one else can write it; the loaders' (1.5 GB) are kept.
-    a = np.asarray(a, dtype=np.float64, order="C")
+    a = np.asarray(check_float_array(name, a, "give an array of numbers (N, d)"), order="C")
     if a.flags.writeable or not a.flags.owndata:
         a = a.copy()
     a.flags.writeable = False
@@ -222,9 +229,8 @@ def _check_count(name, value, minimum):
         raise ValueError(f"{name}={value!r}: expected an integer ≥ {minimum}")
 
 
-def _check_rng(rng):
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng={rng!r}: expected a numpy.random.Generator or None")
+def _rng_or_default(rng):
+    check_rng(rng, allow_none=True)
     return np.random.default_rng(0) if rng is None else rng
 
 
@@ -234,7 +240,7 @@ def _subset(n_total, n_train, rng):
         return np.arange(n_total)
     _check_count("n_train", n_train, 1)
     if n_train > n_total:
-        raise ValueError(f"n_train={n_train}: the training set has only {n_total} samples")
+        raise DataError(f"n_train={n_train}: the training set has only {n_total} samples")
     return np.sort(rng.choice(n_total, size=n_train, replace=False))
 
 

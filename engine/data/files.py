@@ -23,28 +23,35 @@ _FILES = {"mnist": ("MNIST/raw", MNIST_FILES, ("", ".gz"), "MNIST"),
           "cifar10": ("cifar-10-batches-py", CIFAR10_FILES, ("",), "CIFAR10")}
 
 
-class DataNotFoundError(ValueError, FileNotFoundError):
+class DataError(ValueError):
+    """Data that cannot serve: a damaged or foreign file (the readers' checks), or a request the
+    files cannot meet (a subset larger than the set). A ValueError, so callers that catch those
+    keep working; its own class, so a command can report exactly these as bad input and let any
+    other ValueError (a bug) show as the internal error it is."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
     """Missing dataset files or root folder; the message says how to get them."""
 
 
 def read_idx(path) -> np.ndarray:
     """The uint8 array in an IDX file (raw or .gz), shape its header's sizes: magic 00 00 08 ndim,
     ndim big-endian uint32 sizes, then exactly prod(sizes) bytes (the MNIST format, LeCun et al.
-    1998). Any mismatch raises ValueError; a missing file DataNotFoundError."""
+    1998). Any mismatch raises DataError (a ValueError); a missing file DataNotFoundError."""
     path = Path(path)
     data = _read_bytes(path)
     if len(data) < 4 or data[:3] != b"\0\0\x08" or data[3] == 0:
-        raise ValueError(f"{path}: magic number 0x{data[:4].hex()} is not IDX uint8; expected "
+        raise DataError(f"{path}: magic number 0x{data[:4].hex()} is not IDX uint8; expected "
                          "0x00000803 (images) or 0x00000801 (labels). Download it again.")
     header = 4 + 4 * data[3]
     dims = tuple(np.frombuffer(data[4:header], ">u4").tolist()) if len(data) >= header else ()
     expected = header + math.prod(dims) if dims else header
     if len(data) != expected:
         problem = "is truncated" if len(data) < expected else "has trailing bytes"
-        raise ValueError(f"{path} {problem}: sizes {dims} need {expected} bytes, found "
+        raise DataError(f"{path} {problem}: sizes {dims} need {expected} bytes, found "
                          f"{len(data)}. Download it again.")
     if 0 in dims:  # a header of 0 images is well formed, and useless for training or testing
-        raise ValueError(f"{path} holds no items (sizes {dims}). Download it again.")
+        raise DataError(f"{path} holds no items (sizes {dims}). Download it again.")
     return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
 
 
@@ -57,10 +64,10 @@ def _read_bytes(path: Path) -> bytes:
         with gzip.open(path) as f:
             return f.read()
     except (gzip.BadGzipFile, EOFError, zlib.error) as err:
-        raise ValueError(
+        raise DataError(
             f"{path} is not a complete gzip file ({err}); download it again") from None
     except OSError as err:  # EIO, EACCES…: the file exists but its bytes cannot be read
-        raise ValueError(f"{path} cannot be read ({err.strerror or err}); check the disk and "
+        raise DataError(f"{path} cannot be read ({err.strerror or err}); check the disk and "
                          "the file's permissions, or download it again") from None
 
 
@@ -71,12 +78,12 @@ def read_cifar_batch(path):
         with open(path, "rb") as f:
             batch = pickle.load(f, encoding="bytes")
     except Exception as err:  # damaged pickles raise almost any type
-        raise ValueError(f"{path} is not a CIFAR-10 batch ({err!r}); download it again") from None
+        raise DataError(f"{path} is not a CIFAR-10 batch ({err!r}); download it again") from None
     if not isinstance(batch, dict) or not {b"data", b"labels"} <= set(batch):
-        raise ValueError(f"{path}: expected a dict with b'data' and b'labels'; download it again")
+        raise DataError(f"{path}: expected a dict with b'data' and b'labels'; download it again")
     x, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
     if x.dtype != np.uint8 or x.shape[1:] != (3072,) or labels.shape != (len(x),):
-        raise ValueError(f"{path}: b'data' is {x.dtype} {x.shape}, b'labels' {labels.shape}; "
+        raise DataError(f"{path}: b'data' is {x.dtype} {x.shape}, b'labels' {labels.shape}; "
                          "expected uint8 (n, 3072) and n labels")
     check_labels(labels, path)
     return x, labels
@@ -136,4 +143,4 @@ def locate(name, root, download):
 def check_labels(labels, path):
     """Raise ValueError naming `path` unless labels are integers in 0 … 9 (MNIST, CIFAR-10)."""
     if labels.dtype.kind not in "iu" or labels.size and not 0 <= labels.min() <= labels.max() < 10:
-        raise ValueError(f"{path}: labels are not integers 0 … 9; download it again")
+        raise DataError(f"{path}: labels are not integers 0 … 9; download it again")

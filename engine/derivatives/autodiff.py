@@ -29,6 +29,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from engine.derivatives import renamed
+from engine.io.errors import check_float_array
 from engine.nets.passes import mlp_hvp_at
 
 
@@ -124,7 +125,7 @@ def grad_norm(g, p=2) -> np.ndarray:
     """‖g‖_p over the last axis, shape g.shape[:-1], for p ≥ 1 or p = inf ('inf' accepted);
     ValueError for another p (check_p). Overflow-safe for large p. Cost O(g.size)."""
     p = check_p(p)
-    a = np.abs(np.asarray(g, dtype=np.float64))
+    a = np.abs(check_float_array("g", g, "give a gradient array (..., n)"))
     if np.isinf(p):
         return a.max(axis=-1)
     if p == 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.errors import DamagedFile, error_reason
+from engine.io.errors import DamagedFile, UsageError, error_reason
 from engine.io.folders import _umask, provenance
 
 
@@ -42,8 +42,13 @@ def atomic_write(path, data: bytes) -> Path:
     """Write bytes to path through a temporary file in the same folder and os.replace, so a
     reader never sees half a file. The file gets mode 0o666 & ~umask, as open() would give it
     (mkstemp alone leaves 0o600: unreadable to others on a shared machine). Raises OSError
-    when the folder cannot be written, leaving no temporary file behind. Cost: one fsync."""
+    when the folder cannot be written, leaving no temporary file behind, UsageError (a
+    ValueError) when path is not a path or names a folder. Cost: one fsync."""
+    if not isinstance(path, (str, os.PathLike)) or str(path).strip() == "":
+        raise UsageError(f"path={path!r} is not a file path; give a str or pathlib.Path")
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"path {path} is a folder; give the path of a file inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -61,8 +66,13 @@ def atomic_write(path, data: bytes) -> Path:
 
 def save_json(path, obj) -> Path:
     """Write obj (to_jsonable first; indented, standard JSON) to path atomically; return path.
-    Raises TypeError if obj holds something JSON cannot represent."""
-    text = json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n"
+    Raises ValueError naming obj if it holds something JSON cannot represent (a set, an object),
+    and as atomic_write for a bad path."""
+    try:
+        text = json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"obj cannot be written as JSON ({error_reason(err)}); give dicts, "
+                         "lists, strings, numbers, bools and None only") from None
     return atomic_write(path, text.encode())
 
 

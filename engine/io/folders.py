@@ -31,7 +31,10 @@ def check_output_folder(path, flag: str) -> Path:
     """Path(path) when a command can create and write files there; UsageError naming `flag`
     when path is '' (it would mean the current folder, written by mistake), is a file, lies under
     a file, or its nearest existing folder refuses a new file (read-only, no permission). Writes
-    nothing but a probe file that it deletes at once. Returns the path."""
+    nothing but a probe file that it deletes at once. Returns the path. UsageError too when path
+    is not a str or os.PathLike (None would become a folder named 'None')."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"{flag} (path={path!r}) is not a folder name; give a str or Path")
     if str(path).strip() == "":
         raise UsageError(f"{flag} is empty; give a folder name (it is created if missing)")
     path = Path(path)

@@ -25,6 +25,7 @@ import scipy.optimize
 from autograd.scipy.special import logsumexp
 
 from engine.derivatives.autodiff import mlp_value_and_gradient
+from engine.io.errors import check_finite, check_float_array, check_rng
 from engine.nets.losses import get_loss
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator
@@ -123,7 +124,8 @@ def box_sharpness(fun: Callable, theta, epsilon: float, *, n_starts: int = 3, rn
     Starts: δ = 0 (the ascent starts along ∇L) and n_starts − 1 points uniform in the box from
     rng; each runs L-BFGS-B on −L(θ + δ) with the box as bounds for at most `maxiter`
     iterations (Keskar et al. used 10). Cost: ≲ n_starts·(maxiter + a few line-search steps)
-    calls of fun. ValueError for ε ≤ 0 or n_starts < 1.
+    calls of fun. ValueError for ε ≤ 0, n_starts < 1, an rng that is not a numpy Generator or a θ
+    that is not one finite vector.
     """
     if not (np.isfinite(epsilon) and epsilon > 0):
         raise ValueError(f"epsilon={epsilon!r}: give a positive box radius")
@@ -131,7 +133,9 @@ def box_sharpness(fun: Callable, theta, epsilon: float, *, n_starts: int = 3, rn
         raise ValueError(f"n_starts={n_starts!r}: give a positive integer")
     if n_starts > 1 and rng is None:
         raise ValueError("n_starts > 1 draws random starts: give rng (a numpy Generator)")
-    theta = np.asarray(theta, dtype=np.float64)
+    check_rng(rng, allow_none=True)
+    theta = check_float_array("theta", theta, "give one parameter vector (n,)", ndim=1)
+    check_finite("theta", theta, "give a finite parameter vector")
     radius = epsilon * (np.abs(theta) + 1.0)
     loss = float(fun(theta)[0])
     evaluations = 0

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator
 
-from engine.io.errors import check_finite
+from engine.io.errors import check_finite, check_float_array, check_rng
 from engine.nets.layout import Layout
 from engine.spectra.dense import symmetric_eigh
 from engine.spectra.eigenpairs import extreme_eigenvalues
@@ -55,13 +55,13 @@ def filter_normalized_direction(
     (Li et al.'s default) or, zero_bias=False, count as weights from a constant input 1: the filter
     is (W_l[:, j], b_l[j]), the block [vec W_l, b_l] (a bias-free layer: W_l alone either way).
     A zero block of θ gives zero. Raises
-    ValueError for a normalization not in NORMALIZATIONS or θ not of layout's length. Cost: O(n).
+    ValueError for a normalization not in NORMALIZATIONS, θ not of layout's length or an rng that
+    is not a numpy Generator. Cost: O(n).
     """
     if normalization not in NORMALIZATIONS:
-        raise ValueError(
-            f"normalization={normalization!r} is unknown; choose one of {list(NORMALIZATIONS)}"
-        )
-    theta = _vector(theta, "theta")
+        raise ValueError(f"normalization={normalization!r} is unknown; choose one of "
+                         f"{list(NORMALIZATIONS)}")
+    theta, rng = _vector(theta, "theta"), check_rng(rng)
     layout.check(theta)
     d = rng.standard_normal(layout.n_params)
     out = np.zeros_like(d)
@@ -120,7 +120,7 @@ def path_pca(points, center=None) -> PathPCA:
     All points equal: zero directions, ratios, coordinates and shares (no warning).
     Raises ValueError unless m ≥ 3, n ≥ 2 and everything is finite.
     """
-    points = np.asarray(points, dtype=np.float64)
+    points = check_float_array("points", points, "give the points as an array (m, n)")
     if points.ndim != 2 or points.shape[0] < 3 or points.shape[1] < 2:
         raise ValueError(f"points has shape {points.shape}; expected (m ≥ 3, n ≥ 2): record at "
                          "least three points of the path, of at least two parameters")
@@ -184,7 +184,7 @@ def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.nda
     non-finite offsets. Cost: n_params·K forward passes."""
     theta = _vector(theta, "theta")
     n = theta.size
-    deltas = np.asarray(deltas, dtype=np.float64)
+    deltas = check_float_array("deltas", deltas, "give offsets (K,) or (n_params, K)")
     if deltas.ndim == 1:
         deltas = np.broadcast_to(deltas, (n, deltas.size))
     if deltas.ndim != 2 or deltas.shape[0] != n or deltas.shape[1] < 1:
@@ -204,9 +204,9 @@ def perturbation_curves(loss_batched, theta, deltas, chunk: int = 256) -> np.nda
 def neighbour_samples(theta, scale, n: int, rng: np.random.Generator) -> np.ndarray:
     """Θ = θ + s ⊙ u, u ~ U[−1, 1]^{n×n_params}: n nearby points, shape (n, n_params). scale s is
     a number or a half-width per parameter (n_params,), e.g. its rate of descent. Raises
-    ValueError for a scale that is negative, non-finite or of another shape, or n < 1."""
-    theta = _vector(theta, "theta")
-    scale = np.asarray(scale, dtype=np.float64)
+    ValueError for a scale that is negative, non-finite or of another shape, n < 1 or a bad rng."""
+    theta, rng = _vector(theta, "theta"), check_rng(rng)
+    scale = check_float_array("scale", scale, "give a number or a half-width per parameter")
     if scale.ndim > 1 or (scale.ndim == 1 and scale.size != theta.size):
         raise ValueError(f"scale has shape {scale.shape}; expected a number or ({theta.size},)")
     if not np.all(np.isfinite(scale)) or np.any(scale < 0):
@@ -220,7 +220,7 @@ def losses_at(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
     """L(Θ_k) for each row of a stack Θ (n, n_params), e.g. neighbour samples, shape (n,).
     Raises ValueError for a stack that is not finite (n, n_params). Cost: n forward passes in
     ⌈n/chunk⌉ calls."""
-    thetas = np.asarray(thetas, dtype=np.float64)
+    thetas = check_float_array("thetas", thetas, "give a stack (n, n_params)")
     if thetas.ndim != 2 or not np.all(np.isfinite(thetas)):
         raise ValueError(f"thetas has shape {thetas.shape}; expected finite (n, n_params)")
     return _evaluate(loss_batched, lambda start, stop: thetas[start:stop], len(thetas), chunk)
@@ -229,8 +229,11 @@ def losses_at(loss_batched, thetas, chunk: int = 256) -> np.ndarray:
 def chunk_for(sizes, n_samples: int, budget_bytes: float = 2e8) -> int:
     """Parameter vectors per batched MLP loss call within budget_bytes: a forward pass keeps,
     per vector, pre-activations and activations of every layer (2·N·Σ_{l≥1} d_l floats) and θ.
-    At least 1. Raises ValueError for sizes that are not a network or n_samples < 1."""
+    At least 1. Raises ValueError for sizes that are not a network, n_samples < 1 or
+    budget_bytes ≤ 0."""
     layout = Layout(tuple(sizes))
+    if not (isinstance(budget_bytes, (int, float, np.number)) and budget_bytes > 0):
+        raise ValueError(f"budget_bytes={budget_bytes!r} must be a number of bytes > 0, e.g. 2e8")
     if int(n_samples) != n_samples or n_samples < 1:
         raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
     per_vector = 8 * (2 * n_samples * sum(layout.sizes[1:]) + layout.n_params)
@@ -268,17 +271,16 @@ def _evaluate(loss_batched, rows, n_rows: int, chunk: int) -> np.ndarray:
         stop = min(start + chunk, n_rows)
         values = np.asarray(loss_batched(rows(start, stop)), dtype=np.float64)
         if values.shape != (stop - start,):
-            raise ValueError(
-                f"loss_batched returned shape {values.shape} for {stop - start} parameter "
-                "vectors; it must map (B, n_params) to (B,), e.g. lambda T: net.loss(T, x, y)"
-            )
+            raise ValueError(f"loss_batched returned shape {values.shape} for {stop - start} "
+                             "parameter vectors; it must map (B, n_params) to (B,), e.g. "
+                             "lambda T: net.loss(T, x, y)")
         out[start:stop] = values
     return out
 
 
 def _vector(v, name: str, like=None) -> np.ndarray:
     """v as a finite 1-D float array (a parameter vector or a grid), as long as `like` if given."""
-    v = np.asarray(v, dtype=np.float64)
+    v = check_float_array(name, v, "expected a 1-D array (n_params,) or grid")
     if v.ndim != 1 or v.size < 1:
         raise ValueError(f"{name} has shape {v.shape}; expected a 1-D array (n_params,) or grid")
     check_finite(name, v, "give finite numbers")

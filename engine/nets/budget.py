@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from engine.io.errors import is_real
 from engine.nets.layout import Layout
 
 MAX_DEPTH = 8  # (2·2 + 1)^8 = 390625 candidates: still a fraction of a second
@@ -96,9 +97,13 @@ def sizes_for_budget(budget: int, d_in: int, d_out: int, depth: int, *, rtol: fl
 def equal_budget_sizes(budget: int, d_in: int, d_out: int, depths, *, rtol: float = 0.02,
                        bias: bool = True):
     """{depth: sizes} for each depth, every count (biases everywhere, or none: bias) within
-    rtol·budget of budget; ValueError naming the first depth that cannot meet it."""
+    rtol·budget of budget; ValueError naming the first depth that cannot meet it, or for
+    depths that are not a sequence of integers."""
+    listed = None if isinstance(depths, (str, bytes)) or not np.iterable(depths) else tuple(depths)
+    if listed is None or not all(is_real(d) and np.isfinite(d) and int(d) == d for d in listed):
+        raise ValueError(f"depths={depths!r}: give a sequence of integers, e.g. (1, 2, 3)")
     return {int(depth): sizes_for_budget(budget, d_in, d_out, int(depth), rtol=rtol, bias=bias)
-            for depth in depths}
+            for depth in listed}
 
 
 def _check_positive(**values):

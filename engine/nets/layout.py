@@ -38,8 +38,8 @@ class Layout:
     bias: bool | tuple[bool, ...] = True
 
     def __post_init__(self):
-        sizes = tuple(self.sizes)
-        if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
+        sizes = _as_sizes(self.sizes)
+        if sizes is None or len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
             raise ValueError(
                 f"sizes={self.sizes!r} is not a network; give at least two positive integers "
                 "(d_in, …, d_out), e.g. (1, 10, 10, 1)"
@@ -183,6 +183,17 @@ class Layout:
         if not 0 <= layer < self.n_layers:
             raise ValueError(f"layer={layer} is out of range; layout {self.sizes} has layers "
                              f"0…{self.n_layers - 1}")
+
+
+def _as_sizes(sizes):
+    """sizes as a tuple, or None when it is not a sequence of finite numbers (a string, a
+    number, None, entries that are not numbers), so that Layout refuses it with its own message."""
+    if isinstance(sizes, (str, bytes)) or not np.iterable(sizes):
+        return None
+    sizes = tuple(sizes)
+    numbers = all(isinstance(s, (int, float, np.integer, np.floating)) and np.isfinite(s)
+                  for s in sizes)
+    return sizes if numbers else None
 
 
 def _normalized_bias(bias, n_layers: int):

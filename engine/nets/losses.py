@@ -15,7 +15,8 @@ from autograd.scipy.special import logsumexp
 
 def mse(out, y):
     """L = 1/(2N) Σᵢ ‖fᵢ − yᵢ‖², shape (...) for out (..., N, k) and y (N, k). Autograd-
-    differentiable; its Hessian in f is I/N per sample."""
+    differentiable; its Hessian in f is I/N per sample. ValueError for shapes that do not match."""
+    _check_pair("mse", out, y)
     r = out - y
     return 0.5 * anp.mean(anp.sum(r * r, axis=-1), axis=-1)
 
@@ -23,7 +24,9 @@ def mse(out, y):
 def cross_entropy(out, y):
     """Softmax cross-entropy L = 1/N Σᵢ [logsumexp(fᵢ) − yᵢ·fᵢ] of logits out (..., N, k) against
     rows y (N, k) of class probabilities (one-hot as a rule), shape (...). Autograd-
-    differentiable; its Hessian in fᵢ is (diag pᵢ − pᵢpᵢᵀ)/N, p = softmax f."""
+    differentiable; its Hessian in fᵢ is (diag pᵢ − pᵢpᵢᵀ)/N, p = softmax f. ValueError for shapes
+    that do not match."""
+    _check_pair("cross_entropy", out, y)
     # logsumexp subtracts the row maximum first, so logits of ±1e3 give exact finite values.
     return anp.mean(logsumexp(out, axis=-1) - anp.sum(y * out, axis=-1), axis=-1)
 
@@ -31,10 +34,23 @@ def cross_entropy(out, y):
 def accuracy(out, y):
     """Share of samples with argmax fᵢ = the class of yᵢ, shape (...) for out (..., N, k); y is
     one-hot (N, k) or integer labels (N,). Ties go to the first maximal class (numpy.argmax).
-    Plain NumPy: not differentiable."""
+    Plain NumPy: not differentiable. ValueError for shapes that do not match."""
     out = np.asarray(out)
+    _check_pair("accuracy", out, y, labels=np.ndim(y) == 1)
     labels = np.argmax(y, axis=-1) if np.ndim(y) > 1 else np.asarray(y)
     return np.mean(np.argmax(out, axis=-1) == labels, axis=-1)
+
+
+def _check_pair(name, out, y, labels=False):
+    """ValueError naming out and y unless y's shape is the trailing (N, k) of out's (..., N, k)
+    (labels: y (N,) against out's N): numpy would broadcast other shapes, or fail with its own
+    message."""
+    out_shape, y_shape = np.shape(out), np.shape(y)
+    want = out_shape[-2:-1] if labels else out_shape[-len(y_shape):] if y_shape else None
+    if len(out_shape) < 2 or not y_shape or y_shape != want:
+        raise ValueError(f"{name}: out has shape {out_shape} and y {y_shape}; give outputs "
+                         "(..., N, k) and targets y (N, k) of the same N and k (labels (N,) for "
+                         "accuracy)")
 
 
 LOSSES = {"mse": mse, "cross_entropy": cross_entropy}

@@ -59,7 +59,7 @@ class MLP:
     bias: bool | tuple[bool, ...] = True
 
     def __post_init__(self):
-        layout = Layout(tuple(self.sizes), self.bias)
+        layout = Layout(self.sizes, self.bias)
         object.__setattr__(self, "sizes", layout.sizes)
         object.__setattr__(self, "bias", layout.bias)
         get_activation(self.activation)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.linalg
 
-from engine.io.errors import check_finite
+from engine.io.errors import check_finite, check_float_array
 
 EPS = np.finfo(np.float64).eps
 
@@ -109,7 +109,7 @@ def symmetric_eigh(H, eigenvectors=True):
     scipy.linalg.eigh (LAPACK syevr). Cost O(n³); eigenvectors ≈ 3× the eigenvalues alone.
     Raises ValueError for a non-square, empty or non-finite H.
     """
-    H = np.asarray(H, dtype=np.float64)
+    H = check_float_array("H", H, "give a non-empty square matrix (n, n)")
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"H has shape {H.shape}; give a non-empty square matrix (n, n)")
     check_finite("H", H, "compute it at a finite θ")
@@ -173,7 +173,7 @@ def kernel_share(g, eigenvalues, eigenvectors, tau) -> float:
 
 
 def _check_eigenvalues(eigenvalues) -> np.ndarray:
-    lam = np.asarray(eigenvalues, dtype=np.float64)
+    lam = check_float_array("eigenvalues", eigenvalues, "give a non-empty 1-D array")
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues has shape {lam.shape}; give a non-empty 1-D array")
     check_finite("eigenvalues", lam, "check H")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse.linalg
 
+from engine.io.errors import check_rng
 from engine.spectra.dense import symmetric_eigh
 from engine.spectra.lanczos import _as_operator, _check_count, symmetric_operator
 
@@ -100,7 +101,7 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
     ARPACK call); scipy's ArpackNoConvergence when an eigsh does not converge within maxiter
     (which bounds the ARPACK runs only).
     """
-    op, n, ncv, max_rounds = _check_eigen_arguments(op, k, which, tol, ncv, max_rounds)
+    op, n, ncv, max_rounds = _check_eigen_arguments(op, k, which, tol, ncv, max_rounds, rng)
     counted = _Counted(op)
     sign = 1.0 if which == "LA" else -1.0  # work on A = sign·H, whose top eigenpairs we want
     v0 = np.sin(np.arange(1.0, n + 1.0)) if rng is None else rng.standard_normal(n)
@@ -246,12 +247,13 @@ class _Counted(scipy.sparse.linalg.LinearOperator):
     _rmatvec = _matvec
 
 
-def _check_eigen_arguments(op, k, which, tol, ncv, max_rounds):
+def _check_eigen_arguments(op, k, which, tol, ncv, max_rounds, rng):
     """(op as a LinearOperator, n, ncv, max_rounds) after checking extreme_eigenvalues'
     arguments, with the defaults filled in."""
     if which not in ("LA", "SA"):
         raise ValueError(f"which={which!r} is unknown; choose one of ['LA', 'SA']")
     op, n = _as_operator(op)
+    check_rng(rng, allow_none=True)  # None: the fixed start vector
     if not (isinstance(k, (int, np.integer)) and 1 <= k < n):
         raise ValueError(f"k={k!r} must be an integer with 1 ≤ k < n = {n} (eigsh's limit); "
                          "for all eigenvalues form H and use engine.spectra.dense")

@@ -22,6 +22,7 @@ import numpy as np
 from engine.adapters.autograd import from_autograd
 from engine.adapters.base import FlatLoss
 from engine.derivatives.curvature import exact_hessian
+from engine.io.errors import check_float_array
 from engine.nets.model import MLP
 from engine.spectra.eigenpairs import Eigenpairs, extreme_eigenvalues
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace, hvp_operator, slq_density
@@ -36,12 +37,14 @@ class Hessian:
     """H = ∇²L(θ) as an object (module docstring). model: an MLP (data=(x, y) required), a
     FlatLoss (theta defaults to its θ₀) or a loss function of θ written with autograd.numpy
     (theta required). max_dense: the largest n for which matrix() forms H (n² floats: 2000 →
-    32 MB). Raises ValueError for a missing θ or data, or data given where the model carries
-    its own."""
+    32 MB). Raises ValueError for a missing θ or data, data given where the model carries its
+    own, or max_dense not a positive integer."""
 
     def __init__(self, model, theta=None, data=None, *, max_dense: int = 2000):
+        if not (isinstance(max_dense, (int, np.integer)) and max_dense >= 1):
+            raise ValueError(f"max_dense={max_dense!r} must be a positive integer (rows of H)")
         if isinstance(model, MLP):
-            if data is None or len(data) != 2:
+            if not (isinstance(data, (tuple, list)) and len(data) == 2):
                 raise ValueError("an MLP needs its data: Hessian(net, theta, data=(x, y))")
             if theta is None:
                 raise ValueError("Hessian(net, theta, data=(x, y)) needs the parameters theta")
@@ -79,7 +82,7 @@ class Hessian:
     def hvp(self, v) -> np.ndarray:
         """H v for v (n,) → (n,), or V (n, B) → (n, B) (B products, batched where the route
         can). Cost ≈ 2 gradients per product."""
-        v = np.asarray(v, dtype=np.float64)
+        v = check_float_array("v", v, f"give a vector ({self.n},) or a block ({self.n}, B)")
         return self._op.matvec(v) if v.ndim == 1 else self._op.matmat(v)
 
     def __matmul__(self, v):

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
+from engine.io.errors import check_rng
 from engine.spectra.dense import EPS
 from engine.spectra.eigenpairs import extreme_eigenvalues
 
@@ -141,10 +142,14 @@ def count_spectrum(H, rtol=1e-6, tau_max=math.inf, *, k=16, k_max=256,
     Cost: a verified Lanczos run for λ_max (tens of products) and, H an array, three LDLᵀ
     (n³/3 flops each; the first shows whether ‖H‖₂ = λ_max, else Lanczos finds λ_min), or H an
     operator, Lanczos runs of k … k_max lowest pairs (O(k) products and O(n·k²) work each).
-    Raises ValueError for a bad rtol, tau_max, k or k_max, a non-square H or non-finite products;
+    Raises ValueError for a bad rtol, tau_max, k, k_max (k > k_max too) or rng, a non-square H or
+    non-finite products;
     scipy's ArpackNoConvergence when Lanczos does not converge."""
     op, n = _as_operator(H)
     k, k_max = _check_count("k", k, 1), _check_count("k_max", k_max, 1)
+    check_rng(rng, allow_none=True)
+    if k > k_max:
+        raise ValueError(f"k={k} exceeds k_max={k_max}: give k ≤ k_max (k doubles up to k_max)")
     if not (math.isfinite(rtol) and rtol >= 0):
         raise ValueError(f"rtol={rtol!r} must be a finite number ≥ 0, e.g. 1e-6")
     if not float(tau_max) > 0:
@@ -229,7 +234,10 @@ def counted_newton(H, g, rtol=1e-6, tau_max=math.inf):
     """(CountedSpectrum, ‖p‖, ‖r‖/‖g‖, ‖Hg‖) of count_spectrum and filtered_newton at its τ:
     what engine.critical.classification needs beyond the dense limit; None when H·v is not
     finite, Lanczos does not converge or a factorization fails (the point is then not
-    classified)."""
+    classified). Raises ValueError for a non-square H or a g not of shape (n,)."""
+    n = _as_operator(H)[1]
+    if np.shape(g) != (n,):
+        raise ValueError(f"g has shape {np.shape(g)}; expected ({n},) like H (n, n)")
     try:
         spec = count_spectrum(H, rtol, tau_max)
         return (spec, *filtered_newton(H, g, spec.tau))

@@ -26,7 +26,7 @@ import scipy.sparse.linalg
 
 from engine.adapters.base import FlatLoss
 from engine.derivatives.autodiff import check_vector, hvp_at, mlp_hvp_at
-from engine.io.errors import check_finite
+from engine.io.errors import check_finite, check_rng
 from engine.nets.model import MLP
 
 # Columns per batched HVP in matmat: B directions share one R-operator pass (fewer Python-level
@@ -44,9 +44,12 @@ _LANCZOS_ENTRIES = 2**24
 def symmetric_operator(matvec, n: int, matmat=None) -> scipy.sparse.linalg.LinearOperator:
     """A symmetric (n, n) float64 LinearOperator from matvec: v (n,) ↦ Hv (n,), and optionally
     matmat: V (n, B) ↦ HV (n, B) (default: column by column). rmatvec is matvec (Hᵀ = H), which
-    scipy's solvers (eigsh, minres, lsmr) rely on. Raises ValueError for n < 1."""
+    scipy's solvers (eigsh, minres, lsmr) rely on. Raises ValueError for n < 1 or a matvec (matmat)
+    that is not callable."""
     if not (isinstance(n, (int, np.integer)) and n >= 1):
         raise ValueError(f"n={n!r} must be a positive integer (the operator's size)")
+    if not callable(matvec) or not (matmat is None or callable(matmat)):
+        raise ValueError(f"matvec={matvec!r}, matmat={matmat!r}: give functions v ↦ Hv, V ↦ HV")
 
     def mv(v):
         return np.asarray(matvec(np.asarray(v, dtype=np.float64).ravel()), dtype=np.float64)
@@ -118,6 +121,7 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
     """
     op, n = _as_operator(op)
     n_probes = _check_count("n_probes", n_probes, minimum=2)
+    check_rng(rng)
     Z = rng.integers(0, 2, size=(n, n_probes)).astype(np.float64) * 2.0 - 1.0
     samples = np.einsum("ip,ip->p", Z, op.matmat(Z))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes))
@@ -139,6 +143,7 @@ def hutchpp_trace(op, n_products=99, *, rng) -> tuple[float, float]:
     """
     op, n = _as_operator(op)
     k = _check_count("n_products", n_products, minimum=6) // 3
+    check_rng(rng)
     S = rng.integers(0, 2, size=(n, min(k, n))).astype(np.float64) * 2.0 - 1.0
     Q, _ = np.linalg.qr(op.matmat(S))
     top = float(np.einsum("ip,ip->", Q, op.matmat(Q)))
@@ -173,6 +178,7 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     op, n = _as_operator(op)
     n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)
     n_probes = _check_count("n_probes", n_probes, minimum=1)
+    check_rng(rng)
     Z = np.stack([rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
                   for _ in range(n_probes)])  # drawn probe by probe, as one at a time would be
     group = max(1, min(n_probes, _LANCZOS_ENTRIES // (n_steps * n)))

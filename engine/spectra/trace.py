@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from engine.io.errors import check_rng
 from engine.spectra.lanczos import _as_operator, _check_count
 
 # Y = HΩ counts as rank-deficient when σ_min(R) ≤ this share of σ_max(R): H then has (numerical)
@@ -53,6 +54,7 @@ def xtrace(op, n_products=100, *, rng) -> tuple[float, float]:
     non-square op.
     """
     op, n = _as_operator(op)
+    check_rng(rng)
     s = min(_check_count("n_products", n_products, minimum=4) // 2, n)
     Omega = rng.integers(0, 2, size=(n, s)).astype(np.float64) * 2.0 - 1.0
     Y = np.asarray(op.matmat(Omega), dtype=np.float64)
@@ -123,6 +125,7 @@ def krylov_aware_trace(op, n_products=100, *, rng) -> tuple[float, float]:
     non-square op.
     """
     op, n = _as_operator(op)
+    check_rng(rng)
     m = _check_count("n_products", n_products, minimum=4)
     r = max(2, m // _KRYLOV_PROBE_SHARE)
     q = min(m - r, n)

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from engine.derivatives.autodiff import mlp_value_and_gradient
+from engine.io.errors import check_float_array, check_rng
 from engine.nets.losses import accuracy, get_loss
 
 
@@ -58,7 +59,8 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
     labelled desc.
 
     Raises ValueError for a negative or fractional epochs, batch_size < 1, every < 1, stop
-    without every, or weight_decay < 0. Cost:
+    without every, weight_decay < 0, data without x_train and y_train (a Dataset) or an rng that
+    is not a numpy Generator. Cost:
     epochs·⌈N/batch_size⌉ steps of one forward and one reverse pass each.
     """
     if epochs < 0 or int(epochs) != epochs:
@@ -71,12 +73,16 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
         raise ValueError("stop is asked after each snapshot: give every as well")
     if not (np.isfinite(weight_decay) and weight_decay >= 0):
         raise ValueError(f"weight_decay={weight_decay!r} must be a finite number ≥ 0")
-    x, y = data.x_train, data.y_train
+    x, y = training_arrays(data)
+    check_rng(rng)
     n_samples = len(x)
     full_batch = batch_size >= n_samples
     state = optimizer.init(theta0)
     step = 0
-    for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False):
+    # progress=False turns the bar off; progress=True leaves `disable` to tqdm's default, so that
+    # TQDM_DISABLE=1 (the notebooks set it) still silences it: an explicit disable=False won over it
+    quiet = {} if progress else {"disable": True}
+    for epoch in tqdm(range(epochs), desc=desc, leave=False, **quiet):
         if on_snapshot is not None and every is not None and epoch % every == 0:
             on_snapshot(epoch, optimizer.params(state))
         if stop is not None and epoch % every == 0 and stop():
@@ -100,6 +106,15 @@ def train(net, theta0, data, optimizer, *, epochs: int, batch_size: int, rng: np
     if on_snapshot is not None and every is not None:
         on_snapshot(epochs, optimizer.params(state))
     return state
+
+
+def training_arrays(data):
+    """(data.x_train, data.y_train), or ValueError naming `data` when it has none (a tuple (x, y),
+    an array): the door of train and record_training."""
+    if not (hasattr(data, "x_train") and hasattr(data, "y_train")):
+        raise ValueError(f"data is a {type(data).__name__}; give a Dataset (engine.data: x_train, "
+                         "y_train, …), e.g. load_dataset(name) or Dataset(name, task, x, y, …)")
+    return data.x_train, data.y_train
 
 
 def evaluate(net, theta, data) -> dict:
@@ -130,10 +145,11 @@ def fit_lbfgs(value_and_grad_fn, theta0, iterations: int, callback: Callable | N
     Cost: about 1–2 evaluations per iteration."""
     if not (isinstance(iterations, (int, np.integer)) and iterations >= 1):
         raise ValueError(f"iterations={iterations!r} must be a positive integer")
+    theta0 = check_float_array("theta0", theta0, "give one parameter vector (n,)", ndim=1)
     import scipy.optimize  # only here: training loops above need no scipy
 
     return scipy.optimize.minimize(
-        value_and_grad_fn, np.array(theta0, dtype=np.float64), jac=True, method="L-BFGS-B",
+        value_and_grad_fn, np.array(theta0), jac=True, method="L-BFGS-B",
         callback=callback,
         options={"maxiter": int(iterations), "maxfun": 20 * int(iterations) + 100,
                  "gtol": 0.0, "ftol": 0.0})

@@ -17,6 +17,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from engine.io.errors import is_real
+
 
 class Optimizer(NamedTuple):
     """init(θ) → state; update(step, g, state) → state; params(state) → θ."""
@@ -30,7 +32,7 @@ def sgd(lr: float, momentum: float = 0.0) -> Optimizer:
     """Heavy-ball SGD (Polyak 1964): v ← μv − ηg, θ ← θ + v (module docstring); state (θ, v),
     each (n_params,). ValueError for lr ≤ 0 or μ ∉ [0, 1)."""
     _check_lr(lr)
-    if not 0.0 <= momentum < 1.0:
+    if not (is_real(momentum) and 0.0 <= momentum < 1.0):
         raise ValueError(f"momentum={momentum!r} must lie in [0, 1)")
 
     def init(theta):
@@ -49,7 +51,7 @@ def adam(lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
     """Adam (Kingma & Ba 2015; module docstring); state (θ, m, s), each (n_params,).
     ValueError for lr ≤ 0 or β ∉ [0, 1)."""
     _check_lr(lr)
-    if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+    if not (is_real(b1) and is_real(b2) and 0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
         raise ValueError(f"adam needs 0 ≤ b1, b2 < 1; got b1={b1!r}, b2={b2!r}")
 
     def init(theta):
@@ -81,5 +83,5 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.9) -> Optimizer:
 
 
 def _check_lr(lr):
-    if not (np.isfinite(lr) and lr > 0):
+    if not (is_real(lr) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr={lr!r} must be a positive number")

@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from engine.derivatives.autodiff import grad_norm, mlp_value_and_gradient
+from engine.io.errors import check_rng
 from engine.training.divergence import Diverged, quiet_overflow, stop_on_nonfinite
-from engine.training.loop import train
+from engine.training.loop import train, training_arrays
 
 N_CHECKS = 4  # θ kept at this many whole-data steps, so a test can recompute the records
 FULL_CHUNK = 10_000  # rows per slice of a whole-data gradient (all of MNIST: ~0.3 GB)
@@ -26,8 +27,13 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
     and θ at ≤ 4 full steps, check_theta (≤ 4, n_params), with the minibatch of check c,
     check_batch[check_batch_start[c]:check_batch_start[c + 1]]. A run whose loss or gradient
     leaves the finite numbers stops there: its series end before that step, and 'diverged' holds
-    {'step', 'epoch', 'reason'} (None otherwise; not an array)."""
-    x, y = data.x_train, data.y_train
+    {'step', 'epoch', 'reason'} (None otherwise; not an array). Raises ValueError for steps,
+    batch_size or full_evals not a positive integer, data that is not a Dataset or a bad rng."""
+    x, y = training_arrays(data)
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("full_evals", full_evals)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    check_rng(rng)
     full_batch = batch_size >= len(x)
     per_epoch = 1 if full_batch else math.ceil(len(x) / batch_size)
     epochs = math.ceil(steps / per_epoch)
@@ -85,7 +91,10 @@ def record_training(net, theta0, data, optimizer, *, steps, batch_size, rng, p=2
 
 def full_point(net, theta, x, y, p, chunk=FULL_CHUNK):
     """(L(θ), ‖∇L(θ)‖_p) on all N rows of (x, y), by slices of `chunk` rows weighted n_c/N
-    (L is a mean over samples). Cost: one gradient on N samples."""
+    (L is a mean over samples). Cost: one gradient on N samples. Raises ValueError for a chunk
+    that is not a positive integer."""
+    if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+        raise ValueError(f"chunk={chunk!r} must be a positive integer (rows per slice)")
     loss, g = 0.0, 0.0
     for start in range(0, len(x), chunk):
         xs, ys = x[start:start + chunk], y[start:start + chunk]

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from engine.io.errors import check_float_array
+
 STOPPED_BY = ("target", "plateau", "cap", "stalled")  # every value a trainer records for a run
 
 
@@ -53,8 +55,11 @@ def stop_reason(losses, rule: StopRule) -> str | None:
     """'target', 'plateau' or None (keep going) for the training losses of the checks so far,
     oldest first (a sequence of floats, the initial loss included if the trainer records it).
     A non-finite last loss is not a plateau: divergence is the trainer's to detect.
-    Cost: two medians of `rule.window` values."""
-    losses = np.asarray(losses, dtype=np.float64)
+    Cost: two medians of `rule.window` values. Raises ValueError for losses that are not a 1-D
+    sequence of numbers or a rule that is not a StopRule."""
+    losses = check_float_array("losses", losses, "give a 1-D sequence of floats")
+    if not isinstance(rule, StopRule):
+        raise ValueError(f"rule is a {type(rule).__name__}; give a StopRule(window, rel_tol, …)")
     if losses.ndim != 1:
         raise ValueError(f"losses of shape {losses.shape}: expected a 1-D sequence")
     if len(losses) == 0 or not np.isfinite(losses[-1]):

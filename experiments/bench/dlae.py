@@ -38,6 +38,8 @@ from engine.critical.linear_autoencoder import (
     critical_classes,
     nearest_subset,
 )
+from engine.io.cli import OneLineParser, guarded
+from experiments.bench.scale import check_output_file
 
 FINDERS = ("newton", "lm", "lm+newton", "gradnorm")
 KINDS = ("perturbed", "random", "path")
@@ -141,8 +143,8 @@ def render(table) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="experiments.bench.dlae", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="experiments.bench.dlae", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-kind", type=int, default=30, help="starts of each kind (30)")
     parser.add_argument("--finders", nargs="+", default=list(FINDERS), choices=FINDERS)
     parser.add_argument("--cut", default="certified", choices=CUTS,
@@ -155,6 +157,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.per_kind < 1 or not args.orbit_scale >= 1 or not args.noise >= 0:
         parser.error("--per-kind ≥ 1, --orbit-scale ≥ 1 and --noise ≥ 0, please")
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed}: give an integer ≥ 0")
+    if len(set(args.finders)) != len(args.finders):
+        parser.error(f"--finders {' '.join(args.finders)}: list each finder once")
+    guarded(parser.prog, lambda: _run(args))
+
+
+def _run(args):
+    """The benchmark, its --json file checked before it starts."""
+    if args.json:
+        check_output_file(args.json, "--json")
     table = bench(args.per_kind, args.finders, args.cut, args.seed, args.orbit_scale,
                   args.noise)
     print(render(table))

@@ -22,6 +22,7 @@ import time
 import autograd.numpy as anp
 import numpy as np
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
 from engine import find_critical
 from engine.adapters import from_autograd, from_jax, from_torch
@@ -74,7 +75,9 @@ def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
     """One row per case: {case, params, <route>_hessian_s, <route>_search_s and their process-CPU
     twins <route>_hessian_cpu_s, <route>_search_cpu_s} (None: absent)."""
     rows = []
-    with one_core(), threadpool_limits(limits=1):
+    # minutes in all (the 1-40-40-1 searches): a bar per (case, route), on stderr
+    bar = tqdm(total=len(CASES) * len(ROUTES), desc="bench routes", leave=False)
+    with one_core(), threadpool_limits(limits=1), bar:
         for name, sizes, n_samples, cap, routes in CASES:
             x = np.linspace(-1.0, 1.0, n_samples)[:, None]
             y = np.sin(3.0 * x) if n_samples == 30 else np.sinc(5.0 * x)
@@ -82,6 +85,8 @@ def bench_routes(repeats: int = 3, seed: int = 11) -> list[dict]:
             theta0 = np.random.default_rng(seed).normal(size=n) / np.sqrt(2.0)
             row = {"case": name, "params": n}
             for route in ROUTES:
+                bar.set_postfix_str(f"{name}: {route}")
+                bar.update()
                 for key in ("hessian_s", "search_s", "hessian_cpu_s", "search_cpu_s"):
                     row[f"{route}_{key}"] = None
                 framework = "jax" if route == "via_jax" else route

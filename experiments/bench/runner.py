@@ -7,13 +7,13 @@ of repeated runs after a warm-up; compare ratios measured in one run (absolute t
 """
 from __future__ import annotations
 
-import argparse
+from engine.io.cli import OneLineParser, guarded
 
 
 def main(argv=None):
     """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP,
     training and finder tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
-    parser = argparse.ArgumentParser(prog="experiments.bench", description=__doc__)
+    parser = OneLineParser(prog="experiments.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
     parser.add_argument("--only", choices=["curvature", "hvp", "spectra", "training", "finders",
@@ -21,7 +21,12 @@ def main(argv=None):
                         help="run one table only")
     opts = parser.parse_args(argv)
     if opts.repeats < 1:
-        parser.exit(2, f"{parser.prog}: error: --repeats {opts.repeats}: give at least 1\n")
+        parser.error(f"--repeats {opts.repeats}: give at least 1")
+    guarded(parser.prog, lambda: _tables(opts), debug=False)
+
+
+def _tables(opts):
+    """Print the tables opts asks for (under engine.io.cli's contract)."""
     if opts.only in (None, "curvature"):
         from experiments.bench.curvature import bench_curvature, print_table
         print_table(bench_curvature(repeats=opts.repeats))

@@ -29,14 +29,18 @@ Cost: about 10 minutes of CPU.
 """
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.optimize
+
+from engine.io.cli import OneLineParser, guarded
+from engine.io.folders import check_output_folder
+from engine.io.results import UsageError
 
 NETS = {"sinc": ((1, 44, 44, 1), "tanh"), "digits": ((64, 128, 64, 10), "tanh")}
 TRAIN_STEPS = 300
@@ -186,11 +190,28 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="experiments.bench.scale", description=__doc__)
+    parser = OneLineParser(prog="experiments.bench.scale", description=__doc__)
     parser.add_argument("--nets", nargs="+", choices=list(NETS), default=list(NETS))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    print_table(bench_scale(tuple(args.nets), args.seed))
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed}: give an integer ≥ 0")
+    if len(set(args.nets)) != len(args.nets):
+        parser.error(f"--nets {' '.join(args.nets)}: list each net once")
+    guarded(parser.prog, lambda: print_table(bench_scale(tuple(args.nets), args.seed)))
+
+
+def check_output_file(path, flag: str) -> Path:
+    """Path(path) when a command can write the file `path` (its folder checked as
+    engine.io.folders.check_output_folder does); UsageError naming flag when it is empty or a
+    folder, or its folder cannot be written."""
+    if str(path).strip() == "":
+        raise UsageError(f"{flag} is empty; give a file name")
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file name")
+    check_output_folder(path.parent, flag)
+    return path
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from engine.critical.index_loss import index_loss_fit
 from engine.data.datasets import Dataset
 from engine.io.results import Store, UsageError
 from experiments.census.starts import STARTS, embedded_start, start_kinds, trained_start
-from experiments.harness.checks import check_ints, check_range
+from experiments.harness.checks import check_ints, check_memory, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 from experiments.minratio.objective import objective_fns, objective_hvp
 from experiments.minratio.summary import decade_span
@@ -108,6 +108,8 @@ class Config:
             raise UsageError(f"--hidden {' '.join(map(str, self.hidden))}: {n} parameters; the "
                              f"census is of nets with {N_PARAMS[0]}–{N_PARAMS[1]} (e.g. --hidden "
                              "32, 2,410)")
+        # the summary stacks θ, θ₀ and the spectrum of every search: (runs, n_params) each
+        check_memory(8.0 * 3 * self.runs * n, f"--runs {self.runs}")
         if self.embed_max > min(self.hidden):
             raise UsageError(f"--embed-max {self.embed_max}: the narrower net must fit in "
                              f"--hidden {' '.join(map(str, self.hidden))}; give at most "

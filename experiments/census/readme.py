@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
+from engine.io.folders import check_output_folder
 from engine.io.results import UsageError, load_summary
 from experiments.harness.readme import commit_label, rewrite_block
 from experiments.report.pdf import check_images, gallery
@@ -133,7 +134,8 @@ def main(argv=None):
                         help="the folder holding census.png (default: figures)")
     parser.add_argument("--readme", type=Path, default=Path("README.md"),
                         help="the file whose census block is rewritten (default: README.md)")
-    parser.add_argument("--gallery", type=Path, default=None,
+    # a str, not a Path: Path("") is ".", and an empty --gallery must be refused, not the cwd
+    parser.add_argument("--gallery", default=None,
                         help="write the small copy of census.png here (e.g. docs)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
@@ -141,6 +143,7 @@ def main(argv=None):
     def action():
         text = block(args.results)
         if args.gallery is not None:  # checked before the README is touched
+            args.gallery = check_output_folder(args.gallery, "--gallery")
             figure = args.figures / "census.png"
             if not figure.is_file():
                 raise UsageError(f"{figure} is missing: run `make census` before `make docs`")

@@ -51,8 +51,11 @@ from experiments.harness.checks import (
     FULL_TRAIN,
     INPUT_WIDTH,
     N_OUTPUTS,
+    check_batch,
+    check_distinct,
     check_image_data,
     check_ints,
+    check_memory,
     check_network_memory,
     check_positive,
     check_range,
@@ -118,6 +121,7 @@ class Config:
         if unknown or not self.functions:
             raise UsageError(f"--functions {' '.join(self.functions)}: choose among "
                              f"{list(FUNCTIONS)}")
+        check_distinct(self, "functions")
         if len(set(self.depths)) != len(self.depths) or len(self.depths) < 2:
             raise UsageError(f"--depths {' '.join(map(str, self.depths))}: give ≥ 2 different "
                              "depths to compare")
@@ -135,6 +139,11 @@ class Config:
             for depth in self.depths:
                 hidden = _sizes(width, INPUT_WIDTH[data], N_OUTPUTS[data], depth, flag)[1:-1]
                 check_network_memory(data, hidden, 4, rows, f"{flag} {width} at depth {depth}")
+        if self.second_task:  # its train and test points, their activations and gradients
+            for depth in self.depths:
+                hidden = _sizes(self.checker_width, 2, 2, depth, "--checker-width")[1:-1]
+                check_memory(8.0 * 2 * 2 * self.checker_samples * (4 + sum(hidden)),
+                             f"--checker-samples {self.checker_samples} at depth {depth}")
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -155,6 +164,7 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the missing units (in parallel), stack them, save the summary."""
     name = image_dataset_name(config.dataset, config.data_root)
     data = check_data(name, config.data_root, config.n_train)  # before any write
+    check_batch(config, "batch_size", len(data.x_train), name)  # on the data's real size
     for depth in config.depths:
         _sizes(config.task_width, data.x_train.shape[1], 10, depth, "--task-width")
     store = Store(out_dir, EXPERIMENT, config, required=_run_keys)

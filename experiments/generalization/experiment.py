@@ -48,11 +48,13 @@ from engine.training.stopping import StopRule, stop_reason
 from experiments.generalization.summary import summarize
 from experiments.harness.checks import (
     FULL_TRAIN,
+    check_batch,
     check_image_data,
     check_ints,
     check_network_memory,
     check_positive,
     check_range,
+    check_series,
 )
 from experiments.harness.datasets import check_data, image_dataset_name, load_data
 from experiments.harness.parallel import LOCAL, compute, run_seeds
@@ -102,7 +104,7 @@ class Config:
     @classmethod
     def quick(cls):
         """The tiny preset the tests use (and --quick): every part runs, at smoke size."""
-        return cls(n_train=200, random_hidden=(64,), random_max_epochs=3, widths=(2, 4, 8),
+        return cls(n_train=256, random_hidden=(64,), random_max_epochs=3, widths=(2, 4, 8),
                    width_seeds=1, width_max_epochs=3, stop_window=2, hidden=(8,),
                    batch_sizes=(16, 64, 256), target_loss=0.5, max_steps=30, check_every=5,
                    interp_pair=(16, 256), n_alphas=7, sharpness_starts=2, sharpness_iters=3)
@@ -132,6 +134,7 @@ class Config:
         # training set (evaluated at each check) of every network; a lower bound
         data = self.dataset or ("mnist" if self.data_root else "digits")
         rows = self.n_train or FULL_TRAIN[data]
+        check_series(self.n_alphas, f"--n-alphas {self.n_alphas}", 4)  # losses, accuracies
         for flag, hidden in (("--random-hidden", self.random_hidden), ("--hidden", self.hidden),
                              ("--widths", (max(self.widths),))):
             check_network_memory(data, hidden, 4, rows, f"{flag} {' '.join(map(str, hidden))}")
@@ -153,6 +156,8 @@ def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Train the missing units (in parallel), then interpolate and summarize."""
     name = image_dataset_name(config.dataset, config.data_root)
     data = check_data(name, config.data_root, config.n_train)  # before any write
+    for field in ("batch_sizes", "random_batch", "width_batch"):  # on the data's real size
+        check_batch(config, field, len(data.x_train), name)
     # every unit saves θ and its training curves (healing: a run file without them is redone)
     store = Store(out_dir, EXPERIMENT, config, required=lambda u, info: ("theta", "train_loss"))
     start = time.perf_counter()

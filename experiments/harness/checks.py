@@ -63,16 +63,18 @@ def check_seed(config, name: str = "seed") -> None:
     check_ints(config, **{name: 0})
 
 
-def check_image_data(dataset: str, data_root: str, allowed=IMAGE_DATASETS) -> None:
-    """--dataset is '' (MNIST when --data-root has it, else digits) or one of `allowed`; MNIST
-    and CIFAR-10 need --data-root; --data-root must be a folder."""
+def check_image_data(dataset: str, data_root: str, allowed=IMAGE_DATASETS,
+                     flag_name: str = "--dataset") -> None:
+    """The dataset flag (`flag_name`: --dataset, or minratio's --task) is '' (MNIST when
+    --data-root has it, else digits) or one of `allowed`; MNIST and CIFAR-10 need --data-root;
+    --data-root must be a folder. Messages name the command's own flag."""
     if dataset not in ("", *allowed):
-        raise UsageError(f"--dataset {dataset!r} is unknown; choose one of {list(allowed)} (or "
+        raise UsageError(f"{flag_name} {dataset!r} is unknown; choose one of {list(allowed)} (or "
                          "leave it empty: mnist when --data-root has it, else digits)")
     if dataset in ("mnist", "cifar10") and not data_root:
-        raise UsageError(f"--dataset {dataset} needs --data-root, the folder that holds it")
+        raise UsageError(f"{flag_name} {dataset} needs --data-root, the folder that holds it")
     if dataset not in ("", "mnist", "cifar10") and data_root:
-        raise UsageError(f"--data-root is read for mnist and cifar10 only, not --dataset "
+        raise UsageError(f"--data-root is read for mnist and cifar10 only, not {flag_name} "
                          f"{dataset}; drop one of the two")
     from engine.data.files import torchvision_installed
 
@@ -128,3 +130,28 @@ def check_network_memory(dataset: str, hidden, n_vectors: float, rows: int, what
     widths = (INPUT_WIDTH[dataset], *hidden, N_OUTPUTS[dataset])
     check_memory(8.0 * (n_params * n_vectors + 2.0 * rows * sum(widths)), what)
     return n_params
+
+
+def check_distinct(config, *names) -> None:
+    """Each named tuple field lists every value once (a repeat would run the same work twice)."""
+    for name in names:
+        values = getattr(config, name)
+        repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if repeated:
+            raise UsageError(f"{flag(name)} {' '.join(map(str, values))}: "
+                             f"{' '.join(map(str, repeated))} given twice; list each value once")
+
+
+def check_batch(config, name: str, rows: int, rows_what: str) -> None:
+    """Each batch size of field `name` is at most `rows`, the training samples it draws from."""
+    value = getattr(config, name)
+    for v in value if isinstance(value, tuple) else (value,):
+        if v > rows:
+            raise UsageError(f"{flag(name)} {v}: larger than the {rows} training samples of "
+                             f"{rows_what}; give at most {rows}")
+
+
+def check_series(n_points: float, what: str, per_point: int = 2) -> None:
+    """Refuse a count of recorded points (steps, grid points) whose per_point float64 series
+    alone cannot fit in memory (a lower bound of what is allocated)."""
+    check_memory(8.0 * per_point * n_points, what)

@@ -35,7 +35,7 @@ from engine.io.cli import OneLineParser, guarded
 from engine.io.folders import check_output_folder
 from engine.io.results import UsageError
 from experiments.harness.checks import check_literals
-from experiments.harness.parallel import BACKENDS, RunOptions, parse_shard
+from experiments.harness.parallel import BACKENDS, RunOptions, check_backend, parse_shard
 from experiments.harness.rerun import experiment_name, read_saved_config
 
 _GROUP = re.compile(r"^\s*#\s*---\s*(.+?)\s*---\s*$")
@@ -202,6 +202,7 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
     opts.figures = check_output_folder(opts.figures, "--figures")
     options = RunOptions(jobs=opts.jobs, backend=opts.backend, scheduler=opts.scheduler,
                          shard=parse_shard(opts.shard))
+    check_backend(options)  # a dask scheduler answers before the lock and config.json exist
     return config, opts, options
 
 

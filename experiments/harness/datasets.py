@@ -30,15 +30,18 @@ def load_data(name: str, data_root: str = "", n_train: int = 0):
                         rng=np.random.default_rng(0))
 
 
-def check_data(name: str, data_root: str = "", n_train: int = 0):
+def check_data(name: str, data_root: str = "", n_train: int = 0, flag_name: str = "--dataset"):
     """load_data, with a missing or damaged file reported as bad input (UsageError naming the
-    file and what to do) — for the parent, before any work."""
-    from engine.data.datasets import DataNotFoundError
+    file and what to do, and the command's dataset flag `flag_name`) — for the parent, before
+    any work."""
+    from engine.data.datasets import DataError, DataNotFoundError
 
     try:
         return load_data(name, data_root, n_train)
     except DataNotFoundError as err:
         raise UsageError(str(err)) from None
-    except ValueError as err:  # the readers' checks: a damaged file, a subset too large
+    # only the readers' checks (a damaged file, a subset too large): any other ValueError is a
+    # bug and stays the internal error it is
+    except DataError as err:
         subset = f" --n-train {n_train}" if n_train else ""
-        raise UsageError(f"--dataset {name}{subset}: {err}") from None
+        raise UsageError(f"{flag_name} {name}{subset}: {err}") from None

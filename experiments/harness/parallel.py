@@ -23,6 +23,7 @@ in a worker with another heap and hash seed, and compares the bits).
 from __future__ import annotations
 
 import multiprocessing
+import re
 import signal
 import sys
 import threading
@@ -60,6 +61,38 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     if not 0 <= i < k:
         raise UsageError(f"--shard {text}: give I/K with 0 ≤ I < K, e.g. 0/4")
     return i, k
+
+
+_NO_DASK = "--backend dask needs dask.distributed: pip install -e '.[cluster]'"
+_ADDRESS = re.compile(r"^(?:(tcp|tls|inproc|ucx)://)?(\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})$")
+
+
+def check_backend(options: RunOptions) -> None:
+    """UsageError, before anything is written, for --backend dask without dask.distributed, a
+    --scheduler that is not an address `[tcp://]host:port`, or a tcp scheduler nobody answers
+    at (a socket opened and closed at once: the run's Client connects later)."""
+    if options.backend != "dask":
+        return
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise UsageError(_NO_DASK) from None
+    if options.scheduler is None:
+        return
+    m = _ADDRESS.match(options.scheduler.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise UsageError(f"--scheduler {options.scheduler!r} is not an address; give "
+                         "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+    if m.group(1) in (None, "tcp"):
+        import socket
+
+        host = m.group(2).strip("[]")
+        try:
+            socket.create_connection((host, int(m.group(3))), timeout=10).close()
+        except OSError as err:
+            raise UsageError(f"--scheduler {options.scheduler}: no scheduler answers there "
+                             f"({err.strerror or err}); start one (`dask scheduler`) or give "
+                             "its address") from None
 
 
 def run_seeds(seed: int, n_runs: int) -> list[np.random.SeedSequence]:
@@ -144,8 +177,7 @@ def _dask(fn, todo, options, bar):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise UsageError("--backend dask needs dask.distributed: pip install -e '.[cluster]'") \
-            from None
+        raise UsageError(_NO_DASK) from None
     cluster = None
     if options.scheduler:
         client = Client(options.scheduler)

@@ -39,6 +39,11 @@ def read_saved_config(config_cls, path, experiment: str) -> dict:
     tuple fields, floats for float fields); UsageError as the module docstring lists."""
     where = f"--config {path}"
     path = Path(path)
+    if path.is_dir():
+        config_json = path / "config.json"
+        hint = (f"; give its {config_json}" if config_json.is_file()
+                else "; give the config.json inside a results folder")
+        raise UsageError(f"{where} is a folder, not a file{hint}")
     if not path.is_file():
         raise UsageError(f"{where}: no such file; give the config.json of a results folder")
     try:

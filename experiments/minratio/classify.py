@@ -110,12 +110,19 @@ def assess_functions(theta, gradient, hessian, loss, course_of, *, rtol=1e-6,
             label = "minimum (strict)"
     course = course_of()
     bound, n_w = course["rank_bound"], course["n_weights"]
-    why = (f"The course rule reads signs of the {n_w} eigenvalues of a weights-only Gauss–Newton "
-           f"block: it is positive semi-definite (no eigenvalue is truly negative) and has rank "
-           f"≤ N·d_out = {bound}, so at most {bound} of {n_w} are truly positive and a share "
-           f"above {bound / n_w:.3f} is impossible; its {course['share']:.2f} is the rounding "
-           f"noise of the {n_w - bound} zero eigenvalues in float32, and says nothing about "
-           "the point.")
+    if bound < n_w:  # the rank argument: more weights than N·d_out
+        why = (f"The course rule reads signs of the {n_w} eigenvalues of a weights-only "
+               f"Gauss–Newton block: it is positive semi-definite (no eigenvalue is truly "
+               f"negative) and has rank ≤ N·d_out = {bound}, so at most {bound} of {n_w} are "
+               f"truly positive and a share above {bound / n_w:.3f} is impossible; its "
+               f"{course['share']:.2f} is the rounding noise of the {n_w - bound} zero "
+               "eigenvalues in float32, and says nothing about the point.")
+    else:  # N·d_out ≥ n_w: every eigenvalue may be positive, the rank bound says nothing
+        why = (f"The course rule reads signs of the {n_w} eigenvalues of a weights-only "
+               "Gauss–Newton block, which is positive semi-definite: none is truly negative, so "
+               f"its share {course['share']:.2f} counts the eigenvalues float32 resolves above "
+               "rounding, not the loss's curvature; whether the point is a minimum is decided "
+               "by the whole Hessian, whose residual part and bias directions the block omits.")
     if point.label != "critical":
         why += (f" And ‖∇L‖ < 1e-3 is not a critical point: that needs ‖∇L‖² ≤ 1e-10 and a "
                 f"Newton step ≤ 1e-6 (here {point.grad_sq:.2g} and {point.newton_norm:.2g}).")
@@ -156,7 +163,7 @@ def report_lines(net, result) -> list[str]:
 def main(argv=None):
     """`python -m experiments.minratio.classify POINT …` under engine.io.cli's contract (bad input:
     one line, exit 2)."""
-    parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0],
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0],
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("point", help="θ (.npz with theta, sizes[, activation]; or W0, b0, …; "
                                       "or a torch state dict .pt)")
@@ -169,8 +176,10 @@ def main(argv=None):
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
                         help="the hidden activation, when the point file does not say")
     parser.add_argument("--data", default=None, help=".npz with x (N, d_in) and y (N, d_out)")
-    parser.add_argument("--target", default="sinc", help="named target on a grid (no --data)")
-    parser.add_argument("--n-samples", type=int, default=6, help="grid size for --target")
+    parser.add_argument("--target", default=None,
+                        help="named target on a grid (no --data; default: sinc)")
+    parser.add_argument("--n-samples", type=int, default=None,
+                        help="grid size for --target (default: 100, minratio's grid)")
     parser.add_argument("--rtol", type=float, default=1e-6, help="eigenvalue sign tolerance")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
@@ -178,6 +187,15 @@ def main(argv=None):
     def action():
         if not (np.isfinite(args.rtol) and 0 < args.rtol < 1):
             raise UsageError(f"--rtol {args.rtol}: give a number in (0, 1)")
+        if args.data is not None:
+            given = [f for f, v in (("--target", args.target), ("--n-samples", args.n_samples))
+                     if v is not None]
+            if given:  # read for the grid only: --data would silently override them
+                raise UsageError(f"{' and '.join(given)} make a grid, which --data {args.data} "
+                                 "replaces; drop one of the two")
+        args.target = "sinc" if args.target is None else args.target
+        # minratio's own default grid: its end points are classified on the data they came from
+        args.n_samples = 100 if args.n_samples is None else args.n_samples
         if args.module is not None:
             return module_action()
         if args.loss not in (None, "mse"):

@@ -8,7 +8,7 @@ searches for ∇L = 0 by --finder (engine.critical.finders); (3) classifies the 
 (engine.critical.classification)
 and takes the exact Hessian's spectrum (engine.derivatives.curvature): minimal ratio n₊/n
 (tolerance τ),
-resolved ratio n₊/(n₊+n₋), index n₋/n, the same at the --band rtols, and the slides' sampled
+resolved ratio n₊/(n₊+n₋), index share n₋/n, the same at the --band rtols, and the slides' sampled
 ratio: the share of K points θ + r·d, ‖d‖ = 1, with L > L(θ), per radius (Wilson interval);
 (4) continues the search from a critical end point (engine.critical.classification.continuation) to
 say
@@ -56,6 +56,7 @@ from engine.io.results import Store, UsageError
 from experiments.harness.checks import check_ints, check_memory, check_range
 from experiments.harness.parallel import LOCAL, compute, run_seeds
 from experiments.minratio.objective import (
+    check_sizes,
     check_task,
     finder_options,
     load_task,
@@ -107,7 +108,7 @@ class Config:
     newton_tol: float = 1e-6             # critical: also the Newton step ‖H_τ⁺∇L‖ ≤ this
     kappa_tol: float = 0.9               # gradient-flat: κ = ‖P₀∇L‖/‖∇L‖ ≥ this (Frye et al.)
     cos_tol: float = 5e-4                # gradient-flat too: ‖H∇L‖/(‖H‖₂‖∇L‖) ≤ this
-    rtol: float = 1e-6                   # eigenvalue sign cut τ = max(n·ε, rtol)·‖H‖₂
+    rtol: float = 1e-6                   # sign cut τ = max(nε‖H‖₂, min(rtol·‖H‖₂, λ/10))
     cut: Literal["relative", "certified"] = "relative"  # certified: τ invariant on a symmetry orbit
     band: tuple[float, ...] = (1e-8, 1e-4)  # rtols of the sensitivity band
     radii: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # sampled ratio: radii r = ‖θ − θ*‖
@@ -155,6 +156,7 @@ class Config:
         check_memory(8.0 * (2 * self.n_directions * net.n_params + 6 * net.n_params ** 2),
                      f"--n-directions {self.n_directions} with --hidden "
                      f"{' '.join(map(str, self.hidden))}")
+        check_sizes(self, net)
         # the summary stacks θ, θ₀ and the spectrum of every run: (runs, n_params) each
         check_memory(8.0 * 3 * self.runs * net.n_params, f"--runs {self.runs}")
 

@@ -40,6 +40,9 @@ def load_point(path, activation=None):
             if arrays["activation"].ndim != 0 or arrays["activation"].dtype.kind not in "US":
                 raise UsageError(f"POINT {path}: activation must be one string, e.g. 'tanh'")
             activation = str(arrays["activation"])
+            if activation not in ACTIVATIONS:  # the file's, not a flag's: name the file
+                raise UsageError(f"POINT {path}: its activation {activation!r} is unknown; "
+                                 f"choose one of {sorted(ACTIVATIONS)} with --activation")
         if "theta" in arrays:
             if "sizes" not in arrays:
                 raise UsageError(f"POINT {path}: has theta but no sizes; add sizes = (d_in, …, "
@@ -144,7 +147,8 @@ def _activation(name, path):
         raise UsageError(f"POINT {path}: the file names no activation; add --activation, e.g. "
                          "--activation relu")
     if name not in ACTIVATIONS:
-        raise UsageError(f"activation {name!r} is unknown; choose one of {sorted(ACTIVATIONS)}")
+        raise UsageError(f"--activation {name!r} is unknown; choose one of "
+                         f"{sorted(ACTIVATIONS)}")
     return name
 
 

@@ -19,7 +19,7 @@ from engine.io.results import UsageError
 from engine.nets.passes import mlp_hvp_at, mlp_mse_gradient
 from engine.training.loop import fit_lbfgs, train
 from engine.training.optim import adam
-from experiments.harness.checks import check_image_data
+from experiments.harness.checks import FULL_TRAIN, check_distinct, check_image_data, check_memory
 from experiments.harness.datasets import check_data, load_data
 
 _EPS = np.finfo(np.float64).eps
@@ -62,11 +62,23 @@ def check_task(config) -> None:
     elif config.dlae_dim != 16:
         raise UsageError(f"--dlae-dim is read for --task dlae only, not --task {task}")
     if task in IMAGES:
-        check_image_data(task, config.data_root)
-        check_data(task, config.data_root, config.n_train)
+        check_image_data(task, config.data_root, flag_name="--task")
+        check_data(task, config.data_root, config.n_train, flag_name="--task")
     elif config.n_train or config.data_root:
         raise UsageError(f"--n-train and --data-root are read for {list(IMAGES)} only, not "
                          f"--task {task}")
+
+
+def check_sizes(config, net) -> None:
+    """UsageError for a repeated --band or --radii value, or data too large for memory: the
+    samples, their activations and gradients, and trf/lm's Jacobian of the residuals (a lower
+    bound: a refused setting surely does not fit)."""
+    check_distinct(config, "band", "radii")
+    image = config.task in IMAGES
+    rows = (config.n_train or FULL_TRAIN[config.task]) if image else config.n_samples
+    jacobian = net.sizes[-1] * net.n_params if config.trainer in ("trf", "lm") else 0
+    check_memory(8.0 * rows * (2 * sum(net.sizes) + jacobian),
+                 f"--n-train {config.n_train}" if image else f"--n-samples {config.n_samples}")
 
 
 def load_task(config):

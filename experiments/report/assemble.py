@@ -22,6 +22,7 @@ from engine.io.folders import check_output_folder
 from engine.io.results import UsageError, atomic_write, load_summary, save_json
 from experiments.report.facts import Facts, MissingFact
 from experiments.report.pdf import check_images, gallery, write_pdf
+from experiments.report.schema import check_meta
 from experiments.report.sections import REGISTRY, saved_as
 from experiments.report.vector import check_vectors
 from experiments.surface import UNITS
@@ -36,7 +37,9 @@ def load_metas(results: Path) -> dict:
         if not path.exists():
             raise UsageError(f"{path} is missing: run `make {name}` (or `make all`) first")
         # the experiment's own, with experiment, config, summary and versions (else one line)
-        metas[name] = load_summary(results / name, saved_as(name))[1]
+        arrays, metas[name] = load_summary(results / name, saved_as(name))
+        # what the plots module and the sections read: every key and type (one line, else)
+        check_meta(REGISTRY[name], saved_as(name), results / name, metas[name], arrays)
         if not isinstance(metas[name].get("versions"), dict):
             raise UsageError(f"{path} lacks 'versions'; run `make {name}` into it again")
     return metas

@@ -25,6 +25,7 @@ from engine.io.results import Store, UsageError
 from engine.landscape import surface as es
 from experiments.harness.checks import (
     FULL_TRAIN,
+    check_batch,
     check_image_data,
     check_ints,
     check_memory,
@@ -151,7 +152,12 @@ class Config:
         n_train = self.n_train or (FULL_TRAIN[dnn] if dnn == "digits" else 2000)
         n_sinc = n_params_of("sinc", self.sinc_hidden)
         sinc = f"--sinc-hidden {' '.join(map(str, self.sinc_hidden))}"
-        check_network_memory("sinc", self.sinc_hidden, 8, self.sinc_samples, sinc)
+        # θ, Adam's state, the path's snapshots (--sinc-epochs / --every of them), the grid's
+        # activations and their gradients
+        check_network_memory("sinc", self.sinc_hidden, 3 * (self.sinc_epochs // self.every + 2)
+                             + 8, self.sinc_samples, f"{sinc} with --sinc-samples "
+                             f"{self.sinc_samples} and --sinc-epochs {self.sinc_epochs}")
+        check_batch(self, "batch_size", self.sinc_samples, f"--sinc-samples {self.sinc_samples}")
         # the dense Hessian of the sinc net (perturb; plane when small) and its eigh
         if "perturb" in views or ("plane" in views and n_sinc <= DENSE_MAX):
             check_memory(8.0 * 4 * n_sinc**2, f"{sinc} (its exact Hessian)")
@@ -167,7 +173,8 @@ class Config:
         check_memory(8.0 * 3 * self.grid**2 + 8.0 * 3 * self.line_points,
                      f"--grid {self.grid} with --line-points {self.line_points}")
         if "tsne" in views:
-            n_tiny = n_params_of("sinc", self.tiny_hidden)
+            n_tiny = check_network_memory("sinc", self.tiny_hidden, 8, self.tiny_samples,
+                                          f"--tiny-samples {self.tiny_samples}")
             n_points = self.tsne_points_min + self.newton_steps + self.extra_steps
             # trust-exact keeps a few dense Hessians; t-SNE a neighbour graph per point
             check_memory(8.0 * (6 * n_tiny**2 + n_points * (2 * n_tiny + 4 * 3 * self.perplexity
@@ -179,7 +186,8 @@ class Config:
 def run(config: Config, out_dir=Path("results") / EXPERIMENT, options=LOCAL):
     """Compute the view's units missing in out_dir, then save the summary of all."""
     if config.view in ("all", "line", "plane"):
-        check_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
+        data = check_data(_dnn_dataset(config), config.data_root, _dnn_n_train(config))
+        check_batch(config, "batch_size", len(data.x_train), _dnn_dataset(config))
     store = Store(out_dir, EXPERIMENT, dataclasses.replace(config, view="all"),
                   required=lambda k, info: () if info.get("diverged") else
                   UNIT_KEYS[UNITS[k].split("_")[1]])

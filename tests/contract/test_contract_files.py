@@ -56,12 +56,19 @@ def test_plots_minratio_on_a_summary_with_an_empty_config_is_one_line(tmp_path,
     assert not (tmp_path / "f").exists()
 
 
-def _fake_results(tmp_path):
+def _fake_results(tmp_path, monkeypatch):
     """A results tree the report's checks accept up to its first write: one finished summary per
-    section (surface with every unit) and a valid PNG and vector PDF for every figure."""
+    section (surface with every unit) and a valid PNG and vector PDF for every figure. The fake
+    summaries hold only what naming the figures needs, so the check of their structure
+    (experiments.report.schema.check_meta, tested on real quick results in
+    tests/experiments/report/test_report_schema.py) is switched off here: these tests are about
+    the figures, the files' JSON and a section's missing values."""
     from PIL import Image
 
+    from experiments.report import assemble
     from experiments.report.assemble import all_figures, load_metas
+
+    monkeypatch.setattr(assemble, "check_meta", lambda *args: None)
     from experiments.report.sections import REGISTRY, saved_as
     from experiments.surface.experiment import UNITS
 
@@ -121,10 +128,11 @@ PDF_CASES = {
 
 @pytest.mark.parametrize("case", list(PDF_CASES))
 def test_the_report_on_a_damaged_figure_pdf_is_one_line_and_writes_nothing(case, tmp_path,
-                                                                           one_line_error):
+                                                                           one_line_error,
+                                                                           monkeypatch):
     """report.pdf draws each figure from its vector PDF: a damaged one is refused in one line
     naming it, before anything is written; the gallery, which reads only the PNGs, still works."""
-    results, figures, _ = _fake_results(tmp_path)
+    results, figures, _ = _fake_results(tmp_path, monkeypatch)
     pdf = sorted(figures.glob("*.pdf"))[-1]
     PDF_CASES[case](pdf)
     word = (f"figures missing: {pdf}" if case == "missing pdf" else
@@ -151,8 +159,9 @@ REPORT_CASES = {
 
 @pytest.mark.parametrize("case", list(REPORT_CASES) + ["empty png", "garbage png"])
 def test_the_report_on_damaged_inputs_is_one_line_and_writes_nothing(case, tmp_path,
-                                                                      one_line_error):
-    results, figures, first = _fake_results(tmp_path)
+                                                                      one_line_error,
+                                                                      monkeypatch):
+    results, figures, first = _fake_results(tmp_path, monkeypatch)
     if case in REPORT_CASES:
         REPORT_CASES[case](results / first / "summary.json")
         word = str(results / first)
@@ -171,10 +180,11 @@ def test_the_report_on_damaged_inputs_is_one_line_and_writes_nothing(case, tmp_p
         assert not (tmp_path / "g").exists()
 
 
-def test_a_summary_without_a_value_a_section_reads_is_bad_input(tmp_path, one_line_error):
+def test_a_summary_without_a_value_a_section_reads_is_bad_input(tmp_path, one_line_error,
+                                                               monkeypatch):
     """The fake summaries hold none of the numbers the sections read: one line naming the file
     and the missing path (MissingFact), nothing written."""
-    results, figures, _ = _fake_results(tmp_path)
+    results, figures, _ = _fake_results(tmp_path, monkeypatch)
     out = tmp_path / "report"
     one_line_error(lambda: cli("experiments.report")(
         ["--results", results, "--figures", figures, "--out", out]), "experiments.report",
@@ -188,7 +198,7 @@ def test_a_key_error_of_the_code_is_not_disguised_as_bad_input(tmp_path, monkeyp
     from engine.io.errors import UsageError
     from experiments.report import assemble, sections
 
-    results, figures, first = _fake_results(tmp_path)
+    results, figures, first = _fake_results(tmp_path, monkeypatch)
 
     def buggy(facts):
         raise KeyError("a key the code got wrong")

@@ -108,7 +108,7 @@ def test_a_negative_seed_is_refused_naming_the_flag(name, tmp_path, one_line_err
      "--every 100 with --sinc-epochs 6: the PCA plane needs three points of the path"),
     ("surface", ["--line-points", "10"], "--line-points 10: give 4k + 1 points"),
     ("trajectory", ["--dataset", "sinc", "--n-train", "1"],
-     "--dataset sinc --n-train 1: n_samples=1: expected an integer ≥ 2"),
+     "--dataset sinc --n-train 1: n_train=1: a function's grid needs at least 2 points"),
 ])
 def test_every_check_runs_before_any_write(name, argv, message, tmp_path, one_line_error):
     out = tmp_path / "D"

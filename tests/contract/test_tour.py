@@ -45,8 +45,11 @@ NOT_EXPORTED = {
     # the adapters' stacking of basis vectors into HVP blocks
     "adapters.autograd": {"BLOCK"},
     "adapters.base": {"blocks", "identity_rows"},
-    # the one wording of the tools' refusal of nan/inf; an exception quoted in one line
-    "io.errors": {"check_finite", "error_reason"},
+    # the one wording of the doors' refusals (nan/inf, an rng, non-numbers, a point's shapes);
+    # an exception quoted in one line
+    "io.errors": {"check_finite", "error_reason", "check_rng", "check_float_array", "is_real",
+                  "check_point", "check_numeric"},
+    "training.loop": {"training_arrays"},  # the door of train and record_training: (x, y)
     "io.folders": {"busy_shards", "shard_lock_name"},  # the Store's locks for --shard
 }
 

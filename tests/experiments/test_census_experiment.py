@@ -116,6 +116,28 @@ def test_figure_and_readme_from_saved_files(quick, tmp_path):
     assert (tmp_path / "docs" / "census.png").is_file()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("gallery, expected", [
+    ("a_file", "is a file"),
+    ("", "--gallery is empty"),   # was census.png written into the current folder, exit 0
+])
+def test_a_bad_gallery_is_one_line_before_the_readme_is_touched(
+        quick, tmp_path, one_line_error, gallery, expected):
+    """--gallery a file gave exit 1 (FileExistsError) after README.md had been rewritten."""
+    out, _ = quick
+    render(out, tmp_path / "figures")
+    results = tmp_path / "results"
+    shutil.copytree(out, results / "census")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{BEGIN}\nold\n{END}\n")
+    (tmp_path / "a_file").write_text("x")
+    target = str(tmp_path / gallery) if gallery else ""
+    one_line_error(lambda: census_readme.main([str(results), "--figures", str(tmp_path / "figures"),
+                                               "--readme", str(readme), "--gallery", target]),
+                   census_readme.PROG, expected)
+    assert readme.read_text() == f"{BEGIN}\nold\n{END}\n"
+
+
 def test_readme_without_results_is_one_line(tmp_path, one_line_error):
     readme = tmp_path / "README.md"
     readme.write_text(f"{BEGIN}\n{END}\n")

@@ -119,6 +119,23 @@ def test_a_missing_or_damaged_file_is_one_line_exit_2(tmp_path, one_line_error, 
     assert f"--config {path}" in err and calls == [] and not out.exists()
 
 
+@pytest.mark.parametrize("holds_config", [False, True])
+def test_a_folder_given_as_config_is_named_a_folder(tmp_path, one_line_error, holds_config):
+    """--config FOLDER said "no such file"; it is a folder, and when it holds a config.json the
+    message points at it."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    if holds_config:
+        _saved(folder, {"runs": 2})
+    calls, out = [], tmp_path / "out"
+    message = (f"is a folder, not a file; give its {folder / 'config.json'}" if holds_config
+               else "is a folder, not a file; give the config.json inside a results folder")
+    one_line_error(lambda: cli.main(Config, _toy_run(calls), lambda *a, **k: [],
+                                    argv=["--config", str(folder), "--out", str(out)],
+                                    prog=PROG), PROG, message)
+    assert calls == [] and not out.exists()
+
+
 def test_quick_and_config_together_are_refused(tmp_path):
     path = _saved(tmp_path, {"runs": 2})
     with pytest.raises(UsageError, match="--quick and --config both set every field"):

@@ -89,10 +89,31 @@ def test_theta_with_sizes_and_its_label(tmp_path):
     (lambda p: np.savez(p, W0=np.zeros((1, 2)), b0=np.zeros(2), W1=np.zeros((2, 1)),
                         b1=np.zeros(1)), ["--activation", "tanh", "--target", "sincc"],
      "--target 'sincc' is unknown"),
+    # --data replaces the grid: a --target or --n-samples beside it would be ignored
+    (lambda p: np.savez(p, theta=np.zeros(7), sizes=(1, 2, 1), activation="tanh"),
+     ["--data", "d.npz", "--target", "damped_cos"],
+     "--target make a grid, which --data d.npz replaces; drop one of the two"),
+    # the file's own activation: the message names the file, not a flag the user did not give
+    (lambda p: np.savez(p, theta=np.zeros(7), sizes=(1, 2, 1), activation="foo"), [],
+     "POINT {path}: its activation 'foo' is unknown"),
 ])
 def test_bad_input_is_one_line(make, flags, expected, tmp_path, one_line_error):
     path = tmp_path / "p.npz"
     if make:
         make(path)
     one_line_error(lambda: classify.main([str(path), *flags]), "experiments.minratio.classify",
-                   expected)
+                   expected.format(path=path))
+
+
+def test_the_why_sentence_drops_the_rank_argument_when_it_bounds_nothing():
+    """With N·d_out ≥ the weights (6 samples, 4 weights of a 1-2-1 net) every Gauss–Newton
+    eigenvalue may be positive: "at most 6 of 4 are truly positive … a share above 1.000 is
+    impossible" made no sense. Below it (2 samples), the rank argument stays."""
+    net = MLP((1, 2, 1), "tanh", "mse")
+    theta = net.init(np.random.default_rng(0))
+    x = np.linspace(-1.0, 1.0, 6)[:, None]
+    many = classify.assess(net, theta, x, np.sin(3.0 * x))
+    assert many["course"]["rank_bound"] == many["course"]["n_weights"] == 4
+    assert "impossible" not in many["explanation"] and "semi-definite" in many["explanation"]
+    few = classify.assess(net, theta, x[:2], np.sin(3.0 * x[:2]))
+    assert "at most 2 of 4 are truly positive" in few["explanation"]

@@ -1,0 +1,126 @@
+"""What a reader of saved results relies on, checked once when it loads them.
+
+Each plots module declares SCHEMA = {"config": spec, "summary": spec, "arrays": arrays}: the
+keys of summary.json's config and summary it reads, with their types, and the arrays of
+summary.npz with their number of dimensions. `load_results` (render) and `check_results` (the
+report, which loads the files itself) refuse a damaged or foreign file in one line (UsageError:
+exit 2) naming the file and what is missing or of the wrong type — so a KeyError or TypeError
+raised later, while drawing, is a bug and is reported as one.
+
+A spec is
+  a type or a tuple of types   the value's type (NUM: a number; bool is not a number here)
+  a dict {key: spec}           a mapping holding each key; a key ending in "?" may be absent
+  Each(spec)                   a mapping whose every value matches spec
+  [spec]                       a list whose every item matches spec
+  ANY                          anything
+arrays is {name: ndim}, a name ending in "?" may be absent. The summary's spec and arrays may
+be functions of meta instead (keys named by the config, checked first, or by the summary).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.io.results import UsageError, load_summary
+
+NUM = (int, float)
+ANY = object
+NONE = type(None)
+
+
+class Each:
+    """A mapping of any keys whose every value matches `spec`."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+
+def _kind(spec) -> str:
+    if isinstance(spec, dict | Each):
+        return "a mapping"
+    if isinstance(spec, list):
+        return "a list"
+    types = spec if isinstance(spec, tuple) else (spec,)
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false",
+             NONE: "null", list: "a list", dict: "a mapping"}
+    kinds = ["a number"] if set(types) >= {int, float} else []
+    kinds += [names.get(t, t.__name__) for t in types if not (kinds and t in (int, float))]
+    return " or ".join(dict.fromkeys(kinds))
+
+
+def _matches(value, spec) -> bool:
+    types = spec if isinstance(spec, tuple) else (spec,)
+    if isinstance(value, bool) and bool not in types and ANY not in types:
+        return False  # JSON's true is no number
+    return isinstance(value, types)
+
+
+def problem(value, spec, where: str) -> str | None:
+    """The first way `value` (found at `where`) breaks `spec`, or None."""
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return f"{where} is {type(value).__name__}, not a mapping"
+        for key, sub in spec.items():
+            optional, name = key.endswith("?"), key.rstrip("?")
+            if name not in value:
+                if optional:
+                    continue
+                return f"lacks [{f'{where}.{name}'!r}]"
+            found = problem(value[name], sub, f"{where}.{name}")
+            if found:
+                return found
+        return None
+    if isinstance(spec, Each):
+        if not isinstance(value, dict):
+            return f"{where} is {type(value).__name__}, not a mapping"
+        for key, item in value.items():
+            found = problem(item, spec.spec, f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return f"{where} is {type(value).__name__}, not a list"
+        for i, item in enumerate(value):
+            found = problem(item, spec[0], f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if not _matches(value, spec):
+        return f"{where} is {type(value).__name__} {value!r:.40}, not {_kind(spec)}"
+    return None
+
+
+def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> None:
+    """UsageError (one line naming the file) when meta (summary.json of `folder`) or arrays
+    (its summary.npz; None: not checked) lack what `schema` requires."""
+    folder = Path(folder)
+    rerun = f"; run python -m experiments.{experiment} into a fresh folder"
+    for part in ("config", "summary"):
+        spec = schema.get(part, {})
+        # a function of meta: keys named by the config (checked first) or the summary
+        found = problem(meta.get(part), spec(meta) if callable(spec) else spec, part)
+        if found:
+            raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
+    if arrays is None:
+        return
+    wanted = schema.get("arrays", {})
+    wanted = wanted(meta) if callable(wanted) else wanted
+    for key, ndim in wanted.items():
+        name = key.rstrip("?")
+        if name not in arrays:
+            if key.endswith("?"):
+                continue
+            raise UsageError(f"{folder / 'summary.npz'} lacks the array {name!r}{rerun}")
+        if np.ndim(arrays[name]) != ndim:
+            raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of shape "
+                             f"{np.shape(arrays[name])}, not {ndim}-dimensional{rerun}")
+
+
+def load_results(results_dir, experiment: str, schema: dict) -> tuple[dict, dict]:
+    """(arrays, meta) of `experiment`'s results folder, as engine.io.results.load_summary reads
+    them, checked against `schema` (check_results): what every render calls."""
+    arrays, meta = load_summary(results_dir, experiment)
+    check_results(results_dir, experiment, meta, arrays, schema)
+    return arrays, meta
