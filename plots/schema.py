@@ -9,6 +9,7 @@ raised later, while drawing, is a bug and is reported as one.
 
 A spec is
   a type or a tuple of types   the value's type (NUM: a number; bool is not a number here)
+  a tuple of specs             any one of them (a mapping spec or null, say)
   a dict {key: spec}           a mapping holding each key; a key ending in "?" may be absent
   Each(spec)                   a mapping whose every value matches spec
   [spec]                       a list whose every item matches spec
@@ -58,6 +59,10 @@ def _matches(value, spec) -> bool:
 
 def problem(value, spec, where: str) -> str | None:
     """The first way `value` (found at `where`) breaks `spec`, or None."""
+    if isinstance(spec, tuple) and not all(isinstance(t, type) for t in spec):
+        # alternatives that are specs themselves, e.g. ({"rho": NUM, …}, NONE): any one fits
+        found = [problem(value, alternative, where) for alternative in spec]
+        return None if None in found else found[0]
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return f"{where} is {type(value).__name__}, not a mapping"

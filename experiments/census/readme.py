@@ -19,8 +19,34 @@ from engine.io.folders import check_output_folder
 from engine.io.results import UsageError, load_summary
 from experiments.harness.readme import commit_label, rewrite_block
 from experiments.report.pdf import check_images, gallery
+from plots.schema import NONE, NUM, Each, problem
 
 PROG = "experiments.census.readme"
+# what `block` reads of summary.json, checked before a line is written (plots.schema's specs): a
+# damaged or foreign file is bad input, while a KeyError of the text's own code stays a bug
+_RANGE = ({"min": NUM, "max": NUM, "decades": NUM}, NONE)
+_INTERVAL = {"low": NUM, "high": NUM}
+_STARTS = {"runs": int, "critical": int}
+README_SCHEMA = {
+    "config": {"weight_decay": NUM, "max_hvp": int, "switch_min": int, "switch_max": int,
+               "embed_max": int, "embed_switch_min": int, "embed_switch_max": int,
+               "embed_noise": NUM, "grad_sq_tol": NUM, "newton_tol": NUM, "runs": int},
+    "summary": {
+        "census": {"fit": {"spearman": ({"rho": NUM, **_INTERVAL}, NONE),
+                           "slope": ({"per_decade": NUM, **_INTERVAL}, NONE)},
+                   "loss_range": _RANGE, "error_range": _RANGE,
+                   "by_start": {"trained": _STARTS, "embedded": _STARTS},
+                   "settled": int, "distinct": int, "exact": int, "saddles": int, "minima": int,
+                   "index_range": ([int], NONE)},
+        "counts": {"critical": int, "gradient-flat": int, "not-converged": int},
+        "time": {"cpu_sum": NUM, "cpu_median": NUM, "search_median": NUM},
+        "verdicts": {"escaping": int, "drifted": int},
+        "end_points": {"n": int, "median_grad_sq": NUM, "grad_sq_passed": int,
+                       "median_newton_norm": NUM, "index_range": ([int], NONE),
+                       "loss_range": _RANGE, "spearman": ({"rho": NUM, **_INTERVAL}, NONE)},
+        "finder": {"status_counts": Each(int)},
+        "n_samples": int, "sizes": [int], "activation": str, "n_params": int, "runs?": list},
+}
 BEGIN, END = "<!-- measured:census -->", "<!-- /measured:census -->"
 
 
@@ -30,68 +56,69 @@ def block(results: Path) -> str:
     if not (folder / "summary.json").is_file():
         raise UsageError(f"{folder}: no finished census (summary.json); run `make census` first")
     _, meta = load_summary(folder, "census")
-    try:
-        s, config = meta["summary"], meta["config"]
-        c, counts, t = s["census"], s["counts"], s["time"]
-        rho, slope = c["fit"]["spearman"], c["fit"]["slope"]
-        runs = len(s["runs"]) if "runs" in s else config["runs"]
-        loss, error = c["loss_range"], c["error_range"]
-        starts = c["by_start"]
-        lines = [
-            f"{runs} searches on all {s['n_samples']} images of digits 8×8 with a "
-            f"{'-'.join(map(str, s['sizes']))} {s['activation']} net ({s['n_params']:,} "
-            f"parameters), MSE + (λ/2)‖θ‖² with λ = {config['weight_decay']:g}, Newton-MR on "
-            f"HVPs with a budget of {config['max_hvp']:,} products. "
-            f"{starts['trained']['runs']} start from the net trained for a log-uniform number "
-            f"of L-BFGS steps in [{config['switch_min']}, {config['switch_max']}], "
-            f"{starts['embedded']['runs']} from the critical point of a net with k = 1 … "
-            f"{config['embed_max']} hidden units (trained for a log-uniform number of L-BFGS "
-            f"steps in [{config['embed_switch_min']}, {config['embed_switch_max']}], then "
-            "Newton-MR with eigh steps) embedded with zero units and perturbed by "
-            f"noise of σ = {config['embed_noise']:g} per parameter: {counts['critical']} ended "
-            f"critical (‖∇L‖² ≤ {config['grad_sq_tol']:g} and a Newton step ≤ "
-            f"{config['newton_tol']:g}; {starts['trained']['critical']} of the path starts, "
-            f"{starts['embedded']['critical']} of the embedded ones), "
-            f"{counts['gradient-flat']} gradient-flat, "
-            f"{counts['not-converged']} not converged. Of the critical points, "
-            f"{c['settled']} stay put under continuation ({s['verdicts']['escaping']} escaping, "
-            f"{s['verdicts']['drifted']} drifting), {c['distinct']} of them distinct (index and "
-            f"loss); their index comes from the LDLᵀ inertia at ±τ (exact for {c['exact']} of "
-            f"{counts['critical']}), no eigh.",
-            "",
-            "| settled critical points (distinct) | saddles | minima | index n₋ | training error "
-            "ε (misclassified) | training MSE | ρ(MSE, α) (95 %) | α per decade of MSE (95 %) | "
-            "CPU (sum, median per search) |",
-            "|---|---|---|---|---|---|---|---|---|",
-            "| {} ({}) | {} | {} | {} | {} | {} | {} | {} | {:.0f} s, {:.1f} s |".format(
-                c["settled"], c["distinct"], c["saddles"], c["minima"],
-                "{} … {}".format(*c["index_range"]) if c["index_range"] else "—",
-                _span(error, "{:.1%}"), _span(loss, "{:.3g}"),
-                f"{rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})" if rho else "—",
-                f"{slope['per_decade']:.3g} ({slope['low']:.3g} … {slope['high']:.3g})"
-                if slope else "—", t["cpu_sum"], t["cpu_median"]),
-        ]
-        e = s["end_points"]
-        ends = e["spearman"]
-        lines += [
-            "",
-            f"Where the searches stopped (all {e['n']} end points, critical or not): median "
-            f"‖∇L‖² {e['median_grad_sq']:.2g} ({e['grad_sq_passed']} at ≤ "
-            f"{config['grad_sq_tol']:g}), median Newton step ‖H_τ⁺∇L‖ "
-            f"{e['median_newton_norm']:.2g} (critical needs ≤ {config['newton_tol']:g}); index "
-            + ("{} … {}".format(*e["index_range"]) if e["index_range"] else "—")
-            + f" over MSE {_span(e['loss_range'], '{:.3g}')}"
-            + (f", ρ(MSE, α) = {ends['rho']:.2f} ({ends['low']:.2f} … {ends['high']:.2f})"
-               if ends else "")
-            + f". Per search (median): {t['cpu_median']:.1f} s of CPU in all, the search "
-            f"{t['search_median']:.1f} s of wall time; the finder's stops: "
-            + ", ".join(f"{k} {v}" for k, v in s["finder"]["status_counts"].items()) + ".",
-            "",
-            _aim(c, t, runs),
-        ]
-    except (KeyError, TypeError, IndexError, ValueError) as err:
-        raise UsageError(f"{folder / 'summary.json'} lacks what the README reads ({err!r}); "
-                         "run python -m experiments.census into a fresh folder") from None
+    for part in ("config", "summary"):  # what the text reads, checked before it is written
+        found = problem(meta.get(part), README_SCHEMA[part], part)
+        if found:
+            raise UsageError(f"{folder / 'summary.json'}: {found}; run python -m "
+                             "experiments.census into a fresh folder")
+    s, config = meta["summary"], meta["config"]
+    c, counts, t = s["census"], s["counts"], s["time"]
+    rho, slope = c["fit"]["spearman"], c["fit"]["slope"]
+    runs = len(s["runs"]) if "runs" in s else config["runs"]
+    loss, error = c["loss_range"], c["error_range"]
+    starts = c["by_start"]
+    lines = [
+        f"{runs} searches on all {s['n_samples']} images of digits 8×8 with a "
+        f"{'-'.join(map(str, s['sizes']))} {s['activation']} net ({s['n_params']:,} "
+        f"parameters), MSE + (λ/2)‖θ‖² with λ = {config['weight_decay']:g}, Newton-MR on "
+        f"HVPs with a budget of {config['max_hvp']:,} products. "
+        f"{starts['trained']['runs']} start from the net trained for a log-uniform number "
+        f"of L-BFGS steps in [{config['switch_min']}, {config['switch_max']}], "
+        f"{starts['embedded']['runs']} from the critical point of a net with k = 1 … "
+        f"{config['embed_max']} hidden units (trained for a log-uniform number of L-BFGS "
+        f"steps in [{config['embed_switch_min']}, {config['embed_switch_max']}], then "
+        "Newton-MR with eigh steps) embedded with zero units and perturbed by "
+        f"noise of σ = {config['embed_noise']:g} per parameter: {counts['critical']} ended "
+        f"critical (‖∇L‖² ≤ {config['grad_sq_tol']:g} and a Newton step ≤ "
+        f"{config['newton_tol']:g}; {starts['trained']['critical']} of the path starts, "
+        f"{starts['embedded']['critical']} of the embedded ones), "
+        f"{counts['gradient-flat']} gradient-flat, "
+        f"{counts['not-converged']} not converged. Of the critical points, "
+        f"{c['settled']} stay put under continuation ({s['verdicts']['escaping']} escaping, "
+        f"{s['verdicts']['drifted']} drifting), {c['distinct']} of them distinct (index and "
+        f"loss); their index comes from the LDLᵀ inertia at ±τ (exact for {c['exact']} of "
+        f"{counts['critical']}), no eigh.",
+        "",
+        "| settled critical points (distinct) | saddles | minima | index n₋ | training error "
+        "ε (misclassified) | training MSE | ρ(MSE, α) (95 %) | α per decade of MSE (95 %) | "
+        "CPU (sum, median per search) |",
+        "|---|---|---|---|---|---|---|---|---|",
+        "| {} ({}) | {} | {} | {} | {} | {} | {} | {} | {:.0f} s, {:.1f} s |".format(
+            c["settled"], c["distinct"], c["saddles"], c["minima"],
+            "{} … {}".format(*c["index_range"]) if c["index_range"] else "—",
+            _span(error, "{:.1%}"), _span(loss, "{:.3g}"),
+            f"{rho['rho']:.2f} ({rho['low']:.2f} … {rho['high']:.2f})" if rho else "—",
+            f"{slope['per_decade']:.3g} ({slope['low']:.3g} … {slope['high']:.3g})"
+            if slope else "—", t["cpu_sum"], t["cpu_median"]),
+    ]
+    e = s["end_points"]
+    ends = e["spearman"]
+    lines += [
+        "",
+        f"Where the searches stopped (all {e['n']} end points, critical or not): median "
+        f"‖∇L‖² {e['median_grad_sq']:.2g} ({e['grad_sq_passed']} at ≤ "
+        f"{config['grad_sq_tol']:g}), median Newton step ‖H_τ⁺∇L‖ "
+        f"{e['median_newton_norm']:.2g} (critical needs ≤ {config['newton_tol']:g}); index "
+        + ("{} … {}".format(*e["index_range"]) if e["index_range"] else "—")
+        + f" over MSE {_span(e['loss_range'], '{:.3g}')}"
+        + (f", ρ(MSE, α) = {ends['rho']:.2f} ({ends['low']:.2f} … {ends['high']:.2f})"
+           if ends else "")
+        + f". Per search (median): {t['cpu_median']:.1f} s of CPU in all, the search "
+        f"{t['search_median']:.1f} s of wall time; the finder's stops: "
+        + ", ".join(f"{k} {v}" for k, v in s["finder"]["status_counts"].items()) + ".",
+        "",
+        _aim(c, t, runs),
+    ]
     v = meta.get("versions") or {}
     lines += ["", f"Written by `make docs` from the results of losslab {v.get('losslab', '?')} "
               f"(commit {commit_label(v.get('commit'))}), numpy {v.get('numpy', '?')}, "

@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.io.cli import OneLineParser, guarded
 from engine.io.results import UsageError, load_summary
 from experiments.harness.readme import commit_label, rewrite_block
+from plots.schema import NONE, NUM, problem
 
 PROG = "experiments.minratio.readme_table"
 BEGIN, END = "<!-- measured:minratio -->", "<!-- /measured -->"
@@ -24,6 +25,19 @@ RUNS = (("minratio", "MSE (`make minratio`)"), ("minratio_wd", "λ = {wd:g} (`ma
 HEADER = ("| run | critical (staying) | gradient-flat | not conv. | non-trivial staying saddles, "
           "distinct | their index n₋ | their MSE | index–loss ρ (95 %) | wall time |\n"
           "|---|---|---|---|---|---|---|---|---|")
+
+# what `row` reads of summary.json (plots.schema's specs): a damaged or foreign file is bad
+# input, while a KeyError of the row's own code stays a bug
+_RANGE = ({"min": NUM, "max": NUM, "decades": NUM}, NONE)
+ROW_SCHEMA = {
+    "config": {"weight_decay?": NUM},
+    "summary": {"counts": {"critical": int, "gradient-flat": int, "not-converged": int},
+                "verdicts": {"escaping": int, "stays": int},
+                "saddles": {"distinct": int, "reducible": int, "index_range": ([int], NONE),
+                            "loss_range": _RANGE},
+                "index_loss_fit": {"spearman": ({"rho": NUM, "low": NUM, "high": NUM}, NONE)},
+                "wall_time": NUM},
+}
 
 
 def row(name: str, summary: dict, config: dict) -> str:
@@ -56,11 +70,12 @@ def block(results: Path) -> str:
         if not (folder / "summary.json").exists():
             continue
         _, meta = load_summary(folder, "minratio")
-        try:
-            rows.append(row(name, meta["summary"], meta["config"]))
-        except (KeyError, TypeError, IndexError, ValueError) as err:
-            raise UsageError(f"{folder / 'summary.json'} lacks what the table reads ({err!r}); "
-                             "run python -m experiments.minratio into a fresh folder") from None
+        for part in ("config", "summary"):  # what `row` reads, checked before the row is made
+            found = problem(meta.get(part), ROW_SCHEMA[part], part)
+            if found:
+                raise UsageError(f"{folder / 'summary.json'}: {found}; run python -m "
+                                 "experiments.minratio into a fresh folder")
+        rows.append(row(name, meta["summary"], meta["config"]))
         v = meta.get("versions") or {}
         made_by.append(f"{name}: losslab {v.get('losslab', '?')} (commit "
                        f"{commit_label(v.get('commit'))}), numpy {v.get('numpy', '?')}, "

@@ -56,8 +56,27 @@ def test_the_writer_refuses_in_one_line_and_leaves_the_readme(tmp_path, one_line
     Store(tmp_path / "minratio", "minratio", {"runs": 1}).save_summary(
         {"x": np.zeros(1)}, {"counts": {}})
     one_line_error(lambda: readme_table.main([str(tmp_path), "--readme", str(readme)]), prog,
-                   "lacks what the table reads")
+                   "summary.json: lacks ['summary.counts.critical']")
     assert readme.read_text() == "no markers\n"
+
+
+def test_a_key_error_of_the_rows_own_code_is_not_bad_input(tmp_path, monkeypatch):
+    """The row's code was wrapped in `except (KeyError, TypeError, …)` → exit 2 "lacks what the
+    table reads": a bug in it read as a damaged file. The schema check decides that now."""
+    from engine.io.results import UsageError
+    from plots.schema import problem
+
+    summary = {"counts": {"critical": 1, "gradient-flat": 0, "not-converged": 0},
+               "verdicts": {"escaping": 0, "stays": 1},
+               "saddles": {"distinct": 0, "reducible": 0, "index_range": None, "loss_range": None},
+               "index_loss_fit": {"spearman": None}, "wall_time": 1.0}
+    assert problem(summary, readme_table.ROW_SCHEMA["summary"], "summary") is None
+    Store(tmp_path / "minratio", "minratio", {"runs": 1}).save_summary({"x": np.zeros(1)},
+                                                                        summary)
+    monkeypatch.setattr(readme_table, "commit_label", lambda commit: {}["a key the code got"])
+    with pytest.raises(KeyError, match="a key the code got") as caught:
+        readme_table.block(tmp_path)
+    assert not isinstance(caught.value, UsageError)
 
 
 def test_the_readme_has_the_measured_block_and_make_docs_writes_it():

@@ -112,3 +112,15 @@ def test_a_key_error_of_the_plotting_code_is_an_internal_failure(gradnorm, tmp_p
     err = capsys.readouterr().err
     assert exit_info.value.code == 1, err
     assert "internal error: KeyError" in err and "error: " not in err.split("internal")[0]
+
+
+def test_a_tuple_of_specs_takes_any_of_them():
+    """census's ρ is {"rho", "low", "high"} or null: a tuple mixing a mapping spec with a type
+    raised TypeError from isinstance on the real census results (plots.census exit 1)."""
+    from plots.schema import NONE, NUM, problem
+
+    rho = ({"rho": NUM, "low": NUM, "high": NUM}, NONE)
+    assert problem({"rho": 0.5, "low": 0.1, "high": 0.9}, rho, "fit.spearman") is None
+    assert problem(None, rho, "fit.spearman") is None
+    assert "lacks" in problem({"rho": 0.5}, rho, "fit.spearman")
+    assert problem("x", rho, "fit.spearman") is not None
