@@ -9,20 +9,27 @@ from __future__ import annotations
 
 from engine.io.cli import OneLineParser, guarded
 
+TABLES = ("curvature", "hvp", "spectra", "training", "finders", "trace", "routes", "peers")
 
-def main(argv=None):
-    """`python -m experiments.bench [--repeats N] [--only TABLE]`: print the curvature, HVP,
-    training and finder tables (or the one of --only) as Markdown. Exits 2 on --repeats < 1."""
-    parser = OneLineParser(prog="experiments.bench", description=__doc__)
+
+def main(argv=None, only=None):
+    """`python -m experiments.bench [--repeats N] [--only TABLE] [--debug]`: print the curvature,
+    HVP, training and finder tables (or the one of --only) as Markdown; `only` is the table of
+    `python -m experiments.bench.<table> [--repeats N] [--debug]`, which has no --only. Bad
+    input (a flag, --repeats < 1) is one line and exit 2 (engine.io.cli)."""
+    parser = OneLineParser(prog="experiments.bench" + (f".{only}" if only else ""),
+                           description=__doc__)
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed repeats per case (default: 5)")
-    parser.add_argument("--only", choices=["curvature", "hvp", "spectra", "training", "finders",
-                                           "trace", "routes", "peers"],
-                        help="run one table only")
+    if only is None:
+        parser.add_argument("--only", choices=list(TABLES), help="run one table only")
+    parser.add_argument("--debug", action="store_true",
+                        help="show an internal error's traceback, not a one-line message")
     opts = parser.parse_args(argv)
+    opts.only = opts.only if only is None else only
     if opts.repeats < 1:
         parser.error(f"--repeats {opts.repeats}: give at least 1")
-    guarded(parser.prog, lambda: _tables(opts), debug=False)
+    guarded(parser.prog, lambda: _tables(opts), debug=opts.debug)
 
 
 def _tables(opts):

@@ -101,6 +101,11 @@ def test_scheduler_form_without_dask(monkeypatch):
     (["experiments.bench.scale", "--nets", "foo"], "--nets"),
     (["experiments.bench.scale", "--seed", "-1"], "--seed"),
     (["experiments.bench.scale", "--nets", "sinc", "sinc"], "--nets"),
+    # each table's own module took any arguments and ignored them
+    *[([f"experiments.bench.{t}", "--bogus"], "--bogus") for t in (
+        "curvature", "finders", "hvp", "peers", "routes", "spectra", "training", "trace")],
+    (["experiments.bench.trace", "--repeats", "0"], "--repeats 0"),
+    (["experiments.bench.hvp", "--only", "trace"], "--only"),
 ])
 def test_bench_clis_are_one_line(tmp_path, args, expected):
     _refused(tmp_path, *args, expected=expected)
