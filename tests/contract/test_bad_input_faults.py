@@ -104,7 +104,8 @@ def test_scheduler_form_without_dask(monkeypatch):
     # each table's own module took any arguments and ignored them
     *[([f"experiments.bench.{t}", "--bogus"], "--bogus") for t in (
         "curvature", "finders", "hvp", "peers", "routes", "spectra", "training", "trace")],
-    (["experiments.bench.trace", "--repeats", "0"], "--repeats 0"),
+    (["experiments.bench.hvp", "--repeats", "0"], "--repeats 0"),
+    (["experiments.bench.trace", "--repeats", "5"], "--repeats"),  # 30 seeds of its own
     (["experiments.bench.hvp", "--only", "trace"], "--only"),
 ])
 def test_bench_clis_are_one_line(tmp_path, args, expected):
