@@ -23,7 +23,8 @@ PROG = "experiments.minratio.readme_table"
 BEGIN, END = "<!-- measured:minratio -->", "<!-- /measured -->"
 RUNS = (("minratio", "MSE (`make minratio`)"), ("minratio_wd", "λ = {wd:g} (`make minratio_wd`)"))
 HEADER = ("| run | passed the critical test (staying; the rest drifted or escaped) | "
-          "gradient-flat | not conv. | non-trivial staying saddles, distinct | their index n₋ | their MSE | index–loss ρ (95 %) | wall time |\n"
+          "gradient-flat | not conv. | non-trivial staying saddles, distinct | their index n₋ | "
+          "their MSE | index–loss ρ (95 %) | wall time |\n"
           "|---|---|---|---|---|---|---|---|---|")
 
 # what `row` reads of summary.json (plots.schema's specs): a damaged or foreign file is bad
