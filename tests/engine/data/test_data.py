@@ -393,7 +393,7 @@ def test_load_dataset_dispatch(tmp_path, rng):
     (("digits",), {"low": 0.0}, ["digits", "test_fraction"]),
     (("sinc",), {"test_fraction": 0.1}, ["sinc", "n_samples"]),
     (("sinc",), {"n_train": 5, "n_samples": 6}, ["not both"]),
-    (("sinc",), {"n_train": 0}, ["n_samples=0"]),  # the grid size, not silently the default
+    (("sinc",), {"n_train": 0}, ["n_train=0", "at least 2"]),  # the grid size, not the default
     (("mnist",), {"n_samples": 6}, ["mnist"]),
     (("mnist",), {}, ["root"]),
 ])
