@@ -1,12 +1,12 @@
 """engine.spectra.trace.krylov_aware_trace against exact traces: exact cases (a Krylov space that
 spans ℝⁿ, one that becomes invariant and restarts), unbiasedness over seeds, the error bar's
-coverage, and its accuracy against Hutchinson, Hutch++ and XTrace at the same products."""
+coverage, and its accuracy against Hutchinson, Hutch++ and XTrace at the same products (the Hessian
+object and the refusals: test_trace.py, beside XTrace's)."""
 import numpy as np
 import pytest
 
 from engine import MLP
 from engine.derivatives.curvature import exact_hessian
-from engine.spectra.facade import Hessian
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace, hvp_operator
 from engine.spectra.trace import krylov_aware_trace, xtrace
 from tests.engine.spectra.test_trace import SEEDS, decaying, flat, runs, symmetric
@@ -74,23 +74,3 @@ def test_beats_hutchinson_a_hundredfold_on_a_decaying_spectrum():
     rms = lambda e: np.sqrt(np.mean((e - exact) ** 2))  # noqa: E731
     ours = rms(runs(H, 60, krylov_aware_trace, 50)[:, 0])
     assert ours <= rms(runs(H, 60, hutchinson_trace, 50)[:, 0]) / 100
-
-
-def test_the_hessian_object_offers_it():
-    x = np.linspace(-1.0, 1.0, 40)[:, None]
-    net = MLP((1, 5, 1), activation="tanh", loss_name="mse")
-    theta = net.init(np.random.default_rng(4))
-    y = np.sin(3.0 * x)
-    h = Hessian(net, theta, data=(x, y))
-    op = hvp_operator(net, theta, x, y)
-    assert h.trace("krylov-aware", 12, rng=5) == krylov_aware_trace(
-        op, 12, rng=np.random.default_rng(5))
-    estimate, error = h.trace("krylov-aware", 12, rng=5)
-    assert abs(estimate - np.trace(h.matrix())) <= 5.0 * error + 1e-12
-
-
-def test_refuses_bad_input():
-    with pytest.raises(ValueError, match="n_products"):
-        krylov_aware_trace(np.eye(4), 3, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="op has shape"):
-        krylov_aware_trace(np.ones((2, 3)), 10, rng=np.random.default_rng(0))

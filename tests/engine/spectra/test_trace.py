@@ -1,5 +1,6 @@
 """engine.spectra.trace.xtrace against exact traces: exact cases, unbiasedness over seeds, the
-error bar's coverage, and its accuracy against Hutchinson and Hutch++ at the same products."""
+error bar's coverage, and its accuracy against Hutchinson and Hutch++ at the same products; the
+Hessian object's and the doors' tests take krylov_aware_trace beside it."""
 import numpy as np
 import pytest
 
@@ -7,7 +8,7 @@ from engine import MLP
 from engine.derivatives.curvature import exact_hessian
 from engine.spectra.facade import Hessian
 from engine.spectra.lanczos import hutchinson_trace, hutchpp_trace, hvp_operator
-from engine.spectra.trace import xtrace
+from engine.spectra.trace import krylov_aware_trace, xtrace
 
 SEEDS = 300
 
@@ -98,20 +99,23 @@ def test_beats_hutchinson_tenfold_on_a_decaying_spectrum():
     assert rms(runs(H, 60, seeds=50)[:, 0]) <= rms(runs(H, 60, hutchinson_trace, 50)[:, 0]) / 10
 
 
-def test_the_hessian_object_offers_it():
+@pytest.mark.parametrize("method, estimator, m", [("xtrace", xtrace, 30),
+                                                 ("krylov-aware", krylov_aware_trace, 12)])
+def test_the_hessian_object_offers_it(method, estimator, m):
     x = np.linspace(-1.0, 1.0, 40)[:, None]
     net = MLP((1, 5, 1), activation="tanh", loss_name="mse")
     theta = net.init(np.random.default_rng(4))
     y = np.sin(3.0 * x)
     h = Hessian(net, theta, data=(x, y))
     op = hvp_operator(net, theta, x, y)
-    assert h.trace("xtrace", 30, rng=5) == xtrace(op, 30, rng=np.random.default_rng(5))
-    estimate, error = h.trace("xtrace", 30, rng=5)
+    assert h.trace(method, m, rng=5) == estimator(op, m, rng=np.random.default_rng(5))
+    estimate, error = h.trace(method, m, rng=5)
     assert abs(estimate - np.trace(h.matrix())) <= 5.0 * error + 1e-12
 
 
-def test_refuses_bad_input():
+@pytest.mark.parametrize("estimator", [xtrace, krylov_aware_trace])
+def test_refuses_bad_input(estimator):
     with pytest.raises(ValueError, match="n_products"):
-        xtrace(np.eye(4), 3, rng=np.random.default_rng(0))
+        estimator(np.eye(4), 3, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="op has shape"):
-        xtrace(np.ones((2, 3)), 10, rng=np.random.default_rng(0))
+        estimator(np.ones((2, 3)), 10, rng=np.random.default_rng(0))
