@@ -76,19 +76,14 @@ def problem(value, spec, where: str) -> str | None:
             if found:
                 return found
         return None
-    if isinstance(spec, Each):
-        if not isinstance(value, dict):
-            return f"{where} is {type(value).__name__}, not a mapping"
-        for key, item in value.items():
-            found = problem(item, spec.spec, f"{where}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(spec, list):
-        if not isinstance(value, list):
-            return f"{where} is {type(value).__name__}, not a list"
-        for i, item in enumerate(value):
-            found = problem(item, spec[0], f"{where}[{i}]")
+    if isinstance(spec, Each | list):  # every value of a mapping, every item of a list
+        mapping = isinstance(spec, Each)
+        if not isinstance(value, dict if mapping else list):
+            return f"{where} is {type(value).__name__}, not {'a mapping' if mapping else 'a list'}"
+        items = ((f"{where}.{k}", v) for k, v in value.items()) if mapping else (
+            (f"{where}[{i}]", v) for i, v in enumerate(value))
+        for place, item in items:
+            found = problem(item, spec.spec if mapping else spec[0], place)
             if found:
                 return found
         return None
