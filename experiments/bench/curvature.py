@@ -100,7 +100,8 @@ def _timed(fn, *args, **kwargs):
     return out, time.perf_counter() - start
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="curvature")
+    bench_cli(lambda opts: print_table(bench_curvature(repeats=opts.repeats)), only="curvature",
+              description=__doc__)

@@ -78,7 +78,8 @@ def print_table(rows: list[dict]) -> None:
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="finders")
+    bench_cli(lambda opts: print_table(bench_finders()), only="finders",
+              description=__doc__)

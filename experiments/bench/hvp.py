@@ -191,7 +191,8 @@ def _jax_hvp(jax, net, x, y):
     return jax.jit(lambda theta, v: jax.jvp(jax.grad(loss), (theta,), (v,))[1])
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="hvp")
+    bench_cli(lambda opts: print_table(bench_hvp(repeats=opts.repeats)), only="hvp",
+              description=__doc__)

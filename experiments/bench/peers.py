@@ -160,7 +160,8 @@ def _split(torch, model, v):
     return out
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="peers")
+    bench_cli(lambda opts: print_table(bench_peers(repeats=opts.repeats)), only="peers",
+              description=__doc__)

@@ -134,7 +134,8 @@ def _print_clock(rows, clock):
         print(f"| {row['case']} | {row['params']} | " + " | ".join(cells) + " |")
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="routes")
+    bench_cli(lambda opts: print_table(bench_routes()), only="routes",
+              description=__doc__)

@@ -7,35 +7,14 @@ of repeated runs after a warm-up; compare ratios measured in one run (absolute t
 """
 from __future__ import annotations
 
-from engine.io.cli import OneLineParser, guarded
-
-TABLES = ("curvature", "hvp", "spectra", "training", "finders", "trace", "routes", "peers")
-# tables with counts of their own (seeds, repeats, one pass): their modules have no --repeats
-_OWN_COUNTS = ("trace", "routes", "finders")
+from experiments.bench.cli import bench_cli
 
 
-def main(argv=None, only=None):
+def main(argv=None):
     """`python -m experiments.bench [--repeats N] [--only TABLE] [--debug]`: print the curvature,
-    HVP, training and finder tables (or the one of --only) as Markdown; `only` is the table of
-    `python -m experiments.bench.<table> [--repeats N] [--debug]`, which has no --only. Bad
-    input (a flag, --repeats < 1) is one line and exit 2 (engine.io.cli)."""
-    parser = OneLineParser(prog="experiments.bench" + (f".{only}" if only else ""),
-                           description=__doc__)
-    if only not in _OWN_COUNTS:
-        parser.add_argument("--repeats", type=int, default=5,
-                            help="timed repeats per case of the curvature, hvp, spectra, training "
-                                 "and peers tables (default: 5; trace takes 30 seeds, routes 3 "
-                                 "repeats, finders one pass)")
-    if only is None:
-        parser.add_argument("--only", choices=list(TABLES), help="run one table only")
-    parser.add_argument("--debug", action="store_true",
-                        help="show an internal error's traceback, not a one-line message")
-    opts = parser.parse_args(argv)
-    opts.only = opts.only if only is None else only
-    opts.repeats = getattr(opts, "repeats", 5)
-    if opts.repeats < 1:
-        parser.error(f"--repeats {opts.repeats}: give at least 1")
-    guarded(parser.prog, lambda: _tables(opts), debug=opts.debug)
+    HVP, training and finder tables (or the one of --only) as Markdown (experiments.bench.cli:
+    bad input is one line and exit 2)."""
+    bench_cli(_tables, argv, description=__doc__)
 
 
 def _tables(opts):

@@ -205,7 +205,8 @@ def _timed(calls, repeats):
     return times, out
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="spectra")
+    bench_cli(lambda opts: print_table(bench_spectra(repeats=opts.repeats)), only="spectra",
+              description=__doc__)

@@ -116,7 +116,8 @@ def print_table(rows: list[dict]) -> None:
               f"{r['xtrace_coverage']:.2f} / {r['krylov_coverage']:.2f} |")
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="trace")
+    bench_cli(lambda opts: print_table(bench_trace()), only="trace",
+              description=__doc__)

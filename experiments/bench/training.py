@@ -96,7 +96,8 @@ def _epoch_time(net, theta0, data, seed) -> float:
     return time.perf_counter() - start
 
 
-if __name__ == "__main__":  # the runner's flags and contract (bad input: one line, exit 2)
-    from experiments.bench.runner import main
+if __name__ == "__main__":  # the bench's flags and contract (bad input: one line, exit 2)
+    from experiments.bench.cli import bench_cli
 
-    main(only="training")
+    bench_cli(lambda opts: print_table(bench_training(repeats=opts.repeats)), only="training",
+              description=__doc__)
