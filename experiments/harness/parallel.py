@@ -73,17 +73,16 @@ def check_backend(options: RunOptions) -> None:
     at (a socket opened and closed at once: the run's Client connects later)."""
     if options.backend != "dask":
         return
+    m = None if options.scheduler is None else _ADDRESS.match(options.scheduler.strip())
+    if options.scheduler is not None and (not m or not 0 < int(m.group(3)) < 65536):
+        # the flag's own form first: it needs no dask to be judged
+        raise UsageError(f"--scheduler {options.scheduler!r} is not an address; give "
+                         "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
     try:
         import dask.distributed  # noqa: F401
     except ImportError:
         raise UsageError(_NO_DASK) from None
-    if options.scheduler is None:
-        return
-    m = _ADDRESS.match(options.scheduler.strip())
-    if not m or not 0 < int(m.group(3)) < 65536:
-        raise UsageError(f"--scheduler {options.scheduler!r} is not an address; give "
-                         "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
-    if m.group(1) in (None, "tcp"):
+    if m is not None and m.group(1) in (None, "tcp"):
         import socket
 
         host = m.group(2).strip("[]")

@@ -82,10 +82,13 @@ def test_unreachable_scheduler_is_bad_input_before_any_write(tmp_path):
 
 
 def test_scheduler_form_without_dask(monkeypatch):
+    """The address's form is judged before dask is imported: the same message with or without
+    the `cluster` extra (a None in sys.modules makes `import dask` fail, as without it)."""
     from engine.io.results import UsageError
     from experiments.harness.parallel import RunOptions, check_backend
 
-    monkeypatch.setitem(sys.modules, "dask.distributed", type(sys)("dask.distributed"))
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(UsageError, match="not an address"):
         check_backend(RunOptions(backend="dask", scheduler="not an address"))
 
