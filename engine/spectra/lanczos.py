@@ -122,7 +122,7 @@ def hutchinson_trace(op, n_probes=100, *, rng) -> tuple[float, float]:
     op, n = _as_operator(op)
     n_probes = _check_count("n_probes", n_probes, minimum=2)
     check_rng(rng)
-    Z = rng.integers(0, 2, size=(n, n_probes)).astype(np.float64) * 2.0 - 1.0
+    Z = _rademacher(rng, (n, n_probes))
     samples = np.einsum("ip,ip->p", Z, op.matmat(Z))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes))
 
@@ -144,12 +144,12 @@ def hutchpp_trace(op, n_products=99, *, rng) -> tuple[float, float]:
     op, n = _as_operator(op)
     k = _check_count("n_products", n_products, minimum=6) // 3
     check_rng(rng)
-    S = rng.integers(0, 2, size=(n, min(k, n))).astype(np.float64) * 2.0 - 1.0
+    S = _rademacher(rng, (n, min(k, n)))
     Q, _ = np.linalg.qr(op.matmat(S))
     top = float(np.einsum("ip,ip->", Q, op.matmat(Q)))
     if Q.shape[1] >= n:
         return top, 0.0
-    G = rng.integers(0, 2, size=(n, k)).astype(np.float64) * 2.0 - 1.0
+    G = _rademacher(rng, (n, k))
     G -= Q @ (Q.T @ G)
     samples = np.einsum("ip,ip->p", G, op.matmat(G))
     return top + float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(k))
@@ -179,8 +179,7 @@ def slq_density(op, n_steps=80, n_probes=10, *, rng, grid=None, sigma2=None):
     n_steps = min(_check_count("n_steps", n_steps, minimum=1), n)
     n_probes = _check_count("n_probes", n_probes, minimum=1)
     check_rng(rng)
-    Z = np.stack([rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
-                  for _ in range(n_probes)])  # drawn probe by probe, as one at a time would be
+    Z = np.stack([_rademacher(rng, n) for _ in range(n_probes)])  # probe by probe, as one at a time
     group = max(1, min(n_probes, _LANCZOS_ENTRIES // (n_steps * n)))
     all_nodes, all_weights = [], []
     for alpha, beta in (pair for start in range(0, n_probes, group)
@@ -288,6 +287,11 @@ def _check_operator(op) -> int:
     if shape is None or len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
         raise ValueError(f"op has shape {shape}; give a square LinearOperator (hvp_operator)")
     return int(shape[0])
+
+
+def _rademacher(rng, shape):
+    """Independent ±1 entries (float64) of the given shape: the probes of every trace estimator."""
+    return rng.integers(0, 2, size=shape).astype(np.float64) * 2.0 - 1.0
 
 
 def _check_count(name, value, minimum):

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.linalg
 
 from engine.io.errors import check_rng
-from engine.spectra.lanczos import _as_operator, _check_count
+from engine.spectra.lanczos import _as_operator, _check_count, _rademacher
 
 # Y = HΩ counts as rank-deficient when σ_min(R) ≤ this share of σ_max(R): H then has (numerical)
 # rank below s, the leave-one-out bases all span the same range(Y), and R⁻ᵀ would only amplify
@@ -56,7 +56,7 @@ def xtrace(op, n_products=100, *, rng) -> tuple[float, float]:
     op, n = _as_operator(op)
     check_rng(rng)
     s = min(_check_count("n_products", n_products, minimum=4) // 2, n)
-    Omega = rng.integers(0, 2, size=(n, s)).astype(np.float64) * 2.0 - 1.0
+    Omega = _rademacher(rng, (n, s))
     Y = np.asarray(op.matmat(Omega), dtype=np.float64)
     Q, R = np.linalg.qr(Y)
     if s == n:  # Q is square and orthogonal: tr(QᵀHQ) = tr H
@@ -129,8 +129,8 @@ def krylov_aware_trace(op, n_products=100, *, rng) -> tuple[float, float]:
     m = _check_count("n_products", n_products, minimum=4)
     r = max(2, m // _KRYLOV_PROBE_SHARE)
     q = min(m - r, n)
-    w = rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
-    G = rng.integers(0, 2, size=(n, r)).astype(np.float64) * 2.0 - 1.0 if q < n else None
+    w = _rademacher(rng, n)
+    G = _rademacher(rng, (n, r)) if q < n else None
     Q = np.empty((q, n))  # rows: the basis, one contiguous row per step
     top = 0.0
     for j in range(q):
@@ -138,18 +138,21 @@ def krylov_aware_trace(op, n_products=100, *, rng) -> tuple[float, float]:
         z = np.asarray(op.matvec(Q[j]), dtype=np.float64).reshape(n)
         top += float(Q[j] @ z)
         norm = np.linalg.norm(z)
-        for _ in range(2):  # classical Gram–Schmidt twice: orthogonal to rounding (Kahan–Parlett)
-            z -= (Q[:j + 1] @ z) @ Q[:j + 1]
-        w = z
+        w = _complement(Q[:j + 1], z)
         while j + 1 < q and np.linalg.norm(w) <= _BREAKDOWN * max(norm, np.finfo(float).tiny):
             # an invariant subspace: go on from a fresh probe on its complement
-            w = rng.integers(0, 2, size=n).astype(np.float64) * 2.0 - 1.0
-            for _ in range(2):
-                w -= (Q[:j + 1] @ w) @ Q[:j + 1]
+            w = _complement(Q[:j + 1], _rademacher(rng, n))
             norm = np.sqrt(n)
     if G is None:
         return top, 0.0
-    for _ in range(2):
-        G -= Q.T @ (Q @ G)
+    G = _complement(Q, G)
     samples = np.einsum("ip,ip->p", G, np.asarray(op.matmat(G), dtype=np.float64))
     return top + float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(r))
+
+
+def _complement(Q, x):
+    """x (n,) or (n, r) minus its part in the row space of Q (q, n), orthonormal rows: classical
+    Gram–Schmidt twice, orthogonal to rounding (Kahan–Parlett: twice is enough)."""
+    for _ in range(2):
+        x = x - Q.T @ (Q @ x)
+    return x

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
 from engine.io.folders import check_output_folder
-from engine.io.results import UsageError, load_summary
+from engine.io.results import UsageError
 from experiments.harness.readme import commit_label, rewrite_block
 from experiments.report.pdf import check_images, gallery
-from plots.schema import NONE, NUM, Each, problem
+from plots.schema import NONE, NUM, Each, load_results
 
 PROG = "experiments.census.readme"
 # what `block` reads of summary.json, checked before a line is written (plots.schema's specs): a
@@ -55,12 +55,8 @@ def block(results: Path) -> str:
     folder = Path(results) / "census"
     if not (folder / "summary.json").is_file():
         raise UsageError(f"{folder}: no finished census (summary.json); run `make census` first")
-    _, meta = load_summary(folder, "census")
-    for part in ("config", "summary"):  # what the text reads, checked before it is written
-        found = problem(meta.get(part), README_SCHEMA[part], part)
-        if found:
-            raise UsageError(f"{folder / 'summary.json'}: {found}; run python -m "
-                             "experiments.census into a fresh folder")
+    # what the text reads, checked before a line is written (plots.schema)
+    _, meta = load_results(folder, "census", README_SCHEMA)
     s, config = meta["summary"], meta["config"]
     c, counts, t = s["census"], s["counts"], s["time"]
     rho, slope = c["fit"]["spearman"], c["fit"]["slope"]

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from engine.io.cli import OneLineParser, guarded
-from engine.io.results import UsageError, load_summary
+from engine.io.results import UsageError
 from experiments.harness.readme import commit_label, rewrite_block
-from plots.schema import NONE, NUM, problem
+from plots.schema import NONE, NUM, load_results
 
 PROG = "experiments.minratio.readme_table"
 BEGIN, END = "<!-- measured:minratio -->", "<!-- /measured -->"
@@ -70,12 +70,8 @@ def block(results: Path) -> str:
         folder = results / name
         if not (folder / "summary.json").exists():
             continue
-        _, meta = load_summary(folder, "minratio")
-        for part in ("config", "summary"):  # what `row` reads, checked before the row is made
-            found = problem(meta.get(part), ROW_SCHEMA[part], part)
-            if found:
-                raise UsageError(f"{folder / 'summary.json'}: {found}; run python -m "
-                                 "experiments.minratio into a fresh folder")
+        # what `row` reads, checked before the row is made (plots.schema)
+        _, meta = load_results(folder, "minratio", ROW_SCHEMA)
         rows.append(row(name, meta["summary"], meta["config"]))
         v = meta.get("versions") or {}
         made_by.append(f"{name}: losslab {v.get('losslab', '?')} (commit "

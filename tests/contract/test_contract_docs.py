@@ -56,7 +56,7 @@ def test_the_writer_refuses_in_one_line_and_leaves_the_readme(tmp_path, one_line
     Store(tmp_path / "minratio", "minratio", {"runs": 1}).save_summary(
         {"x": np.zeros(1)}, {"counts": {}})
     one_line_error(lambda: readme_table.main([str(tmp_path), "--readme", str(readme)]), prog,
-                   "summary.json: lacks ['summary.counts.critical']")
+                   "summary.json lacks ['summary.counts.critical']")
     assert readme.read_text() == "no markers\n"
 
 
