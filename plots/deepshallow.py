@@ -20,7 +20,8 @@ import numpy as np
 from .common import data_name, plot_main, save_figure
 from .schema import NONE, Each, load_results
 
-_MODELS = Each({"sizes": [int], "n_params": int})
+_MODEL = {"sizes": [int], "n_params": int}
+_MODELS = Each(_MODEL)
 _CURVES = ("train_loss", 3), ("test_loss", 3), ("train_acc", 3), ("test_acc", 3), ("n_checks", 2)
 # what render and figure_names read, checked when the results are loaded (plots.schema)
 SCHEMA = {
@@ -35,6 +36,7 @@ SCHEMA = {
                             **({"function_iters": 4, "function_loss": 4, "function_n_checks": 3,
                                 "function_x_test": 1, "function_y_test": 2,
                                 "function_prediction": 4} if meta["config"]["functions"] else {})},
+    "by_arrays": lambda meta, arrays: _by_depths(meta["config"], arrays),
 }
 
 FUNCTION_NAMES = {"sinc": "sin(5πx)/(5πx)", "sign": "sign(sin(5πx))",
@@ -48,6 +50,26 @@ def figure_names(meta: dict) -> list[str]:
     config = meta["config"]
     return ((["deepshallow_functions_loss", "deepshallow_functions_fit"]
              if config["functions"] else []) + [f"deepshallow_{t}" for t in _tasks(config)])
+
+
+def _by_depths(config, arrays) -> dict:
+    """What the depths array names (plots.schema's by_arrays): a model per depth, keyed
+    str(depth) as the figures look it up, and curves of one row per function, depth and seed
+    (the figures zip them), the iterations beside their losses, predictions on every test
+    point."""
+    depths, functions, seeds = arrays["depths"], config["functions"], config["seeds"]
+    models = {"models": {str(depth): _MODEL for depth in depths}}
+    lead = (len(functions), len(depths), seeds)
+    steps = arrays["function_loss"].shape[-1] if functions else None
+    points = len(arrays["function_x_test"]) if functions else None
+    curves = {"function_iters": lead + (steps,), "function_loss": lead + (steps,),
+              "function_n_checks": lead, "function_y_test": (len(functions), points),
+              "function_prediction": lead + (points,)} if functions else {}
+    for task in _tasks(config):
+        curves |= {f"{task}_{key}": (len(depths), seeds) + (None,) * (n - 2) for key, n in _CURVES}
+    return {"summary": {"functions": {name: models for name in functions},
+                        **{task: models for task in _tasks(config)}},
+            "arrays": curves}
 
 
 def _tasks(config) -> list[str]:

@@ -13,9 +13,14 @@ A spec is
   a dict {key: spec}           a mapping holding each key; a key ending in "?" may be absent
   Each(spec)                   a mapping whose every value matches spec
   [spec]                       a list whose every item matches spec
+  OneOf(a, b, …)               one of these values (a name a reader looks up in a table)
   ANY                          anything
-arrays is {name: ndim}, a name ending in "?" may be absent. The summary's spec and arrays may
+arrays is {name: ndim or shape}, a name ending in "?" may be absent; a shape is a tuple of
+lengths, None where any length will do. The summary's spec and arrays may
 be functions of meta instead (keys named by the config, checked first, or by the summary).
+"by_arrays", a function of (meta, arrays), gives {"config"/"summary": spec, "arrays": …} for
+what the arrays' values name (deepshallow's models, one per depth of its depths array, and the
+lengths its curves must have); it is checked last, once the arrays it reads are there.
 """
 from __future__ import annotations
 
@@ -37,7 +42,17 @@ class Each:
         self.spec = spec
 
 
+class OneOf:
+    """A value equal to one of `choices` (a name that a reader looks up in a table of its own,
+    so that a value outside the table is a damaged file, not a KeyError while drawing)."""
+
+    def __init__(self, *choices):
+        self.choices = choices
+
+
 def _kind(spec) -> str:
+    if isinstance(spec, OneOf):
+        return "one of " + ", ".join(map(repr, spec.choices))
     if isinstance(spec, dict | Each):
         return "a mapping"
     if isinstance(spec, list):
@@ -51,6 +66,9 @@ def _kind(spec) -> str:
 
 
 def _matches(value, spec) -> bool:
+    if isinstance(spec, OneOf):
+        # JSON's true is no 1, and 1 is no "1": the type must match as well as the value
+        return any(type(value) is type(c) and value == c for c in spec.choices)
     types = spec if isinstance(spec, tuple) else (spec,)
     if isinstance(value, bool) and bool not in types and ANY not in types:
         return False  # JSON's true is no number
@@ -106,16 +124,35 @@ def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> 
     if arrays is None:
         return
     wanted = schema.get("arrays", {})
-    wanted = wanted(meta) if callable(wanted) else wanted
-    for key, ndim in wanted.items():
+    _check_arrays(folder, arrays, wanted(meta) if callable(wanted) else wanted, rerun)
+    if "by_arrays" in schema:  # what the arrays' values name, now that they are there
+        specs = schema["by_arrays"](meta, arrays)
+        for part in ("config", "summary"):
+            found = problem(meta.get(part), specs.get(part, {}), part)
+            if found:
+                raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
+        _check_arrays(folder, arrays, specs.get("arrays", {}), rerun)
+
+
+def _check_arrays(folder, arrays, wanted, rerun):
+    """UsageError unless arrays holds every array of `wanted` ({name: ndim or shape})."""
+    for key, want in wanted.items():
         name = key.rstrip("?")
         if name not in arrays:
             if key.endswith("?"):
                 continue
             raise UsageError(f"{folder / 'summary.npz'} lacks the array {name!r}{rerun}")
-        if np.ndim(arrays[name]) != ndim:
-            raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of shape "
-                             f"{np.shape(arrays[name])}, not {ndim}-dimensional{rerun}")
+        shape = np.shape(arrays[name])
+        if isinstance(want, int):
+            fits, wanted_text = len(shape) == want, f"{want}-dimensional"
+        else:
+            fits = len(shape) == len(want) and all(w is None or w == n
+                                                    for w, n in zip(want, shape, strict=True))
+            wanted_text = "of shape (" + ", ".join("·" if w is None else str(w)
+                                                   for w in want) + ")"
+        if not fits:
+            raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of shape {shape}, not "
+                             f"{wanted_text}{rerun}")
 
 
 def load_results(results_dir, experiment: str, schema: dict) -> tuple[dict, dict]:

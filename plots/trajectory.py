@@ -26,7 +26,7 @@ from plots.common import (
     save_figure,
     wrap_titles,
 )
-from plots.schema import NUM, load_results
+from plots.schema import NUM, OneOf, load_results
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
@@ -36,9 +36,11 @@ LABEL_GAP = 1.5  # points kept free around a label
 _MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's markersize)
 
 
+# how each optimizer of experiments.trajectory is named in titles
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD (momentum 0.9)"}
 # what render reads, checked when the results are loaded (plots.schema)
 SCHEMA = {
-    "config": {"every": int, "hidden": [int], "optimizer": str, "activation": str,
+    "config": {"every": int, "hidden": [int], "optimizer": OneOf(*OPTIMIZERS), "activation": str,
                "batch_size": int},
     "summary": {"n_runs": int, "n_points?": int, "pca?": bool, "dataset": str, "sizes": [int],
                 "n_train": int, "lr": NUM,
@@ -197,7 +199,7 @@ def _label_points(ax, coords, run, texts, fontsize=MIN_PT, ends_only=False):
 def _setting(summary, config) -> str:
     data = data_name(summary["dataset"]) + (" regression" if summary["dataset"] == "sinc" else "")
     sizes = "-".join(map(str, [summary["sizes"][0], *config["hidden"], summary["sizes"][-1]]))
-    optimizer = {"adam": "Adam", "sgd": "SGD (momentum 0.9)"}[config["optimizer"]]
+    optimizer = OPTIMIZERS[config["optimizer"]]
     return (f"{data}, N = {summary['n_train']}: {sizes} {config['activation']}, {optimizer} "
             f"lr {summary['lr']:g}, batch {config['batch_size']}")
 

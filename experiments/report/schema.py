@@ -10,7 +10,7 @@ import types
 import typing
 from pathlib import Path
 
-from plots.schema import ANY, NONE, NUM, check_results
+from plots.schema import ANY, NONE, NUM, OneOf, check_results
 
 _SIMPLE = {bool: bool, int: int, float: NUM, str: str, list: list, tuple: list, dict: dict}
 
@@ -18,8 +18,9 @@ _SIMPLE = {bool: bool, int: int, float: NUM, str: str, list: list, tuple: list, 
 def field_spec(hint):
     """The plots.schema spec of a value saved (JSON) for a Config field of type `hint`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is typing.Literal:
-        return tuple(dict.fromkeys(NONE if a is None else type(a) for a in args))
+    if origin is typing.Literal:  # the values themselves: the sections look some up by name
+        named = [a for a in args if a is not None]
+        return (OneOf(*named), NONE) if None in args else OneOf(*named)
     if origin in (typing.Union, types.UnionType):
         specs = [field_spec(a) for a in args]
         if any(s is ANY for s in specs):
