@@ -25,6 +25,7 @@ Every check runs before any work or write (engine.io.cli states the error contra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import inspect
 import re
@@ -34,7 +35,7 @@ from pathlib import Path
 from engine.io.cli import OneLineParser, guarded
 from engine.io.folders import check_output_folder
 from engine.io.results import UsageError
-from experiments.harness.checks import check_literals
+from experiments.harness.checks import check_literals, flag
 from experiments.harness.parallel import BACKENDS, RunOptions, check_backend, parse_shard
 from experiments.harness.rerun import experiment_name, read_saved_config
 
@@ -182,16 +183,10 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
         if value is not None:
             changes[f.name] = tuple(value) if typing.get_origin(hints[f.name]) is tuple else value
     config = dataclasses.replace(base, **{**saved, **changes})  # the command line wins
-    try:
+    opts.sources = _sources(config_cls, opts, saved, changes)
+    with said_where(config, opts.sources):
         check_literals(config)
         config.validate()
-    except UsageError as err:
-        from_file = [name for name in saved if name not in changes and
-                     str(err).startswith("--" + name.replace("_", "-") + " ")]
-        if from_file:  # the flag it names was not typed: say where the value came from
-            raise UsageError(f"{err} (the value of {from_file[0]!r} in --config {opts.config})"
-                             ) from None
-        raise
     if opts.jobs == 0 or opts.jobs < -1:
         raise UsageError(f"--jobs {opts.jobs}: give a positive number of workers, or -1 for all "
                          "cores")
@@ -206,6 +201,39 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
     return config, opts, options
 
 
+def _sources(config_cls, opts, saved, changes) -> dict[str, str]:
+    """{field: where its value came from} for every setting the command line did not give."""
+    quick, default = (config_cls.quick() if opts.quick else None), config_cls()
+    return {f.name: f"the value of {f.name!r} in --config {opts.config}" if f.name in saved
+            else "--quick's preset" if quick is not None and
+            getattr(quick, f.name) != getattr(default, f.name) else "the default"
+            for f in dataclasses.fields(config_cls) if f.name not in changes}
+
+
+@contextlib.contextmanager
+def said_where(config, sources):
+    """A UsageError raised inside names where each setting it quotes ("--flag VALUE") came from
+    when the command line did not give it: the --quick preset, the default or --config FILE —
+    else "--batch-size 40: larger than the 30 training samples" sends the user looking for a
+    flag they never typed."""
+    try:
+        yield
+    except UsageError as err:
+        text = str(err)
+        notes = [f"{flag(name)} was not typed: {source}" for name, source in sources.items()
+                 if any(f"{flag(name)} {shown}" in text for shown in _shown(getattr(config, name)))]
+        if not notes:
+            raise
+        raise UsageError(f"{text} ({'; '.join(notes)})") from None
+
+
+def _shown(value) -> set[str]:
+    """How a message may quote a setting's value after its flag."""
+    if isinstance(value, tuple | list):
+        return {" ".join(map(str, value))}
+    return {str(value), repr(value)}
+
+
 def main(config_cls, run, render, argv=None, prog=None, description=""):
     """`python -m experiments.<name>`: parse, run (resuming), render — under engine.io.cli's
     contract (bad input: one line, exit 2; internal failure: exit 1 with a log)."""
@@ -214,7 +242,8 @@ def main(config_cls, run, render, argv=None, prog=None, description=""):
 
     def action():
         config, opts, options = parse_config(config_cls, argv, prog, description)
-        out = run(config, out_dir=opts.out, options=options)
+        with said_where(config, opts.sources):  # run's own checks, before its work
+            out = run(config, out_dir=opts.out, options=options)
         if out is None:
             return
         for path in render(out, figures_dir=opts.figures):

@@ -87,7 +87,8 @@ def test_a_folders_config_json_reruns_into_the_same_folder_reusing_its_runs(tmp_
     ({"sizes": 3}, "toy", "sizes is 3; give a list of integers"),
     ({"sizes": [1, "a", 1]}, "toy", "sizes[1] is 'a'; give an integer"),
     ({"name": "cifar"}, "toy", "name is 'cifar'; choose one of ['sinc', 'digits']"),
-    ({"runs": 0}, "toy", "--runs 0: give a positive integer (the value of 'runs' in --config"),
+    ({"runs": 0}, "toy",
+     "--runs 0: give a positive integer (--runs was not typed: the value of 'runs' in --config"),
 ])
 def test_a_bad_saved_file_is_one_line_exit_2_and_nothing_written(
         tmp_path, one_line_error, settings, experiment, message):
