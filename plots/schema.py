@@ -9,7 +9,8 @@ raised later, while drawing, is a bug and is reported as one.
 
 A spec is
   a type or a tuple of types   the value's type (NUM: a number; bool is not a number here)
-  a tuple of specs             any one of them (a mapping spec or null, say)
+  a tuple of specs             any one of them (a mapping spec or null, say; or two mapping
+                               specs, as gradnorm's rise that was found or was not)
   a dict {key: spec}           a mapping holding each key; a key ending in "?" may be absent
   Each(spec)                   a mapping whose every value matches spec
   [spec]                       a list whose every item matches spec
@@ -17,10 +18,13 @@ A spec is
   ANY                          anything
 arrays is {name: ndim or shape}, a name ending in "?" may be absent; a shape is a tuple of
 lengths, None where any length will do. The summary's spec and arrays may
-be functions of meta instead (keys named by the config, checked first, or by the summary).
+be functions of meta instead (keys named by the config, checked first, or by the summary; or
+keys read only in some case, required in that case: `at` looks into the summary before it is
+checked).
 "by_arrays", a function of (meta, arrays), gives {"config"/"summary": spec, "arrays": …} for
 what the arrays' values name (deepshallow's models, one per depth of its depths array, and the
-lengths its curves must have); it is checked last, once the arrays it reads are there.
+lengths its curves must have) or what one array's presence asks of others (trajectory's motion
+arrays); it is checked last, once the arrays it reads are there.
 """
 from __future__ import annotations
 
@@ -48,6 +52,17 @@ class OneOf:
 
     def __init__(self, *choices):
         self.choices = choices
+
+
+def at(meta, *keys):
+    """meta[k1][k2]…, or None where a step is no mapping or lacks its key: what a spec function
+    of meta may look at in a summary not yet checked (a damaged one must give a spec, not an
+    exception)."""
+    for key in keys:
+        if not isinstance(meta, dict):
+            return None
+        meta = meta.get(key)
+    return meta
 
 
 def _kind(spec) -> str:
