@@ -25,7 +25,8 @@ _RHO = ({"rho": NUM, "low": NUM, "high": NUM}, NONE)
 # what render reads, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "summary": {"census": {"trivial_loss": NUM, "error_zero": NUM, "fit": {"spearman": _RHO},
-                           "error_range": (dict, NONE), "settled": int, "distinct": int},
+                           "error_range": ({"decades": NUM}, NONE), "settled": int,
+                           "distinct": int},
                 "end_points": {"spearman": _RHO, "n": int}, "dataset": str, "sizes": [int],
                 "activation": str, "n_params": int},
     "arrays": {"label": 1, "settled": 1, "index": 1, "loss": 1, "error": 1},
