@@ -16,17 +16,36 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import CM, HALF_WIDTH, data_name, plot_main, save_figure
-from .schema import NONE, NUM, Each, load_results
+from .schema import NONE, NUM, Each, at, load_results
 
-_SERIES = {"window": int, "rise?": dict, "min_grad_norm?": {"step": NUM, "value": NUM},
-           "final?": dict, "end?": {"loss": NUM, "grad_norm": NUM}}
+_END = {"loss": NUM, "grad_norm": NUM}
+# the largest rise of the gradient norm: found (its ratio a number), or not (ratio null)
+_RISE = ({"occurred": bool, "ratio": NUM, "from_step": NUM, "to_step": NUM, "loss_from": NUM,
+          "loss_to": NUM}, {"ratio?": NONE})
+_SERIES = {"window": int, "rise?": _RISE, "min_grad_norm?": {"step": NUM, "value": NUM},
+           "final?": _END, "end?": _END}
+_TASK = {"dataset": str, "n_train": int, "sizes": list, "activation": str, "loss": str,
+         "lr": NUM, "batch_size": int, "full_batch": bool, "n_steps": int, "full_every": int,
+         "diverged?": ({"step": int, "reason": str}, NONE),
+         "facts": {"full": _SERIES, "step?": _SERIES}}
+# a minibatch task's figure reads the facts of its minibatch series too
+_MINIBATCH = _TASK | {"facts": {"full": _SERIES, "step": _SERIES}}
+
+
+def _tasks(meta):
+    """The spec of summary.tasks: every task's, its minibatch facts required unless it trained
+    on the full batch."""
+    tasks = at(meta, "summary", "tasks")
+    if not isinstance(tasks, dict):
+        return Each(_TASK)
+    return {task: _MINIBATCH if at(info, "full_batch") is False else _TASK
+            for task, info in tasks.items()}
+
+
 # what render and figure_names read, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"rise_factor": NUM},
-    "summary": {"p": (str, NUM), "tasks": Each({
-        "dataset": str, "n_train": int, "sizes": list, "activation": str, "loss": str,
-        "lr": NUM, "batch_size": int, "full_batch": bool, "n_steps": int, "full_every": int,
-        "diverged?": (dict, NONE), "facts": {"full": _SERIES, "step?": _SERIES}})},
+    "summary": lambda meta: {"p": (str, NUM), "tasks": _tasks(meta)},
     "arrays": lambda meta: {f"{task}_{key}": 1 for task, info in meta["summary"]["tasks"].items()
                             for key in ["full_step", "full_loss", "full_grad_norm",
                                         "full_loss_smooth", "full_grad_norm_smooth"]
