@@ -14,18 +14,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import data_name, plot_main, save_figure
-from .schema import NONE, NUM, load_results
+from .schema import NONE, NUM, at, load_results
 
 _COUNTS = {"n_pos": int, "n_neg": int, "n_zero": int}
+# what the DNN's spectrum figure reads; a DNN that diverged has none (its figure says why)
+_SPECTRUM = {"sizes": [int], "trace": NUM, "trace_se": NUM, "lambda_max": NUM,
+             "lambda_min_ritz": NUM}
+
+
+def _dnn(meta):
+    """The spec of summary.dnn: its spectrum's fields required unless it diverged."""
+    diverged = at(meta, "summary", "dnn", "diverged")
+    return {"dataset": str, "n_params": int,
+            "diverged?": ({"step": int, "epoch": int, "reason": str}, NONE),
+            "top_verified?": bool, "top_message?": str,
+            **{f"{key}?" if diverged else key: spec for key, spec in _SPECTRUM.items()}}
+
+
 # what render reads, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"sinc_hidden": [int], "sinc_activation": str, "activation": str},
-    "summary": {
+    "summary": lambda meta: {
         "sinc": {"loss": NUM, "residual_share": NUM, "sizes": [int], "n_params": int,
                  "counts": {"H": {"tau": NUM, **_COUNTS}, "G": _COUNTS}},
-        "dnn": {"dataset": str, "n_params": int, "diverged?": (dict, NONE),
-                "sizes?": [int], "trace?": NUM, "trace_se?": NUM, "lambda_max?": NUM,
-                "lambda_min_ritz?": NUM}},
+        "dnn": _dnn(meta)},
     "arrays": lambda meta: {"sinc_eigenvalues_H": 1, "sinc_eigenvalues_G": 1, **({} if meta[
         "summary"]["dnn"].get("diverged") else {"dnn_density_grid": 1, "dnn_density": 1,
                                                 "dnn_top_eigenvalues": 1})},
