@@ -32,12 +32,17 @@ STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
 
 
-# what the figures read from a minratio summary
+# panel (d)'s fit (engine.critical.index_loss.index_loss_fit): the power law and Spearman's ρ,
+# each with its interval, or null; why there is no power law
+_POWER = {"alpha0": NUM, "loss_c": NUM, "exponent": NUM, "low": NUM, "high": NUM, "n_boot": int,
+          "contains": bool, "at_bound?": bool}
+_FIT = {"power?": (_POWER, NONE), "spearman?": ({"rho": NUM, "low": NUM, "high": NUM}, NONE),
+        "power_status?": ({"reason?": (str, NONE)}, NONE)}
 # what render and figure_names read, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"band": [NUM], "n_directions": int, "finder": str, "activation": str,
                "grad_sq_tol": NUM, "weight_decay?": NUM, "task?": str, "loss?": str},
-    "summary": {"sizes": [int], "index_loss_fit?": (dict, NONE), "trivial_loss?": NUM},
+    "summary": {"sizes": [int], "index_loss_fit?": (_FIT, NONE), "trivial_loss?": NUM},
     "arrays": {"label": 1, "loss": 1, "flat": 1, "minimal_ratio": 1, "minimal_ratio_band": 2,
                "resolved_ratio": 1, "index": 1, "radii": 1, "sampled_ratio": 2,
                "sampled_low": 2, "sampled_high": 2, "y": 2, "trace_start": 1, "trace": 1,
