@@ -9,8 +9,10 @@ UNIT_FIGURES = {
        for m in ("sinc", "dnn")},
     "sinc_perturb": ["surface_perturb_sinc"], "tiny_tsne": ["surface_tsne"]}
 
-_UNIT = {"sizes": [int], "n_params": int, "data": str, "n_train": int, "diverged?": (dict, NONE),
-         "skipped?": (str, NONE)}
+# a diverged unit is drawn from where it diverged (plot_diverged)
+_DIVERGED = {"step": int, "epoch": int, "phase?": str, "reason?": str}
+_UNIT = {"sizes": [int], "n_params": int, "data": str, "n_train": int,
+         "diverged?": (_DIVERGED, NONE), "skipped?": (str, NONE)}
 _TSNE = {"newton_iterations": int, "gd_loss": NUM, "newton_loss": NUM}  # saved unless diverged
 _PLANE = {f"{kind}_{axis}": 1 for kind in ("random", "pca", "hessian") for axis in "ab"} | {
     f"{kind}_Z": 2 for kind in ("random", "pca", "hessian")} | {
