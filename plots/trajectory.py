@@ -26,7 +26,7 @@ from plots.common import (
     save_figure,
     wrap_titles,
 )
-from plots.schema import NUM, OneOf, load_results
+from plots.schema import NUM, OneOf, at, load_results
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
@@ -42,15 +42,21 @@ OPTIMIZERS = {"adam": "Adam", "sgd": "SGD (momentum 0.9)"}
 SCHEMA = {
     "config": {"every": int, "hidden": [int], "optimizer": OneOf(*OPTIMIZERS), "activation": str,
                "batch_size": int},
-    "summary": {"n_runs": int, "n_points?": int, "pca?": bool, "dataset": str, "sizes": [int],
-                "n_train": int, "lr": NUM,
-                "diverged?": [{"run": int, "step": int, "epoch": int}]},
+    "summary": lambda meta: {
+        "n_runs": int, "pca?": bool, "dataset": str, "sizes": [int], "n_train": int, "lr": NUM,
+        "metrics?": [str], "diverged?": [{"run": int, "step": int, "epoch": int, "reason?": str}],
+        # the figure without PCA says how many points were left
+        "n_points" if at(meta, "summary", "pca") is False else "n_points?": int},
     "arrays": lambda meta: {"run": 1, **({"train_acc": 1} if "train_acc" in meta["summary"].get(
         "metrics", ["train_acc"]) else {"train_loss": 1}), **({
             f"{p}_{k}": n for p in PROJECTIONS for k, n in (
                 ("coords", 2), ("explained_variance", 1), ("off_plane", 1),
                 ("motion_coords?", 2), ("motion_explained_variance?", 1),
                 ("motion_off_plane?", 1))} if meta["summary"].get("pca", True) else {})},
+    # the motion panel reads all three of its arrays once its coordinates are there
+    "by_arrays": lambda meta, arrays: {"arrays": {
+        f"{p}_motion_{k}": 1 for p in PROJECTIONS if f"{p}_motion_coords" in arrays
+        for k in ("explained_variance", "off_plane")}},
 }
 
 def figure_names(meta: dict) -> list[str]:
