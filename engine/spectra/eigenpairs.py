@@ -35,6 +35,7 @@ _TINY = np.finfo(np.float64).tiny
 _BLOCK = 2
 # the block Lanczos basis and its products within 2²⁴ entries each (128 MB); ARPACK beyond
 _BASIS_ENTRIES = 2**24
+_CACHED = 2**16  # entries of the basis re-orthogonalized against at a time: 512 KB, half an L2
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,17 +156,17 @@ def extreme_eigenvalues(op, k=10, which="LA", tol=0, rng=None, maxiter=None, *, 
 
 
 def _block_lanczos(op, sign, V0, k, tol, max_dim):
-    """(λ (k,), V (n, k), AV (n, k), the (k+1)-th Ritz value, a lower bound of ‖H‖) of A = sign·H
+    """(λ (k,), V (n, k), the (k+1)-th Ritz value, a lower bound of ‖H‖) of A = sign·H
     by block Lanczos from the block V0 (n, b) with full re-orthogonalization (twice) and no
     restart, or None when the top k are not converged within max_dim basis vectors.
 
     Block Arnoldi on a symmetric A: A Q_j = Σ_i Q_i T_ij + Q_{j+1} R_j, T = QᵀAQ block
     tridiagonal. A Ritz pair (θ, Qs) has the residual ‖R_j s_last‖ (s_last: the last b entries
     of s; Parlett 1998, §13.2 and §13.12), free from T; it is tested, every few steps, against
-    ARPACK's max(tol, ε)·max(|θ|, ε^{2/3}). The products AQ are kept, so the accepted pairs'
-    residuals are then recomputed from them, AV = (AQ)s, without a new product. Raises
-    ValueError when the first products are not finite."""
+    ARPACK's max(tol, ε)·max(|θ|, ε^{2/3}). Raises ValueError when the first products are not
+    finite."""
     n, b = V0.shape
+    rows = max(b, _CACHED // n)  # the basis vectors of one block of the re-orthogonalization
     Q = np.empty((max_dim, n))  # rows: a block is contiguous, and only touched pages are mapped
     T = np.zeros((max_dim, max_dim))
     Q[:b] = np.linalg.qr(V0)[0].T
@@ -183,11 +184,13 @@ def _block_lanczos(op, sign, V0, k, tol, max_dim):
         # and a second only when it removed much (Kahan–Parlett: twice is enough)
         for start, full in ((max(0, m - 2 * b), False), (0, True), (0, True)):
             before = np.linalg.norm(W)
-            # W·Q[start:m]ᵀ, not Q[start:m]·Wᵀ: BLAS streams the rows of Q once, not per column
-            # of Wᵀ (2.2× faster at n = 17226, m = 82: the largest cost after the products)
-            coef = (W @ Q[start:m].T).T
-            W -= coef.T @ Q[start:m]
-            T[start:m, block] += coef
+            # by blocks of `rows` basis vectors (block Gram–Schmidt), each read from memory once
+            # and reused from cache (top-20 at n = 17226: 1.23× → 1.13× eigsh's time); W·Qᵀ, not
+            # Q·Wᵀ: BLAS streams the rows of Q once, not per column of Wᵀ (2.2× faster, m = 82)
+            for lo in range(start, m, rows):
+                coef = (W @ Q[lo:min(m, lo + rows)].T).T
+                W -= coef.T @ Q[lo:min(m, lo + rows)]
+                T[lo:min(m, lo + rows), block] += coef
             if full and np.linalg.norm(W) > 0.5 * before:
                 break
         T[block, :m] = T[:m, block].T
