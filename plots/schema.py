@@ -14,17 +14,24 @@ A spec is
   a dict {key: spec}           a mapping holding each key; a key ending in "?" may be absent
   Each(spec)                   a mapping whose every value matches spec
   [spec]                       a list whose every item matches spec
+  Len(spec, min=0, max=None)   such a list of min … max items (what a reader indexes or unpacks:
+                               Len(int, 2, 2) for a pair)
   OneOf(a, b, …)               one of these values (a name a reader looks up in a table)
+  Check(spec, test, text)      a value of spec for which test(value) is true (text says what
+                               that is: "a positive number"); a test that raises is false
   ANY                          anything
 arrays is {name: ndim or shape}, a name ending in "?" may be absent; a shape is a tuple of
-lengths, None where any length will do. The summary's spec and arrays may
-be functions of meta instead (keys named by the config, checked first, or by the summary; or
-keys read only in some case, required in that case: `at` looks into the summary before it is
-checked).
+lengths, None where any length will do, AtLeast(n) where n or more will (an array a reader
+reduces or indexes at a fixed place: its first or last row); Check(ndim or shape, test, text)
+also tests the array itself (what a reader indexes by its values). The summary's spec and
+arrays may be functions of meta instead (keys named by the config, checked first, or by the
+summary; or keys read only in some case, required in that case: `at` looks into the summary
+before it is checked).
 "by_arrays", a function of (meta, arrays), gives {"config"/"summary": spec, "arrays": …} for
 what the arrays' values name (deepshallow's models, one per depth of its depths array, and the
-lengths its curves must have) or what one array's presence asks of others (trajectory's motion
-arrays); it is checked last, once the arrays it reads are there.
+lengths its curves must have), what one array's presence asks of others (trajectory's motion
+arrays) or the lengths of arrays drawn against one another (a curve as long as its x); it is
+checked last, once the arrays it reads are there.
 """
 from __future__ import annotations
 
@@ -52,6 +59,42 @@ class OneOf:
 
     def __init__(self, *choices):
         self.choices = choices
+
+
+class Len(list):
+    """[spec] of at least `min` and at most `max` (None: any number of) items: a list that a
+    reader indexes at a fixed place or unpacks. A list itself, so that whatever walks [spec]
+    walks it too."""
+
+    def __init__(self, spec, min=0, max=None):
+        super().__init__([spec])
+        self.min, self.max = min, max
+
+    def text(self) -> str:
+        if self.max is None:
+            return f"at least {self.min}"
+        return str(self.min) if self.min == self.max else f"{self.min} to {self.max}"
+
+
+class Check:
+    """A value matching `spec` (for an array: its ndim or shape) for which `test(value)` is true;
+    `text` says what that is. A test that raises (a value of another kind) is false."""
+
+    def __init__(self, spec, test, text: str):
+        self.spec, self.test, self.text = spec, test, text
+
+    def holds(self, value) -> bool:
+        try:
+            return bool(self.test(value))
+        except (TypeError, ValueError, IndexError, ArithmeticError):
+            return False
+
+
+class AtLeast:
+    """A length of `n` or more in an array's shape: (AtLeast(1), 2) is one row or more of two."""
+
+    def __init__(self, n: int):
+        self.n = n
 
 
 def at(meta, *keys):
@@ -113,6 +156,9 @@ def problem(value, spec, where: str) -> str | None:
         mapping = isinstance(spec, Each)
         if not isinstance(value, dict if mapping else list):
             return f"{where} is {type(value).__name__}, not {'a mapping' if mapping else 'a list'}"
+        if isinstance(spec, Len) and not spec.min <= len(value) <= (
+                len(value) if spec.max is None else spec.max):
+            return f"{where} holds {len(value)} items, not {spec.text()}"
         items = ((f"{where}.{k}", v) for k, v in value.items()) if mapping else (
             (f"{where}[{i}]", v) for i, v in enumerate(value))
         for place, item in items:
@@ -120,6 +166,11 @@ def problem(value, spec, where: str) -> str | None:
             if found:
                 return found
         return None
+    if isinstance(spec, Check):
+        found = problem(value, spec.spec, where)
+        if found or spec.holds(value):
+            return found
+        return f"{where} is {type(value).__name__} {value!r:.40}, not {spec.text}"
     if not _matches(value, spec):
         return f"{where} is {type(value).__name__} {value!r:.40}, not {_kind(spec)}"
     return None
@@ -150,7 +201,7 @@ def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> 
 
 
 def _check_arrays(folder, arrays, wanted, rerun):
-    """UsageError unless arrays holds every array of `wanted` ({name: ndim or shape})."""
+    """UsageError unless arrays holds every array of `wanted` ({name: ndim, shape or Check})."""
     for key, want in wanted.items():
         name = key.rstrip("?")
         if name not in arrays:
@@ -158,13 +209,19 @@ def _check_arrays(folder, arrays, wanted, rerun):
                 continue
             raise UsageError(f"{folder / 'summary.npz'} lacks the array {name!r}{rerun}")
         shape = np.shape(arrays[name])
+        test = want if isinstance(want, Check) else None
+        want = test.spec if test else want
         if isinstance(want, int):
             fits, wanted_text = len(shape) == want, f"{want}-dimensional"
         else:
-            fits = len(shape) == len(want) and all(w is None or w == n
-                                                    for w, n in zip(want, shape, strict=True))
-            wanted_text = "of shape (" + ", ".join("·" if w is None else str(w)
-                                                   for w in want) + ")"
+            fits = len(shape) == len(want) and all(
+                w is None or (n >= w.n if isinstance(w, AtLeast) else w == n)
+                for w, n in zip(want, shape, strict=True))
+            wanted_text = "of shape (" + ", ".join(
+                "·" if w is None else f"≥{w.n}" if isinstance(w, AtLeast) else str(w)
+                for w in want) + ("," if len(want) == 1 else "") + ")"
+        if fits and test and not test.holds(arrays[name]):
+            fits, wanted_text = False, test.text
         if not fits:
             raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of shape {shape}, not "
                              f"{wanted_text}{rerun}")
