@@ -21,19 +21,29 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from .common import data_name, plot_main, save_figure
-from .schema import NUM, load_results
+from .schema import NUM, AtLeast, Len, load_results
 
 _CURVES = [f"{part}_{metric}" for part in ("train", "test") for metric in ("loss", "acc")]
-# what render reads, checked when the results are loaded (plots.schema)
+_BATCH = _CURVES + ["sensitivity", "lambda_max", "sharpness"]
+# what render reads, checked when the results are loaded (plots.schema): the first and last width
+# (the experiment writes ≥ 2) and the interpolated pair of batch sizes, unpacked
 SCHEMA = {
-    "config": {"widths": [int], "interp_pair": [int], "lr": NUM, "lr_variant": NUM,
-               "hidden": [int], "target_loss": NUM, "max_steps": int},
+    "config": {"widths": Len(int, min=1), "interp_pair": Len(int, 2, 2), "lr": NUM,
+               "lr_variant": NUM, "hidden": [int], "target_loss": NUM, "max_steps": int},
     "summary": {"dataset": str, "n_train": int, "parameters": {"stopped_by?": dict},
                 "random": {"sizes": [int], "n_params": int, "stopped_by": str}},
     "arrays": {"random_epoch": 1, "width_n_params": 1, "batch_sizes": 1,
                **{f"random_{k}": 1 for k in _CURVES}, **{f"width_{k}": 2 for k in _CURVES},
-               **{f"batch_{k}": 1 for k in _CURVES + ["sensitivity", "lambda_max", "sharpness"]},
+               **{f"batch_{k}": 1 for k in _BATCH},
                **{f"interp_{n}_{k}": 1 for n in ("batch", "lr") for k in _CURVES + ["alpha"]}},
+    # each curve as long as its x (they are drawn against it); the widths' curves one row per
+    # width and a seed or more (their median, min and max over seeds are drawn)
+    "by_arrays": lambda meta, arrays: {"arrays": {
+        **{f"random_{k}": (len(arrays["random_epoch"]),) for k in _CURVES},
+        **{f"width_{k}": (len(arrays["width_n_params"]), AtLeast(1)) for k in _CURVES},
+        **{f"batch_{k}": (len(arrays["batch_sizes"]),) for k in _BATCH},
+        **{f"interp_{n}_{k}": (len(arrays[f"interp_{n}_alpha"]),) for n in ("batch", "lr")
+           for k in _CURVES}}},
 }
 
 # each measure's axis label (mathtext for the subscripts; two lines: one would be longer than
