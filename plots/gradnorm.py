@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import CM, HALF_WIDTH, data_name, plot_main, save_figure
-from .schema import NONE, NUM, Each, at, load_results
+from .schema import NONE, NUM, AtLeast, Check, Each, at, load_results
 
 _END = {"loss": NUM, "grad_norm": NUM}
 # the largest rise of the gradient norm: found (its ratio a number), or not (ratio null)
@@ -42,16 +42,33 @@ def _tasks(meta):
             for task, info in tasks.items()}
 
 
+_FULL = ["full_loss", "full_grad_norm", "full_loss_smooth", "full_grad_norm_smooth"]
+_STEP = ["step_loss", "step_grad_norm", "step_loss_smooth", "step_grad_norm_smooth"]
+
+
+def _arrays(meta):
+    """Every task's series, each as long as the steps it is drawn against: the whole-data ones
+    as its full_step (by_arrays), the minibatch ones n_steps; and an epoch or more (every epoch
+    start is marked)."""
+    specs = {}
+    for task, info in meta["summary"]["tasks"].items():
+        specs |= {f"{task}_{key}": 1 for key in ["full_step", *_FULL]}
+        if not info["full_batch"]:
+            specs |= {f"{task}_epoch_start": (AtLeast(1),),
+                      **{f"{task}_{key}": (info["n_steps"],) for key in _STEP}}
+    return specs
+
+
+# p is written as a string ('2', 'inf') and read as a number
+_P = Check((str, NUM), lambda p: isinstance(float(p), float), "a norm order ('2', 'inf')")
 # what render and figure_names read, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"rise_factor": NUM},
-    "summary": lambda meta: {"p": (str, NUM), "tasks": _tasks(meta)},
-    "arrays": lambda meta: {f"{task}_{key}": 1 for task, info in meta["summary"]["tasks"].items()
-                            for key in ["full_step", "full_loss", "full_grad_norm",
-                                        "full_loss_smooth", "full_grad_norm_smooth"]
-                            + ([] if info["full_batch"] else
-                               ["epoch_start", "step_loss", "step_grad_norm",
-                                "step_loss_smooth", "step_grad_norm_smooth"])},
+    "summary": lambda meta: {"p": _P, "tasks": _tasks(meta)},
+    "arrays": _arrays,
+    "by_arrays": lambda meta, arrays: {"arrays": {
+        f"{task}_{key}": (len(arrays[f"{task}_full_step"]),)
+        for task in meta["summary"]["tasks"] for key in _FULL}},
 }
 
 MAX_EPOCH_LINES = 40  # more vertical lines than this turn the panel grey
@@ -173,8 +190,13 @@ def _rise_band(axes, rise, rise_factor, norm):
     if rise.get("ratio") is None:
         return
     reached = rise["occurred"]
-    drop = 1.0 - rise["loss_to"] / rise["loss_from"]
-    text = f"rise ×{rise['ratio']:.2f}, L −{drop:.0%}"
+    text = f"rise ×{rise['ratio']:.2f}"
+    # a smoothed loss that reached exactly 0 (cross-entropy can, in float64) stays there, and
+    # 0 ≤ (1 − drop)·0 counts as falling: a rise found from L = 0 has no relative drop to print
+    if rise["loss_from"]:
+        text += f", L −{1.0 - rise['loss_to'] / rise['loss_from']:.0%}"
+    else:
+        text += ", from L = 0"
     for i, ax in enumerate(axes):
         ax.axvspan(rise["from_step"], rise["to_step"], color="C3", alpha=0.15 if reached else 0.06,
                    lw=0, zorder=0, label=text if i == 1 else None)
