@@ -26,28 +26,51 @@ from matplotlib.ticker import NullFormatter
 from engine.critical.index_loss import power_curve
 
 from .common import CM, FULL_WIDTH, HALF_WIDTH, data_name, plot_main, save_figure
-from .schema import NONE, NUM, load_results
+from .schema import ANY, NONE, NUM, Check, Len, load_results
 
 STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D"),
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
 
 
 # panel (d)'s fit (engine.critical.index_loss.index_loss_fit): the power law and Spearman's ρ,
-# each with its interval, or null; why there is no power law
-_POWER = {"alpha0": NUM, "loss_c": NUM, "exponent": NUM, "low": NUM, "high": NUM, "n_boot": int,
-          "contains": bool, "at_bound?": bool}
+# each with its interval, or null; why there is no power law. ε_c lies in [10⁻³, 1]× the lowest
+# saddle loss (> 0): the curve is drawn on a log grid from it
+_POWER = {"alpha0": NUM, "loss_c": Check(NUM, lambda v: v > 0, "a positive loss"),
+          "exponent": NUM, "low": NUM, "high": NUM, "n_boot": int, "contains": bool,
+          "at_bound?": bool}
 _FIT = {"power?": (_POWER, NONE), "spearman?": ({"rho": NUM, "low": NUM, "high": NUM}, NONE),
         "power_status?": ({"reason?": (str, NONE)}, NONE)}
-# what render and figure_names read, checked when the results are loaded (plots.schema)
+_RUNS = ("label", "loss", "flat", "minimal_ratio", "resolved_ratio", "index", "escaping?",
+         "verdict?")  # one entry per run
+# what render and figure_names read, checked when the results are loaded (plots.schema): the
+# band's first and last rtol
 SCHEMA = {
-    "config": {"band": [NUM], "n_directions": int, "finder": str, "activation": str,
+    "config": {"band": Len(NUM, min=1), "n_directions": int, "finder": str, "activation": str,
                "grad_sq_tol": NUM, "weight_decay?": NUM, "task?": str, "loss?": str},
     "summary": {"sizes": [int], "index_loss_fit?": (_FIT, NONE), "trivial_loss?": NUM},
-    "arrays": {"label": 1, "loss": 1, "flat": 1, "minimal_ratio": 1, "minimal_ratio_band": 2,
-               "resolved_ratio": 1, "index": 1, "radii": 1, "sampled_ratio": 2,
-               "sampled_low": 2, "sampled_high": 2, "y": 2, "trace_start": 1, "trace": 1,
-               "escaping?": 1, "verdict?": 1},
+    "arrays": {**dict.fromkeys(_RUNS, 1), "minimal_ratio_band": 2, "radii": 1,
+               "sampled_ratio": 2, "sampled_low": 2, "sampled_high": 2, "y": 2,
+               "trace_start": 1, "trace": 1},
+    "by_arrays": lambda meta, arrays: _by_runs(arrays),
 }
+
+
+def _by_runs(arrays) -> dict:
+    """What the number of runs asks (plots.schema's by_arrays): every run's entries, one column
+    per radius of the sampled ratios, the start of every run's trace and the end of the last
+    (each trace is sliced out between two); and a power law only when a settled critical point
+    is there to draw it over (the fit is made of those: their largest loss ends its curve)."""
+    n = len(arrays["label"])
+    names = [key.rstrip("?") for key in _RUNS if key.rstrip("?") in arrays]
+    # runs of other lengths are refused by the arrays' shapes below: not classified here
+    lengths_fit = all(np.shape(arrays[k]) == (n,) for k in names)
+    settled = not lengths_fit or bool(np.any(categories(arrays) == "critical"))
+    return {"arrays": {**{key: (n,) for key in _RUNS}, "minimal_ratio_band": (n, None),
+                       **{f"sampled_{k}": (n, len(arrays["radii"]))
+                          for k in ("ratio", "low", "high")}, "trace_start": Check(
+                (n + 1,), lambda s: np.issubdtype(s.dtype, np.integer), "positions (integers)")},
+            "summary": {} if settled else {"index_loss_fit?": ({"power?": Check(
+                ANY, lambda p: p is None, "null: no settled critical point to fit")}, NONE)}}
 
 
 def render(results_dir, figures_dir=Path("figures")) -> list[Path]:
