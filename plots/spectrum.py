@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import data_name, plot_main, save_figure
-from .schema import NONE, NUM, at, load_results
+from .schema import NONE, NUM, AtLeast, Check, at, load_results
 
 _COUNTS = {"n_pos": int, "n_neg": int, "n_zero": int}
 # what the DNN's spectrum figure reads; a DNN that diverged has none (its figure says why)
@@ -31,16 +31,27 @@ def _dnn(meta):
             **{f"{key}?" if diverged else key: spec for key, spec in _SPECTRUM.items()}}
 
 
+# the sinc figure's axes: τ is the linear width of its symmetric-log axis (τ = 0 only for H = 0,
+# and the MSE's output bias has ∂²L/∂b² = 1), the largest |λ| its top and the log10 |λ| > 0 the
+# histogram's bins: finite eigenvalues, and a nonzero one of H
+_TAU = Check(NUM, lambda tau: tau > 0, "a positive number")
+_EIG_G = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all(), "finite eigenvalues")
+_EIG_H = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all() and (eig != 0).any(),
+               "finite eigenvalues, not all 0")
 # what render reads, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"sinc_hidden": [int], "sinc_activation": str, "activation": str},
     "summary": lambda meta: {
         "sinc": {"loss": NUM, "residual_share": NUM, "sizes": [int], "n_params": int,
-                 "counts": {"H": {"tau": NUM, **_COUNTS}, "G": _COUNTS}},
+                 "counts": {"H": {"tau": _TAU, **_COUNTS}, "G": _COUNTS}},
         "dnn": _dnn(meta)},
-    "arrays": lambda meta: {"sinc_eigenvalues_H": 1, "sinc_eigenvalues_G": 1, **({} if meta[
-        "summary"]["dnn"].get("diverged") else {"dnn_density_grid": 1, "dnn_density": 1,
-                                                "dnn_top_eigenvalues": 1})},
+    "arrays": lambda meta: {
+        "sinc_eigenvalues_H": _EIG_H, "sinc_eigenvalues_G": _EIG_G,
+        # the density's peak sets its axis: a value or more, one per grid point
+        **({} if meta["summary"]["dnn"].get("diverged") else {
+            "dnn_density_grid": (AtLeast(1),), "dnn_density": 1, "dnn_top_eigenvalues": 1})},
+    "by_arrays": lambda meta, arrays: {"arrays": {} if meta["summary"]["dnn"].get("diverged")
+                                       else {"dnn_density": (len(arrays["dnn_density_grid"]),)}},
 }
 
 FIGURES = ("spectrum_sinc", "spectrum_dnn")
