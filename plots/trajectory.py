@@ -26,7 +26,7 @@ from plots.common import (
     save_figure,
     wrap_titles,
 )
-from plots.schema import NUM, OneOf, at, load_results
+from plots.schema import NUM, Check, Len, OneOf, at, load_results
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
@@ -38,13 +38,15 @@ _MARKER_SIZE = {"point": 3.0, "start": 5.0, "end": 8.0}  # points (matplotlib's 
 
 # how each optimizer of experiments.trajectory is named in titles
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD (momentum 0.9)"}
-# what render reads, checked when the results are loaded (plots.schema)
+# what render reads, checked when the results are loaded (plots.schema); the title prints the
+# net's input and output widths, its first and last size
 SCHEMA = {
     "config": {"every": int, "hidden": [int], "optimizer": OneOf(*OPTIMIZERS), "activation": str,
                "batch_size": int},
     "summary": lambda meta: {
-        "n_runs": int, "pca?": bool, "dataset": str, "sizes": [int], "n_train": int, "lr": NUM,
-        "metrics?": [str], "diverged?": [{"run": int, "step": int, "epoch": int, "reason?": str}],
+        "n_runs": int, "pca?": bool, "dataset": str, "sizes": Len(int, min=1), "n_train": int,
+        "lr": NUM, "metrics?": [str],
+        "diverged?": [{"run": int, "step": int, "epoch": int, "reason?": str}],
         # the figure without PCA says how many points were left
         "n_points" if at(meta, "summary", "pca") is False else "n_points?": int},
     "arrays": lambda meta: {"run": 1, **({"train_acc": 1} if "train_acc" in meta["summary"].get(
@@ -54,10 +56,26 @@ SCHEMA = {
                 ("motion_coords?", 2), ("motion_explained_variance?", 1),
                 ("motion_off_plane?", 1))} if meta["summary"].get("pca", True) else {})},
     # the motion panel reads all three of its arrays once its coordinates are there
-    "by_arrays": lambda meta, arrays: {"arrays": {
-        f"{p}_motion_{k}": 1 for p in PROJECTIONS if f"{p}_motion_coords" in arrays
-        for k in ("explained_variance", "off_plane")}},
+    "by_arrays": lambda meta, arrays: {"arrays": _by_points(meta, arrays)},
 }
+
+
+def _by_points(meta, arrays) -> dict:
+    """The arrays of each panel (the joint PCA, and the motion's once its coordinates are
+    there): a point (x, y) for every collected point of the runs (picked by their run, an
+    integer: its colour), the points the labels' values belong to; and the two PCs' explained
+    variance ratios."""
+    if not meta["summary"].get("pca", True):
+        return {}
+    n = len(arrays["run"])
+    specs = {"train_acc" if "train_acc" in arrays else "train_loss": (n,), "run": Check(
+        1, lambda run: np.issubdtype(run.dtype, np.integer), "run numbers (integers)")}
+    for p in PROJECTIONS:
+        for panel in [p] + ([f"{p}_motion"] if f"{p}_motion_coords" in arrays else []):
+            specs |= {f"{panel}_coords": (n, 2), f"{panel}_explained_variance": (2,),
+                      f"{panel}_off_plane": 1}
+    return specs
+
 
 def figure_names(meta: dict) -> list[str]:
     """The names of the figures `render` draws from a results folder whose summary.json holds
