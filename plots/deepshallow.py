@@ -18,14 +18,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import data_name, plot_main, save_figure
-from .schema import NONE, Each, load_results
+from .schema import NONE, Check, Each, load_results
 
 _MODEL = {"sizes": [int], "n_params": int}
 _MODELS = Each(_MODEL)
 _CURVES = ("train_loss", 3), ("test_loss", 3), ("train_acc", 3), ("test_acc", 3), ("n_checks", 2)
-# what render and figure_names read, checked when the results are loaded (plots.schema)
+# what render and figure_names read, checked when the results are loaded (plots.schema); the
+# fit figure draws the median seed's fit: of one seed or more
 SCHEMA = {
-    "config": {"functions": [str], "second_task?": (str, NONE), "seeds": int,
+    "config": {"functions": [str], "second_task?": (str, NONE),
+               "seeds": Check(int, lambda n: n >= 1, "a positive integer"),
                "checker_samples": int, "checker_cells": int},
     "summary": lambda meta: {
         "dataset": str, "n_train": int,
@@ -63,13 +65,23 @@ def _by_depths(config, arrays) -> dict:
     steps = arrays["function_loss"].shape[-1] if functions else None
     points = len(arrays["function_x_test"]) if functions else None
     curves = {"function_iters": lead + (steps,), "function_loss": lead + (steps,),
-              "function_n_checks": lead, "function_y_test": (len(functions), points),
-              "function_prediction": lead + (points,)} if functions else {}
+              "function_n_checks": _counts(lead, steps), "function_y_test": (
+                  len(functions), points), "function_prediction": lead + (points,)
+              } if functions else {}
     for task in _tasks(config):
         curves |= {f"{task}_{key}": (len(depths), seeds) + (None,) * (n - 2) for key, n in _CURVES}
+        length = min(arrays[f"{task}_{key}"].shape[-1] for key, n in _CURVES if n == 3)
+        curves[f"{task}_n_checks"] = _counts((len(depths), seeds), length)
     return {"summary": {"functions": {name: models for name in functions},
                         **{task: models for task in _tasks(config)}},
             "arrays": curves}
+
+
+def _counts(shape, length) -> Check:
+    """Each seed's number of checks (its curve is drawn up to it, a dot at its last point): an
+    integer in 1 … the curves' length."""
+    return Check(shape, lambda n: np.issubdtype(n.dtype, np.integer) and bool(
+        ((n >= 1) & (n <= length)).all()), f"counts of 1 … {length} checks")
 
 
 def _tasks(config) -> list[str]:
