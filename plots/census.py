@@ -30,6 +30,9 @@ SCHEMA = {
                 "end_points": {"spearman": _RHO, "n": int}, "dataset": str, "sizes": [int],
                 "activation": str, "n_params": int},
     "arrays": {"label": 1, "settled": 1, "index": 1, "loss": 1, "error": 1},
+    # one entry per search in each (they are masked by one another)
+    "by_arrays": lambda meta, arrays: {"arrays": {
+        key: (len(arrays["label"]),) for key in ("settled", "index", "loss", "error")}},
 }
 
 FIGURES = ("census",)
