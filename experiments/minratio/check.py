@@ -18,9 +18,8 @@ TARGETS are the homework run's for 100 searches (`make minratio`: sinc, MSE; ano
 none); the table says whether they are met, and missing one is not an error (exit 0). The wall
 time is that of the invocation that wrote the summary (a resumed run's is shorter). Bad input (no
 folder, no summary, a damaged or incomplete file) is one line and exit 2 (engine.io.cli), before
-any output; nothing is ever written.
-Cost: the recomputation of every run, on one BLAS thread: ~4 s per folder of 100 runs of 1-8-8-1
-(measured).
+any output; nothing is ever written. Cost: the recomputation of every run, on one BLAS thread:
+~4 s per folder of 100 runs of 1-8-8-1 (measured).
 """
 from __future__ import annotations
 
@@ -230,12 +229,14 @@ def load(folder) -> tuple[dict, dict]:
                          "give a folder written by python -m experiments.minratio --out DIR")
     arrays, meta = load_summary(folder, "minratio")
     config, summary = meta["config"], meta["summary"]
-    absent = [k for k in ARRAYS if k not in arrays]
-    absent += [k for k in ("rtol", "grad_sq_tol", "newton_tol") if k not in config]
+    absent = [k for k in ARRAYS if k not in arrays] + [
+        k for k in ("rtol", "grad_sq_tol", "newton_tol") if k not in config]
     absent += [k for k in ("sizes", "activation") if k not in summary]
     if absent:
         raise UsageError(f"{folder}/summary.npz or .json lacks {absent}; {redo}")
-    try:
+    try:  # below, sizes[0] and sizes[-1] are the widths of x and y
+        if len(summary["sizes"]) < 2:
+            raise ValueError("a network has two or more layer widths")
         n = n_params(tuple(summary["sizes"]), model_of(summary)[2])
     except (TypeError, ValueError) as err:
         raise UsageError(f"{folder}/summary.json: sizes {summary['sizes']!r}: {err}") from None

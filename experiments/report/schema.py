@@ -10,7 +10,7 @@ import types
 import typing
 from pathlib import Path
 
-from plots.schema import ANY, NONE, NUM, OneOf, check_results
+from plots.schema import ANY, NONE, NUM, Len, OneOf, check_results
 
 _SIMPLE = {bool: bool, int: int, float: NUM, str: str, list: list, tuple: list, dict: dict}
 
@@ -32,6 +32,11 @@ def field_spec(hint):
     return _SIMPLE.get(origin or hint, ANY)
 
 
+# what the report's sections read of a config beyond its fields' types: the first and last
+# batch size of HW1-3's flatness (experiments.report.hw1_3)
+SECTIONS_READ = {"generalization": {"batch_sizes": Len(int, min=1)}}
+
+
 def config_schema(config_cls) -> dict:
     """{field: spec} of every field of the dataclass `config_cls`: the saved config's schema."""
     hints = typing.get_type_hints(config_cls)
@@ -42,5 +47,6 @@ def check_meta(entry, experiment: str, folder: Path, meta: dict, arrays) -> None
     """UsageError (one line naming the file) unless meta (summary.json of `folder`) and arrays
     hold what the report and the plots module of registry `entry` read."""
     plots = getattr(entry.plots, "SCHEMA", {})  # a plots module may declare none
-    settings = {**config_schema(entry.module.Config), **plots.get("config", {})}
+    settings = {**config_schema(entry.module.Config), **plots.get("config", {}),
+                **SECTIONS_READ.get(experiment, {})}
     check_results(folder, experiment, meta, arrays, {**plots, "config": settings})

@@ -217,3 +217,17 @@ def test_a_folder_without_a_summary_or_a_damaged_one_is_one_line_exit_2(tmp_path
     one_line_error(lambda: check.main([str(damaged)]), PROG, "cannot be read as .npz")
     assert sorted(p.name for p in tmp_path.rglob("*")) == [
         "damaged", "empty", "summary.json", "summary.npz"]
+
+
+@pytest.mark.parametrize("sizes", [[], [1], 5, ["a", 1]])
+def test_sizes_that_are_no_network_are_one_line_exit_2(sizes, quick, tmp_path, one_line_error):
+    """sizes [] gave 0 parameters and then an IndexError at sizes[0] (exit 1)."""
+    import json
+    import shutil
+
+    folder = tmp_path / "r"
+    shutil.copytree(quick[0], folder)
+    meta = json.loads((folder / "summary.json").read_text())
+    meta["summary"]["sizes"] = sizes
+    (folder / "summary.json").write_text(json.dumps(meta))
+    one_line_error(lambda: check.main([str(folder)]), PROG, f"{folder}/summary.json: sizes")

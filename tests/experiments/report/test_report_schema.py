@@ -61,6 +61,20 @@ def test_a_summary_of_the_wrong_structure_is_one_line(name, what, full, tmp_path
     assert not (tmp_path / "report").exists()
 
 
+def test_no_batch_sizes_is_one_line(full, tmp_path, one_line_error):
+    """HW1-3's flatness names its first and last batch size: [] was an IndexError (exit 1)."""
+    results = tmp_path / "results"
+    shutil.copytree(full[0], results)
+    path = results / "generalization" / "summary.json"
+    meta = json.loads(path.read_text())
+    meta["config"]["batch_sizes"] = []
+    path.write_text(json.dumps(meta))
+    line = one_line_error(_run(results, full[1], tmp_path / "report"), "experiments.report",
+                          str(path.parent))
+    assert "config.batch_sizes holds 0 items" in line
+    assert not (tmp_path / "report").exists()
+
+
 @pytest.mark.parametrize("edit", ["tasks 5", "tasks {}"])
 def test_gradnorm_tasks_of_the_wrong_type_are_one_line(edit, full, tmp_path, one_line_error):
     results = tmp_path / "results"
