@@ -11,19 +11,10 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import cli, quick_results
+from conftest import cli
+from readerresults import reader_results
 
-# the tiniest census that runs (as in test_schema_covers_reads: its quick preset takes minutes)
-census = quick_results("census", "--jobs", 1, "--runs", 1, "--embedded", 0, "--max-hvp", 20,
-                       "--switch-min", 1, "--switch-max", 2, "--continue-steps", 1,
-                       "--continue-hvp", 1)
-deepshallow = quick_results("deepshallow", "--jobs", 1)
-generalization = quick_results("generalization", "--jobs", 1)
-gradnorm = quick_results("gradnorm", "--jobs", 1)
-minratio = quick_results("minratio", "--jobs", 1)
-spectrum = quick_results("spectrum", "--jobs", 1)
-surface = quick_results("surface", "--jobs", 1)
-trajectory = quick_results("trajectory", "--jobs", 1)
+globals().update(reader_results())  # census, deepshallow, …: each reader's quick results
 
 
 def meta(*path, value):

@@ -18,23 +18,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from conftest import cli, quick_results
+from readerresults import reader_results
 
 from plots.schema import Each, problem
 
 READERS = ["census", "deepshallow", "generalization", "gradnorm", "minratio", "spectrum",
            "surface", "trajectory"]
 DIVERGED = ["gradnorm", "spectrum", "surface", "trajectory"]  # a step size that diverges at once
-# the tiniest census that runs (a search costs seconds: the exact 2,410-parameter Hessian)
-census = quick_results("census", "--jobs", 1, "--runs", 1, "--embedded", 0, "--max-hvp", 20,
-                       "--switch-min", 1, "--switch-max", 2, "--continue-steps", 1,
-                       "--continue-hvp", 1)
-deepshallow = quick_results("deepshallow", "--jobs", 1)
-generalization = quick_results("generalization", "--jobs", 1)
-gradnorm = quick_results("gradnorm", "--jobs", 1)
-minratio = quick_results("minratio", "--jobs", 1)
-spectrum = quick_results("spectrum", "--jobs", 1)
-surface = quick_results("surface", "--jobs", 1)
-trajectory = quick_results("trajectory", "--jobs", 1)
+globals().update(reader_results())  # census, deepshallow, …: each reader's quick results
 gradnorm_diverged = quick_results("gradnorm", "--jobs", 1, "--lr", 1e6, "--sinc-lr", 1e6)
 spectrum_diverged = quick_results("spectrum", "--jobs", 1, "--lr", 1e6)
 surface_diverged = quick_results("surface", "--jobs", 1, "--sinc-lr", 1e6, "--dnn-lr", 1e6,
