@@ -182,9 +182,11 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
         value = getattr(opts, f.name)
         if value is not None:
             changes[f.name] = tuple(value) if typing.get_origin(hints[f.name]) is tuple else value
-    config = dataclasses.replace(base, **{**saved, **changes})  # the command line wins
     opts.sources = _sources(config_cls, opts, saved, changes)
-    with said_where(config, opts.sources):
+    # the values, before the Config is built: its __post_init__ may refuse one already
+    values = {f.name: getattr(base, f.name) for f in dataclasses.fields(config_cls)}
+    with said_where({**values, **saved, **changes}, opts.sources):
+        config = dataclasses.replace(base, **{**saved, **changes})  # the command line wins
         check_literals(config)
         config.validate()
     if opts.jobs == 0 or opts.jobs < -1:
@@ -211,27 +213,31 @@ def _sources(config_cls, opts, saved, changes) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def said_where(config, sources):
-    """A UsageError raised inside names where each setting it quotes ("--flag VALUE") came from
-    when the command line did not give it: the --quick preset, the default or --config FILE —
-    else "--batch-size 40: larger than the 30 training samples" sends the user looking for a
-    flag they never typed."""
+def said_where(values, sources):
+    """A UsageError raised inside names where each setting it refuses came from when the command
+    line did not give it — the --quick preset, the default or --config FILE —, else "--batch-size
+    40: larger than the 30 training samples" sends the user looking for a flag they never typed.
+    values: {field: value}. A refused setting is quoted "--flag VALUE" and then ":", " is ", ","
+    or the end; a flag named as advice ("give --activation linear (and --starts trained)") is not
+    one."""
     try:
         yield
     except UsageError as err:
         text = str(err)
         notes = [f"{flag(name)} was not typed: {source}" for name, source in sources.items()
-                 if any(f"{flag(name)} {shown}" in text for shown in _shown(getattr(config, name)))]
+                 if _refused(text, flag(name), values[name])]
         if not notes:
             raise
         raise UsageError(f"{text} ({'; '.join(notes)})") from None
 
 
-def _shown(value) -> set[str]:
-    """How a message may quote a setting's value after its flag."""
-    if isinstance(value, tuple | list):
-        return {" ".join(map(str, value))}
-    return {str(value), repr(value)}
+def _refused(text: str, spelled: str, value) -> bool:
+    """Whether text quotes the setting as refused: "--flag VALUE" then ":", " is ", "," or the
+    end (VALUE as str or repr; a list's items joined by spaces; never an empty value)."""
+    shown = ({" ".join(map(str, value))} if isinstance(value, tuple | list)
+             else {str(value), repr(value)})
+    return any(re.search(re.escape(f"{spelled} {s}") + r"(?::| is |,|$)", text)
+               for s in shown if s not in ("", "''"))
 
 
 def main(config_cls, run, render, argv=None, prog=None, description=""):
@@ -242,7 +248,8 @@ def main(config_cls, run, render, argv=None, prog=None, description=""):
 
     def action():
         config, opts, options = parse_config(config_cls, argv, prog, description)
-        with said_where(config, opts.sources):  # run's own checks, before its work
+        values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+        with said_where(values, opts.sources):  # run's own checks, before its work
             out = run(config, out_dir=opts.out, options=options)
         if out is None:
             return

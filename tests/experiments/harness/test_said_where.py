@@ -42,3 +42,38 @@ def _fields(config):
 
     return {k: list(v) if isinstance(v, tuple) else v
             for k, v in dataclasses.asdict(config).items()}
+
+
+def test_a_flag_named_as_advice_has_no_note(tmp_path, one_line_error):
+    """'give --activation linear (and --starts trained)' names --starts as advice: its default
+    was not what was refused (the review's example)."""
+    line = one_line_error(lambda: cli("experiments.minratio")([
+        "--task", "dlae", "--hidden", 4, "--activation", "tanh", "--trainer", "lbfgs",
+        "--out", tmp_path / "out", "--figures", tmp_path / "f"]), "experiments.minratio",
+        "give --activation linear")
+    assert "not typed" not in line
+
+
+def test_an_empty_value_and_a_value_prefix_are_no_quote():
+    from experiments.harness.config import _refused
+
+    assert not _refused("--data-root is read for mnist only", "--data-root", "")
+    assert not _refused("--lr 0.0012: too large", "--lr", 0.001)
+    assert _refused("--lr 0.001: too large", "--lr", 0.001)
+    assert _refused("--optimizer 'rmsprop' is unknown", "--optimizer", "rmsprop")
+    assert _refused("--hidden 8 8: too wide", "--hidden", (8, 8))
+
+
+def test_a_value_refused_while_the_config_is_built_names_its_source(tmp_path, one_line_error):
+    """gradnorm's Config refuses p in __post_init__, before validate: from --config FILE."""
+    import dataclasses
+
+    from experiments.gradnorm import Config
+
+    saved = tmp_path / "config.json"
+    fields = {k: list(v) if isinstance(v, tuple) else v
+              for k, v in dataclasses.asdict(Config.quick()).items()}
+    saved.write_text(json.dumps({"experiment": "gradnorm", "config": {**fields, "p": "foo"}}))
+    line = one_line_error(lambda: cli("experiments.gradnorm")([
+        "--config", saved, "--out", tmp_path / "out"]), "experiments.gradnorm", "--p 'foo'")
+    assert "(--p was not typed: the value of 'p' in --config" in line
