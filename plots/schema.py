@@ -181,23 +181,26 @@ def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> 
     (its summary.npz; None: not checked) lack what `schema` requires."""
     folder = Path(folder)
     rerun = f"; run python -m experiments.{experiment} into a fresh folder"
-    for part in ("config", "summary"):
-        spec = schema.get(part, {})
-        # a function of meta: keys named by the config (checked first) or the summary
-        found = problem(meta.get(part), spec(meta) if callable(spec) else spec, part)
-        if found:
-            raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
+    # a function of meta: keys named by the config (checked first) or the summary
+    _check_json(folder, meta, lambda part: schema.get(part, {}), rerun)
     if arrays is None:
         return
     wanted = schema.get("arrays", {})
     _check_arrays(folder, arrays, wanted(meta) if callable(wanted) else wanted, rerun)
     if "by_arrays" in schema:  # what the arrays' values name, now that they are there
         specs = schema["by_arrays"](meta, arrays)
-        for part in ("config", "summary"):
-            found = problem(meta.get(part), specs.get(part, {}), part)
-            if found:
-                raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
+        _check_json(folder, meta, lambda part: specs.get(part, {}), rerun)
         _check_arrays(folder, arrays, specs.get("arrays", {}), rerun)
+
+
+def _check_json(folder, meta, spec_of, rerun):
+    """UsageError unless meta's config, then its summary, fit spec_of(part) (a spec, or a
+    function of meta giving one)."""
+    for part in ("config", "summary"):
+        spec = spec_of(part)
+        found = problem(meta.get(part), spec(meta) if callable(spec) else spec, part)
+        if found:
+            raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
 
 
 def _check_arrays(folder, arrays, wanted, rerun):

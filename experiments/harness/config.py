@@ -182,7 +182,7 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
         value = getattr(opts, f.name)
         if value is not None:
             changes[f.name] = tuple(value) if typing.get_origin(hints[f.name]) is tuple else value
-    opts.sources = _sources(config_cls, opts, saved, changes)
+    opts.sources = _sources(config_cls, opts, base, saved, changes)
     # the values, before the Config is built: its __post_init__ may refuse one already
     values = {f.name: getattr(base, f.name) for f in dataclasses.fields(config_cls)}
     with said_where({**values, **saved, **changes}, opts.sources):
@@ -203,12 +203,13 @@ def parse_config(config_cls, argv=None, prog="experiment", description=""):
     return config, opts, options
 
 
-def _sources(config_cls, opts, saved, changes) -> dict[str, str]:
-    """{field: where its value came from} for every setting the command line did not give."""
-    quick, default = (config_cls.quick() if opts.quick else None), config_cls()
+def _sources(config_cls, opts, base, saved, changes) -> dict[str, str]:
+    """{field: where its value came from} for every setting the command line did not give;
+    base: the Config the settings start from (its quick() preset with --quick)."""
+    default = config_cls()
     return {f.name: f"the value of {f.name!r} in --config {opts.config}" if f.name in saved
-            else "--quick's preset" if quick is not None and
-            getattr(quick, f.name) != getattr(default, f.name) else "the default"
+            else "--quick's preset" if opts.quick and
+            getattr(base, f.name) != getattr(default, f.name) else "the default"
             for f in dataclasses.fields(config_cls) if f.name not in changes}
 
 
