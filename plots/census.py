@@ -18,8 +18,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from engine.critical.classification import LABELS
+
 from .common import CM, FULL_WIDTH, data_name, plot_main, save_figure
-from .schema import NONE, NUM, load_results
+from .schema import NONE, NUM, Holding, load_results
 
 _RHO = ({"rho": NUM, "low": NUM, "high": NUM}, NONE)
 # what render reads, checked when the results are loaded (plots.schema)
@@ -29,7 +31,8 @@ SCHEMA = {
                            "distinct": int},
                 "end_points": {"spearman": _RHO, "n": int}, "dataset": str, "sizes": [int],
                 "activation": str, "n_params": int},
-    "arrays": {"label": 1, "settled": 1, "index": 1, "loss": 1, "error": 1},
+    "arrays": {"label": Holding("text", 1, among=LABELS), "settled": Holding("booleans", 1),
+               "index": 1, "loss": 1, "error": 1},
     # one entry per search in each (they are masked by one another)
     "by_arrays": lambda meta, arrays: {"arrays": {
         key: (len(arrays["label"]),) for key in ("settled", "index", "loss", "error")}},

@@ -188,14 +188,35 @@ def _coefficient_formatter(subs):
     return FuncFormatter(label)
 
 
+def linear_where_nothing_is_positive(fig) -> int:
+    """Draw linear, and say so in its label, each log axis of fig that holds no positive, finite
+    value (every search of a minratio run diverged, say: its losses are NaN) — matplotlib's log
+    locator raises on one; returns how many there were."""
+    changed = 0
+    for ax in fig.axes:
+        for axis, rescale in ((ax.xaxis, ax.set_xscale), (ax.yaxis, ax.set_yscale)):
+            if axis.get_scale() != "log":
+                continue
+            try:
+                axis.get_majorticklocs()
+            except ValueError:  # "Data cannot be log-scaled because all values are <= 0."
+                rescale("linear")
+                axis.set_label_text(axis.get_label_text().replace(" (log scale)", "").replace(
+                    " (log)", "") + " (none > 0)")
+                changed += 1
+    return changed
+
+
 def save_figure(fig, figures_dir, name: str, dpi: int = DPI, width: str | None = None
                 ) -> list[Path]:
     """Write fig as figures_dir/name.png (at `dpi`) and .pdf (vector), each atomically, at its
     print size (print_size, `width` 'full' | 'half' | None) with every text in [MIN_PT, MAX_PT]
-    pt (legible), every log axis with ≥ MIN_LOG_LABELS readable values (label_log_axes), titles
-    wrapped to their width (wrap_titles), laid out by matplotlib's constrained layout, in the
-    shared STYLE (TrueType fonts in the PDF); then close it."""
+    pt (legible), a log axis with nothing positive on it drawn linear
+    (linear_where_nothing_is_positive), every log axis with ≥ MIN_LOG_LABELS readable values
+    (label_log_axes), titles wrapped to their width (wrap_titles), laid out by matplotlib's
+    constrained layout, in the shared STYLE (TrueType fonts in the PDF); then close it."""
     FigureCanvasAgg(fig)  # off-screen: no display on the machines this runs on
+    linear_where_nothing_is_positive(fig)
     drawn = fig.get_size_inches().copy()
     print_size(fig, width)
     legible(fig)

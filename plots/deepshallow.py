@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import data_name, plot_main, save_figure
-from .schema import NONE, Check, Each, load_results
+from .schema import NONE, Check, Each, Holding, load_results
 
 _MODEL = {"sizes": [int], "n_params": int}
 _MODELS = Each(_MODEL)
@@ -33,9 +33,11 @@ SCHEMA = {
         "dataset": str, "n_train": int,
         "functions": {name: {"models": _MODELS} for name in meta["config"]["functions"]},
         **{task: {"models": _MODELS, "dataset?": str} for task in _tasks(meta["config"])}},
-    "arrays": lambda meta: {"depths": 1, **{f"{task}_{key}": n for task in _tasks(meta["config"])
-                                            for key, n in _CURVES},
-                            **({"function_iters": 4, "function_loss": 4, "function_n_checks": 3,
+    "arrays": lambda meta: {"depths": Holding("integers", 1), **{
+        f"{task}_{key}": Holding("integers", n) if key == "n_checks" else n
+        for task in _tasks(meta["config"]) for key, n in _CURVES},
+                            **({"function_iters": Holding("integers", 4), "function_loss": 4,
+                                "function_n_checks": Holding("integers", 3),
                                 "function_x_test": 1, "function_y_test": 2,
                                 "function_prediction": 4} if meta["config"]["functions"] else {})},
     "by_arrays": lambda meta, arrays: _by_depths(meta["config"], arrays),
@@ -80,8 +82,8 @@ def _by_depths(config, arrays) -> dict:
 def _counts(shape, length) -> Check:
     """Each seed's number of checks (its curve is drawn up to it, a dot at its last point): an
     integer in 1 … the curves' length."""
-    return Check(shape, lambda n: np.issubdtype(n.dtype, np.integer) and bool(
-        ((n >= 1) & (n <= length)).all()), f"counts of 1 … {length} checks")
+    return Check(shape, lambda n: bool(((n >= 1) & (n <= length)).all()),
+                 f"counts of 1 … {length} checks")
 
 
 def _tasks(config) -> list[str]:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .common import CM, HALF_WIDTH, data_name, plot_main, save_figure
-from .schema import NONE, NUM, AtLeast, Check, Each, at, load_results
+from .schema import NONE, NUM, AtLeast, Check, Each, Holding, at, load_results
 
 _END = {"loss": NUM, "grad_norm": NUM}
 # the largest rise of the gradient norm: found (its ratio a number), or not (ratio null)
@@ -52,9 +52,10 @@ def _arrays(meta):
     start is marked)."""
     specs = {}
     for task, info in meta["summary"]["tasks"].items():
-        specs |= {f"{task}_{key}": 1 for key in ["full_step", *_FULL]}
+        specs |= {f"{task}_full_step": Holding("integers", 1),
+                  **{f"{task}_{key}": 1 for key in _FULL}}
         if not info["full_batch"]:
-            specs |= {f"{task}_epoch_start": (AtLeast(1),),
+            specs |= {f"{task}_epoch_start": Holding("integers", (AtLeast(1),)),
                       **{f"{task}_{key}": (info["n_steps"],) for key in _STEP}}
     return specs
 

@@ -23,10 +23,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
+from engine.critical.classification import LABELS
 from engine.critical.index_loss import power_curve
 
 from .common import CM, FULL_WIDTH, HALF_WIDTH, data_name, plot_main, save_figure
-from .schema import ANY, NONE, NUM, Check, Len, load_results
+from .schema import ANY, NONE, NUM, Check, Holding, Len, load_results
 
 STYLE = {"critical": ("C0", "o"), "drifting": ("C2", "s"), "escaping": ("C4", "D"),
          "gradient-flat": ("C1", "^"), "not-converged": ("C3", "x")}
@@ -42,15 +43,18 @@ _FIT = {"power?": (_POWER, NONE), "spearman?": ({"rho": NUM, "low": NUM, "high":
         "power_status?": ({"reason?": (str, NONE)}, NONE)}
 _RUNS = ("label", "loss", "flat", "minimal_ratio", "resolved_ratio", "index", "escaping?",
          "verdict?")  # one entry per run
+# the runs' labels and verdicts (names), their masks
+_KINDS = {"label": Holding("text", 1, among=LABELS), "verdict?": Holding("text", 1),
+          "flat": Holding("booleans", 1), "escaping?": Holding("booleans", 1)}
 # what render and figure_names read, checked when the results are loaded (plots.schema): the
 # band's first and last rtol
 SCHEMA = {
     "config": {"band": Len(NUM, min=1), "n_directions": int, "finder": str, "activation": str,
                "grad_sq_tol": NUM, "weight_decay?": NUM, "task?": str, "loss?": str},
     "summary": {"sizes": [int], "index_loss_fit?": (_FIT, NONE), "trivial_loss?": NUM},
-    "arrays": {**dict.fromkeys(_RUNS, 1), "minimal_ratio_band": 2, "radii": 1,
+    "arrays": {**dict.fromkeys(_RUNS, 1), **_KINDS, "minimal_ratio_band": 2, "radii": 1,
                "sampled_ratio": 2, "sampled_low": 2, "sampled_high": 2, "y": 2,
-               "trace_start": 1, "trace": 1},
+               "trace_start": Holding("integers", 1), "trace": 1},
     "by_arrays": lambda meta, arrays: _by_runs(arrays),
 }
 
@@ -67,8 +71,7 @@ def _by_runs(arrays) -> dict:
     settled = not lengths_fit or bool(np.any(categories(arrays) == "critical"))
     return {"arrays": {**{key: (n,) for key in _RUNS}, "minimal_ratio_band": (n, None),
                        **{f"sampled_{k}": (n, len(arrays["radii"]))
-                          for k in ("ratio", "low", "high")}, "trace_start": Check(
-                (n + 1,), lambda s: np.issubdtype(s.dtype, np.integer), "positions (integers)")},
+                          for k in ("ratio", "low", "high")}, "trace_start": (n + 1,)},
             "summary": {} if settled else {"index_loss_fit?": ({"power?": Check(
                 ANY, lambda p: p is None, "null: no settled critical point to fit")}, NONE)}}
 

@@ -23,7 +23,12 @@ A spec is
 arrays is {name: ndim or shape}, a name ending in "?" may be absent; a shape is a tuple of
 lengths, None where any length will do, AtLeast(n) where n or more will (an array a reader
 reduces or indexes at a fixed place: its first or last row); Check(ndim or shape, test, text)
-also tests the array itself (what a reader indexes by its values). The summary's spec and
+also tests the array itself (what a reader indexes by its values). An array holds numbers
+(integers or floats, given to the reader as float64) unless declared Holding(kind, ndim or
+shape): "integers" (int64: what a reader indexes, slices or prints as counts), "booleans" (a
+mask) or "text" (labels) — a foreign dtype is refused, never met while drawing (a mask of
+floats raised at `~`, a string array at arithmetic, a float at slicing). An array that
+by_arrays names again keeps the kind declared first. The summary's spec and
 arrays may be functions of meta instead (keys named by the config, checked first, or by the
 summary; or keys read only in some case, required in that case: `at` looks into the summary
 before it is checked).
@@ -88,6 +93,23 @@ class Check:
             return bool(self.test(value))
         except (TypeError, ValueError, IndexError, ArithmeticError):
             return False
+
+
+class Holding:
+    """An array of `kind` ("integers", "booleans" or "text"; undeclared: "numbers") whose ndim
+    or shape is `want`; with `among`, every entry is one of those (the names a reader draws a
+    class of points for: entries of no class would leave its panels empty)."""
+
+    def __init__(self, kind: str, want, among=None):
+        if kind not in _DTYPES:
+            raise ValueError(f"kind must be one of {sorted(_DTYPES)}, not {kind!r}")
+        self.kind, self.want, self.among = kind, want, among
+
+
+# kind -> (the dtype kinds it accepts, what the reader gets: None keeps the array's own, the
+# text's width)
+_DTYPES = {"numbers": ("iuf", np.float64), "integers": ("iu", np.int64),
+           "booleans": ("b", np.bool_), "text": ("U", None)}
 
 
 class AtLeast:
@@ -176,21 +198,23 @@ def problem(value, spec, where: str) -> str | None:
     return None
 
 
-def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> None:
+def check_results(folder, experiment: str, meta: dict, arrays, schema: dict) -> dict:
     """UsageError (one line naming the file) when meta (summary.json of `folder`) or arrays
-    (its summary.npz; None: not checked) lack what `schema` requires."""
+    (its summary.npz; None: not checked) lack what `schema` requires; else {name: kind} of the
+    arrays checked."""
     folder = Path(folder)
     rerun = f"; run python -m experiments.{experiment} into a fresh folder"
     # a function of meta: keys named by the config (checked first) or the summary
     _check_json(folder, meta, lambda part: schema.get(part, {}), rerun)
     if arrays is None:
-        return
+        return {}
     wanted = schema.get("arrays", {})
-    _check_arrays(folder, arrays, wanted(meta) if callable(wanted) else wanted, rerun)
+    kinds = _check_arrays(folder, arrays, wanted(meta) if callable(wanted) else wanted, rerun, {})
     if "by_arrays" in schema:  # what the arrays' values name, now that they are there
         specs = schema["by_arrays"](meta, arrays)
         _check_json(folder, meta, lambda part: specs.get(part, {}), rerun)
-        _check_arrays(folder, arrays, specs.get("arrays", {}), rerun)
+        kinds |= _check_arrays(folder, arrays, specs.get("arrays", {}), rerun, kinds)
+    return kinds
 
 
 def _check_json(folder, meta, spec_of, rerun):
@@ -203,17 +227,31 @@ def _check_json(folder, meta, spec_of, rerun):
             raise UsageError(f"{folder / 'summary.json'} {found}{rerun}")
 
 
-def _check_arrays(folder, arrays, wanted, rerun):
-    """UsageError unless arrays holds every array of `wanted` ({name: ndim, shape or Check})."""
+def _check_arrays(folder, arrays, wanted, rerun, kinds) -> dict:
+    """UsageError unless arrays holds every array of `wanted` ({name: ndim, shape, Holding or
+    Check}) of its kind (declared, else the one in `kinds`, else numbers); {name: kind} of those
+    present."""
+    found = {}
     for key, want in wanted.items():
         name = key.rstrip("?")
         if name not in arrays:
             if key.endswith("?"):
                 continue
             raise UsageError(f"{folder / 'summary.npz'} lacks the array {name!r}{rerun}")
-        shape = np.shape(arrays[name])
         test = want if isinstance(want, Check) else None
         want = test.spec if test else want
+        held = want if isinstance(want, Holding) else Holding(kinds.get(name, "numbers"), want)
+        kind, want = held.kind, held.want
+        dtype = np.asarray(arrays[name]).dtype
+        if dtype.kind not in _DTYPES[kind][0]:
+            raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of dtype {dtype}, not "
+                             f"{kind}{rerun}")
+        found[name] = kind
+        if held.among is not None and not np.isin(arrays[name], held.among).all():
+            odd = sorted(set(map(str, np.ravel(arrays[name]))) - set(held.among))
+            raise UsageError(f"{folder / 'summary.npz'} holds {name!r} with {odd[0]!r}, not one "
+                             f"of {', '.join(map(repr, held.among))}{rerun}")
+        shape = np.shape(arrays[name])
         if isinstance(want, int):
             fits, wanted_text = len(shape) == want, f"{want}-dimensional"
         else:
@@ -228,11 +266,16 @@ def _check_arrays(folder, arrays, wanted, rerun):
         if not fits:
             raise UsageError(f"{folder / 'summary.npz'} holds {name!r} of shape {shape}, not "
                              f"{wanted_text}{rerun}")
+    return found
 
 
 def load_results(results_dir, experiment: str, schema: dict) -> tuple[dict, dict]:
     """(arrays, meta) of `experiment`'s results folder, as engine.io.results.load_summary reads
-    them, checked against `schema` (check_results): what every render calls."""
+    them, checked against `schema` (check_results): what every render calls. Each array checked
+    comes as its kind's dtype (numbers as float64, integers as int64): what drawing relies on."""
     arrays, meta = load_summary(results_dir, experiment)
-    check_results(results_dir, experiment, meta, arrays, schema)
+    kinds = check_results(results_dir, experiment, meta, arrays, schema)
+    for name, kind in kinds.items():
+        if _DTYPES[kind][1] is not None:
+            arrays[name] = arrays[name].astype(_DTYPES[kind][1], copy=False)
     return arrays, meta

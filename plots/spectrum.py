@@ -38,6 +38,15 @@ _TAU = Check(NUM, lambda tau: tau > 0, "a positive number")
 _EIG_G = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all(), "finite eigenvalues")
 _EIG_H = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all() and (eig != 0).any(),
                "finite eigenvalues, not all 0")
+
+
+def _density(n: int) -> Check:
+    """n values of a Gaussian-smoothed density (engine.spectra.slq): finite, not negative, its
+    peak above 0 (the peak sets the log axis's limits)."""
+    return Check((n,), lambda d: np.isfinite(d).all() and (d >= 0).all() and d.max() > 0,
+                 "a density: finite, ≥ 0, somewhere > 0")
+
+
 # what render reads, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"sinc_hidden": [int], "sinc_activation": str, "activation": str},
@@ -51,7 +60,8 @@ SCHEMA = {
         **({} if meta["summary"]["dnn"].get("diverged") else {
             "dnn_density_grid": (AtLeast(1),), "dnn_density": 1, "dnn_top_eigenvalues": 1})},
     "by_arrays": lambda meta, arrays: {"arrays": {} if meta["summary"]["dnn"].get("diverged")
-                                       else {"dnn_density": (len(arrays["dnn_density_grid"]),)}},
+                                       else {"dnn_density": _density(len(arrays[
+                                           "dnn_density_grid"]))}},
 }
 
 FIGURES = ("spectrum_sinc", "spectrum_dnn")

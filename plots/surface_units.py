@@ -3,7 +3,7 @@ and the schema (plots.schema) of what render and figure_names read from its resu
 import numpy as np
 
 from engine import Layout
-from plots.schema import NONE, NUM, AtLeast, Check, Len
+from plots.schema import NONE, NUM, AtLeast, Check, Holding, Len
 
 # the figures of each unit of experiments.surface, in the order render draws them
 UNIT_FIGURES = {
@@ -33,7 +33,7 @@ UNIT_ARRAYS = {
     **{f"{m}_line": {"alphas": 1, "train_loss": 1, "test_loss": 1} for m in ("sinc", "dnn")},
     **{f"{m}_plane": _PLANE for m in ("sinc", "dnn")},
     "sinc_perturb": {"deltas": (AtLeast(1),), "curves": 2, "H_diag": 1, "grad": 1, "loss0": 0},
-    "tiny_tsne": {"embedding": (AtLeast(1), 2), "loss": 1, "kind": 1}}
+    "tiny_tsne": {"embedding": (AtLeast(1), 2), "loss": 1, "kind": Holding("integers", 1)}}
 
 
 def _drawn(meta) -> list[str]:
@@ -66,15 +66,17 @@ def _by_arrays(meta, arrays) -> dict:
                   "sinc_perturb/H_diag": (n,), "sinc_perturb/grad": (n,)}
     if "tiny_tsne" in drawn:
         n = len(arrays["tiny_tsne/embedding"])
-        specs |= {"tiny_tsne/loss": (n,), "tiny_tsne/kind": Check(
-            (n,), lambda kind: (kind < 2).any(), "one with a point of the path (kind 0 or 1)")}
+        specs |= {
+            "tiny_tsne/loss": Check((n,), lambda loss: np.isfinite(loss).all() and (
+                loss > 0).all(), "losses: finite, > 0 (their log colours the points)"),
+            "tiny_tsne/kind": Check((n,), lambda kind: (kind < 2).any(),
+                                    "one with a point of the path (kind 0 or 1)")}
     return {"arrays": specs}
 
 
 # the training path's epochs (of a plane's unit): one or more integers, the first and last
 # printed, their step taken by int()
-_EPOCHS = Check((AtLeast(1),), lambda e: np.issubdtype(e.dtype, np.integer),
-                "one or more integers")
+_EPOCHS = Holding("integers", (AtLeast(1),))
 # what render and figure_names read, checked when the results are loaded (plots.schema)
 SCHEMA = {
     "config": {"tiny_hidden": [int], "tiny_samples": int, "gd_epochs": int, "extra_steps": int,

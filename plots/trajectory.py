@@ -26,7 +26,7 @@ from plots.common import (
     save_figure,
     wrap_titles,
 )
-from plots.schema import NUM, Check, Len, OneOf, at, load_results
+from plots.schema import NUM, Holding, Len, OneOf, at, load_results
 
 PROJECTIONS = {"whole": "whole model", "layer1": "layer 1 (W₁, b₁)"}
 # label directions (scaled by the marker's radius) and the alignment keeping text on that side
@@ -49,8 +49,9 @@ SCHEMA = {
         "diverged?": [{"run": int, "step": int, "epoch": int, "reason?": str}],
         # the figure without PCA says how many points were left
         "n_points" if at(meta, "summary", "pca") is False else "n_points?": int},
-    "arrays": lambda meta: {"run": 1, **({"train_acc": 1} if "train_acc" in meta["summary"].get(
-        "metrics", ["train_acc"]) else {"train_loss": 1}), **({
+    "arrays": lambda meta: {"run": Holding("integers", 1), (
+        "train_acc" if "train_acc" in meta["summary"].get("metrics", ["train_acc"])
+        else "train_loss"): 1, **({
             f"{p}_{k}": n for p in PROJECTIONS for k, n in (
                 ("coords", 2), ("explained_variance", 1), ("off_plane", 1),
                 ("motion_coords?", 2), ("motion_explained_variance?", 1),
@@ -68,8 +69,7 @@ def _by_points(meta, arrays) -> dict:
     if not meta["summary"].get("pca", True):
         return {}
     n = len(arrays["run"])
-    specs = {"train_acc" if "train_acc" in arrays else "train_loss": (n,), "run": Check(
-        1, lambda run: np.issubdtype(run.dtype, np.integer), "run numbers (integers)")}
+    specs = {"train_acc" if "train_acc" in arrays else "train_loss": (n,)}
     for p in PROJECTIONS:
         for panel in [p] + ([f"{p}_motion"] if f"{p}_motion_coords" in arrays else []):
             specs |= {f"{panel}_coords": (n, 2), f"{panel}_explained_variance": (2,),

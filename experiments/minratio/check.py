@@ -48,6 +48,7 @@ from experiments.minratio.recompute import (
     sizes_disagree,
     stored_checks,
 )
+from plots.schema import Holding, check_results
 
 PROG = "experiments.minratio.check"
 # the experiment's targets for a run of 100 searches (module docstring); printed, never enforced
@@ -240,17 +241,18 @@ def load(folder) -> tuple[dict, dict]:
         n = n_params(tuple(summary["sizes"]), model_of(summary)[2])
     except (TypeError, ValueError) as err:
         raise UsageError(f"{folder}/summary.json: sizes {summary['sizes']!r}: {err}") from None
+    check_results(folder, "minratio", meta, arrays, {"arrays": {"theta": 2, "x": 2}})
     runs = len(arrays["theta"])
     if runs == 0:
         raise UsageError(f"{folder}/summary.npz holds no runs; {redo}")
     n_samples, (d_in, d_out) = len(arrays["x"]), (summary["sizes"][0], summary["sizes"][-1])
     shapes = {"theta": (runs, n), "eigenvalues": (runs, n), "x": (n_samples, d_in),
               "y": (n_samples, d_out)}
-    shapes |= {k: (runs,) for k in ("loss", "grad_sq", "n_neg", "label", "verdict", "escaping")}
-    wrong = [f"{k} {arrays[k].shape} (expected {s})" for k, s in shapes.items()
-             if arrays[k].shape != s]
-    if wrong:
-        raise UsageError(f"{folder}/summary.npz has arrays of the wrong shape: {wrong}; {redo}")
+    shapes |= {k: (runs,) for k in ("loss", "grad_sq", "n_neg")} | {
+        "label": Holding("text", (runs,)), "verdict": Holding("text", (runs,)),
+        "escaping": Holding("booleans", (runs,))}
+    # each of the wrong shape or dtype (strings for numbers, a mask of floats) in one line
+    check_results(folder, "minratio", meta, arrays, {"arrays": shapes})
     activation, loss, _ = model_of(summary)
     objective(summary["sizes"], activation, arrays["x"], arrays["y"], 0.0, loss=loss)
     return arrays, meta

@@ -104,6 +104,9 @@ REFUSED = {
         np.where(a == a.max(), np.inf, a)))], "summary.npz", "'sinc_eigenvalues_G'"),
     "spectrum no density grid": ("spectrum", [array("dnn_density_grid", first(0)), array(
         "dnn_density", first(0))], "summary.npz", "'dnn_density_grid'"),
+    # its peak sets the log axis's limits: NaN ones raised
+    "spectrum density nan": ("spectrum", [array("dnn_density", lambda d: np.where(
+        d == d.max(), np.nan, d))], "summary.npz", "'dnn_density'"),
     "spectrum density short": ("spectrum", [array("dnn_density", first(10))], "summary.npz",
                                "'dnn_density'"),
     **{f"surface {key} of one": ("surface", [array(f"sinc_plane/{key}", first(1))],
@@ -131,6 +134,9 @@ REFUSED = {
         "sinc_perturb/curves", lambda c: c[:, :0])], "summary.npz", "'sinc_perturb/deltas'"),
     "surface t-SNE without the path": ("surface", [array("tiny_tsne/kind", lambda k: np.full_like(
         k, 2))], "summary.npz", "'tiny_tsne/kind'"),
+    # the log of the losses colours the points: LogNorm raised on a loss of 0
+    "surface t-SNE loss of 0": ("surface", [array("tiny_tsne/loss", lambda loss: np.where(
+        loss == loss.min(), 0.0, loss))], "summary.npz", "'tiny_tsne/loss'"),
     "surface t-SNE loss short": ("surface", [array("tiny_tsne/loss", first(10))], "summary.npz",
                                  "'tiny_tsne/loss'"),
     "trajectory explained variance of one": ("trajectory", [array(
@@ -152,6 +158,10 @@ REFUSED = {
         "function_n_checks", lambda n: n + 1)], "summary.npz", "'function_n_checks'"),
     "deepshallow checks not counts": ("deepshallow", [array(
         "checkerboard_n_checks", lambda n: n / 2)], "summary.npz", "'checkerboard_n_checks'"),
+    # every search labelled outside the classification's classes: no point in any panel, and
+    # matplotlib's log axis raised on the empty panels
+    **{f"{name} label of no class": (name, [array("label", lambda label: np.full(
+        label.shape, "minimum"))], "summary.npz", "'label'") for name in ("census", "minratio")},
     "census entries of another number": ("census", [array("error", lambda a: np.tile(a, 2))],
                                          "summary.npz", "'error'"),
 }
@@ -197,6 +207,42 @@ def test_a_rise_from_a_loss_of_zero_draws(gradnorm, tmp_path):
                                               meta(*_RISE, "loss_to", value=0.0)])
     cli("plots.gradnorm")([folder, "--figures", tmp_path / "f"])
     assert (tmp_path / "f" / "gradnorm_sinc.png").exists()
+
+
+def test_a_run_whose_every_search_diverged_draws(minratio, tmp_path):
+    """Every search not converged, with non-finite losses and ratios (the classification's
+    non_finite="not-converged"): results the experiment can write. The panels against the loss
+    have no positive value for their log axis; they are drawn linear and say so (matplotlib's log
+    locator raised: an internal error)."""
+    def nan(values):
+        return np.full(values.shape, np.nan)
+
+    folder = _damaged(minratio[0], tmp_path, [
+        array("label", lambda a: np.full(a.shape, "not-converged")),
+        array("flat", lambda a: np.zeros(a.shape, bool)),
+        *[array(key, nan) for key in ("loss", "minimal_ratio", "resolved_ratio", "index",
+                                      "minimal_ratio_band")],
+        meta("summary", "index_loss_fit", value=None)])
+    cli("plots.minratio")([folder, "--figures", tmp_path / "f"])
+    assert (tmp_path / "f" / "minratio.png").exists()
+
+
+def test_a_log_axis_with_nothing_positive_is_drawn_linear_and_says_so():
+    import matplotlib.pyplot as plt
+
+    from plots.common import linear_where_nothing_is_positive
+
+    fig, (empty, shown) = plt.subplots(1, 2)
+    empty.scatter([np.nan], [1.0])  # nothing positive and finite (NaN: every search diverged)
+    shown.scatter([1e-3, 1.0], [1.0, 2.0])
+    for ax in (empty, shown):
+        ax.get_xlim()  # the linear view, fixed before the scale changes (as minratio's panels)
+        ax.set_xscale("log")
+        ax.set_xlabel("loss (log scale)")
+    assert linear_where_nothing_is_positive(fig) == 1
+    assert empty.get_xscale() == "linear" and empty.get_xlabel() == "loss (none > 0)"
+    assert shown.get_xscale() == "log" and shown.get_xlabel() == "loss (log scale)"
+    plt.close(fig)
 
 
 def test_len_check_and_at_least_say_what_they_want():

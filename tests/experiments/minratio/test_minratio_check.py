@@ -231,3 +231,16 @@ def test_sizes_that_are_no_network_are_one_line_exit_2(sizes, quick, tmp_path, o
     meta["summary"]["sizes"] = sizes
     (folder / "summary.json").write_text(json.dumps(meta))
     one_line_error(lambda: check.main([str(folder)]), PROG, f"{folder}/summary.json: sizes")
+
+
+@pytest.mark.parametrize("key, change", [
+    ("loss", lambda loss: loss.astype(str)),  # arithmetic on strings: a TypeError
+    ("escaping", lambda escaping: escaping.astype(float)),  # `~escaping`: a TypeError
+    ("label", lambda label: np.zeros(label.shape)),  # compared with names: never critical
+    ("theta", lambda theta: theta[0, 0])])  # len() of a 0-d array: a TypeError
+def test_an_array_of_a_foreign_dtype_or_rank_is_one_line_exit_2(key, change, quick, tmp_path,
+                                                                one_line_error):
+    arrays, _ = load_summary(quick[0])
+    folder = _tampered(quick[0], tmp_path, **{key: change(arrays[key])})
+    line = one_line_error(lambda: check.main([str(folder)]), PROG, f"{folder}/summary.npz")
+    assert f"{key!r} of" in line
