@@ -197,8 +197,9 @@ def linear_where_nothing_is_positive(fig) -> int:
         for axis, rescale in ((ax.xaxis, ax.set_xscale), (ax.yaxis, ax.set_yscale)):
             if axis.get_scale() != "log":
                 continue
-            try:
+            try:  # a fixed major locator (set_xticks) leaves it to the minor one to raise
                 axis.get_majorticklocs()
+                axis.get_minorticklocs()
             except ValueError:  # "Data cannot be log-scaled because all values are <= 0."
                 rescale("linear")
                 axis.set_label_text(axis.get_label_text().replace(" (log scale)", "").replace(

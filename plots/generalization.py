@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from .common import data_name, plot_main, save_figure
-from .schema import NUM, AtLeast, Holding, Len, load_results
+from .schema import NUM, AtLeast, Check, Holding, Len, load_results
 
 _CURVES = [f"{part}_{metric}" for part in ("train", "test") for metric in ("loss", "acc")]
 _BATCH = _CURVES + ["sensitivity", "lambda_max", "sharpness"]
@@ -33,7 +33,8 @@ SCHEMA = {
     "summary": {"dataset": str, "n_train": int, "parameters": {"stopped_by?": dict},
                 "random": {"sizes": [int], "n_params": int, "stopped_by": str}},
     "arrays": {"random_epoch": Holding("integers", 1), "width_n_params": Holding("integers", 1),
-               "batch_sizes": Holding("integers", 1),
+               "batch_sizes": Check(Holding("integers", 1), lambda b: (b >= 1).all(),
+                                    "batch sizes ≥ 1"),
                **{f"random_{k}": 1 for k in _CURVES}, **{f"width_{k}": 2 for k in _CURVES},
                **{f"batch_{k}": 1 for k in _BATCH},
                **{f"interp_{n}_{k}": 1 for n in ("batch", "lr") for k in _CURVES + ["alpha"]}},

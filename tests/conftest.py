@@ -65,6 +65,34 @@ def tampered_loss(folder, out, run):
     return out
 
 
+# the flags of each plots reader's quick results, shared by every test module that draws them or
+# damages copies of them (tests/readerresults.py): the tiniest census that runs (its quick preset
+# takes minutes; a search costs seconds: the exact 2,410-parameter Hessian)
+READER_FLAGS = {
+    "census": ("--jobs", 1, "--runs", 1, "--embedded", 0, "--max-hvp", 20, "--switch-min", 1,
+               "--switch-max", 2, "--continue-steps", 1, "--continue-hvp", 1),
+    **{name: ("--jobs", 1) for name in ("deepshallow", "generalization", "gradnorm", "minratio",
+                                        "spectrum", "surface", "trajectory")}}
+
+
+def _reader_results(name):
+    """A session-scoped fixture quick_<name>: the reader's quick results (results dir, figures
+    dir), run once for the whole session — the tests only read them (or copy them to damage)."""
+
+    @pytest.fixture(scope="session", name=f"quick_{name}")
+    def built(tmp_path_factory):
+        out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
+        cli(f"experiments.{name}")(["--quick", *READER_FLAGS[name], "--out", out, "--figures",
+                                    figures])
+        return out, figures
+
+    return built
+
+
+for _name in READER_FLAGS:
+    globals()[f"quick_{_name}"] = _reader_results(_name)
+
+
 def quick_results(name, *flags):
     """A module-scoped fixture: `python -m experiments.<name> --quick FLAGS` run once into
     fresh folders, giving (results dir, figures dir)."""

@@ -67,6 +67,9 @@ REFUSED = {
         2))], "summary.npz", "'random_test_loss'"),
     "generalization batch measure short": ("generalization", [array("batch_lambda_max", first(
         2))], "summary.npz", "'batch_lambda_max'"),
+    # on a log axis with fixed ticks: matplotlib's minor locator raised on 0
+    "generalization batch size 0": ("generalization", [array("batch_sizes", np.zeros_like)],
+                                    "summary.npz", "'batch_sizes'"),
     "generalization interpolation short": ("generalization", [array("interp_lr_test_acc", first(
         3))], "summary.npz", "'interp_lr_test_acc'"),
     "gradnorm p not a number": ("gradnorm", [meta("summary", "p", value="two")], "summary.json",
@@ -227,20 +230,24 @@ def test_a_run_whose_every_search_diverged_draws(minratio, tmp_path):
     assert (tmp_path / "f" / "minratio.png").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Data has no positive values")  # the case itself
 def test_a_log_axis_with_nothing_positive_is_drawn_linear_and_says_so():
     import matplotlib.pyplot as plt
 
     from plots.common import linear_where_nothing_is_positive
 
-    fig, (empty, shown) = plt.subplots(1, 2)
+    fig, (empty, ticked, shown) = plt.subplots(1, 3)
     empty.scatter([np.nan], [1.0])  # nothing positive and finite (NaN: every search diverged)
+    ticked.plot([0, 0], [1.0, 2.0])
     shown.scatter([1e-3, 1.0], [1.0, 2.0])
-    for ax in (empty, shown):
+    for ax in (empty, ticked, shown):
         ax.get_xlim()  # the linear view, fixed before the scale changes (as minratio's panels)
         ax.set_xscale("log")
         ax.set_xlabel("loss (log scale)")
-    assert linear_where_nothing_is_positive(fig) == 1
-    assert empty.get_xscale() == "linear" and empty.get_xlabel() == "loss (none > 0)"
+    ticked.set_xticks([0])  # fixed major ticks: the minor locator raises
+    assert linear_where_nothing_is_positive(fig) == 2
+    for ax in (empty, ticked):
+        assert ax.get_xscale() == "linear" and ax.get_xlabel() == "loss (none > 0)"
     assert shown.get_xscale() == "log" and shown.get_xlabel() == "loss (log scale)"
     plt.close(fig)
 

@@ -6,13 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from conftest import cli, quick_results
+from conftest import cli
+from readerresults import reader_results
 
 from engine.io.files import save_json, save_npz, versions
 
 READERS = ["census", "deepshallow", "generalization", "gradnorm", "minratio", "spectrum",
            "surface", "trajectory"]
-gradnorm = quick_results("gradnorm")
+globals().update(reader_results("gradnorm"))
 
 
 def _fake(folder, experiment, config, summary):

@@ -10,14 +10,13 @@ from typing import Literal
 
 import numpy as np
 import pytest
-from conftest import cli, quick_results
+from conftest import cli
+from readerresults import reader_results
 
 from experiments.report.schema import field_spec
 from plots.schema import NONE, OneOf, problem
 
-deepshallow = quick_results("deepshallow")
-trajectory = quick_results("trajectory")
-surface = quick_results("surface")
+globals().update(reader_results("deepshallow", "trajectory", "surface"))
 
 
 def _damaged(results, tmp_path, summary=None, arrays=None):

@@ -16,7 +16,15 @@ from experiments.minratio import experiment as minratio
 from experiments.minratio import recompute as numerics
 
 PROG = "experiments.minratio.check"
-quick = quick_results("minratio", "--jobs", 1)  # the --quick preset, run once for the module
+
+
+@pytest.fixture(scope="module")
+def quick(quick_minratio):
+    """The --quick preset (--jobs 1), run once for the session (conftest's, the plots tests'):
+    read here, or copied to be tampered with."""
+    return quick_minratio
+
+
 quick_wd = quick_results("minratio", "--jobs", 1, "--weight-decay", 1e-5)
 
 
