@@ -34,7 +34,7 @@ def _dnn(meta):
 # the sinc figure's axes: τ is the linear width of its symmetric-log axis (τ = 0 only for H = 0,
 # and the MSE's output bias has ∂²L/∂b² = 1), the largest |λ| its top and the log10 |λ| > 0 the
 # histogram's bins: finite eigenvalues, and a nonzero one of H
-_TAU = Check(NUM, lambda tau: tau > 0, "a positive number")
+_TAU = Check(NUM, lambda tau: 0 < tau < np.inf, "a positive, finite number")
 _EIG_G = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all(), "finite eigenvalues")
 _EIG_H = Check((AtLeast(1),), lambda eig: np.isfinite(eig).all() and (eig != 0).any(),
                "finite eigenvalues, not all 0")

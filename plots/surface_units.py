@@ -21,18 +21,23 @@ _TSNE = {"newton_iterations": int, "gd_loss": NUM, "newton_loss": NUM}  # saved 
 _NET = Check(Len(int, min=2), lambda sizes: all(s >= 1 for s in sizes),
              "a network: two or more positive widths")
 _KINDS = ("random", "pca", "hessian")
+# L(θ*), the level the plane's cuts and the perturbations are drawn from (an axis limit: finite)
+_LOSS0 = Check(0, lambda loss: np.isfinite(loss), "a finite loss")
 # each plane's axes (two points or more: a contour's grid) and grid; the path in the PCA plane
 # (a point or more: its start and end are marked) and its two PCs' variance ratios; H's extreme
-# eigenvalues (λ_max, λ_min) and the slopes ∇L·v along their eigenvectors
+# eigenvalues (λ_max, λ_min), the slopes ∇L·v along their eigenvectors and L(θ*)
 _PLANE = {f"{kind}_{axis}": (AtLeast(2),) for kind in _KINDS for axis in "ab"} | {
     f"{kind}_Z": 2 for kind in _KINDS} | {
-    "pca_coords": (AtLeast(1), 2), "pca_ratio": (2,), "lam": (2,), "loss0": 0, "slopes": (2,)}
+    "pca_coords": (AtLeast(1), 2), "pca_ratio": (2,), "lam": (2,), "loss0": _LOSS0,
+    "slopes": (2,)}
 # the arrays the figures of each unit read ("<unit>/<name>" in summary.npz), when it did not
 # diverge (a diverged unit is drawn from its summary alone)
 UNIT_ARRAYS = {
     **{f"{m}_line": {"alphas": 1, "train_loss": 1, "test_loss": 1} for m in ("sinc", "dnn")},
     **{f"{m}_plane": _PLANE for m in ("sinc", "dnn")},
-    "sinc_perturb": {"deltas": (AtLeast(1),), "curves": 2, "H_diag": 1, "grad": 1, "loss0": 0},
+    # the exact Hᵢᵢ colour the curves on a log scale: finite
+    "sinc_perturb": {"deltas": (AtLeast(1),), "curves": 2, "H_diag": Check(
+        1, lambda h: np.isfinite(h).all(), "finite curvatures"), "grad": 1, "loss0": _LOSS0},
     "tiny_tsne": {"embedding": (AtLeast(1), 2), "loss": 1, "kind": Holding("integers", 1)}}
 
 

@@ -96,6 +96,10 @@ REFUSED = {
                                    "summary.npz", "'resolved_ratio'"),
     "spectrum tau 0": ("spectrum", [meta("summary", "sinc", "counts", "H", "tau", value=0.0)],
                        "summary.json", "sinc.counts.H.tau"),
+    # its decades of ticks run from log10 τ: an infinite τ asked numpy for an infinite range
+    "spectrum tau infinite": ("spectrum", [meta("summary", "sinc", "counts", "H", "tau",
+                                                value=float("inf"))], "summary.json",
+                              "sinc.counts.H.tau"),
     "spectrum no eigenvalues": ("spectrum", [array("sinc_eigenvalues_H", first(0))],
                                 "summary.npz", "'sinc_eigenvalues_H'"),
     "spectrum eigenvalues all zero": ("spectrum", [array(f"sinc_eigenvalues_{m}", np.zeros_like)
@@ -115,6 +119,13 @@ REFUSED = {
     **{f"surface {key} of one": ("surface", [array(f"sinc_plane/{key}", first(1))],
                                  "summary.npz", f"'sinc_plane/{key}'")
        for key in ("lam", "slopes", "pca_ratio")},
+    # L(θ*) under the plane's cuts: an infinite one made their axis limits infinite
+    "surface plane loss infinite": ("surface", [array("sinc_plane/loss0", lambda v: np.full_like(
+        v, np.inf))], "summary.npz", "'sinc_plane/loss0'"),
+    # |Hᵢᵢ| sets the limits of the curves' log colour scale: a NaN made LogNorm raise
+    "surface perturbation curvature nan": ("surface", [array(
+        "sinc_perturb/H_diag", lambda h: np.where(h == h.max(), np.nan, h))], "summary.npz",
+        "'sinc_perturb/H_diag'"),
     "surface pca path empty": ("surface", [array("dnn_plane/pca_coords", first(0))],
                                "summary.npz", "'dnn_plane/pca_coords'"),
     "surface training path no epoch": ("surface", [array("sinc_train/epochs", first(0))],
