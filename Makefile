@@ -28,7 +28,7 @@ RUN      = $(call need,RESULTS,results)$(call need,FIGURES,figures)$(PY) -m expe
 # DATA_ROOT alone means MNIST from that folder (said explicitly, whatever the presets say).
 DNN_DATA = $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)" --dataset $(or $(DATASET),mnist),$(if $(DATASET),--dataset $(DATASET)))
 
-.PHONY: all notebooks test test-extras test-min bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio census surface spectrum \
+.PHONY: all notebooks test test-extras test-min fuzz-readers bench lint clean docs report trajectory gradnorm minratio minratio_wd check-minratio census surface spectrum \
 	deepshallow generalization hw1-1 hw1-2 hw1-3
 
 all: report
@@ -135,6 +135,11 @@ test-extras: $(VENV)/.installed-extras
 # the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows
 test-min: $(VENV_MIN)/.installed
 	$(VENV_MIN)/bin/python -m pytest -m "not slow" -p no:cacheprovider
+
+# every value each plots reader reads damaged one at a time, and drawn: each must draw or be refused
+# in one line (tests/fuzz_readers.py; ≈ 40 min on one core, too slow for `make test`)
+fuzz-readers: $(VENV)/.installed-test
+	$(PY) tests/fuzz_readers.py --jobs $(if $(filter -1,$(JOBS)),2,$(JOBS))
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

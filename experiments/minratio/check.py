@@ -55,8 +55,6 @@ PROG = "experiments.minratio.check"
 TARGETS = {"critical_not_escaping": 50, "distinct": 20, "index_range": (1, 10),
            "decades": 2.0, "wall_time": 120.0}
 NONTRIVIAL = 0.99       # non-trivial: L < this × the constant fit's loss (independent.py)
-ARRAYS = ("theta", "x", "y", "loss", "grad_sq", "eigenvalues", "n_neg", "label", "verdict",
-          "escaping")
 
 
 def disagreements(points, bands, arrays, config) -> list[dict]:
@@ -230,11 +228,10 @@ def load(folder) -> tuple[dict, dict]:
                          "give a folder written by python -m experiments.minratio --out DIR")
     arrays, meta = load_summary(folder, "minratio")
     config, summary = meta["config"], meta["summary"]
-    absent = [k for k in ARRAYS if k not in arrays] + [
-        k for k in ("rtol", "grad_sq_tol", "newton_tol") if k not in config]
-    absent += [k for k in ("sizes", "activation") if k not in summary]
+    absent = [k for k in ("rtol", "grad_sq_tol", "newton_tol") if k not in config] + [
+        k for k in ("sizes", "activation") if k not in summary]  # the arrays: check_results's
     if absent:
-        raise UsageError(f"{folder}/summary.npz or .json lacks {absent}; {redo}")
+        raise UsageError(f"{folder}/summary.json lacks {absent}; {redo}")
     try:  # below, sizes[0] and sizes[-1] are the widths of x and y
         if len(summary["sizes"]) < 2:
             raise ValueError("a network has two or more layer widths")
@@ -246,13 +243,12 @@ def load(folder) -> tuple[dict, dict]:
     if runs == 0:
         raise UsageError(f"{folder}/summary.npz holds no runs; {redo}")
     n_samples, (d_in, d_out) = len(arrays["x"]), (summary["sizes"][0], summary["sizes"][-1])
-    shapes = {"theta": (runs, n), "eigenvalues": (runs, n), "x": (n_samples, d_in),
-              "y": (n_samples, d_out)}
-    shapes |= {k: (runs,) for k in ("loss", "grad_sq", "n_neg")} | {
-        "label": Holding("text", (runs,)), "verdict": Holding("text", (runs,)),
-        "escaping": Holding("booleans", (runs,))}
     # each of the wrong shape or dtype (strings for numbers, a mask of floats) in one line
-    check_results(folder, "minratio", meta, arrays, {"arrays": shapes})
+    check_results(folder, "minratio", meta, arrays, {"arrays": {
+        "theta": (runs, n), "eigenvalues": (runs, n), "x": (n_samples, d_in), "y": (
+            n_samples, d_out), **dict.fromkeys(("loss", "grad_sq", "n_neg"), (runs,)),
+        "label": Holding("text", (runs,)), "verdict": Holding("text", (runs,)),
+        "escaping": Holding("booleans", (runs,))}})
     activation, loss, _ = model_of(summary)
     objective(summary["sizes"], activation, arrays["x"], arrays["y"], 0.0, loss=loss)
     return arrays, meta
