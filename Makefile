@@ -137,7 +137,7 @@ test-min: $(VENV_MIN)/.installed
 	$(VENV_MIN)/bin/python -m pytest -m "not slow" -p no:cacheprovider
 
 # every value each plots reader reads damaged one at a time, and drawn: each must draw or be refused
-# in one line (tests/fuzz_readers.py; ≈ 40 min on one core, too slow for `make test`)
+# in one line (tests/fuzz_readers.py; an hour or more on one core, too slow for `make test`)
 fuzz-readers: $(VENV)/.installed-test
 	$(PY) tests/fuzz_readers.py --jobs $(if $(filter -1,$(JOBS)),2,$(JOBS))
 

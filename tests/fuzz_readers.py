@@ -15,8 +15,10 @@ with where it was raised, and the exit code is 1. Each fault this found has a ca
 tests/plots (test_damaged_values.py, test_array_kinds.py) that `make test` runs; this sweep is for
 the kinds of damage nobody wrote a case for yet.
 
-Cost: about 2,300 renders, ≈ 40 min on one core (`--jobs 2`: about half); too slow for
-`make test`. `--only census minratio` sweeps some readers.
+Cost: a render per case, 0.5–3 s (surface's, of one unit); plots.spectrum's 260 cases took
+4 min 16 s on one core, and all eight readers make a few thousand cases (an hour or more on one
+core; `--jobs 2` sweeps two readers side by side): too slow for `make test`. `--only census
+minratio` sweeps some readers.
 """
 from __future__ import annotations
 
@@ -97,11 +99,13 @@ def json_damages(value):
 
 
 def _only_unit(name, meta, key):
-    """surface draws every unit of its summary: a damaged array's unit (with its model's
-    training path) alone draws the same figure in a tenth of the time."""
-    if name != "surface" or "/" not in key:
+    """surface draws every unit of its summary: the unit of a damaged array ("unit/name") or
+    summary value ("summary.unit.…"), with its model's training path, alone draws the same figure
+    in a tenth of the time."""
+    unit = key.split("/")[0] if "/" in key else (
+        key.split(".")[1] if key.startswith("summary.") and key.count(".") >= 2 else None)
+    if name != "surface" or unit is None:
         return meta
-    unit = key.split("/")[0]
     keep = {unit, unit.split("_")[0] + "_train"}
     meta = copy.deepcopy(meta)
     meta["summary"] = {k: v for k, v in meta["summary"].items()
@@ -150,7 +154,8 @@ def sweep(name, scratch) -> tuple[int, list[str]]:
                 for key in path[:-1]:
                     target = target[key]
                 target[path[-1]] = damaged
-                cases.append((f"{'.'.join(map(str, path))}: {tag}", arrays, edited))
+                where = ".".join(map(str, path))
+                cases.append((f"{where}: {tag}", arrays, _only_unit(name, edited, where)))
     faults = [f"plots.{name} {case}: {fault}"
               for case, damaged, edited in tqdm(cases, desc=f"plots.{name}", unit="case",
                                                 mininterval=10)
