@@ -21,13 +21,16 @@ from experiments.minratio.objective import objective_fns
 from plots.census import render
 
 PROG = "experiments.census"
-quick = quick_results("census")
+# the quick preset with two searches, one from a training path and one embedded (start_kinds):
+# its four took 87 s of make test's 13 min
+RUNS = 2
+quick = quick_results("census", "--runs", RUNS)
 
 
 @pytest.mark.slow
 def test_quick_census_keeps_its_contract(quick):
     arrays, meta = common.load_summary(quick[0], "census")
-    config, summary = Config.quick(), meta["summary"]
+    config, summary = replace(Config.quick(), runs=RUNS), meta["summary"]
     n = MLP(config.sizes).n_params
     assert arrays["theta"].shape == (config.runs, n) == arrays["theta_start"].shape
     assert sum(summary["counts"].values()) == config.runs
