@@ -50,19 +50,30 @@ def cli(prog):
                              prog=prog)
 
 
-def tampered_loss(folder, out, run):
-    """A copy of the minratio results `folder` in `out` whose saved loss of `run` is off by a
-    relative 1e-6 (what the independent checker must catch); returns out."""
+def with_arrays(folder, out, change):
+    """A copy in `out` of the results `folder` (summary.json, config.json) whose summary.npz holds
+    the arrays as change(arrays) gives them back ({name: new array}, merged over the saved ones);
+    returns out."""
     from engine.io.results import load_summary, save_npz
 
     arrays, _ = load_summary(folder)
     out.mkdir()
     for name in ("summary.json", "config.json"):
         shutil.copy(folder / name, out / name)
-    loss = arrays["loss"].copy()
-    loss[run] *= 1 + 1e-6
-    save_npz(out / "summary.npz", arrays | {"loss": loss})
+    save_npz(out / "summary.npz", arrays | change(arrays))
     return out
+
+
+def tampered_loss(folder, out, run):
+    """A copy of the minratio results `folder` in `out` whose saved loss of `run` is off by a
+    relative 1e-6 (what the independent checker must catch); returns out."""
+
+    def off(arrays):
+        loss = arrays["loss"].copy()
+        loss[run] *= 1 + 1e-6
+        return {"loss": loss}
+
+    return with_arrays(folder, out, off)
 
 
 # the flags of each plots reader's quick results, shared by every test module that draws them or

@@ -5,10 +5,10 @@ strings or a slice by floats while drawing (exit 1), nor a mask of integers that
 -1 and -2 without a word. Numbers saved as integers are numbers, given to the reader as float64."""
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import cli, with_arrays
 from readerresults import reader_results
 
-from engine.io.results import UsageError, load_summary, save_npz
+from engine.io.results import UsageError, load_summary
 from plots import census as census_plots
 from plots import schema
 
@@ -58,13 +58,7 @@ def test_every_array_of_a_foreign_dtype_is_refused_naming_it(name, request):
 
 
 def _resaved(results, tmp_path, key, change):
-    folder = tmp_path / "r"
-    folder.mkdir()
-    arrays, _ = load_summary(results)
-    for file in ("summary.json", "config.json"):
-        (folder / file).write_bytes((results / file).read_bytes())
-    save_npz(folder / "summary.npz", arrays | {key: change(arrays[key])})
-    return folder
+    return with_arrays(results, tmp_path / "r", lambda arrays: {key: change(arrays[key])})
 
 
 @pytest.mark.parametrize("name, key, change", [

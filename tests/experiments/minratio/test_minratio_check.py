@@ -5,11 +5,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import quick_results
+from conftest import quick_results, with_arrays
 from numpy.testing import assert_allclose
 
 from engine import MLP, mlp_gradient, mlp_hessian_autograd
-from engine.io.results import load_summary, save_npz
+from engine.io.results import load_summary
 from experiments.harness.parallel import RunOptions
 from experiments.minratio import check
 from experiments.minratio import experiment as minratio
@@ -43,13 +43,7 @@ def _points(folder):
 
 def _tampered(folder, tmp_path, **changes):
     """A copy of folder whose summary.npz has the arrays in `changes` replaced."""
-    arrays, _ = load_summary(folder)
-    out = tmp_path / "tampered"
-    out.mkdir()
-    for name in ("summary.json", "config.json"):
-        shutil.copy(folder / name, out / name)
-    save_npz(out / "summary.npz", arrays | changes)
-    return out
+    return with_arrays(folder, tmp_path / "tampered", lambda arrays: changes)
 
 
 # ----------------------------------------------------------------------------- the recomputation
@@ -231,7 +225,6 @@ def test_a_folder_without_a_summary_or_a_damaged_one_is_one_line_exit_2(tmp_path
 def test_sizes_that_are_no_network_are_one_line_exit_2(sizes, quick, tmp_path, one_line_error):
     """sizes [] gave 0 parameters and then an IndexError at sizes[0] (exit 1)."""
     import json
-    import shutil
 
     folder = tmp_path / "r"
     shutil.copytree(quick[0], folder)
