@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from engine.io.cli import OneLineParser, guarded
 
-TABLES = ("curvature", "hvp", "spectra", "training", "finders", "trace", "routes", "peers")
+TABLES = ("curvature", "hvp", "kernels", "spectra", "training", "finders", "trace", "routes",
+          "peers")
 # tables with counts of their own (seeds, repeats, one pass): their modules have no --repeats
 OWN_COUNTS = ("trace", "routes", "finders")
 

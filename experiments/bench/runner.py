@@ -25,6 +25,9 @@ def _tables(opts):
     if opts.only in (None, "hvp"):
         from experiments.bench.hvp import bench_hvp, print_table
         print_table(bench_hvp(repeats=opts.repeats))
+    if opts.only in (None, "kernels"):
+        from experiments.bench.kernels import bench_kernels, print_table
+        print_table(bench_kernels(repeats=opts.repeats))
     if opts.only in (None, "spectra"):
         from experiments.bench.spectra import bench_spectra, print_table
         print_table(bench_spectra(repeats=opts.repeats))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from experiments.bench.cli import TABLES
+
 ROOT = Path(__file__).resolve().parents[2]
 BIG = "10000000000"
 
@@ -105,8 +107,7 @@ def test_scheduler_form_without_dask(monkeypatch):
     (["experiments.bench.scale", "--seed", "-1"], "--seed"),
     (["experiments.bench.scale", "--nets", "sinc", "sinc"], "--nets"),
     # each table's own module took any arguments and ignored them
-    *[([f"experiments.bench.{t}", "--bogus"], "--bogus") for t in (
-        "curvature", "finders", "hvp", "peers", "routes", "spectra", "training", "trace")],
+    *[([f"experiments.bench.{t}", "--bogus"], "--bogus") for t in TABLES],
     (["experiments.bench.hvp", "--repeats", "0"], "--repeats 0"),
     (["experiments.bench.trace", "--repeats", "5"], "--repeats"),  # 30 seeds of its own
     (["experiments.bench.hvp", "--only", "trace"], "--only"),
