@@ -22,7 +22,10 @@ from .schema import NONE, Check, Each, Holding, load_results
 
 _MODEL = {"sizes": [int], "n_params": int}
 _MODELS = Each(_MODEL)
-_CURVES = ("train_loss", 3), ("test_loss", 3), ("train_acc", 3), ("test_acc", 3), ("n_checks", 2)
+# (the epochs of each model, `steps`, only the report reads: it compares them where every model
+# stopped at the target loss)
+_CURVES = (("train_loss", 3), ("test_loss", 3), ("train_acc", 3), ("test_acc", 3), ("n_checks", 2),
+           ("steps", 2))
 # what render and figure_names read, checked when the results are loaded (plots.schema); the
 # fit figure draws the median seed's fit: of one seed or more
 SCHEMA = {
@@ -34,7 +37,7 @@ SCHEMA = {
         "functions": {name: {"models": _MODELS} for name in meta["config"]["functions"]},
         **{task: {"models": _MODELS, "dataset?": str} for task in _tasks(meta["config"])}},
     "arrays": lambda meta: {"depths": Holding("integers", 1), **{
-        f"{task}_{key}": Holding("integers", n) if key == "n_checks" else n
+        f"{task}_{key}": Holding("integers", n) if key in ("n_checks", "steps") else n
         for task in _tasks(meta["config"]) for key, n in _CURVES},
                             **({"function_iters": Holding("integers", 4), "function_loss": 4,
                                 "function_n_checks": Holding("integers", 3),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
 from .common import data_name, plot_main, save_figure
 from .schema import NUM, AtLeast, Check, Holding, Len, load_results
@@ -98,7 +98,7 @@ def _loss_acc_axes(ax, x, arrays, prefix, log_x=False):
 def _legend_below(fig, lines, ncol=4):
     """One legend for the figure, under its panels: inside one, it covers the curves."""
     fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center",
-               ncol=ncol, fontsize=8, frameon=False, handlelength=1.8, columnspacing=1.2)
+               ncol=ncol, fontsize=8, frameon=False, handlelength=3.0, columnspacing=1.2)
 
 
 def _clean_log(ax, x_ticks=None):
@@ -108,6 +108,15 @@ def _clean_log(ax, x_ticks=None):
     low, high = ax.get_ylim()
     if ax.get_yscale() == "log" and high < 10 * low:
         ax.set_yscale("linear")
+    elif ax.get_yscale() == "log" and high < 100 * low:  # one label a decade reads nothing
+        # labels at 1, 2 and 5 of each decade, the axis widened to the ones around the data,
+        # so that its first and last values can be read off
+        ticks = np.array([m * 10.0 ** e for e in range(int(np.floor(np.log10(low))) - 1,
+                                                         int(np.ceil(np.log10(high))) + 1)
+                          for m in (1.0, 2.0, 5.0)])
+        ax.set_ylim(ticks[ticks <= low].max(), ticks[ticks >= high].min())
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_minor_formatter(NullFormatter())
     if x_ticks is not None:
@@ -197,7 +206,7 @@ def flatness_figure(arrays, summary, config):
     for ax, (key, label) in zip(axes.ravel()[:3], MEASURES, strict=True):
         for part, style in (("train", "-"), ("test", "--")):
             ax.plot(b, arrays[f"batch_{part}_loss"], "C0" + style, marker="o", ms=3,
-                    label=f"{part} loss")
+                    mfc="white" if part == "test" else "C0", label=f"{part} loss")
         ax.set_yscale("log")
         ax.set_ylabel("cross-entropy loss", color="C0")
         twin = ax.twinx()
@@ -209,7 +218,7 @@ def flatness_figure(arrays, summary, config):
     ax = axes[1, 1]
     for part, style in (("train", "-"), ("test", "--")):
         ax.plot(b, arrays[f"batch_{part}_acc"], "C1" + style, marker="o", ms=3,
-                label=f"{part} accuracy")
+                mfc="white" if part == "test" else "C1", label=f"{part} accuracy")
     ax.set_ylabel("accuracy", color="C1")
     ax.grid(True, alpha=0.3)
     # one legend under the panels: in the upper left of each, it covered the curves

@@ -40,7 +40,13 @@ def summarize(config, runs) -> tuple[dict, dict]:
         for key in TASK_METRICS:
             arrays[f"{prefix}_{key}"], arrays[f"{prefix}_n_checks"] = (
                 a[0] for a in _stack(grid[row:row + 1], key))
+        # epochs each model trained (depths, seeds): where every model stopped at the target,
+        # the report compares these, not the final losses (all at the target)
+        arrays[f"{prefix}_steps"] = np.array([[info["steps"] for info in r] for r in infos[row]])
         facts = rank(config.depths, arrays[f"{prefix}_train_loss"][:, :, -1], infos[row, :, 0])
+        for d, depth in enumerate(config.depths):
+            steps = arrays[f"{prefix}_steps"][d]
+            facts["models"][str(depth)] |= {"steps_median": float(np.median(steps))}
         for key in ("train_acc", "test_acc", "test_loss"):
             final = arrays[f"{prefix}_{key}"][:, :, -1]
             for d, depth in enumerate(config.depths):

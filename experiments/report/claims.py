@@ -8,7 +8,8 @@ statistics it rests on, so a reader sees how sure the claim is.
 - `no_relation`: "y shows no relation to x" — the same interval; holds when it lies inside
   ±NO_RELATION_MARGIN (an equivalence test) and n ≥ MIN_POINTS.
 - `steeper`: "one end of a line is steeper (the other flatter)" — the rise L(end ± d) − L(end)
-  at every distance d of the grid; holds when one end rises more at every d compared.
+  at every distance d of the grid where the loss rises beyond both ends; holds when one end
+  rises more at every d compared.
 - `better`: "A is better than B" — the difference of the medians over seeds; holds when it is
   larger than the seed spread (the larger range max − min of the two), ≥ MIN_SEEDS each.
 
@@ -98,30 +99,46 @@ def no_relation(x, y, what: str, against: str) -> Claim:
 
 
 def steeper(alpha, loss, name_a: str, name_b: str) -> Claim:
-    """Along θ(α) = (1 − α)θ_a + αθ_b, the end a (α = 0) is steeper than b (α = 1) when
-    L(−d) − L(0) > L(1 + d) − L(1) at every distance d > 0 on the grid beyond both ends; b is
-    steeper when the reverse holds at every d; otherwise neither. alpha, loss: (n,), alpha
-    ascending, containing 0 and 1."""
+    """Along θ(α) = (1 − α)θ_a + αθ_b, the end a (α = 0) is steeper than b (α = 1) when its
+    rise L(−d) − L(0) exceeds b's L(1 + d) − L(1) at every distance d compared; b is steeper
+    when the reverse holds at every d; otherwise neither. The distances compared are those of
+    the grid beyond both ends where the loss has risen on both sides: where it still falls
+    beyond an end, that end is not a minimum of the line at this scale and has no steepness
+    there (the text says where). When neither end wins everywhere, `tail` in stats names the
+    end that rises more at every compared distance from some d on to the farthest ({'end',
+    'from'}, else None). alpha, loss: (n,), alpha ascending, containing 0 and 1."""
     alpha, loss = np.asarray(alpha, float), np.asarray(loss, float)
     i0, i1 = int(np.argmin(abs(alpha))), int(np.argmin(abs(alpha - 1)))
-    dists = np.array([d for d in np.round(-alpha[:i0], 9)
-                      if d > 0 and np.isclose(alpha, 1 + d).any()])
+    dists = np.sort([d for d in np.round(-alpha[:i0], 9)
+                     if d > 0 and np.isclose(alpha, 1 + d).any()])
     rise_a = np.array([loss[np.argmin(abs(alpha + d))] - loss[i0] for d in dists])
     rise_b = np.array([loss[np.argmin(abs(alpha - 1 - d))] - loss[i1] for d in dists])
-    stats = {"distances": dists.tolist(), "rise_a": rise_a.tolist(), "rise_b": rise_b.tolist()}
+    both = (rise_a > 0) & (rise_b > 0)
+    stats = {"distances": dists.tolist(), "rise_a": rise_a.tolist(), "rise_b": rise_b.tolist(),
+             "compared": dists[both].tolist(), "tail": None}
     if len(dists) == 0:
         return Claim(False, f"{NOT_SHOWN}: the grid has no point beyond both ends",
                      {**stats, "steeper": None})
-    span = f"d = {dists.min():.2g} … {dists.max():.2g}"
-    for winner, other, a, b in ((name_a, name_b, rise_a, rise_b), (name_b, name_a, rise_b, rise_a)):
-        if (a > b).all():
+    falls = (f"; at {_list(dists[~both])} the loss still falls beyond an end, which is no "
+             "minimum of the line there" if (~both).any() else "")
+    if not both.any():
+        return Claim(False, f"{NOT_SHOWN}: at no distance on the grid ({_span(dists)}) does "
+                     "the loss rise beyond both ends", {**stats, "steeper": None})
+    d, a, b = dists[both], rise_a[both], rise_b[both]
+    for winner, other, x, y in ((name_a, name_b, a, b), (name_b, name_a, b, a)):
+        if (x > y).all():
             return Claim(True, f"the {winner} end is steeper than the {other} end at every "
-                         f"distance compared ({span} beyond each end; at the farthest the loss "
-                         f"rises {a[-1]:.3g} against {b[-1]:.3g})", {**stats, "steeper": winner})
-    where_a = dists[rise_a > rise_b]
-    return Claim(False, f"{NOT_SHOWN}: neither end is steeper over the whole range ({span}); "
-                 f"the {name_a} end rises more at {_list(where_a)}, the {name_b} end at "
-                 f"{_list(dists[rise_a <= rise_b])}", {**stats, "steeper": None})
+                         f"distance compared ({_span(d)} beyond each end; at the farthest the "
+                         f"loss rises {x[-1]:.3g} against {y[-1]:.3g}){falls}",
+                         {**stats, "steeper": winner})
+    a_more = a > b
+    start = len(a_more) - int(np.argmin(a_more[::-1] == a_more[-1])) if (
+        a_more != a_more[-1]).any() else 0
+    tail = {"end": name_a if a_more[-1] else name_b, "from": float(d[start])}
+    return Claim(False, f"{NOT_SHOWN}: neither end is steeper at every distance compared "
+                 f"({_span(d)}); the {name_a} end rises more at {_list(d[a_more])}, the "
+                 f"{name_b} end at {_list(d[~a_more])} (at the farthest {a[-1]:.3g} against "
+                 f"{b[-1]:.3g}){falls}", {**stats, "steeper": None, "tail": tail})
 
 
 def better(a, b, name_a: str, name_b: str, what: str, higher_is_better: bool) -> Claim:
@@ -138,9 +155,12 @@ def better(a, b, name_a: str, name_b: str, what: str, higher_is_better: bool) ->
                      f"{name_b} against", stats)
     gap = f"medians {ma:.3g} and {mb:.3g}, seed spread {spread:.3g}"
     if abs(ma - mb) > spread:
-        win, lose = (name_a, name_b) if (ma > mb) == higher_is_better else (name_b, name_a)
-        return Claim(True, f"{win} has the better {what} than {lose} ({gap}: the difference "
-                     "exceeds the spread)", {**stats, "better": win})
+        a_wins = (ma > mb) == higher_is_better
+        win, lose = (name_a, name_b) if a_wins else (name_b, name_a)
+        m_win, m_lose = (ma, mb) if a_wins else (mb, ma)  # in the order the sentence names them
+        return Claim(True, f"{win} has the better {what} than {lose} (medians {m_win:.3g} and "
+                     f"{m_lose:.3g}, seed spread {spread:.3g}: the difference exceeds the "
+                     "spread)", {**stats, "better": win})
     return Claim(False, f"{NOT_SHOWN}: {name_a} and {name_b} do not differ in {what} by more "
                  f"than the seed spread ({gap})", stats)
 
@@ -169,6 +189,10 @@ def _ranks(v):
 def _rho_text(stats) -> str:
     return (f"Spearman ρ = {stats['rho']:.2f}, {LEVEL:.0%} bootstrap interval "
             f"{stats['low']:.2f} … {stats['high']:.2f}, n = {stats['n']}")
+
+
+def _span(values) -> str:
+    return f"d = {min(values):.2g} … {max(values):.2g}"
 
 
 def _list(values) -> str:

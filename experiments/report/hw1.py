@@ -50,7 +50,10 @@ def deepshallow_section(f: Facts) -> list[str]:
         *((f"task {i + 1}", _task_text(f, t)) for i, t in enumerate(tasks)),
         ("models", f"{', '.join(map(str, c['depths']))} hidden layers ({c['activation']}) at "
                    "the parameter count of the one-hidden-layer net of each task"),
-        ("training", f"Adam (learning rate {c['lr']:g}), batch {c['batch_size']}; {stop} of "
+        ("training", f"Adam (learning rate {c['lr']:g}"
+                     + (f"; {c['checker_lr']:g} on the checkerboard" if "checkerboard" in tasks
+                        and c["checker_lr"] != c["lr"] else "")
+                     + f"), batch {c['batch_size']}; {stop} of "
                      f"{rule['task_max_epochs']} epochs, or the target training loss "
                      f"{rule['task_target']:g}")])
     for task in tasks:
@@ -112,7 +115,19 @@ def _ranking(f: Facts, p, lead, curve, unit) -> list[str]:
             "Training took "
             f"{f.num(*q, 'steps_min', fmt='{:d}')} to {f.num(*q, 'steps_max', fmt='{:d}')} "
             f"{unit}.")
+    if _at_target(f, p):  # the final losses all sit at the target: they rank nothing
+        text += (" Every model stopped at the target loss, so the final losses are the target's; "
+                 "what depth changes is the epochs needed to reach it (medians): " + "; ".join(
+                     f"{depth} hidden "
+                     f"{f.num(*q, 'models', str(depth), 'steps_median', fmt='{:.0f}')}"
+                     for depth in depths) + ".")
     return rows + ["", text, ""]
+
+
+def _at_target(f: Facts, p) -> bool:
+    """Whether every model of target p stopped because its training loss reached the target."""
+    stops = f.get("deepshallow", "summary", *p, "stopped_by")
+    return bool(stops.get("target")) and sum(stops.values()) == stops["target"]
 
 
 def _depth_comment(f: Facts, targets) -> str:
@@ -128,12 +143,15 @@ def _depth_comment(f: Facts, targets) -> str:
         name = (NAMES.get(p[1], p[1]) if p[0] == "functions" else _task_name(f, p[0]))
         curve = ("function_loss", list(c["functions"]).index(p[1])) if p[0] == "functions" \
             else (f"{p[0]}_train_loss",)
-        claim = f.claim("better", "deepshallow",
-                        {"a": ("arrays", *curve, depths.index(deep), "end"),
-                         "b": ("arrays", *curve, depths.index(shallow), "end")},
+        measure = ({"a": ("arrays", f"{p[0]}_steps", depths.index(deep)),
+                    "b": ("arrays", f"{p[0]}_steps", depths.index(shallow))},
+                   "number of epochs to the target loss") if _at_target(f, p) else (
+            {"a": ("arrays", *curve, depths.index(deep), "end"),
+             "b": ("arrays", *curve, depths.index(shallow), "end")}, "final training loss")
+        claim = f.claim("better", "deepshallow", measure[0],
                         name_a=f"the {deep}-hidden-layer net",
                         name_b=f"the {shallow}-hidden-layer net",
-                        what="final training loss", higher_is_better=False)
+                        what=measure[1], higher_is_better=False)
         who = claim.stats.get("better")
         wins["none" if who is None else "deep" if str(deep) in who else "shallow"] += 1
         sentences.append(f"on {name}, {claim.text}")
@@ -142,20 +160,20 @@ def _depth_comment(f: Facts, targets) -> str:
     text = ("**Comment.** Deepest against shallowest at the same parameter count: "
             + "; ".join(sentences) + ". ")
     if wins["deep"] and not wins["shallow"]:
-        text += ("Where the difference exceeds the seed spread, the deeper net fits better, as "
+        text += ("Where the difference exceeds the seed spread, the deeper net does better, as "
                  "the course expects: with ReLU units, composing layers multiplies the number of "
                  "linear pieces a net can make with the same parameters, while one hidden layer "
                  "adds pieces only one unit at a time (Montúfar et al. 2014). ")
     elif wins["shallow"] and not wins["deep"]:
-        text += ("Where the difference exceeds the seed spread, the shallow net fits better, "
+        text += ("Where the difference exceeds the seed spread, the shallow net does better, "
                  "against the course's expectation that depth, which multiplies the linear "
-                 "pieces of a ReLU net, helps at an equal budget; at this budget the target "
-                 "needs fewer pieces than one layer already offers, and deeper nets are harder "
-                 "to optimize (their loss surfaces have more plateaus). ")
+                 "pieces of a ReLU net, helps at an equal budget. Possible reasons, not "
+                 "measured here: the target may need fewer pieces than one layer already "
+                 "offers at this budget, or the deeper nets may be harder to optimize. ")
     elif wins["deep"] and wins["shallow"]:
-        text += ("Depth helps on some targets and hurts on others: which one wins depends on "
-                 "how many linear pieces the target needs against how hard the deeper net is "
-                 "to optimize. ")
+        text += ("Depth helps on some targets and hurts on others; these runs do not measure "
+                 "why (how many linear pieces a target needs, how hard a deeper net is to "
+                 "optimize). ")
     else:
         text += ("The data do not show a difference between depths larger than the seed "
                  "spread: the course's expectation that depth helps (more linear pieces for the "
@@ -165,7 +183,10 @@ def _depth_comment(f: Facts, targets) -> str:
              "exceeds the range over the seeds; "
              + (f"{capped} model(s) hit the cap before the stop rule, so they may not have "
                 "converged: train them longer before trusting their rank."
-                if capped else "no model hit the cap, so the ranks compare trained models"
+                if capped else "no model hit the cap: each ended by the stop rule, so the ranks "
+                "compare models trained to one rule — where the rule's plateau stopped a model, "
+                "its loss had stopped falling by the rule's margin, which is not proof of a "
+                "minimum"
                 + (f" ({stalled} ended where L-BFGS found no further descent: a stalled line "
                    "search, counted apart in the tables)." if stalled else ".")))
     return text

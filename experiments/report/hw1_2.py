@@ -136,11 +136,34 @@ def gradnorm_section(f: Facts) -> list[str]:
                  "No rise of the smoothed whole-data gradient norm reached the rise factor while "
                  "the loss fell: the data do not show the gradient norm rising during "
                  "training here. ")
-              + "A small gradient norm is not the end of training either: the loss keeps "
-              "falling after ‖∇L‖ has reached its smallest value on a plateau. How sure: one "
-              "seed per task; the end values are medians over the last smoothing window, so a "
-              "single Adam spike does not set them.", ""]
+              + _smallest_norm_sentence(f)
+              + "How sure: one seed per task; the end values are medians over the last "
+              "smoothing window, so a single Adam spike does not set them.", ""]
     return lines
+
+
+def _smallest_norm_sentence(f: Facts) -> str:
+    """Where the smallest gradient norm of each series falls in training, and whether the loss
+    fell further after it (the end's median loss below the loss there)."""
+    s = ("gradnorm", "summary")
+    early = []
+    for task, info in f.get(*s, "tasks").items():
+        for series, facts in info["facts"].items():
+            low, final = facts["min_grad_norm"], facts["final"]
+            if low["step"] < 0.9 * final["step"] and facts["end"]["loss"] < low["loss"]:
+                t = (*s, "tasks", task, "facts", series)
+                early.append(f"{info['dataset']} ({'whole set' if series == 'full' else series}"
+                             f"): iteration {f.num(*t, 'min_grad_norm', 'step', fmt='{:d}')} of "
+                             f"{f.num(*t, 'final', 'step', fmt='{:d}')}, the loss then "
+                             f"{f.num(*t, 'min_grad_norm', 'loss')} and at the end "
+                             f"{f.num(*t, 'end', 'loss')}")
+    if early:
+        return ("A small gradient norm is not the end of training either: the loss fell "
+                "further after the smallest gradient norm of " + "; ".join(early) + ". ")
+    return ("In every series the smallest gradient norm comes in the last tenth of training, "
+            "or the loss did not fall after it: here the smallest ‖∇L‖ did come at the end; "
+            "the rises above show that ‖∇L‖ alone still says little about how far the minimum "
+            "is. ")
 
 
 def surface_section(f: Facts) -> list[str]:

@@ -7,7 +7,7 @@ Every number goes through `Facts.num`, every trend, steeper or better through a 
 """
 from __future__ import annotations
 
-from experiments.report.facts import Facts, figures
+from experiments.report.facts import Facts, figures, resolve
 from plots.common import data_name
 
 STOPS = {"target": "the target", "plateau": "the plateau rule", "cap": "the cap",
@@ -118,16 +118,39 @@ def generalization_section(f: Facts) -> list[str]:
                  "The test accuracy fell with the parameter count, as the classical view of "
                  "overfitting expects. " if acc_dir == "falls" else
                  "The data do not show the test accuracy changing with the parameter count. ")
-              + ("The median test loss has its minimum inside the range while the accuracy "
-                 "does not fall with it: large nets grow more confident, and a confident "
-                 "mistake costs much cross-entropy, so test loss can rise while test accuracy "
-                 "holds or rises. " if interior and acc_dir != "falls" else "")
+              + (_past_minimum(f) if interior else "")
               + f"How sure: {c['width_seeds']} seed(s) per width; a trend is claimed only when "
               "the bootstrap interval of its rank correlation excludes 0; "
               + ("some models hit the cap, so they may be under-trained."
                  if f.get(*p, "stopped_by").get("cap") else
                  "no model hit the cap, so all were trained to the same rule."), ""]
     return lines + _flatness(f, c)
+
+
+def _past_minimum(f: Facts) -> str:
+    """The comment's sentence on the widths past the median test loss's minimum: does the
+    largest net's test loss (and accuracy) differ from the loss-minimum net's by more than the
+    seed spread (the `better` rule on the seeds at the two widths)?"""
+    widths = list(resolve(f.results, "generalization", ("arrays", "width_n_params")))
+    best = widths.index(f.get("generalization", "summary", "parameters",
+                              "test_loss_best_n_params"))
+    at = {key: f"the {widths[i]:g}-parameter net" for key, i in (("best", best), ("last", -1))}
+    pair = {k: f.claim("better", "generalization",
+                       {"a": ("arrays", f"width_{k}", best), "b": ("arrays", f"width_{k}", -1)},
+                       name_a=at["best"], name_b=at["last"], what=f"median {k.replace('_', ' ')}",
+                       higher_is_better=k == "test_acc")
+            for k in ("test_loss", "test_acc")}
+    if not pair["test_loss"].holds:
+        return (f"The median test loss is lowest at {widths[best]:g} parameters, yet for the "
+                f"largest net {pair['test_loss'].text}; so a rise of the test loss past its "
+                "minimum cannot be told from seed noise. ")
+    acc = pair["test_acc"].stats["better"]
+    return (f"Past its minimum the test loss rises: {pair['test_loss'].text}; "
+            + ("and the test accuracy falls with it (" + pair["test_acc"].text + "): mild "
+               "overfitting. " if acc == at["best"] else
+               "yet " + pair["test_acc"].text + ". Large nets grow more confident, and a "
+               "confident mistake costs much cross-entropy, so test loss can rise while test "
+               "accuracy holds or rises. "))
 
 
 def _flatness(f: Facts, c) -> list[str]:
@@ -162,16 +185,29 @@ def _flatness(f: Facts, c) -> list[str]:
                                               "loss": ("arrays", f"interp_{name}_train_loss")},
                 name_a=one, name_b=two)).text + ".")
     lines += [""] + figures(f, "generalization", ("generalization_interp",))
-    winner = steep["batch"].stats.get("steeper")
+    winner, tail = steep["batch"].stats.get("steeper"), steep["batch"].stats.get("tail")
+    lr_winner = steep["lr"].stats.get("steeper")
+    small_lr = f"lr {min(c['lr'], c['lr_variant']):g}"
     lines += ["**Comment.** Keskar et al. (2017) picture large-batch minima as sharp: the loss "
               "should rise faster beyond the large-batch end. "
               + (f"Here the batch-{b2} end is steeper at every distance compared, as that "
                  "picture expects. " if winner == f"batch {b2}" else
                  f"Here the batch-{b1} end is steeper at every distance compared, against that "
                  "picture. " if winner == f"batch {b1}" else
-                 "Here neither end is steeper over the whole range: which end rises more "
-                 "changes with the distance, so the data do not show a difference in "
-                 "sharpness. ")
+                 f"Here neither end is steeper at every distance: the {tail['end']} end rises "
+                 f"more from d = {tail['from']:.2g} to the farthest, the other end nearer, so "
+                 "this line "
+                 + ("agrees with that picture only at larger distances. "
+                    if tail["end"] == f"batch {b2}" else "goes against it at larger distances. ")
+                 if tail else "Here neither end is steeper: the data do not show a difference "
+                 "in sharpness. ")
+              + (f"Between the two learning rates the {lr_winner} end is the steeper one, "
+                 + ("as the same picture expects of the smaller step (the noise of SGD scales "
+                    "with learning rate over batch size; Jastrzębski et al. 2017). "
+                    if lr_winner == small_lr else "against the picture that a smaller step "
+                    "(less SGD noise; Jastrzębski et al. 2017) finds sharper minima. ")
+                 if lr_winner else "Between the two learning rates neither end is steeper at "
+                 "every distance. ")
               + "Sharpness along one line also depends on how the line is scaled (Dinh et al. "
               "2017): a reparametrization can make any minimum look sharp, so this view alone "
               "cannot settle whether flat minima generalize better. How sure: one pair of "

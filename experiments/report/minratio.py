@@ -53,7 +53,8 @@ def minratio_section(f: Facts) -> list[str]:
         ("task", f"sin(5πx)/(5πx) on {c['n_samples']} points, MSE"),
         ("model", f"{'-'.join(map(str, f.get(*s, 'sizes')))} {c['activation']}, "
                   f"{Layout(f.get(*s, 'sizes')).n_params} parameters"),
-        ("runs", f"{c['runs']}, each trained by `{c['trainer']}` (learning rate {c['lr']:g}) for "
+        ("runs", f"{c['runs']}, each trained by `{c['trainer']}`"
+                 + (f" (learning rate {c['lr']:g})" if c["trainer"] == "adam" else "") + " for "
                  f"a seeded number of steps in [{c['switch_min']}, {c['switch_max']}], then "
                  f"searched by `{c['finder']}`"),
         ("ratio", f"sampled with {c['n_directions']} directions at radii "
@@ -76,9 +77,11 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'loss_range', 'decades', fmt='{:.2f}')} decades, from "
                  f"{f.num(*s, 'loss_range', 'min')} to "
                  f"{f.num(*s, 'loss_range', 'max')}.")
-    lines.append("- Spearman correlation of the minimal ratio and the loss over the critical "
-                 f"points: ρ = {f.num(*s, 'spearman_minimal_ratio_loss')} (p = "
-                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}).")
+    lines.append("- Spearman correlation of the minimal ratio and the loss over the "
+                 f"{f.num(*s, 'critical_settled', fmt='{:d}')} settled critical points: ρ = "
+                 f"{f.num(*s, 'spearman_minimal_ratio_loss')} (asymptotic p = "
+                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment's rule asks for "
+                 "more, a 95 % bootstrap interval of ρ that excludes 0).")
     decay = c.get("weight_decay", 0.0)
     lines.append(f"- Objective: {'MSE + (λ/2)‖θ‖², λ = %g' % decay if decay else 'the MSE'}. "
                  "A continuation from each critical point says whether it stays put, slides "
@@ -92,29 +95,45 @@ def minratio_section(f: Facts) -> list[str]:
         f, "minratio")
 
 
-def ratio_comment(f: Facts, name: str) -> list[str]:
-    """The **Comment** on minimal ratio against loss: the trend rule over the settled critical
-    points (neither escaping nor drifting under continuation)."""
+def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
+    """The **Comment** on the ratios against loss: the trend rule over the settled critical
+    points (neither escaping nor drifting under continuation), for the minimal ratio n₊/n and
+    for the resolved ratio n₊/(n₊ + n₋). first: the run whose figure the report shows (the
+    second run's comment does not repeat how to read it)."""
     s = (name, "summary")
-    trend = f.claim("trend", name, {"x": ("arrays", "loss", "mask:settled"),
-                                    "y": ("arrays", "minimal_ratio", "mask:settled")},
-                    what="the minimal ratio", against="the loss")
-    falls = trend.stats.get("direction") == "falls"
-    return [f"**Comment.** Over the {f.num(*s, 'critical_settled', fmt='{:d}')} settled critical "
+    trends = {key: f.claim("trend", name, {"x": ("arrays", "loss", "mask:settled"),
+                                           "y": ("arrays", key, "mask:settled")},
+                           what=f"the {key.replace('_', ' ')}", against="the loss")
+              for key in ("minimal_ratio", "resolved_ratio")}
+    falls = {key: claim.stats.get("direction") == "falls" for key, claim in trends.items()}
+    text = [f"**Comment.** Over the {f.num(*s, 'critical_settled', fmt='{:d}')} settled critical "
             f"points ({f.num(*s, 'critical_drifting', fmt='{:d}')} drifting and "
             f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are classes of their "
-            f"own, outside the correlation): {trend.text}. "
-            + ("Lower loss goes with a higher minimal ratio: the low critical points are more "
-               "like minima, as the course expects — near the bottom of the landscape few "
-               "directions still lead down, while high critical points are saddles with many "
-               "descending directions (Dauphin et al. 2014; Pennington & Bahri 2017)." if falls
-               else "The course expects lower loss to go with a higher minimal ratio (low "
-               "critical points more like minima); this run does not show it. What would "
-               "settle it: more settled critical points spread over a wider range of loss, "
-               "e.g. the long weight-decay searches.")
-            + " The bars show the ratio at the two ends of the cut's band: where eigenvalues "
-            "are tiny their sign depends on the cut τ, so the resolved ratio n₊/(n₊ + n₋) of "
-            "panel (b) is the cleaner measure of how close to a minimum a point is.", ""]
+            f"own, outside the correlation): {trends['minimal_ratio'].text}; "
+            f"{trends['resolved_ratio'].text}. "]
+    if falls["minimal_ratio"] or falls["resolved_ratio"]:
+        by = ("both ratios" if all(falls.values()) else "the minimal ratio"
+              if falls["minimal_ratio"] else "the resolved ratio")
+        text.append(f"By {by}, lower loss goes with a higher ratio: the low critical points are "
+                    "more like minima, as the course expects — near the bottom of the landscape "
+                    "few directions still lead down, while high critical points are saddles "
+                    "with many descending directions (Dauphin et al. 2014; Pennington & Bahri "
+                    "2017). ")
+        if not all(falls.values()):
+            text.append("The minimal ratio n₊/n also counts the directions too flat to sign "
+                        "(|λ| ≤ τ) as not positive, and their number varies from point to point; "
+                        "the resolved ratio leaves them out. " if falls["resolved_ratio"] else
+                        "The resolved ratio leaves out the directions too flat to sign. ")
+    else:
+        text.append("The course expects lower loss to go with a higher ratio (low critical "
+                    "points more like minima); this run does not show it by either ratio. What "
+                    "would settle it: more settled critical points spread over a wider range of "
+                    "loss. ")
+    if first:
+        text.append("The bars show the ratio at the two ends of the cut's band: where "
+                    "eigenvalues are tiny their sign depends on the cut τ, which panel (b)'s "
+                    "resolved ratio n₊/(n₊ + n₋) leaves out.")
+    return ["".join(text), ""]
 
 
 def minratio_wd_section(f: Facts) -> list[str]:
@@ -157,7 +176,7 @@ def minratio_wd_section(f: Facts) -> list[str]:
     # its figure (the same four panels) stays in the figures folder: the report has ten pages
     return lines + ["", f"The figure of this run is `{f.figures['minratio_wd'][0]}` in the "
                     "figures folder (the same panels as above).", ""] + ratio_comment(
-        f, "minratio_wd")
+        f, "minratio_wd", first=False)
 
 
 def saddle_lines(f: Facts, name: str) -> list[str]:
