@@ -145,7 +145,7 @@ def _depth_comment(f: Facts, targets) -> str:
             else (f"{p[0]}_train_loss",)
         measure = ({"a": ("arrays", f"{p[0]}_steps", depths.index(deep)),
                     "b": ("arrays", f"{p[0]}_steps", depths.index(shallow))},
-                   "number of epochs to the target loss") if _at_target(f, p) else (
+                   "epoch count to the target loss") if _at_target(f, p) else (
             {"a": ("arrays", *curve, depths.index(deep), "end"),
              "b": ("arrays", *curve, depths.index(shallow), "end")}, "final training loss")
         claim = f.claim("better", "deepshallow", measure[0],

@@ -146,24 +146,26 @@ def _smallest_norm_sentence(f: Facts) -> str:
     """Where the smallest gradient norm of each series falls in training, and whether the loss
     fell further after it (the end's median loss below the loss there)."""
     s = ("gradnorm", "summary")
-    early = []
+    fell, late = [], True
     for task, info in f.get(*s, "tasks").items():
         for series, facts in info["facts"].items():
             low, final = facts["min_grad_norm"], facts["final"]
+            late &= low["step"] >= 0.9 * final["step"]
             if low["step"] < 0.9 * final["step"] and facts["end"]["loss"] < low["loss"]:
                 t = (*s, "tasks", task, "facts", series)
-                early.append(f"{info['dataset']} ({'whole set' if series == 'full' else series}"
-                             f"): iteration {f.num(*t, 'min_grad_norm', 'step', fmt='{:d}')} of "
-                             f"{f.num(*t, 'final', 'step', fmt='{:d}')}, the loss then "
-                             f"{f.num(*t, 'min_grad_norm', 'loss')} and at the end "
-                             f"{f.num(*t, 'end', 'loss')}")
-    if early:
+                fell.append(f"{info['dataset']} ({'whole set' if series == 'full' else series}"
+                            f"): iteration {f.num(*t, 'min_grad_norm', 'step', fmt='{:d}')} of "
+                            f"{f.num(*t, 'final', 'step', fmt='{:d}')}, the loss then "
+                            f"{f.num(*t, 'min_grad_norm', 'loss')} and at the end "
+                            f"{f.num(*t, 'end', 'loss')}")
+    if fell:
         return ("A small gradient norm is not the end of training either: the loss fell "
-                "further after the smallest gradient norm of " + "; ".join(early) + ". ")
-    return ("In every series the smallest gradient norm comes in the last tenth of training, "
-            "or the loss did not fall after it: here the smallest ‖∇L‖ did come at the end; "
-            "the rises above show that ‖∇L‖ alone still says little about how far the minimum "
-            "is. ")
+                "further after the smallest gradient norm of " + "; ".join(fell) + ". ")
+    return (("In every series the smallest gradient norm comes in the last tenth of training: "
+             "here a small gradient norm did come at the end; " if late else
+             "In no series did the loss fall further after its smallest gradient norm; ")
+            + "the rises above show that ‖∇L‖ alone still says little about how far the "
+            "minimum is. ")
 
 
 def surface_section(f: Facts) -> list[str]:

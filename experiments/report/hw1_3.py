@@ -12,6 +12,8 @@ from plots.common import data_name
 
 STOPS = {"target": "the target", "plateau": "the plateau rule", "cap": "the cap",
          "stalled": "a stalled optimizer", "rule": "the target"}
+WIDTH_NAMES = {"train_loss": "training loss", "test_loss": "test loss",
+               "test_acc": "test accuracy"}
 MEASURE_NAMES = {"sensitivity": "the sensitivity", "lambda_max": "λₘₐₓ",
                  "sharpness": "the ε-sharpness"}
 
@@ -92,7 +94,7 @@ def generalization_section(f: Facts) -> list[str]:
     n = ("arrays", "width_n_params")
     claims = {k: f.claim("trend", "generalization",
                          {"x": n, "y": ("arrays", f"width_{k}", "median:1")},
-                         what=f"the median {k.replace('_', ' ')}", against="the parameter count")
+                         what=f"the median {WIDTH_NAMES[k]}", against="the parameter count")
               for k in ("train_loss", "test_loss", "test_acc")}
     lines += [f"- Stopped by: {_stops(f, 'parameters', 'stopped_by')} (of "
               f"{f.num(*p, 'n_models', fmt='{:d}')} models), after "
