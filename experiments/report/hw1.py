@@ -183,10 +183,7 @@ def _depth_comment(f: Facts, targets) -> str:
              "exceeds the range over the seeds; "
              + (f"{capped} model(s) hit the cap before the stop rule, so they may not have "
                 "converged: train them longer before trusting their rank."
-                if capped else "no model hit the cap: each ended by the stop rule, so the ranks "
-                "compare models trained to one rule — where the rule's plateau stopped a model, "
-                "its loss had stopped falling by the rule's margin, which is not proof of a "
-                "minimum"
+                if capped else "no model hit the cap (a plateau stop is no proof of a minimum)"
                 + (f" ({stalled} ended where L-BFGS found no further descent: a stalled line "
                    "search, counted apart in the tables)." if stalled else ".")))
     return text

@@ -111,7 +111,10 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
             f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are classes of their "
             f"own, outside the correlation): {trends['minimal_ratio'].text}; "
             f"{trends['resolved_ratio'].text}. "]
-    if falls["minimal_ratio"] or falls["resolved_ratio"]:
+    if (falls["minimal_ratio"] or falls["resolved_ratio"]) and not first:
+        text.append("Lower loss goes with a higher ratio, as the course expects (the comment "
+                    "above says why). ")
+    elif falls["minimal_ratio"] or falls["resolved_ratio"]:
         by = ("both ratios" if all(falls.values()) else "the minimal ratio"
               if falls["minimal_ratio"] else "the resolved ratio")
         text.append(f"By {by}, lower loss goes with a higher ratio: the low critical points are "
