@@ -15,7 +15,7 @@ STOPS = {"target": "the target", "plateau": "the plateau rule", "cap": "the cap"
 WIDTH_NAMES = {"train_loss": "training loss", "test_loss": "test loss",
                "test_acc": "test accuracy"}
 MEASURE_NAMES = {"sensitivity": "the sensitivity", "lambda_max": "λₘₐₓ",
-                 "sharpness": "the ε-sharpness"}
+                 "sharpness": "the ε-sharpness", "test_acc": "test accuracy"}
 
 
 def _stops(f: Facts, *path) -> str:
@@ -210,9 +210,8 @@ def _flatness(f: Facts, c) -> list[str]:
                     "(less SGD noise; Jastrzębski et al. 2017) finds sharper minima. ")
                  if lr_winner else "Between the two learning rates neither end is steeper at "
                  "every distance. ")
-              + "Sharpness along one line also depends on how the line is scaled (Dinh et al. "
-              "2017): a reparametrization can make any minimum look sharp, so this view alone "
-              "cannot settle whether flat minima generalize better. How sure: one pair of "
+              + "One line cannot settle whether flat minima generalize better: a rescaling of "
+              "θ can make any minimum look sharp (Dinh et al. 2017). How sure: one pair of "
               "trained nets per comparison; more seeds would settle it.", ""]
     lines += ["## 1-3.4 Flatness, part 2: sensitivity — task and at least 5 training approaches "
               "(0.5 %); train and test loss and accuracy, and sensitivity, against the batch "

@@ -80,8 +80,8 @@ def minratio_section(f: Facts) -> list[str]:
     lines.append("- Spearman correlation of the minimal ratio and the loss over the "
                  f"{f.num(*s, 'critical_settled', fmt='{:d}')} settled critical points: ρ = "
                  f"{f.num(*s, 'spearman_minimal_ratio_loss')} (asymptotic p = "
-                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment's rule asks for "
-                 "more, a 95 % bootstrap interval of ρ that excludes 0).")
+                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment's bootstrap "
+                 "rule is stricter).")
     decay = c.get("weight_decay", 0.0)
     lines.append(f"- Objective: {'MSE + (λ/2)‖θ‖², λ = %g' % decay if decay else 'the MSE'}. "
                  "A continuation from each critical point says whether it stays put, slides "
