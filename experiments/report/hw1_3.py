@@ -252,8 +252,7 @@ def _flatness(f: Facts, c) -> list[str]:
            if sens == "rises" and loss == "falls" or sens == "falls" and loss == "rises" else
            ", as the picture expects. " if sens == loss and sens is not None else ". ")
         + f"How sure: {len(c['batch_sizes'])} batch sizes from one initialization and one seed; "
-        "a trend is claimed only when the bootstrap interval of its rank correlation excludes "
-        "0, and more seeds per batch size would settle the trends the data leave open.", ""]
+        "more seeds per batch size would settle the trends the data leave open.", ""]
     lam, sharp = claims["lambda_max"], claims["sharpness"]
     agree = [name for name, cl in (("λₘₐₓ", lam), ("the ε-sharpness", sharp))
              if cl.stats.get("direction") and loss and cl.stats["direction"] == loss]
@@ -275,10 +274,9 @@ def _flatness(f: Facts, c) -> list[str]:
         + (f"Over the batch sizes, {' and '.join(agree)} move in the same direction as the test "
            "loss" if agree else "Over the batch sizes, the data do not show λₘₐₓ or the "
            "ε-sharpness moving in the same direction as the test loss")
-        + " (the claims above and in 1-3.4). Both are read from the Hessian or from a box "
-        "around θ in the coordinates of θ, so a rescaling of the layers that leaves the "
-        "function unchanged (α in one ReLU layer, 1/α in the next) can change them at will "
-        "(Dinh et al. 2017). The sensitivity of 1-3.4 is "
-        "a property of the function and does not have this freedom; a normalized sharpness or "
-        "a PAC-Bayes bound (Neyshabur et al. 2017) would be the next measure to try.", ""]
+        + " (the claims above and in 1-3.4). Both depend on θ's coordinates: α in one ReLU "
+        "layer and 1/α in the next leave the function unchanged and change them at will (Dinh "
+        "et al. 2017); the sensitivity of 1-3.4, a property of the function, has no such "
+        "freedom. A normalized sharpness or a PAC-Bayes bound (Neyshabur et al. 2017) would be "
+        "the next measure to try.", ""]
     return lines
