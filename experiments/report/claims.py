@@ -119,8 +119,8 @@ def steeper(alpha, loss, name_a: str, name_b: str) -> Claim:
     if len(dists) == 0:
         return Claim(False, f"{NOT_SHOWN}: the grid has no point beyond both ends",
                      {**stats, "steeper": None})
-    falls = (f"; at {_list(dists[~both])} the loss still falls beyond an end, which is no "
-             "minimum of the line there" if (~both).any() else "")
+    falls = (f"; at {_list(dists[~both])} the loss still falls beyond an end"
+             if (~both).any() else "")
     if not both.any():
         return Claim(False, f"{NOT_SHOWN}: at no distance on the grid ({_span(dists)}) does "
                      "the loss rise beyond both ends", {**stats, "steeper": None})

@@ -121,8 +121,7 @@ def generalization_section(f: Facts) -> list[str]:
                  "overfitting expects. " if acc_dir == "falls" else
                  "The data do not show the test accuracy changing with the parameter count. ")
               + (_past_minimum(f) if interior else "")
-              + f"How sure: {c['width_seeds']} seed(s) per width; a trend is claimed only when "
-              "the bootstrap interval of its rank correlation excludes 0; "
+              + f"How sure: {c['width_seeds']} seed(s) per width; "
               + ("some models hit the cap, so they may be under-trained."
                  if f.get(*p, "stopped_by").get("cap") else
                  "no model hit the cap, so all were trained to the same rule."), ""]
@@ -203,9 +202,9 @@ def _flatness(f: Facts, c) -> list[str]:
                     if tail["end"] == f"batch {b2}" else "goes against it at larger distances. ")
                  if tail else "Here neither end is steeper: the data do not show a difference "
                  "in sharpness. ")
-              + (f"Between the two learning rates the {lr_winner} end is the steeper one, "
-                 + ("as the same picture expects of the smaller step (the noise of SGD scales "
-                    "with learning rate over batch size; Jastrzębski et al. 2017). "
+              + (f"Of the learning-rate pair the {lr_winner} end is the steeper, "
+                 + ("as expected of the smaller step (SGD's noise scales with learning rate "
+                    "over batch size; Jastrzębski et al. 2017). "
                     if lr_winner == small_lr else "against the picture that a smaller step "
                     "(less SGD noise; Jastrzębski et al. 2017) finds sharper minima. ")
                  if lr_winner else "Between the two learning rates neither end is steeper at "
