@@ -201,7 +201,7 @@ def flatness_figure(arrays, summary, config):
     """2 × 2 panels against the batch size (log x): train and test cross-entropy with,
     on a twin axis, the sensitivity, λ_max or ε-sharpness (%) (one panel each); train and
     test accuracy (bottom right). Returns the Figure."""
-    fig, axes = plt.subplots(2, 2, figsize=(10.4, 7.0), sharex=True, constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10.4, 6.4), sharex=True, constrained_layout=True)
     b = arrays["batch_sizes"]
     for ax, (key, label) in zip(axes.ravel()[:3], MEASURES, strict=True):
         for part, style in (("train", "-"), ("test", "--")):

@@ -276,6 +276,5 @@ def _flatness(f: Facts, c) -> list[str]:
         + " (the claims above and in 1-3.4). Both depend on θ's coordinates: α in one ReLU "
         "layer and 1/α in the next leave the function unchanged and change them at will (Dinh "
         "et al. 2017); the sensitivity of 1-3.4, a property of the function, has no such "
-        "freedom. A normalized sharpness or a PAC-Bayes bound (Neyshabur et al. 2017) would be "
-        "the next measure to try.", ""]
+        "freedom.", ""]
     return lines
