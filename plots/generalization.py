@@ -103,14 +103,15 @@ def _legend_below(fig, lines, ncol=4):
 
 def _clean_log(ax, x_ticks=None):
     """A log y axis spanning less than a decade becomes linear (it would show no major label and
-    crowded minor ones); no minor labels otherwise; the batch sizes as x ticks (as 2ᵏ when they
+    crowded minor ones), one of less than two decades is labelled at 1, 2 and 5 of each decade;
+    no minor labels otherwise; the batch sizes as x ticks (as 2ᵏ when they
     are powers of 2: the numbers of neighbouring sizes touch at print size)."""
     low, high = ax.get_ylim()
     if ax.get_yscale() == "log" and high < 10 * low:
         ax.set_yscale("linear")
-    elif ax.get_yscale() == "log" and high < 100 * low:  # one label a decade reads nothing
-        # labels at 1, 2 and 5 of each decade, the axis widened to the ones around the data,
-        # so that its first and last values can be read off
+    elif ax.get_yscale() == "log" and 0 < low and high < 100 * low:
+        # one label a decade reads nothing: labels at 1, 2 and 5 of each decade, the axis
+        # widened to the ones around the data, so that its first and last values can be read
         ticks = np.array([m * 10.0 ** e for e in range(int(np.floor(np.log10(low))) - 1,
                                                          int(np.ceil(np.log10(high))) + 1)
                           for m in (1.0, 2.0, 5.0)])

@@ -119,7 +119,7 @@ def steeper(alpha, loss, name_a: str, name_b: str) -> Claim:
     if len(dists) == 0:
         return Claim(False, f"{NOT_SHOWN}: the grid has no point beyond both ends",
                      {**stats, "steeper": None})
-    falls = (f"; at {_list(dists[~both])} the loss still falls beyond an end"
+    falls = (f"; at {_list(dists[~both])} the loss does not rise beyond an end"
              if (~both).any() else "")
     if not both.any():
         return Claim(False, f"{NOT_SHOWN}: at no distance on the grid ({_span(dists)}) does "
@@ -131,13 +131,14 @@ def steeper(alpha, loss, name_a: str, name_b: str) -> Claim:
                          f"distance compared ({_span(d)} beyond each end; at the farthest the "
                          f"loss rises {x[-1]:.3g} against {y[-1]:.3g}){falls}",
                          {**stats, "steeper": winner})
-    a_more = a > b
-    start = len(a_more) - int(np.argmin(a_more[::-1] == a_more[-1])) if (
-        a_more != a_more[-1]).any() else 0
-    tail = {"end": name_a if a_more[-1] else name_b, "from": float(d[start])}
+    tail = None
+    for name, wins in ((name_a, a > b), (name_b, b > a)):
+        if wins[-1]:  # the farthest distance's winner, from where it wins at every d on
+            start = len(wins) - (int(np.argmin(wins[::-1])) if not wins.all() else len(wins))
+            tail = {"end": name, "from": float(d[start])}
     return Claim(False, f"{NOT_SHOWN}: neither end is steeper at every distance compared "
-                 f"({_span(d)}); the {name_a} end rises more at {_list(d[a_more])}, the "
-                 f"{name_b} end at {_list(d[~a_more])} (at the farthest {a[-1]:.3g} against "
+                 f"({_span(d)}); the {name_a} end rises more at {_list(d[a > b])}, the "
+                 f"{name_b} end at {_list(d[b > a])} (at the farthest {a[-1]:.3g} against "
                  f"{b[-1]:.3g}){falls}", {**stats, "steeper": None, "tail": tail})
 
 

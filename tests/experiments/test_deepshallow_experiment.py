@@ -57,6 +57,21 @@ def test_every_model_says_which_rule_stopped_it(quick):
         assert (info["steps"] == cap) == (info["stopped_by"] == "cap")
 
 
+def test_task_steps_are_each_models_epochs(quick):
+    # the report compares depths by these where every model stopped at the target loss
+    arrays, meta = store_files.load_summary(quick[0], "deepshallow")
+    c, n_f = Config.quick(), len(Config.quick().functions)
+    for t, task in enumerate(("task", "checkerboard")):
+        steps = [[store_files.load_json(quick[0] / "runs" / f"run_{u:03d}.json")["steps"]
+                  for u in range(((n_f + t) * len(c.depths) + d) * c.seeds,
+                                 ((n_f + t) * len(c.depths) + d + 1) * c.seeds)]
+                 for d in range(len(c.depths))]
+        assert_array_equal(arrays[f"{task}_steps"], steps)
+        for d, depth in enumerate(c.depths):
+            assert meta["summary"][task]["models"][str(depth)]["steps_median"] == float(
+                np.median(steps[d]))
+
+
 def test_models_of_each_target_have_the_same_budget(quick):
     _, meta = store_files.load_summary(quick[0], "deepshallow")
     s, c = meta["summary"], Config.quick()

@@ -122,3 +122,41 @@ def test_steeper_names_many_distances_by_count_and_range():
     claim = steeper(alpha, loss, "a", "b")
     assert not claim.holds and "distances in" in claim.text
     assert len(claim.stats["distances"]) == 20
+
+
+def test_steeper_quotes_the_farthest_distance_as_the_farthest():
+    # a rises 0.1·d beyond α = 0, b 0.2·d beyond α = 1 at d = 0.25 … 1: at the farthest, d = 1
+    d = np.abs(np.minimum(ALPHA, 0)) + np.maximum(ALPHA - 1, 0)
+    loss = np.where(ALPHA < 0, 0.1 * d, np.where(ALPHA > 1, 0.2 * d, 0.0))
+    claim = steeper(ALPHA, loss, "a", "b")
+    assert claim.holds and claim.stats["steeper"] == "b"
+    assert "at the farthest the loss rises 0.2 against 0.1" in claim.text  # d = 1, not 0.25
+    assert claim.stats["distances"] == sorted(claim.stats["distances"])
+
+
+def test_steeper_compares_only_where_the_loss_rises_beyond_both_ends():
+    # the line's minima lie 0.25 beyond each end: at d = 0.25 both ends fall (a "rises" less
+    # there, by a more negative amount), at 0.5 neither rises; beyond, b rises more everywhere
+    d = np.abs(np.minimum(ALPHA, 0)) + np.maximum(ALPHA - 1, 0)
+    loss = np.where(ALPHA < 0, (d - 0.25) ** 2 - 0.0625,
+                    np.where(ALPHA > 1, 3 * ((d - 0.25) ** 2 - 0.0625), 0.0))
+    loss = np.where(d == 0.25, np.where(ALPHA < 0, -0.01, -0.02), loss)
+    claim = steeper(ALPHA, loss, "batch 64", "batch 1024")
+    assert claim.holds and claim.stats["steeper"] == "batch 1024"
+    assert claim.stats["compared"] == [0.75, 1.0]
+    assert "at 0.25, 0.5 the loss does not rise beyond an end" in claim.text
+
+
+def test_steeper_names_the_end_that_wins_from_some_distance_on():
+    d = np.abs(np.minimum(ALPHA, 0)) + np.maximum(ALPHA - 1, 0)
+    # a rises more at 0.25, the two tie at 0.5 (1 each), b rises more from 0.75 on
+    loss = np.where(ALPHA < 0, 2 * d, np.where(ALPHA > 1, 4 * d ** 2, 0.0))
+    claim = steeper(ALPHA, loss, "batch 64", "batch 1024")
+    assert not claim.holds and claim.stats["tail"] == {"end": "batch 1024", "from": 0.75}
+    assert "the batch 1024 end at 0.75, 1 " in claim.text  # the tie is neither's
+
+
+def test_better_quotes_the_medians_in_the_order_it_names_the_two():
+    claim = better([5.0, 5.1, 5.2], [1.0, 1.1, 1.2], "deep", "shallow", "loss", False)
+    assert claim.stats["better"] == "shallow"
+    assert "shallow has the better loss than deep (medians 1.1 and 5.1" in claim.text
