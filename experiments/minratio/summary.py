@@ -63,21 +63,25 @@ def summarize(arrays, infos, config) -> dict:
     saddles (index > 0) among critical points that are not escaping: how many (and how many
     settled), distinct, non-trivial (MSE < 0.99·½Var(y), the constant fit's), staying put,
     their index range, MSE span and how many are reducible (embedded critical points of a
-    smaller net: copies of a unit, dead or constant units). The index–loss fit and Spearman
-    ρ(minimal ratio, loss) are over the settled critical points only (neither escaping nor
-    drifting under continuation: a drifting point is not where the search stopped). Also the
-    finder's statuses and times."""
+    smaller net: copies of a unit, dead or constant units). The index–loss fit is over the
+    settled critical points only (neither escaping nor drifting under continuation: a drifting
+    point is not where the search stopped), Spearman ρ(minimal ratio, loss) over those below
+    the constant fit's loss (arrays["correlated"], set here). Also the finder's statuses and
+    times."""
     label, loss = arrays["label"], arrays["loss"]
     per_class = {name: {"count": int((label == name).sum()), "loss_range": decade_span(
         loss[label == name])} | {f"median_{k}": _finite(arrays[k][label == name]) for k in (
             "grad_norm", "kappa_start", "kappa", "flat_cosine")} for name in LABELS}
     crit = label == "critical"
-    settled = arrays["settled"]  # critical, neither escaping nor drifting: what is correlated
-    ratio, rho, p_value = arrays["minimal_ratio"][settled], None, None
-    if settled.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[settled]) > 0:
-        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[settled]))
-    statuses = [info["finder"]["status"] for info in infos]
+    settled = arrays["settled"]  # critical, neither escaping nor drifting
     trivial_loss = constant_fit_loss(arrays["y"], config)
+    # what the ratios are correlated over: settled, and no copy of the constant fit (a cluster
+    # of trivial saddles at one loss would make any rank correlation a two-group one)
+    arrays["correlated"] = kept = settled & (loss < 0.99 * trivial_loss)
+    ratio, rho, p_value = arrays["minimal_ratio"][kept], None, None
+    if kept.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[kept]) > 0:
+        rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[kept]))
+    statuses = [info["finder"]["status"] for info in infos]
     saddle = crit & ~arrays["escaping"] & (arrays["n_neg"] > 0)
     nontrivial = saddle & (loss < 0.99 * trivial_loss)
     staying = np.flatnonzero(nontrivial & (arrays["verdict"] == "stays"))
@@ -94,6 +98,7 @@ def summarize(arrays, infos, config) -> dict:
         "critical_not_escaping": int((crit & ~arrays["escaping"]).sum()),
         "critical_drifting": int((crit & arrays["drifting"]).sum()),
         "critical_settled": int(settled.sum()),
+        "critical_correlated": int(arrays["correlated"].sum()),
         "critical_reducible": int((settled & arrays["reducible"]).sum()),
         "near_tau": {"median": _finite(arrays["n_near_tau"][crit]),
                      "max": _finite(arrays["n_near_tau"][crit], np.max)},

@@ -93,8 +93,9 @@ def resolve(results: Path, experiment: str, ref, meta: dict | None = None):
     """The value a claim reads: ref = ("summary", key, …) a path into summary.json, or
     ("arrays", key, index…) an array of summary.npz, each index applied in turn: an int (an
     entry of the first axis), None (all of it), "end" (the last entry of the last axis: a
-    curve's final value), "median:<axis>" (the median over that axis) or "mask:<key>" (the
-    entries where the boolean array <key> holds)."""
+    curve's final value), "at:<k>" (entry k of the last axis: a curve's value after k steps),
+    "median:<axis>" (the median over that axis) or "mask:<key>" (the entries where the boolean
+    array <key> holds)."""
     if ref[0] == "summary":
         value = meta if meta is not None else load_summary(results / experiment)[1]
         for key in ref:
@@ -107,6 +108,8 @@ def resolve(results: Path, experiment: str, ref, meta: dict | None = None):
             value = value[np.asarray(arrays[index[5:]]).astype(bool)]
         elif index == "end":
             value = value[..., -1]
+        elif isinstance(index, str) and index.startswith("at:"):
+            value = value[..., int(index[3:])]
         elif isinstance(index, str) and index.startswith("median:"):
             value = np.median(value, axis=int(index[7:]))
         else:

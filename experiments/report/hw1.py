@@ -138,16 +138,31 @@ def _depth_comment(f: Facts, targets) -> str:
     c = f.get("deepshallow", "config")
     depths = list(c["depths"])
     deep, shallow = max(depths), min(depths)
-    sentences, wins = [], {"deep": 0, "shallow": 0, "none": 0}
+    sentences, wins, kinds = [], {"deep": 0, "shallow": 0, "none": 0}, {}
     for p in targets:
         name = (NAMES.get(p[1], p[1]) if p[0] == "functions" else _task_name(f, p[0]))
         curve = ("function_loss", list(c["functions"]).index(p[1])) if p[0] == "functions" \
             else (f"{p[0]}_train_loss",)
-        measure = ({"a": ("arrays", f"{p[0]}_steps", depths.index(deep)),
-                    "b": ("arrays", f"{p[0]}_steps", depths.index(shallow))},
-                   "epoch count to the target loss") if _at_target(f, p) else (
-            {"a": ("arrays", *curve, depths.index(deep), "end"),
-             "b": ("arrays", *curve, depths.index(shallow), "end")}, "final training loss")
+        shortest = f.get(*s, *p, "steps_min")
+        if _at_target(f, p):
+            measure = ({"a": ("arrays", f"{p[0]}_steps", depths.index(deep)),
+                        "b": ("arrays", f"{p[0]}_steps", depths.index(shallow))},
+                       "epoch count to the target loss")
+            kinds["speed"] = True
+        elif p[0] != "functions" and shortest < f.get(*s, *p, "steps_max"):
+            # stopped after different epoch counts: compared where every model still has its
+            # curve, after the shortest run's epochs (a model cut off by the plateau rule early
+            # would otherwise be ranked by a loss it was still lowering)
+            at = f"at:{shortest}"
+            measure = ({"a": ("arrays", *curve, depths.index(deep), at),
+                        "b": ("arrays", *curve, depths.index(shallow), at)},
+                       f"training loss after {shortest} epochs (the shortest run's)")
+            kinds["capacity"] = True
+        else:
+            measure = ({"a": ("arrays", *curve, depths.index(deep), "end"),
+                        "b": ("arrays", *curve, depths.index(shallow), "end")},
+                       "final training loss")
+            kinds["capacity"] = True
         claim = f.claim("better", "deepshallow", measure[0],
                         name_a=f"the {deep}-hidden-layer net",
                         name_b=f"the {shallow}-hidden-layer net",
@@ -160,10 +175,15 @@ def _depth_comment(f: Facts, targets) -> str:
     text = ("**Comment.** Deepest against shallowest at the same parameter count: "
             + "; ".join(sentences) + ". ")
     if wins["deep"] and not wins["shallow"]:
-        text += ("Where the difference exceeds the seed spread, the deeper net does better, as "
-                 "the course expects: with ReLU units, composing layers multiplies the number of "
-                 "linear pieces a net can make with the same parameters, while one hidden layer "
-                 "adds pieces only one unit at a time (Montúfar et al. 2014). ")
+        text += ("Where the difference exceeds the seed spread, the deeper net does better in "
+                 "training, as the course expects"
+                 + (": with ReLU units, composing layers multiplies the number of linear pieces "
+                    "a net can make with the same parameters, while one hidden layer adds pieces "
+                    "only one unit at a time (Montúfar et al. 2014)" if kinds.get("capacity")
+                    else "") + (
+                     "; where the measure is the epochs to the target, that is speed of "
+                     "training, which a count of linear pieces does not explain"
+                     if kinds.get("speed") else "") + ". ")
     elif wins["shallow"] and not wins["deep"]:
         text += ("Where the difference exceeds the seed spread, the shallow net does better, "
                  "against the course's expectation that depth, which multiplies the linear "

@@ -128,11 +128,11 @@ def gradnorm_section(f: Facts) -> list[str]:
               + ("On " + " and ".join(d for _, d in rises) + " the smoothed whole-data gradient "
                  "norm rose by at least the rise factor while the smoothed loss was still "
                  "falling (the rule of experiments.gradnorm, on a centred smoother with no "
-                 "edge values). Why: ‖∇L‖ measures the slope where the optimizer stands, not how "
-                 "far the minimum is; leaving the flat region around the initialization, the "
-                 "path enters a steeper, narrower valley, where the slope is larger although "
-                 "the loss is lower, and Adam's per-parameter steps keep it oscillating across "
-                 "the valley's walls. " if rises else
+                 "edge values). ‖∇L‖ measures the slope where the optimizer stands, not how "
+                 "far the minimum is; a likely reason, not measured here: the path enters "
+                 "steeper, narrower valleys, where the slope is larger although the loss is "
+                 "lower, and Adam's per-parameter steps keep it oscillating across their "
+                 "walls. " if rises else
                  "No rise of the smoothed whole-data gradient norm reached the rise factor while "
                  "the loss fell: the data do not show the gradient norm rising during "
                  "training here. ")

@@ -113,8 +113,8 @@ def generalization_section(f: Facts) -> list[str]:
     interior = f.get(*p, "test_loss_interior_minimum")
     lines += ["**Comment.** Across the widths, " + "; ".join(claims[k].text for k in claims)
               + ". "
-              + ("More parameters did not make the test accuracy worse, although the largest "
-                 "nets have many more parameters than training samples: the classical view "
+              + ("Over the range the test accuracy rose with the parameter count, although the "
+                 "largest nets have many more parameters than training samples: the classical view "
                  "(more capacity, more overfitting) does not hold here, as Zhang et al. (2017) "
                  "and Neyshabur et al. (2017) observed. " if acc_dir == "rises" else
                  "The test accuracy fell with the parameter count, as the classical view of "
@@ -142,9 +142,9 @@ def _past_minimum(f: Facts) -> str:
                        higher_is_better=k == "test_acc")
             for k in ("test_loss", "test_acc")}
     if not pair["test_loss"].holds:
-        return (f"The median test loss is lowest at {widths[best]:g} parameters, yet for the "
-                f"largest net {pair['test_loss'].text}; so a rise of the test loss past its "
-                "minimum cannot be told from seed noise. ")
+        return (f"The median test loss is lowest at {widths[best]:g} parameters; does it rise "
+                f"beyond? {pair['test_loss'].text[0].upper()}{pair['test_loss'].text[1:]}: a "
+                "rise past the minimum cannot be told from seed noise. ")
     acc = pair["test_acc"].stats["better"]
     return (f"Past its minimum the test loss rises: {pair['test_loss'].text}; "
             + ("and the test accuracy falls with it (" + pair["test_acc"].text + "): mild "

@@ -78,7 +78,8 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'loss_range', 'min')} to "
                  f"{f.num(*s, 'loss_range', 'max')}.")
     lines.append("- Spearman correlation of the minimal ratio and the loss over the "
-                 f"{f.num(*s, 'critical_settled', fmt='{:d}')} settled critical points: ρ = "
+                 f"{f.num(*s, 'critical_correlated', fmt='{:d}')} settled critical points below "
+                 "the constant fit's loss: ρ = "
                  f"{f.num(*s, 'spearman_minimal_ratio_loss')} (asymptotic p = "
                  f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment's bootstrap "
                  "rule is stricter).")
@@ -101,16 +102,16 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
     for the resolved ratio n₊/(n₊ + n₋). first: the run whose figure the report shows (the
     second run's comment does not repeat how to read it)."""
     s = (name, "summary")
-    trends = {key: f.claim("trend", name, {"x": ("arrays", "loss", "mask:settled"),
-                                           "y": ("arrays", key, "mask:settled")},
+    trends = {key: f.claim("trend", name, {"x": ("arrays", "loss", "mask:correlated"),
+                                           "y": ("arrays", key, "mask:correlated")},
                            what=f"the {key.replace('_', ' ')}", against="the loss")
               for key in ("minimal_ratio", "resolved_ratio")}
     falls = {key: claim.stats.get("direction") == "falls" for key, claim in trends.items()}
-    text = [f"**Comment.** Over the {f.num(*s, 'critical_settled', fmt='{:d}')} settled critical "
-            f"points ({f.num(*s, 'critical_drifting', fmt='{:d}')} drifting and "
-            f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are classes of their "
-            f"own, outside the correlation): {trends['minimal_ratio'].text}; "
-            f"{trends['resolved_ratio'].text}. "]
+    text = [f"**Comment.** Over the {f.num(*s, 'critical_correlated', fmt='{:d}')} settled "
+            "critical points below the constant fit's loss (copies of the constant fit, "
+            f"{f.num(*s, 'critical_drifting', fmt='{:d}')} drifting and "
+            f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are left out): "
+            f"{trends['minimal_ratio'].text}; {trends['resolved_ratio'].text}. "]
     if (falls["minimal_ratio"] or falls["resolved_ratio"]) and not first:
         text.append("Lower loss goes with a higher ratio, as the course expects (the comment "
                     "above says why). ")
@@ -119,8 +120,8 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
               if falls["minimal_ratio"] else "the resolved ratio")
         text.append(f"By {by}, lower loss goes with a higher ratio: the low critical points are "
                     "more like minima, as the course expects — near the bottom of the landscape "
-                    "few directions still lead down, while high critical points are saddles "
-                    "with many descending directions (Dauphin et al. 2014; Pennington & Bahri "
+                    "few directions still lead down, while higher critical points are saddles "
+                    "with more descending directions (Dauphin et al. 2014; Pennington & Bahri "
                     "2017). ")
         if not all(falls.values()):
             text.append("The minimal ratio n₊/n also counts the directions too flat to sign "
@@ -133,9 +134,8 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
                     "would settle it: more settled critical points spread over a wider range of "
                     "loss. ")
     if first:
-        text.append("The bars show the ratio at the two ends of the cut's band: where "
-                    "eigenvalues are tiny their sign depends on the cut τ, which panel (b)'s "
-                    "resolved ratio n₊/(n₊ + n₋) leaves out.")
+        text.append("The bars show each ratio at the two ends of the cut's band: where "
+                    "eigenvalues are tiny their sign depends on the cut τ.")
     return ["".join(text), ""]
 
 
@@ -165,7 +165,8 @@ def minratio_wd_section(f: Facts) -> list[str]:
     row("critical, escaping", "verdicts", "escaping")
     row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
     row("critical, reducible (embedded from a smaller net)", "critical_reducible")
-    row("wall time, s", "wall_time", fmt="{:.0f}")
+    # the runs' own times: wall_time is the last build's, a few seconds when it only resumed
+    row("time of the searches (sum over runs), s", "run_time_sum", fmt="{:.0f}")
     s, m = ("minratio_wd", "summary"), ("minratio", "summary")
     more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
     lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "
