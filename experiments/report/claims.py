@@ -76,6 +76,9 @@ def trend(x, y, what: str, against: str) -> Claim:
     if len(x) < MIN_POINTS:
         return Claim(False, f"{NOT_SHOWN}: {len(x)} points are too few to tell whether {what} "
                      f"rises or falls with {against} ({quoted})", {**stats, "direction": None})
+    if np.ptp(y) == 0:  # no order to correlate: say so rather than quote ρ = 0 in [0, 0]
+        return Claim(False, f"{NOT_SHOWN}: {what} is {y[0]:.3g} at all {len(x)} points",
+                     {**stats, "direction": None})
     direction = "rises" if low > 0 else "falls" if high < 0 else None
     if direction:
         return Claim(True, f"{what} {direction} with {against} ({quoted})",

@@ -113,8 +113,9 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
             f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are left out): "
             f"{trends['minimal_ratio'].text}; {trends['resolved_ratio'].text}. "]
     if (falls["minimal_ratio"] or falls["resolved_ratio"]) and not first:
-        text.append("Lower loss goes with a higher ratio, as the course expects (the comment "
-                    "above says why). ")
+        text.append("Lower loss goes with a higher ratio, as the course expects: low critical "
+                    "points are more like minima, higher ones saddles with more descending "
+                    "directions (Dauphin et al. 2014). ")
     elif falls["minimal_ratio"] or falls["resolved_ratio"]:
         by = ("both ratios" if all(falls.values()) else "the minimal ratio"
               if falls["minimal_ratio"] else "the resolved ratio")

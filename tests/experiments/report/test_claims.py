@@ -160,3 +160,9 @@ def test_better_quotes_the_medians_in_the_order_it_names_the_two():
     claim = better([5.0, 5.1, 5.2], [1.0, 1.1, 1.2], "deep", "shallow", "loss", False)
     assert claim.stats["better"] == "shallow"
     assert "shallow has the better loss than deep (medians 1.1 and 5.1" in claim.text
+
+
+def test_trend_of_a_constant_says_it_is_constant():
+    claim = trend(X, np.ones_like(X), "the resolved ratio", "the loss")
+    assert not claim.holds and claim.text == (
+        f"{NOT_SHOWN}: the resolved ratio is 1 at all 12 points")
