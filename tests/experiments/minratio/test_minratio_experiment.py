@@ -104,6 +104,11 @@ def test_summary_counts_are_recomputed_independently(quick):
         arrays["verdict"] == "stays")
     assert summary["saddles"]["nontrivial_staying"] == int(staying.sum())
     assert set(summary["saddles"]["runs"]) <= set(np.flatnonzero(staying).tolist())
+    # the ratios' correlation leaves out drifting, escaping and constant-fit points
+    settled = crit & ~escaping & (arrays["verdict"] != "drifted")
+    correlated = settled & (arrays["loss"] < 0.99 * summary["trivial_loss"])
+    assert_array_equal(arrays["correlated"], correlated)
+    assert summary["critical_correlated"] == int(correlated.sum())
 
 
 def test_distinct_counts_symmetric_copies_once():
