@@ -136,22 +136,25 @@ def _past_minimum(f: Facts) -> str:
     best = widths.index(f.get("generalization", "summary", "parameters",
                               "test_loss_best_n_params"))
     at = {key: f"the {widths[i]:g}-parameter net" for key, i in (("best", best), ("last", -1))}
-    pair = {k: f.claim("better", "generalization",
+
+    def pair(k):
+        return f.claim("better", "generalization",
                        {"a": ("arrays", f"width_{k}", best), "b": ("arrays", f"width_{k}", -1)},
-                       name_a=at["best"], name_b=at["last"], what=f"median {k.replace('_', ' ')}",
+                       name_a=at["best"], name_b=at["last"], what=f"median {WIDTH_NAMES[k]}",
                        higher_is_better=k == "test_acc")
-            for k in ("test_loss", "test_acc")}
-    if not pair["test_loss"].holds:
-        return (f"The median test loss is lowest at {widths[best]:g} parameters; does it rise "
-                f"beyond? {pair['test_loss'].text[0].upper()}{pair['test_loss'].text[1:]}: a "
-                "rise past the minimum cannot be told from seed noise. ")
-    acc = pair["test_acc"].stats["better"]
-    return (f"Past its minimum the test loss rises: {pair['test_loss'].text}; "
-            + ("and the test accuracy falls with it (" + pair["test_acc"].text + "): mild "
-               "overfitting. " if acc == at["best"] else
-               "yet " + pair["test_acc"].text + ". Large nets grow more confident, and a "
-               "confident mistake costs much cross-entropy, so test loss can rise while test "
-               "accuracy holds or rises. "))
+
+    loss = pair("test_loss")
+    if not loss.holds:
+        return (f"The median test loss is lowest at {widths[best]:g} parameters; against the "
+                f"largest net, {loss.text}: a rise past the minimum cannot be told from seed "
+                "noise. ")
+    acc = pair("test_acc")
+    return (f"Past its minimum the test loss rises: {loss.text}; "
+            + ("and the test accuracy falls with it (" + acc.text + "): mild overfitting. "
+               if acc.stats["better"] == at["best"] else
+               "yet " + acc.text + ". Large nets grow more confident, and a confident mistake "
+               "costs much cross-entropy, so test loss can rise while test accuracy holds or "
+               "rises. "))
 
 
 def _flatness(f: Facts, c) -> list[str]:
