@@ -46,11 +46,8 @@ def bench_hvp(repeats: int = 5, seed: int = 0) -> dict:
     params, n_samples, <route>_ms and <route>_cpu_ms for each of ROUTES (None: not measured),
     rel_diff}}; wall and CPU milliseconds per product, medians over `repeats` samples after a
     warm-up."""
-    if not (isinstance(repeats, int) and repeats >= 1):
-        raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
     rows = []
-    with one_core(), threadpool_limits(limits=1):
-        jax = _import_jax()
+    with beside_jax(repeats) as jax:
         for net, theta, x, y in _problems(seed):
             rows.append(_bench_network(net, theta, x, y, repeats, seed, jax))
     return {"jax": None if jax is None else jax.__version__, "rows": rows}
@@ -138,6 +135,16 @@ def _median_ms(calls: dict, repeats: int) -> dict:
             cpu[route].append((time.process_time() - start_cpu) / inner[route])
     return ({f"{route}_ms": 1e3 * float(np.median(t)) for route, t in samples.items()}
             | {f"{route}_cpu_ms": 1e3 * float(np.median(t)) for route, t in cpu.items()})
+
+
+@contextlib.contextmanager
+def beside_jax(repeats):
+    """The block of a side-by-side table against jax: `repeats` checked (ValueError unless an
+    integer ≥ 1), one CPU (one_core) and one BLAS thread; yields jax (x64) or None without it."""
+    if not (isinstance(repeats, int) and repeats >= 1):
+        raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
+    with one_core(), threadpool_limits(limits=1):
+        yield _import_jax()
 
 
 @contextlib.contextmanager

@@ -16,9 +16,8 @@ jax.jit of a lax.fori_loop (its dispatch paid once per 20 products). Both on one
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from experiments.bench.hvp import _import_jax, _median_ms, _problems, one_core
+from experiments.bench.hvp import _median_ms, _problems, beside_jax
 
 _LOOP = 20  # products per timed call, both sides
 
@@ -28,11 +27,8 @@ def bench_kernels(repeats: int = 5, seed: int = 0) -> dict:
     numpy_us, numpy_gemm_us, jax_us (None without jax) and their _gflops}}: µs per product (a
     GEMM and the accumulation; numpy_gemm: the GEMM alone), medians of `repeats` blocks after a
     warm-up."""
-    if not (isinstance(repeats, int) and repeats >= 1):
-        raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
     rows = []
-    with one_core(), threadpool_limits(limits=1):
-        jax = _import_jax()
+    with beside_jax(repeats) as jax:
         for net, _theta, x, _y in _problems(seed):
             for layer in range(net.layout.n_layers):
                 d_in, d_out = net.layout.shape_of(layer)

@@ -30,11 +30,10 @@ import time
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
-from threadpoolctl import threadpool_limits
 
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator, slq_density
-from experiments.bench.hvp import _import_jax, _jax_hvp, _problems, one_core
+from experiments.bench.hvp import _jax_hvp, _problems, beside_jax
 
 TOP_K = (5, 20)  # 20: the spectrum experiment's top_k
 N_STEPS, N_PROBES = 80, 10
@@ -46,11 +45,8 @@ def bench_spectra(repeats: int = 5, seed: int = 0) -> dict:
     tool, ours_s, ours_cpu_s, jax_s, jax_cpu_s, ours_products, jax_products, verified, diff}}
     (jax entries None without jax), products_cpu_s (the engine's products alone, module
     docstring); seconds, medians over `repeats` after a warm-up."""
-    if not (isinstance(repeats, int) and repeats >= 1):
-        raise ValueError(f"repeats={repeats!r}: give an integer ≥ 1")
     rows = []
-    with one_core(), threadpool_limits(limits=1):
-        jax = _import_jax()
+    with beside_jax(repeats) as jax:
         for net, theta, x, y in _problems(seed):
             name = "-".join(map(str, net.sizes))
             if name not in NETWORKS:
