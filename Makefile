@@ -130,7 +130,8 @@ $(VENV)/.installed-extras: $(VENV)/.installed-test
 test-extras: $(VENV)/.installed-extras
 	$(PY) -m pytest -p no:cacheprovider tests/engine/adapters/test_adapters.py tests/engine/adapters/test_twin.py \
 		tests/contract/test_own_model.py \
-		tests/experiments/minratio/test_classify_torch.py
+		tests/experiments/minratio/test_classify_torch.py \
+		tests/experiments/test_bench_kernels.py tests/experiments/test_bench_spectra.py
 
 # the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows
 test-min: $(VENV_MIN)/.installed
