@@ -119,7 +119,7 @@ def _ranking(f: Facts, p, lead, curve, unit) -> list[str]:
         text += (" Every model stopped at the target loss, so the final losses are the target's; "
                  "what depth changes is the epochs needed to reach it (medians): " + "; ".join(
                      f"{depth} hidden "
-                     f"{f.num(*q, 'models', str(depth), 'steps_median', fmt='{:.0f}')}"
+                     f"{f.num(*q, 'models', str(depth), 'steps_median', fmt='{:g}')}"
                      for depth in depths) + ".")
     return rows + ["", text, ""]
 
@@ -148,7 +148,7 @@ def _depth_comment(f: Facts, targets) -> str:
             measure = ({"a": ("arrays", f"{p[0]}_steps", depths.index(deep)),
                         "b": ("arrays", f"{p[0]}_steps", depths.index(shallow))},
                        "epoch count to the target loss")
-            kinds["speed"] = True
+            kind = "speed"
         elif p[0] != "functions" and shortest < f.get(*s, *p, "steps_max"):
             # stopped after different epoch counts: compared where every model still has its
             # curve, after the shortest run's epochs (a model cut off by the plateau rule early
@@ -157,17 +157,19 @@ def _depth_comment(f: Facts, targets) -> str:
             measure = ({"a": ("arrays", *curve, depths.index(deep), at),
                         "b": ("arrays", *curve, depths.index(shallow), at)},
                        f"training loss after {shortest} epochs (the shortest run's)")
-            kinds["capacity"] = True
+            kind = "capacity"
         else:
             measure = ({"a": ("arrays", *curve, depths.index(deep), "end"),
                         "b": ("arrays", *curve, depths.index(shallow), "end")},
                        "final training loss")
-            kinds["capacity"] = True
+            kind = "capacity"
         claim = f.claim("better", "deepshallow", measure[0],
                         name_a=f"the {deep}-hidden-layer net",
                         name_b=f"the {shallow}-hidden-layer net",
                         what=measure[1], higher_is_better=False)
         who = claim.stats.get("better")
+        if who is not None and str(deep) in who:  # the reasons below are for the deep wins
+            kinds[kind] = True
         wins["none" if who is None else "deep" if str(deep) in who else "shallow"] += 1
         sentences.append(f"on {name}, {claim.text}")
     capped = sum(f.get(*s, *p, "stopped_by").get("cap", 0) for p in targets)

@@ -136,15 +136,16 @@ def gradnorm_section(f: Facts) -> list[str]:
                  "No rise of the smoothed whole-data gradient norm reached the rise factor while "
                  "the loss fell: the data do not show the gradient norm rising during "
                  "training here. ")
-              + _smallest_norm_sentence(f)
+              + _smallest_norm_sentence(f, bool(rises))
               + "How sure: one seed per task; the end values are medians over the last "
               "smoothing window, so a single Adam spike does not set them.", ""]
     return lines
 
 
-def _smallest_norm_sentence(f: Facts) -> str:
+def _smallest_norm_sentence(f: Facts, rose: bool) -> str:
     """Where the smallest gradient norm of each series falls in training, and whether the loss
-    fell further after it (the end's median loss below the loss there)."""
+    fell further after it (the end's median loss below the loss there); rose: whether a rise of
+    the gradient norm was found (the comment's sentence before)."""
     s = ("gradnorm", "summary")
     fell, late = [], True
     for task, info in f.get(*s, "tasks").items():
@@ -162,10 +163,11 @@ def _smallest_norm_sentence(f: Facts) -> str:
         return ("A small gradient norm is not the end of training either: the loss fell "
                 "further after the smallest gradient norm of " + "; ".join(fell) + ". ")
     return (("In every series the smallest gradient norm comes in the last tenth of training: "
-             "here a small gradient norm did come at the end; " if late else
-             "In no series did the loss fall further after its smallest gradient norm; ")
-            + "the rises above show that ‖∇L‖ alone still says little about how far the "
-            "minimum is. ")
+             "here a small gradient norm did come at the end" if late else
+             "Where the smallest gradient norm came before the last tenth of training, the loss "
+             "did not fall further after it")
+            + ("; the rises above show that ‖∇L‖ alone still says little about how far the "
+               "minimum is. " if rose else ". "))
 
 
 def surface_section(f: Facts) -> list[str]:

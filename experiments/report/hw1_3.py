@@ -145,7 +145,9 @@ def _past_minimum(f: Facts) -> str:
 
     loss = pair("test_loss")
     if not loss.holds:
-        return (f"The median test loss is lowest at {widths[best]:g} parameters; against the "
+        lowest = f.num("generalization", "summary", "parameters", "test_loss_best_n_params",
+                       fmt="{:d}")
+        return (f"The median test loss is lowest at {lowest} parameters; against the "
                 f"largest net, {loss.text}: a rise past the minimum cannot be told from seed "
                 "noise. ")
     acc = pair("test_acc")
@@ -199,8 +201,7 @@ def _flatness(f: Facts, c) -> list[str]:
                  f"Here the batch-{b1} end is steeper at every distance compared, against that "
                  "picture. " if winner == f"batch {b1}" else
                  f"Here neither end is steeper at every distance: the {tail['end']} end rises "
-                 f"more from d = {tail['from']:.2g} to the farthest, the other end nearer, so "
-                 "this line "
+                 f"more from d = {tail['from']:.2g} to the farthest, not nearer, so this line "
                  + ("agrees with that picture only at larger distances. "
                     if tail["end"] == f"batch {b2}" else "goes against it at larger distances. ")
                  if tail else "Here neither end is steeper: the data do not show a difference "

@@ -81,8 +81,8 @@ def minratio_section(f: Facts) -> list[str]:
                  f"{f.num(*s, 'critical_correlated', fmt='{:d}')} settled critical points below "
                  "the constant fit's loss: ρ = "
                  f"{f.num(*s, 'spearman_minimal_ratio_loss')} (asymptotic p = "
-                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment's bootstrap "
-                 "rule is stricter).")
+                 f"{f.num(*s, 'spearman_p_value', fmt='{:.2g}')}; the comment applies the "
+                 "bootstrap rule).")
     decay = c.get("weight_decay", 0.0)
     lines.append(f"- Objective: {'MSE + (λ/2)‖θ‖², λ = %g' % decay if decay else 'the MSE'}. "
                  "A continuation from each critical point says whether it stays put, slides "
@@ -106,30 +106,31 @@ def ratio_comment(f: Facts, name: str, first: bool = True) -> list[str]:
                                            "y": ("arrays", key, "mask:correlated")},
                            what=f"the {key.replace('_', ' ')}", against="the loss")
               for key in ("minimal_ratio", "resolved_ratio")}
-    falls = {key: claim.stats.get("direction") == "falls" for key, claim in trends.items()}
+    direction = {key: claim.stats.get("direction") for key, claim in trends.items()}
+    named = {"minimal_ratio": "the minimal ratio", "resolved_ratio": "the resolved ratio"}
+
+    def which(way):
+        keys = [k for k, d in direction.items() if d == way]
+        return "both ratios" if len(keys) == 2 else named[keys[0]] if keys else None
+
     text = [f"**Comment.** Over the {f.num(*s, 'critical_correlated', fmt='{:d}')} settled "
             "critical points below the constant fit's loss (copies of the constant fit, "
             f"{f.num(*s, 'critical_drifting', fmt='{:d}')} drifting and "
             f"{f.num(*s, 'verdicts', 'escaping', fmt='{:d}')} escaping ones are left out): "
             f"{trends['minimal_ratio'].text}; {trends['resolved_ratio'].text}. "]
-    if (falls["minimal_ratio"] or falls["resolved_ratio"]) and not first:
-        text.append("Lower loss goes with a higher ratio, as the course expects: low critical "
-                    "points are more like minima, higher ones saddles with more descending "
-                    "directions (Dauphin et al. 2014). ")
-    elif falls["minimal_ratio"] or falls["resolved_ratio"]:
-        by = ("both ratios" if all(falls.values()) else "the minimal ratio"
-              if falls["minimal_ratio"] else "the resolved ratio")
-        text.append(f"By {by}, lower loss goes with a higher ratio: the low critical points are "
-                    "more like minima, as the course expects — near the bottom of the landscape "
-                    "few directions still lead down, while higher critical points are saddles "
-                    "with more descending directions (Dauphin et al. 2014; Pennington & Bahri "
-                    "2017). ")
-        if not all(falls.values()):
+    if which("falls"):
+        text.append(f"By {which('falls')}, lower loss goes with a higher ratio, as the course "
+                    "expects: low critical points are more like minima, higher ones saddles "
+                    "with more descending directions (Dauphin et al. 2014"
+                    + ("; Pennington & Bahri 2017). " if first else "). "))
+        if first and which("falls") == "the resolved ratio" and direction["minimal_ratio"] is None:
             text.append("The minimal ratio n₊/n also counts the directions too flat to sign "
                         "(|λ| ≤ τ) as not positive, and their number varies from point to point; "
-                        "the resolved ratio leaves them out. " if falls["resolved_ratio"] else
-                        "The resolved ratio leaves out the directions too flat to sign. ")
-    else:
+                        "the resolved ratio leaves them out. ")
+    if which("rises"):
+        text.append(f"By {which('rises')}, lower loss goes with a lower ratio, against the "
+                    "course's expectation. ")
+    if not which("falls") and not which("rises"):
         text.append("The course expects lower loss to go with a higher ratio (low critical "
                     "points more like minima); this run does not show it by either ratio. What "
                     "would settle it: more settled critical points spread over a wider range of "
@@ -167,7 +168,8 @@ def minratio_wd_section(f: Facts) -> list[str]:
     row("non-trivial saddles staying put (distinct)", "saddles", "distinct")
     row("critical, reducible (embedded from a smaller net)", "critical_reducible")
     # the runs' own times: wall_time is the last build's, a few seconds when it only resumed
-    row("time of the searches (sum over runs), s", "run_time_sum", fmt="{:.0f}")
+    row("time of the runs (training, search, checks; sum over runs), s", "run_time_sum",
+        fmt="{:.0f}")
     s, m = ("minratio_wd", "summary"), ("minratio", "summary")
     more = f.get(*s, "saddles", "distinct") > f.get(*m, "saddles", "distinct")
     lines += ["", "The weight decay " + ("found more finite, non-trivial saddles that stay put, "

@@ -166,3 +166,15 @@ def test_trend_of_a_constant_says_it_is_constant():
     claim = trend(X, np.ones_like(X), "the resolved ratio", "the loss")
     assert not claim.holds and claim.text == (
         f"{NOT_SHOWN}: the resolved ratio is 1 at all 12 points")
+
+
+def test_resolve_reads_a_curve_after_k_steps(tmp_path):
+    from experiments.report.facts import resolve
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    curves = np.arange(24.0).reshape(2, 3, 4)  # (depths, seeds, checks)
+    np.savez(folder / "summary.npz", curves=curves)
+    assert np.array_equal(resolve(tmp_path, "exp", ("arrays", "curves", 1, "at:2")),
+                          curves[1, :, 2])
+    assert np.array_equal(resolve(tmp_path, "exp", ("arrays", "curves", 0, "end")),
+                          curves[0, :, -1])
