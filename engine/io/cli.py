@@ -12,6 +12,7 @@ Bad input is checked before any work or write, so a refused command leaves nothi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import tempfile
@@ -97,6 +98,38 @@ class _Signals:
         if not self.signalled or not hasattr(sys.modules["__main__"], "__file__"):
             for signum, handler in self.previous.items():
                 signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def starting_workers():
+    """The block starts worker processes: Ctrl-C reaches the terminal's whole process group, and
+    a loky or dask worker still importing took it itself and printed a KeyboardInterrupt
+    traceback; dask's LocalCluster, interrupted as it started, failed its own close in an atexit
+    traceback.
+
+    So Ctrl-C is ignored while the block runs: the processes started inherit that disposition
+    through exec (a blocked signal mask does not survive multiprocessing's spawn) and leave
+    Ctrl-C to the parent for good. A Ctrl-C in the block is lost — for joblib the spawning
+    calls, for a LocalCluster its start, ≈ 3 s here — and the next one ends the run. SIGTERM
+    (`kill PID`, the parent alone) is held and delivered as the block ends. Main thread only
+    (elsewhere a plain block); a signal whose handler is not a Python function (SIG_IGN,
+    SIG_DFL) is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held, previous = [], {}
+    if callable(signal.getsignal(signal.SIGINT)):
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if callable(signal.getsignal(signal.SIGTERM)):
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM,
+                                                 lambda signum, _: held.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])
 
 
 def _one_line(err) -> str:

@@ -22,16 +22,19 @@ in a worker with another heap and hash seed, and compares the bits).
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import re
 import signal
 import sys
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from engine.io.cli import starting_workers
 from engine.io.results import UsageError
 
 BACKENDS = ("loky", "dask")
@@ -136,11 +139,27 @@ def _results(fn, todo, options, desc):
             return
         _quiet_resource_tracker()
         parallel = Parallel(n_jobs=min(workers, len(todo)), return_as="generator_unordered")
-        for i, result in parallel(delayed(_indexed)(fn, i) for i in todo):
-            yield i, result
-            bar.update()
+        with starting_workers():  # the call starts the workers and dispatches, then returns
+            results = parallel(delayed(_indexed)(fn, i) for i in todo)
+        try:
+            for i, result in results:
+                yield i, result
+                bar.update()
+        finally:
+            _close_quietly(results)
     finally:
         bar.close()
+
+
+def _close_quietly(results):
+    """Close joblib's result generator. Ctrl-C or SIGTERM while the parent saves a result (outside
+    joblib's generator) closes it unfinished: joblib then ends the busy workers and warns that
+    "N tasks … have been cancelled" — what the interrupt's one line already says. An internal
+    error closes it the same way, its traceback saying the rest. Only that warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".* tasks .*(cancelled|not used)",
+                                category=UserWarning)
+        results.close()
 
 
 # The resource tracker is a process of its own, started with this interpreter's -W options when
@@ -177,23 +196,36 @@ def _dask(fn, todo, options, bar):
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise UsageError(_NO_DASK) from None
-    cluster = None
-    if options.scheduler:
-        client = Client(options.scheduler)
-    else:
-        from joblib import cpu_count
-
-        workers = cpu_count() if options.jobs == -1 else options.jobs
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
+    cluster = client = None
     try:
+        if options.scheduler:
+            client = Client(options.scheduler)
+        else:
+            from joblib import cpu_count
+
+            workers = cpu_count() if options.jobs == -1 else options.jobs
+            with starting_workers():
+                # warnings of the workers' own logs are left out: an interrupt's cancelled
+                # tasks logged one, a line after its one-line message; errors still print
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       preload=[__name__])
+                client = Client(cluster)
         # pure=False: a unit is computed once per submission; retries cover lost workers
         futures = client.map(_indexed, [fn] * len(todo), todo, pure=False, retries=2)
         for future in as_completed(futures):
             yield future.result()
             bar.update()
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
+
+
+def dask_setup(worker):
+    """The preload of each worker process of a LocalCluster, run as it starts (and restarts).
+    Ctrl-C reaches the terminal's whole process group; the parent answers it and closes the
+    cluster. A worker that took it itself printed a KeyboardInterrupt traceback of its own."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -44,19 +44,27 @@ def _default_sigint():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
-@pytest.mark.parametrize("sig, code, word, again", [
-    (signal.SIGTERM, 143, "terminated", None), (signal.SIGINT, 130, "interrupted", None),
+@pytest.mark.parametrize("sig, code, word, again, backend", [
+    (signal.SIGTERM, 143, "terminated", None, "loky"),
+    (signal.SIGINT, 130, "interrupted", None, "loky"),
     # a second Ctrl-C (or kill) while the first unwinds: it used to kill the parent half-way,
     # exit −2; now it waits for the unwinding
-    (signal.SIGINT, 130, "interrupted", signal.SIGINT),
-    (signal.SIGTERM, 143, "terminated", signal.SIGTERM)])
-def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, tmp_path):
+    (signal.SIGINT, 130, "interrupted", signal.SIGINT, "loky"),
+    (signal.SIGTERM, 143, "terminated", signal.SIGTERM, "loky"),
+    # a LocalCluster's workers took Ctrl-C themselves (a traceback each) and logged the
+    # cancelled tasks after the one line
+    (signal.SIGINT, 130, "interrupted", None, "dask"),
+    (signal.SIGTERM, 143, "terminated", None, "dask")])
+def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, backend,
+                                                        tmp_path):
+    if backend == "dask":
+        pytest.importorskip("dask.distributed")
     # units that outlast the signal whatever the machine's speed: no plateau or target ends them
     # early (the stop rule would end the quick fits within a second), only the caps
     argv = [sys.executable, "-m", "experiments.deepshallow", "--quick", "--jobs", "2", "--seeds",
             "6", "--function-max-iters", "1000000", "--stop-rel-tol", "1e-12", "--task-target",
             "1e-12", "--task-max-epochs", "100000", "--out", str(tmp_path / "r"), "--figures",
-            str(tmp_path / "f")]
+            str(tmp_path / "f"), "--backend", backend]
     # a session of its own: Ctrl-C goes to a terminal's whole process group, as here
     # and Ctrl-C's default action: a shell starts a background job (`pytest … &`) with SIGINT
     # ignored, and a run that inherits SIG_IGN keeps ignoring it by design (engine.io.cli)
@@ -66,7 +74,9 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, 
         time.sleep(0.1)
         if len(_descendants(run.pid)) >= 2 or run.poll() is not None:
             break
-    time.sleep(4)  # and busy with their units
+    # and busy with their units (a Ctrl-C while the cluster starts, 3 s here, is ignored:
+    # engine.io.cli.starting_workers)
+    time.sleep(4 if backend == "loky" else 10)
     workers = _descendants(run.pid)
     assert workers, "no worker processes to end"
     assert run.poll() is None, "the run ended before the signal: give it longer units"
@@ -121,4 +131,25 @@ def test_after_a_signal_a_command_line_run_ignores_the_next_a_repl_gets_its_hand
             assert set(now.values()) == {signal.SIG_IGN}
     finally:
         for signum, handler in (before | {signal.SIGINT: inherited}).items():
+            signal.signal(signum, handler)
+
+
+def test_while_workers_start_sigterm_is_held_and_ctrl_c_ignored():
+    from engine.io.cli import starting_workers
+
+    got = []
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, _: got.append(signum))
+    try:
+        with starting_workers():
+            # what a process started now inherits through exec: Ctrl-C ignored
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+            signal.raise_signal(signal.SIGTERM)
+            time.sleep(0.1)
+            assert got == []
+        assert got == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        for signum, handler in before.items():
             signal.signal(signum, handler)
