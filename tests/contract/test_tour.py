@@ -51,6 +51,7 @@ NOT_EXPORTED = {
                   "check_point", "check_numeric"},
     "training.loop": {"training_arrays"},  # the door of train and record_training: (x, y)
     "io.folders": {"busy_shards", "shard_lock_name"},  # the Store's locks for --shard
+    "io.cli": {"starting_workers"},  # the harness's guard while its worker processes start
 }
 
 
