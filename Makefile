@@ -117,8 +117,11 @@ docs: $(VENV)/.installed
 	if [ -d "$(RESULTS)/census" ]; then $(PY) -m experiments.census.readme "$(RESULTS)" \
 		--figures "$(FIGURES)" --readme README.md --gallery docs; fi
 
+# two pytest-xdist workers, a file at a time (a file's fixtures are built once), the longest
+# files first (tests/conftest.py); `pytest` alone runs the same tests one by one
+XDIST   := -n 2 --dist loadfile --no-loadscope-reorder
 test: $(VENV)/.installed-test
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 # engine.adapters against the real libraries: PyTorch (2.13.0, the CPU build this machine keeps on
 # disk; a bare `torch` would pull a CUDA build of gigabytes) and JAX on the CPU. Neither is needed
@@ -135,7 +138,7 @@ test-extras: $(VENV)/.installed-extras
 
 # the fast tests (no end-to-end runs) on the oldest versions setup.cfg allows
 test-min: $(VENV_MIN)/.installed
-	$(VENV_MIN)/bin/python -m pytest -m "not slow" -p no:cacheprovider
+	$(VENV_MIN)/bin/python -m pytest $(XDIST) -m "not slow" -p no:cacheprovider
 
 # every value each plots reader reads damaged one at a time, and drawn: each must draw or be refused
 # in one line (tests/fuzz_readers.py; an hour or more on one core, too slow for `make test`)

@@ -115,3 +115,23 @@ def quick_results(name, *flags):
         return out, figures
 
     return quick
+
+
+# `make test` runs the suite on two pytest-xdist workers, a file at a time, in collection order
+# (--dist loadfile --no-loadscope-reorder). A long file taken last leaves the other worker idle
+# to the end (the notebooks did: 5 of 15 minutes alone), so the longest files, measured with
+# --durations, come first; the rest keep their order. Serial runs only change their order.
+LONGEST_FIRST = (
+    "tests/contract/test_notebooks.py", "tests/contract/test_make_all.py",
+    "tests/contract/test_robustness.py", "tests/contract/test_contract_folders.py",
+    "tests/experiments/report/test_report_schema.py", "tests/contract/test_contract_processes.py",
+    "tests/experiments/minratio/test_minratio_tasks.py",
+    "tests/experiments/minratio/test_minratio_check_tasks.py",
+    "tests/contract/test_bad_input_faults.py", "tests/plots/test_array_kinds.py",
+    "tests/experiments/harness/test_cluster.py", "tests/experiments/test_surface_experiment.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
