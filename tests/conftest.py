@@ -124,7 +124,7 @@ def quick_results(name, *flags):
 LONGEST_FIRST = (
     "tests/contract/test_notebooks.py", "tests/contract/test_make_all.py",
     "tests/contract/test_robustness.py", "tests/contract/test_contract_folders.py",
-    "tests/experiments/report/test_report_schema.py", "tests/contract/test_contract_processes.py",
+    "tests/contract/test_contract_processes.py",
     "tests/experiments/minratio/test_minratio_tasks.py",
     "tests/experiments/minratio/test_minratio_check_tasks.py",
     "tests/contract/test_bad_input_faults.py", "tests/plots/test_array_kinds.py",

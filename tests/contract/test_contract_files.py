@@ -61,7 +61,7 @@ def _fake_results(tmp_path, monkeypatch):
     section (surface with every unit) and a valid PNG and vector PDF for every figure. The fake
     summaries hold only what naming the figures needs, so the check of their structure
     (experiments.report.schema.check_meta, tested on real quick results in
-    tests/experiments/report/test_report_schema.py) is switched off here: these tests are about
+    tests/contract/test_make_all.py) is switched off here: these tests are about
     the figures, the files' JSON and a section's missing values."""
     from PIL import Image
 

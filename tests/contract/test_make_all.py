@@ -1,11 +1,14 @@
 """`make all QUICK=1` end to end: every figure, both report files, and every number of the report
-equal to the number in the results file it was read from."""
+equal to the number in the results file it was read from; the report on damaged copies of those
+results."""
+import dataclasses
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from experiments.report.assemble import all_figures, load_metas
 from experiments.report.assemble import main as report_main
@@ -143,3 +146,84 @@ def test_gallery_writes_small_copies(made, tmp_path):
     assert names == sorted(f"{n}.png" for n in all_figures(load_metas(made["RESULTS"])))
     with Image.open(tmp_path / names[0]) as image:
         assert image.size[0] <= 640
+
+
+# The report on a results set whose summary.json is valid JSON of the wrong structure: one line
+# naming the file, exit 2, nothing written (experiments.report.schema, checked when the summaries
+# are loaded, before any work); a KeyError of a section's own code stays an internal failure.
+# They damage copies of make all's results (a second quick run of every experiment cost a minute).
+
+def _edit(meta, what):
+    if what == "summary {}":
+        meta["summary"] = {}
+    elif what == "config {}":
+        meta["config"] = {}
+    elif what == "a setting removed":
+        meta["config"].pop(sorted(meta["config"])[0])
+    else:  # a setting of the wrong type
+        key = sorted(meta["config"])[0]
+        meta["config"][key] = {"not": "a setting"}
+
+
+def _run(results, figures, out):
+    return lambda: cli("experiments.report")(["--results", results, "--figures", figures,
+                                              "--out", out])
+
+
+@pytest.mark.parametrize("what", ["summary {}", "config {}", "a setting removed",
+                                  "a setting of the wrong type"])
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_a_summary_of_the_wrong_structure_is_one_line(name, what, made, tmp_path,
+                                                      one_line_error):
+    results = tmp_path / "results"
+    shutil.copytree(made["RESULTS"], results)
+    path = results / name / "summary.json"
+    meta = json.loads(path.read_text())
+    _edit(meta, what)
+    path.write_text(json.dumps(meta))
+    one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
+                   str(path.parent))
+    assert not (tmp_path / "report").exists()
+
+
+def test_no_batch_sizes_is_one_line(made, tmp_path, one_line_error):
+    """HW1-3's flatness names its first and last batch size: [] was an IndexError (exit 1)."""
+    results = tmp_path / "results"
+    shutil.copytree(made["RESULTS"], results)
+    path = results / "generalization" / "summary.json"
+    meta = json.loads(path.read_text())
+    meta["config"]["batch_sizes"] = []
+    path.write_text(json.dumps(meta))
+    line = one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
+                          str(path.parent))
+    assert "config.batch_sizes holds 0 items" in line
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("edit", ["tasks 5", "tasks {}"])
+def test_gradnorm_tasks_of_the_wrong_type_are_one_line(edit, made, tmp_path, one_line_error):
+    results = tmp_path / "results"
+    shutil.copytree(made["RESULTS"], results)
+    path = results / "gradnorm" / "summary.json"
+    meta = json.loads(path.read_text())
+    meta["summary"]["tasks"] = 5 if edit == "tasks 5" else {"sinc": {}}
+    path.write_text(json.dumps(meta))
+    one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
+                   str(path.parent))
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_key_error_of_a_section_is_an_internal_failure(made, tmp_path, monkeypatch, capsys):
+    from experiments.report import sections
+
+    def buggy(facts):
+        raise KeyError("a key the code got wrong")
+
+    monkeypatch.setitem(sections.REGISTRY, "gradnorm",
+                        dataclasses.replace(sections.REGISTRY["gradnorm"], section=buggy))
+    with pytest.raises(SystemExit) as exit_info:
+        _run(made["RESULTS"], made["FIGURES"], tmp_path / "report")()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1, err
+    assert "internal error: KeyError" in err
+    assert not (tmp_path / "report" / "report.pdf").exists()

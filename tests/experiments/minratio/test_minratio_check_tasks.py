@@ -20,7 +20,7 @@ dlae = quick_results("minratio", "--jobs", 1, "--task", "dlae", "--hidden", 3,
                      "--activation", "linear", "--trainer", "lbfgs", "--dlae-dim", 6)
 cross_entropy = quick_results("minratio", "--jobs", 1, "--task", "digits", "--loss",
                               "cross_entropy", "--hidden", 3, "--trainer", "lbfgs",
-                              "--n-train", 60, "--switch-max", 30)
+                              "--n-train", 60, "--switch-max", 30, "--stall-window", 50)
 
 
 def test_own_cross_entropy_matches_the_engine(rng):

@@ -14,8 +14,10 @@ from tests.conftest import cli, quick_results
 
 DLAE = ("--task", "dlae", "--hidden", "4", "--activation", "linear", "--trainer", "lbfgs")
 dlae_quick = quick_results("minratio", *DLAE)
+# short searches (--stall-window): the test reads the task's shapes and losses, not the ends
 digits_quick = quick_results("minratio", "--task", "digits", "--loss", "cross_entropy",
-                             "--hidden", "6", "--trainer", "lbfgs", "--n-train", "120")
+                             "--hidden", "6", "--trainer", "lbfgs", "--n-train", "120",
+                             "--stall-window", "20")
 
 
 def test_the_homework_defaults_are_unchanged():
