@@ -133,5 +133,8 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(config, items):
+    gone = [path for path in LONGEST_FIRST if not (config.rootpath / path).is_file()]
+    if gone:  # a renamed file would drop out of the order unnoticed
+        raise pytest.UsageError(f"tests/conftest.py LONGEST_FIRST names missing files: {gone}")
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

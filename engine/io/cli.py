@@ -108,22 +108,24 @@ def starting_workers():
     traceback.
 
     So Ctrl-C is ignored while the block runs: the processes started inherit that disposition
-    through exec (a blocked signal mask does not survive multiprocessing's spawn) and leave
-    Ctrl-C to the parent for good. A Ctrl-C in the block is lost — for joblib the spawning
-    calls, for a LocalCluster its start, ≈ 3 s here — and the next one ends the run. SIGTERM
-    (`kill PID`, the parent alone) is held and delivered as the block ends. Main thread only
-    (elsewhere a plain block); a signal whose handler is not a Python function (SIG_IGN,
-    SIG_DFL) is left alone."""
+    through exec and leave Ctrl-C to the parent for good. (A blocked mask would not do: it is
+    per thread — dask's nanny spawns from its event-loop thread — and measured here, a child of
+    multiprocessing's spawn started with no signal blocked.) A Ctrl-C in the block is lost — for
+    joblib the spawning calls, for a LocalCluster its start, ≈ 3 s here — and the next one ends
+    the run. SIGTERM (`kill PID`, the parent alone) is held and delivered as the block ends; a
+    start that never ends is left to `kill -9`. Main thread only (elsewhere a plain block); a
+    signal whose handler is not a Python function (SIG_IGN, SIG_DFL) is left alone."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     held, previous = [], {}
-    if callable(signal.getsignal(signal.SIGINT)):
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if callable(signal.getsignal(signal.SIGTERM)):
-        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM,
-                                                 lambda signum, _: held.append(signum))
     try:
+        # inside the try: a pending signal's handler runs as a swap is made, and may raise
+        if callable(signal.getsignal(signal.SIGINT)):
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if callable(signal.getsignal(signal.SIGTERM)):
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM,
+                                                     lambda signum, _: held.append(signum))
         yield
     finally:
         for signum, handler in previous.items():

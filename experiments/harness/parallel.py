@@ -139,14 +139,18 @@ def _results(fn, todo, options, desc):
             return
         _quiet_resource_tracker()
         parallel = Parallel(n_jobs=min(workers, len(todo)), return_as="generator_unordered")
-        with starting_workers():  # the call starts the workers and dispatches, then returns
-            results = parallel(delayed(_indexed)(fn, i) for i in todo)
+        results = None
         try:
+            # the call starts the workers and dispatches, then returns; a SIGTERM held meanwhile
+            # is raised as the block ends, and the finally still closes what was started
+            with starting_workers():
+                results = parallel(delayed(_indexed)(fn, i) for i in todo)
             for i, result in results:
                 yield i, result
                 bar.update()
         finally:
-            _close_quietly(results)
+            if results is not None:
+                _close_quietly(results)
     finally:
         bar.close()
 
@@ -205,11 +209,8 @@ def _dask(fn, todo, options, bar):
 
             workers = cpu_count() if options.jobs == -1 else options.jobs
             with starting_workers():
-                # warnings of the workers' own logs are left out: an interrupt's cancelled
-                # tasks logged one, a line after its one-line message; errors still print
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR,
-                                       preload=[__name__])
+                                       dashboard_address=None, preload=[__name__])
                 client = Client(cluster)
         # pure=False: a unit is computed once per submission; retries cover lost workers
         futures = client.map(_indexed, [fn] * len(todo), todo, pure=False, retries=2)
@@ -226,6 +227,13 @@ def _dask(fn, todo, options, bar):
 def dask_setup(worker):
     """The preload of each worker process of a LocalCluster, run as it starts (and restarts).
     Ctrl-C reaches the terminal's whole process group; the parent answers it and closes the
-    cluster. A worker that took it itself printed a KeyboardInterrupt traceback of its own."""
+    cluster. A worker that took it itself printed a KeyboardInterrupt traceback of its own. The
+    tasks an interrupt cancels were each logged as a warning after the parent's one line: that
+    message alone is filtered out (the nanny's and the memory warnings still print)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker.state_machine").addFilter(_not_a_cancelled_task)
+
+
+def _not_a_cancelled_task(record):
+    return "ended with CancelledError" not in record.getMessage()

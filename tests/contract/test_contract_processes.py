@@ -38,6 +38,15 @@ def _alive(pid):
         return False
 
 
+def _ignores_sigint(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            mask = next(line for line in fh if line.startswith("SigIgn:")).split()[1]
+    except (OSError, StopIteration):
+        return False
+    return bool(int(mask, 16) >> (signal.SIGINT - 1) & 1)
+
+
 def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
@@ -74,9 +83,13 @@ def test_a_signal_ends_every_worker_and_prints_one_line(sig, code, word, again, 
         time.sleep(0.1)
         if len(_descendants(run.pid)) >= 2 or run.poll() is not None:
             break
-    # and busy with their units (a Ctrl-C while the cluster starts, 3 s here, is ignored:
-    # engine.io.cli.starting_workers)
-    time.sleep(4 if backend == "loky" else 10)
+    # Ctrl-C is ignored while the workers start (engine.io.cli.starting_workers; a dask
+    # cluster's start took 3 s here, longer on a busy machine): wait for the parent to take it
+    for _ in range(1200):
+        if not _ignores_sigint(run.pid) or run.poll() is not None:
+            break
+        time.sleep(0.1)
+    time.sleep(4)  # and busy with their units
     workers = _descendants(run.pid)
     assert workers, "no worker processes to end"
     assert run.poll() is None, "the run ended before the signal: give it longer units"
