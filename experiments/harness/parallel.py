@@ -179,13 +179,18 @@ def _quiet_resource_tracker():
 
 
 def _indexed(fn, index):
-    # in a worker process: Ctrl-C reaches the whole process group, and the parent, not each
-    # worker, answers it (joblib then ends the workers); a worker interrupted itself printed
-    # tracebacks and left semaphores to the resource tracker's warnings
+    _leave_ctrl_c_to_the_parent()
+    return index, _single_threaded(fn, index)
+
+
+def _leave_ctrl_c_to_the_parent():
+    # in a worker process (loky's or a dask worker): Ctrl-C reaches the terminal's whole process
+    # group, and the parent, not each worker, answers it (joblib ends its workers, the parent
+    # closes the cluster); a worker interrupted itself printed a traceback of its own and left
+    # semaphores to the resource tracker's warnings. A serial run (the parent) keeps Ctrl-C.
     if threading.current_thread() is threading.main_thread() and \
             multiprocessing.parent_process() is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return index, _single_threaded(fn, index)
 
 
 def _single_threaded(fn, index):
@@ -230,8 +235,7 @@ def dask_setup(worker):
     cluster. A worker that took it itself printed a KeyboardInterrupt traceback of its own. The
     tasks an interrupt cancels were each logged as a warning after the parent's one line: that
     message alone is filtered out (the nanny's and the memory warnings still print)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_ctrl_c_to_the_parent()
     logging.getLogger("distributed.worker.state_machine").addFilter(_not_a_cancelled_task)
 
 
