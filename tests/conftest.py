@@ -113,13 +113,32 @@ READER_FLAGS = {
 
 def _reader_results(name):
     """A session-scoped fixture quick_<name>: the reader's quick results (results dir, figures
-    dir), run once for the whole session — the tests only read them (or copy them to damage)."""
+    dir), run once for the whole session — the tests only read them (or copy them to damage).
+    Under pytest-xdist, once for all workers: the modules that read one reader's results run on
+    both, and each built them (the surface's took 15 s on each)."""
+
+    def run(out, figures):
+        cli(f"experiments.{name}")(["--quick", *READER_FLAGS[name], "--out", out, "--figures",
+                                    figures])
+        return out, figures
 
     @pytest.fixture(scope="session", name=f"quick_{name}")
     def built(tmp_path_factory):
-        out, figures = tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures")
-        cli(f"experiments.{name}")(["--quick", *READER_FLAGS[name], "--out", out, "--figures",
-                                    figures])
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            return run(tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures"))
+        # pytest-xdist's recipe: the folder the workers' basetemps share, one builder at a time;
+        # a build that failed half-way (no `built` mark) is started again from nothing
+        from filelock import FileLock
+
+        shared = tmp_path_factory.getbasetemp().parent / f"quick_{name}"
+        out, figures = shared / "quick", shared / "figures"
+        with FileLock(f"{shared}.lock"):
+            if not (shared / "built").is_file():
+                shutil.rmtree(shared, ignore_errors=True)
+                out.mkdir(parents=True)
+                figures.mkdir()
+                run(out, figures)
+                (shared / "built").touch()
         return out, figures
 
     return built
