@@ -118,7 +118,8 @@ docs: $(VENV)/.installed
 		--figures "$(FIGURES)" --readme README.md --gallery docs; fi
 
 # two pytest-xdist workers, a file at a time (a file's fixtures are built once), the longest
-# files first (tests/conftest.py); `pytest` alone runs the same tests one by one
+# files first, one BLAS thread each (tests/conftest.py); `pytest` alone runs the same tests one
+# by one
 XDIST   := -n 2 --dist loadfile --no-loadscope-reorder
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(XDIST)
