@@ -82,7 +82,11 @@ class _Signals:
         if threading.current_thread() is not threading.main_thread():
             return
         self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        ctrl_c = signal.getsignal(signal.SIGINT)
+        # Python's own handler, or one marked as its stand-in (plots.startup's, while the
+        # command imported)
+        if ctrl_c is signal.default_int_handler or \
+                getattr(ctrl_c, "raises_keyboard_interrupt", False):
             self.previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
 
     def _handle(self, signum, frame):

@@ -166,3 +166,80 @@ def test_while_workers_start_sigterm_is_held_and_ctrl_c_ignored():
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
+
+
+def _loaded(pid, library):
+    try:
+        with open(f"/proc/{pid}/maps") as fh:
+            return library in fh.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process's libraries from /proc")
+@pytest.mark.parametrize("module, args", [
+    ("experiments.minratio", ["--quick", "--jobs", "1", "--out", "r", "--figures", "f"]),
+    ("plots.minratio", ["r", "--figures", "f"])])
+def test_ctrl_c_while_the_command_imports_is_one_line(module, args, tmp_path):
+    """A Ctrl-C in a command's first seconds, while it imports NumPy, SciPy, autograd and
+    matplotlib, printed Python's KeyboardInterrupt traceback (plots.startup)."""
+    run = subprocess.Popen([sys.executable, "-m", module, *args], cwd=tmp_path,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True, preexec_fn=_default_sigint)
+    try:
+        # NumPy's core loaded: the packages' faces ran, and seconds of imports are still ahead
+        for _ in range(600):
+            if _loaded(run.pid, "_multiarray_umath") or run.poll() is not None:
+                break
+            time.sleep(0.005)
+        assert run.poll() is None, "the command ended before the signal"
+        os.killpg(run.pid, signal.SIGINT)
+        err = run.communicate(timeout=60)[1]
+        assert run.returncode == -signal.SIGINT, err  # ended by SIGINT: 130 in a shell
+        assert err.splitlines() == [f"{module}: interrupted while starting; nothing was written"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    finally:
+        if _alive(run.pid):
+            os.kill(run.pid, signal.SIGKILL)
+
+
+def test_a_ctrl_c_a_c_extension_turned_into_an_import_error_is_one_line_too(tmp_path):
+    """NumPy's C extension, interrupted while it imports `datetime`, raises ImportError("…
+    PyCapsule_Import could not import module "datetime"") — its traceback told the user NumPy
+    was badly installed. Made certain here: the handler saw the Ctrl-C, an ImportError ends the
+    process."""
+    code = ("import sys\n"
+            "sys.orig_argv = [sys.executable, '-m', 'experiments.minratio']\n"
+            "from plots import startup\n"
+            "startup.interrupt_in_one_line()\n"
+            "startup._ctrl_c.came = True\n"
+            "raise ImportError('PyCapsule_Import could not import module \"datetime\"')\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+                         preexec_fn=_default_sigint)
+    assert run.returncode == -signal.SIGINT, run.stderr
+    assert run.stderr.splitlines() == [
+        "experiments.minratio: interrupted while starting; nothing was written"]
+
+
+@pytest.mark.parametrize("argv, installed", [
+    (["python", "-m", "experiments.minratio", "--quick"], True),
+    (["python", "-m", "plots.census", "results/census"], True),
+    (["python", "-m", "pytest", "-m", "experiments"], False),   # `-m experiments` is pytest's
+    (["python", "script.py", "-m", "experiments.minratio"], False),
+    (["python", "-c", "import experiments"], False),
+    (["python", "-X", "importtime", "-W", "error", "-m", "plots.gradnorm", "r"], True),
+    (["python", "-X", "-m", "experiments.trajectory"], False),  # -X's value is "-m"
+    (["python", "-m"], False)])
+def test_the_one_line_hook_is_a_commands_only(argv, installed, monkeypatch):
+    from plots.startup import interrupt_in_one_line
+
+    monkeypatch.setattr(sys, "orig_argv", argv)
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    ctrl_c = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        interrupt_in_one_line()
+        assert (sys.excepthook is not sys.__excepthook__) == installed
+        assert (signal.getsignal(signal.SIGINT) is not signal.default_int_handler) == installed
+    finally:
+        signal.signal(signal.SIGINT, ctrl_c)

@@ -1,0 +1,67 @@
+"""A Ctrl-C before a command's own code runs: `python -m experiments.…` or `plots.…` spends its
+first seconds importing NumPy, SciPy, autograd and matplotlib (≈ 2.5 s on this machine), before
+`engine.io.cli.guarded` takes over the interrupt; a Ctrl-C there printed Python's traceback of
+the import it broke — or, when it fell inside NumPy's C extension, an ImportError telling the user
+that NumPy was badly installed. Standard library only, run by the packages' faces
+(plots/__init__, which experiments/__init__ imports), so it is in place before the first heavy
+import."""
+import os
+import signal
+import sys
+import threading
+
+
+def interrupt_in_one_line() -> None:
+    """In a `python -m experiments.…` or `python -m plots.…` process (sys.orig_argv), a Ctrl-C
+    that ends the process before guarded answers it prints one line, `prog: interrupted while
+    starting; nothing was written`, instead of a traceback (every write happens later, under
+    guarded), and the process ends by SIGINT (exit 130 in a shell), as Python ends it after an
+    uncaught KeyboardInterrupt. A Ctrl-C is known by its handler, not by the exception that ends
+    the process: a C extension importing a module turns the KeyboardInterrupt into an
+    ImportError. guarded (engine.io.cli) takes the handler over like Python's own: it is marked
+    `raises_keyboard_interrupt`. Anywhere else (pytest, a notebook's kernel, a script importing
+    the packages), or where sys.excepthook is not Python's own or Ctrl-C has a handler of its
+    own, nothing changes. Idempotent."""
+    prog = _module_run()
+    if prog.split(".")[0] not in ("experiments", "plots") or \
+            sys.excepthook is not sys.__excepthook__:
+        return
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _ctrl_c)
+
+    def one_line(kind, value, traceback):
+        if not (issubclass(kind, KeyboardInterrupt) or _ctrl_c.came):
+            sys.__excepthook__(kind, value, traceback)
+            return
+        print(f"{prog}: interrupted while starting; nothing was written", file=sys.stderr)
+        if not issubclass(kind, KeyboardInterrupt):  # Python ends those by SIGINT itself
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    sys.excepthook = one_line
+
+
+def _ctrl_c(signum, frame):
+    _ctrl_c.came = True
+    raise KeyboardInterrupt
+
+
+_ctrl_c.came = False
+_ctrl_c.raises_keyboard_interrupt = True
+
+
+def _module_run() -> str:
+    """The module of `python [options] -m MODULE …` (sys.orig_argv), else "": the interpreter's
+    options end at -m, -c, a script or `-`; -W, -X and --check-hash-based-pycs take the next
+    argument as their value."""
+    argv = getattr(sys, "orig_argv", [])
+    i = 1
+    while i < len(argv) - 1:
+        option = argv[i]
+        if option == "-m":
+            return argv[i + 1]
+        if not option.startswith("-") or option in ("-", "-c", "--"):
+            return ""
+        i += 2 if option in ("-W", "-X", "--check-hash-based-pycs") else 1
+    return ""
