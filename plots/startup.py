@@ -16,24 +16,26 @@ def interrupt_in_one_line() -> None:
     that ends the process before guarded answers it prints one line, `prog: interrupted while
     starting; nothing was written`, instead of a traceback (every write happens later, under
     guarded), and the process ends by SIGINT (exit 130 in a shell), as Python ends it after an
-    uncaught KeyboardInterrupt. A Ctrl-C is known by its handler, not by the exception that ends
-    the process: a C extension importing a module turns the KeyboardInterrupt into an
-    ImportError. guarded (engine.io.cli) takes the handler over like Python's own: it is marked
-    `raises_keyboard_interrupt`. Anywhere else (pytest, a notebook's kernel, a script importing
-    the packages), or where sys.excepthook is not Python's own or Ctrl-C has a handler of its
-    own, nothing changes. Idempotent."""
+    uncaught KeyboardInterrupt. A C extension importing a module turns the KeyboardInterrupt into
+    an ImportError: an ImportError counts as a Ctrl-C when the handler saw one. guarded
+    (engine.io.cli) takes the handler over like Python's own (it is marked
+    `raises_keyboard_interrupt`) and puts Python's own back. Anywhere else (pytest, a notebook's
+    kernel, a script importing the packages), where sys.excepthook is not Python's own, or where
+    Ctrl-C is not Python's default (a background job ignores it), nothing changes. Idempotent."""
     prog = _module_run()
     if prog.split(".")[0] not in ("experiments", "plots") or \
-            sys.excepthook is not sys.__excepthook__:
+            sys.excepthook is not sys.__excepthook__ or \
+            threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _ctrl_c)
+    signal.signal(signal.SIGINT, _ctrl_c)
 
     def one_line(kind, value, traceback):
-        if not (issubclass(kind, KeyboardInterrupt) or _ctrl_c.came):
+        if not (issubclass(kind, KeyboardInterrupt) or
+                issubclass(kind, ImportError) and _ctrl_c.came):
             sys.__excepthook__(kind, value, traceback)
             return
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while Python exits
         print(f"{prog}: interrupted while starting; nothing was written", file=sys.stderr)
         if not issubclass(kind, KeyboardInterrupt):  # Python ends those by SIGINT itself
             signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -52,16 +54,26 @@ _ctrl_c.raises_keyboard_interrupt = True
 
 
 def _module_run() -> str:
-    """The module of `python [options] -m MODULE …` (sys.orig_argv), else "": the interpreter's
-    options end at -m, -c, a script or `-`; -W, -X and --check-hash-based-pycs take the next
-    argument as their value."""
+    """The module of `python [options] -m MODULE …` (sys.orig_argv), else "". The interpreter's
+    options end at -m, -c, a script, `-` or `--`; one-letter options group (-Im, -mMODULE);
+    -W, -X (and the rest of their group) and --check-hash-based-pycs take a value."""
     argv = getattr(sys, "orig_argv", [])
     i = 1
-    while i < len(argv) - 1:
+    while i < len(argv):
         option = argv[i]
-        if option == "-m":
-            return argv[i + 1]
-        if not option.startswith("-") or option in ("-", "-c", "--"):
+        if option == "--check-hash-based-pycs":
+            i += 2
+            continue
+        if not option.startswith("-") or option in ("-", "--") or option.startswith("--"):
             return ""
-        i += 2 if option in ("-W", "-X", "--check-hash-based-pycs") else 1
+        for j, letter in enumerate(option[1:], start=2):
+            if letter in "cmWX":
+                value = option[j:] or (argv[i + 1] if i + 1 < len(argv) else "")
+                if letter == "c":
+                    return ""
+                if letter == "m":
+                    return value
+                i += 0 if option[j:] else 1  # -W/-X: the value was the next argument
+                break
+        i += 1
     return ""

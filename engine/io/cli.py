@@ -83,11 +83,13 @@ class _Signals:
             return
         self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
         ctrl_c = signal.getsignal(signal.SIGINT)
-        # Python's own handler, or one marked as its stand-in (plots.startup's, while the
-        # command imported)
-        if ctrl_c is signal.default_int_handler or \
-                getattr(ctrl_c, "raises_keyboard_interrupt", False):
+        if ctrl_c is signal.default_int_handler:
             self.previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
+        elif getattr(ctrl_c, "raises_keyboard_interrupt", False):
+            # plots.startup's stand-in for Python's own, while the command imported: its work
+            # is done, Python's own comes back after
+            signal.signal(signal.SIGINT, self._handle)
+            self.previous[signal.SIGINT] = signal.default_int_handler
 
     def _handle(self, signum, frame):
         self.signalled = True
