@@ -4,7 +4,8 @@ import os
 import shutil
 import tempfile
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, … under pytest-xdist
+if XDIST_WORKER:
     # `make test` runs two workers on two cores. A BLAS with a thread per core in each worker — and
     # in every process a test starts: the experiments' subprocesses and the notebooks' kernels
     # inherit the variables — oversubscribes them, and OpenBLAS's threads spin while they wait: the
@@ -124,7 +125,7 @@ def _reader_results(name):
 
     @pytest.fixture(scope="session", name=f"quick_{name}")
     def built(tmp_path_factory):
-        if not os.environ.get("PYTEST_XDIST_WORKER"):
+        if not XDIST_WORKER:
             return run(tmp_path_factory.mktemp("quick"), tmp_path_factory.mktemp("figures"))
         # pytest-xdist's recipe: the folder the workers' basetemps share, one builder at a time;
         # a build that failed half-way (no `built` mark) is started again from nothing

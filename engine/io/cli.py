@@ -83,11 +83,10 @@ class _Signals:
             return
         self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
         ctrl_c = signal.getsignal(signal.SIGINT)
-        if ctrl_c is signal.default_int_handler:
-            self.previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
-        elif getattr(ctrl_c, "raises_keyboard_interrupt", False):
-            # plots.startup's stand-in for Python's own, while the command imported: its work
-            # is done, Python's own comes back after
+        # Python's own, or plots.startup's stand-in for it while the command imported (its work
+        # is done): Python's own comes back after
+        if ctrl_c is signal.default_int_handler or \
+                getattr(ctrl_c, "raises_keyboard_interrupt", False):
             signal.signal(signal.SIGINT, self._handle)
             self.previous[signal.SIGINT] = signal.default_int_handler
 

@@ -170,47 +170,40 @@ def _run(results, figures, out):
                                               "--out", out])
 
 
+def _refused(made, tmp_path, one_line_error, name, edit):
+    """The report on a copy of make all's results whose <name>/summary.json went through
+    edit(meta): one line naming its folder, exit 2, nothing written. Returns the line."""
+    results = tmp_path / "results"
+    shutil.copytree(made["RESULTS"], results)
+    path = results / name / "summary.json"
+    meta = json.loads(path.read_text())
+    edit(meta)
+    path.write_text(json.dumps(meta))
+    line = one_line_error(_run(results, made["FIGURES"], tmp_path / "report"),
+                          "experiments.report", str(path.parent))
+    assert not (tmp_path / "report").exists()
+    return line
+
+
 @pytest.mark.parametrize("what", ["summary {}", "config {}", "a setting removed",
                                   "a setting of the wrong type"])
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_summary_of_the_wrong_structure_is_one_line(name, what, made, tmp_path,
                                                       one_line_error):
-    results = tmp_path / "results"
-    shutil.copytree(made["RESULTS"], results)
-    path = results / name / "summary.json"
-    meta = json.loads(path.read_text())
-    _edit(meta, what)
-    path.write_text(json.dumps(meta))
-    one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
-                   str(path.parent))
-    assert not (tmp_path / "report").exists()
+    _refused(made, tmp_path, one_line_error, name, lambda meta: _edit(meta, what))
 
 
 def test_no_batch_sizes_is_one_line(made, tmp_path, one_line_error):
     """HW1-3's flatness names its first and last batch size: [] was an IndexError (exit 1)."""
-    results = tmp_path / "results"
-    shutil.copytree(made["RESULTS"], results)
-    path = results / "generalization" / "summary.json"
-    meta = json.loads(path.read_text())
-    meta["config"]["batch_sizes"] = []
-    path.write_text(json.dumps(meta))
-    line = one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
-                          str(path.parent))
+    line = _refused(made, tmp_path, one_line_error, "generalization",
+                    lambda meta: meta["config"].update(batch_sizes=[]))
     assert "config.batch_sizes holds 0 items" in line
-    assert not (tmp_path / "report").exists()
 
 
-@pytest.mark.parametrize("edit", ["tasks 5", "tasks {}"])
-def test_gradnorm_tasks_of_the_wrong_type_are_one_line(edit, made, tmp_path, one_line_error):
-    results = tmp_path / "results"
-    shutil.copytree(made["RESULTS"], results)
-    path = results / "gradnorm" / "summary.json"
-    meta = json.loads(path.read_text())
-    meta["summary"]["tasks"] = 5 if edit == "tasks 5" else {"sinc": {}}
-    path.write_text(json.dumps(meta))
-    one_line_error(_run(results, made["FIGURES"], tmp_path / "report"), "experiments.report",
-                   str(path.parent))
-    assert not (tmp_path / "report").exists()
+@pytest.mark.parametrize("tasks", [5, {"sinc": {}}])
+def test_gradnorm_tasks_of_the_wrong_type_are_one_line(tasks, made, tmp_path, one_line_error):
+    _refused(made, tmp_path, one_line_error, "gradnorm",
+             lambda meta: meta["summary"].update(tasks=tasks))
 
 
 def test_a_key_error_of_a_section_is_an_internal_failure(made, tmp_path, monkeypatch, capsys):
