@@ -252,6 +252,5 @@ def task_unit(config: Config, run: int) -> tuple[dict, dict]:
 
 
 if __name__ == "__main__":
-    from plots.gradnorm import render
 
-    main(Config, run, render, prog="experiments.gradnorm", description=__doc__)
+    main(Config, run, "plots.gradnorm", prog="experiments.gradnorm", description=__doc__)

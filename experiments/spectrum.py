@@ -210,6 +210,5 @@ def _dnn_part(config, rng):
 
 
 if __name__ == "__main__":
-    from plots.spectrum import render
 
-    main(Config, run, render, prog="experiments.spectrum", description=__doc__)
+    main(Config, run, "plots.spectrum", prog="experiments.spectrum", description=__doc__)

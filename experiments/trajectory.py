@@ -284,6 +284,5 @@ def _steps_per_epoch(config: Config, data) -> int:
 
 
 if __name__ == "__main__":
-    from plots.trajectory import render
 
-    main(Config, run, render, prog="experiments.trajectory", description=__doc__)
+    main(Config, run, "plots.trajectory", prog="experiments.trajectory", description=__doc__)

@@ -15,9 +15,10 @@ traced once by jax.jit, and from_autograd keeps it only when it agrees with auto
 (engine.adapters.autograd.from_autograd).
 
 What cannot be twinned fails when the twin runs, in one line: an autograd function jax has not
-(autograd.grad inside the loss, an own @primitive), Python control flow on θ's values, NumPy
-functions applied to θ, in-place writes, and Python lists where jax.numpy wants arrays
-(anp.sum([a, b]) — jax.numpy refuses lists; anp.sum(anp.array([a, b])) runs under both).
+(autograd.grad inside the loss, an own @primitive — unless it names its jax function 'module.name'
+in an attribute jax_counterpart, as engine.nets.losses.logsumexp does), Python control flow on
+θ's values, NumPy functions applied to θ, in-place writes, and Python lists where jax.numpy wants
+arrays (anp.sum([a, b]) — jax.numpy refuses lists; anp.sum(anp.array([a, b])) runs under both).
 """
 from __future__ import annotations
 
@@ -83,6 +84,10 @@ class _Twinner:
             return self.module(value)
         if callable(value) and id(value) in self.functions:
             return self.functions[id(value)]
+        counterpart = getattr(value, "jax_counterpart", None) if callable(value) else None
+        if isinstance(counterpart, str):  # an own primitive that names its jax function
+            module, _, name = counterpart.rpartition(".")
+            return getattr(importlib.import_module(module), name)
         if isinstance(value, types.FunctionType):
             library = _library(value)
             if library == "autograd":

@@ -22,11 +22,10 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import scipy.optimize
-from autograd.scipy.special import logsumexp
 
 from engine.derivatives.autodiff import mlp_value_and_gradient
 from engine.io.errors import check_finite, check_float_array, check_rng
-from engine.nets.losses import get_loss
+from engine.nets.losses import get_loss, logsumexp
 from engine.spectra.eigenpairs import extreme_eigenvalues
 from engine.spectra.lanczos import hvp_operator
 

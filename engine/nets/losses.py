@@ -10,7 +10,38 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
+import scipy.special
+from autograd.extend import defjvp, defvjp, primitive
+from autograd.numpy.numpy_vjps import repeat_to_match_shape
+
+# autograd.scipy.special.logsumexp, rebuilt: importing it runs autograd.scipy's __init__, which
+# imports scipy.stats, scipy.integrate and scipy.signal — about 1 s of every command's start, for
+# one function. The same primitive: scipy's forward, autograd's derivative rules (autograd 1.9,
+# autograd/scipy/special.py), so every value and derivative is the same to the last bit
+# (tests/engine/nets/test_losses.py); engine.adapters.twin binds it to jax's.
+logsumexp = primitive(scipy.special.logsumexp)
+logsumexp.jax_counterpart = "jax.scipy.special.logsumexp"
+
+
+def _logsumexp_vjp(ans, x, axis=None, b=1.0, keepdims=False):
+    shape, dtype = np.shape(x), np.result_type(x)
+
+    def vjp(g):
+        g_repeated, _ = repeat_to_match_shape(g, shape, dtype, axis, keepdims)
+        ans_repeated, _ = repeat_to_match_shape(ans, shape, dtype, axis, keepdims)
+        return g_repeated * b * anp.exp(x - ans_repeated)
+    return vjp
+
+
+def _logsumexp_jvp(g, ans, x, axis=None, b=1.0, keepdims=False):
+    if not keepdims:
+        for ax in sorted(axis) if isinstance(axis, tuple) else [axis] if axis is not None else []:
+            ans = anp.expand_dims(ans, ax)
+    return anp.sum(g * b * anp.exp(x - ans), axis=axis, keepdims=keepdims)
+
+
+defvjp(logsumexp, _logsumexp_vjp)
+defjvp(logsumexp, _logsumexp_jvp)
 
 
 def mse(out, y):

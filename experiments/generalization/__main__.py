@@ -2,7 +2,6 @@
 experiments.generalization.experiment."""
 from experiments.generalization import experiment
 from experiments.harness.config import main
-from plots.generalization import render
 
-main(experiment.Config, experiment.run, render, prog="experiments.generalization",
-     description=experiment.__doc__)
+main(experiment.Config, experiment.run, "plots.generalization",
+     prog="experiments.generalization", description=experiment.__doc__)

@@ -7,7 +7,9 @@ An experiment module defines
     (experiments.harness.checks has the shared vocabulary);
   * `run(config, out_dir, options) -> Path | None`, which computes the missing units of work and
     saves the summary (None: a --shard run that left units to other shards);
-  * `render` (in plots/<name>.py), which draws figures from the saved files only.
+  * `render` (in plots/<name>.py), which draws figures from the saved files only; `main` takes
+    it by its module's name ("plots.<name>") and imports it only when there is something to draw
+    (matplotlib.pyplot is ≈ 0.6 s of a refused command's start otherwise).
 Every check runs before any work or write (engine.io.cli states the error contract).
 
 --help is read from the Config's source (field_docs):
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib
 import inspect
 import re
 import typing
@@ -243,7 +246,8 @@ def _refused(text: str, spelled: str, value) -> bool:
 
 def main(config_cls, run, render, argv=None, prog=None, description=""):
     """`python -m experiments.<name>`: parse, run (resuming), render — under engine.io.cli's
-    contract (bad input: one line, exit 2; internal failure: exit 1 with a log)."""
+    contract (bad input: one line, exit 2; internal failure: exit 1 with a log). render is a
+    function (out_dir, figures_dir=…) → figure paths, or the name of the module that has it."""
     prog = prog or "experiment"
     debug = "--debug" in (argv if argv is not None else __import__("sys").argv[1:])
 
@@ -254,7 +258,8 @@ def main(config_cls, run, render, argv=None, prog=None, description=""):
             out = run(config, out_dir=opts.out, options=options)
         if out is None:
             return
-        for path in render(out, figures_dir=opts.figures):
+        draw = importlib.import_module(render).render if isinstance(render, str) else render
+        for path in draw(out, figures_dir=opts.figures):
             print(path)
 
     guarded(prog, action, debug=debug,

@@ -6,7 +6,6 @@ network's symmetries), the index–loss fit and the finder's statuses and times.
 from __future__ import annotations
 
 import numpy as np
-import scipy.stats
 
 from engine.critical.classification import LABELS, VERDICTS
 from engine.critical.finders import STATUS_NAMES
@@ -80,6 +79,9 @@ def summarize(arrays, infos, config) -> dict:
     arrays["correlated"] = kept = settled & (loss < 0.99 * trivial_loss)
     ratio, rho, p_value = arrays["minimal_ratio"][kept], None, None
     if kept.sum() >= 3 and np.ptp(ratio) > 0 and np.ptp(loss[kept]) > 0:
+        # imported here, not at the top: scipy.stats is ≈ 0.7 s of a command's start
+        import scipy.stats
+
         rho, p_value = map(float, scipy.stats.spearmanr(ratio, loss[kept]))
     statuses = [info["finder"]["status"] for info in infos]
     saddle = crit & ~arrays["escaping"] & (arrays["n_neg"] > 0)

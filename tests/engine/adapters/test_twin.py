@@ -16,6 +16,7 @@ from autograd.numpy import tanh  # a function taken from autograd.numpy, not the
 
 from engine.adapters import from_autograd
 from engine.adapters.twin import jax_twin
+from engine.nets.losses import cross_entropy
 
 TOL = 1e-10
 X = np.linspace(-1.0, 1.0, 30)[:, None]
@@ -72,6 +73,13 @@ def _cube(t):  # an own autograd primitive: jax has no counterpart of it
 defvjp(_cube, lambda ans, t: lambda g: 3.0 * g * t**2)
 
 
+ONEHOT = np.eye(2)[[0, 1, 1, 0, 1]]
+
+
+def _engine_cross_entropy(theta):  # engine.nets.losses.logsumexp, an own primitive naming jax's
+    return cross_entropy(anp.reshape(theta, (5, 2)), ONEHOT)
+
+
 def _zero_at_start(theta):  # L(θ₀) = 0 exactly under autograd, ~1e-31 under jax
     return 0.5 * anp.sum((X @ theta[:1] - X @ THETA0[:1]) ** 2) + anp.sum((theta - THETA0) ** 4)
 
@@ -81,8 +89,9 @@ def jax():
     return pytest.importorskip("jax", reason="the optional extra `jax` is not installed")
 
 
-@pytest.mark.parametrize("loss", [readme_loss, _structured_loss(), _reached_loss, _zero_at_start],
-                         ids=["readme", "structured", "reached", "zero-at-start"])
+@pytest.mark.parametrize("loss", [readme_loss, _structured_loss(), _reached_loss, _zero_at_start,
+                                  _engine_cross_entropy],
+                         ids=["readme", "structured", "reached", "zero-at-start", "engine"])
 def test_the_jax_twin_gives_autograds_derivatives(jax, loss):
     f = from_autograd(loss, THETA0, via="jax")
     g = from_autograd(loss, THETA0, batched=False)
