@@ -34,8 +34,8 @@ def _logsumexp_vjp(ans, x, axis=None, b=1.0, keepdims=False):
 
 
 def _logsumexp_jvp(g, ans, x, axis=None, b=1.0, keepdims=False):
-    if not keepdims:
-        for ax in sorted(axis) if isinstance(axis, tuple) else [axis] if axis is not None else []:
+    if not keepdims and axis is not None:  # ans back to x's number of axes, as autograd's
+        for ax in sorted(axis) if isinstance(axis, tuple) else [axis]:
             ans = anp.expand_dims(ans, ax)
     return anp.sum(g * b * anp.exp(x - ans), axis=axis, keepdims=keepdims)
 
