@@ -252,5 +252,4 @@ def task_unit(config: Config, run: int) -> tuple[dict, dict]:
 
 
 if __name__ == "__main__":
-
     main(Config, run, "plots.gradnorm", prog="experiments.gradnorm", description=__doc__)

@@ -210,5 +210,4 @@ def _dnn_part(config, rng):
 
 
 if __name__ == "__main__":
-
     main(Config, run, "plots.spectrum", prog="experiments.spectrum", description=__doc__)

@@ -284,5 +284,4 @@ def _steps_per_epoch(config: Config, data) -> int:
 
 
 if __name__ == "__main__":
-
     main(Config, run, "plots.trajectory", prog="experiments.trajectory", description=__doc__)

@@ -1,10 +1,10 @@
 """A Ctrl-C before a command's own code runs: `python -m experiments.…` or `plots.…` spends its
-first seconds importing NumPy, SciPy, autograd and matplotlib (≈ 2.5 s on this machine), before
-`engine.io.cli.guarded` takes over the interrupt; a Ctrl-C there printed Python's traceback of
-the import it broke — or, when it fell inside NumPy's C extension, an ImportError telling the user
-that NumPy was badly installed. Standard library only, run by the packages' faces
-(plots/__init__, which experiments/__init__ imports), so it is in place before the first heavy
-import."""
+first second or two importing NumPy, SciPy and autograd (and matplotlib for plots.…; ≈ 1–2 s on
+this machine), before `engine.io.cli.guarded` takes over the interrupt; a Ctrl-C there printed
+Python's traceback of the import it broke — or, when it fell inside NumPy's C extension, an
+ImportError telling the user that NumPy was badly installed. Standard library only, run by the
+packages' faces (plots/__init__, which experiments/__init__ imports), so it is in place before
+the first heavy import."""
 import os
 import signal
 import sys

@@ -4,7 +4,8 @@ With outputs F of shape (..., N, k) and targets Y of shape (N, k):
   mse            L = 1/(2N) Σᵢ ‖fᵢ − yᵢ‖²             (the ½ makes ∇²L = JᵀJ/N + …)
   cross_entropy  L = 1/N Σᵢ [logsumexp(fᵢ) − yᵢ·fᵢ]   (Y one-hot; log-softmax, finite for any f)
   accuracy       share of i with argmax fᵢ = argmax yᵢ (not differentiable)
-Cost: O(N·k) each.
+Cost: O(N·k) each. logsumexp is autograd.scipy.special.logsumexp rebuilt (below), for
+cross_entropy and engine.landscape.generalization's softmax.
 """
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ from autograd.numpy.numpy_vjps import repeat_to_match_shape
 
 # autograd.scipy.special.logsumexp, rebuilt: importing it runs autograd.scipy's __init__, which
 # imports scipy.stats, scipy.integrate and scipy.signal — about 1 s of every command's start, for
-# one function. The same primitive: scipy's forward, autograd's derivative rules (autograd 1.9,
-# autograd/scipy/special.py), so every value and derivative is the same to the last bit
-# (tests/engine/nets/test_losses.py); engine.adapters.twin binds it to jax's.
+# one function. The same primitive: scipy's forward, autograd's derivative rules (autograd 1.6 to
+# 1.9, autograd/scipy/special.py), so for an int, tuple or None axis every value and derivative
+# is autograd's to the last bit (tests/engine/nets/test_losses.py) — but one: autograd's JVP puts
+# the axes of a tuple with negative entries back in the wrong places (axis=(-3, -1) of a 4-D x:
+# off by 0.14), this one counts them from the front first. engine.adapters.twin binds it to jax's.
 logsumexp = primitive(scipy.special.logsumexp)
 logsumexp.jax_counterpart = "jax.scipy.special.logsumexp"
 
 
 def _logsumexp_vjp(ans, x, axis=None, b=1.0, keepdims=False):
-    shape, dtype = np.shape(x), np.result_type(x)
+    shape, dtype = anp.shape(x), anp.result_type(x)  # anp's: x is boxed in a second derivative
 
     def vjp(g):
         g_repeated, _ = repeat_to_match_shape(g, shape, dtype, axis, keepdims)
@@ -34,8 +37,9 @@ def _logsumexp_vjp(ans, x, axis=None, b=1.0, keepdims=False):
 
 
 def _logsumexp_jvp(g, ans, x, axis=None, b=1.0, keepdims=False):
-    if not keepdims and axis is not None:  # ans back to x's number of axes, as autograd's
-        for ax in sorted(axis) if isinstance(axis, tuple) else [axis]:
+    if not keepdims and axis is not None:  # ans back to x's axes (reduced ones of length 1)
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        for ax in sorted(a % anp.ndim(x) for a in axes):  # ascending from the front: in place
             ans = anp.expand_dims(ans, ax)
     return anp.sum(g * b * anp.exp(x - ans), axis=axis, keepdims=keepdims)
 

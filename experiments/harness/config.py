@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import inspect
 import re
 import typing
@@ -249,6 +250,9 @@ def main(config_cls, run, render, argv=None, prog=None, description=""):
     contract (bad input: one line, exit 2; internal failure: exit 1 with a log). render is a
     function (out_dir, figures_dir=…) → figure paths, or the name of the module that has it."""
     prog = prog or "experiment"
+    if isinstance(render, str) and importlib.util.find_spec(render) is None:
+        # a misspelt module would fail only after the whole run: refused here (a bug, not input)
+        raise ModuleNotFoundError(f"render={render!r}: no module of that name")
     debug = "--debug" in (argv if argv is not None else __import__("sys").argv[1:])
 
     def action():

@@ -181,8 +181,8 @@ def _loaded(pid, library):
     ("experiments.minratio", ["--quick", "--jobs", "1", "--out", "r", "--figures", "f"]),
     ("plots.minratio", ["r", "--figures", "f"])])
 def test_ctrl_c_while_the_command_imports_is_one_line(module, args, tmp_path):
-    """A Ctrl-C in a command's first seconds, while it imports NumPy, SciPy, autograd and
-    matplotlib, printed Python's KeyboardInterrupt traceback (plots.startup)."""
+    """A Ctrl-C in a command's first second, while it imports NumPy, SciPy and autograd (and
+    matplotlib for plots.…), printed Python's KeyboardInterrupt traceback (plots.startup)."""
     run = subprocess.Popen([sys.executable, "-m", module, *args], cwd=tmp_path,
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
                            text=True, start_new_session=True, preexec_fn=_default_sigint)

@@ -25,6 +25,8 @@ NOT_EXPORTED = {
         "tanh_prime", "sigmoid_prime", "from_output", "tanh_derivative", "sigmoid_derivative",
     },
     "nets.fused": {"dense", "scatter_layer"},  # the autograd primitives behind mlp_forward
+    # autograd's primitive rebuilt so that nothing imports autograd.scipy (scipy.stats & co.)
+    "nets.losses": {"logsumexp"},
     # the passes behind MLP.forward_unfused and the structured Hessian's forward sweep
     "nets.passes": {"forward_unfused", "forward_augmented"},
     # argument checks of the HVP builders
