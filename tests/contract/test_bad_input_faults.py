@@ -1,5 +1,6 @@
 """Audit faults of the bad-input contract: each refused command prints ONE stderr line, exits 2
-and writes nothing (no .lock, config.json, results or figures), before any work."""
+and writes nothing (no .lock, config.json, results or figures), before any work — and, like
+--help, without importing the heavy modules only the work or the figures need."""
 import os
 import subprocess
 import sys
@@ -148,3 +149,27 @@ def test_make_test_ignores_an_empty_results():
     proc = subprocess.run(["make", "-n", "-C", str(ROOT), "test", "RESULTS="],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+HEAVY = ("autograd.scipy", "scipy.stats", "scipy.integrate", "sklearn", "matplotlib.pyplot")
+
+
+@pytest.mark.parametrize("command", [
+    "experiments.minratio", "experiments.trajectory", "experiments.gradnorm",
+    "experiments.deepshallow", "experiments.generalization", "experiments.surface",
+    "experiments.spectrum", "experiments.census", "experiments.bench.scale"])
+def test_a_refused_command_imports_no_heavy_module_it_does_not_need(command):
+    """--help and a refused flag answer without scikit-learn, scipy.stats or pyplot: each costs
+    0.6–1.3 s of the start (python -X importtime) and is needed only by the work or figures."""
+    code = ("import runpy, sys\n"
+            "for flag, code in (('--help', 0), ('--no-such-flag', 2)):\n"
+            f"    sys.argv = ['{command}', flag]\n"
+            "    try:\n"
+            f"        runpy.run_module('{command}', run_name='__main__', alter_sys=True)\n"
+            "    except SystemExit as done:\n"
+            "        assert done.code == code, (flag, done.code)\n"
+            f"print('imported:', *(m for m in {HEAVY!r} if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "imported:", f"{command}: {proc.stdout.splitlines()[-1]}"

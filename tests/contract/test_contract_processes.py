@@ -187,7 +187,7 @@ def test_ctrl_c_while_the_command_imports_is_one_line(module, args, tmp_path):
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
                            text=True, start_new_session=True, preexec_fn=_default_sigint)
     try:
-        # NumPy's core loaded: the packages' faces ran, and seconds of imports are still ahead
+        # NumPy's core loaded: the packages' faces ran, and about a second of imports is ahead
         for _ in range(6000):
             if _loaded(run.pid, "_multiarray_umath") or run.poll() is not None:
                 break
